@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Runs the whole suite: compile (integration tests spawn compiled workers), then tap over test/**.
+// Ends with the one line CI reads: "N passed, N failed". Extra args go to tap (e.g. a file path).
+import { spawn, spawnSync } from 'node:child_process';
+
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
+}
+
+const files = process.argv.slice(2);
+const args = ['tap', '--disable-coverage', '--reporter=tap', '--timeout=900', ...(files.length ? files : ['test/'])];
+const tap = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+
+let passed = 0;
+let failed = 0;
+let fileFailures = 0; // failed assertions seen inside the current file
+let buffer = '';
+const count = (line) => {
+  // Depth-2 results are the t.test() cases in each file; a file that fails outside any case counts once.
+  if (/^ {4}ok \d+/.test(line)) passed++;
+  else if (/^ {4}not ok \d+/.test(line)) { failed++; fileFailures++; }
+  else if (/^not ok \d+/.test(line)) { if (fileFailures === 0) failed++; fileFailures = 0; }
+  else if (/^ok \d+/.test(line)) fileFailures = 0;
+};
+tap.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  buffer += chunk.toString();
+  const lines = buffer.split('\n');
+  buffer = lines.pop() ?? '';
+  lines.forEach(count);
+});
+tap.on('close', (code) => {
+  if (buffer) count(buffer);
+  if (code !== 0 && failed === 0) failed = 1;
+  console.log(`\n${passed} passed, ${failed} failed`);
+  process.exit(code === 0 && failed === 0 ? 0 : 1);
+});
