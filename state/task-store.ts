@@ -1,0 +1,102 @@
+import type { Serde } from '../topology/serdes.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import type { StoreEngine } from './engine.js';
+import type { KeyValueStore } from './key-value-store.js';
+import type { StoreDefinition } from './store-definition.js';
+import { TransactionBuffer } from './transaction-buffer.js';
+
+/**
+ * One store of one task: serdes over a transaction write buffer over the engine. The changelog is written by
+ * the commit from `pendingChangelog()`, so the store itself never talks to Kafka.
+ */
+export class TaskStore<K, V> implements KeyValueStore<K, V> {
+  readonly name: string;
+  private readonly keySerde: Serde<K>;
+  private readonly valueSerde: Serde<V>;
+  private readonly buffer = new TransactionBuffer();
+
+  constructor(
+    definition: StoreDefinition<K, V>,
+    readonly engine: StoreEngine,
+    /** Changelog topic, or null for a store that is not logged. */
+    readonly changelog: string | null,
+    private readonly checkpointFile: string | null,
+  ) {
+    this.name = definition.name;
+    this.keySerde = definition.keySerde;
+    this.valueSerde = definition.valueSerde;
+  }
+
+  async get(key: K): Promise<V | undefined> {
+    const keyBytes = this.keySerde.serialize(key);
+    const buffered = this.buffer.lookup(keyBytes);
+    if (buffered === null) return undefined;
+    const bytes = buffered ?? (await this.engine.get(keyBytes));
+    return bytes === undefined ? undefined : this.valueSerde.deserialize(bytes);
+  }
+
+  put(key: K, value: V): void {
+    this.buffer.put(this.keySerde.serialize(key), this.valueSerde.serialize(value));
+  }
+
+  delete(key: K): void {
+    this.buffer.put(this.keySerde.serialize(key), null);
+  }
+
+  /** Committed entries merged with this transaction's writes, in key-byte order. */
+  async *all(): AsyncIterable<[K, V]> {
+    const merged = new Map<string, Buffer | null>();
+    for await (const [key, value] of this.engine.range()) merged.set(key.toString('latin1'), value);
+    for (const { key, value } of this.buffer.entries()) merged.set(key.toString('latin1'), value);
+    for (const id of [...merged.keys()].sort()) {
+      const value = merged.get(id);
+      if (value) yield [this.keySerde.deserialize(Buffer.from(id, 'latin1')), this.valueSerde.deserialize(value)];
+    }
+  }
+
+  get pendingCount(): number {
+    return this.buffer.size;
+  }
+
+  /** The last write per key since the last commit: the records this transaction adds to the changelog. */
+  pendingChangelog(): Array<{ key: Buffer; value: Buffer | null }> {
+    return [...this.buffer.entries()];
+  }
+
+  savepoint(): void {
+    this.buffer.savepoint();
+  }
+
+  releaseSavepoint(): void {
+    this.buffer.releaseSavepoint();
+  }
+
+  rollbackToSavepoint(): void {
+    this.buffer.rollbackToSavepoint();
+  }
+
+  /** After the transaction committed: the writes reach the engine, then the checkpoint moves. */
+  async flush(changelogOffset: bigint | undefined): Promise<void> {
+    if (this.buffer.size > 0) await this.engine.write(this.buffer.writes());
+    this.buffer.clear();
+    if (changelogOffset !== undefined && this.checkpointFile) await writeCheckpoint(this.checkpointFile, changelogOffset);
+  }
+
+  /** After an aborted transaction: the engine is untouched, so dropping the buffer is the whole rollback. */
+  discard(): void {
+    this.buffer.clear();
+  }
+
+  async checkpoint(): Promise<bigint | undefined> {
+    return this.checkpointFile ? readCheckpoint(this.checkpointFile) : undefined;
+  }
+
+  async writeRestoredCheckpoint(offset: bigint): Promise<void> {
+    if (this.checkpointFile) await writeCheckpoint(this.checkpointFile, offset);
+  }
+
+  async close(): Promise<void> {
+    this.buffer.clear();
+    await this.engine.close();
+  }
+}

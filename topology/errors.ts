@@ -1,0 +1,40 @@
+/**
+ * A record the topology will not process, for a reason of the record itself: it goes to `<topic>.dlq` with
+ * `code` and `message` in its headers and processing continues. Processors throw it for rule violations.
+ */
+export class DeadLetterError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DeadLetterError';
+  }
+}
+
+/**
+ * A fault of the environment (broker, disk, database), never of the record: retried with backoff, never
+ * dead-lettered.
+ */
+export class TransientError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+/** This instance lost ownership of its tasks (fenced producer, stale group generation): drop work, rejoin. */
+export class TaskMigratedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TaskMigratedError';
+  }
+}
+
+/** The topology or its configuration is wrong; starting is refused with this message. */
+export class TopologyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TopologyError';
+  }
+}

@@ -1,0 +1,36 @@
+/** Turns values into bytes and back. `deserialize` throws on bytes it cannot read (the record is dead-lettered). */
+export interface Serde<T> {
+  serialize(value: T): Buffer;
+  deserialize(bytes: Buffer): T;
+}
+
+export const bufferSerde: Serde<Buffer> = {
+  serialize: (value) => value,
+  deserialize: (bytes) => bytes,
+};
+
+export const stringSerde: Serde<string> = {
+  serialize: (value) => Buffer.from(value, 'utf8'),
+  deserialize: (bytes) => bytes.toString('utf8'),
+};
+
+/** JSON objects; anything that is not valid JSON fails to deserialize. */
+export function jsonSerde<T>(): Serde<T> {
+  return {
+    serialize: (value) => Buffer.from(JSON.stringify(value), 'utf8'),
+    deserialize: (bytes) => JSON.parse(bytes.toString('utf8')) as T,
+  };
+}
+
+/** Signed 64-bit big-endian integers as JS numbers (safe-integer range), as Kafka's LongSerde writes them. */
+export const int64Serde: Serde<number> = {
+  serialize: (value) => {
+    const out = Buffer.allocUnsafe(8);
+    out.writeBigInt64BE(BigInt(value));
+    return out;
+  },
+  deserialize: (bytes) => {
+    if (bytes.length !== 8) throw new Error(`expected 8 bytes for an int64, got ${bytes.length}`);
+    return Number(bytes.readBigInt64BE());
+  },
+};
