@@ -39,6 +39,7 @@ export class StreamTask {
   private readonly punctuation = new PunctuationSchedule();
   private output: ProducedRecord[] = [];
   private queue: QueuedRecord[] = [];
+  /** Offsets advanced since the last commit, per source topic. */
   private readonly nextOffsets = new Map<string, bigint>();
   private current: ConsumedRecord | undefined;
   private streamTime = -1;
@@ -125,7 +126,7 @@ export class StreamTask {
     return this.processedSinceCommit;
   }
 
-  /** Next offset to read per source topic partition of this task: what the commit records as consumed. */
+  /** Next offset to read per source topic partition that moved since the last commit: what the commit records as consumed. */
   offsetsToCommit(): Array<{ topic: string; partition: number; offset: bigint }> {
     return [...this.nextOffsets].map(([topic, offset]) => ({ topic, partition: this.partition, offset }));
   }
@@ -135,6 +136,7 @@ export class StreamTask {
     for (const store of this.stores.values()) {
       await store.flush(store.changelog ? changelogOffsets.get(store.changelog) : undefined);
     }
+    this.nextOffsets.clear();
     this.processedSinceCommit = 0;
   }
 

@@ -1,0 +1,78 @@
+/**
+ * Every runtime setting in one place: its environment variable, default, meaning and validation.
+ * `loadConfig` reads the environment (or overrides), validates everything and refuses to start on a bad value.
+ */
+export type ProcessingGuarantee = 'exactly_once' | 'at_least_once';
+export type StateEngineKind = 'rocksdb' | 'leveldb' | 'memory';
+
+export interface RuntimeConfig {
+  applicationId: string;
+  bootstrapServers: string[];
+  processingGuarantee: ProcessingGuarantee;
+  commitIntervalMs: number;
+  maxUncommittedRecords: number;
+  stateDir: string;
+  stateEngine: StateEngineKind;
+  instanceId: string | undefined;
+  sessionTimeoutMs: number;
+  transactionTimeoutMs: number;
+  pollMs: number;
+  /** Advertised host:port of this replica's query endpoint, shared with the group for interactive queries. */
+  endpoint: string | undefined;
+}
+
+interface Setting<T> {
+  env: string;
+  doc: string;
+  default: T;
+  parse(raw: string): T;
+}
+
+const positiveInt = (name: string) => (raw: string) => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+};
+const oneOf = <T extends string>(name: string, allowed: readonly T[]) => (raw: string): T => {
+  if (!allowed.includes(raw as T)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+};
+const text = (raw: string) => raw;
+const optionalText = (raw: string) => raw || undefined;
+
+export const settings: { [K in keyof RuntimeConfig]: Setting<RuntimeConfig[K]> } = {
+  applicationId: { env: 'OMNIA_APPLICATION_ID', doc: 'Consumer group id and prefix of changelog topics and transactional ids.', default: 'omnia', parse: text },
+  bootstrapServers: {
+    env: 'KAFKA_BROKERS',
+    doc: 'Comma-separated host:port list of Kafka brokers.',
+    default: ['127.0.0.1:9092'],
+    parse: (raw) => raw.split(',').map((entry) => entry.trim()).filter(Boolean),
+  },
+  processingGuarantee: {
+    env: 'OMNIA_PROCESSING_GUARANTEE',
+    doc: 'exactly_once: outputs, changelogs and offsets commit in one transaction. at_least_once: faster, may repeat output after a crash.',
+    default: 'exactly_once',
+    parse: oneOf('OMNIA_PROCESSING_GUARANTEE', ['exactly_once', 'at_least_once'] as const),
+  },
+  commitIntervalMs: { env: 'OMNIA_COMMIT_INTERVAL_MS', doc: 'How often processed work is committed; bounds end-to-end latency under exactly-once.', default: 100, parse: positiveInt('OMNIA_COMMIT_INTERVAL_MS') },
+  maxUncommittedRecords: { env: 'OMNIA_MAX_UNCOMMITTED_RECORDS', doc: 'Commit early once this many input records wait, bounding memory and transaction size.', default: 10_000, parse: positiveInt('OMNIA_MAX_UNCOMMITTED_RECORDS') },
+  stateDir: { env: 'OMNIA_STATE_DIR', doc: 'Directory of the local state stores (one sub-directory per task and store).', default: '.state', parse: text },
+  stateEngine: { env: 'OMNIA_STATE_ENGINE', doc: 'Engine of the task stores.', default: 'rocksdb', parse: oneOf('OMNIA_STATE_ENGINE', ['rocksdb', 'leveldb', 'memory'] as const) },
+  instanceId: { env: 'OMNIA_INSTANCE_ID', doc: 'Stable replica name (pod name): static group membership and the transactional id. Unset: dynamic membership, random id.', default: undefined, parse: optionalText },
+  sessionTimeoutMs: { env: 'OMNIA_SESSION_TIMEOUT_MS', doc: 'How long the group waits for a silent member before moving its tasks.', default: 10_000, parse: positiveInt('OMNIA_SESSION_TIMEOUT_MS') },
+  transactionTimeoutMs: { env: 'OMNIA_TRANSACTION_TIMEOUT_MS', doc: 'Broker aborts a crashed replica’s open transaction after this long.', default: 10_000, parse: positiveInt('OMNIA_TRANSACTION_TIMEOUT_MS') },
+  pollMs: { env: 'OMNIA_POLL_MS', doc: 'Longest wait of one fetch when no data arrives.', default: 100, parse: positiveInt('OMNIA_POLL_MS') },
+  endpoint: { env: 'OMNIA_ENDPOINT', doc: 'host:port other replicas use to forward interactive queries to this one.', default: undefined, parse: optionalText },
+};
+
+export function loadConfig(overrides: Partial<RuntimeConfig> = {}, env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings) as Array<[keyof RuntimeConfig, Setting<unknown>]>) {
+    if (key in overrides) config[key] = overrides[key];
+    else {
+      const raw = env[setting.env];
+      config[key] = raw === undefined || raw === '' ? setting.default : setting.parse(raw);
+    }
+  }
+  return config as unknown as RuntimeConfig;
+}

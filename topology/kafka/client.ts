@@ -1,0 +1,107 @@
+import type { ConsumedRecord, ProducedRecord } from '../produced-record.js';
+
+/**
+ * The runtime's own view of a Kafka client: the few operations a Streams runtime needs, so the client
+ * library can be swapped (and measured) without touching tasks, stores or the commit protocol.
+ */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface PartitionOffset extends TopicPartition {
+  readonly offset: bigint;
+}
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly configs?: Readonly<Record<string, string>>;
+}
+
+/** Identifies the consumer-group generation offsets are committed under; a stale one is fenced (KIP-447). */
+export interface GroupMetadata {
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly coordinatorId: number;
+}
+
+export interface Assignment {
+  readonly generationId: number;
+  readonly partitions: readonly TopicPartition[];
+}
+
+export interface AdminClient {
+  /** Partition count per topic; a missing topic is absent from the map. */
+  partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  /** Creates the topics that do not exist yet; existing ones are left as they are. */
+  ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  /** Last stable offset (read_committed end) or high watermark per partition. */
+  endOffsets(partitions: readonly TopicPartition[], committedOnly: boolean): Promise<Map<string, bigint>>;
+  close(): Promise<void>;
+}
+
+export interface GroupConsumerOptions {
+  readonly groupId: string;
+  /** Static membership: a restarted member with the same id gets its partitions back without a rebalance. */
+  readonly groupInstanceId?: string;
+  readonly sessionTimeoutMs: number;
+  readonly readCommitted: boolean;
+  /** Opaque bytes every member publishes with its subscription (the runtime puts its query endpoint here). */
+  readonly memberMetadata?: Buffer;
+}
+
+export interface GroupConsumer {
+  join(topics: readonly string[]): Promise<void>;
+  /** Increments whenever the group hands this member a new assignment. */
+  readonly assignmentVersion: number;
+  assignment(): Assignment;
+  /** The generation the next offsets commit must carry. */
+  groupMetadata(): GroupMetadata;
+  /** Records from the assigned partitions at their positions; resolves empty after `maxWaitMs` when idle. */
+  poll(maxWaitMs: number): Promise<ConsumedRecord[]>;
+  /** Moves every assigned partition back to its committed offset (after an aborted transaction). */
+  rewindToCommitted(): Promise<void>;
+  /** At-least-once: commits offsets outside any transaction, under the given generation. */
+  commit(offsets: readonly PartitionOffset[], generation: GroupMetadata): Promise<void>;
+  /** Static members do not leave the group on close, so a restart does not rebalance. */
+  close(): Promise<void>;
+}
+
+export interface Producer {
+  /** With a transactional id this registers it and fences any older producer holding the same id. */
+  init(): Promise<void>;
+  readonly transactional: boolean;
+  beginTransaction(): Promise<void>;
+  /** Sends and waits for the acks; returns the base offset per `topic:partition`. */
+  send(records: readonly ProducedRecord[]): Promise<Map<string, bigint>>;
+  /** Adds consumed offsets to the open transaction, fenced by the group generation. */
+  sendOffsetsToTransaction(offsets: readonly PartitionOffset[], group: GroupMetadata): Promise<void>;
+  commitTransaction(): Promise<void>;
+  abortTransaction(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reads a partition outside any group: changelog restore and global tables. */
+export interface PartitionReader {
+  /**
+   * Reads `[from, until)` committed records of one partition, handing each fetched batch to `onRecords`;
+   * resolves with the position reached (≥ until). Control records and aborted data are never delivered.
+   */
+  read(partition: TopicPartition, from: bigint, until: bigint, onRecords: (records: ConsumedRecord[]) => Promise<void>): Promise<bigint>;
+  /** Earliest available offset (log start) of a partition. */
+  startOffset(partition: TopicPartition): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+export interface KafkaClient {
+  readonly name: string;
+  admin(): AdminClient;
+  groupConsumer(options: GroupConsumerOptions): GroupConsumer;
+  producer(options: { transactionalId?: string; transactionTimeoutMs?: number }): Producer;
+  partitionReader(): PartitionReader;
+}
+
+export const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;

@@ -1,0 +1,72 @@
+import { Admin, FetchIsolationLevels } from '@platformatic/kafka';
+import type { AdminClient, TopicPartition, TopicSpec } from './client.js';
+import { tpKey } from './client.js';
+
+const TOPIC_ALREADY_EXISTS = 36;
+
+export class PlatformaticAdmin implements AdminClient {
+  private readonly admin: Admin;
+
+  constructor(bootstrapBrokers: string[], clientId: string) {
+    this.admin = new Admin({ clientId, bootstrapBrokers, retries: 5, retryDelay: 250, timeout: 15_000 });
+  }
+
+  async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+    const existing = new Set(await this.admin.listTopics());
+    const wanted = topics.filter((topic) => existing.has(topic));
+    const counts = new Map<string, number>();
+    if (wanted.length === 0) return counts;
+    this.admin.clearMetadata();
+    const metadata = await this.admin.metadata({ topics: wanted });
+    for (const topic of wanted) {
+      const count = metadata.topics.get(topic)?.partitionsCount;
+      if (count !== undefined) counts.set(topic, count);
+    }
+    return counts;
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    const existing = new Set(await this.admin.listTopics());
+    for (const spec of specs) {
+      if (existing.has(spec.topic)) continue;
+      try {
+        await this.admin.createTopics({
+          topics: [spec.topic],
+          partitions: spec.partitions,
+          replicas: 1,
+          configs: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+        });
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+      }
+    }
+  }
+
+  async deleteTopics(topics: readonly string[]): Promise<void> {
+    if (topics.length) await this.admin.deleteTopics({ topics: [...topics] });
+  }
+
+  async endOffsets(partitions: readonly TopicPartition[], committedOnly: boolean): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    if (partitions.length === 0) return out;
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    const listed = await this.admin.listOffsets({
+      isolationLevel: committedOnly ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
+      topics: [...byTopic].map(([name, list]) => ({ name, partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) })),
+    });
+    for (const topic of listed) {
+      for (const partition of topic.partitions) out.set(tpKey(topic.name, partition.partitionIndex), partition.offset);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.admin.close();
+  }
+}
+
+function isAlreadyExists(error: unknown): boolean {
+  const text = JSON.stringify(error, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + String(error);
+  return text.includes(`"errorCode":${TOPIC_ALREADY_EXISTS}`) || /already exists/i.test(text);
+}

@@ -1,0 +1,139 @@
+import { Consumer, FetchIsolationLevels, type GroupPartitionsAssigner } from '@platformatic/kafka';
+import type { ConsumedRecord } from '../produced-record.js';
+import type { Assignment, GroupConsumer, GroupConsumerOptions, GroupMetadata, PartitionOffset, TopicPartition } from './client.js';
+import { tpKey } from './client.js';
+import { fetchOnce } from './platformatic-fetch.js';
+import { stickyAssignor } from './sticky-assignor.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Group membership from @platformatic/kafka's consumer (join, sync, heartbeats, static membership), with
+ * fetching and positions kept here: the runtime must be able to rewind after an aborted transaction.
+ */
+export class PlatformaticGroupConsumer implements GroupConsumer {
+  private readonly consumer: Consumer;
+  private readonly positions = new Map<string, { tp: TopicPartition; offset: bigint }>();
+  private current: Assignment = { generationId: -1, partitions: [] };
+  private version = 0;
+  private seededVersion = -1;
+
+  constructor(
+    bootstrapBrokers: string[],
+    clientId: string,
+    private readonly options: GroupConsumerOptions,
+  ) {
+    this.consumer = new Consumer({
+      clientId,
+      bootstrapBrokers,
+      groupId: options.groupId,
+      ...(options.groupInstanceId ? { groupInstanceId: options.groupInstanceId } : {}),
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 5)),
+      rebalanceTimeout: Math.max(options.sessionTimeoutMs, 30_000),
+      isolationLevel: options.readCommitted ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
+      retries: 5,
+      retryDelay: 250,
+      timeout: 10_000,
+    });
+    this.consumer.on('consumer:group:join', (payload) => {
+      this.current = {
+        generationId: payload.generationId ?? this.consumer.generationId,
+        partitions: (payload.assignments ?? []).flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
+      };
+      this.version++;
+    });
+  }
+
+  get assignmentVersion(): number {
+    return this.version;
+  }
+
+  async join(topics: readonly string[]): Promise<void> {
+    this.consumer.topics.trackAll(...topics);
+    const partitionAssigner: GroupPartitionsAssigner = stickyAssignor;
+    await this.consumer.joinGroup({
+      partitionAssigner,
+      protocols: [{ name: 'omnia-sticky', version: 1, metadata: this.options.memberMetadata ?? Buffer.alloc(0) }],
+    });
+  }
+
+  assignment(): Assignment {
+    return this.current;
+  }
+
+  groupMetadata(): GroupMetadata {
+    return {
+      groupId: this.consumer.groupId,
+      generationId: this.current.generationId,
+      memberId: this.consumer.memberId ?? '',
+      coordinatorId: this.consumer.coordinatorId ?? -1,
+    };
+  }
+
+  async poll(maxWaitMs: number): Promise<ConsumedRecord[]> {
+    if (this.seededVersion !== this.version) await this.seedPositions();
+    if (this.positions.size === 0) {
+      await sleep(Math.min(maxWaitMs, 100));
+      return [];
+    }
+    const outcome = await fetchOnce(this.consumer, this.positions, {
+      readCommitted: this.options.readCommitted,
+      maxWaitMs,
+      maxBytesPerPartition: 1024 * 1024,
+    });
+    if (this.seededVersion !== this.version) return []; // reassigned while fetching: these records may not be ours
+    for (const [key, offset] of outcome.positions) {
+      const entry = this.positions.get(key);
+      if (entry) entry.offset = offset;
+    }
+    if (outcome.outOfRange.length) await this.resetToEarliest(outcome.outOfRange);
+    return outcome.records;
+  }
+
+  async rewindToCommitted(): Promise<void> {
+    this.seededVersion = -1;
+    await this.seedPositions();
+  }
+
+  async commit(offsets: readonly PartitionOffset[], generation: GroupMetadata): Promise<void> {
+    if (generation.generationId !== this.current.generationId) throw new Error(`generation ${generation.generationId} is stale (now ${this.current.generationId})`);
+    if (offsets.length === 0) return;
+    await this.consumer.commit({ offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset, leaderEpoch: -1 })) });
+  }
+
+  async close(): Promise<void> {
+    // A static member keeps its place: leaving would rebalance the group on every restart.
+    if (!this.options.groupInstanceId) await (this.consumer.leaveGroup(false) as unknown as Promise<void>).catch(() => undefined);
+    await this.consumer.close(true);
+  }
+
+  /** Positions for a new assignment: the group's committed offsets, else the beginning of the partition. */
+  private async seedPositions(): Promise<void> {
+    const version = this.version;
+    const partitions = this.current.partitions;
+    this.positions.clear();
+    if (partitions.length === 0) {
+      this.seededVersion = version;
+      return;
+    }
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    const committed = await this.consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })) });
+    const earliest = await this.consumer.listOffsets({ topics: [...byTopic.keys()], timestamp: -2n });
+    for (const tp of partitions) {
+      const offset = committed.get(tp.topic)?.[tp.partition];
+      const start = earliest.get(tp.topic)?.[tp.partition] ?? 0n;
+      this.positions.set(tpKey(tp.topic, tp.partition), { tp, offset: offset !== undefined && offset >= 0n ? offset : start });
+    }
+    this.seededVersion = version;
+  }
+
+  private async resetToEarliest(partitions: TopicPartition[]): Promise<void> {
+    const earliest = await this.consumer.listOffsets({ topics: [...new Set(partitions.map((tp) => tp.topic))], timestamp: -2n });
+    for (const tp of partitions) {
+      const entry = this.positions.get(tpKey(tp.topic, tp.partition));
+      if (entry) entry.offset = earliest.get(tp.topic)?.[tp.partition] ?? 0n;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { Producer as KafkaProducer } from '@platformatic/kafka';
+
+type Transaction = Awaited<ReturnType<KafkaProducer['beginTransaction']>>;
+import type { ProducedRecord } from '../produced-record.js';
+import type { GroupMetadata, PartitionOffset, Producer } from './client.js';
+import { tpKey } from './client.js';
+
+/** Idempotent producer; with a transactional id, transactions whose offsets are fenced by group generation. */
+export class PlatformaticProducer implements Producer {
+  private readonly producer: KafkaProducer;
+  private transaction: Transaction | undefined;
+  readonly transactional: boolean;
+
+  constructor(bootstrapBrokers: string[], clientId: string, options: { transactionalId?: string; transactionTimeoutMs?: number }) {
+    this.transactional = options.transactionalId !== undefined;
+    this.producer = new KafkaProducer({
+      clientId,
+      bootstrapBrokers,
+      idempotent: true,
+      acks: -1,
+      ...(options.transactionalId ? { transactionalId: options.transactionalId } : {}),
+      // The client sends its request timeout as the transaction timeout: a crashed member's open
+      // transaction is aborted by the broker after this long at the latest.
+      timeout: options.transactionTimeoutMs ?? 10_000,
+      retries: 5,
+      retryDelay: 250,
+    });
+  }
+
+  async init(): Promise<void> {
+    if (!this.transactional) await this.producer.initIdempotentProducer({});
+  }
+
+  async beginTransaction(): Promise<void> {
+    if (this.transaction && !this.transaction.completed) throw new Error('a transaction is already open');
+    this.transaction = await this.producer.beginTransaction();
+  }
+
+  async send(records: readonly ProducedRecord[]): Promise<Map<string, bigint>> {
+    const offsets = new Map<string, bigint>();
+    if (records.length === 0) return offsets;
+    const messages = records.map((record) => ({
+      topic: record.topic,
+      partition: record.partition,
+      key: record.key ?? undefined,
+      value: record.value ?? undefined,
+      timestamp: BigInt(record.timestamp),
+      headers: record.headers as Record<string, string>,
+    }));
+    const result = this.transaction ? await this.transaction.send({ messages: messages as never }) : await this.producer.send({ messages: messages as never });
+    for (const { topic, partition, offset } of result.offsets ?? []) offsets.set(tpKey(topic, partition), offset);
+    return offsets;
+  }
+
+  async sendOffsetsToTransaction(offsets: readonly PartitionOffset[], group: GroupMetadata): Promise<void> {
+    const transaction = this.requireTransaction();
+    for (const { topic, partition, offset } of offsets) {
+      // The client commits `message.offset + 1` under the generation the message carries.
+      await transaction.addOffset({ topic, partition, offset: offset - 1n, key: undefined, value: undefined, headers: new Map(), timestamp: 0n, metadata: { consumer: group } } as never);
+    }
+  }
+
+  async commitTransaction(): Promise<void> {
+    await this.requireTransaction().commit();
+    this.transaction = undefined;
+  }
+
+  async abortTransaction(): Promise<void> {
+    const transaction = this.transaction;
+    this.transaction = undefined;
+    if (transaction && !transaction.completed) await transaction.abort();
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close(true);
+  }
+
+  private requireTransaction(): Transaction {
+    if (!this.transaction) throw new Error('no open transaction');
+    return this.transaction;
+  }
+}

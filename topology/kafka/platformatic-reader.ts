@@ -1,0 +1,45 @@
+import { Consumer } from '@platformatic/kafka';
+import type { ConsumedRecord } from '../produced-record.js';
+import type { PartitionReader, TopicPartition } from './client.js';
+import { tpKey } from './client.js';
+import { fetchOnce } from './platformatic-fetch.js';
+
+/** Reads partitions directly, outside any group: changelog restore and global tables. */
+export class PlatformaticReader implements PartitionReader {
+  private readonly consumer: Consumer;
+
+  constructor(bootstrapBrokers: string[], clientId: string) {
+    // A group id is required by the client's constructor; this consumer never joins it.
+    this.consumer = new Consumer({ clientId, bootstrapBrokers, groupId: `${clientId}-reader`, retries: 5, retryDelay: 250, timeout: 15_000 });
+  }
+
+  async read(tp: TopicPartition, from: bigint, until: bigint, onRecords: (records: ConsumedRecord[]) => Promise<void>): Promise<bigint> {
+    const position = { tp, offset: from };
+    const positions = new Map([[tpKey(tp.topic, tp.partition), position]]);
+    let idleRounds = 0;
+    while (position.offset < until) {
+      const outcome = await fetchOnce(this.consumer, positions, { readCommitted: true, maxWaitMs: 200, maxBytesPerPartition: 8 * 1024 * 1024 });
+      if (outcome.outOfRange.length) position.offset = await this.startOffset(tp);
+      const next = outcome.positions.get(tpKey(tp.topic, tp.partition));
+      if (next === undefined) {
+        // Nothing readable below `until`: the range ends in an open (to be aborted) transaction.
+        if (++idleRounds > 50) throw new Error(`restore of ${tp.topic}-${tp.partition} stalled at ${position.offset} (end ${until})`);
+        continue;
+      }
+      idleRounds = 0;
+      position.offset = next;
+      const wanted = outcome.records.filter((record) => record.offset < until);
+      if (wanted.length) await onRecords(wanted);
+    }
+    return position.offset;
+  }
+
+  async startOffset(tp: TopicPartition): Promise<bigint> {
+    const offsets = await this.consumer.listOffsets({ topics: [tp.topic], partitions: { [tp.topic]: [tp.partition] }, timestamp: -2n });
+    return offsets.get(tp.topic)?.[tp.partition] ?? 0n;
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.close(true);
+  }
+}

@@ -1,0 +1,55 @@
+import type { TaskStore } from '../state/task-store.js';
+import type { AdminClient, PartitionReader } from './kafka/client.js';
+import { tpKey } from './kafka/client.js';
+import type { RuntimeMetrics } from './metrics.js';
+
+export interface RestoreResult {
+  readonly store: string;
+  readonly restored: number;
+  readonly from: bigint;
+  readonly to: bigint;
+}
+
+/**
+ * Brings a task's logged stores up to the end of their changelog partitions before the task processes
+ * anything: from the local checkpoint when there is one (incremental), else from the start of the log.
+ * Writes go straight to the engine, batch by batch, and the checkpoint moves once the end is reached.
+ */
+export async function restoreStores(
+  partition: number,
+  stores: Iterable<TaskStore<unknown, unknown>>,
+  admin: AdminClient,
+  reader: PartitionReader,
+  metrics: RuntimeMetrics,
+): Promise<RestoreResult[]> {
+  const results: RestoreResult[] = [];
+  for (const store of stores) {
+    if (!store.changelog) continue;
+    const tp = { topic: store.changelog, partition };
+    const end = (await admin.endOffsets([tp], true)).get(tpKey(tp.topic, partition)) ?? 0n;
+    const start = await reader.startOffset(tp);
+    let from = (await store.checkpoint()) ?? start;
+    if (from > end) {
+      // The changelog is behind the local store (topic recreated): the local copy cannot be trusted.
+      await store.engine.destroy();
+      await store.engine.open();
+      from = start;
+    }
+    if (from < start) from = start;
+    let restored = 0;
+    const remaining = metrics.restoreRemaining.labels(store.name, String(partition));
+    remaining.set(Number(end - from));
+    if (from < end) {
+      await reader.read(tp, from, end, async (records) => {
+        await store.engine.write(records.map((record) => [record.key ?? Buffer.alloc(0), record.value] as const));
+        restored += records.length;
+        metrics.restored.labels(store.name).inc(records.length);
+        remaining.set(Number(end - records[records.length - 1]!.offset - 1n));
+      });
+    }
+    remaining.set(0);
+    await store.writeRestoredCheckpoint(end);
+    results.push({ store: store.name, restored, from, to: end });
+  }
+  return results;
+}

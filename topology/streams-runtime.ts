@@ -1,0 +1,395 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createEngine } from '../state/engines.js';
+import { GlobalStore } from '../state/global-store.js';
+import { changelogTopic } from '../state/store-definition.js';
+import { TaskStore } from '../state/task-store.js';
+import type { RuntimeConfig } from './config.js';
+import { dlqTopic } from './dead-letter.js';
+import { TaskMigratedError, TopologyError } from './errors.js';
+import type { AdminClient, GroupConsumer, GroupMetadata, KafkaClient, PartitionReader, Producer } from './kafka/client.js';
+import { tpKey } from './kafka/client.js';
+import { RuntimeMetrics } from './metrics.js';
+import type { ProducedRecord } from './produced-record.js';
+import { restoreStores } from './restore.js';
+import { StreamTask } from './stream-task.js';
+import type { Topology } from './topology-builder.js';
+
+export type RuntimeState = 'created' | 'starting' | 'restoring' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs a topology on Kafka: joins the group, turns assigned partitions into tasks (restoring their stores
+ * first), processes records and commits. One loop, one producer and one consumer per replica; tasks own
+ * the state. Knows nothing of orders.
+ */
+export class StreamsRuntime {
+  readonly metrics = new RuntimeMetrics();
+  private state: RuntimeState = 'created';
+  private readonly tasks = new Map<number, StreamTask>();
+  private readonly globalStores = new Map<string, GlobalStore<unknown, unknown>>();
+  private readonly partitionCounts = new Map<string, number>();
+  private readonly instanceId: string;
+  private admin!: AdminClient;
+  private reader!: PartitionReader;
+  private consumer!: GroupConsumer;
+  private producer!: Producer;
+  private loop: Promise<void> | undefined;
+  private globalLoop: Promise<void> | undefined;
+  private seenAssignment = -1;
+  private lastCommit = Date.now();
+  private lastWallClockPunctuation = 0;
+  /** Generation under which the records since the last commit were read; their offsets must commit under it. */
+  private pendingGeneration: GroupMetadata | undefined;
+  private uncommitted = 0;
+  private failures = 0;
+  private fatal: Error | undefined;
+  private readonly listeners = new Set<(state: RuntimeState) => void>();
+
+  constructor(
+    private readonly topology: Topology,
+    readonly config: RuntimeConfig,
+    private readonly client: KafkaClient,
+  ) {
+    this.instanceId = config.instanceId ?? `${config.applicationId}-${randomUUID()}`;
+  }
+
+  get currentState(): RuntimeState {
+    return this.state;
+  }
+
+  /** Partitions whose tasks this replica owns and has restored. */
+  get ownedPartitions(): number[] {
+    return [...this.tasks.keys()].sort((a, b) => a - b);
+  }
+
+  onStateChange(listener: (state: RuntimeState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A store of an owned task, for interactive queries; undefined when this replica does not own it. */
+  store<S>(name: string, partition: number): S | undefined {
+    return this.tasks.get(partition)?.stores.get(name) as S | undefined;
+  }
+
+  globalStore<S>(name: string): S | undefined {
+    return this.globalStores.get(name) as S | undefined;
+  }
+
+  partitionsFor(topic: string): number {
+    const count = this.partitionCounts.get(topic);
+    if (count === undefined) throw new Error(`topic "${topic}" was not described at start`);
+    return count;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new Error(`cannot start a runtime that is ${this.state}`);
+    this.setState('starting');
+    this.admin = this.client.admin();
+    this.reader = this.client.partitionReader();
+    const partitions = await this.prepareTopics();
+    await this.loadGlobalTables();
+    const exactlyOnce = this.config.processingGuarantee === 'exactly_once';
+    this.producer = this.client.producer({
+      // Stable per replica: a restarted replica fences its previous incarnation and aborts its open transaction.
+      ...(exactlyOnce ? { transactionalId: `${this.config.applicationId}-${this.instanceId}` } : {}),
+      transactionTimeoutMs: this.config.transactionTimeoutMs,
+    });
+    await this.producer.init();
+    this.consumer = this.client.groupConsumer({
+      groupId: this.config.applicationId,
+      ...(this.config.instanceId ? { groupInstanceId: this.config.instanceId } : {}),
+      sessionTimeoutMs: this.config.sessionTimeoutMs,
+      readCommitted: exactlyOnce,
+      memberMetadata: Buffer.from(JSON.stringify({ instance: this.instanceId, endpoint: this.config.endpoint ?? null })),
+    });
+    await this.consumer.join(this.topology.sources.flatMap((source) => source.topics));
+    void partitions;
+    this.setState('running');
+    this.loop = this.runLoop();
+  }
+
+  /** Commits what was processed, closes tasks and clients. Static members keep their group place. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'created') return;
+    this.setState('stopping');
+    await this.loop;
+    await this.globalLoop;
+    try {
+      if (!this.fatal) await this.commit();
+    } catch {
+      this.abortAll();
+    }
+    for (const task of this.tasks.values()) await task.close();
+    this.tasks.clear();
+    for (const store of this.globalStores.values()) await store.close();
+    await this.consumer?.close().catch(() => undefined);
+    await this.producer?.close().catch(() => undefined);
+    await this.reader?.close().catch(() => undefined);
+    await this.admin?.close().catch(() => undefined);
+    this.setState('stopped');
+  }
+
+  /** Resolves when the runtime has stopped; rejects with the fatal error if it failed. */
+  async whenStopped(): Promise<void> {
+    await this.loop;
+    if (this.fatal) throw this.fatal;
+  }
+
+  private setState(state: RuntimeState): void {
+    this.state = state;
+    for (const listener of this.listeners) listener(state);
+  }
+
+  /**
+   * Checks co-partitioning of the sources and creates what the runtime owns: changelogs (compacted, one
+   * partition per task) and dead-letter topics. Sink topics must exist or are created like the sources.
+   */
+  private async prepareTopics(): Promise<number> {
+    const sourceTopics = this.topology.sources.flatMap((source) => source.topics);
+    const counts = await this.admin.partitionCounts(sourceTopics);
+    const missing = sourceTopics.filter((topic) => !counts.has(topic));
+    if (missing.length) throw new TopologyError(`source topics do not exist: ${missing.join(', ')}`);
+    const distinct = new Set(counts.values());
+    if (distinct.size > 1) {
+      const detail = [...counts].map(([topic, count]) => `${topic}=${count}`).join(', ');
+      throw new TopologyError(`source topics are not co-partitioned (partition counts differ: ${detail}); records of one key would reach different tasks`);
+    }
+    const partitions = [...distinct][0]!;
+    const owned = [
+      ...[...this.topology.stores.values()]
+        .filter((store) => store.logged)
+        .map((store) => ({ topic: changelogTopic(this.config.applicationId, store.name), partitions, configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } })),
+      ...sourceTopics.map((topic) => ({ topic: dlqTopic(topic), partitions })),
+      ...this.topology.sinkTopics.map((topic) => ({ topic, partitions })),
+    ];
+    await this.admin.ensureTopics(owned);
+    const all = await this.admin.partitionCounts([...sourceTopics, ...owned.map((spec) => spec.topic)]);
+    for (const [topic, count] of all) this.partitionCounts.set(topic, count);
+    for (const store of this.topology.stores.values()) {
+      const topic = changelogTopic(this.config.applicationId, store.name);
+      if (store.logged && all.get(topic) !== partitions) throw new TopologyError(`changelog ${topic} has ${all.get(topic)} partitions, sources have ${partitions}`);
+    }
+    return partitions;
+  }
+
+  /** Loads each global table whole before processing starts, then keeps tailing it in the background. */
+  private async loadGlobalTables(): Promise<void> {
+    const tables = [...this.topology.globalTables.values()];
+    if (tables.length === 0) return;
+    const counts = await this.admin.partitionCounts(tables.map((table) => table.topic));
+    const positions = new Map<string, bigint>();
+    for (const table of tables) {
+      const count = counts.get(table.topic);
+      if (count === undefined) throw new TopologyError(`global table topic ${table.topic} does not exist`);
+      const engine = createEngine(this.config.stateEngine, join(this.config.stateDir, this.config.applicationId, 'global', table.name));
+      // The topic is the table's changelog: start clean and read it all, so no local checkpoint can drift.
+      await engine.open();
+      await engine.destroy();
+      await engine.open();
+      const store = new GlobalStore(table.name, engine, table.keySerde, table.valueSerde);
+      this.globalStores.set(table.name, store);
+      for (let partition = 0; partition < count; partition++) {
+        const tp = { topic: table.topic, partition };
+        const end = (await this.admin.endOffsets([tp], true)).get(tpKey(table.topic, partition)) ?? 0n;
+        const start = await this.reader.startOffset(tp);
+        const reached = start < end ? await this.reader.read(tp, start, end, async (records) => void (await store.apply(records))) : start;
+        positions.set(tpKey(table.topic, partition), reached);
+      }
+    }
+    this.globalLoop = this.tailGlobalTables(tables.map((table) => table.name), counts, positions);
+  }
+
+  private async tailGlobalTables(names: string[], counts: Map<string, number>, positions: Map<string, bigint>): Promise<void> {
+    while (this.state !== 'stopping' && this.state !== 'stopped' && this.state !== 'failed') {
+      try {
+        for (const name of names) {
+          const table = this.topology.globalTables.get(name)!;
+          for (let partition = 0; partition < (counts.get(table.topic) ?? 0); partition++) {
+            const key = tpKey(table.topic, partition);
+            const end = (await this.admin.endOffsets([{ topic: table.topic, partition }], true)).get(key) ?? 0n;
+            const from = positions.get(key) ?? 0n;
+            if (from >= end) continue;
+            const store = this.globalStores.get(name)!;
+            positions.set(key, await this.reader.read({ topic: table.topic, partition }, from, end, async (records) => void (await store.apply(records))));
+          }
+        }
+      } catch {
+        // transient: the next round retries from the same positions
+      }
+      await sleep(1000);
+    }
+  }
+
+  private async runLoop(): Promise<void> {
+    while (this.state === 'running' || this.state === 'restoring') {
+      try {
+        if (this.consumer.assignmentVersion !== this.seenAssignment) await this.onAssignment();
+        const records = await this.consumer.poll(this.config.pollMs);
+        for (const record of records) {
+          const task = this.tasks.get(record.partition);
+          if (!task) continue; // revoked while in flight
+          this.pendingGeneration ??= this.consumer.groupMetadata();
+          await task.process(record);
+          this.uncommitted++;
+        }
+        await this.punctuateWallClock();
+        if (this.uncommitted >= this.config.maxUncommittedRecords || Date.now() - this.lastCommit >= this.config.commitIntervalMs) await this.commit();
+        this.failures = 0;
+      } catch (error) {
+        if (error instanceof TopologyError) {
+          this.fatal = error;
+          this.setState('failed');
+          return;
+        }
+        await this.recover(error as Error);
+      }
+    }
+  }
+
+  /**
+   * The commit protocol, in order:
+   *  1. take each task's output and its stores' pending writes (the changelog records: last value per key);
+   *  2. refuse if the group moved on since these records were read (their tasks may be elsewhere now);
+   *  3. exactly-once: begin a transaction, send output + changelogs, add the consumed offsets under the
+   *     generation the records were read in (a zombie is fenced here), commit the transaction;
+   *     at-least-once: send, then commit the offsets;
+   *  4. only then write each store's buffer to its engine and move its checkpoint to the changelog offsets.
+   * A failure before 4 aborts: buffers are dropped and positions rewind to the committed offsets.
+   */
+  private async commit(): Promise<void> {
+    const tasks = [...this.tasks.values()];
+    const timer = this.metrics.commitLatency.startTimer();
+    const records: ProducedRecord[] = [];
+    const changelogCounts = new Map<string, number>();
+    let oldestTimestamp = Infinity;
+    for (const task of tasks) {
+      for (const record of task.takeOutput()) {
+        records.push(record);
+        if (record.timestamp < oldestTimestamp) oldestTimestamp = record.timestamp;
+      }
+      for (const store of task.stores.values()) {
+        if (!store.changelog) continue;
+        const pending = store.pendingChangelog();
+        for (const { key, value } of pending) records.push({ topic: store.changelog, partition: task.partition, key, value, timestamp: Date.now(), headers: {} });
+        if (pending.length) changelogCounts.set(tpKey(store.changelog, task.partition), pending.length);
+      }
+    }
+    const offsets = tasks.flatMap((task) => task.offsetsToCommit());
+    this.lastCommit = Date.now();
+    if (offsets.length === 0 && records.length === 0) return;
+    const generation = this.pendingGeneration ?? this.consumer.groupMetadata();
+    if (generation.generationId !== this.consumer.assignment().generationId) {
+      throw new TaskMigratedError(`group generation moved from ${generation.generationId} to ${this.consumer.assignment().generationId} before commit`);
+    }
+    let baseOffsets: Map<string, bigint>;
+    if (this.producer.transactional) {
+      await this.producer.beginTransaction();
+      baseOffsets = await this.producer.send(records);
+      await this.producer.sendOffsetsToTransaction(offsets, generation);
+      await this.producer.commitTransaction();
+    } else {
+      baseOffsets = await this.producer.send(records);
+      await this.consumer.commit(offsets, generation);
+    }
+    for (const task of tasks) {
+      const checkpoints = new Map<string, bigint>();
+      for (const store of task.stores.values()) {
+        if (!store.changelog) continue;
+        const key = tpKey(store.changelog, task.partition);
+        const base = baseOffsets.get(key);
+        if (base !== undefined) checkpoints.set(store.changelog, base + BigInt(changelogCounts.get(key) ?? 0));
+      }
+      await task.committed(checkpoints);
+    }
+    this.pendingGeneration = undefined;
+    this.uncommitted = 0;
+    this.metrics.commits.labels('committed').inc();
+    timer();
+    if (oldestTimestamp !== Infinity) this.metrics.endToEndLatency.observe(Math.max(0, Date.now() - oldestTimestamp) / 1000);
+  }
+
+  private abortAll(): void {
+    for (const task of this.tasks.values()) task.aborted();
+    this.pendingGeneration = undefined;
+    this.uncommitted = 0;
+  }
+
+  /**
+   * After any failure in the loop: abort the transaction, drop all uncommitted work and rewind to the
+   * committed offsets, then retry with backoff. Records are never dead-lettered for a fault of the
+   * environment. A fenced producer (another replica took over our transactional id) is replaced.
+   */
+  private async recover(error: Error): Promise<void> {
+    this.metrics.commits.labels('aborted').inc();
+    await this.producer.abortTransaction().catch(() => undefined);
+    this.abortAll();
+    this.failures++;
+    if (/fenc|epoch/i.test(error.message) || (error as { code?: string }).code === 'PRODUCER_FENCED') {
+      await this.producer.close().catch(() => undefined);
+      this.producer = this.client.producer({ transactionalId: `${this.config.applicationId}-${this.instanceId}`, transactionTimeoutMs: this.config.transactionTimeoutMs });
+      await this.producer.init().catch(() => undefined);
+    }
+    if (!(error instanceof TaskMigratedError)) {
+      process.emitWarning(`omnia: ${error.message}; retrying (attempt ${this.failures})`, { code: 'OMNIA_RETRY' });
+      await sleep(Math.min(5000, 100 * 2 ** Math.min(this.failures, 6)));
+    }
+    await this.consumer.rewindToCommitted().catch(() => undefined);
+  }
+
+  /** Closes tasks the group took away, creates and restores the ones it gave. */
+  private async onAssignment(): Promise<void> {
+    if (this.uncommitted > 0) this.abortAll(); // read under the previous generation: cannot be committed now
+    this.seenAssignment = this.consumer.assignmentVersion;
+    const assigned = new Set(this.consumer.assignment().partitions.map((tp) => tp.partition));
+    for (const [partition, task] of this.tasks) {
+      if (assigned.has(partition)) continue;
+      await task.close();
+      this.tasks.delete(partition);
+    }
+    const added = [...assigned].filter((partition) => !this.tasks.has(partition));
+    if (added.length) {
+      this.setState('restoring');
+      for (const partition of added) this.tasks.set(partition, await this.createTask(partition));
+      this.setState('running');
+    }
+    this.metrics.tasks.set(this.tasks.size);
+    await this.consumer.rewindToCommitted();
+  }
+
+  private async createTask(partition: number): Promise<StreamTask> {
+    const stores = new Map<string, TaskStore<unknown, unknown>>();
+    for (const definition of this.topology.stores.values()) {
+      const dir = join(this.config.stateDir, this.config.applicationId, String(partition), definition.name);
+      const engine = createEngine(this.config.stateEngine, join(dir, 'db'));
+      await engine.open();
+      const changelog = definition.logged ? changelogTopic(this.config.applicationId, definition.name) : null;
+      stores.set(definition.name, new TaskStore(definition, engine, changelog, join(dir, 'checkpoint.json')));
+    }
+    await restoreStores(partition, stores.values(), this.admin, this.reader, this.metrics);
+    const task = new StreamTask(partition, this.topology, stores, {
+      applicationId: this.config.applicationId,
+      partitionsFor: (topic) => this.partitionsFor(topic),
+      now: () => Date.now(),
+      globalStores: this.globalStores,
+      onProcessed: (node, seconds) => {
+        this.metrics.processed.labels(node).inc();
+        this.metrics.processLatency.labels(node).observe(seconds);
+      },
+      onDeadLetter: (topic, code) => this.metrics.deadLetters.labels(dlqTopic(topic), code).inc(),
+    });
+    await task.init();
+    return task;
+  }
+
+  private async punctuateWallClock(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastWallClockPunctuation < 50) return;
+    this.lastWallClockPunctuation = now;
+    for (const task of this.tasks.values()) {
+      if ((await task.punctuate('wall-clock', now)) > 0) this.pendingGeneration ??= this.consumer.groupMetadata();
+    }
+  }
+}
