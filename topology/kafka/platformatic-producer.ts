@@ -45,7 +45,7 @@ export class PlatformaticProducer implements Producer {
       key: record.key ?? undefined,
       value: record.value ?? undefined,
       timestamp: BigInt(record.timestamp),
-      headers: record.headers as Record<string, string>,
+      headers: toHeaderMap(record.headers),
     }));
     const result = this.transaction ? await this.transaction.send({ messages: messages as never }) : await this.producer.send({ messages: messages as never });
     for (const { topic, partition, offset } of result.offsets ?? []) offsets.set(tpKey(topic, partition), offset);
@@ -54,6 +54,9 @@ export class PlatformaticProducer implements Producer {
 
   async sendOffsetsToTransaction(offsets: readonly PartitionOffset[], group: GroupMetadata): Promise<void> {
     const transaction = this.requireTransaction();
+    if (offsets.length === 0) return;
+    // AddOffsetsToTxn for the group; the client only reads `groupId` from the consumer it is given.
+    await transaction.addConsumer({ groupId: group.groupId } as never);
     for (const { topic, partition, offset } of offsets) {
       // The client commits `message.offset + 1` under the generation the message carries.
       await transaction.addOffset({ topic, partition, offset: offset - 1n, key: undefined, value: undefined, headers: new Map(), timestamp: 0n, metadata: { consumer: group } } as never);
@@ -79,4 +82,11 @@ export class PlatformaticProducer implements Producer {
     if (!this.transaction) throw new Error('no open transaction');
     return this.transaction;
   }
+}
+
+/** The client's default serializers pass bytes through: header names and values must be Buffers. */
+function toHeaderMap(headers: Readonly<Record<string, string>>): Map<Buffer, Buffer> {
+  const map = new Map<Buffer, Buffer>();
+  for (const name in headers) map.set(Buffer.from(name), Buffer.from(headers[name]!));
+  return map;
 }

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import type { Test } from 'tap';
+import type { KafkaClient, TopicPartition } from '../../topology/kafka/client.js';
+import { tpKey } from '../../topology/kafka/client.js';
+import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js';
+import type { ConsumedRecord, ProducedRecord } from '../../topology/produced-record.js';
+
+export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+/** True when a broker answers. In CI a missing broker fails the test; elsewhere the test says why it skips. */
+export async function requireKafka(t: Test): Promise<boolean> {
+  const [host, port] = BROKERS[0]!.split(':');
+  const up = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host: host!, port: Number(port) }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+  if (up) return true;
+  const message = `no Kafka broker at ${BROKERS.join(',')}: start one with "bash scripts/kafka-local.sh start"`;
+  if (process.env.CI) t.fail(message);
+  else t.comment(`SKIPPED: ${message}`);
+  return false;
+}
+
+export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export function testClient(): KafkaClient {
+  return new PlatformaticClient(BROKERS, 'omnia-test');
+}
+
+export async function createTopics(client: KafkaClient, topics: string[], partitions: number): Promise<void> {
+  const admin = client.admin();
+  await admin.ensureTopics(topics.map((topic) => ({ topic, partitions })));
+  await admin.close();
+}
+
+
+/** Produces records (idempotent, not transactional) and waits for the acks. */
+export async function produce(client: KafkaClient, records: ProducedRecord[]): Promise<void> {
+  const producer = client.producer({});
+  await producer.init();
+  for (let i = 0; i < records.length; i += 2000) await producer.send(records.slice(i, i + 2000));
+  await producer.close();
+}
+
+/** Every committed record of a topic, partition by partition. */
+export async function readAll(client: KafkaClient, topic: string): Promise<ConsumedRecord[]> {
+  const admin = client.admin();
+  const reader = client.partitionReader();
+  const counts = await admin.partitionCounts([topic]);
+  const out: ConsumedRecord[] = [];
+  const partitions: TopicPartition[] = Array.from({ length: counts.get(topic) ?? 0 }, (_, partition) => ({ topic, partition }));
+  const ends = await admin.endOffsets(partitions, true);
+  for (const tp of partitions) {
+    const end = ends.get(tpKey(tp.topic, tp.partition)) ?? 0n;
+    const start = await reader.startOffset(tp);
+    if (start < end) await reader.read(tp, start, end, async (records) => void out.push(...records));
+  }
+  await reader.close();
+  await admin.close();
+  return out;
+}
+
+export async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
