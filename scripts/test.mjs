@@ -2,6 +2,8 @@
 // Runs the whole suite: compile (integration tests spawn compiled workers), then tap over test/**.
 // Ends with the one line CI reads: "N passed, N failed". Extra args go to tap (e.g. a file path).
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 if (build.status !== 0) {
@@ -9,8 +11,13 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
+/** Test files are `*.test.ts`; helpers, fixtures and pending work beside them are not run. */
+const testFiles = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? testFiles(join(dir, entry.name)) : entry.name.endsWith('.test.ts') ? [join(dir, entry.name)] : [],
+  );
 const files = process.argv.slice(2);
-const args = ['tap', '--disable-coverage', '--reporter=tap', '--timeout=900', ...(files.length ? files : ['test/'])];
+const args = ['tap', '--disable-coverage', '--reporter=tap', '--timeout=900', ...(files.length ? files : testFiles('test'))];
 const tap = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
 
 let passed = 0;

@@ -89,6 +89,11 @@ export class TopologyTestDriver {
     return this.produced;
   }
 
+  /** Forgets the output read so far (a long-running embedded feed would otherwise grow without bound). */
+  clearOutput(): void {
+    this.produced.length = 0;
+  }
+
   /** Moves system time forward and runs the wall-clock punctuators that fall due. */
   async advanceWallClock(ms: number): Promise<void> {
     await this.ensureInitialized();

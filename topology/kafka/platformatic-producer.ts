@@ -69,9 +69,16 @@ export class PlatformaticProducer implements Producer {
   }
 
   async abortTransaction(): Promise<void> {
-    const transaction = this.transaction;
+    // The client may hold a transaction of its own when beginTransaction failed halfway (e.g. the broker was
+    // still aborting a crashed predecessor's transaction): cancel it too, or every later begin fails.
+    const transaction = this.transaction ?? this.producer.transaction;
     this.transaction = undefined;
-    if (transaction && !transaction.completed) await transaction.abort();
+    if (!transaction || transaction.completed) return;
+    try {
+      await transaction.abort();
+    } catch {
+      await transaction.cancel().catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {
