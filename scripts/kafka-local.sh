@@ -32,6 +32,8 @@ running() { [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }
 
 start() {
   if running && answers; then echo "kafka-local: already running (pid $(cat "$pid_file"))"; return; fi
+  # A broker started from another checkout already serves this port: use it rather than fail to bind.
+  if answers; then echo "kafka-local: a broker already answers on 127.0.0.1:$port; using it"; return; fi
   fetch
   if [ ! -f "$data/meta.properties" ]; then
     mkdir -p "$data"
