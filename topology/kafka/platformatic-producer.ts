@@ -33,7 +33,9 @@ export class PlatformaticProducer implements Producer {
 
   async beginTransaction(): Promise<void> {
     if (this.transaction && !this.transaction.completed) throw new Error('a transaction is already open');
-    this.transaction = await this.producer.beginTransaction();
+    // -1/-1 asks the broker for this transactional id's current producer: the client's default (0/0) is
+    // answered PRODUCER_FENCED whenever the id was used before, i.e. on every restart of a replica.
+    this.transaction = await this.producer.beginTransaction(this.producer.producerId === undefined ? { producerId: -1n, producerEpoch: -1 } : {});
   }
 
   async send(records: readonly ProducedRecord[]): Promise<Map<string, bigint>> {
