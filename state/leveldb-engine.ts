@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { type BatchIterator, batchedRange } from './batched-range.js';
 import type { EngineWrite, RangeOptions, StoreEngine } from './engine.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
@@ -50,16 +51,7 @@ export class LevelDbEngine implements StoreEngine {
     const bounds: RangeOptions = {};
     if (options.gte) bounds.gte = options.gte;
     if (options.lt) bounds.lt = options.lt;
-    const iterator = this.handle().iterator(bounds);
-    try {
-      while (true) {
-        const entries = await iterator.nextv(SCAN_BATCH);
-        if (entries.length === 0) return;
-        yield* entries;
-      }
-    } finally {
-      await iterator.close();
-    }
+    yield* batchedRange(this.handle().iterator(bounds) as BatchIterator, SCAN_BATCH);
   }
 
   async close(): Promise<void> {

@@ -14,11 +14,6 @@ export class MemoryEngine implements StoreEngine {
     return this.data.get(k(key));
   }
 
-  /** Synchronous read for callers that know the engine is in memory. */
-  getSync(key: Buffer): Buffer | undefined {
-    return this.data.get(k(key));
-  }
-
   async write(batch: readonly EngineWrite[]): Promise<void> {
     for (const [key, value] of batch) {
       if (value === null) this.data.delete(k(key));

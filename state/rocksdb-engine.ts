@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { type BatchIterator, batchedRange } from './batched-range.js';
 import type { EngineWrite, RangeOptions, StoreEngine } from './engine.js';
 
 // The package ships no type declarations: this is the slice of its API used here. The underscore
@@ -92,16 +93,7 @@ export class RocksDbEngine implements StoreEngine {
     const bounds: RangeOptions = {};
     if (options.gte) bounds.gte = options.gte;
     if (options.lt) bounds.lt = options.lt;
-    const iterator = this.handle().db.iterator(bounds);
-    try {
-      while (true) {
-        const entries = await iterator.nextv(SCAN_BATCH);
-        if (entries.length === 0) return;
-        yield* entries;
-      }
-    } finally {
-      await iterator.close();
-    }
+    yield* batchedRange(this.handle().db.iterator(bounds) as BatchIterator, SCAN_BATCH);
   }
 
   async close(): Promise<void> {

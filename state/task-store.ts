@@ -54,10 +54,6 @@ export class TaskStore<K, V> implements KeyValueStore<K, V> {
     }
   }
 
-  get pendingCount(): number {
-    return this.buffer.size;
-  }
-
   /** The last write per key since the last commit: the records this transaction adds to the changelog. */
   pendingChangelog(): Array<{ key: Buffer; value: Buffer | null }> {
     return [...this.buffer.entries()];

@@ -13,7 +13,9 @@ interface Pending {
  */
 export class TransactionBuffer {
   private readonly pending = new Map<string, Pending>();
-  private undoLog: Array<[string, Pending | undefined]> | null = null;
+  /** Undo records of the current input record; reused across records to keep the hot path allocation-free. */
+  private readonly undoLog: Array<[string, Pending | undefined]> = [];
+  private recording = false;
 
   /** undefined: not written in this transaction; null: deleted in it. */
   lookup(key: Buffer): Buffer | null | undefined {
@@ -22,7 +24,7 @@ export class TransactionBuffer {
 
   put(key: Buffer, value: Buffer | null): void {
     const id = key.toString('latin1');
-    if (this.undoLog) this.undoLog.push([id, this.pending.get(id)]);
+    if (this.recording) this.undoLog.push([id, this.pending.get(id)]);
     this.pending.set(id, { key, value });
   }
 
@@ -32,22 +34,23 @@ export class TransactionBuffer {
 
   /** Starts recording undo information for the writes of one input record. */
   savepoint(): void {
-    this.undoLog = [];
+    this.undoLog.length = 0;
+    this.recording = true;
   }
 
   releaseSavepoint(): void {
-    this.undoLog = null;
+    this.undoLog.length = 0;
+    this.recording = false;
   }
 
   rollbackToSavepoint(): void {
     const log = this.undoLog;
-    if (!log) return;
     for (let i = log.length - 1; i >= 0; i--) {
       const [id, previous] = log[i]!;
       if (previous === undefined) this.pending.delete(id);
       else this.pending.set(id, previous);
     }
-    this.undoLog = null;
+    this.releaseSavepoint();
   }
 
   writes(): EngineWrite[] {
@@ -62,6 +65,6 @@ export class TransactionBuffer {
 
   clear(): void {
     this.pending.clear();
-    this.undoLog = null;
+    this.releaseSavepoint();
   }
 }

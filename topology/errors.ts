@@ -31,6 +31,14 @@ export class TaskMigratedError extends Error {
   }
 }
 
+/** Another producer registered our transactional id: this one may never commit again and must be replaced. */
+export class ProducerFencedError extends TaskMigratedError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProducerFencedError';
+  }
+}
+
 /** The topology or its configuration is wrong; starting is refused with this message. */
 export class TopologyError extends Error {
   constructor(message: string) {

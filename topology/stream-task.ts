@@ -43,7 +43,6 @@ export class StreamTask {
   private readonly nextOffsets = new Map<string, bigint>();
   private current: ConsumedRecord | undefined;
   private streamTime = -1;
-  private processedSinceCommit = 0;
 
   constructor(
     readonly partition: number,
@@ -95,7 +94,6 @@ export class StreamTask {
       for (const store of this.stores.values()) store.releaseSavepoint();
       this.current = undefined;
       this.nextOffsets.set(raw.topic, raw.offset + 1n);
-      this.processedSinceCommit++;
     }
     await this.punctuate('stream-time', this.streamTime);
   }
@@ -118,14 +116,6 @@ export class StreamTask {
     return out;
   }
 
-  get pendingOutput(): number {
-    return this.output.length;
-  }
-
-  get processedSinceLastCommit(): number {
-    return this.processedSinceCommit;
-  }
-
   /** Next offset to read per source topic partition that moved since the last commit: what the commit records as consumed. */
   offsetsToCommit(): Array<{ topic: string; partition: number; offset: bigint }> {
     return [...this.nextOffsets].map(([topic, offset]) => ({ topic, partition: this.partition, offset }));
@@ -137,7 +127,6 @@ export class StreamTask {
       await store.flush(store.changelog ? changelogOffsets.get(store.changelog) : undefined);
     }
     this.nextOffsets.clear();
-    this.processedSinceCommit = 0;
   }
 
   /** The transaction aborted: nothing of it may survive, and reading resumes at the last committed offsets. */
@@ -146,7 +135,6 @@ export class StreamTask {
     this.output = [];
     this.queue = [];
     this.nextOffsets.clear();
-    this.processedSinceCommit = 0;
   }
 
   async close(): Promise<void> {

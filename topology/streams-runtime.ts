@@ -6,8 +6,8 @@ import { changelogTopic } from '../state/store-definition.js';
 import { TaskStore } from '../state/task-store.js';
 import type { RuntimeConfig } from './config.js';
 import { dlqTopic } from './dead-letter.js';
-import { TaskMigratedError, TopologyError } from './errors.js';
-import type { AdminClient, GroupConsumer, GroupMetadata, KafkaClient, PartitionReader, Producer } from './kafka/client.js';
+import { ProducerFencedError, TaskMigratedError, TopologyError } from './errors.js';
+import type { AdminClient, GroupConsumer, GroupMetadata, KafkaClient, PartitionReader, Producer, TopicPartition } from './kafka/client.js';
 import { tpKey } from './kafka/client.js';
 import { RuntimeMetrics } from './metrics.js';
 import type { ProducedRecord } from './produced-record.js';
@@ -89,15 +89,10 @@ export class StreamsRuntime {
     this.setState('starting');
     this.admin = this.client.admin();
     this.reader = this.client.partitionReader();
-    const partitions = await this.prepareTopics();
+    await this.prepareTopics();
     await this.loadGlobalTables();
     const exactlyOnce = this.config.processingGuarantee === 'exactly_once';
-    this.producer = this.client.producer({
-      // Stable per replica: a restarted replica fences its previous incarnation and aborts its open transaction.
-      ...(exactlyOnce ? { transactionalId: `${this.config.applicationId}-${this.instanceId}` } : {}),
-      transactionTimeoutMs: this.config.transactionTimeoutMs,
-    });
-    await this.producer.init();
+    this.producer = await this.createProducer();
     this.consumer = this.client.groupConsumer({
       groupId: this.config.applicationId,
       ...(this.config.instanceId ? { groupInstanceId: this.config.instanceId } : {}),
@@ -106,7 +101,6 @@ export class StreamsRuntime {
       memberMetadata: Buffer.from(JSON.stringify({ instance: this.instanceId, endpoint: this.config.endpoint ?? null })),
     });
     await this.consumer.join(this.topology.sources.flatMap((source) => source.topics));
-    void partitions;
     this.setState('running');
     this.loop = this.runLoop();
   }
@@ -147,7 +141,7 @@ export class StreamsRuntime {
    * Checks co-partitioning of the sources and creates what the runtime owns: changelogs (compacted, one
    * partition per task) and dead-letter topics. Sink topics must exist or are created like the sources.
    */
-  private async prepareTopics(): Promise<number> {
+  private async prepareTopics(): Promise<void> {
     const sourceTopics = this.topology.sources.flatMap((source) => source.topics);
     const counts = await this.admin.partitionCounts(sourceTopics);
     const missing = sourceTopics.filter((topic) => !counts.has(topic));
@@ -172,7 +166,16 @@ export class StreamsRuntime {
       const topic = changelogTopic(this.config.applicationId, store.name);
       if (store.logged && all.get(topic) !== partitions) throw new TopologyError(`changelog ${topic} has ${all.get(topic)} partitions, sources have ${partitions}`);
     }
-    return partitions;
+  }
+
+  /** Exactly-once: transactional id stable per replica, so a restart fences its previous incarnation. */
+  private async createProducer(): Promise<Producer> {
+    const producer = this.client.producer({
+      ...(this.config.processingGuarantee === 'exactly_once' ? { transactionalId: `${this.config.applicationId}-${this.instanceId}` } : {}),
+      transactionTimeoutMs: this.config.transactionTimeoutMs,
+    });
+    await producer.init();
+    return producer;
   }
 
   /** Loads each global table whole before processing starts, then keeps tailing it in the background. */
@@ -180,7 +183,7 @@ export class StreamsRuntime {
     const tables = [...this.topology.globalTables.values()];
     if (tables.length === 0) return;
     const counts = await this.admin.partitionCounts(tables.map((table) => table.topic));
-    const positions = new Map<string, bigint>();
+    const partitions: Array<{ table: string; tp: TopicPartition }> = [];
     for (const table of tables) {
       const count = counts.get(table.topic);
       if (count === undefined) throw new TopologyError(`global table topic ${table.topic} does not exist`);
@@ -189,36 +192,32 @@ export class StreamsRuntime {
       await engine.open();
       await engine.destroy();
       await engine.open();
-      const store = new GlobalStore(table.name, engine, table.keySerde, table.valueSerde);
-      this.globalStores.set(table.name, store);
-      for (let partition = 0; partition < count; partition++) {
-        const tp = { topic: table.topic, partition };
-        const end = (await this.admin.endOffsets([tp], true)).get(tpKey(table.topic, partition)) ?? 0n;
-        const start = await this.reader.startOffset(tp);
-        const reached = start < end ? await this.reader.read(tp, start, end, async (records) => void (await store.apply(records))) : start;
-        positions.set(tpKey(table.topic, partition), reached);
-      }
+      this.globalStores.set(table.name, new GlobalStore(table.name, engine, table.keySerde, table.valueSerde));
+      for (let partition = 0; partition < count; partition++) partitions.push({ table: table.name, tp: { topic: table.topic, partition } });
     }
-    this.globalLoop = this.tailGlobalTables(tables.map((table) => table.name), counts, positions);
+    const positions = new Map<string, bigint>();
+    for (const { tp } of partitions) positions.set(tpKey(tp.topic, tp.partition), await this.reader.startOffset(tp));
+    await this.catchUpGlobalTables(partitions, positions);
+    this.globalLoop = this.tailGlobalTables(partitions, positions);
   }
 
-  private async tailGlobalTables(names: string[], counts: Map<string, number>, positions: Map<string, bigint>): Promise<void> {
+  /** Reads every global-table partition from its position to its current end (one end-offsets request for all). */
+  private async catchUpGlobalTables(partitions: Array<{ table: string; tp: TopicPartition }>, positions: Map<string, bigint>): Promise<void> {
+    const ends = await this.admin.endOffsets(partitions.map(({ tp }) => tp), true);
+    for (const { table, tp } of partitions) {
+      const key = tpKey(tp.topic, tp.partition);
+      const from = positions.get(key) ?? 0n;
+      const end = ends.get(key) ?? 0n;
+      if (from >= end) continue;
+      const store = this.globalStores.get(table)!;
+      positions.set(key, await this.reader.read(tp, from, end, async (records) => void (await store.apply(records))));
+    }
+  }
+
+  private async tailGlobalTables(partitions: Array<{ table: string; tp: TopicPartition }>, positions: Map<string, bigint>): Promise<void> {
     while (this.state !== 'stopping' && this.state !== 'stopped' && this.state !== 'failed') {
-      try {
-        for (const name of names) {
-          const table = this.topology.globalTables.get(name)!;
-          for (let partition = 0; partition < (counts.get(table.topic) ?? 0); partition++) {
-            const key = tpKey(table.topic, partition);
-            const end = (await this.admin.endOffsets([{ topic: table.topic, partition }], true)).get(key) ?? 0n;
-            const from = positions.get(key) ?? 0n;
-            if (from >= end) continue;
-            const store = this.globalStores.get(name)!;
-            positions.set(key, await this.reader.read({ topic: table.topic, partition }, from, end, async (records) => void (await store.apply(records))));
-          }
-        }
-      } catch {
-        // transient: the next round retries from the same positions
-      }
+      // A failed round is retried from the same positions.
+      await this.catchUpGlobalTables(partitions, positions).catch(() => undefined);
       await sleep(1000);
     }
   }
@@ -264,6 +263,7 @@ export class StreamsRuntime {
     const timer = this.metrics.commitLatency.startTimer();
     const records: ProducedRecord[] = [];
     const changelogCounts = new Map<string, number>();
+    const now = Date.now();
     let oldestTimestamp = Infinity;
     for (const task of tasks) {
       for (const record of task.takeOutput()) {
@@ -273,7 +273,7 @@ export class StreamsRuntime {
       for (const store of task.stores.values()) {
         if (!store.changelog) continue;
         const pending = store.pendingChangelog();
-        for (const { key, value } of pending) records.push({ topic: store.changelog, partition: task.partition, key, value, timestamp: Date.now(), headers: {} });
+        for (const { key, value } of pending) records.push({ topic: store.changelog, partition: task.partition, key, value, timestamp: now, headers: {} });
         if (pending.length) changelogCounts.set(tpKey(store.changelog, task.partition), pending.length);
       }
     }
@@ -327,10 +327,9 @@ export class StreamsRuntime {
     await this.producer.abortTransaction().catch(() => undefined);
     this.abortAll();
     this.failures++;
-    if (/fenc|epoch/i.test(error.message) || (error as { code?: string }).code === 'PRODUCER_FENCED') {
+    if (error instanceof ProducerFencedError) {
       await this.producer.close().catch(() => undefined);
-      this.producer = this.client.producer({ transactionalId: `${this.config.applicationId}-${this.instanceId}`, transactionTimeoutMs: this.config.transactionTimeoutMs });
-      await this.producer.init().catch(() => undefined);
+      this.producer = await this.createProducer();
     }
     if (!(error instanceof TaskMigratedError)) {
       process.emitWarning(`omnia: ${error.message}; retrying (attempt ${this.failures})`, { code: 'OMNIA_RETRY' });
@@ -369,14 +368,22 @@ export class StreamsRuntime {
       stores.set(definition.name, new TaskStore(definition, engine, changelog, join(dir, 'checkpoint.json')));
     }
     await restoreStores(partition, stores.values(), this.admin, this.reader, this.metrics);
+    // Label lookups hash their values: resolve each node's metric children once, not per record.
+    const perNode = new Map<string, { processed: { inc(): void }; latency: { observe(value: number): void } }>();
+    const metricsFor = (node: string) => {
+      let entry = perNode.get(node);
+      if (!entry) perNode.set(node, (entry = { processed: this.metrics.processed.labels(node), latency: this.metrics.processLatency.labels(node) }));
+      return entry;
+    };
     const task = new StreamTask(partition, this.topology, stores, {
       applicationId: this.config.applicationId,
       partitionsFor: (topic) => this.partitionsFor(topic),
       now: () => Date.now(),
       globalStores: this.globalStores,
       onProcessed: (node, seconds) => {
-        this.metrics.processed.labels(node).inc();
-        this.metrics.processLatency.labels(node).observe(seconds);
+        const metrics = metricsFor(node);
+        metrics.processed.inc();
+        metrics.latency.observe(seconds);
       },
       onDeadLetter: (topic, code) => this.metrics.deadLetters.labels(dlqTopic(topic), code).inc(),
     });

@@ -70,6 +70,7 @@ export interface GroupConsumer {
   close(): Promise<void>;
 }
 
+/** Operations fail with ProducerFencedError (topology/errors.ts) once another producer took the transactional id. */
 export interface Producer {
   /** With a transactional id this registers it and fences any older producer holding the same id. */
   init(): Promise<void>;

@@ -1,4 +1,5 @@
 import { Consumer, FetchIsolationLevels, type GroupPartitionsAssigner } from '@platformatic/kafka';
+import { TaskMigratedError } from '../errors.js';
 import type { ConsumedRecord } from '../produced-record.js';
 import type { Assignment, GroupConsumer, GroupConsumerOptions, GroupMetadata, PartitionOffset, TopicPartition } from './client.js';
 import { tpKey } from './client.js';
@@ -97,7 +98,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   }
 
   async commit(offsets: readonly PartitionOffset[], generation: GroupMetadata): Promise<void> {
-    if (generation.generationId !== this.current.generationId) throw new Error(`generation ${generation.generationId} is stale (now ${this.current.generationId})`);
+    if (generation.generationId !== this.current.generationId) throw new TaskMigratedError(`generation ${generation.generationId} is stale (now ${this.current.generationId})`);
     if (offsets.length === 0) return;
     await this.consumer.commit({ offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset, leaderEpoch: -1 })) });
   }

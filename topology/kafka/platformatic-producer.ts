@@ -1,6 +1,7 @@
 import { Producer as KafkaProducer } from '@platformatic/kafka';
 
 type Transaction = Awaited<ReturnType<KafkaProducer['beginTransaction']>>;
+import { ProducerFencedError } from '../errors.js';
 import type { ProducedRecord } from '../produced-record.js';
 import type { GroupMetadata, PartitionOffset, Producer } from './client.js';
 import { tpKey } from './client.js';
@@ -35,7 +36,7 @@ export class PlatformaticProducer implements Producer {
     if (this.transaction && !this.transaction.completed) throw new Error('a transaction is already open');
     // -1/-1 asks the broker for this transactional id's current producer: the client's default (0/0) is
     // answered PRODUCER_FENCED whenever the id was used before, i.e. on every restart of a replica.
-    this.transaction = await this.producer.beginTransaction(this.producer.producerId === undefined ? { producerId: -1n, producerEpoch: -1 } : {});
+    this.transaction = await fenced(this.producer.beginTransaction(this.producer.producerId === undefined ? { producerId: -1n, producerEpoch: -1 } : {}));
   }
 
   async send(records: readonly ProducedRecord[]): Promise<Map<string, bigint>> {
@@ -49,7 +50,7 @@ export class PlatformaticProducer implements Producer {
       timestamp: BigInt(record.timestamp),
       headers: toHeaderMap(record.headers),
     }));
-    const result = this.transaction ? await this.transaction.send({ messages: messages as never }) : await this.producer.send({ messages: messages as never });
+    const result = await fenced(this.transaction ? this.transaction.send({ messages: messages as never }) : this.producer.send({ messages: messages as never }));
     for (const { topic, partition, offset } of result.offsets ?? []) offsets.set(tpKey(topic, partition), offset);
     return offsets;
   }
@@ -58,15 +59,15 @@ export class PlatformaticProducer implements Producer {
     const transaction = this.requireTransaction();
     if (offsets.length === 0) return;
     // AddOffsetsToTxn for the group; the client only reads `groupId` from the consumer it is given.
-    await transaction.addConsumer({ groupId: group.groupId } as never);
+    await fenced(transaction.addConsumer({ groupId: group.groupId } as never));
     for (const { topic, partition, offset } of offsets) {
       // The client commits `message.offset + 1` under the generation the message carries.
-      await transaction.addOffset({ topic, partition, offset: offset - 1n, key: undefined, value: undefined, headers: new Map(), timestamp: 0n, metadata: { consumer: group } } as never);
+      await fenced(transaction.addOffset({ topic, partition, offset: offset - 1n, key: undefined, value: undefined, headers: new Map(), timestamp: 0n, metadata: { consumer: group } } as never));
     }
   }
 
   async commitTransaction(): Promise<void> {
-    await this.requireTransaction().commit();
+    await fenced(this.requireTransaction().commit());
     this.transaction = undefined;
   }
 
@@ -98,4 +99,20 @@ function toHeaderMap(headers: Readonly<Record<string, string>>): Map<Buffer, Buf
   const map = new Map<Buffer, Buffer>();
   for (const name in headers) map.set(Buffer.from(name), Buffer.from(headers[name]!));
   return map;
+}
+
+/** Kafka error codes that mean this producer's epoch is over: PRODUCER_FENCED, INVALID_PRODUCER_EPOCH. */
+const FENCING_CODES = [90, 47];
+
+/** Translates the client's fencing failures into the runtime's typed error; others pass through. */
+async function fenced<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    const text = JSON.stringify(error, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + String(error);
+    if (FENCING_CODES.some((code) => text.includes(`"errorCode":${code}`)) || /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH/.test(text)) {
+      throw new ProducerFencedError(`producer fenced: ${(error as Error).message}`, { cause: error });
+    }
+    throw error;
+  }
 }
