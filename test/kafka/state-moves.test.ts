@@ -1,0 +1,116 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import type { KeyValueStore } from '../../state/key-value-store.js';
+import { loadConfig, type RuntimeConfig } from '../../topology/config.js';
+import type { KafkaClient } from '../../topology/kafka/client.js';
+import { partitionForKey } from '../../topology/partitioner.js';
+import type { ProducedRecord } from '../../topology/produced-record.js';
+import { StreamsRuntime } from '../../topology/streams-runtime.js';
+import { counterTopology } from '../fixtures/counter-topology.js';
+import { BROKERS, createTopics, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
+
+const PARTITIONS = 4;
+const KEYS = 40;
+
+/** `count` records per key, keys QC0000…, spread over the partitions as a Java producer would. */
+function inputs(topic: string, count: number, firstSeq: number): ProducedRecord[] {
+  return Array.from({ length: count * KEYS }, (_, i) => {
+    const key = Buffer.from(`QC${String(i % KEYS).padStart(4, '0')}`);
+    return { topic, partition: partitionForKey(key, PARTITIONS), key, value: Buffer.from(JSON.stringify({ seq: firstSeq + i })), timestamp: Date.now(), headers: {} };
+  });
+}
+
+/** The whole `counts` store of the partitions a runtime owns, as a plain object. */
+async function snapshot(runtime: StreamsRuntime): Promise<Record<string, number>> {
+  const state: Record<string, number> = {};
+  for (const partition of runtime.ownedPartitions) {
+    for await (const [key, count] of runtime.store<KeyValueStore<string, number>>('counts', partition)!.all()) state[key] = count;
+  }
+  return state;
+}
+
+async function outputsOf(client: KafkaClient, topic: string): Promise<Array<{ key: string; seq: number; count: number }>> {
+  return (await readAll(client, topic)).map((record) => ({ key: record.key!.toString(), ...(JSON.parse(record.value!.toString()) as { seq: number; count: number }) }));
+}
+
+function runtimeFor(client: KafkaClient, app: string, input: string, output: string, overrides: Partial<RuntimeConfig>): StreamsRuntime {
+  return new StreamsRuntime(counterTopology(input, output), loadConfig({ applicationId: app, bootstrapServers: BROKERS, ...overrides }), client);
+}
+
+t.test('deleting a task state dir and restarting restores it from the changelog to an identical state', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const client = testClient();
+  const app = uniqueName('restore');
+  const [input, output] = [`${app}-in`, `${app}-out`];
+  await createTopics(client, [input, output], PARTITIONS);
+  const stateDir = `.state/test-${app}`;
+  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const config = { stateDir, instanceId: `${app}-0` };
+
+  const first = runtimeFor(client, app, input, output, config);
+  await first.start();
+  await produce(client, inputs(input, 25, 0));
+  await waitFor('first 1,000 outputs', async () => (await readAll(client, output)).length >= 25 * KEYS);
+  await waitFor('all tasks owned', () => first.ownedPartitions.length === PARTITIONS);
+  const before = await snapshot(first);
+  await first.stop();
+  t.equal(Object.keys(before).length, KEYS, 'every key has a count before the wipe');
+
+  // Wipe one task's directory entirely (its stores and checkpoints), as a lost volume would.
+  const wiped = partitionForKey(Buffer.from('QC0000'), PARTITIONS);
+  await rm(join(stateDir, app, String(wiped)), { recursive: true, force: true });
+
+  const second = runtimeFor(client, app, input, output, config);
+  t.teardown(() => second.stop());
+  await second.start();
+  await waitFor('all tasks restored', () => second.ownedPartitions.length === PARTITIONS);
+  t.same(await snapshot(second), before, 'the restored state equals the state before the wipe');
+  const restored = (await second.metrics.restored.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+  const wipedKeys = Object.keys(before).filter((key) => partitionForKey(Buffer.from(key), PARTITIONS) === wiped).length;
+  t.ok(restored >= wipedKeys, `the wiped task read its changelog (${restored} records for ${wipedKeys} keys)`);
+
+  // And the restored counts are the ones processing continues from.
+  await produce(client, inputs(input, 1, 1000));
+  await waitFor('the next outputs', async () => (await readAll(client, output)).length >= 26 * KEYS);
+  const next = (await outputsOf(client, output)).filter((record) => record.seq >= 1000);
+  t.equal(next.length, KEYS, 'one output per new input');
+  t.ok(next.every((record) => record.count === 26), 'every key continues at 26');
+});
+
+t.test('two replicas split the partitions; stopping one moves its tasks, with state, to the other', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const client = testClient();
+  const app = uniqueName('replicas');
+  const [input, output] = [`${app}-in`, `${app}-out`];
+  await createTopics(client, [input, output], PARTITIONS);
+  const dirs = [`.state/test-${app}-a`, `.state/test-${app}-b`];
+  t.teardown(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+  // Dynamic members: a stopping replica leaves the group at once instead of waiting out its session.
+  const a = runtimeFor(client, app, input, output, { stateDir: dirs[0]! });
+  const b = runtimeFor(client, app, input, output, { stateDir: dirs[1]! });
+  t.teardown(() => Promise.all([a.stop(), b.stop()]));
+  await a.start();
+  await b.start();
+  await waitFor('both replicas own tasks', () => a.ownedPartitions.length > 0 && b.ownedPartitions.length > 0 && a.ownedPartitions.length + b.ownedPartitions.length === PARTITIONS);
+  const [ownedByA, ownedByB] = [a.ownedPartitions, b.ownedPartitions];
+  t.same([...ownedByA, ...ownedByB].sort(), [0, 1, 2, 3], `the partitions are split with no overlap (a: ${ownedByA}, b: ${ownedByB})`);
+
+  await produce(client, inputs(input, 10, 0));
+  await waitFor('first 400 outputs', async () => (await readAll(client, output)).length >= 10 * KEYS);
+  const stateOfB = await snapshot(b);
+  t.ok(Object.keys(stateOfB).length > 0, 'replica b holds state for its keys');
+
+  await b.stop();
+  await waitFor('replica a owns every task', () => a.ownedPartitions.length === PARTITIONS);
+  const stateOfA = await snapshot(a);
+  const moved = Object.fromEntries(Object.keys(stateOfB).map((key) => [key, stateOfA[key]]));
+  t.same(moved, stateOfB, `every key of b's ${Object.keys(stateOfB).length} moved to a with its count`);
+
+  await produce(client, inputs(input, 1, 1000));
+  await waitFor('the next outputs', async () => (await readAll(client, output)).length >= 11 * KEYS);
+  const out = await outputsOf(client, output);
+  t.equal(out.length, 11 * KEYS, 'exactly one output per input across the move');
+  const next = out.filter((record) => record.seq >= 1000);
+  t.ok(next.every((record) => record.count === 11), 'keys of the moved tasks continue at 11, nothing counted twice or lost');
+});
