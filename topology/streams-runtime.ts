@@ -235,6 +235,7 @@ export class StreamsRuntime {
           this.uncommitted++;
         }
         await this.punctuateWallClock();
+        for (const { topic, partition, records: lag } of this.consumer.lag()) this.metrics.consumerLag.labels(topic, String(partition)).set(lag);
         if (this.uncommitted >= this.config.maxUncommittedRecords || Date.now() - this.lastCommit >= this.config.commitIntervalMs) await this.commit();
         this.failures = 0;
       } catch (error) {
@@ -347,6 +348,7 @@ export class StreamsRuntime {
       if (assigned.has(partition)) continue;
       await task.close();
       this.tasks.delete(partition);
+      for (const topic of this.topology.sources.flatMap((source) => source.topics)) this.metrics.consumerLag.remove(topic, String(partition));
     }
     const added = [...assigned].filter((partition) => !this.tasks.has(partition));
     if (added.length) {

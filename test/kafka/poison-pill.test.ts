@@ -39,4 +39,10 @@ t.test('a poison pill goes to the DLQ with its headers and the records after it 
   t.equal(letter.headers[DlqHeaders.offset], '1');
   t.match(letter.headers[DlqHeaders.message], /cannot decode/);
   t.equal(letter.headers['x-trace'], 'abc', 'original headers kept');
+  const deadLetters = (await runtime.metrics.deadLetters.get()).values;
+  t.same(deadLetters.map((sample) => [sample.labels.topic, sample.labels.code, sample.value]), [[`${input}.dlq`, 'MALFORMED_RECORD', 1]], 'the DLQ count is a metric');
+  // Lag is end of partition minus position; both partitions caught up, partition 0 read to its end.
+  await waitFor('lag reported for both partitions', async () => (await runtime.metrics.consumerLag.get()).values.length === 2);
+  const lag = (await runtime.metrics.consumerLag.get()).values.map((sample) => [sample.labels.partition, sample.value]).sort();
+  t.same(lag, [['0', 0], ['1', 0]], 'consumer lag per partition is a metric, zero once caught up');
 });

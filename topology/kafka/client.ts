@@ -62,6 +62,8 @@ export interface GroupConsumer {
   groupMetadata(): GroupMetadata;
   /** Records from the assigned partitions at their positions; resolves empty after `maxWaitMs` when idle. */
   poll(maxWaitMs: number): Promise<ConsumedRecord[]>;
+  /** Records between each assigned partition's position and its readable end, as of the last fetch. */
+  lag(): Array<TopicPartition & { readonly records: number }>;
   /** Moves every assigned partition back to its committed offset (after an aborted transaction). */
   rewindToCommitted(): Promise<void>;
   /** At-least-once: commits offsets outside any transaction, under the given generation. */

@@ -19,6 +19,8 @@ export interface FetchOutcome {
   positions: Map<string, bigint>;
   /** Partitions whose position is no longer on the broker (retention removed it). */
   outOfRange: TopicPartition[];
+  /** Readable end per `topic:partition` answered: last stable offset under read_committed, else high watermark. */
+  ends: Map<string, bigint>;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface FetchOutcome {
  * filtering is done by `committedRecords`.
  */
 export async function fetchOnce(consumer: Consumer, positions: ReadonlyMap<string, { tp: TopicPartition; offset: bigint }>, settings: FetchSettings): Promise<FetchOutcome> {
-  const outcome: FetchOutcome = { records: [], positions: new Map(), outOfRange: [] };
+  const outcome: FetchOutcome = { records: [], positions: new Map(), outOfRange: [], ends: new Map() };
   if (positions.size === 0) return outcome;
   const topics = [...new Set([...positions.values()].map(({ tp }) => tp.topic))];
   const metadata = await consumer.metadata({ topics });
@@ -78,6 +80,8 @@ export async function fetchOnce(consumer: Consumer, positions: ReadonlyMap<strin
             continue;
           }
           const from = positions.get(tpKey(topic, partition))!.offset;
+          const end = settings.readCommitted && partitionResponse.lastStableOffset >= 0n ? partitionResponse.lastStableOffset : partitionResponse.highWatermark;
+          outcome.ends.set(tpKey(topic, partition), end);
           const { records, nextOffset } = committedRecords(
             topic,
             partition,

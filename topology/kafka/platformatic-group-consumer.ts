@@ -15,6 +15,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly consumer: Consumer;
   private readonly positions = new Map<string, { tp: TopicPartition; offset: bigint }>();
+  private readonly ends = new Map<string, bigint>();
   private current: Assignment = { generationId: -1, partitions: [] };
   private version = 0;
   private seededVersion = -1;
@@ -88,8 +89,18 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       const entry = this.positions.get(key);
       if (entry) entry.offset = offset;
     }
+    for (const [key, end] of outcome.ends) this.ends.set(key, end);
     if (outcome.outOfRange.length) await this.resetToEarliest(outcome.outOfRange);
     return outcome.records;
+  }
+
+  lag(): Array<TopicPartition & { readonly records: number }> {
+    const lag: Array<TopicPartition & { readonly records: number }> = [];
+    for (const [key, { tp, offset }] of this.positions) {
+      const end = this.ends.get(key);
+      if (end !== undefined) lag.push({ ...tp, records: Math.max(0, Number(end - offset)) });
+    }
+    return lag;
   }
 
   async rewindToCommitted(): Promise<void> {
@@ -114,6 +125,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     const version = this.version;
     const partitions = this.current.partitions;
     this.positions.clear();
+    this.ends.clear();
     if (partitions.length === 0) {
       this.seededVersion = version;
       return;
