@@ -64,6 +64,11 @@ export class StreamsRuntime {
     return [...this.tasks.keys()].sort((a, b) => a - b);
   }
 
+  /** The consumer-group generation of this replica's current assignment (-1 before the first). */
+  get groupGeneration(): number {
+    return this.consumer?.assignment().generationId ?? -1;
+  }
+
   onStateChange(listener: (state: RuntimeState) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -114,3 +114,45 @@ t.test('two replicas split the partitions; stopping one moves its tasks, with st
   const next = out.filter((record) => record.seq >= 1000);
   t.ok(next.every((record) => record.count === 11), 'keys of the moved tasks continue at 11, nothing counted twice or lost');
 });
+
+t.test('a static member restarted within its session gets its own tasks back; no task moves or restores', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const client = testClient();
+  const app = uniqueName('static');
+  const [input, output] = [`${app}-in`, `${app}-out`];
+  await createTopics(client, [input, output], PARTITIONS);
+  const dirs = [`.state/test-${app}-a`, `.state/test-${app}-b`];
+  t.teardown(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+  const replica = (name: 'a' | 'b', stateDir: string) => runtimeFor(client, app, input, output, { stateDir, instanceId: `${app}-${name}`, sessionTimeoutMs: 30_000 });
+  const a = replica('a', dirs[0]!);
+  let b = replica('b', dirs[1]!);
+  t.teardown(() => Promise.all([a.stop(), b.stop()]));
+  await a.start();
+  await b.start();
+  await waitFor('both replicas own tasks', () => a.ownedPartitions.length > 0 && b.ownedPartitions.length > 0 && a.ownedPartitions.length + b.ownedPartitions.length === PARTITIONS);
+  const [ownedByA, ownedByB, generation] = [a.ownedPartitions, b.ownedPartitions, a.groupGeneration];
+  await produce(client, inputs(input, 5, 0));
+  await waitFor('first outputs', async () => (await readAll(client, output)).length >= 5 * KEYS);
+
+  const restoredOfA = (await a.metrics.restored.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+  const changesOfA: number[][] = [];
+  const watch = setInterval(() => {
+    if (JSON.stringify(a.ownedPartitions) !== JSON.stringify(ownedByA)) changesOfA.push(a.ownedPartitions);
+  }, 20);
+  await b.stop();
+  b = replica('b', dirs[1]!);
+  await b.start();
+  await waitFor('b owns tasks again', () => b.ownedPartitions.length > 0);
+  await produce(client, inputs(input, 1, 1000));
+  await waitFor('the next outputs', async () => (await readAll(client, output)).length >= 6 * KEYS);
+  clearInterval(watch);
+
+  t.same(b.ownedPartitions, ownedByB, 'b got its own partitions back');
+  t.same(a.ownedPartitions, ownedByA, 'a kept its partitions');
+  t.same(changesOfA, [], 'a never gave up or gained a task while b restarted');
+  const restoredBy = async (runtime: StreamsRuntime) => (await runtime.metrics.restored.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+  t.equal(await restoredBy(a), restoredOfA, `a restored nothing (group generation ${generation} → ${a.groupGeneration})`);
+  t.equal(await restoredBy(b), 0, 'b found its local state current: nothing to restore from the changelog');
+  const next = (await outputsOf(client, output)).filter((record) => record.seq >= 1000);
+  t.ok(next.length === KEYS && next.every((record) => record.count === 6), 'both replicas continue from their state');
+});
