@@ -279,7 +279,7 @@ function formInstances(bundle: PreparedBundle, pool: readonly WorkLine[], declar
       let need = bundle.components[c]!.quantity;
       while (need > 0) {
         const line = supply[c]![cursor[c]!]!;
-        const units = Math.min(need, line.available >= need ? need : line.available);
+        const units = Math.min(need, line.available);
         takes.push({ line, units });
         line.available -= units * repeat;
         need -= units;
