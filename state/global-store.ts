@@ -7,6 +7,8 @@ import type { ReadOnlyKeyValueStore } from './key-value-store.js';
  * Processors only read it; the topic itself is its changelog.
  */
 export class GlobalStore<K, V> implements ReadOnlyKeyValueStore<K, V> {
+  private cachedValues: Promise<V[]> | undefined;
+
   constructor(
     readonly name: string,
     private readonly engine: StoreEngine,
@@ -21,6 +23,19 @@ export class GlobalStore<K, V> implements ReadOnlyKeyValueStore<K, V> {
 
   async *all(): AsyncIterable<[K, V]> {
     for await (const [key, value] of this.engine.range()) yield [this.keySerde.deserialize(key), this.valueSerde.deserialize(value)];
+  }
+
+  /**
+   * Every value, read once and kept until the table next changes: for small tables a processor consults as
+   * a whole on every record (bundle definitions), where a scan per record would dominate.
+   */
+  values(): Promise<V[]> {
+    this.cachedValues ??= (async () => {
+      const values: V[] = [];
+      for await (const [, value] of this.all()) values.push(value);
+      return values;
+    })();
+    return this.cachedValues;
   }
 
   /**
@@ -45,7 +60,10 @@ export class GlobalStore<K, V> implements ReadOnlyKeyValueStore<K, V> {
       }
       writes.push([key, value]);
     }
-    if (writes.length) await this.engine.write(writes);
+    if (writes.length) {
+      await this.engine.write(writes);
+      this.cachedValues = undefined;
+    }
     return rejected;
   }
 

@@ -34,3 +34,16 @@ export const int64Serde: Serde<number> = {
     return Number(bytes.readBigInt64BE());
   },
 };
+
+/** A decoded value together with the bytes it was decoded from (e.g. to recognise byte-identical redeliveries). */
+export interface WithBytes<T> {
+  readonly bytes: Buffer;
+  readonly value: T;
+}
+
+export function withBytes<T>(serde: Serde<T>): Serde<WithBytes<T>> {
+  return {
+    serialize: ({ value }) => serde.serialize(value),
+    deserialize: (bytes) => ({ bytes, value: serde.deserialize(bytes) }),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Per-location inventory counters (the `inventory` store): units allocated per ShipFromLocationID and item,
+ * against the on-hand level last reported on `inventory.level.v1`. Allocation is forced and never blocked;
+ * allocating past the on-hand level raises a low-stock event instead.
+ */
+import type { KeyValueStore } from '../state/key-value-store.js';
+import type { Timestamp } from './domain/types.js';
+
+export interface InventoryCounter {
+  ShipFromLocationID: string;
+  ItemID: string;
+  /** Last reported on-hand units; -1 until a level arrives (then no low-stock event can be judged). */
+  OnHand: number;
+  Allocated: number;
+}
+
+/** `inventory.low-stock.v1`: an allocation took an item past its on-hand level at a location. */
+export interface LowStockEvent {
+  ShipFromLocationID: string;
+  ItemID: string;
+  OnHand: number;
+  Allocated: number;
+  OrderID: string;
+  At: Timestamp;
+}
+
+export const UNKNOWN_ON_HAND = -1;
+
+export const counterKey = (location: string, itemId: string): string => `${location}|${itemId}`;
+
+/** Units per item of a set of lines: the lines of one bundle group are counted (and written) together. */
+export function unitsPerItem(lines: ReadonlyArray<{ ItemID: string; Quantity: number }>): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const line of lines) units.set(line.ItemID, (units.get(line.ItemID) ?? 0) + line.Quantity);
+  return units;
+}
+
+/**
+ * Adds `sign` × units to each item's counter, one write per item. Returns the counters that ended above their
+ * on-hand level (oversold) when allocating.
+ */
+export async function adjustAllocation(
+  inventory: KeyValueStore<string, InventoryCounter>,
+  location: string,
+  lines: ReadonlyArray<{ ItemID: string; Quantity: number }>,
+  sign: 1 | -1,
+): Promise<InventoryCounter[]> {
+  const oversold: InventoryCounter[] = [];
+  for (const [itemId, units] of unitsPerItem(lines)) {
+    const key = counterKey(location, itemId);
+    const current = (await inventory.get(key)) ?? { ShipFromLocationID: location, ItemID: itemId, OnHand: UNKNOWN_ON_HAND, Allocated: 0 };
+    const next = { ...current, Allocated: Math.max(0, current.Allocated + sign * units) };
+    inventory.put(key, next);
+    if (sign > 0 && next.OnHand !== UNKNOWN_ON_HAND && next.Allocated > next.OnHand) oversold.push(next);
+  }
+  return oversold;
+}

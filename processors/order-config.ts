@@ -1,0 +1,36 @@
+/**
+ * The order pipeline's settings (domain.md §9), read from the same environment variables by the service and
+ * by `omnia replay`. A bad value refuses to start with a message naming the variable.
+ */
+import { isMoney } from './domain/money.js';
+
+export interface OrderConfig {
+  /** OMNIA_RELEASE_HOLD_SECONDS: an order is released no earlier than CreatedAt + hold. */
+  releaseHoldSeconds: number;
+  /** OMNIA_COD_MIN / OMNIA_COD_MAX: accepted COD order totals, inclusive. */
+  codMin: string;
+  codMax: string;
+  /** OMNIA_COD_SERVICE_AREA: postal-code prefixes served; empty serves every postal code. */
+  codServiceArea: string[];
+  /** OMNIA_RELEASE_CHECK_MS: how often held orders are checked for release (wall clock). */
+  releaseCheckMs: number;
+}
+
+export function loadOrderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
+  const hold = env.OMNIA_RELEASE_HOLD_SECONDS ?? '0';
+  if (!/^[0-9]+$/.test(hold)) throw new Error(`OMNIA_RELEASE_HOLD_SECONDS must be a whole number of seconds, got "${hold}"`);
+  const money = (name: string, fallback: string) => {
+    const raw = env[name] || fallback;
+    if (!isMoney(raw)) throw new Error(`${name} must be a decimal amount with at most 4 decimals, got "${raw}"`);
+    return raw;
+  };
+  const check = env.OMNIA_RELEASE_CHECK_MS ?? '1000';
+  if (!/^[1-9][0-9]*$/.test(check)) throw new Error(`OMNIA_RELEASE_CHECK_MS must be a positive integer, got "${check}"`);
+  return {
+    releaseHoldSeconds: Number(hold),
+    codMin: money('OMNIA_COD_MIN', '1.0000'),
+    codMax: money('OMNIA_COD_MAX', '5000.0000'),
+    codServiceArea: (env.OMNIA_COD_SERVICE_AREA ?? '').split(',').map((prefix) => prefix.trim()).filter(Boolean),
+    releaseCheckMs: Number(check),
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * What the `orders` store holds per OrderID: the order as accepted, its priced lines and totals, its status,
+ * payment status and full history. Pure helpers that move it; the stages do the I/O.
+ */
+import type { Money, OrderCreate, OrderStatusCode, PaymentStatus, StatusChange, Timestamp } from './domain/types.js';
+
+export interface PricedLine {
+  LineID: string;
+  ItemID: string;
+  Quantity: number;
+  UnitPrice: Money;
+  LineAmount: Money;
+  LineDiscount: Money;
+  LineTax: Money;
+  BundleGroupID: string | null;
+  ShortDescription: string | null;
+  ImageURL: string | null;
+}
+
+export interface OrderTotals {
+  SubTotal: Money;
+  TotalDiscount: Money;
+  TotalTaxes: Money;
+  InformationalTaxes: Money;
+  TotalCharges: Money;
+  OrderTotal: Money;
+}
+
+/** One history entry: a transition, or a change that kept the status (From = To), e.g. a modification. */
+export interface HistoryEntry {
+  From: OrderStatusCode | null;
+  To: OrderStatusCode;
+  Reason: string | null;
+  Source: string;
+  At: Timestamp;
+}
+
+export interface OrderState {
+  Order: OrderCreate;
+  Status: OrderStatusCode;
+  PaymentStatus: PaymentStatus | null;
+  Lines: PricedLine[];
+  Totals: OrderTotals | null;
+  /** SHA-256 of the OrderCreate bytes as first accepted: a byte-identical resend is a redelivery. */
+  PayloadHash: string;
+  ReleaseID: string | null;
+  /** When a held order falls due for release (CreatedAt + hold), ISO-8601 UTC; null once released or with no hold. */
+  ReleaseDueAt: Timestamp | null;
+  History: HistoryEntry[];
+  UpdatedAt: Timestamp;
+}
+
+/** The new state and the `order.status.v1` record of one transition. */
+export function transition(state: OrderState, to: OrderStatusCode, reason: string, source: string, at: Timestamp): { state: OrderState; change: StatusChange } {
+  const from = state.Status;
+  const entry: HistoryEntry = { From: from, To: to, Reason: reason, Source: source, At: at };
+  return {
+    state: { ...state, Status: to, History: [...state.History, entry], UpdatedAt: at },
+    change: { OrderID: state.Order.OrderID, ShipFromLocationID: state.Order.ShipFromLocationID, FromStatus: from, ToStatus: to, Reason: reason, Source: source, At: at },
+  };
+}
+
+/** A change that keeps the status (a modification, an ignored out-of-order event): history only. */
+export function note(state: OrderState, reason: string, source: string, at: Timestamp, to: OrderStatusCode = state.Status): OrderState {
+  return { ...state, History: [...state.History, { From: state.Status, To: to, Reason: reason, Source: source, At: at }], UpdatedAt: at };
+}
+
+/** A newly validated order at 1000 Open, with its first history entry. */
+export function openOrder(order: OrderCreate, payloadHash: string, at: Timestamp): { state: OrderState; change: StatusChange } {
+  const state: OrderState = {
+    Order: order,
+    Status: 1000,
+    PaymentStatus: null,
+    Lines: [],
+    Totals: null,
+    PayloadHash: payloadHash,
+    ReleaseID: null,
+    ReleaseDueAt: null,
+    History: [{ From: null, To: 1000, Reason: 'VALIDATED', Source: 'validate', At: at }],
+    UpdatedAt: at,
+  };
+  return {
+    state,
+    change: { OrderID: order.OrderID, ShipFromLocationID: order.ShipFromLocationID, FromStatus: null, ToStatus: 1000, Reason: 'VALIDATED', Source: 'validate', At: at },
+  };
+}

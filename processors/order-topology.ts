@@ -1,0 +1,54 @@
+/**
+ * The order topology: validate → enrich → calculate → allocate → pay → release, updates beside it, all keyed
+ * by ShipFromLocationID so one store's orders stay in one task, in order. Reference data (catalog, customers,
+ * bundles) are global tables; orders, inventory counters and held releases are per-task stores.
+ */
+import { keyValueStore } from '../state/store-definition.js';
+import { stringSerde, withBytes, type Serde } from '../topology/serdes.js';
+import { type Topology, TopologyBuilder } from '../topology/topology-builder.js';
+import { allocateStage } from './allocate.js';
+import { calculateStage } from './calculate.js';
+import { enrichStage } from './enrich.js';
+import { inventoryLevelStage } from './inventory-level.js';
+import type { OrderConfig } from './order-config.js';
+import { paymentStage } from './pay.js';
+import { releaseStage } from './release.js';
+import { Sinks, Stages, Stores, Topics } from './topics.js';
+import { updateStage } from './update.js';
+import { validateStage } from './validate.js';
+
+/** How each topic's and store's values are written; see `order-serdes.ts` for the choices per deployment. */
+export interface OrderSerdes {
+  topic(topic: string): Serde<unknown>;
+  store(store: string): Serde<unknown>;
+}
+
+export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topology {
+  const s = (topic: string) => serdes.topic(topic);
+  return (
+    new TopologyBuilder()
+      .addGlobalTable(Stores.catalog, Topics.catalog, stringSerde, s(Topics.catalog))
+      .addGlobalTable(Stores.customers, Topics.customers, stringSerde, s(Topics.customers))
+      .addGlobalTable(Stores.bundles, Topics.bundles, stringSerde, s(Topics.bundles))
+      .addSource('create-in', [Topics.orderCreate], stringSerde, withBytes(s(Topics.orderCreate)))
+      .addSource('update-in', [Topics.orderUpdate], stringSerde, s(Topics.orderUpdate))
+      .addSource('inventory-in', [Topics.inventoryLevel], stringSerde, s(Topics.inventoryLevel))
+      .addProcessor(Stages.validate, validateStage, 'create-in')
+      .addProcessor(Stages.update, updateStage, 'update-in')
+      .addProcessor(Stages.inventoryLevel, inventoryLevelStage, 'inventory-in')
+      .addProcessor(Stages.enrich, enrichStage, Stages.validate, Stages.update)
+      .addProcessor(Stages.calculate, calculateStage, Stages.enrich)
+      .addProcessor(Stages.allocate, allocateStage, Stages.calculate)
+      .addProcessor(Stages.pay, () => paymentStage(config), Stages.allocate)
+      .addProcessor(Stages.release, () => releaseStage(config), Stages.pay)
+      .addStateStore(keyValueStore(Stores.orders, stringSerde, serdes.store(Stores.orders)), Stages.validate, Stages.update, Stages.calculate, Stages.pay, Stages.release)
+      .addStateStore(keyValueStore(Stores.inventory, stringSerde, serdes.store(Stores.inventory)), Stages.allocate, Stages.pay, Stages.update, Stages.inventoryLevel)
+      .addStateStore(keyValueStore(Stores.held, stringSerde, stringSerde), Stages.release, Stages.update, Stages.calculate, Stages.pay)
+      .addSink(Sinks.validation, Topics.validation, stringSerde, s(Topics.validation), Stages.validate, Stages.update, Stages.calculate, Stages.pay)
+      .addSink(Sinks.status, Topics.status, stringSerde, s(Topics.status), Stages.validate, Stages.update, Stages.calculate, Stages.allocate, Stages.pay, Stages.release)
+      .addSink(Sinks.payment, Topics.payment, stringSerde, s(Topics.payment), Stages.update, Stages.calculate, Stages.pay)
+      .addSink(Sinks.release, Topics.release, stringSerde, s(Topics.release), Stages.release)
+      .addSink(Sinks.lowStock, Topics.lowStock, stringSerde, s(Topics.lowStock), Stages.allocate)
+      .build()
+  );
+}

@@ -1,0 +1,66 @@
+/**
+ * `order.update.v1`: CANCEL or MODIFY an order before release. From 3000 Released on, lines, address and
+ * totals are locked (ORDER_LOCKED). A rejected update gets a validation record and goes to the DLQ. An
+ * accepted MODIFY gives back the old allocation and runs the order through enrich → … → release again.
+ */
+import type { KeyValueStore } from '../state/key-value-store.js';
+import type { Processor } from '../topology/processor.js';
+import type { Record } from '../topology/record.js';
+import { OrderUpdateAction, type OrderUpdate, type ValidationError } from './domain/types.js';
+import { validateOrderUpdate } from './domain/validation-rules.js';
+import { cancelOrder } from './cancel.js';
+import { adjustAllocation, type InventoryCounter } from './inventory.js';
+import { emit, nowIso, reject, type OrderFlow, type StageContext } from './order-flow.js';
+import { note, type OrderState } from './order-state.js';
+import { Stages, Stores } from './topics.js';
+
+export const ORDER_NOT_FOUND = 'ORDER_NOT_FOUND';
+
+export function updateStage(): Processor<string, unknown, string, unknown> {
+  let context: StageContext;
+  let orders: KeyValueStore<string, OrderState>;
+  let inventory: KeyValueStore<string, InventoryCounter>;
+  let held: KeyValueStore<string, string>;
+  return {
+    init(ctx) {
+      context = ctx as StageContext;
+      orders = ctx.getStateStore(Stores.orders);
+      inventory = ctx.getStateStore(Stores.inventory);
+      held = ctx.getStateStore(Stores.held);
+    },
+    async process(record: Record<string, unknown>) {
+      const fields = (typeof record.value === 'object' && record.value !== null ? record.value : {}) as Partial<OrderUpdate>;
+      const state = typeof fields.OrderID === 'string' ? await orders.get(fields.OrderID) : undefined;
+      const errors = validateOrderUpdate(record.value, state?.Status ?? null);
+      if (!state && typeof fields.OrderID === 'string') errors.push(notFound(fields.OrderID));
+      if (state && fields.ShipFromLocationID !== state.Order.ShipFromLocationID) errors.push(locationMismatch(fields.ShipFromLocationID, state.Order.ShipFromLocationID));
+      if (errors.length > 0 || !state) {
+        reject(context, record.key, record.value, errors, { deadLetter: true });
+        return;
+      }
+      const update = record.value as OrderUpdate;
+      const allocated = state.Status >= 2000;
+      if (update.Action === OrderUpdateAction.Cancel) {
+        await cancelOrder(context, { orders, inventory, held }, state, `CANCELLED: ${update.Reason}`, 'update', { allocated });
+        return;
+      }
+      // MODIFY: the old allocation is given back here; allocate takes the new lines' units.
+      if (allocated) await adjustAllocation(inventory, state.Order.ShipFromLocationID, state.Lines, -1);
+      const order = {
+        ...state.Order,
+        ...(update.OrderLines ? { OrderLines: update.OrderLines } : {}),
+        ...(update.DeliveryAddress ? { DeliveryAddress: update.DeliveryAddress } : {}),
+      };
+      const modified = note({ ...state, Order: order }, `MODIFIED: ${update.Reason}`, 'update', nowIso(context));
+      emit(context, Stages.enrich, record.key, { state: modified, mode: 'modify', ...(state.Totals ? { previousTotal: state.Totals.OrderTotal } : {}) } satisfies OrderFlow);
+    },
+  };
+}
+
+function notFound(orderId: string): ValidationError {
+  return { Rule: '—', Code: ORDER_NOT_FOUND as ValidationError['Code'], Field: 'OrderID', Message: `no order ${JSON.stringify(orderId)} at this location; an update must follow its order's create` };
+}
+
+function locationMismatch(given: unknown, actual: string): ValidationError {
+  return { Rule: 'B', Code: 'SHIP_FROM_LOCATION_MISMATCH', Field: 'ShipFromLocationID', Message: `the update names location ${JSON.stringify(given)}, the order belongs to ${JSON.stringify(actual)}` };
+}
