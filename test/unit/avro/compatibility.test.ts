@@ -1,0 +1,112 @@
+// Schema evolution: every current schema reads data written with each earlier version (BACKWARD, transitively),
+// earlier versions read current data where the change allows it (FORWARD), a changed schema cannot skip keeping
+// its previous version, and a required field without a default is caught.
+import t from 'tap';
+import avsc from 'avsc';
+import type { Type } from 'avsc';
+import { compatibilityProblems, currentVersion, recordedVersions, unreadable } from '../../../avro/compatibility.js';
+import { RECORD_TYPES, schemaDefinition, schemaVersions } from '../../../avro/schema-loader.js';
+import { jsonSerde, singleObjectSerde } from '../../../avro/serdes.js';
+import { singleObjectHeader } from '../../../avro/fingerprint.js';
+import { examples, orderCreate } from './examples.js';
+
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+/** A version-1 value: the example with the fields version 2 added left out. */
+const { CustRef: _custRef, ...orderCreateV1 } = orderCreate;
+const { ReleaseDueAt: _due, ...stateWithoutDue } = examples.OrderState;
+const orderStateV1 = { ...stateWithoutDue, Order: orderCreateV1 };
+
+t.test('OrderCreate and OrderState have a real v1 → v2 evolution on record', async (t) => {
+  t.same(schemaVersions('OrderCreate').map((v) => v.version), [1, 2]);
+  t.same(schemaVersions('OrderState').map((v) => v.version), [1, 2]);
+  const fieldNames = (type: Type) => (type as unknown as { fields: Array<{ name: string }> }).fields.map((f) => f.name);
+  const [createV1, createV2] = schemaVersions('OrderCreate');
+  t.notOk(fieldNames(createV1!.type).includes('CustRef'), 'v1 has no CustRef');
+  t.ok(fieldNames(createV2!.type).includes('CustRef'), 'v2 adds CustRef');
+  const [stateV1, stateV2] = schemaVersions('OrderState');
+  t.notOk(fieldNames(stateV1!.type).includes('ReleaseDueAt'), 'v1 has no ReleaseDueAt');
+  t.ok(fieldNames(stateV2!.type).includes('ReleaseDueAt'), 'v2 adds ReleaseDueAt');
+});
+
+t.test('every current schema reads every earlier version, and earlier versions read the current one', async (t) => {
+  for (const name of RECORD_TYPES) {
+    t.same(compatibilityProblems(name, ['backward']), [], `${name}: BACKWARD (transitive)`);
+    t.same(compatibilityProblems(name, ['forward']), [], `${name}: FORWARD`);
+  }
+});
+
+t.test('data written with v1 reads with the current schema; the added field takes its default', async (t) => {
+  const [createV1, createV2] = schemaVersions('OrderCreate');
+  const v1Bytes = createV1!.type.toBuffer(orderCreateV1);
+  const read = createV2!.type.fromBuffer(v1Bytes, createV2!.type.createResolver(createV1!.type)) as typeof orderCreate;
+  t.equal(read.CustRef, null, 'CustRef defaults to null');
+  t.same(plain(read), plain({ ...orderCreate, CustRef: null }), 'everything else as written');
+  t.equal(read.OrderLines![0]!.UnitPrice, '35.5000', 'money unchanged across versions');
+
+  // And the other way: a v1 reader (a replica not yet upgraded) reads v2 data, ignoring the new field.
+  const back = createV1!.type.fromBuffer(createV2!.type.toBuffer(orderCreate), createV1!.type.createResolver(createV2!.type));
+  t.same(plain(back), plain(orderCreateV1), 'v1 reads v2 data without CustRef');
+
+  const [stateV1, stateV2] = schemaVersions('OrderState');
+  const state = stateV2!.type.fromBuffer(stateV1!.type.toBuffer(orderStateV1), stateV2!.type.createResolver(stateV1!.type)) as typeof examples.OrderState;
+  t.equal(state.ReleaseDueAt, null, 'ReleaseDueAt defaults to null');
+  t.equal(state.Order.CustRef, null, 'the nested OrderCreate evolves too');
+  t.same(state.History, plain(examples.OrderState.History), 'history intact');
+});
+
+t.test('a state store written with v1 stays readable after the upgrade (single-object Avro and JSON)', async (t) => {
+  const [stateV1] = schemaVersions('OrderState');
+  const v1Stored = Buffer.concat([singleObjectHeader(stateV1!.type), stateV1!.type.toBuffer(orderStateV1)]);
+  const current = singleObjectSerde<typeof examples.OrderState>('OrderState', 'orders');
+  const read = current.deserialize(v1Stored);
+  t.equal(read.ReleaseDueAt, null);
+  t.equal(read.PayloadHash, examples.OrderState.PayloadHash);
+  t.same(plain(current.deserialize(current.serialize(read))), plain(read), 'and is rewritten as the current version');
+
+  const json = jsonSerde<typeof examples.OrderState>('OrderState', 'orders');
+  const fromV1Json = json.deserialize(Buffer.from(JSON.stringify(orderStateV1)));
+  t.equal(fromV1Json.ReleaseDueAt, null, 'JSON written before v2 reads with the default');
+  t.equal(fromV1Json.Order.CustRef, null);
+});
+
+/** A proposed next OrderCreate: the current schema with its fields changed by `edit`. */
+function proposedOrderCreate(edit: (fields: Array<{ name: string }>) => object[]): Type {
+  const schema = schemaDefinition('OrderCreate') as { fields: Array<{ name: string }> };
+  return avsc.Type.forSchema({ ...schema, fields: edit(schema.fields) } as never, { wrapUnions: 'never' });
+}
+
+t.test('adding a required field without a default breaks BACKWARD, and the check says so', async (t) => {
+  const broken = proposedOrderCreate((fields) => [...fields, { name: 'Channel', type: 'string', doc: 'Sales channel.' }]);
+  const problems = compatibilityProblems('OrderCreate', ['backward'], broken);
+  t.equal(problems.length, 2, 'data of v1 and of v2 would both be unreadable');
+  t.match(problems, [
+    { recordType: 'OrderCreate', direction: 'backward', readerVersion: 3, writerVersion: 1, message: /default-less .*Channel/ },
+    { recordType: 'OrderCreate', direction: 'backward', readerVersion: 3, writerVersion: 2, message: /default-less .*Channel/ },
+  ]);
+  t.ok(unreadable(broken, schemaVersions('OrderCreate')[1]!.type), 'the resolver refuses it');
+
+  const fine = proposedOrderCreate((fields) => [...fields, { name: 'Channel', type: ['null', 'string'], default: null, doc: 'Sales channel.' }]);
+  t.same(compatibilityProblems('OrderCreate', ['backward', 'forward'], fine), [], 'the same field with a default is compatible both ways');
+
+  const retyped = proposedOrderCreate((fields) => fields.map((field) => (field.name === 'PaymentMethod' ? { ...field, type: 'int' } : field)));
+  t.match(compatibilityProblems('OrderCreate', ['backward'], retyped), [{ message: /cannot read "string" as "int"/ }], 'changing a field type is caught too');
+
+  const dropped = proposedOrderCreate((fields) => fields.filter((field) => field.name !== 'PaymentMethod'));
+  t.same(compatibilityProblems('OrderCreate', ['backward'], dropped), [], 'removing a field is BACKWARD compatible (the reader skips it)');
+  t.match(compatibilityProblems('OrderCreate', ['forward'], dropped), [{ direction: 'forward', message: /PaymentMethod/ }], '...but not FORWARD: old readers need it');
+});
+
+t.test('a changed schema keeps its previous version: history/fingerprints.json matches the current schemas', async (t) => {
+  const recorded = recordedVersions();
+  for (const name of RECORD_TYPES) {
+    const now = currentVersion(name);
+    t.same(
+      recorded[name],
+      now,
+      `${name}: if this fails, ${name}.avsc changed. Copy its previous self-contained schema (schemaDefinition) to ` +
+        `avro/schemas/history/${name}.v${recorded[name]?.version ?? 1}.avsc, then record ${JSON.stringify({ [name]: currentVersion(name) })} ` +
+        `(recomputed after the copy) in avro/schemas/history/fingerprints.json`,
+    );
+  }
+});
