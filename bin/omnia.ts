@@ -1,34 +1,58 @@
 #!/usr/bin/env node
 /**
- * omnia start   the embedded default: the topology in-process (no broker), fed with a demo stream of
- *               orders across stores, printing per-store counts; KAFKA_BROKERS set → the same topology on Kafka.
+ * omnia start    the embedded default: the order topology in-process (no broker), fed with a demo stream of
+ *                orders across stores, printing what happens; with KAFKA_BROKERS set, the same topology on Kafka.
+ * omnia replay   replays JSON-line input records through the topology in-process (domain.md §9).
  */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { prepareSerdes, serdeConfigFromEnv } from '../avro/config.js';
+import { loadOrderConfig } from '../processors/order-config.js';
+import { orderSerdes } from '../processors/order-serdes.js';
+import { orderTopology } from '../processors/order-topology.js';
+import { Topics } from '../processors/topics.js';
 import { loadConfig } from '../topology/config.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
-import { jsonSerde, stringSerde } from '../topology/serdes.js';
 import { StreamsRuntime } from '../topology/streams-runtime.js';
 import { TopologyTestDriver } from '../topology/test-driver.js';
-import { counterTopology, type CounterInput, type CounterOutput } from '../test/fixtures/counter-topology.js';
+import { demoOrder, referenceData } from './demo-feed.js';
+import { replay, ReplayInputError } from './replay.js';
 
-const [command = 'start'] = process.argv.slice(2);
+const [command = 'start', ...args] = process.argv.slice(2);
 
 async function embedded(): Promise<void> {
-  const driver = new TopologyTestDriver(counterTopology('order.create.v1', 'store.order-count.v1'), { partitions: 4, startTime: Date.now() });
-  const input = driver.inputTopic('order.create.v1', stringSerde, jsonSerde<CounterInput>());
-  const stores = Array.from({ length: 12 }, (_, i) => `QC${String(i + 1).padStart(4, '0')}`);
-  console.log('omnia: embedded runtime (in-process driver, no broker); demo feed of orders across 12 stores. Ctrl-C stops.');
-  let seq = 0;
+  const serdes = orderSerdes(serdeConfigFromEnv());
+  const driver = new TopologyTestDriver(orderTopology(loadOrderConfig(), serdes), { partitions: 4, startTime: Date.now() });
+  const feed = { stores: 12, customers: 200, seed: 42 };
+  for (const record of referenceData(feed.customers)) await driver.pipeRaw(record.topic, Buffer.from(record.key), Buffer.from(JSON.stringify(record.value)));
+  console.log('omnia: embedded default (in-process driver, no broker): the order topology fed with demo orders from 12 stores. Ctrl-C stops.');
+  const statusCounts = new Map<number, number>();
   let stopping = false;
   process.on('SIGINT', () => void (stopping = true));
   process.on('SIGTERM', () => void (stopping = true));
+  let n = 0;
   while (!stopping) {
     const started = performance.now();
-    for (let i = 0; i < 1000; i++) await input.pipe(stores[seq % stores.length]!, { seq: seq++ }, { timestamp: Date.now() });
-    const rate = Math.round(1000 / ((performance.now() - started) / 1000));
-    const latest = new Map<string, number>();
-    for (const { key, value } of driver.readOutput('store.order-count.v1', stringSerde, jsonSerde<CounterOutput>()).slice(-stores.length)) latest.set(key!, value!.count);
-    console.log(`${seq} orders, ${rate} records/s in-process; counts: ${[...latest].sort().map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    const batch = 200;
+    for (let i = 0; i < batch; i++, n++) {
+      await driver.advanceWallClock(Math.max(0, Date.now() - driver.now));
+      const order = demoOrder(n, new Date(driver.now), feed);
+      await driver.pipeRaw(Topics.orderCreate, Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), { timestamp: driver.now });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    let releases = 0;
+    let rejected = 0;
+    for (const record of driver.output) {
+      if (record.topic === Topics.status) {
+        const change = JSON.parse(record.value!.toString()) as { FromStatus: number | null; ToStatus: number };
+        if (change.FromStatus !== null) statusCounts.set(change.FromStatus, (statusCounts.get(change.FromStatus) ?? 0) - 1);
+        statusCounts.set(change.ToStatus, (statusCounts.get(change.ToStatus) ?? 0) + 1);
+      } else if (record.topic === Topics.release) releases++;
+      else if (record.topic === `${Topics.orderCreate}.dlq`) rejected++;
+    }
     driver.clearOutput();
+    const counts = [...statusCounts].filter(([, count]) => count > 0).sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
+    console.log(`${n} orders (${Math.round(batch / seconds)}/s in-process) — this second: ${releases} released, ${rejected} rejected to the DLQ; orders by status ${counts}`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   await driver.close();
@@ -36,7 +60,10 @@ async function embedded(): Promise<void> {
 
 async function onKafka(): Promise<void> {
   const config = loadConfig();
-  const runtime = new StreamsRuntime(counterTopology('order.create.v1', 'store.order-count.v1'), config, new PlatformaticClient(config.bootstrapServers, config.applicationId));
+  const serdeConfig = serdeConfigFromEnv();
+  const topology = orderTopology(loadOrderConfig(), orderSerdes(serdeConfig));
+  await prepareSerdes(serdeConfig);
+  const runtime = new StreamsRuntime(topology, config, new PlatformaticClient(config.bootstrapServers, config.applicationId));
   const stop = () => void runtime.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -45,8 +72,26 @@ async function onKafka(): Promise<void> {
   await runtime.whenStopped();
 }
 
-if (command === 'start') await (process.env.KAFKA_BROKERS ? onKafka() : embedded());
-else {
-  console.error(`unknown command "${command}"; try: omnia start`);
-  process.exit(2);
+async function replayCommand(): Promise<void> {
+  const inputIndex = args.indexOf('--input');
+  const file = inputIndex >= 0 ? args[inputIndex + 1] : undefined;
+  if (inputIndex >= 0 && !file) throw new ReplayInputError('--input needs a file name');
+  const lines = createInterface({ input: file ? createReadStream(file) : process.stdin, crlfDelay: Infinity });
+  const { inputs, outputs } = await replay(lines, (line) => process.stdout.write(`${line}\n`));
+  process.stderr.write(`omnia replay: ${inputs} input records, ${outputs} output records\n`);
+}
+
+try {
+  if (command === 'start') await (process.env.KAFKA_BROKERS ? onKafka() : embedded());
+  else if (command === 'replay') await replayCommand();
+  else {
+    console.error(`unknown command "${command}"; try: omnia start | omnia replay [--input FILE]`);
+    process.exit(2);
+  }
+} catch (error) {
+  if (error instanceof ReplayInputError) {
+    console.error(`omnia replay: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
 }
