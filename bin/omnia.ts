@@ -21,10 +21,12 @@ import { replay, ReplayInputError } from './replay.js';
 const [command = 'start', ...args] = process.argv.slice(2);
 
 async function embedded(): Promise<void> {
-  const serdes = orderSerdes(serdeConfigFromEnv());
-  const driver = new TopologyTestDriver(orderTopology(loadOrderConfig(), serdes), { partitions: 4, startTime: Date.now() });
+  const orderConfig = loadOrderConfig();
+  const serdes = orderSerdes(serdeConfigFromEnv(), orderConfig.topicPrefix);
+  const topic = (name: string) => orderConfig.topicPrefix + name;
+  const driver = new TopologyTestDriver(orderTopology(orderConfig, serdes), { partitions: 4, startTime: Date.now() });
   const feed = { stores: 12, customers: 200, seed: 42 };
-  for (const record of referenceData(feed.customers)) await driver.pipeRaw(record.topic, Buffer.from(record.key), Buffer.from(JSON.stringify(record.value)));
+  for (const record of referenceData(feed.customers)) await driver.pipeRaw(topic(record.topic), Buffer.from(record.key), Buffer.from(JSON.stringify(record.value)));
   console.log('omnia: embedded default (in-process driver, no broker): the order topology fed with demo orders from 12 stores. Ctrl-C stops.');
   const statusCounts = new Map<number, number>();
   let stopping = false;
@@ -37,18 +39,18 @@ async function embedded(): Promise<void> {
     for (let i = 0; i < batch; i++, n++) {
       await driver.advanceWallClock(Math.max(0, Date.now() - driver.now));
       const order = demoOrder(n, new Date(driver.now), feed);
-      await driver.pipeRaw(Topics.orderCreate, Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), { timestamp: driver.now });
+      await driver.pipeRaw(topic(Topics.orderCreate), Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), { timestamp: driver.now });
     }
     const seconds = (performance.now() - started) / 1000;
     let releases = 0;
     let rejected = 0;
     for (const record of driver.output) {
-      if (record.topic === Topics.status) {
+      if (record.topic === topic(Topics.status)) {
         const change = JSON.parse(record.value!.toString()) as { FromStatus: number | null; ToStatus: number };
         if (change.FromStatus !== null) statusCounts.set(change.FromStatus, (statusCounts.get(change.FromStatus) ?? 0) - 1);
         statusCounts.set(change.ToStatus, (statusCounts.get(change.ToStatus) ?? 0) + 1);
-      } else if (record.topic === Topics.release) releases++;
-      else if (record.topic === `${Topics.orderCreate}.dlq`) rejected++;
+      } else if (record.topic === topic(Topics.release)) releases++;
+      else if (record.topic === `${topic(Topics.orderCreate)}.dlq`) rejected++;
     }
     driver.clearOutput();
     const counts = [...statusCounts].filter(([, count]) => count > 0).sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
@@ -61,7 +63,8 @@ async function embedded(): Promise<void> {
 async function onKafka(): Promise<void> {
   const config = loadConfig();
   const serdeConfig = serdeConfigFromEnv();
-  const topology = orderTopology(loadOrderConfig(), orderSerdes(serdeConfig));
+  const orderConfig = loadOrderConfig();
+  const topology = orderTopology(orderConfig, orderSerdes(serdeConfig, orderConfig.topicPrefix));
   await prepareSerdes(serdeConfig);
   const runtime = new StreamsRuntime(topology, config, new PlatformaticClient(config.bootstrapServers, config.applicationId));
   const stop = () => void runtime.stop().then(() => process.exit(0));

@@ -61,8 +61,9 @@ function outputLine(record: ProducedRecord): string {
 
 /** Replays `lines` and hands each output line to `write`. */
 export async function replay(lines: AsyncIterable<string>, write: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<{ inputs: number; outputs: number }> {
-  const serdes = orderSerdes(serdeConfigFromEnv(env));
-  const driver = new TopologyTestDriver(orderTopology(loadOrderConfig(env), serdes), { startTime: 0 });
+  const orderConfig = loadOrderConfig(env);
+  const serdes = orderSerdes(serdeConfigFromEnv(env), orderConfig.topicPrefix);
+  const driver = new TopologyTestDriver(orderTopology(orderConfig, serdes), { startTime: 0 });
   let inputs = 0;
   let outputs = 0;
   let lineNumber = 0;

@@ -14,6 +14,8 @@ export interface OrderConfig {
   codServiceArea: string[];
   /** OMNIA_RELEASE_CHECK_MS: how often held orders are checked for release (wall clock). */
   releaseCheckMs: number;
+  /** OMNIA_TOPIC_PREFIX: put before every topic name ("staging." → staging.order.create.v1); empty by default. */
+  topicPrefix: string;
 }
 
 export function loadOrderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
@@ -32,5 +34,6 @@ export function loadOrderConfig(env: NodeJS.ProcessEnv = process.env): OrderConf
     codMax: money('OMNIA_COD_MAX', '5000.0000'),
     codServiceArea: (env.OMNIA_COD_SERVICE_AREA ?? '').split(',').map((prefix) => prefix.trim()).filter(Boolean),
     releaseCheckMs: Number(check),
+    topicPrefix: env.OMNIA_TOPIC_PREFIX ?? '',
   };
 }

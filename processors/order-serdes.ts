@@ -37,7 +37,8 @@ const STORE_TYPES: Readonly<Record<string, RecordTypeName>> = {
   [Stores.inventory]: 'InventoryCounter',
 };
 
-export function orderSerdes(config: SerdeConfig): OrderSerdes {
+/** Serdes for the topology; `topicPrefix` as in OrderConfig (the registry subject is the prefixed topic's). */
+export function orderSerdes(config: SerdeConfig, topicPrefix = ''): OrderSerdes {
   const topics = new Map<string, Serde<unknown>>();
   const stores = new Map<string, Serde<unknown>>();
   return {
@@ -46,7 +47,8 @@ export function orderSerdes(config: SerdeConfig): OrderSerdes {
       if (!serde) {
         const type = TOPIC_RECORD_TYPES[topic];
         if (!type) throw new Error(`no record type is declared for topic ${topic}`);
-        serde = VALIDATED_BY_STAGE.has(topic) && formatFor(topic, config) === 'json' ? jsonObjectSerde(topic) : (serdeFor(topic, type, config) as Serde<unknown>);
+        const name = topicPrefix + topic;
+        serde = VALIDATED_BY_STAGE.has(topic) && formatFor(name, config) === 'json' ? jsonObjectSerde(name) : (serdeFor(name, type, config) as Serde<unknown>);
         topics.set(topic, serde);
       }
       return serde;

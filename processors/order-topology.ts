@@ -19,20 +19,22 @@ import { validateStage } from './validate.js';
 
 /** How each topic's and store's values are written; see `order-serdes.ts` for the choices per deployment. */
 export interface OrderSerdes {
+  /** The serde of a topic's values, by the topic's name in the contract (without any prefix). */
   topic(topic: string): Serde<unknown>;
   store(store: string): Serde<unknown>;
 }
 
 export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topology {
   const s = (topic: string) => serdes.topic(topic);
+  const t = (topic: string) => config.topicPrefix + topic;
   return (
     new TopologyBuilder()
-      .addGlobalTable(Stores.catalog, Topics.catalog, stringSerde, s(Topics.catalog))
-      .addGlobalTable(Stores.customers, Topics.customers, stringSerde, s(Topics.customers))
-      .addGlobalTable(Stores.bundles, Topics.bundles, stringSerde, s(Topics.bundles))
-      .addSource('create-in', [Topics.orderCreate], stringSerde, withBytes(s(Topics.orderCreate)))
-      .addSource('update-in', [Topics.orderUpdate], stringSerde, s(Topics.orderUpdate))
-      .addSource('inventory-in', [Topics.inventoryLevel], stringSerde, s(Topics.inventoryLevel))
+      .addGlobalTable(Stores.catalog, t(Topics.catalog), stringSerde, s(Topics.catalog))
+      .addGlobalTable(Stores.customers, t(Topics.customers), stringSerde, s(Topics.customers))
+      .addGlobalTable(Stores.bundles, t(Topics.bundles), stringSerde, s(Topics.bundles))
+      .addSource('create-in', [t(Topics.orderCreate)], stringSerde, withBytes(s(Topics.orderCreate)))
+      .addSource('update-in', [t(Topics.orderUpdate)], stringSerde, s(Topics.orderUpdate))
+      .addSource('inventory-in', [t(Topics.inventoryLevel)], stringSerde, s(Topics.inventoryLevel))
       .addProcessor(Stages.validate, validateStage, 'create-in')
       .addProcessor(Stages.update, updateStage, 'update-in')
       .addProcessor(Stages.inventoryLevel, inventoryLevelStage, 'inventory-in')
@@ -44,11 +46,11 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       .addStateStore(keyValueStore(Stores.orders, stringSerde, serdes.store(Stores.orders)), Stages.validate, Stages.update, Stages.calculate, Stages.pay, Stages.release)
       .addStateStore(keyValueStore(Stores.inventory, stringSerde, serdes.store(Stores.inventory)), Stages.allocate, Stages.pay, Stages.update, Stages.inventoryLevel)
       .addStateStore(keyValueStore(Stores.held, stringSerde, stringSerde), Stages.release, Stages.update, Stages.calculate, Stages.pay)
-      .addSink(Sinks.validation, Topics.validation, stringSerde, s(Topics.validation), Stages.validate, Stages.update, Stages.calculate, Stages.pay)
-      .addSink(Sinks.status, Topics.status, stringSerde, s(Topics.status), Stages.validate, Stages.update, Stages.calculate, Stages.allocate, Stages.pay, Stages.release)
-      .addSink(Sinks.payment, Topics.payment, stringSerde, s(Topics.payment), Stages.update, Stages.calculate, Stages.pay)
-      .addSink(Sinks.release, Topics.release, stringSerde, s(Topics.release), Stages.release)
-      .addSink(Sinks.lowStock, Topics.lowStock, stringSerde, s(Topics.lowStock), Stages.allocate)
+      .addSink(Sinks.validation, t(Topics.validation), stringSerde, s(Topics.validation), Stages.validate, Stages.update, Stages.calculate, Stages.pay)
+      .addSink(Sinks.status, t(Topics.status), stringSerde, s(Topics.status), Stages.validate, Stages.update, Stages.calculate, Stages.allocate, Stages.pay, Stages.release)
+      .addSink(Sinks.payment, t(Topics.payment), stringSerde, s(Topics.payment), Stages.update, Stages.calculate, Stages.pay)
+      .addSink(Sinks.release, t(Topics.release), stringSerde, s(Topics.release), Stages.release)
+      .addSink(Sinks.lowStock, t(Topics.lowStock), stringSerde, s(Topics.lowStock), Stages.allocate)
       .build()
   );
 }
