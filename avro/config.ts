@@ -5,7 +5,7 @@
  * Precedence for a topic: `OMNIA_FORMAT_<TOPIC>` if set; else `OMNIA_FORMAT` if set; else `confluent` when
  * `SCHEMA_REGISTRY_URL` is set; else `json` (so upstream JSON producers work with no setup).
  */
-import { ConfluentRegistry, type ConfluentRegistryOptions } from './confluent.js';
+import { COMPATIBILITY_LEVELS, type Compatibility, ConfluentRegistry, type ConfluentRegistryOptions } from './confluent.js';
 
 /**
  * - `json`: UTF-8 JSON, the record's JSON view, checked against its schema.
@@ -42,6 +42,10 @@ export const serdeSettings = {
   autoRegister: {
     env: 'OMNIA_SCHEMA_AUTO_REGISTER',
     doc: 'true (default): register our schema under a subject that lacks it, at startup. false: only look it up; encoding to such a subject then fails.',
+  },
+  compatibility: {
+    env: 'OMNIA_SCHEMA_COMPATIBILITY',
+    doc: 'Compatibility level we register under (default BACKWARD): set on a subject without its own level; a subject with another level refuses our registration, so match it here.',
   },
 } as const;
 
@@ -90,7 +94,14 @@ export function serdeConfigFromEnv(env: NodeJS.ProcessEnv = process.env, registr
   if (autoRegisterRaw !== 'true' && autoRegisterRaw !== 'false') {
     throw new Error(`${serdeSettings.autoRegister.env} must be true or false, got "${autoRegisterRaw}"`);
   }
-  const registry = url === undefined ? null : new ConfluentRegistry({ url, autoRegister: autoRegisterRaw === 'true', ...registryOptions });
+  const compatibilityRaw = env[serdeSettings.compatibility.env] || 'BACKWARD';
+  if (!(COMPATIBILITY_LEVELS as readonly string[]).includes(compatibilityRaw)) {
+    throw new Error(`${serdeSettings.compatibility.env} must be one of ${COMPATIBILITY_LEVELS.join(', ')}, got "${compatibilityRaw}"`);
+  }
+  const registry =
+    url === undefined
+      ? null
+      : new ConfluentRegistry({ url, autoRegister: autoRegisterRaw === 'true', compatibility: compatibilityRaw as Compatibility, ...registryOptions });
 
   const formatRaw = env[serdeSettings.format.env] || undefined;
   const defaultFormat = formatRaw === undefined ? (registry ? 'confluent' : 'json') : parseFormat(serdeSettings.format.env, formatRaw);

@@ -32,6 +32,7 @@ export const CONFLUENT_MAGIC_BYTE = 0;
 export const CONFLUENT_HEADER_SIZE = 5;
 
 export type Compatibility = keyof typeof COMPATIBILITY;
+export const COMPATIBILITY_LEVELS = Object.keys(COMPATIBILITY) as Compatibility[];
 
 export interface ConfluentRegistryOptions {
   /** Registry base URL; credentials in it (`https://user:secret@host`) are sent as HTTP basic auth. */
@@ -41,7 +42,10 @@ export interface ConfluentRegistryOptions {
    * serializers). When false, an unregistered schema can still decode but encoding throws, naming the subject.
    */
   autoRegister?: boolean;
-  /** Compatibility set on a subject we register first (default BACKWARD); an existing subject's is left alone. */
+  /**
+   * Compatibility we register under (default BACKWARD). The client sets it on a subject without a level of its own
+   * and refuses to register under a subject whose level differs.
+   */
   compatibility?: Compatibility;
   /** Subject of a topic's values; default `<topic>-value`. */
   subjectFor?: (topic: string) => string;

@@ -159,6 +159,19 @@ t.test('auto-registration off: schemas are looked up only', async (t) => {
   failsWith(t, () => payment.serialize(examples.PaymentEvent), Error, /order\.payment\.v1: cannot encode PaymentEvent: its schema is not registered under subject order\.payment\.v1-value and auto-registration is off/, 'unregistered subject');
 });
 
+t.test('a subject with another compatibility level: refused under BACKWARD, registered when configured to match', async (t) => {
+  const replay = await replayRegistry('compatibility-mismatch');
+  t.teardown(() => replay.close());
+  const backward = serdeConfigFromEnv({ SCHEMA_REGISTRY_URL: replay.url });
+  serdeFor('order.status.v1', 'StatusChange', backward);
+  await t.rejects(prepareSerdes(backward), /cannot prepare subject order\.status\.v1-value \(StatusChange\): Compatibility does not match the configuration \(BACKWARD != FULL\)/);
+  const full = serdeConfigFromEnv({ SCHEMA_REGISTRY_URL: replay.url, OMNIA_SCHEMA_COMPATIBILITY: 'FULL' });
+  const serde = serdeFor('order.status.v1', 'StatusChange', full);
+  await prepareSerdes(full);
+  t.same(replay.unmatched, []);
+  t.equal(serde.serialize(examples.StatusChange).readUInt32BE(1), 21);
+});
+
 t.test('a registry that does not answer fails startup, naming it and the subject', async (t) => {
   const replay = await replayRegistry('lookup-only');
   const url = replay.url;

@@ -145,6 +145,7 @@ t.test('bad settings refuse to start, naming the variable', async (t) => {
   t.throws(() => serdeConfigFromEnv({ OMNIA_FORMAT_ORDER_CREATE_V1: 'confluent' }), /OMNIA_FORMAT_ORDER_CREATE_V1 = confluent needs a schema registry \(SCHEMA_REGISTRY_URL is not set\)/);
   t.throws(() => serdeConfigFromEnv({ SCHEMA_REGISTRY_URL: 'registry:8081' }), /SCHEMA_REGISTRY_URL must be an http\(s\) URL/);
   t.throws(() => serdeConfigFromEnv({ SCHEMA_REGISTRY_URL: 'http://registry:8081', OMNIA_SCHEMA_AUTO_REGISTER: 'yes' }), /OMNIA_SCHEMA_AUTO_REGISTER must be true or false/);
+  t.throws(() => serdeConfigFromEnv({ SCHEMA_REGISTRY_URL: 'http://registry:8081', OMNIA_SCHEMA_COMPATIBILITY: 'LOOSE' }), /OMNIA_SCHEMA_COMPATIBILITY must be one of NONE, FULL, BACKWARD/);
   const withRegistry = serdeConfigFromEnv({ SCHEMA_REGISTRY_URL: 'http://user:secret@registry:8081/' });
   t.equal(withRegistry.defaultFormat, 'confluent', 'a registry makes Confluent framing the default');
   t.equal(withRegistry.registry?.url, 'http://registry:8081', 'credentials are kept out of the logged URL');
