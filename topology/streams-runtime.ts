@@ -333,7 +333,10 @@ export class StreamsRuntime {
     await this.producer.abortTransaction().catch(() => undefined);
     this.abortAll();
     this.failures++;
-    if (error instanceof ProducerFencedError) {
+    // A transactional producer whose send or commit failed may be left mid-transaction in the client library
+    // (sequence numbers, half-begun state): a new one, re-initialised, bumps the epoch and starts clean. Fenced
+    // means another replica took over our transactional id: the same remedy.
+    if (error instanceof ProducerFencedError || (this.producer.transactional && !(error instanceof TaskMigratedError))) {
       await this.producer.close().catch(() => undefined);
       this.producer = await this.createProducer();
     }

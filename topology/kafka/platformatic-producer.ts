@@ -23,8 +23,11 @@ export class PlatformaticProducer implements Producer {
       // The client sends its request timeout as the transaction timeout: a crashed member's open
       // transaction is aborted by the broker after this long at the latest.
       timeout: options.transactionTimeoutMs ?? 10_000,
-      retries: 5,
-      retryDelay: 250,
+      // AddPartitionsToTxn right after a commit is answered CONCURRENT_TRANSACTIONS until the broker has written
+      // the markers (a few ms): a short retry delay keeps that from stalling every transaction. Longer outages
+      // fail the commit and the runtime's own backoff takes over.
+      retries: 100,
+      retryDelay: 10,
     });
   }
 

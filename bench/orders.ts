@@ -1,0 +1,192 @@
+/**
+ * The order topology on the real broker (issue targets: ≥ 5,000 orders/s through the whole topology under
+ * exactly-once; p99 CreatedAt → release ≤ 30 ms at a steady 1,000 orders/s).
+ *
+ *   npm run build && node dist/bench/orders.js            # both phases
+ *   BENCH_ORDERS=50000 BENCH_RATE=1000 BENCH_SECONDS=30 OMNIA_COMMIT_INTERVAL_MS=20 node dist/bench/orders.js
+ *
+ * Phase 1 (throughput): N orders are produced first, then one replica processes them under exactly-once;
+ * orders/s = N / (time from its first processed record to the commit that covers the last).
+ * Phase 2 (latency): a replica runs; orders are produced at a steady rate with CreatedAt = send time; a
+ * read_committed consumer measures CreatedAt → the order's validation record and → its release record.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serdeConfig } from '../avro/config.js';
+import { demoOrder, referenceData } from '../bin/demo-feed.js';
+import { loadOrderConfig } from '../processors/order-config.js';
+import { orderSerdes } from '../processors/order-serdes.js';
+import { orderTopology } from '../processors/order-topology.js';
+import { Topics } from '../processors/topics.js';
+import { loadConfig } from '../topology/config.js';
+import type { KafkaClient } from '../topology/kafka/client.js';
+import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
+import { partitionForKey } from '../topology/partitioner.js';
+import type { ProducedRecord } from '../topology/produced-record.js';
+import { StreamsRuntime } from '../topology/streams-runtime.js';
+
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 50_000);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const PARTITIONS = 8;
+const STORES = 50;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
+
+interface Setup {
+  app: string;
+  prefix: string;
+  stateDir: string;
+  client: KafkaClient;
+}
+
+async function setup(label: string): Promise<Setup> {
+  const app = `bench-orders-${label}-${randomUUID().slice(0, 8)}`;
+  const prefix = `${app}.`;
+  const client = new PlatformaticClient(BROKERS, app);
+  const admin = client.admin();
+  await admin.ensureTopics([
+    ...[Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel].map((topic) => ({ topic: prefix + topic, partitions: PARTITIONS })),
+    ...[Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: prefix + topic, partitions: 1, configs: { 'cleanup.policy': 'compact' } })),
+  ]);
+  await admin.close();
+  await send(client, referenceData(200).map((entry) => record(prefix + entry.topic, entry.key, entry.value, 1, Date.now())));
+  return { app, prefix, stateDir: join(tmpdir(), app), client };
+}
+
+async function teardown({ app, prefix, stateDir, client }: Setup): Promise<void> {
+  const admin = client.admin();
+  const counts = await admin.partitionCounts([]);
+  void counts;
+  const owned = [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.catalog, Topics.customers, Topics.bundles, Topics.validation, Topics.status, Topics.payment, Topics.release, Topics.lowStock]
+    .map((topic) => prefix + topic)
+    .concat([Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel].map((topic) => `${prefix}${topic}.dlq`))
+    .concat(['orders', 'inventory', 'held-releases'].map((store) => `${app}-${store}-changelog`));
+  await admin.deleteTopics(owned).catch(() => undefined);
+  await admin.close();
+  await rm(stateDir, { recursive: true, force: true });
+}
+
+function record(topic: string, key: string, value: unknown, partitions: number, timestamp: number): ProducedRecord {
+  const keyBytes = Buffer.from(key);
+  return { topic, partition: partitionForKey(keyBytes, partitions), key: keyBytes, value: Buffer.from(JSON.stringify(value)), timestamp, headers: {} };
+}
+
+async function send(client: KafkaClient, records: ProducedRecord[]): Promise<void> {
+  const producer = client.producer({});
+  await producer.init();
+  for (let i = 0; i < records.length; i += 2000) await producer.send(records.slice(i, i + 2000));
+  await producer.close();
+}
+
+function runtimeFor({ app, prefix, stateDir, client }: Setup, overrides: Record<string, string> = {}): StreamsRuntime {
+  const env = { ...process.env, ...overrides };
+  const config = loadConfig({ applicationId: app, bootstrapServers: BROKERS, stateDir, instanceId: `${app}-0` }, env);
+  return new StreamsRuntime(orderTopology(loadOrderConfig({ ...env, OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)), config, client);
+}
+
+async function throughput(): Promise<Record<string, number>> {
+  const context = await setup('throughput');
+  try {
+    const createdAt = new Date();
+    const orders = Array.from({ length: ORDERS }, (_, n) => demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 11 }));
+    await send(context.client, orders.map((order) => record(context.prefix + Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS, createdAt.getTime())));
+    const runtime = runtimeFor(context);
+    const processed = async () => (await runtime.metrics.processed.get()).values.find((sample) => sample.labels.processor === 'validate')?.value ?? 0;
+    const commits = async () => (await runtime.metrics.commits.get()).values.find((sample) => sample.labels.result === 'committed')?.value ?? 0;
+    await runtime.start();
+    while ((await processed()) === 0) await sleep(5);
+    const started = performance.now();
+    let peakRss = rssMb();
+    while ((await processed()) < ORDERS) {
+      await sleep(20);
+      peakRss = Math.max(peakRss, rssMb());
+    }
+    const seen = await commits();
+    while ((await commits()) <= seen) await sleep(2);
+    const seconds = (performance.now() - started) / 1000;
+    await runtime.stop();
+    return { orders: ORDERS, seconds: Number(seconds.toFixed(2)), ordersPerSecond: Math.round(ORDERS / seconds), peakRssMb: peakRss };
+  } finally {
+    await teardown(context);
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+}
+
+async function latency(commitIntervalMs: string): Promise<Record<string, number | string>> {
+  const context = await setup('latency');
+  try {
+    const runtime = runtimeFor(context, { OMNIA_COMMIT_INTERVAL_MS: commitIntervalMs });
+    await runtime.start();
+    while (runtime.ownedPartitions.length < PARTITIONS) await sleep(20);
+    const consumer = context.client.groupConsumer({ groupId: `${context.app}-probe`, sessionTimeoutMs: 10_000, readCommitted: true });
+    await consumer.join([context.prefix + Topics.release, context.prefix + Topics.validation]);
+    const sentAt = new Map<string, number>();
+    const toRelease: number[] = [];
+    const toValidation: number[] = [];
+    let stop = false;
+    const probing = (async () => {
+      while (!stop) {
+        for (const received of await consumer.poll(50)) {
+          const now = Date.now();
+          const { OrderID } = JSON.parse(received.value!.toString()) as { OrderID: string };
+          const created = sentAt.get(OrderID);
+          if (created === undefined) continue;
+          (received.topic.endsWith(Topics.release) ? toRelease : toValidation).push(now - created);
+        }
+      }
+    })();
+    const producer = context.client.producer({});
+    await producer.init();
+    const total = RATE * SECONDS;
+    const started = Date.now();
+    let n = 0;
+    // 10 ms ticks: each sends the orders due by then, with CreatedAt = the moment it is sent.
+    while (n < total) {
+      const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * RATE));
+      if (due > n) {
+        const now = Date.now();
+        const batch = [];
+        for (; n < due; n++) {
+          const order = demoOrder(n, new Date(now), { stores: STORES, customers: 200, seed: 13, invalidShare: 0 });
+          sentAt.set(order.OrderID, now);
+          batch.push(record(context.prefix + Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS, now));
+        }
+        await producer.send(batch);
+      }
+      await sleep(10);
+    }
+    await sleep(2000);
+    stop = true;
+    await probing;
+    await producer.close();
+    await consumer.close();
+    const rss = rssMb();
+    await runtime.stop();
+    const release = toRelease.sort((a, b) => a - b);
+    const validation = toValidation.sort((a, b) => a - b);
+    return {
+      commitIntervalMs,
+      rate: RATE,
+      orders: total,
+      releases: release.length,
+      releaseP50: percentile(release, 50),
+      releaseP99: percentile(release, 99),
+      releaseMax: release.at(-1) ?? NaN,
+      validationP50: percentile(validation, 50),
+      validationP99: percentile(validation, 99),
+      rssMb: rss,
+    };
+  } finally {
+    await teardown(context);
+  }
+}
+
+const results = { throughput: await throughput(), latency: [await latency(process.env.OMNIA_COMMIT_INTERVAL_MS ?? '100'), await latency('10')] };
+console.log(JSON.stringify(results, null, 2));
