@@ -46,6 +46,7 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       .addStateStore(keyValueStore(Stores.orders, stringSerde, serdes.store(Stores.orders)), Stages.validate, Stages.update, Stages.calculate, Stages.pay, Stages.release)
       .addStateStore(keyValueStore(Stores.inventory, stringSerde, serdes.store(Stores.inventory)), Stages.allocate, Stages.pay, Stages.update, Stages.inventoryLevel)
       .addStateStore(keyValueStore(Stores.held, stringSerde, stringSerde), Stages.release, Stages.update, Stages.calculate, Stages.pay)
+      .addStateStore(keyValueStore(Stores.rejected, stringSerde, stringSerde), Stages.validate)
       .addSink(Sinks.validation, t(Topics.validation), stringSerde, s(Topics.validation), Stages.validate, Stages.update, Stages.calculate, Stages.pay)
       .addSink(Sinks.status, t(Topics.status), stringSerde, s(Topics.status), Stages.validate, Stages.update, Stages.calculate, Stages.allocate, Stages.pay, Stages.release)
       .addSink(Sinks.payment, t(Topics.payment), stringSerde, s(Topics.payment), Stages.update, Stages.calculate, Stages.pay)

@@ -39,6 +39,8 @@ export const Stores = {
   orders: 'orders',
   inventory: 'inventory',
   held: 'held-releases',
+  /** OrderID → payload hash of its last rejected record, so a resend of it is absorbed like any redelivery. */
+  rejected: 'rejected-orders',
   catalog: 'catalog',
   customers: 'customers',
   bundles: 'bundles',

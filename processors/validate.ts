@@ -1,6 +1,6 @@
 /**
  * Stage 1, validate (domain.md §3): Rules A–G, the line and payment checks, every failure reported at once.
- * A byte-identical redelivery of an accepted order is absorbed silently; a rejected order gets one
+ * A byte-identical redelivery (of an accepted or a rejected record) is absorbed silently; a rejected order gets one
  * `order.validation.v1` record and its original bytes go to `order.create.v1.dlq`. Accepted: status 1000.
  */
 import type { KeyValueStore, ReadOnlyKeyValueStore } from '../state/key-value-store.js';
@@ -18,11 +18,13 @@ export function validateStage(): Processor<string, WithBytes<unknown>, string, u
   let context: StageContext;
   let orders: KeyValueStore<string, OrderState>;
   let customers: ReadOnlyKeyValueStore<string, Customer>;
+  let rejected: KeyValueStore<string, string>;
   return {
     init(ctx) {
       context = ctx as StageContext;
       orders = ctx.getStateStore(Stores.orders);
       customers = ctx.getStateStore(Stores.customers);
+      rejected = ctx.getStateStore(Stores.rejected);
     },
     async process(record: Record<string, WithBytes<unknown>>) {
       const value = record.value.value as Partial<OrderCreate> | null;
@@ -31,6 +33,9 @@ export function validateStage(): Processor<string, WithBytes<unknown>, string, u
       const hash = payloadHash(record.value.bytes);
       const previous = orderId === undefined ? undefined : await orders.get(orderId);
       if (classifyArrival(previous && { payloadHash: previous.PayloadHash }, hash) === 'redelivery') return;
+      // A resend of a rejected record is a redelivery too: it was answered once. A corrected record under the
+      // same OrderID is not, and is validated afresh (the rejected one never became an order).
+      if (!previous && orderId !== undefined && (await rejected.get(orderId)) === hash) return;
 
       const customerId = fields?.CustomerID;
       const customer = typeof customerId === 'string' && customerId ? await customers.get(customerId) : undefined;
@@ -41,6 +46,7 @@ export function validateStage(): Processor<string, WithBytes<unknown>, string, u
         // A record with no usable OrderID cannot be answered on order.validation.v1: it is only dead-lettered.
         if (isMalformed(errors) && orderId === undefined) context.deadLetter(ErrorCode.MalformedRecord, errors.map((error) => error.Message).join('; '));
         else reject(context, record.key, value, errors, { deadLetter: true });
+        if (orderId !== undefined && !previous) rejected.put(orderId, hash);
         return;
       }
       const order = value as OrderCreate;

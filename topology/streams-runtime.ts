@@ -165,7 +165,12 @@ export class StreamsRuntime {
       ...this.topology.sinkTopics.map((topic) => ({ topic, partitions })),
     ];
     await this.admin.ensureTopics(owned);
-    const all = await this.admin.partitionCounts([...sourceTopics, ...owned.map((spec) => spec.topic)]);
+    // Newly created topics reach the broker's metadata a moment later: wait for them rather than misread them.
+    let all = await this.admin.partitionCounts([...sourceTopics, ...owned.map((spec) => spec.topic)]);
+    for (let attempt = 0; attempt < 50 && owned.some((spec) => !all.has(spec.topic)); attempt++) {
+      await sleep(100);
+      all = await this.admin.partitionCounts([...sourceTopics, ...owned.map((spec) => spec.topic)]);
+    }
     for (const [topic, count] of all) this.partitionCounts.set(topic, count);
     for (const store of this.topology.stores.values()) {
       const topic = changelogTopic(this.config.applicationId, store.name);
@@ -237,7 +242,8 @@ export class StreamsRuntime {
           if (!task) continue; // revoked while in flight
           this.pendingGeneration ??= this.consumer.groupMetadata();
           await task.process(record);
-          this.uncommitted++;
+          // Bounds a transaction even when one poll returns more (small records, a long backlog).
+          if (++this.uncommitted >= this.config.maxUncommittedRecords) await this.commit();
         }
         await this.punctuateWallClock();
         for (const { topic, partition, records: lag } of this.consumer.lag()) this.metrics.consumerLag.labels(topic, String(partition)).set(lag);

@@ -53,8 +53,16 @@ export class PlatformaticProducer implements Producer {
       timestamp: BigInt(record.timestamp),
       headers: toHeaderMap(record.headers),
     }));
-    const result = await fenced(this.transaction ? this.transaction.send({ messages: messages as never }) : this.producer.send({ messages: messages as never }));
-    for (const { topic, partition, offset } of result.offsets ?? []) offsets.set(tpKey(topic, partition), offset);
+    // One request per chunk, in order: the broker refuses a batch over its message size limit (1 MiB), and the
+    // client sends one batch per partition whatever its size. Chunks are sequential: concurrent idempotent
+    // sends lose records in this client (bench/clients/README.md).
+    for (const chunk of chunks(messages, records)) {
+      const result = await fenced(this.transaction ? this.transaction.send({ messages: chunk as never }) : this.producer.send({ messages: chunk as never }));
+      for (const { topic, partition, offset } of result.offsets ?? []) {
+        const key = tpKey(topic, partition);
+        if (!offsets.has(key)) offsets.set(key, offset);
+      }
+    }
     return offsets;
   }
 
@@ -118,4 +126,21 @@ async function fenced<T>(operation: Promise<T>): Promise<T> {
     }
     throw error;
   }
+}
+
+/** Splits messages so that no chunk carries more than ~512 KiB of keys and values. */
+const CHUNK_BYTES = 512 * 1024;
+function* chunks<T>(messages: T[], records: readonly ProducedRecord[]): Generator<T[]> {
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const size = (records[i]!.key?.length ?? 0) + (records[i]!.value?.length ?? 0) + 64;
+    if (bytes + size > CHUNK_BYTES && i > start) {
+      yield messages.slice(start, i);
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (start < records.length) yield messages.slice(start);
 }

@@ -83,3 +83,22 @@ t.test('a COD failure reverses the allocation and cancels the order', async (t) 
   const counter = await driver.store<{ get(key: string): Promise<{ Allocated: number } | undefined> }>('inventory').get('QC0042|SKU-100');
   t.equal(counter?.Allocated, 0, 'allocation given back');
 });
+
+t.test('a resend of a rejected record is absorbed; a corrected record under the same OrderID is accepted', async (t) => {
+  const { send, out } = await pipeline();
+  const rejected = order({ IsForceAllocation: false });
+  await send(Topics.orderCreate, 'QC0042', rejected);
+  await send(Topics.orderCreate, 'QC0042', rejected);
+  t.equal(out(Topics.validation).length, 1, 'one validation record for two identical copies');
+  t.equal(out(`${Topics.orderCreate}.dlq`).length, 1, 'one dead letter');
+  await send(Topics.orderCreate, 'QC0042', order());
+  t.same(out(Topics.validation).map((r) => r.value.Valid), [false, true], 'the corrected record is validated afresh');
+  t.equal(out(Topics.release).length, 1);
+});
+
+t.test('an order keyed by another location than its ShipFromLocationID is refused', async (t) => {
+  const { send, out } = await pipeline();
+  await send(Topics.orderCreate, 'QC9999', order());
+  const [result] = out(Topics.validation);
+  t.same(result?.value.Errors.map((error: { Code: string; Field: string }) => [error.Code, error.Field]), [['SHIP_FROM_LOCATION_MISMATCH', 'key']]);
+});
