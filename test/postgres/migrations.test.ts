@@ -1,0 +1,38 @@
+import t from 'tap';
+import { loadMigrations, migrate } from '../../sinks/migrate.js';
+import { freshSchema } from './harness.js';
+
+t.test('migrations apply in order on a real Postgres, and re-running applies nothing', async (t) => {
+  const client = await freshSchema(t);
+  if (!client) return;
+  const all = (await loadMigrations()).map((migration) => migration.name);
+  t.same(await migrate(client), all, 'every migration applied on an empty schema');
+  t.same(await migrate(client), [], 'a second start applies nothing');
+  const tables = (await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1")).rows.map((row) => row.table_name);
+  t.same(tables, ['order_lines', 'order_status_history', 'orders', 'payments', 'releases', 'schema_migrations', 'sink_offsets', 'validation_errors']);
+  const money = await client.query<{ numeric_precision: number; numeric_scale: number }>("SELECT numeric_precision, numeric_scale FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'orders' AND column_name = 'order_total'");
+  t.same(money.rows[0], { numeric_precision: 18, numeric_scale: 4 }, 'money is NUMERIC(18,4)');
+  await client.query("INSERT INTO orders (order_id, ship_from_location_id, status, order_total, updated_at) VALUES ('QC0042-1', 'QC0042', 3000, '90.62', now())");
+  const stored = await client.query<{ order_total: string }>("SELECT order_total FROM orders WHERE order_id = 'QC0042-1'");
+  t.equal(stored.rows[0]!.order_total, '90.6200', 'read back as the exact 4-digit string, never a float');
+});
+
+t.test('a migration edited after it was applied is refused, naming it', async (t) => {
+  const client = await freshSchema(t);
+  if (!client) return;
+  const migrations = await loadMigrations();
+  await migrate(client, migrations);
+  const edited = migrations.map((migration, i) => (i === 0 ? { ...migration, checksum: 'edited' } : migration));
+  await t.rejects(migrate(client, edited), /migration 001_tables\.sql changed after it was applied/);
+});
+
+t.test('a failing migration rolls back and leaves the earlier ones in place', async (t) => {
+  const client = await freshSchema(t);
+  if (!client) return;
+  const migrations = await loadMigrations();
+  const broken = [...migrations, { version: 999, name: '999_broken.sql', sql: 'CREATE TABLE half (id int); SELECT no_such_column FROM orders;', checksum: 'x' }];
+  await t.rejects(migrate(client, broken), /migration 999_broken\.sql failed: column "no_such_column" does not exist/);
+  const half = await client.query("SELECT to_regclass('half') AS present");
+  t.equal(half.rows[0].present, null, 'nothing of the failed migration remains');
+  t.same(await migrate(client, migrations), [], 'the good ones stay applied');
+});
