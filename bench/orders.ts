@@ -59,8 +59,6 @@ async function setup(label: string): Promise<Setup> {
 
 async function teardown({ app, prefix, stateDir, client }: Setup): Promise<void> {
   const admin = client.admin();
-  const counts = await admin.partitionCounts([]);
-  void counts;
   const owned = [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.catalog, Topics.customers, Topics.bundles, Topics.validation, Topics.status, Topics.payment, Topics.release, Topics.lowStock]
     .map((topic) => prefix + topic)
     .concat([Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel].map((topic) => `${prefix}${topic}.dlq`))

@@ -2,6 +2,7 @@
  * What the `orders` store holds per OrderID: the order as accepted, its priced lines and totals, its status,
  * payment status and full history. Pure helpers that move it; the stages do the I/O.
  */
+import type { OrderTotals } from './domain/calculation.js';
 import type { Money, OrderCreate, OrderStatusCode, PaymentStatus, StatusChange, Timestamp } from './domain/types.js';
 
 export interface PricedLine {
@@ -17,14 +18,8 @@ export interface PricedLine {
   ImageURL: string | null;
 }
 
-export interface OrderTotals {
-  SubTotal: Money;
-  TotalDiscount: Money;
-  TotalTaxes: Money;
-  InformationalTaxes: Money;
-  TotalCharges: Money;
-  OrderTotal: Money;
-}
+/** Cal A–F as the calculation gives them. */
+export type { OrderTotals } from './domain/calculation.js';
 
 /** One history entry: a transition, or a change that kept the status (From = To), e.g. a modification. */
 export interface HistoryEntry {

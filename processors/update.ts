@@ -6,15 +6,13 @@
 import type { KeyValueStore } from '../state/key-value-store.js';
 import type { Processor } from '../topology/processor.js';
 import type { Record } from '../topology/record.js';
-import { OrderUpdateAction, type OrderUpdate, type ValidationError } from './domain/types.js';
+import { ErrorCode, OrderUpdateAction, type OrderUpdate, type ValidationError } from './domain/types.js';
 import { validateOrderUpdate } from './domain/validation-rules.js';
 import { cancelOrder } from './cancel.js';
 import { adjustAllocation, type InventoryCounter } from './inventory.js';
 import { emit, nowIso, reject, type OrderFlow, type StageContext } from './order-flow.js';
 import { note, type OrderState } from './order-state.js';
 import { Stages, Stores } from './topics.js';
-
-export const ORDER_NOT_FOUND = 'ORDER_NOT_FOUND';
 
 export function updateStage(): Processor<string, unknown, string, unknown> {
   let context: StageContext;
@@ -58,9 +56,9 @@ export function updateStage(): Processor<string, unknown, string, unknown> {
 }
 
 function notFound(orderId: string): ValidationError {
-  return { Rule: '—', Code: ORDER_NOT_FOUND as ValidationError['Code'], Field: 'OrderID', Message: `no order ${JSON.stringify(orderId)} at this location; an update must follow its order's create` };
+  return { Rule: '—', Code: ErrorCode.OrderNotFound, Field: 'OrderID', Message: `no order ${JSON.stringify(orderId)} at this location; an update must follow its order's create` };
 }
 
 function locationMismatch(given: unknown, actual: string): ValidationError {
-  return { Rule: 'B', Code: 'SHIP_FROM_LOCATION_MISMATCH', Field: 'ShipFromLocationID', Message: `the update names location ${JSON.stringify(given)}, the order belongs to ${JSON.stringify(actual)}` };
+  return { Rule: 'B', Code: ErrorCode.ShipFromLocationMismatch, Field: 'ShipFromLocationID', Message: `the update names location ${JSON.stringify(given)}, the order belongs to ${JSON.stringify(actual)}` };
 }

@@ -143,6 +143,8 @@ export const ErrorCode = {
   CodAreaNotServed: 'COD_AREA_NOT_SERVED',
   CodCustomerIneligible: 'COD_CUSTOMER_INELIGIBLE',
   OrderLocked: 'ORDER_LOCKED',
+  /** An OrderUpdate for an OrderID this location has no order for (not in the contract's list). */
+  OrderNotFound: 'ORDER_NOT_FOUND',
   DuplicateRelease: 'DUPLICATE_RELEASE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
