@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * omnia start    the embedded default: the order topology in-process (no broker), fed with a demo stream of
- *                orders across stores, printing what happens; with KAFKA_BROKERS set, the same topology on Kafka.
+ *                orders across stores, its results written to an embedded Postgres (or DATABASE_URL's), printing
+ *                what happens; with KAFKA_BROKERS set, the same topology on Kafka.
+ * omnia sink     the Postgres sink connector on Kafka (KAFKA_BROKERS, DATABASE_URL).
  * omnia replay   replays JSON-line input records through the topology in-process (domain.md §9).
  */
 import { createReadStream } from 'node:fs';
@@ -15,19 +17,41 @@ import { loadConfig } from '../topology/config.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
 import { StreamsRuntime } from '../topology/streams-runtime.js';
 import { TopologyTestDriver } from '../topology/test-driver.js';
+import { embeddedPostgres } from '../sinks/embedded-postgres.js';
+import { EmbeddedSink } from '../sinks/embedded-sink.js';
+import { migrate } from '../sinks/migrate.js';
+import { sinkSources } from '../sinks/sink-sources.js';
+import { pgDatabase, type SqlDatabase } from '../sinks/sql.js';
 import { demoOrder, referenceData } from './demo-feed.js';
+import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
 
 const [command = 'start', ...args] = process.argv.slice(2);
 
+/** The analysts' tables for the embedded default: DATABASE_URL's Postgres when set, else one in this process. */
+async function embeddedTables(): Promise<{ db: SqlDatabase; where: string }> {
+  const url = process.env.DATABASE_URL;
+  const db = url ? pgDatabase(url) : await embeddedPostgres(process.env.OMNIA_EMBEDDED_PG_DIR || undefined);
+  const session = await db.session();
+  try {
+    await migrate(session);
+  } finally {
+    session.release();
+  }
+  return { db, where: url ? url.replace(/\/\/[^@/]*@/, '//') : `embedded Postgres (${process.env.OMNIA_EMBEDDED_PG_DIR || 'in memory'})` };
+}
+
 async function embedded(): Promise<void> {
   const orderConfig = loadOrderConfig();
-  const serdes = orderSerdes(serdeConfigFromEnv(), orderConfig.topicPrefix);
+  const serdeConfig = serdeConfigFromEnv();
+  const serdes = orderSerdes(serdeConfig, orderConfig.topicPrefix);
   const topic = (name: string) => orderConfig.topicPrefix + name;
   const driver = new TopologyTestDriver(orderTopology(orderConfig, serdes), { partitions: 4, startTime: Date.now() });
+  const { db, where } = await embeddedTables();
+  const sink = new EmbeddedSink(db, sinkSources({ applicationId: driver.applicationId, topicPrefix: orderConfig.topicPrefix, serdes: serdeConfig }));
   const feed = { stores: 12, customers: 200, seed: 42 };
   for (const record of referenceData(feed.customers)) await driver.pipeRaw(topic(record.topic), Buffer.from(record.key), Buffer.from(JSON.stringify(record.value)));
-  console.log('omnia: embedded default (in-process driver, no broker): the order topology fed with demo orders from 12 stores. Ctrl-C stops.');
+  console.log(`omnia: embedded default (in-process driver, no broker): the order topology fed with demo orders from 12 stores; tables in ${where}. Ctrl-C stops.`);
   const statusCounts = new Map<number, number>();
   let stopping = false;
   process.on('SIGINT', () => void (stopping = true));
@@ -52,12 +76,15 @@ async function embedded(): Promise<void> {
       } else if (record.topic === topic(Topics.release)) releases++;
       else if (record.topic === `${topic(Topics.orderCreate)}.dlq`) rejected++;
     }
+    const written = await sink.write(driver.output);
     driver.clearOutput();
+    const rows = [...written.rows.values()].reduce((sum, count) => sum + count, 0);
     const counts = [...statusCounts].filter(([, count]) => count > 0).sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
-    console.log(`${n} orders (${Math.round(batch / seconds)}/s in-process) — this second: ${releases} released, ${rejected} rejected to the DLQ; orders by status ${counts}`);
+    console.log(`${n} orders (${Math.round(batch / seconds)}/s in-process) — this second: ${releases} released, ${rejected} rejected to the DLQ, ${rows} rows written; orders by status ${counts}`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   await driver.close();
+  await db.close();
 }
 
 async function onKafka(): Promise<void> {
@@ -87,8 +114,9 @@ async function replayCommand(): Promise<void> {
 try {
   if (command === 'start') await (process.env.KAFKA_BROKERS ? onKafka() : embedded());
   else if (command === 'replay') await replayCommand();
+  else if (command === 'sink') await runSink();
   else {
-    console.error(`unknown command "${command}"; try: omnia start | omnia replay [--input FILE]`);
+    console.error(`unknown command "${command}"; try: omnia start | omnia sink | omnia replay [--input FILE]`);
     process.exit(2);
   }
 } catch (error) {

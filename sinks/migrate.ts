@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { ClientBase } from 'pg';
+import type { SqlSession } from './sql.js';
 
 /** The .sql files are not compiled: beside this file in the sources, two levels up from dist/sinks/. */
 export const MIGRATIONS_DIR = [new URL('./migrations/', import.meta.url), new URL('../../sinks/migrations/', import.meta.url)]
@@ -35,7 +35,7 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 }
 
 /** Applies the missing migrations; returns the names applied by this call. */
-export async function migrate(client: ClientBase, migrations?: Migration[]): Promise<string[]> {
+export async function migrate(client: SqlSession, migrations?: Migration[]): Promise<string[]> {
   const wanted = migrations ?? (await loadMigrations());
   await client.query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
   try {

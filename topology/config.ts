@@ -23,24 +23,24 @@ export interface RuntimeConfig {
   endpoint: string | undefined;
 }
 
-interface Setting<T> {
+export interface Setting<T> {
   env: string;
   doc: string;
   default: T;
   parse(raw: string): T;
 }
 
-const positiveInt = (name: string) => (raw: string) => {
+export const positiveInt = (name: string) => (raw: string) => {
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return value;
 };
-const oneOf = <T extends string>(name: string, allowed: readonly T[]) => (raw: string): T => {
+export const oneOf = <T extends string>(name: string, allowed: readonly T[]) => (raw: string): T => {
   if (!allowed.includes(raw as T)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   return raw as T;
 };
-const text = (raw: string) => raw;
-const optionalText = (raw: string) => raw || undefined;
+export const text = (raw: string) => raw;
+export const optionalText = (raw: string) => raw || undefined;
 
 export const settings: { [K in keyof RuntimeConfig]: Setting<RuntimeConfig[K]> } = {
   applicationId: { env: 'OMNIA_APPLICATION_ID', doc: 'Consumer group id and prefix of changelog topics and transactional ids.', default: 'omnia', parse: text },
@@ -68,13 +68,18 @@ export const settings: { [K in keyof RuntimeConfig]: Setting<RuntimeConfig[K]> }
 };
 
 export function loadConfig(overrides: Partial<RuntimeConfig> = {}, env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  return loadSettings(settings, overrides, env);
+}
+
+/** Reads a settings table: an override, else the environment variable parsed, else the default. */
+export function loadSettings<C extends object>(table: { [K in keyof C]: Setting<C[K]> }, overrides: Partial<C> = {}, env: NodeJS.ProcessEnv = process.env): C {
   const config: Record<string, unknown> = {};
-  for (const [key, setting] of Object.entries(settings) as Array<[keyof RuntimeConfig, Setting<unknown>]>) {
-    if (key in overrides) config[key] = overrides[key];
+  for (const [key, setting] of Object.entries(table) as Array<[string, Setting<unknown>]>) {
+    if (key in overrides) config[key] = (overrides as Record<string, unknown>)[key];
     else {
       const raw = env[setting.env];
       config[key] = raw === undefined || raw === '' ? setting.default : setting.parse(raw);
     }
   }
-  return config as unknown as RuntimeConfig;
+  return config as C;
 }

@@ -51,6 +51,11 @@ export interface GroupConsumerOptions {
   readonly readCommitted: boolean;
   /** Opaque bytes every member publishes with its subscription (the runtime puts its query endpoint here). */
   readonly memberMetadata?: Buffer;
+  /**
+   * Where committed offsets live when not in Kafka (the Postgres sink keeps them beside its rows), read on
+   * every assignment and rewind; per `topic:partition`, a negative or missing offset means the beginning.
+   */
+  readonly committedOffsets?: (partitions: readonly TopicPartition[]) => Promise<Map<string, bigint>>;
 }
 
 export interface GroupConsumer {

@@ -132,10 +132,20 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     }
     const byTopic = new Map<string, number[]>();
     for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-    const committed = await this.consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })) });
+    const committed = this.options.committedOffsets
+      ? await this.options.committedOffsets(partitions)
+      : await this.consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })) }).then((offsets) => {
+          const flat = new Map<string, bigint>();
+          for (const tp of partitions) {
+            const offset = offsets.get(tp.topic)?.[tp.partition];
+            if (offset !== undefined) flat.set(tpKey(tp.topic, tp.partition), offset);
+          }
+          return flat;
+        });
+    if (version !== this.version) return; // reassigned while reading: seed again for the new assignment
     const earliest = await this.consumer.listOffsets({ topics: [...byTopic.keys()], timestamp: -2n });
     for (const tp of partitions) {
-      const offset = committed.get(tp.topic)?.[tp.partition];
+      const offset = committed.get(tpKey(tp.topic, tp.partition));
       const start = earliest.get(tp.topic)?.[tp.partition] ?? 0n;
       this.positions.set(tpKey(tp.topic, tp.partition), { tp, offset: offset !== undefined && offset >= 0n ? offset : start });
     }

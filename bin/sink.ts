@@ -1,0 +1,37 @@
+/**
+ * omnia sink: the Postgres sink connector as a process of its own (one per replica; replicas share the
+ * partitions as a consumer group). Needs DATABASE_URL and KAFKA_BROKERS.
+ */
+import { serdeConfigFromEnv, prepareSerdes } from '../avro/config.js';
+import { loadOrderConfig } from '../processors/order-config.js';
+import { loadConfig } from '../topology/config.js';
+import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
+import { sinkHealthServer } from '../sinks/health-server.js';
+import { loadSinkConfig } from '../sinks/sink-config.js';
+import { SinkConnector } from '../sinks/sink-connector.js';
+import { sinkSources } from '../sinks/sink-sources.js';
+import { pgDatabase } from '../sinks/sql.js';
+
+export async function runSink(): Promise<void> {
+  const runtime = loadConfig();
+  const config = loadSinkConfig();
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is not set: the sink needs the analysts’ Postgres (postgres://user@host:5432/db)');
+  const serdes = serdeConfigFromEnv();
+  await prepareSerdes(serdes);
+  const group = config.group ?? `${runtime.applicationId}-sink-postgres`;
+  const db = pgDatabase(config.databaseUrl, { applicationName: group });
+  const sources = sinkSources({ applicationId: runtime.applicationId, topicPrefix: loadOrderConfig().topicPrefix, serdes });
+  const connector = new SinkConnector(db, new PlatformaticClient(runtime.bootstrapServers, group), sources, { group, batchRecords: config.batchRecords, lingerMs: config.lingerMs, pollMs: runtime.pollMs });
+  const server = await sinkHealthServer(connector, { host: config.host, port: config.port });
+  const stop = async () => {
+    await connector.stop();
+    await server.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  await connector.start();
+  console.log(`omnia sink: ${sources.topics.length} topics → Postgres as ${group}; health and metrics on ${config.host}:${config.port}`);
+  await connector.whenStopped();
+}

@@ -1,0 +1,258 @@
+/**
+ * The Postgres sink connector: reads the pipeline's output topics (read_committed, as a consumer group so
+ * replicas share partitions) and keeps the analysts' tables exact.
+ *
+ * Exactly-once: every batch of rows commits in one SQL transaction with the offsets that pass it
+ * (sinks/batch-writer.ts), and positions always come from those stored offsets — on start, on every
+ * assignment and after any failure. Kafka's own committed offsets are written too, after the SQL commit, only
+ * so operators and autoscalers see the group's lag with the usual tools; they are never read back.
+ *
+ * Postgres down, a broken connection, a rebalance that fenced a batch: the uncommitted batch is dropped, the
+ * connector waits (backing off to 5 s) and re-reads from the stored offsets. Nothing is lost, nothing doubles.
+ */
+import type { GroupConsumer, KafkaClient, PartitionOffset, TopicPartition } from '../topology/kafka/client.js';
+import { tpKey } from '../topology/kafka/client.js';
+import { BatchWriter, type SinkItem } from './batch-writer.js';
+import { migrate } from './migrate.js';
+import { SinkMetrics } from './sink-metrics.js';
+import { loadOffsets, SinkFencedError } from './sink-offsets.js';
+import { itemOf, type SinkSources } from './sink-sources.js';
+import { isDataSqlError, isTransientSqlError, type SqlDatabase } from './sql.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface SinkConnectorOptions {
+  /** Consumer group, and the name offsets and dead letters are stored under. */
+  readonly group: string;
+  readonly batchRecords: number;
+  readonly lingerMs: number;
+  readonly pollMs?: number;
+  readonly sessionTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export type SinkState = 'starting' | 'waiting-for-topics' | 'running' | 'retrying' | 'stopped' | 'failed';
+
+export interface SinkStatus {
+  readonly state: SinkState;
+  readonly postgres: 'up' | 'down' | 'unknown';
+  readonly partitions: number;
+  readonly lag: number;
+  readonly lastCommitAt: string | null;
+  readonly lastError: string | null;
+}
+
+/** An error no retry can mend (a missing table, a bug): the connector stops and says why. */
+function isFatal(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError) return true;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !isTransientSqlError(error) && !isDataSqlError(error);
+}
+
+export class SinkConnector {
+  readonly metrics: SinkMetrics;
+  private readonly writer: BatchWriter;
+  /** The stored offset per partition as this replica last read or wrote it: the fence of its next batch. */
+  private readonly expected = new Map<string, bigint>();
+  private consumer: GroupConsumer | undefined;
+  private state: SinkState = 'starting';
+  private postgres: SinkStatus['postgres'] = 'unknown';
+  private lastCommitAt: string | null = null;
+  private lastError: string | null = null;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly client: KafkaClient,
+    private readonly sources: SinkSources,
+    private readonly options: SinkConnectorOptions,
+    metrics?: SinkMetrics,
+  ) {
+    this.metrics = metrics ?? new SinkMetrics();
+    this.writer = new BatchWriter(db, options.group);
+  }
+
+  status(): SinkStatus {
+    const lag = this.consumer?.lag() ?? [];
+    return {
+      state: this.state,
+      postgres: this.postgres,
+      partitions: this.consumer?.assignment().partitions.length ?? 0,
+      lag: lag.reduce((sum, entry) => sum + entry.records, 0),
+      lastCommitAt: this.lastCommitAt,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Applies migrations (waiting for Postgres), waits for the topics, joins the group and starts the loop. */
+  async start(): Promise<void> {
+    await this.retrying('migrations', async () => {
+      const session = await this.db.session();
+      try {
+        const applied = await migrate(session);
+        if (applied.length) this.log(`applied migrations ${applied.join(', ')}`);
+      } finally {
+        session.release();
+      }
+    });
+    await this.waitForTopics();
+    this.consumer = this.client.groupConsumer({
+      groupId: this.options.group,
+      sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
+      readCommitted: true,
+      committedOffsets: (partitions) => this.storedOffsets(partitions),
+    });
+    await this.consumer.join(this.sources.topics);
+    this.state = 'running';
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop?.catch(() => undefined);
+    await this.consumer?.close().catch(() => undefined);
+    this.state = 'stopped';
+  }
+
+  /** Resolves when the loop ends; rejects with the fatal error that ended it. */
+  whenStopped(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  private async storedOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
+    const offsets = await loadOffsets(this.db, this.options.group, partitions);
+    for (const [key, offset] of offsets) this.expected.set(key, offset);
+    this.postgres = 'up';
+    return offsets;
+  }
+
+  private async run(): Promise<void> {
+    const consumer = this.consumer!;
+    let backoffMs = 100;
+    let rewind = false;
+    while (!this.stopping) {
+      try {
+        if (rewind) {
+          await consumer.rewindToCommitted();
+          rewind = false;
+        }
+        const items = await this.collect(consumer);
+        this.updateLag(consumer);
+        if (items.length === 0) continue;
+        await this.write(consumer, items);
+        if (this.state === 'retrying') this.log('writing again');
+        this.state = 'running';
+        this.lastError = null;
+        backoffMs = 100;
+      } catch (error) {
+        if (this.stopping) break;
+        if (isFatal(error)) {
+          this.state = 'failed';
+          this.lastError = (error as Error).message;
+          this.log(`stopping: ${(error as Error).message}`);
+          throw error;
+        }
+        const cause = error instanceof SinkFencedError ? 'fenced' : isTransientSqlError(error) ? 'postgres' : 'kafka';
+        if (cause === 'postgres') {
+          this.postgres = 'down';
+          this.metrics.postgresUp.set(0);
+        }
+        this.metrics.retries.inc({ cause });
+        this.state = 'retrying';
+        this.lastError = (error as Error).message;
+        this.log(`batch not written (${cause}: ${(error as Error).message}); retrying from the stored offsets in ${backoffMs} ms`);
+        await sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+        rewind = true;
+      }
+    }
+  }
+
+  /**
+   * Records for one batch: up to `batchRecords`, waiting at most `lingerMs` after the first. A rebalance while
+   * collecting drops the batch: positions are re-read from Postgres for the new assignment.
+   */
+  private async collect(consumer: GroupConsumer): Promise<SinkItem[]> {
+    const version = consumer.assignmentVersion;
+    const items: SinkItem[] = [];
+    let deadline = Infinity;
+    while (items.length < this.options.batchRecords && !this.stopping) {
+      const wait = items.length ? Math.max(0, deadline - Date.now()) : (this.options.pollMs ?? 100);
+      const records = await consumer.poll(wait);
+      if (consumer.assignmentVersion !== version) return [];
+      for (const record of records) items.push(itemOf(record, this.sources));
+      if (records.length === 0 && items.length === 0) break;
+      if (items.length && deadline === Infinity) deadline = Date.now() + this.options.lingerMs;
+      if (records.length === 0 || Date.now() >= deadline) break;
+    }
+    return items;
+  }
+
+  private async write(consumer: GroupConsumer, items: SinkItem[]): Promise<void> {
+    const timer = this.metrics.batchSeconds.startTimer();
+    const outcome = await this.writer.write(items, this.expected);
+    timer();
+    this.postgres = 'up';
+    this.metrics.postgresUp.set(1);
+    this.metrics.batches.inc();
+    this.lastCommitAt = new Date().toISOString();
+    for (const [table, count] of outcome.rows) this.metrics.rowsWritten.inc({ table }, count);
+    const next = new Map<string, PartitionOffset>();
+    const perTopic = new Map<string, number>();
+    for (const item of items) {
+      next.set(tpKey(item.topic, item.partition), { topic: item.topic, partition: item.partition, offset: item.offset + 1n });
+      perTopic.set(item.topic, (perTopic.get(item.topic) ?? 0) + 1);
+    }
+    for (const [topic, count] of perTopic) this.metrics.recordsConsumed.inc({ topic }, count);
+    for (const letter of outcome.deadLetters) {
+      this.metrics.deadLetters.inc({ topic: letter.topic });
+      this.log(`dead letter ${letter.topic}/${letter.partition}@${letter.offset}: ${letter.unusable}`);
+    }
+    // For lag tooling only (see the header); a failure here loses nothing.
+    await consumer.commit([...next.values()], consumer.groupMetadata()).catch(() => undefined);
+  }
+
+  private updateLag(consumer: GroupConsumer): void {
+    this.metrics.lag.reset();
+    for (const { topic, partition, records } of consumer.lag()) this.metrics.lag.set({ topic, partition: String(partition) }, records);
+  }
+
+  private async waitForTopics(): Promise<void> {
+    const admin = this.client.admin();
+    try {
+      for (let attempt = 0; !this.stopping; attempt++) {
+        const counts = await admin.partitionCounts(this.sources.topics);
+        const missing = this.sources.topics.filter((topic) => !counts.has(topic));
+        if (missing.length === 0) return;
+        if (attempt === 0) this.log(`waiting for topics ${missing.join(', ')} (the pipeline creates them on its first start)`);
+        this.state = 'waiting-for-topics';
+        await sleep(1_000);
+      }
+    } finally {
+      await admin.close();
+    }
+  }
+
+  private async retrying(what: string, action: () => Promise<void>): Promise<void> {
+    for (let backoffMs = 100; ; backoffMs = Math.min(backoffMs * 2, 5_000)) {
+      try {
+        await action();
+        this.postgres = 'up';
+        this.metrics.postgresUp.set(1);
+        return;
+      } catch (error) {
+        if (!isTransientSqlError(error) || this.stopping) throw error;
+        this.postgres = 'down';
+        this.metrics.postgresUp.set(0);
+        this.lastError = (error as Error).message;
+        this.log(`${what}: Postgres unavailable (${(error as Error).message}); retrying in ${backoffMs} ms`);
+        await sleep(backoffMs);
+      }
+    }
+  }
+
+  private log(line: string): void {
+    (this.options.log ?? ((text: string) => console.log(`omnia sink: ${text}`)))(line);
+  }
+}

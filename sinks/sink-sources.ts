@@ -1,0 +1,52 @@
+/**
+ * The topics the sink reads and how their values decode: the pipeline's output topics, and the `orders`
+ * store's changelog for the orders and order_lines tables. The changelog carries each order's whole current
+ * state (lines, totals, payment status) — including orders that are never released, which no output topic
+ * describes in full — and it is exactly what the pipeline itself restores from.
+ */
+import type { SerdeConfig } from '../avro/config.js';
+import { orderSerdes } from '../processors/order-serdes.js';
+import { Stores, Topics } from '../processors/topics.js';
+import { changelogTopic } from '../state/store-definition.js';
+import type { Serde } from '../topology/serdes.js';
+import type { ConsumedRecord } from '../topology/produced-record.js';
+import type { SinkItem } from './batch-writer.js';
+import { rowsOf, type SinkSource, UnusableRecordError } from './tables.js';
+
+export interface SinkSources {
+  readonly topics: readonly string[];
+  sourceOf(topic: string): SinkSource | undefined;
+  decode(topic: string, value: Buffer | null): unknown;
+}
+
+export function sinkSources(options: { applicationId: string; topicPrefix: string; serdes: SerdeConfig }): SinkSources {
+  const serdes = orderSerdes(options.serdes, options.topicPrefix);
+  const byTopic = new Map<string, { source: SinkSource; serde: Serde<unknown> }>([
+    [changelogTopic(options.applicationId, Stores.orders), { source: 'orders', serde: serdes.store(Stores.orders) }],
+    [options.topicPrefix + Topics.status, { source: 'status', serde: serdes.topic(Topics.status) }],
+    [options.topicPrefix + Topics.payment, { source: 'payment', serde: serdes.topic(Topics.payment) }],
+    [options.topicPrefix + Topics.release, { source: 'release', serde: serdes.topic(Topics.release) }],
+    [options.topicPrefix + Topics.validation, { source: 'validation', serde: serdes.topic(Topics.validation) }],
+  ]);
+  return {
+    topics: [...byTopic.keys()],
+    sourceOf: (topic) => byTopic.get(topic)?.source,
+    decode(topic, value) {
+      const entry = byTopic.get(topic);
+      if (!entry) throw new Error(`the sink does not read ${topic}`);
+      return value === null ? null : entry.serde.deserialize(value);
+    },
+  };
+}
+
+/** A consumed record as rows, or as the reason it cannot be (a value that does not decode or fit a table). */
+export function itemOf(record: ConsumedRecord, sources: SinkSources): SinkItem {
+  const base = { topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value };
+  const source = sources.sourceOf(record.topic);
+  if (!source) return { ...base, rows: [], unusable: `the sink does not read ${record.topic}` };
+  try {
+    return { ...base, rows: rowsOf(source, sources.decode(record.topic, record.value), { partition: record.partition, offset: record.offset }) };
+  } catch (error) {
+    return { ...base, rows: [], unusable: `${error instanceof UnusableRecordError ? '' : 'undecodable: '}${(error as Error).message}` };
+  }
+}

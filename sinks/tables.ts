@@ -1,0 +1,152 @@
+/**
+ * The tables the sink writes and how each topic's record becomes rows of them. Pure: no I/O. Column lists
+ * are in the order of the `values` arrays, with the Postgres type each is cast to when written.
+ */
+import { isMoney } from '../processors/domain/money.js';
+import type { PaymentEvent, Release, StatusChange, ValidationResult } from '../processors/domain/types.js';
+import type { OrderState } from '../processors/order-state.js';
+
+export interface TableSpec {
+  readonly name: string;
+  readonly columns: ReadonlyArray<readonly [column: string, type: string]>;
+  /**
+   * upsert: ON CONFLICT (key) the row is replaced, and only the last row per key in a batch is written.
+   * replace: before the batch's rows go in, every row whose key matches one of them is deleted (an order's
+   * lines are replaced as a set). insert: plain INSERT; a duplicate is a bug and fails the batch.
+   */
+  readonly write: { mode: 'upsert' | 'replace'; key: readonly string[] } | { mode: 'insert' };
+}
+
+export interface Row {
+  readonly table: TableSpec;
+  readonly values: readonly unknown[];
+}
+
+/** Where a record sits in its topic; event tables are keyed by it (one order's records share a partition). */
+export interface Position {
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+/** A record the sink cannot turn into rows (and keeps as a dead letter with this message). */
+export class UnusableRecordError extends Error {
+  override readonly name = 'UnusableRecordError';
+}
+
+const table = (name: string, write: TableSpec['write'], columns: string): TableSpec => ({
+  name,
+  write,
+  columns: columns.split(',').map((column) => {
+    const [name, type] = column.trim().split(/\s+/);
+    return [name!, type!] as const;
+  }),
+});
+
+export const Tables = {
+  orders: table('orders', { mode: 'upsert', key: ['order_id'] }, `order_id text, ship_from_location_id text, customer_id text, cust_ref text, status integer,
+    payment_method text, payment_status text, release_id text, sub_total numeric, total_discount numeric, total_taxes numeric,
+    informational_taxes numeric, total_charges numeric, order_total numeric, created_at timestamptz, updated_at timestamptz`),
+  orderLines: table('order_lines', { mode: 'replace', key: ['order_id'] }, `order_id text, line_id text, item_id text, quantity integer, unit_price numeric,
+    line_amount numeric, line_discount numeric, line_tax numeric, bundle_group_id text, bundle_id text, short_description text, image_url text`),
+  statusHistory: table('order_status_history', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text,
+    from_status integer, to_status integer, reason text, source text, at timestamptz`),
+  releases: table('releases', { mode: 'insert' }, `release_id text, order_id text, ship_from_location_id text, payment_method text, t1_membership_id text,
+    line_count integer, sub_total numeric, total_discount numeric, total_taxes numeric, informational_taxes numeric, total_charges numeric,
+    order_total numeric, cod_amount numeric, released_at timestamptz`),
+  payments: table('payments', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text, payment_method text,
+    payment_status text, amount numeric, at timestamptz`),
+  validations: table('validations', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text, valid boolean,
+    error_count integer, at timestamptz`),
+  validationErrors: table('validation_errors', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, error_index integer, order_id text,
+    ship_from_location_id text, rule text, code text, field text, message text, at timestamptz`),
+} as const;
+
+/** What each consumed topic holds, by the sink's name for it. */
+export type SinkSource = 'orders' | 'status' | 'payment' | 'release' | 'validation';
+
+/** Money goes in as the exact string; Postgres would round a 5th decimal silently, so refuse it here. */
+function money(value: unknown, field: string): string {
+  if (!isMoney(value)) throw new UnusableRecordError(`${field} ${JSON.stringify(value)} is not money (a decimal string with at most 14 integer and 4 fraction digits)`);
+  return value;
+}
+
+function optionalMoney(value: unknown, field: string): string | null {
+  return value === null || value === undefined ? null : money(value, field);
+}
+
+/** `<BundleID>#<n>` → BundleID (processors/domain/bundles.ts names groups after their first instance). */
+export const bundleIdOf = (bundleGroupId: string | null): string | null => (bundleGroupId ? bundleGroupId.replace(/#\d+$/, '') : null);
+
+function orderRows(state: OrderState): Row[] {
+  const order = state.Order;
+  const totals = state.Totals;
+  const rows: Row[] = [
+    {
+      table: Tables.orders,
+      values: [
+        order.OrderID, order.ShipFromLocationID, order.CustomerID ?? null, order.CustRef ?? null, state.Status, order.PaymentMethod,
+        state.PaymentStatus ?? null, state.ReleaseID ?? null,
+        optionalMoney(totals?.SubTotal, 'SubTotal'), optionalMoney(totals?.TotalDiscount, 'TotalDiscount'), optionalMoney(totals?.TotalTaxes, 'TotalTaxes'),
+        optionalMoney(totals?.InformationalTaxes, 'InformationalTaxes'), optionalMoney(totals?.TotalCharges, 'TotalCharges'), optionalMoney(totals?.OrderTotal, 'OrderTotal'),
+        order.CreatedAt, state.UpdatedAt,
+      ],
+    },
+  ];
+  for (const line of state.Lines) {
+    rows.push({
+      table: Tables.orderLines,
+      values: [
+        order.OrderID, line.LineID, line.ItemID, line.Quantity, money(line.UnitPrice, `line ${line.LineID} UnitPrice`), money(line.LineAmount, `line ${line.LineID} LineAmount`),
+        money(line.LineDiscount, `line ${line.LineID} LineDiscount`), money(line.LineTax, `line ${line.LineID} LineTax`),
+        line.BundleGroupID ?? null, bundleIdOf(line.BundleGroupID ?? null), line.ShortDescription ?? null, line.ImageURL ?? null,
+      ],
+    });
+  }
+  return rows;
+}
+
+/**
+ * The rows one record becomes. A null value (a tombstone in the orders changelog) becomes none: the order's
+ * row stays for the analysts. Throws UnusableRecordError for a value no row can hold exactly.
+ */
+export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] {
+  if (value === null || value === undefined) return [];
+  const { partition, offset } = at;
+  switch (source) {
+    case 'orders':
+      return orderRows(value as OrderState);
+    case 'status': {
+      const change = value as StatusChange;
+      return [{ table: Tables.statusHistory, values: [partition, offset, change.OrderID, change.ShipFromLocationID, change.FromStatus ?? null, change.ToStatus, change.Reason ?? null, change.Source, change.At] }];
+    }
+    case 'payment': {
+      const event = value as PaymentEvent;
+      return [{ table: Tables.payments, values: [partition, offset, event.OrderID, event.ShipFromLocationID, event.PaymentMethod, event.PaymentStatus, money(event.Amount, 'Amount'), event.At] }];
+    }
+    case 'release': {
+      const release = value as Release;
+      return [
+        {
+          table: Tables.releases,
+          values: [
+            release.ReleaseID, release.OrderID, release.ShipFromLocationID, release.PaymentMethod, release.T1MembershipID ?? null, release.ReleaseLines.length,
+            money(release.SubTotal, 'SubTotal'), money(release.TotalDiscount, 'TotalDiscount'), money(release.TotalTaxes, 'TotalTaxes'),
+            money(release.InformationalTaxes, 'InformationalTaxes'), money(release.TotalCharges, 'TotalCharges'), money(release.OrderTotal, 'OrderTotal'),
+            money(release.CodAmount, 'CodAmount'), release.At,
+          ],
+        },
+      ];
+    }
+    case 'validation': {
+      const result = value as ValidationResult;
+      const errors = result.Errors ?? [];
+      return [
+        { table: Tables.validations, values: [partition, offset, result.OrderID, result.ShipFromLocationID, result.Valid, errors.length, result.At] },
+        ...errors.map((error, index): Row => ({
+          table: Tables.validationErrors,
+          values: [partition, offset, index, result.OrderID, result.ShipFromLocationID, error.Rule, error.Code, error.Field, error.Message, result.At],
+        })),
+      ];
+    }
+  }
+}
