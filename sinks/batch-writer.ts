@@ -55,23 +55,60 @@ function keyOf(spec: TableSpec, values: readonly unknown[]): string {
   return spec.write.key.map((column) => String(values[spec.columns.findIndex(([name]) => name === column)])).join('\u0000');
 }
 
-async function writeTable(session: SqlSession, spec: TableSpec, rows: Array<readonly unknown[]>): Promise<number> {
-  if (rows.length === 0) return 0;
-  let values = rows;
-  if (spec.write.mode === 'upsert') {
+/** The rows of one transaction per table, as the batch's last word on each key. */
+class TableRows {
+  private readonly plain = new Map<TableSpec, Array<readonly unknown[]>>();
+  /** replace-mode tables: owner key → the rows that came with the owner's latest row. */
+  private readonly sets = new Map<TableSpec, Map<string, Array<readonly unknown[]>>>();
+  private readonly replacing = TABLE_ORDER.filter((spec) => spec.write.mode === 'replace');
+
+  add(row: Row): void {
+    const spec = row.table;
+    if (spec.write.mode === 'replace') {
+      this.setOf(spec, keyOf(spec, row.values)).push(row.values);
+      return;
+    }
+    let list = this.plain.get(spec);
+    if (!list) this.plain.set(spec, (list = []));
+    list.push(row.values);
+    // A new owner row starts its sets afresh: what an earlier row of the same key brought is superseded.
+    if (spec.write.mode === 'upsert') {
+      const key = keyOf(spec, row.values);
+      for (const owned of this.replacing) if (owned.write.mode === 'replace' && owned.write.owner === spec.name) this.setOf(owned, key).length = 0;
+    }
+  }
+
+  async write(session: SqlSession, spec: TableSpec): Promise<number> {
+    if (spec.write.mode === 'replace') {
+      const sets = this.sets.get(spec);
+      if (!sets || sets.size === 0) return 0;
+      const [keyColumn] = spec.write.key;
+      const keyType = spec.columns.find(([name]) => name === keyColumn)![1];
+      await session.query(`DELETE FROM ${spec.name} WHERE ${keyColumn} = ANY($1::${keyType}[])`, [[...sets.keys()]]);
+      return insert(session, spec, [...sets.values()].flat());
+    }
+    const rows = this.plain.get(spec) ?? [];
+    if (spec.write.mode !== 'upsert') return insert(session, spec, rows);
     // Postgres refuses one statement that upserts a key twice; the batch's last value per key is the current one.
     const last = new Map<string, readonly unknown[]>();
     for (const row of rows) last.set(keyOf(spec, row), row);
-    values = [...last.values()];
-  } else if (spec.write.mode === 'replace') {
-    const [keyColumn] = spec.write.key;
-    const keyIndex = spec.columns.findIndex(([name]) => name === keyColumn);
-    const keyType = spec.columns[keyIndex]![1];
-    await session.query(`DELETE FROM ${spec.name} WHERE ${keyColumn} = ANY($1::${keyType}[])`, [[...new Set(rows.map((row) => row[keyIndex]))]]);
+    return insert(session, spec, [...last.values()]);
   }
-  const columns = spec.columns.map((_, i) => values.map((row) => toParam(row[i])));
+
+  private setOf(spec: TableSpec, key: string): Array<readonly unknown[]> {
+    let sets = this.sets.get(spec);
+    if (!sets) this.sets.set(spec, (sets = new Map()));
+    let set = sets.get(key);
+    if (!set) sets.set(key, (set = []));
+    return set;
+  }
+}
+
+async function insert(session: SqlSession, spec: TableSpec, rows: ReadonlyArray<readonly unknown[]>): Promise<number> {
+  if (rows.length === 0) return 0;
+  const columns = spec.columns.map((_, i) => rows.map((row) => toParam(row[i])));
   await session.query(STATEMENTS.get(spec)!, columns);
-  return values.length;
+  return rows.length;
 }
 
 export class BatchWriter {
@@ -109,7 +146,7 @@ export class BatchWriter {
   }
 
   private async writeOnce(items: readonly SinkItem[], expected: Map<string, bigint>, outcome: WriteOutcome): Promise<void> {
-    const byTable = new Map<TableSpec, Array<readonly unknown[]>>();
+    const rows = new TableRows();
     const deadLetters: SinkItem[] = [];
     const next = new Map<string, OffsetMove>();
     for (const item of items) {
@@ -121,11 +158,7 @@ export class BatchWriter {
         deadLetters.push(item);
         continue;
       }
-      for (const row of item.rows) {
-        let list = byTable.get(row.table);
-        if (!list) byTable.set(row.table, (list = []));
-        list.push(row.values);
-      }
+      for (const row of item.rows) rows.add(row);
     }
     const session = await this.db.session();
     let broken = false;
@@ -134,7 +167,7 @@ export class BatchWriter {
       const written = new Map<string, number>();
       try {
         for (const spec of TABLE_ORDER) {
-          const count = await writeTable(session, spec, byTable.get(spec) ?? []);
+          const count = await rows.write(session, spec);
           if (count) written.set(spec.name, count);
         }
         if (deadLetters.length) {

@@ -27,6 +27,7 @@ export function pgDatabase(connectionString: string, options: { max?: number; ap
   const pool = new pg.Pool({ connectionString, max: options.max ?? 4, application_name: options.applicationName ?? 'omnia', connectionTimeoutMillis: 5_000 });
   // An idle client whose server went away emits 'error' on the pool; without a listener the process dies.
   pool.on('error', () => undefined);
+  const listening = new WeakSet<pg.PoolClient>();
   const adapt = <R>(result: pg.QueryResult): QueryResult<R> => ({ rows: result.rows as R[], rowCount: result.rowCount ?? 0 });
   return {
     async query<R>(text: string, params?: readonly unknown[]) {
@@ -34,7 +35,10 @@ export function pgDatabase(connectionString: string, options: { max?: number; ap
     },
     async session() {
       const client = await pool.connect();
-      client.on('error', () => undefined);
+      if (!listening.has(client)) {
+        client.on('error', () => undefined); // reported by the next query on it, which the caller handles
+        listening.add(client);
+      }
       return {
         query: async <R>(text: string, params?: readonly unknown[]) => adapt<R>(await client.query(text, params as unknown[] | undefined)),
         release: (broken?: boolean) => client.release(broken ? true : undefined),

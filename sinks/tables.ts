@@ -11,10 +11,11 @@ export interface TableSpec {
   readonly columns: ReadonlyArray<readonly [column: string, type: string]>;
   /**
    * upsert: ON CONFLICT (key) the row is replaced, and only the last row per key in a batch is written.
-   * replace: before the batch's rows go in, every row whose key matches one of them is deleted (an order's
-   * lines are replaced as a set). insert: plain INSERT; a duplicate is a bug and fails the batch.
+   * replace: the rows are a set that belongs to a row of the `owner` table (an order's lines): whenever an
+   * owner row is written, the set for its key is deleted and the rows that came with it go in — none, if
+   * none came. insert: plain INSERT; a duplicate is a bug and fails the batch.
    */
-  readonly write: { mode: 'upsert' | 'replace'; key: readonly string[] } | { mode: 'insert' };
+  readonly write: { mode: 'upsert'; key: readonly string[] } | { mode: 'replace'; key: readonly string[]; owner: string } | { mode: 'insert' };
 }
 
 export interface Row {
@@ -46,7 +47,7 @@ export const Tables = {
   orders: table('orders', { mode: 'upsert', key: ['order_id'] }, `order_id text, ship_from_location_id text, customer_id text, cust_ref text, status integer,
     payment_method text, payment_status text, release_id text, sub_total numeric, total_discount numeric, total_taxes numeric,
     informational_taxes numeric, total_charges numeric, order_total numeric, created_at timestamptz, updated_at timestamptz`),
-  orderLines: table('order_lines', { mode: 'replace', key: ['order_id'] }, `order_id text, line_id text, item_id text, quantity integer, unit_price numeric,
+  orderLines: table('order_lines', { mode: 'replace', key: ['order_id'], owner: 'orders' }, `order_id text, line_id text, item_id text, quantity integer, unit_price numeric,
     line_amount numeric, line_discount numeric, line_tax numeric, bundle_group_id text, bundle_id text, short_description text, image_url text`),
   statusHistory: table('order_status_history', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text,
     from_status integer, to_status integer, reason text, source text, at timestamptz`),

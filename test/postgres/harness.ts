@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Test } from 'tap';
+import { migrate } from '../../sinks/migrate.js';
+import { pgDatabase, type SqlDatabase } from '../../sinks/sql.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -26,4 +28,15 @@ export async function freshSchema(t: Test): Promise<pg.Client | undefined> {
     await client.end();
   });
   return client;
+}
+
+/** A fresh schema with the migrations applied, as the sink sees it (a pool whose sessions use that schema) and as a plain client. */
+export async function migratedDatabase(t: Test): Promise<{ db: SqlDatabase; client: pg.Client } | undefined> {
+  const client = await freshSchema(t);
+  if (!client) return undefined;
+  const schema = (await client.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]!.schema;
+  await migrate(client);
+  const db = pgDatabase(`${DATABASE_URL}${DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`);
+  t.teardown(() => db.close());
+  return { db, client };
 }
