@@ -21,7 +21,14 @@ export async function runSink(): Promise<void> {
   const group = config.group ?? `${runtime.applicationId}-sink-postgres`;
   const db = pgDatabase(config.databaseUrl, { applicationName: group });
   const sources = sinkSources({ applicationId: runtime.applicationId, topicPrefix: loadOrderConfig().topicPrefix, serdes });
-  const connector = new SinkConnector(db, new PlatformaticClient(runtime.bootstrapServers, group), sources, { group, batchRecords: config.batchRecords, lingerMs: config.lingerMs, pollMs: runtime.pollMs });
+  const connector = new SinkConnector(db, new PlatformaticClient(runtime.bootstrapServers, group), sources, {
+    group,
+    batchRecords: config.batchRecords,
+    lingerMs: config.lingerMs,
+    pollMs: runtime.pollMs,
+    sessionTimeoutMs: runtime.sessionTimeoutMs,
+    ...(runtime.instanceId ? { instanceId: runtime.instanceId } : {}),
+  });
   const server = await sinkHealthServer(connector, { host: config.host, port: config.port });
   const stop = async () => {
     await connector.stop();

@@ -28,6 +28,8 @@ export interface SinkConnectorOptions {
   readonly lingerMs: number;
   readonly pollMs?: number;
   readonly sessionTimeoutMs?: number;
+  /** Static membership (the pod name): a restarted replica takes its partitions straight back. */
+  readonly instanceId?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -99,6 +101,7 @@ export class SinkConnector {
     await this.waitForTopics();
     this.consumer = this.client.groupConsumer({
       groupId: this.options.group,
+      ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
       sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
       readCommitted: true,
       committedOffsets: (partitions) => this.storedOffsets(partitions),
