@@ -83,8 +83,11 @@ t.test('10,000 orders through the pipeline on Kafka: the tables agree with the t
   for (let kill = 0; kill < KILLS; kill++) {
     await sleep(300 + Math.random() * 700);
     const deadline = Date.now() + 30_000;
-    let open = false;
-    while (!(open = await inTransaction()) && Date.now() < deadline) await sleep(2);
+    let open = await inTransaction();
+    while (!open && Date.now() < deadline) {
+      await sleep(2);
+      open = await inTransaction();
+    }
     await sink.kill('SIGKILL');
     if (open) midBatch++;
     await sink.start();
