@@ -84,7 +84,7 @@ export class TopologyTestDriver {
       }));
   }
 
-  /** Every record produced to any topic, in production order. */
+  /** Every record produced to any topic, changelogs included, in production order. */
   get output(): readonly ProducedRecord[] {
     return this.produced;
   }
@@ -165,9 +165,14 @@ export class TopologyTestDriver {
     }
   }
 
+  /** Commits after every record, publishing the output and, as on Kafka, each store's changelog records. */
   private async commit(task: StreamTask): Promise<ProducedRecord[]> {
     const out = task.takeOutput();
     this.produced.push(...out);
+    for (const store of task.stores.values()) {
+      if (!store.changelog) continue;
+      for (const { key, value } of store.pendingChangelog()) this.produced.push({ topic: store.changelog, partition: task.partition, key, value, timestamp: this.wallClock, headers: {} });
+    }
     await task.committed(new Map());
     return out;
   }
