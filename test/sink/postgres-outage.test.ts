@@ -65,11 +65,10 @@ async function recordsWritten(url: string, group: string): Promise<number | unde
 }
 
 /**
- * What the pipeline publishes for `orders` demo orders, in `slices` consecutive parts: the same feed as the
- * harness's pipelineOutput (which has only the output topics: the in-process driver keeps no changelog), plus
- * the orders store's changelog — every order's state so far, at the end of each slice, as the runtime's
- * commits would have published it. So the orders and order_lines tables (upsert, replace) are written across
- * the outage too, and orders of the first slice are updated again after it.
+ * What the pipeline publishes for `orders` demo orders, in `slices` consecutive parts (the output topics and
+ * the orders changelog, as the harness's pipelineOutput), and at the end of each slice every order's state
+ * so far once more, as a restored or compacting changelog would carry it: so orders of the first slice are
+ * written again across and after the outage, through the orders upsert and the order_lines replace.
  */
 async function pipelineOutputInSlices(app: string, orders: number, partitions: number, slices: number): Promise<ProducedRecord[][]> {
   const prefix = `${app}.`;
