@@ -9,6 +9,9 @@
  *
  * Postgres down, a broken connection, a rebalance that fenced a batch: the uncommitted batch is dropped, the
  * connector waits (backing off to 5 s) and re-reads from the stored offsets. Nothing is lost, nothing doubles.
+ *
+ * The next batch is fetched and decoded while one is written (Kafka and Postgres work at the same time); it is
+ * dropped with a batch that fails, and never read under an assignment other than the written batch's.
  */
 import type { GroupConsumer, KafkaClient, PartitionOffset, TopicPartition } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
@@ -44,6 +47,12 @@ export interface SinkStatus {
   readonly lastError: string | null;
 }
 
+/** Records for one transaction, read under assignment `version` of the group. */
+interface Batch {
+  readonly version: number;
+  readonly items: SinkItem[];
+}
+
 /** An error no retry can mend (a missing table, a bug): the connector stops and says why. */
 function isFatal(error: unknown): boolean {
   if (error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError) return true;
@@ -63,6 +72,8 @@ export class SinkConnector {
   private lastError: string | null = null;
   private stopping = false;
   private loop: Promise<void> | undefined;
+  /** Records polled beyond the last batch's `batchRecords`, for the next batch under the same assignment. */
+  private carry: Batch | undefined;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -134,21 +145,35 @@ export class SinkConnector {
     const consumer = this.consumer!;
     let backoffMs = 100;
     let rewind = false;
+    /** The next batch, fetched and decoded while the current one is written. */
+    let next: Promise<Batch> | undefined;
     while (!this.stopping) {
       try {
         if (rewind) {
           await consumer.rewindToCommitted();
           rewind = false;
         }
-        const items = await this.collect(consumer);
+        const batch = await (next ?? this.collect(consumer));
+        next = undefined;
         this.updateLag(consumer);
-        if (items.length === 0) continue;
-        await this.write(consumer, items);
+        if (batch.items.length === 0) continue;
+        // Only under the assignment this batch was read in: the first poll under a new one re-reads positions
+        // from Postgres, which must not happen while this batch's transaction is open. A rebalance during the
+        // read makes collect() return nothing without polling again.
+        if (consumer.assignmentVersion === batch.version) {
+          next = this.collect(consumer);
+          next.catch(() => undefined); // a failure surfaces where it is awaited
+        }
+        await this.write(consumer, batch.items);
         if (this.state === 'retrying') this.log('writing again');
         this.state = 'running';
         this.lastError = null;
         backoffMs = 100;
       } catch (error) {
+        // What was read past the failed batch goes with it: reading resumes from the stored offsets.
+        await next?.catch(() => undefined);
+        next = undefined;
+        this.carry = undefined;
         if (this.stopping) break;
         if (isFatal(error)) {
           this.state = 'failed';
@@ -170,26 +195,30 @@ export class SinkConnector {
         rewind = true;
       }
     }
+    await next?.catch(() => undefined);
   }
 
   /**
-   * Records for one batch: up to `batchRecords`, waiting at most `lingerMs` after the first. A rebalance while
-   * collecting drops the batch: positions are re-read from Postgres for the new assignment.
+   * Records for one batch: up to `batchRecords`, waiting at most `lingerMs` after the first. Records a poll
+   * returns beyond that are kept for the next batch. A rebalance while collecting drops the batch: positions
+   * are re-read from Postgres for the new assignment.
    */
-  private async collect(consumer: GroupConsumer): Promise<SinkItem[]> {
+  private async collect(consumer: GroupConsumer): Promise<Batch> {
     const version = consumer.assignmentVersion;
-    const items: SinkItem[] = [];
-    let deadline = Infinity;
+    const items = this.carry?.version === version ? this.carry.items : [];
+    this.carry = undefined;
+    let deadline = items.length ? Date.now() + this.options.lingerMs : Infinity;
     while (items.length < this.options.batchRecords && !this.stopping) {
       const wait = items.length ? Math.max(0, deadline - Date.now()) : (this.options.pollMs ?? 100);
       const records = await consumer.poll(wait);
-      if (consumer.assignmentVersion !== version) return [];
+      if (consumer.assignmentVersion !== version) return { version, items: [] };
       for (const record of records) items.push(itemOf(record, this.sources));
       if (records.length === 0 && items.length === 0) break;
       if (items.length && deadline === Infinity) deadline = Date.now() + this.options.lingerMs;
       if (records.length === 0 || Date.now() >= deadline) break;
     }
-    return items;
+    if (items.length > this.options.batchRecords) this.carry = { version, items: items.splice(this.options.batchRecords) };
+    return { version, items };
   }
 
   private async write(consumer: GroupConsumer, items: SinkItem[]): Promise<void> {
