@@ -83,6 +83,9 @@ export const demoRoutes: RoutePlugin = async (app) => {
   // A bug: the handler returns numbers where the schema says strings, and misses a required field.
   app.get('/broken', { schema: { response: { 200: orderSchema } } }, async () => ({ OrderID: 42, status: 'released', secret: 'card 4111' }));
 
+  // Subtler: Fastify's serializer alone would quietly send OrderID "42".
+  app.get('/coerced', { schema: { response: { 200: orderSchema } } }, async () => ({ OrderID: 42, ShipFromLocationID: 'S001', status: 3000 }));
+
   app.get('/boom', async () => {
     throw new Error('connection to postgres://admin:hunter2@db failed');
   });

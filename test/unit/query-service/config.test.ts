@@ -1,0 +1,43 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { authConfig, loadQueryConfig, rateLimitConfig } from '../../../query-service/config.js';
+
+t.test('defaults', async (t) => {
+  const config = loadQueryConfig({}, {});
+  t.equal(config.port, 8080);
+  t.equal(config.jwtAlgorithm, 'HS256');
+  t.equal(config.jwtSecret, undefined);
+  t.equal(config.jwtClockSkewSeconds, 30);
+  t.same(rateLimitConfig(config), { perSecond: 20, burst: 40 });
+});
+
+t.test('from the environment; a public key as PEM text or as a path', async (t) => {
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const file = join(mkdtempSync(join(tmpdir(), 'omnia-query-')), 'issuer.pem');
+  writeFileSync(file, pem);
+  const env = {
+    PORT: '9000',
+    OMNIA_JWT_ALG: 'RS256',
+    OMNIA_JWT_PUBLIC_KEY: file,
+    OMNIA_JWT_ISSUER: 'https://idp',
+    OMNIA_JWT_AUDIENCE: 'omnia-query',
+    OMNIA_RATE_LIMIT_PER_SECOND: '2.5',
+    OMNIA_RATE_LIMIT_BURST: '10',
+  };
+  const config = loadQueryConfig({}, env);
+  t.equal(config.port, 9000);
+  t.equal(config.jwtPublicKey, pem);
+  t.same(authConfig(config), { algorithm: 'RS256', secret: undefined, publicKey: pem, issuer: 'https://idp', audience: 'omnia-query', clockSkewSeconds: 30 });
+  t.same(rateLimitConfig(config), { perSecond: 2.5, burst: 10 });
+  t.equal(loadQueryConfig({}, { OMNIA_JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).jwtPublicKey, pem, 'PEM text with escaped newlines, as env files often hold it');
+});
+
+t.test('bad values refuse to start', async (t) => {
+  t.throws(() => loadQueryConfig({}, { OMNIA_JWT_ALG: 'none' }), /OMNIA_JWT_ALG must be one of HS256, RS256/);
+  t.throws(() => loadQueryConfig({}, { OMNIA_RATE_LIMIT_PER_SECOND: '0' }), /positive number/);
+  t.throws(() => loadQueryConfig({}, { OMNIA_RATE_LIMIT_BURST: '1.5' }), /positive integer/);
+  t.throws(() => loadQueryConfig({}, { OMNIA_JWT_PUBLIC_KEY: '/no/such/key.pem' }), /neither a PEM key nor a readable file/);
+});
