@@ -1,4 +1,5 @@
 /** The query service's settings: environment variable, default, meaning and validation, as the runtime's. */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadSettings, oneOf, optionalText, positiveInt, type Setting, text } from '../topology/config.js';
 import { type AuthConfig, type JwtAlgorithm, JwtAlgorithms } from './auth.js';
@@ -66,3 +67,10 @@ export const authConfig = (config: QueryConfig): AuthConfig => ({
 });
 
 export const rateLimitConfig = (config: QueryConfig): RateLimitConfig => ({ perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst });
+
+/**
+ * For `npm start` without OMNIA_JWT_SECRET: HS256 with a random secret of this process, so `devToken` can
+ * print a token that works until the process ends. A configured secret or RS256 key is left as it is.
+ */
+export const withDevSecret = (auth: AuthConfig): AuthConfig =>
+  auth.algorithm === 'HS256' && !auth.secret ? { ...auth, secret: randomBytes(32).toString('base64url') } : auth;

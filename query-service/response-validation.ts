@@ -4,6 +4,9 @@
  * request fails with 500 RESPONSE_INVALID and the mismatch is logged. Fastify's serializer alone would not
  * notice — it drops unknown fields and coerces wrong types — so a bug would reach clients as plausible data.
  *
+ * A payload is checked as it is and, failing that, in its JSON form, so a Date where the schema says
+ * `type: string, format: date-time` passes as the ISO string it is sent as.
+ *
  * Errors this service produces itself (`errors.ts`) are not checked; a route's own 4xx bodies are.
  */
 import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
@@ -49,6 +52,18 @@ function schemaFor(responses: Record<string, unknown>, status: number, contentTy
   return isObject(byMedia) ? byMedia.schema : undefined;
 }
 
+/**
+ * The payload as JSON will carry it (a Date as its ISO string, anything with toJSON as that), for the second
+ * look a payload gets when it fails as is; undefined when it cannot be JSON at all.
+ */
+const jsonForm = (payload: unknown): unknown => {
+  try {
+    return JSON.parse(JSON.stringify(payload) ?? 'null');
+  } catch {
+    return undefined;
+  }
+};
+
 export function installResponseValidation(app: FastifyInstance): void {
   let ajv: Ajv | undefined;
   const compiled = new WeakMap<object, ValidateFunction>();
@@ -75,7 +90,7 @@ export function installResponseValidation(app: FastifyInstance): void {
     const schema = schemaFor(responses, reply.statusCode, reply.getHeader('content-type') as string | undefined);
     if (!isObject(schema) && typeof schema !== 'boolean') return payload;
     const validate = typeof schema === 'boolean' ? undefined : validatorFor(request, schema);
-    if (schema === false || (validate && !validate(payload))) {
+    if (schema === false || (validate && !validate(payload) && !validate(jsonForm(payload)))) {
       throw new ApiError(500, 'RESPONSE_INVALID', 'The service produced a response that does not match its schema', {
         route: `${request.method} ${request.routeOptions.url}`,
         status: reply.statusCode,

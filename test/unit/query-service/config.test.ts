@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { authConfig, loadQueryConfig, rateLimitConfig } from '../../../query-service/config.js';
+import { devToken } from '../../../query-service/auth.js';
+import { authConfig, loadQueryConfig, rateLimitConfig, withDevSecret } from '../../../query-service/config.js';
 
 t.test('defaults', async (t) => {
   const config = loadQueryConfig({}, {});
@@ -40,4 +41,12 @@ t.test('bad values refuse to start', async (t) => {
   t.throws(() => loadQueryConfig({}, { OMNIA_RATE_LIMIT_PER_SECOND: '0' }), /positive number/);
   t.throws(() => loadQueryConfig({}, { OMNIA_RATE_LIMIT_BURST: '1.5' }), /positive integer/);
   t.throws(() => loadQueryConfig({}, { OMNIA_JWT_PUBLIC_KEY: '/no/such/key.pem' }), /neither a PEM key nor a readable file/);
+});
+
+t.test('npm start without a secret: a random one for the process, and a dev token for it', async (t) => {
+  const auth = withDevSecret(authConfig(loadQueryConfig({}, {})));
+  t.ok(auth.secret && auth.secret.length >= 32);
+  t.not(withDevSecret(authConfig(loadQueryConfig({}, {}))).secret, auth.secret, 'random per process');
+  t.match(devToken(auth), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  t.equal(withDevSecret({ algorithm: 'HS256', secret: 'configured-secret-configured-secret!' }).secret, 'configured-secret-configured-secret!');
 });

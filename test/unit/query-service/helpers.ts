@@ -86,6 +86,10 @@ export const demoRoutes: RoutePlugin = async (app) => {
   // Subtler: Fastify's serializer alone would quietly send OrderID "42".
   app.get('/coerced', { schema: { response: { 200: orderSchema } } }, async () => ({ OrderID: 42, ShipFromLocationID: 'S001', status: 3000 }));
 
+  app.get('/dated', { schema: { response: { 200: { type: 'object', required: ['at'], properties: { at: { type: 'string', format: 'date-time' } } } } } }, async () => ({
+    at: new Date(Date.UTC(2026, 10, 21, 9)),
+  }));
+
   app.get('/boom', async () => {
     throw new Error('connection to postgres://admin:hunter2@db failed');
   });

@@ -18,7 +18,7 @@ t.test('the document is OpenAPI 3.1 with bearer auth, generated from the routes'
   t.same(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   t.same(
     Object.keys(document.paths).sort(),
-    ['/api/v1/boom', '/api/v1/broken', '/api/v1/coerced', '/api/v1/notes', '/api/v1/orders/{orderId}', '/api/v1/search', '/api/v1/stores/{storeId}', '/api/v1/whoami', '/health/live', '/health/ready', '/metrics'],
+    ['/api/v1/boom', '/api/v1/broken', '/api/v1/coerced', '/api/v1/dated', '/api/v1/notes', '/api/v1/orders/{orderId}', '/api/v1/search', '/api/v1/stores/{storeId}', '/api/v1/whoami', '/health/live', '/health/ready', '/metrics'],
     'every route, :params as {params}; the docs routes hide themselves',
   );
   t.notOk(Object.values(document.paths).some((item) => 'head' in (item as Json)), 'no HEAD duplicates');

@@ -102,6 +102,9 @@ t.test('a response that breaks its schema: 500 RESPONSE_INVALID, logged, never s
   t.equal(shared.statusCode, 200, 'a response schema referring to a shared schema validates');
   t.same(shared.json(), { id: 'S001' });
 
+  const dated = await app.inject({ url: '/api/v1/dated', headers: auth });
+  t.same(dated.json(), { at: '2026-11-21T09:00:00.000Z' }, 'a Date is checked as the string it is sent as');
+
   const coerced = await app.inject({ url: '/api/v1/coerced', headers: auth });
   t.equal(coerced.json().error?.code, 'RESPONSE_INVALID', 'a wrong type is caught, not coerced');
   const unchecked = testService({ validateResponses: false });
