@@ -22,6 +22,9 @@ import { loadOffsets, SinkFencedError } from './sink-offsets.js';
 import { itemOf, type SinkSources } from './sink-sources.js';
 import { isDataSqlError, isTransientSqlError, type SqlDatabase } from './sql.js';
 
+/** How often an idle connector checks that Postgres still answers. */
+const IDLE_CHECK_MS = 5_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface SinkConnectorOptions {
@@ -72,6 +75,7 @@ export class SinkConnector {
   private lastError: string | null = null;
   private stopping = false;
   private loop: Promise<void> | undefined;
+  private lastPostgresContact = Date.now();
   /** Records polled beyond the last batch's `batchRecords`, for the next batch under the same assignment. */
   private carry: Batch | undefined;
 
@@ -152,11 +156,15 @@ export class SinkConnector {
         if (rewind) {
           await consumer.rewindToCommitted();
           rewind = false;
+          this.recovered(); // the stored offsets were read back: Postgres answers again
         }
         const batch = await (next ?? this.collect(consumer));
         next = undefined;
         this.updateLag(consumer);
-        if (batch.items.length === 0) continue;
+        if (batch.items.length === 0) {
+          await this.checkIdlePostgres();
+          continue;
+        }
         // Only under the assignment this batch was read in: the first poll under a new one re-reads positions
         // from Postgres, which must not happen while this batch's transaction is open. A rebalance during the
         // read makes collect() return nothing without polling again.
@@ -165,9 +173,7 @@ export class SinkConnector {
           next.catch(() => undefined); // a failure surfaces where it is awaited
         }
         await this.write(consumer, batch.items);
-        if (this.state === 'retrying') this.log('writing again');
-        this.state = 'running';
-        this.lastError = null;
+        this.recovered();
         backoffMs = 100;
       } catch (error) {
         // What was read past the failed batch goes with it: reading resumes from the stored offsets.
@@ -243,6 +249,24 @@ export class SinkConnector {
     }
     // For lag tooling only (see the header); a failure here loses nothing.
     await consumer.commit([...next.values()], consumer.groupMetadata()).catch(() => undefined);
+  }
+
+  private recovered(): void {
+    if (this.state === 'retrying') this.log('writing again');
+    this.state = 'running';
+    this.lastError = null;
+    this.postgres = 'up';
+    this.metrics.postgresUp.set(1);
+    this.lastPostgresContact = Date.now();
+  }
+
+  /** With nothing to write, Postgres is still asked now and then, so readiness and the metric tell the truth. */
+  private async checkIdlePostgres(): Promise<void> {
+    if (Date.now() - this.lastPostgresContact < IDLE_CHECK_MS) return;
+    this.lastPostgresContact = Date.now();
+    await this.db.query('SELECT 1'); // a failure is handled like a failed batch: retried, reported
+    this.postgres = 'up';
+    this.metrics.postgresUp.set(1);
   }
 
   private updateLag(consumer: GroupConsumer): void {
