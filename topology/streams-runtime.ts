@@ -30,7 +30,8 @@ export class StreamsRuntime {
   private readonly tasks = new Map<number, StreamTask>();
   private readonly globalStores = new Map<string, GlobalStore<unknown, unknown>>();
   private readonly partitionCounts = new Map<string, number>();
-  private readonly instanceId: string;
+  /** This replica's name: the static member id when configured, and the query endpoint's owner in the group. */
+  readonly instanceId: string;
   private admin!: AdminClient;
   private reader!: PartitionReader;
   private consumer!: GroupConsumer;
@@ -62,6 +63,12 @@ export class StreamsRuntime {
   /** Partitions whose tasks this replica owns and has restored. */
   get ownedPartitions(): number[] {
     return [...this.tasks.keys()].sort((a, b) => a - b);
+  }
+
+  /** Partitions the group assigned to this replica, restored or still restoring. */
+  get assignedPartitions(): number[] {
+    const partitions = new Set((this.consumer?.assignment().partitions ?? []).map((tp) => tp.partition));
+    return [...partitions].sort((a, b) => a - b);
   }
 
   /** The consumer-group generation of this replica's current assignment (-1 before the first). */

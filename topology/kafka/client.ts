@@ -38,9 +38,20 @@ export interface AdminClient {
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
   ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
+  /**
+   * The group's members as the coordinator sees them: the metadata each published with its subscription and
+   * the partitions it was assigned. Interactive queries learn from it which replica owns which partition.
+   */
+  groupMembers(groupId: string): Promise<GroupMember[]>;
   /** Last stable offset (read_committed end) or high watermark per partition. */
   endOffsets(partitions: readonly TopicPartition[], committedOnly: boolean): Promise<Map<string, bigint>>;
   close(): Promise<void>;
+}
+
+export interface GroupMember {
+  readonly memberId: string;
+  readonly metadata: Buffer | null;
+  readonly partitions: readonly TopicPartition[];
 }
 
 export interface GroupConsumerOptions {

@@ -1,5 +1,5 @@
 import { Admin, FetchIsolationLevels } from '@platformatic/kafka';
-import type { AdminClient, TopicPartition, TopicSpec } from './client.js';
+import type { AdminClient, GroupMember, TopicPartition, TopicSpec } from './client.js';
 import { tpKey } from './client.js';
 
 const TOPIC_ALREADY_EXISTS = 36;
@@ -44,6 +44,20 @@ export class PlatformaticAdmin implements AdminClient {
 
   async deleteTopics(topics: readonly string[]): Promise<void> {
     if (topics.length) await this.admin.deleteTopics({ topics: [...topics] });
+  }
+
+  async groupMembers(groupId: string): Promise<GroupMember[]> {
+    const groups = await this.admin.describeGroups({ groups: [groupId] });
+    const group = groups.get(groupId);
+    if (!group) return [];
+    return [...group.members.values()].map((member) => {
+      const raw = member.metadata?.metadata;
+      return {
+        memberId: member.id,
+        metadata: raw === undefined || raw === null ? null : Buffer.isBuffer(raw) ? raw : Buffer.from(raw),
+        partitions: [...(member.assignments?.values() ?? [])].flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
+      };
+    });
   }
 
   async endOffsets(partitions: readonly TopicPartition[], committedOnly: boolean): Promise<Map<string, bigint>> {

@@ -1,0 +1,162 @@
+/**
+ * GET /orders/:orderId — where is order X. Answered, in order of preference, by:
+ *
+ *   local-state  this replica owns the order's partition and has restored it: the `orders` store itself;
+ *   replica      another replica owns it: the request is forwarded there (same token) and its answer relayed;
+ *   postgres     the owner is restoring, unreachable or unknown: the analysts' tables (as fresh as the sink).
+ *
+ * The order's partition follows from its store (ShipFromLocationID). The caller may say it (`?store=`);
+ * otherwise this replica's own stores are looked in first, then Postgres is asked which store the order
+ * belongs to, and as a last resort every other replica is asked. An order of a store the caller may not see
+ * is answered 404 like an order that does not exist.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SqlDatabase } from '../sinks/sql.js';
+import { errorResponseSchema } from './errors.js';
+import type { LocalOrders } from './local-orders.js';
+import { type OrderView, orderViewSchema, viewFromPostgres, viewOfState } from './order-view.js';
+import type { PartitionOwner, PartitionOwners } from './partition-owners.js';
+import { canSeeStore } from './principal.js';
+
+/** Marks a forwarded request: the receiver answers from its own state only and never forwards again. */
+export const FORWARDED_HEADER = 'x-omnia-forwarded';
+
+export interface LookupOptions {
+  readonly local: LocalOrders;
+  readonly db: SqlDatabase;
+  /** Undefined when one process owns every partition (the embedded default). */
+  readonly owners?: PartitionOwners;
+  readonly forwardTimeoutMs?: number;
+}
+
+type Source = 'local-state' | 'replica' | 'postgres';
+
+interface Answer {
+  source: Source;
+  answeredBy: string;
+  order: OrderView;
+}
+
+/** Ends a lookup with "no such order", from whichever source was authoritative. */
+class NotFound extends Error {}
+/** A forwarded request reached a replica that is restoring the partition: the sender falls back to Postgres. */
+class Unavailable extends Error {}
+
+const answerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['source', 'answeredBy', 'order'],
+  properties: {
+    source: { type: 'string', enum: ['local-state', 'replica', 'postgres'], description: 'which source answered' },
+    answeredBy: { type: 'string', description: 'the replica (or "postgres") whose data this is' },
+    order: orderViewSchema,
+  },
+} as const;
+
+const schema = {
+  summary: 'One order with its lines, totals, payment and status history',
+  description: 'Served from the state of the replica that owns the order, forwarded there when that is another replica, or from PostgreSQL when the owner cannot answer; `source` says which.',
+  tags: ['orders'],
+  params: { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string', minLength: 1, maxLength: 50 } } },
+  querystring: { type: 'object', additionalProperties: false, properties: { store: { type: 'string', minLength: 1, maxLength: 50, description: 'the order’s ShipFromLocationID, when known: saves a lookup' } } },
+  response: { 200: answerSchema, 404: errorResponseSchema, 503: errorResponseSchema },
+} as const;
+
+export function orderLookupRoutes(options: LookupOptions) {
+  const { local, db, owners } = options;
+  const timeoutMs = options.forwardTimeoutMs ?? 1_000;
+
+  const fromPostgres = async (orderId: string): Promise<Answer> => {
+    const order = await viewFromPostgres(db, orderId);
+    if (!order) throw new NotFound();
+    return { source: 'postgres', answeredBy: 'postgres', order };
+  };
+
+  const fromLocal = async (partition: number, orderId: string): Promise<Answer | undefined> => {
+    const state = await local.get(partition, orderId);
+    return state ? { source: 'local-state', answeredBy: local.instance, order: viewOfState(state) } : undefined;
+  };
+
+  /** The owner's answer; undefined when it cannot give one (down, slow, restoring). */
+  const forward = async (owner: PartitionOwner, request: FastifyRequest, orderId: string, store: string | undefined): Promise<Answer | 'not-found' | undefined> => {
+    if (!owner.endpoint) return undefined;
+    const url = `http://${owner.endpoint}/api/v1/orders/${encodeURIComponent(orderId)}${store ? `?store=${encodeURIComponent(store)}` : ''}`;
+    try {
+      const response = await fetch(url, { headers: { authorization: request.headers.authorization ?? '', [FORWARDED_HEADER]: '1' }, signal: AbortSignal.timeout(timeoutMs) });
+      if (response.status === 404) return 'not-found';
+      if (!response.ok) return undefined;
+      const answer = (await response.json()) as Answer;
+      return { ...answer, source: 'replica' };
+    } catch {
+      owners?.invalidate(); // it may have moved: ask the group again next time
+      return undefined;
+    }
+  };
+
+  const lookup = async (request: FastifyRequest, orderId: string, store: string | undefined): Promise<Answer> => {
+    // A forwarded request is answered from this replica's state only, or not at all.
+    if (request.headers[FORWARDED_HEADER]) {
+      const partitions = store ? [local.partitionOf(store)] : local.readyPartitions();
+      for (const partition of partitions) {
+        if (local.state(partition) !== 'ready') continue;
+        const answer = await fromLocal(partition, orderId);
+        if (answer) return answer;
+      }
+      if (store && local.state(local.partitionOf(store)) !== 'ready') throw new Unavailable();
+      throw new NotFound();
+    }
+    if (!store) {
+      for (const partition of local.readyPartitions()) {
+        const answer = await fromLocal(partition, orderId);
+        if (answer) return answer;
+      }
+      const known = await db.query<{ ship_from_location_id: string }>('SELECT ship_from_location_id FROM orders WHERE order_id = $1', [orderId]);
+      store = known.rows[0]?.ship_from_location_id;
+      if (!store) return askEveryone(request, orderId);
+    }
+    const partition = local.partitionOf(store);
+    const here = local.state(partition);
+    if (here === 'ready') {
+      const answer = await fromLocal(partition, orderId);
+      if (!answer) throw new NotFound();
+      return answer;
+    }
+    const owner = here === 'elsewhere' ? await owners?.ownerOf(partition) : undefined;
+    if (owner && owner.instance !== local.instance) {
+      const answer = await forward(owner, request, orderId, store);
+      if (answer === 'not-found') throw new NotFound();
+      if (answer) return answer;
+    }
+    return fromPostgres(orderId);
+  };
+
+  /** The store is unknown even to Postgres (the sink may lag): every other replica looks in its own state. */
+  const askEveryone = async (request: FastifyRequest, orderId: string): Promise<Answer> => {
+    const others = (await owners?.all())?.filter((owner) => owner.instance !== local.instance) ?? [];
+    const answers = await Promise.all(others.map((owner) => forward(owner, request, orderId, undefined)));
+    const found = answers.find((answer): answer is Answer => typeof answer === 'object');
+    if (found) return found;
+    throw new NotFound();
+  };
+
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get('/orders/:orderId', { schema }, async (request: FastifyRequest, reply: FastifyReply) => {
+      const { orderId } = request.params as { orderId: string };
+      const { store } = request.query as { store?: string };
+      const principal = request.principal;
+      const notFound = () => reply.code(404).send({ error: { code: 'ORDER_NOT_FOUND', message: `no order ${JSON.stringify(orderId)}` } });
+      if (!principal) return reply.code(401).send({ error: { code: 'TOKEN_MISSING', message: 'a bearer token is required' } });
+      if (store && !canSeeStore(principal, store)) return notFound();
+      try {
+        const answer = await lookup(request, orderId, store);
+        // Another store's order is indistinguishable from no order at all.
+        if (!canSeeStore(principal, answer.order.shipFromLocationId)) return notFound();
+        return answer;
+      } catch (error) {
+        if (error instanceof NotFound) return notFound();
+        if (error instanceof Unavailable) return reply.code(503).send({ error: { code: 'PARTITION_RESTORING', message: 'this replica is restoring the order’s partition' } });
+        throw error;
+      }
+    });
+  };
+}
