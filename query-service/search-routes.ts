@@ -6,12 +6,16 @@
  * `cursor`. A store role only ever searches its own stores: a `store` filter naming others narrows to the
  * stores it may see, and when none is left the page is empty (never an error, never their rows).
  *
- * Every page is one statement whose work is bounded by the page size, whatever the table's size. Rows come
- * newest first by (created_at, order_id), read from an index in that order:
+ * Every page is one statement whose work is bounded by the page size, not the table's size (searchStatement).
+ * Rows come newest first by (created_at, order_id), read from indexes in that order and cut at the page size:
  *   - by customer: `orders_customer` (a customer has few orders), the other filters checked on its rows;
- *   - by store and status: one index range per (store, status) pair, each cut at the page size, then merged;
- *   - by store alone, by status alone, or by nothing: the same with the indexes of migration 004.
- * The time range and the cursor bound each range; the amounts are checked on the rows read.
+ *   - one store and/or one status, or neither: one range of the matching 004 index (or 002's store+status);
+ *   - several stores and/or statuses: one range per (store, status), sort keys only, merged; then the rows;
+ *   - a total range alone: the planner may take `orders_total` when the range is narrow.
+ * The time range and the cursor bound every range; totals are otherwise checked on the rows read, so a
+ * narrow total range within a broad search reads more rows than it returns. Filters 400 with a code per parameter (INVALID_STORE,
+ * INVALID_STATUS, INVALID_FROM, INVALID_TO, INVALID_TIME_RANGE, INVALID_CUSTOMER, INVALID_AMOUNT,
+ * INVALID_AMOUNT_RANGE, INVALID_LIMIT, INVALID_CURSOR).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrderStatus, OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
