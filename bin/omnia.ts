@@ -22,6 +22,10 @@ import { EmbeddedSink } from '../sinks/embedded-sink.js';
 import { migrate } from '../sinks/migrate.js';
 import { sinkSources } from '../sinks/sink-sources.js';
 import { pgDatabase, type SqlDatabase } from '../sinks/sql.js';
+import { Registry } from 'prom-client';
+import { driverOrders, runtimeOrders } from '../query-service/local-orders.js';
+import { PartitionOwners } from '../query-service/partition-owners.js';
+import { startQueryService } from '../query-service/service.js';
 import { demoOrder, referenceData } from './demo-feed.js';
 import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
@@ -51,7 +55,9 @@ async function embedded(): Promise<void> {
   const sink = new EmbeddedSink(db, sinkSources({ applicationId: driver.applicationId, topicPrefix: orderConfig.topicPrefix, serdes: serdeConfig }));
   const feed = { stores: 12, customers: 200, seed: 42 };
   for (const record of referenceData(feed.customers)) await driver.pipeRaw(topic(record.topic), Buffer.from(record.key), Buffer.from(JSON.stringify(record.value)));
+  const query = await startQueryService({ db, local: driverOrders(driver, 4), registry: new Registry(), readiness: () => ({ ready: true }), devSecret: true });
   console.log(`omnia: embedded default (in-process driver, no broker): the order topology fed with demo orders from 12 stores; tables in ${where}. Ctrl-C stops.`);
+  console.log(`omnia: query service on ${query.url} (API docs: ${query.url}/docs). A token for this process (admin, 12 h):\n  export OMNIA_TOKEN=${query.devToken}\n  curl -H "authorization: Bearer $OMNIA_TOKEN" ${query.url}/api/v1/region/pipeline`);
   const statusCounts = new Map<number, number>();
   let stopping = false;
   process.on('SIGINT', () => void (stopping = true));
@@ -83,6 +89,7 @@ async function embedded(): Promise<void> {
     console.log(`${n} orders (${Math.round(batch / seconds)}/s in-process) — this second: ${releases} released, ${rejected} rejected to the DLQ, ${rows} rows written; orders by status ${counts}`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+  await query.app.close();
   await driver.close();
   await db.close();
 }
@@ -99,6 +106,19 @@ async function onKafka(): Promise<void> {
   process.on('SIGTERM', stop);
   await runtime.start();
   console.log(`omnia: running on ${config.bootstrapServers.join(',')} as ${config.applicationId} (${config.processingGuarantee})`);
+  if (process.env.DATABASE_URL) {
+    const db = pgDatabase(process.env.DATABASE_URL, { applicationName: `${config.applicationId}-query` });
+    const client = new PlatformaticClient(config.bootstrapServers, `${config.applicationId}-query`);
+    const owners = new PartitionOwners(client.admin(), config.applicationId, orderConfig.topicPrefix + Topics.orderCreate);
+    const query = await startQueryService({
+      db,
+      local: runtimeOrders(runtime, orderConfig.topicPrefix),
+      owners,
+      registry: runtime.metrics.registry,
+      readiness: () => (runtime.currentState === 'running' ? { ready: true } : { ready: false, reason: `the stream runtime is ${runtime.currentState}` }),
+    });
+    console.log(`omnia: query service on ${query.url}, advertised to the group as ${config.endpoint ?? '(no OMNIA_ENDPOINT: not reachable by other replicas)'}`);
+  } else console.log('omnia: no DATABASE_URL, so no query service (it searches and falls back on the analysts’ Postgres)');
   await runtime.whenStopped();
 }
 
