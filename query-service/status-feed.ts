@@ -1,0 +1,172 @@
+/**
+ * In-process fan-out of order status changes to live subscribers (the SSE clients of `GET /events`).
+ *
+ * Where the changes come from is not this module's business: on Kafka a `KafkaStatusTail` publishes what it
+ * reads from `order.status.v1`; in the embedded default the in-process driver's output is published directly.
+ *
+ * `publish` never waits for a subscriber. A subscriber's listener works like `Writable.write`: it takes an
+ * event and returns false when it cannot take more right now (its socket is backed up). The feed then holds
+ * that subscriber's next events, at most `maxBuffered` of them, until the subscriber calls `resume()`. One
+ * that falls further behind is dropped: it is unsubscribed and told once, through `onOverflow`, so the client
+ * can reconnect and catch up elsewhere; every other subscriber goes on as before.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { StatusChange } from '../processors/domain/types.js';
+
+export interface StatusFeedEvent {
+  /** The SSE event id: `<partition>-<offset>` for records tailed from Kafka, else the feed's own sequence number. */
+  readonly id: string;
+  readonly change: StatusChange;
+}
+
+export interface StatusFilter {
+  /** Only changes of these ShipFromLocationIDs; undefined for every store, empty for none. */
+  readonly stores?: readonly string[];
+}
+
+/** Takes one event; returns false when it cannot take another until it calls the subscription's `resume()`. */
+export type StatusListener = (event: StatusFeedEvent) => boolean | void;
+
+export interface SubscribeOptions {
+  /** Called once when the subscriber fell more than `maxBuffered` events behind and was dropped. */
+  onOverflow?: () => void;
+}
+
+/** Calling it unsubscribes (idempotent); `resume()` delivers what was held while the listener was backed up. */
+export interface StatusSubscription {
+  (): void;
+  resume(): void;
+  /** Events held for this subscriber now. */
+  readonly buffered: number;
+}
+
+export interface StatusFeedOptions {
+  /** Events held per backed-up subscriber before it is dropped; default 1000. */
+  maxBuffered?: number;
+  /** Registry for the subscriber gauge and the overflow counter. */
+  registry?: Registry;
+  log?: (line: string) => void;
+}
+
+interface Subscriber {
+  readonly stores: ReadonlySet<string> | undefined;
+  readonly listener: StatusListener;
+  readonly onOverflow: (() => void) | undefined;
+  readonly queue: StatusFeedEvent[];
+  paused: boolean;
+  active: boolean;
+  draining: boolean;
+}
+
+const metric = <T>(registry: Registry, name: string, create: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? create();
+
+export class StatusFeed {
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly maxBuffered: number;
+  private readonly log: (line: string) => void;
+  private readonly gauge: Gauge | undefined;
+  private readonly overflows: Counter | undefined;
+  private sequence = 0;
+
+  constructor(options: StatusFeedOptions = {}) {
+    this.maxBuffered = options.maxBuffered ?? 1000;
+    if (!Number.isInteger(this.maxBuffered) || this.maxBuffered < 1) throw new Error(`maxBuffered must be a positive integer, got ${options.maxBuffered}`);
+    this.log = options.log ?? ((line) => console.log(`omnia status feed: ${line}`));
+    const registry = options.registry;
+    if (registry) {
+      this.gauge = metric(
+        registry,
+        'omnia_query_status_subscribers',
+        () => new Gauge({ name: 'omnia_query_status_subscribers', help: 'Live status event subscribers (open GET /events streams)', registers: [registry] }),
+      );
+      this.overflows = metric(
+        registry,
+        'omnia_query_status_overflows_total',
+        () =>
+          new Counter({
+            name: 'omnia_query_status_overflows_total',
+            help: 'Status event subscribers dropped for falling too far behind',
+            registers: [registry],
+          }),
+      );
+      this.gauge.set(0);
+    }
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Hands the change to every matching subscriber, now or (a backed-up one) when it resumes. Never blocks. */
+  publish(change: StatusChange, id?: string): void {
+    const event: StatusFeedEvent = { id: id ?? String(++this.sequence), change };
+    for (const subscriber of [...this.subscribers]) {
+      if (subscriber.stores && !subscriber.stores.has(change.ShipFromLocationID)) continue;
+      if (subscriber.paused || subscriber.draining) {
+        if (subscriber.queue.length >= this.maxBuffered) this.overflow(subscriber);
+        else subscriber.queue.push(event);
+        continue;
+      }
+      this.deliver(subscriber, event);
+    }
+  }
+
+  subscribe(filter: StatusFilter, listener: StatusListener, options: SubscribeOptions = {}): StatusSubscription {
+    const subscriber: Subscriber = {
+      stores: filter.stores === undefined ? undefined : new Set(filter.stores),
+      listener,
+      onOverflow: options.onOverflow,
+      queue: [],
+      paused: false,
+      active: true,
+      draining: false,
+    };
+    this.subscribers.add(subscriber);
+    this.gauge?.set(this.subscribers.size);
+    const subscription = (() => this.remove(subscriber)) as StatusSubscription;
+    Object.defineProperties(subscription, {
+      resume: { value: () => this.resume(subscriber) },
+      buffered: { get: () => subscriber.queue.length },
+    });
+    return subscription;
+  }
+
+  private deliver(subscriber: Subscriber, event: StatusFeedEvent): void {
+    try {
+      if (subscriber.listener(event) === false) subscriber.paused = true;
+    } catch (error) {
+      // One broken subscriber must not stop the others.
+      this.log(`a subscriber failed and was removed: ${(error as Error).message}`);
+      this.remove(subscriber);
+    }
+  }
+
+  private resume(subscriber: Subscriber): void {
+    if (!subscriber.active || subscriber.draining) return;
+    subscriber.paused = false;
+    subscriber.draining = true;
+    try {
+      while (subscriber.active && !subscriber.paused && subscriber.queue.length > 0) this.deliver(subscriber, subscriber.queue.shift()!);
+    } finally {
+      subscriber.draining = false;
+    }
+  }
+
+  private overflow(subscriber: Subscriber): void {
+    this.remove(subscriber);
+    this.overflows?.inc();
+    try {
+      subscriber.onOverflow?.();
+    } catch (error) {
+      this.log(`an overflow handler failed: ${(error as Error).message}`);
+    }
+  }
+
+  private remove(subscriber: Subscriber): void {
+    if (!subscriber.active) return;
+    subscriber.active = false;
+    subscriber.queue.length = 0;
+    this.subscribers.delete(subscriber);
+    this.gauge?.set(this.subscribers.size);
+  }
+}
