@@ -39,7 +39,7 @@ interface Answer {
 
 /** Ends a lookup with "no such order", from whichever source was authoritative. */
 class NotFound extends Error {}
-/** A forwarded request reached a replica that is restoring the partition: the sender falls back to Postgres. */
+/** No source can answer now (a forwarded request reached a restoring replica; Postgres is down): 503. */
 class Unavailable extends Error {}
 
 const answerSchema = {
@@ -67,7 +67,9 @@ export function orderLookupRoutes(options: LookupOptions) {
   const timeoutMs = options.forwardTimeoutMs ?? 1_000;
 
   const fromPostgres = async (orderId: string): Promise<Answer> => {
-    const order = await viewFromPostgres(db, orderId);
+    const order = await viewFromPostgres(db, orderId).catch((error: unknown) => {
+      throw new Unavailable(`neither the owning replica nor Postgres can answer (${(error as Error).message})`);
+    });
     if (!order) throw new NotFound();
     return { source: 'postgres', answeredBy: 'postgres', order };
   };
@@ -102,7 +104,7 @@ export function orderLookupRoutes(options: LookupOptions) {
         const answer = await fromLocal(partition, orderId);
         if (answer) return answer;
       }
-      if (store && local.state(local.partitionOf(store)) !== 'ready') throw new Unavailable();
+      if (store && local.state(local.partitionOf(store)) !== 'ready') throw new Unavailable('this replica is restoring the order’s partition');
       throw new NotFound();
     }
     if (!store) {
@@ -110,8 +112,9 @@ export function orderLookupRoutes(options: LookupOptions) {
         const answer = await fromLocal(partition, orderId);
         if (answer) return answer;
       }
-      const known = await db.query<{ ship_from_location_id: string }>('SELECT ship_from_location_id FROM orders WHERE order_id = $1', [orderId]);
-      store = known.rows[0]?.ship_from_location_id;
+      // Postgres down or behind: the replicas are asked instead.
+      const known = await db.query<{ ship_from_location_id: string }>('SELECT ship_from_location_id FROM orders WHERE order_id = $1', [orderId]).catch(() => undefined);
+      store = known?.rows[0]?.ship_from_location_id;
       if (!store) return askEveryone(request, orderId);
     }
     const partition = local.partitionOf(store);
@@ -154,7 +157,7 @@ export function orderLookupRoutes(options: LookupOptions) {
         return answer;
       } catch (error) {
         if (error instanceof NotFound) return notFound();
-        if (error instanceof Unavailable) return reply.code(503).send({ error: { code: 'PARTITION_RESTORING', message: 'this replica is restoring the order’s partition' } });
+        if (error instanceof Unavailable) return reply.code(503).send({ error: { code: 'ORDER_SOURCE_UNAVAILABLE', message: error.message } });
         throw error;
       }
     });

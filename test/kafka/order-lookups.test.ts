@@ -1,0 +1,144 @@
+/**
+ * Interactive order lookups across replicas on the real broker and Postgres: two `omnia start` replicas
+ * split the partitions; a lookup on the replica that does not own the order is answered by the owner; with
+ * the owner killed, Postgres answers; a store manager cannot read another store's order.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import t from 'tap';
+import { demoOrder, referenceData } from '../../bin/demo-feed.js';
+import { devToken } from '../../query-service/auth.js';
+import { Topics } from '../../processors/topics.js';
+import { partitionForKey } from '../../topology/partitioner.js';
+import type { ProducedRecord } from '../../topology/produced-record.js';
+import { DATABASE_URL, freshSchema } from '../postgres/harness.js';
+import { SinkProcess, withSchema } from '../sink/harness.js';
+import { BROKERS, createTopics, produce, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
+
+const OMNIA = resolve('dist/bin/omnia.js');
+const PARTITIONS = 4;
+const SECRET = 'lookup-test-secret-of-at-least-32-bytes!!';
+const auth = { algorithm: 'HS256' as const, secret: SECRET, clockSkewSeconds: 30 };
+
+interface Answer {
+  source: string;
+  answeredBy: string;
+  order: { orderId: string; shipFromLocationId: string; status: number; totals: { orderTotal: string } | null; lines: unknown[]; history: unknown[] };
+}
+
+t.test('lookups: answered through the owning replica, by Postgres when the owner is gone, never across stores', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const admin = await freshSchema(t);
+  if (!admin) return;
+  const schema = (await admin.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]!.schema;
+  const databaseUrl = withSchema(DATABASE_URL, schema);
+  const client = testClient();
+  const app = uniqueName('lookups');
+  const prefix = `${app}.`;
+  const name = (topic: string) => prefix + topic;
+  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel].map(name), PARTITIONS);
+  const topicAdmin = client.admin();
+  await topicAdmin.ensureTopics([Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: name(topic), partitions: 1, configs: { 'cleanup.policy': 'compact' } })));
+  const record = (topic: string, key: string, value: unknown, partitions: number): ProducedRecord => {
+    const keyBytes = Buffer.from(key);
+    return { topic: name(topic), partition: partitionForKey(keyBytes, partitions), key: keyBytes, value: Buffer.from(JSON.stringify(value)), timestamp: Date.now(), headers: {} };
+  };
+  await produce(client, referenceData(200).map((entry) => record(entry.topic, entry.key, entry.value, 1)));
+
+  const replicas = new Map<string, { process: ChildProcess; port: number }>();
+  const startReplica = async (id: string) => {
+    const port = await SinkProcess.freePort();
+    const child = spawn(process.execPath, [OMNIA, 'start'], {
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: BROKERS.join(','),
+        DATABASE_URL: databaseUrl,
+        OMNIA_APPLICATION_ID: app,
+        OMNIA_INSTANCE_ID: `${app}-${id}`,
+        OMNIA_STATE_DIR: `.state/test-${app}-${id}`,
+        OMNIA_TOPIC_PREFIX: prefix,
+        OMNIA_SESSION_TIMEOUT_MS: '30000',
+        OMNIA_ENDPOINT: `127.0.0.1:${port}`,
+        PORT: String(port),
+        OMNIA_QUERY_HOST: '127.0.0.1',
+        OMNIA_JWT_SECRET: SECRET,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    replicas.set(id, { process: child, port });
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk) => {
+        out += chunk.toString();
+        if (out.includes('query service on')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`replica ${id} exited (${code}): ${out}`)));
+    });
+  };
+  const sink = SinkProcess.forApp(app, databaseUrl);
+  t.teardown(async () => {
+    for (const { process: child } of replicas.values()) child.kill('SIGKILL');
+    await sink.kill();
+    await topicAdmin.close();
+    for (const id of ['a', 'b']) await rm(`.state/test-${app}-${id}`, { recursive: true, force: true });
+  });
+  await Promise.all([startReplica('a'), startReplica('b')]);
+  await sink.start();
+  await waitFor('the sink to start', () => sink.output.includes('topics → Postgres'), 30_000).catch((error: Error) => {
+    throw new Error(`${error.message}: ${sink.output}`);
+  });
+
+  const orders = Array.from({ length: 400 }, (_, n) => demoOrder(n, new Date(), { stores: 20, customers: 200, seed: 5 })).filter((order) => order.IsForceAllocation);
+  await produce(client, orders.map((order) => record(Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS)));
+
+  // Who owns what, as the group says; wait until both replicas hold partitions.
+  let owned = new Map<string, number[]>();
+  await waitFor('both replicas to own partitions', async () => {
+    owned = new Map();
+    for (const member of await topicAdmin.groupMembers(app)) {
+      const instance = (JSON.parse(member.metadata!.toString()) as { instance: string }).instance;
+      owned.set(instance, [...new Set(member.partitions.filter((tp) => tp.topic === name(Topics.orderCreate)).map((tp) => tp.partition))]);
+    }
+    return owned.get(`${app}-a`)?.length === 2 && owned.get(`${app}-b`)?.length === 2;
+  }, 60_000);
+  const onB = orders.find((order) => owned.get(`${app}-b`)!.includes(partitionForKey(Buffer.from(order.ShipFromLocationID), PARTITIONS)))!;
+  const otherStore = orders.find((order) => order.ShipFromLocationID !== onB.ShipFromLocationID)!.ShipFromLocationID;
+  t.ok(onB, `order ${onB.OrderID} of store ${onB.ShipFromLocationID} lives on replica b`);
+
+  const coordinator = devToken(auth, { sub: 'coordinator', roles: ['regional_coordinator'] });
+  const ask = async (replica: string, orderId: string, token = coordinator, query = '') => {
+    const response = await fetch(`http://127.0.0.1:${replicas.get(replica)!.port}/api/v1/orders/${orderId}${query}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: response.status, body: (await response.json()) as Answer & { error?: { code: string } } };
+  };
+
+  // On replica a, which does not own it: answered by b, through a.
+  let viaA: Awaited<ReturnType<typeof ask>> | undefined;
+  await waitFor('the order to be released and answerable', async () => (viaA = await ask('a', onB.OrderID, coordinator, `?store=${onB.ShipFromLocationID}`)).status === 200 && viaA.body.order.status === 3000, 60_000);
+  t.match(viaA!.body, { source: 'replica', answeredBy: `${app}-b`, order: { orderId: onB.OrderID, shipFromLocationId: onB.ShipFromLocationID, status: 3000 } }, 'replica a relays the owner’s answer, and says so');
+  t.ok(viaA!.body.order.lines.length > 0 && viaA!.body.order.history.length === 3, 'with its lines and its history (1000 → 2000 → 3000)');
+  const direct = await ask('b', onB.OrderID);
+  t.match(direct.body, { source: 'local-state', answeredBy: `${app}-b` }, 'the owner answers from its own state');
+  t.same(direct.body.order, viaA!.body.order, 'the same order either way');
+  const noHint = await ask('a', onB.OrderID);
+  t.equal(noHint.status, 200, 'without ?store= the store is found (Postgres knows it, or the replicas are asked)');
+
+  // A store manager of another store: 404, as if the order did not exist.
+  const manager = devToken(auth, { sub: 'manager', roles: ['store_manager'], stores: [otherStore] });
+  const refused = await ask('a', onB.OrderID, manager, `?store=${onB.ShipFromLocationID}`);
+  t.equal(refused.status, 404);
+  t.equal(refused.body.error?.code, 'ORDER_NOT_FOUND');
+  t.equal((await ask('a', onB.OrderID, manager)).status, 404, 'without the store hint too');
+  const ownManager = devToken(auth, { sub: 'own', roles: ['store_manager'], stores: [onB.ShipFromLocationID] });
+  t.equal((await ask('a', onB.OrderID, ownManager)).status, 200, 'its own store’s manager reads it');
+
+  // Owner gone: the sink has the order by now; Postgres answers on replica a.
+  await waitFor('the sink to have the order', async () => (await admin.query(`SELECT status FROM ${schema}.orders WHERE order_id = $1`, [onB.OrderID])).rows[0]?.status === 3000, 60_000);
+  replicas.get('b')!.process.kill('SIGKILL');
+  await new Promise((resolve) => replicas.get('b')!.process.once('exit', resolve));
+  const fallback = await ask('a', onB.OrderID, coordinator, `?store=${onB.ShipFromLocationID}`);
+  t.equal(fallback.status, 200);
+  t.match(fallback.body, { source: 'postgres', answeredBy: 'postgres', order: { orderId: onB.OrderID, status: 3000 } }, 'with the owner down, Postgres answers, and says so');
+  t.same(fallback.body.order.totals, direct.body.order.totals, 'the same totals, to the 4th decimal');
+  t.same(fallback.body.order.lines, direct.body.order.lines, 'the same lines');
+});
