@@ -119,6 +119,7 @@ export class KafkaStatusTail {
     while (!this.stopping) {
       try {
         const outcome = await this.step();
+        if (outcome !== 'waiting') this.started?.resolve();
         if (outcome !== 'busy') await this.pause(outcome === 'idle' ? this.pollIntervalMs : this.topicWaitMs);
         if (failures > 0) this.log(`reading ${this.topic} again`);
         failures = 0;
@@ -185,7 +186,6 @@ export class KafkaStatusTail {
       }
     }
     this.partitionsCheckedAt = Date.now();
-    if (first) this.started?.resolve();
     return true;
   }
 

@@ -212,4 +212,18 @@ t.test('committed status changes reach SSE clients through the Kafka tail, in or
     sorted(during.map((c) => c.OrderID)),
     'after the outage: every change committed meanwhile, once',
   );
+
+  // Stopped and started again: it goes on from where it stopped.
+  await tail.stop();
+  const whileStopped = change('S004', { Reason: 'while stopped' });
+  await produce(client, [record(whileStopped)]);
+  await tail.start();
+  const afterRestart = change('S005', { Reason: 'after restart' });
+  await produce(client, [record(afterRestart)]);
+  await everything.waitFor('the changes around the restart', () => everything.statusData().some((data) => data.orderId === afterRestart.OrderID), 10_000);
+  t.same(
+    everything.statusData().slice(-2).map((data) => data.orderId).sort(),
+    [whileStopped.OrderID, afterRestart.OrderID].sort(),
+    'a restarted tail publishes what was committed while it was stopped, and after',
+  );
 });
