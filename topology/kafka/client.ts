@@ -107,7 +107,8 @@ export interface Producer {
 export interface PartitionReader {
   /**
    * Reads `[from, until)` committed records of one partition, handing each fetched batch to `onRecords`;
-   * resolves with the position reached (≥ until). Control records and aborted data are never delivered.
+   * resolves with `until`, where the next read must start: a fetch may reach past it, but what lies beyond
+   * was not delivered. Control records and aborted data are never delivered.
    */
   read(partition: TopicPartition, from: bigint, until: bigint, onRecords: (records: ConsumedRecord[]) => Promise<void>): Promise<bigint>;
   /** Earliest available offset (log start) of a partition. */

@@ -37,7 +37,8 @@ export class PlatformaticReader implements PartitionReader {
       const wanted = outcome.records.filter((record) => record.offset < until);
       if (wanted.length) await onRecords(wanted);
     }
-    return position.offset;
+    // Records at or past `until` in the last fetch were dropped: reading on must start at `until`, not after them.
+    return until;
   }
 
   async startOffset(tp: TopicPartition): Promise<bigint> {
