@@ -25,7 +25,10 @@ import { pgDatabase, type SqlDatabase } from '../sinks/sql.js';
 import { Registry } from 'prom-client';
 import { driverOrders, runtimeOrders } from '../query-service/local-orders.js';
 import { PartitionOwners } from '../query-service/partition-owners.js';
+import { KafkaStatusTail } from '../query-service/kafka-status-tail.js';
 import { startQueryService } from '../query-service/service.js';
+import { StatusFeed } from '../query-service/status-feed.js';
+import type { StatusChange } from '../processors/domain/types.js';
 import { demoOrder, referenceData } from './demo-feed.js';
 import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
@@ -55,7 +58,9 @@ async function embedded(): Promise<void> {
   const sink = new EmbeddedSink(db, sinkSources({ applicationId: driver.applicationId, topicPrefix: orderConfig.topicPrefix, serdes: serdeConfig }));
   const feed = { stores: 12, customers: 200, seed: 42 };
   for (const record of referenceData(feed.customers)) await driver.pipeRaw(topic(record.topic), Buffer.from(record.key), Buffer.from(JSON.stringify(record.value)));
-  const query = await startQueryService({ db, local: driverOrders(driver, 4), registry: new Registry(), readiness: () => ({ ready: true }), devSecret: true });
+  const registry = new Registry();
+  const statusFeed = new StatusFeed({ registry });
+  const query = await startQueryService({ db, local: driverOrders(driver, 4), registry, feed: statusFeed, readiness: () => ({ ready: true }), devSecret: true });
   console.log(`omnia: embedded default (in-process driver, no broker): the order topology fed with demo orders from 12 stores; tables in ${where}. Ctrl-C stops.`);
   console.log(`omnia: query service on ${query.url} (API docs: ${query.url}/docs). A token for this process (admin, 12 h):\n  export OMNIA_TOKEN=${query.devToken}\n  curl -H "authorization: Bearer $OMNIA_TOKEN" ${query.url}/api/v1/region/pipeline`);
   const statusCounts = new Map<number, number>();
@@ -76,7 +81,8 @@ async function embedded(): Promise<void> {
     let rejected = 0;
     for (const record of driver.output) {
       if (record.topic === topic(Topics.status)) {
-        const change = JSON.parse(record.value!.toString()) as { FromStatus: number | null; ToStatus: number };
+        const change = JSON.parse(record.value!.toString()) as StatusChange;
+        statusFeed.publish(change);
         if (change.FromStatus !== null) statusCounts.set(change.FromStatus, (statusCounts.get(change.FromStatus) ?? 0) - 1);
         statusCounts.set(change.ToStatus, (statusCounts.get(change.ToStatus) ?? 0) + 1);
       } else if (record.topic === topic(Topics.release)) releases++;
@@ -110,7 +116,11 @@ async function onKafka(): Promise<void> {
     const db = pgDatabase(process.env.DATABASE_URL, { applicationName: `${config.applicationId}-query` });
     const client = new PlatformaticClient(config.bootstrapServers, `${config.applicationId}-query`);
     const owners = new PartitionOwners(client.admin(), config.applicationId, orderConfig.topicPrefix + Topics.orderCreate);
+    const feed = new StatusFeed({ registry: runtime.metrics.registry });
+    const tail = new KafkaStatusTail({ client, feed, serdes: serdeConfig, topicPrefix: orderConfig.topicPrefix });
+    await tail.start();
     const query = await startQueryService({
+      feed,
       db,
       local: runtimeOrders(runtime, orderConfig.topicPrefix),
       owners,

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { SqlDatabase } from '../sinks/sql.js';
 import { buildQueryService, type Readiness, type RoutePlugin } from './app.js';
+import { eventsRoutes } from './events-routes.js';
+import type { StatusFeed } from './status-feed.js';
 import { authConfig, loadQueryConfig, rateLimitConfig, withDevSecret } from './config.js';
 import { devToken } from './auth.js';
 import type { LocalOrders } from './local-orders.js';
@@ -20,7 +22,9 @@ export interface QueryServiceParts {
   readonly owners?: PartitionOwners;
   readonly registry: Registry;
   readonly readiness: () => Readiness | Promise<Readiness>;
-  /** Further routes (the live status events). */
+  /** Status changes for GET /events, fed from the status topic (or the in-process driver); none, no route. */
+  readonly feed?: StatusFeed;
+  /** Further routes. */
   readonly routes?: readonly RoutePlugin[];
   /** A random HS256 secret when none is configured, and a printed admin token: the embedded default only. */
   readonly devSecret?: boolean;
@@ -35,7 +39,7 @@ export async function startQueryService(parts: QueryServiceParts): Promise<{ app
     rateLimit: rateLimitConfig(config),
     readiness: parts.readiness,
     registry: parts.registry,
-    routes: [orderLookupRoutes({ local: parts.local, db: parts.db, ...(parts.owners ? { owners: parts.owners } : {}) }), searchRoutes(parts.db), pipelineRoutes(parts.db), ...(parts.routes ?? [])],
+    routes: [orderLookupRoutes({ local: parts.local, db: parts.db, ...(parts.owners ? { owners: parts.owners } : {}) }), searchRoutes(parts.db), pipelineRoutes(parts.db), ...(parts.feed ? [eventsRoutes(parts.feed)] : []), ...(parts.routes ?? [])],
   });
   await app.listen({ host: config.host, port: config.port });
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
