@@ -273,6 +273,22 @@ export interface LowStockEvent {
   At: Timestamp;
 }
 
+export type FulfillmentAction = 'SEND_RELEASE' | 'CONFIRM_COLLECTION';
+export type FulfillmentOutcome = 'ACCEPTED' | 'DUPLICATE' | 'FAILED' | 'CIRCUIT_OPEN' | 'GAVE_UP';
+
+export interface FulfillmentInteraction {
+  ReleaseID?: string | null;
+  OrderID: string;
+  ShipFromLocationID: string;
+  Action: FulfillmentAction;
+  Attempt: number;
+  Outcome: FulfillmentOutcome;
+  HttpStatus?: number | null;
+  Error?: string | null;
+  Amount?: Money | null;
+  At: Timestamp;
+}
+
 /** Record type name → TypeScript shape, for `serdeFor`. */
 export interface RecordTypes {
   OrderCreate: OrderCreate;
@@ -290,4 +306,5 @@ export interface RecordTypes {
   InventoryCounter: InventoryCounter;
   InventoryLevel: InventoryLevel;
   LowStockEvent: LowStockEvent;
+  FulfillmentInteraction: FulfillmentInteraction;
 }

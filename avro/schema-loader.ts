@@ -34,6 +34,7 @@ export const RECORD_TYPES = [
   'InventoryCounter',
   'InventoryLevel',
   'LowStockEvent',
+  'FulfillmentInteraction',
 ] as const;
 export type RecordTypeName = (typeof RECORD_TYPES)[number];
 
@@ -52,6 +53,7 @@ export const TOPIC_RECORD_TYPES: Readonly<Record<string, RecordTypeName>> = {
   'order.release.v1': 'Release',
   'inventory.level.v1': 'InventoryLevel',
   'inventory.low-stock.v1': 'LowStockEvent',
+  'order.fulfillment.v1': 'FulfillmentInteraction',
 };
 
 /**

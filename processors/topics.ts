@@ -11,6 +11,8 @@ export const Topics = {
   payment: 'order.payment.v1',
   release: 'order.release.v1',
   lowStock: 'inventory.low-stock.v1',
+  /** Written by the Slick egress connector (connectors/slick-egress.ts), not by the topology. */
+  fulfillment: 'order.fulfillment.v1',
 } as const;
 
 /** Sink node names: stages forward to these by name. */

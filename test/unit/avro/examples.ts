@@ -154,6 +154,18 @@ export const examples: { [K in RecordTypeName]: RecordTypes[K] } = {
   InventoryCounter: { ShipFromLocationID: 'QC0042', ItemID: 'SKU-100', OnHand: 120, Allocated: 2 },
   InventoryLevel: { ShipFromLocationID: 'QC0042', ItemID: 'SKU-100', OnHand: 120 },
   LowStockEvent: { ShipFromLocationID: 'QC0042', ItemID: 'SKU-100', OnHand: 1, Allocated: 2, OrderID: 'QC0042-000123', At: '2026-11-21T09:15:01Z' },
+  FulfillmentInteraction: {
+    ReleaseID: 'REL-QC0042-000123',
+    OrderID: 'QC0042-000123',
+    ShipFromLocationID: 'QC0042',
+    Action: 'SEND_RELEASE',
+    Attempt: 2,
+    Outcome: 'FAILED',
+    HttpStatus: 503,
+    Error: 'HTTP 503 Service Unavailable',
+    Amount: null,
+    At: '2026-11-21T09:15:03Z',
+  },
 };
 
 /** Money fields that must survive every format as the exact same string. */
