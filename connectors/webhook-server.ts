@@ -1,0 +1,303 @@
+/**
+ * Signed webhook ingress: partner events in, Kafka records out, acknowledged only once Kafka has them.
+ *
+ *   POST /api/fulfillment/ship-events        Slick  → fulfillment.ship-event.v1 (ShipEvent)
+ *   PUT  /api/delivery/status                Grab   → delivery.status.v1 (DeliveryStatus, Partner GRAB)
+ *   POST /api/delivery/pmp/delivered         PMP    → delivery.status.v1 (Status DELIVERED)
+ *   POST /api/delivery/pmp/cash-collected    PMP    → delivery.status.v1 (Status COLLECTED, CollectedAmount)
+ *   GET  /health/live, /health/ready, /metrics
+ *
+ * Each webhook request, in order (the first failure answers; nothing rejected reaches Kafka):
+ *   1. body read as raw bytes (application/json only: 415 otherwise; 413 over the body limit)
+ *   2. signature over the raw bytes with the route's partner secret (signature.ts)
+ *        → 401 SIGNATURE_INVALID (missing, malformed, forged, another partner's secret)
+ *        → 401 TIMESTAMP_OUT_OF_WINDOW (correctly signed, timestamp more than the window from our clock)
+ *   3. nonce claimed for this partner (nonce-cache.ts) → 409 NONCE_REPLAYED; 503 NONCE_CAPACITY when full
+ *   4. JSON parsed → 400 MALFORMED_JSON; partner schema (partner-payloads.ts) → 400 VALIDATION_FAILED, every field
+ *   5. record produced, keyed and partitioned by ShipFromLocationID, acks awaited
+ *        → 503 PRODUCE_FAILED (the nonce is released: nothing was accepted, so an identical retry is welcome)
+ *   6. 202 { accepted: true, eventId }
+ *
+ * A retry after a 503 (or a lost 202) carries the same EventID; downstream stages ignore a repeated EventID, so
+ * at-least-once delivery here is exactly-once in effect. Only signed requests reach body parsing, so an
+ * unauthenticated caller learns nothing about the payload schema.
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { prepareSerdes, type SerdeConfig, serdeConfigFromEnv } from '../avro/config.js';
+import type { DeliveryStatus, ShipEvent } from '../avro/records.js';
+import { jsonSerde, serdeFor } from '../avro/serdes.js';
+import { loadConfig } from '../topology/config.js';
+import type { KafkaClient } from '../topology/kafka/client.js';
+import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
+import { ApiError, installErrorHandlers } from '../query-service/errors.js';
+import { installSecurityHeaders } from '../query-service/security-headers.js';
+import type { Serde } from '../topology/serdes.js';
+import { NonceCache, type NonceStore } from './nonce-cache.js';
+import { cashCollectedFromPmp, deliveredFromPmp, deliveryStatusFromGrab, type PayloadResult, shipEventFromSlick } from './partner-payloads.js';
+import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook } from './signature.js';
+import { loadWebhookConfig, type Partner, partnerSecrets, type WebhookConfig } from './webhook-config.js';
+import { KafkaWebhookPublisher, type WebhookPublisher } from './webhook-publisher.js';
+
+export const SHIP_EVENT_TOPIC = 'fulfillment.ship-event.v1';
+export const DELIVERY_STATUS_TOPIC = 'delivery.status.v1';
+
+export const WEBHOOK_ROUTES = {
+  slickShipEvents: { method: 'POST', url: '/api/fulfillment/ship-events', partner: 'slick' },
+  grabStatus: { method: 'PUT', url: '/api/delivery/status', partner: 'grab' },
+  pmpDelivered: { method: 'POST', url: '/api/delivery/pmp/delivered', partner: 'pmp' },
+  pmpCashCollected: { method: 'POST', url: '/api/delivery/pmp/cash-collected', partner: 'pmp' },
+} as const satisfies Record<string, { method: 'POST' | 'PUT'; url: string; partner: Partner }>;
+
+export interface WebhookServerOptions {
+  /** One HMAC secret per partner. */
+  secrets: Readonly<Record<Partner, string>>;
+  publisher: WebhookPublisher;
+  topics?: { shipEvents?: string; deliveryStatus?: string };
+  /** Value serdes; default JSON (what `serdeFor` gives without format settings). */
+  serdes?: { shipEvent?: Serde<ShipEvent>; deliveryStatus?: Serde<DeliveryStatus> };
+  /** Registry /metrics exposes; default a registry of its own. */
+  registry?: Registry;
+  toleranceSeconds?: number;
+  /** Where nonces are remembered; default an in-process NonceCache of `nonceCapacity` entries. */
+  nonces?: NonceStore;
+  nonceCapacity?: number;
+  bodyLimitBytes?: number;
+  produceTimeoutMs?: number;
+  /** Clock (ms) of the timestamp window, nonce expiry and record timestamps; tests move it. */
+  now?: () => number;
+  logger?: FastifyServerOptions['logger'];
+}
+
+const metric = <T>(registry: Registry, name: string, create: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? create();
+
+function webhookMetrics(registry: Registry, nonces: NonceStore) {
+  return {
+    accepted: metric(
+      registry,
+      'omnia_webhook_accepted_total',
+      () => new Counter({ name: 'omnia_webhook_accepted_total', help: 'Webhook events produced to Kafka and acknowledged, by partner', labelNames: ['partner'] as const, registers: [registry] }),
+    ),
+    rejected: metric(
+      registry,
+      'omnia_webhook_rejected_total',
+      () =>
+        new Counter({ name: 'omnia_webhook_rejected_total', help: 'Webhook requests refused, by partner and error code', labelNames: ['partner', 'code'] as const, registers: [registry] }),
+    ),
+    produceSeconds: metric(
+      registry,
+      'omnia_webhook_produce_seconds',
+      () =>
+        new Histogram({
+          name: 'omnia_webhook_produce_seconds',
+          help: 'Time from handing an accepted event to the producer to its acks, by topic (failures included)',
+          labelNames: ['topic'] as const,
+          buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers: [registry],
+        }),
+    ),
+    nonces: metric(
+      registry,
+      'omnia_webhook_nonces',
+      () =>
+        new Gauge({
+          name: 'omnia_webhook_nonces',
+          help: 'Nonces remembered for replay detection',
+          registers: [registry],
+          collect() {
+            this.set(nonces.size);
+          },
+        }),
+    ),
+  };
+}
+
+interface Outcome {
+  partner: Partner;
+  code: string;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} not acknowledged within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The ingress, routes registered, not listening; `await app.ready()` or `app.listen()` next. */
+export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
+  const now = options.now ?? Date.now;
+  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  const nonces = options.nonces ?? NonceCache.forWindow(tolerance, options.nonceCapacity ?? 500_000);
+  const produceTimeoutMs = options.produceTimeoutMs ?? 10_000;
+  const registry = options.registry ?? new Registry();
+  const metrics = webhookMetrics(registry, nonces);
+  const shipEventTopic = options.topics?.shipEvents ?? SHIP_EVENT_TOPIC;
+  const deliveryStatusTopic = options.topics?.deliveryStatus ?? DELIVERY_STATUS_TOPIC;
+  const shipEventSerde = options.serdes?.shipEvent ?? jsonSerde<ShipEvent>('ShipEvent', shipEventTopic);
+  const deliveryStatusSerde = options.serdes?.deliveryStatus ?? jsonSerde<DeliveryStatus>('DeliveryStatus', deliveryStatusTopic);
+  for (const partner of Object.keys(options.secrets) as Partner[]) {
+    if (!options.secrets[partner]) throw new Error(`webhook ingress: no secret for ${partner}`);
+  }
+
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimitBytes ?? 256 * 1024, return503OnClosing: true });
+  installErrorHandlers(app);
+  installSecurityHeaders(app);
+
+  // The signature covers the bytes as sent: keep the body as a Buffer and parse it only after verifying.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const outcomes = new WeakMap<FastifyRequest, Outcome>();
+  const partnerOfRoute = new Map<string, Partner>(Object.values(WEBHOOK_ROUTES).map((route) => [`${route.method} ${route.url}`, route.partner]));
+  app.addHook('onResponse', async (request, reply) => {
+    const outcome = outcomes.get(request);
+    const partner = outcome?.partner ?? partnerOfRoute.get(`${request.method} ${request.routeOptions.url ?? ''}`);
+    if (!partner) return;
+    if (reply.statusCode < 300) metrics.accepted.inc({ partner });
+    else metrics.rejected.inc({ partner, code: outcome?.code ?? `HTTP_${reply.statusCode}` });
+  });
+
+  function refuse(request: FastifyRequest, partner: Partner, status: number, code: string, message: string, details?: unknown, headers?: Record<string, string>): never {
+    outcomes.set(request, { partner, code });
+    throw new ApiError(status, code, message, details, headers);
+  }
+
+  function route<T extends { EventID: string; ShipFromLocationID: string }>(
+    spec: { method: 'POST' | 'PUT'; url: string; partner: Partner },
+    parse: (body: unknown) => PayloadResult<T>,
+    topic: string,
+    serde: Serde<T>,
+  ): void {
+    const secret = options.secrets[spec.partner];
+    app.route({
+      method: spec.method,
+      url: spec.url,
+      handler: async (request, reply) => {
+        const { partner } = spec;
+        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const verified = verifyWebhook(secret, raw, request.headers, { toleranceSeconds: tolerance, nowMs: now() });
+        if (!verified.ok) refuse(request, partner, 401, verified.code, verified.message, undefined, { 'www-authenticate': 'Omnia-HMAC-SHA256' });
+
+        const nonceKey = `${partner}:${verified.nonce}`;
+        const claim = await nonces.claim(nonceKey, now());
+        if (claim === 'replayed') refuse(request, partner, 409, 'NONCE_REPLAYED', 'this X-Omnia-Nonce was already used; sign every request with a new nonce');
+        if (claim === 'full') refuse(request, partner, 503, 'NONCE_CAPACITY', 'too many recent requests to remember their nonces; retry shortly', undefined, { 'retry-after': '5' });
+
+        let record: T;
+        let value: Buffer;
+        try {
+          let json: unknown;
+          try {
+            json = JSON.parse(raw.toString('utf8'));
+          } catch (error) {
+            refuse(request, partner, 400, 'MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`);
+          }
+          const parsed = parse(json);
+          if (!parsed.ok) {
+            const details = parsed.errors.map((error) => ({ location: 'body', ...error }));
+            refuse(request, partner, 400, 'VALIDATION_FAILED', `Invalid body: ${[...new Set(details.map((detail) => detail.field))].join(', ')}`, details);
+          }
+          record = parsed.record;
+          value = serde.serialize(record);
+        } catch (error) {
+          // A refused body keeps its nonce (resending it would be refused the same); an encoding bug releases it.
+          if (!(error instanceof ApiError)) await nonces.release(nonceKey);
+          throw error;
+        }
+
+        const started = performance.now();
+        try {
+          await withTimeout(publisherPublish(topic, record, value), produceTimeoutMs, `event ${record.EventID}`);
+        } catch (error) {
+          await nonces.release(nonceKey);
+          request.log.warn({ err: error, eventId: record.EventID, topic }, 'webhook event not produced');
+          refuse(request, partner, 503, 'PRODUCE_FAILED', 'the event could not be stored; retry (the same EventID is safe to resend)', undefined, { 'retry-after': '1' });
+        } finally {
+          metrics.produceSeconds.observe({ topic }, (performance.now() - started) / 1000);
+        }
+        outcomes.set(request, { partner, code: 'ACCEPTED' });
+        return reply.code(202).send({ accepted: true, eventId: record.EventID });
+      },
+    });
+  }
+
+  const publisherPublish = (topic: string, record: { ShipFromLocationID: string }, value: Buffer) =>
+    options.publisher.publish({ topic, key: record.ShipFromLocationID, value, timestamp: now() });
+
+  route(WEBHOOK_ROUTES.slickShipEvents, shipEventFromSlick, shipEventTopic, shipEventSerde);
+  route(WEBHOOK_ROUTES.grabStatus, deliveryStatusFromGrab, deliveryStatusTopic, deliveryStatusSerde);
+  route(WEBHOOK_ROUTES.pmpDelivered, deliveredFromPmp, deliveryStatusTopic, deliveryStatusSerde);
+  route(WEBHOOK_ROUTES.pmpCashCollected, cashCollectedFromPmp, deliveryStatusTopic, deliveryStatusSerde);
+
+  app.get('/health/live', async () => ({ live: true }));
+  app.get('/health/ready', async (_request, reply) => {
+    const readiness = await options.publisher.readiness();
+    return reply.code(readiness.ready ? 200 : 503).send(readiness.ready ? { ready: true } : { ready: false, reason: readiness.reason ?? 'not ready' });
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  return app;
+}
+
+export interface RunningWebhookServer {
+  app: FastifyInstance;
+  /** http://host:port the server listens on. */
+  url: string;
+  publisher: KafkaWebhookPublisher;
+  /** Stops taking requests (in-flight ones finish, new ones get 503), then closes the producer. */
+  close(): Promise<void>;
+}
+
+/**
+ * The ingress as a service: settings from the environment (`webhook-config.ts`, KAFKA_BROKERS, the serde format
+ * variables), topics checked, producer opened, listening. Refuses to start without every partner's secret or
+ * with a topic missing.
+ */
+export async function startWebhookServer(
+  options: { config?: Partial<WebhookConfig>; env?: NodeJS.ProcessEnv; client?: KafkaClient; serdeConfig?: SerdeConfig; topics?: WebhookServerOptions['topics']; registry?: Registry; logger?: FastifyServerOptions['logger'] } = {},
+): Promise<RunningWebhookServer> {
+  const env = options.env ?? process.env;
+  const config = loadWebhookConfig(options.config, env);
+  const secrets = partnerSecrets(config);
+  const client = options.client ?? new PlatformaticClient(loadConfig({}, env).bootstrapServers, 'omnia-webhooks');
+  const topics = { shipEvents: options.topics?.shipEvents ?? SHIP_EVENT_TOPIC, deliveryStatus: options.topics?.deliveryStatus ?? DELIVERY_STATUS_TOPIC };
+  const serdeConfig = options.serdeConfig ?? serdeConfigFromEnv(env);
+  const serdes = {
+    shipEvent: serdeFor(topics.shipEvents, 'ShipEvent', serdeConfig),
+    deliveryStatus: serdeFor(topics.deliveryStatus, 'DeliveryStatus', serdeConfig),
+  };
+  await prepareSerdes(serdeConfig);
+  const publisher = new KafkaWebhookPublisher(client, [topics.shipEvents, topics.deliveryStatus]);
+  await publisher.start();
+  const app = buildWebhookServer({
+    secrets,
+    publisher,
+    topics,
+    serdes,
+    registry: options.registry,
+    toleranceSeconds: config.toleranceSeconds,
+    nonceCapacity: config.nonceCapacity,
+    bodyLimitBytes: config.bodyLimitBytes,
+    produceTimeoutMs: config.produceTimeoutMs,
+    logger: options.logger,
+  });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await publisher.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return {
+    app,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    publisher,
+    close: async () => {
+      await app.close();
+      await publisher.close();
+    },
+  };
+}
