@@ -1,0 +1,105 @@
+import t from 'tap';
+import { signWebhook } from '../../../connectors/signature.js';
+import { buildWebhookServer, WEBHOOK_ROUTES } from '../../../connectors/webhook-server.js';
+import type { PublishRecord, WebhookPublisher } from '../../../connectors/webhook-publisher.js';
+
+const secrets = { slick: 'slick-secret-0123456789', grab: 'grab-secret-0123456789', pmp: 'pmp-secret-0123456789' };
+const NOW = 1_790_000_000_000;
+
+function stubPublisher() {
+  const published: PublishRecord[] = [];
+  let failWith: Error | undefined;
+  let hang = false;
+  const publisher: WebhookPublisher = {
+    publish: async (record) => {
+      if (hang) return new Promise(() => undefined);
+      if (failWith) throw failWith;
+      published.push(record);
+      return { partition: 0 };
+    },
+    readiness: () => (failWith ? { ready: false, reason: failWith.message } : { ready: true }),
+    close: async () => undefined,
+  };
+  return { publisher, published, fail: (error: Error | undefined) => (failWith = error), hang: () => (hang = true) };
+}
+
+function server(options: { produceTimeoutMs?: number } = {}) {
+  const stub = stubPublisher();
+  const app = buildWebhookServer({ secrets, publisher: stub.publisher, now: () => NOW, produceTimeoutMs: options.produceTimeoutMs ?? 1000 });
+  return { app, ...stub };
+}
+
+const pmp = { EventID: 'PMP-1', OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', At: '2026-11-21T09:15:00Z' };
+
+function signed(body: string, secret = secrets.pmp, nonce?: string) {
+  return { 'content-type': 'application/json', ...signWebhook(secret, body, { timestamp: NOW / 1000, ...(nonce ? { nonce } : {}) }) };
+}
+
+t.test('an accepted event is published (key ShipFromLocationID, JSON record) before the 202', async (t) => {
+  const { app, published } = server();
+  const body = JSON.stringify(pmp);
+  const response = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: signed(body), payload: body });
+  t.equal(response.statusCode, 202);
+  t.same(response.json(), { accepted: true, eventId: 'PMP-1' });
+  t.equal(published.length, 1);
+  t.equal(published[0]!.topic, 'delivery.status.v1');
+  t.equal(published[0]!.key, 'QC0042');
+  t.equal(published[0]!.timestamp, NOW);
+  t.same(JSON.parse(published[0]!.value.toString()), { ...pmp, Partner: 'PMP', Status: 'DELIVERED', CollectedAmount: null });
+  t.equal(response.headers['x-content-type-options'], 'nosniff', 'security headers');
+  t.equal(response.headers['cache-control'], 'no-store');
+});
+
+t.test('a failed or timed-out produce answers 503 PRODUCE_FAILED, releases the nonce, and is counted', async (t) => {
+  const { app, published, fail } = server();
+  const body = JSON.stringify(pmp);
+  const headers = signed(body, secrets.pmp, 'retry-nonce-1');
+  fail(new Error('broker down'));
+  const failed = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers, payload: body });
+  t.equal(failed.statusCode, 503);
+  t.equal(failed.json().error.code, 'PRODUCE_FAILED');
+  t.equal(failed.headers['retry-after'], '1');
+  t.equal((await app.inject({ url: '/health/ready' })).statusCode, 503, 'not ready while the publisher is failing');
+  fail(undefined);
+  const retried = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers, payload: body });
+  t.equal(retried.statusCode, 202, 'the identical request is accepted on retry: nothing was accepted the first time');
+  t.equal(published.length, 1);
+  const replayed = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers, payload: body });
+  t.equal(replayed.statusCode, 409, 'once accepted, the nonce is spent');
+
+  const metrics = (await app.inject({ url: '/metrics' })).body;
+  t.match(metrics, /omnia_webhook_accepted_total\{partner="pmp"\} 1/);
+  t.match(metrics, /omnia_webhook_rejected_total\{partner="pmp",code="PRODUCE_FAILED"\} 1/);
+  t.match(metrics, /omnia_webhook_rejected_total\{partner="pmp",code="NONCE_REPLAYED"\} 1/);
+  t.match(metrics, /omnia_webhook_produce_seconds_count\{topic="delivery.status.v1"\} 2/);
+  t.match(metrics, /omnia_webhook_nonces 1/);
+
+  const slow = server({ produceTimeoutMs: 50 });
+  slow.hang();
+  const timedOut = await slow.app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: signed(body), payload: body });
+  t.equal(timedOut.statusCode, 503);
+  t.equal(timedOut.json().error.code, 'PRODUCE_FAILED');
+});
+
+t.test('transport errors keep the JSON error shape: wrong media type, oversize body, unknown route; health', async (t) => {
+  const { app, published } = server();
+  const body = JSON.stringify(pmp);
+  const text = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: { ...signed(body), 'content-type': 'text/plain' }, payload: body });
+  t.equal(text.statusCode, 415);
+  t.equal(text.json().error.code, 'UNSUPPORTED_MEDIA_TYPE');
+  const big = JSON.stringify({ ...pmp, Padding: 'x'.repeat(300 * 1024) });
+  const tooBig = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: signed(big), payload: big });
+  t.equal(tooBig.statusCode, 413);
+  t.equal(tooBig.json().error.code, 'PAYLOAD_TOO_LARGE');
+  const wrongMethod = await app.inject({ method: 'GET', url: WEBHOOK_ROUTES.pmpDelivered.url });
+  t.equal(wrongMethod.statusCode, 404);
+  t.equal(wrongMethod.json().error.code, 'NOT_FOUND');
+  const empty = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: signed('') });
+  t.equal(empty.statusCode, 400, 'a signed empty body');
+  t.equal(empty.json().error.code, 'MALFORMED_JSON');
+  t.equal(published.length, 0);
+  t.same((await app.inject({ url: '/health/live' })).json(), { live: true });
+  t.same((await app.inject({ url: '/health/ready' })).json(), { ready: true });
+  const metrics = (await app.inject({ url: '/metrics' })).body;
+  t.match(metrics, /omnia_webhook_rejected_total\{partner="pmp",code="HTTP_415"\} 1/, 'refusals before the handler are counted by status');
+});
