@@ -1,0 +1,177 @@
+// The Slick egress connector on the real broker, against the Slick simulator over real HTTP: releases and
+// collection confirmations arrive at Slick exactly once whatever Slick does, and every call is on order.fulfillment.v1.
+import t from 'tap';
+import { jsonSerde } from '../../avro/serdes.js';
+import type { FulfillmentInteraction, PaymentEvent, Release } from '../../avro/records.js';
+import { SlickClient } from '../../connectors/slick-client.js';
+import { SlickEgress, type SlickEgressTopics } from '../../connectors/slick-egress.js';
+import { SlickSimulator } from '../../connectors/simulators/slick-simulator.js';
+import type { KafkaClient } from '../../topology/kafka/client.js';
+import { partitionForKey } from '../../topology/partitioner.js';
+import { createTopics, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
+
+const TOKEN = 'slick-test-token';
+const PARTITIONS = 3;
+const releaseSerde = jsonSerde<Release>('Release', 'order.release.v1');
+const paymentSerde = jsonSerde<PaymentEvent>('PaymentEvent', 'order.payment.v1');
+const fulfillmentSerde = jsonSerde<FulfillmentInteraction>('FulfillmentInteraction', 'order.fulfillment.v1');
+
+function release(i: number): Release {
+  const store = `QC${String(i % 7).padStart(4, '0')}`;
+  const orderId = `${store}-${String(i).padStart(6, '0')}`;
+  return {
+    ReleaseID: `REL-${orderId}`,
+    OrderID: orderId,
+    ShipFromLocationID: store,
+    ReleaseLines: [{ LineID: '1', ItemID: 'SKU-100', Quantity: 1, UnitPrice: '35.5000', LineDiscount: '0.0000', LineTax: '2.4850', BundleGroupID: null, ShortDescription: null, ImageURL: null }],
+    SubTotal: '35.5000',
+    TotalDiscount: '0.0000',
+    TotalTaxes: '2.4850',
+    InformationalTaxes: '0.0000',
+    TotalCharges: '0.0000',
+    OrderTotal: '37.9850',
+    PaymentMethod: 'COD',
+    CodAmount: '37.9850',
+    T1MembershipID: null,
+    At: '2026-11-21T09:15:01Z',
+  };
+}
+
+function records<T extends { ShipFromLocationID: string }>(topic: string, values: T[], serialize: (value: T) => Buffer) {
+  return values.map((value) => {
+    const key = Buffer.from(value.ShipFromLocationID);
+    return { topic, partition: partitionForKey(key, PARTITIONS), key, value: serialize(value), timestamp: Date.now(), headers: {} };
+  });
+}
+
+async function setup(client: KafkaClient, slick: SlickSimulator, breakerCoolDownMs = 300) {
+  const prefix = uniqueName('slick');
+  const topics: SlickEgressTopics = { release: `${prefix}.order.release.v1`, payment: `${prefix}.order.payment.v1`, fulfillment: `${prefix}.order.fulfillment.v1` };
+  await createTopics(client, [topics.release, topics.payment], PARTITIONS);
+  const url = await slick.start();
+  const lines: string[] = [];
+  const egress = new SlickEgress(client, new SlickClient({ baseUrl: url, token: TOKEN, timeoutMs: 500 }), {
+    group: `${prefix}-egress`,
+    topics,
+    serdes: { release: releaseSerde, payment: paymentSerde, fulfillment: fulfillmentSerde },
+    retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 200, jitter: 0.2 },
+    breaker: { failureThreshold: 5, coolDownMs: breakerCoolDownMs },
+    pollMs: 50,
+    log: (line) => lines.push(line),
+  });
+  return { topics, egress, lines };
+}
+
+const interactions = async (client: KafkaClient, topic: string) => (await readAll(client, topic)).map((record) => fulfillmentSerde.deserialize(record.value!));
+
+t.test('Slick failing half of the calls: every release arrives once, every call is on order.fulfillment.v1', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const client = testClient();
+  // Half of the calls fail: a quarter before Slick does anything, a quarter (1/3 of the rest) after Slick stored
+  // the release (the answer is lost,
+  // so the connector sends again and Slick tells it is a duplicate); 5 % more are not answered at all.
+  const slick = new SlickSimulator({ token: TOKEN, faults: { failureRate: 0.25, failAfterAcceptRate: 1 / 3, timeoutRate: 0.05 } });
+  const { topics, egress } = await setup(client, slick);
+  t.teardown(async () => {
+    await egress.stop();
+    await slick.stop();
+  });
+  const releases = Array.from({ length: 60 }, (_, i) => release(i));
+  await produce(client, records(topics.release, releases, (value) => releaseSerde.serialize(value)));
+  const collected: PaymentEvent[] = releases.slice(0, 10).map((r) => ({ OrderID: r.OrderID, ShipFromLocationID: r.ShipFromLocationID, PaymentMethod: 'COD', PaymentStatus: 'Collected', Amount: r.CodAmount, At: '2026-11-21T11:00:00Z' }));
+  const paid: PaymentEvent[] = releases.slice(10, 15).map((r) => ({ ...collected[0]!, OrderID: r.OrderID, ShipFromLocationID: r.ShipFromLocationID, PaymentStatus: '5000' }));
+  await produce(client, records(topics.payment, [...collected, ...paid], (value) => paymentSerde.serialize(value)));
+  await egress.start();
+
+  await waitFor('every release and collection at Slick', () => slick.acceptedReleases === releases.length && slick.collections.size === collected.length, 50_000);
+  await waitFor('the last outcomes recorded', async () => {
+    const done = (await interactions(client, topics.fulfillment)).filter((i) => i.Outcome === 'ACCEPTED' || i.Outcome === 'DUPLICATE');
+    return new Set(done.map((i) => `${i.Action}:${i.OrderID}`)).size === releases.length + collected.length;
+  });
+
+  t.same(slick.releases.map((r) => r.ReleaseID).sort(), releases.map((r) => r.ReleaseID).sort(), 'every release accepted by Slick, each once');
+  t.same([...slick.collections.keys()].sort(), collected.map((p) => p.OrderID).sort(), 'only Collected payment events confirmed, each once');
+  t.ok(slick.server.callsOf('failed-5xx') > 0 && slick.server.callsOf('failed-after-accept') > 0, 'the simulator did fail calls');
+  t.ok(slick.duplicatesSeen > 0, 'retries of stored releases were answered as duplicates');
+
+  const all = await interactions(client, topics.fulfillment);
+  for (const r of releases) {
+    const mine = all.filter((i) => i.Action === 'SEND_RELEASE' && i.ReleaseID === r.ReleaseID);
+    const delivered = mine.filter((i) => i.Outcome === 'ACCEPTED' || i.Outcome === 'DUPLICATE');
+    if (delivered.length !== 1) t.fail(`${r.ReleaseID}: ${delivered.length} delivery outcomes`);
+    const calls = slick.releaseCalls.get(r.ReleaseID) ?? 0;
+    const answered = mine.filter((i) => i.Outcome !== 'CIRCUIT_OPEN' && i.Outcome !== 'GAVE_UP').length;
+    if (answered < calls) t.fail(`${r.ReleaseID}: Slick saw ${calls} calls, ${answered} recorded`);
+    if (mine.some((i) => i.ShipFromLocationID !== r.ShipFromLocationID || i.OrderID !== r.OrderID)) t.fail(`${r.ReleaseID}: wrong ids recorded`);
+  }
+  const failed = all.filter((i) => i.Outcome === 'FAILED');
+  t.ok(failed.length > 0, `failed attempts recorded (${failed.length})`);
+  t.ok(failed.some((i) => i.HttpStatus === 503), 'with the HTTP status');
+  t.ok(failed.some((i) => i.HttpStatus === null && /no answer within 500 ms/.test(i.Error ?? '')), 'timeouts recorded without a status');
+  t.ok(all.filter((i) => i.Action === 'CONFIRM_COLLECTION').every((i) => i.ReleaseID === null && i.Amount === '37.9850'), 'collections carry the amount');
+  const metrics = await egress.metrics.registry.getSingleMetricAsString('omnia_slick_sends_total');
+  t.match(metrics, /action="SEND_RELEASE",outcome="FAILED"/, 'sends by outcome are a metric');
+  t.equal(egress.status().lag, 0, 'nothing left to read');
+});
+
+t.test('Slick down: the breaker opens, nothing is lost, delivery resumes when Slick is back', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const client = testClient();
+  const slick = new SlickSimulator({ token: TOKEN });
+  const { topics, egress, lines } = await setup(client, slick, 300);
+  t.teardown(async () => {
+    await egress.stop();
+    await slick.stop();
+  });
+  const first = Array.from({ length: 10 }, (_, i) => release(i));
+  await produce(client, records(topics.release, first, (value) => releaseSerde.serialize(value)));
+  await egress.start();
+  await waitFor('the first releases at Slick', () => slick.acceptedReleases === first.length);
+
+  await slick.down();
+  const more = Array.from({ length: 30 }, (_, i) => release(100 + i));
+  await produce(client, records(topics.release, more, (value) => releaseSerde.serialize(value)));
+  await waitFor('the breaker open', async () => (await interactions(client, topics.fulfillment)).some((i) => i.Outcome === 'CIRCUIT_OPEN'));
+  t.equal(egress.status().state, 'blocked', 'health says the connector is blocked');
+  t.ok(egress.status().pending.length > 0, 'and on which releases');
+  t.match(await egress.metrics.registry.getSingleMetricAsString('omnia_slick_breaker_openings_total'), /omnia_slick_breaker_openings_total [1-9]/, 'breaker openings are a metric');
+  await waitFor('a probe failed while Slick is down', () => lines.some((line) => /half-open → open/.test(line)));
+  t.equal(slick.acceptedReleases, first.length, 'nothing reached Slick while down');
+
+  await slick.up();
+  await waitFor('every release at Slick', () => slick.acceptedReleases === first.length + more.length, 30_000);
+  await waitFor('breaker closed', () => egress.breaker.state === 'closed');
+  t.same(slick.releases.map((r) => r.ReleaseID).sort(), [...first, ...more].map((r) => r.ReleaseID).sort(), 'all releases accepted, each once');
+  const all = await interactions(client, topics.fulfillment);
+  const refusedWhileOpen = all.filter((i) => i.Outcome === 'CIRCUIT_OPEN');
+  t.ok(refusedWhileOpen.length > 0, `CIRCUIT_OPEN outcomes recorded (${refusedWhileOpen.length})`);
+  t.ok(all.some((i) => i.Outcome === 'FAILED' && /ECONNREFUSED/.test(i.Error ?? '')), 'connection refused recorded');
+  for (const r of more) {
+    const delivered = all.filter((i) => i.ReleaseID === r.ReleaseID && (i.Outcome === 'ACCEPTED' || i.Outcome === 'DUPLICATE'));
+    if (delivered.length !== 1) t.fail(`${r.ReleaseID}: ${delivered.length} delivery outcomes`);
+  }
+  t.ok(lines.some((line) => /closed → open/.test(line)) && lines.some((line) => /half-open → closed/.test(line)), 'the breaker opened and closed again');
+});
+
+t.test('a release that cannot be decoded goes to the DLQ; the ones after it are delivered', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const client = testClient();
+  const slick = new SlickSimulator({ token: TOKEN });
+  const { topics, egress } = await setup(client, slick);
+  t.teardown(async () => {
+    await egress.stop();
+    await slick.stop();
+  });
+  const good = [release(1), release(8)]; // the same store: one partition, in order
+  const key = Buffer.from(good[0]!.ShipFromLocationID);
+  const partition = partitionForKey(key, PARTITIONS);
+  await produce(client, [
+    { topic: topics.release, partition, key, value: Buffer.from('{not json'), timestamp: Date.now(), headers: {} },
+    ...records(topics.release, good, (value) => releaseSerde.serialize(value)),
+  ]);
+  await egress.start();
+  await waitFor('the good releases at Slick', () => slick.acceptedReleases === 2);
+  const letters = await readAll(client, `${topics.release}.dlq`);
+  t.equal(letters.length, 1, 'one dead letter');
+  t.equal(letters[0]?.headers['omnia.error.code'], 'MALFORMED_RECORD');
+});
