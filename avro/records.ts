@@ -249,6 +249,39 @@ export interface OrderState {
   ReleaseDueAt?: Timestamp | null;
   History?: StatusHistoryEntry[];
   UpdatedAt: Timestamp;
+  TrackingID?: string | null;
+  Carrier?: string | null;
+  EstimatedDelivery?: Timestamp | null;
+  SeenEventIDs?: string[];
+  ShortedLines?: PricedLine[];
+  DeliveredAt?: Timestamp | null;
+  CollectedAmount?: Money | null;
+  CollectedAt?: Timestamp | null;
+}
+
+export type ReconciliationExceptionKind = 'MISSING' | 'SHORT' | 'OVER';
+
+export interface ReconciliationException {
+  OrderID: string;
+  Kind: ReconciliationExceptionKind;
+  ExpectedAmount: Money;
+  CollectedAmount?: Money | null;
+  Difference: Money;
+  DeliveredAt?: Timestamp | null;
+  CollectedAt?: Timestamp | null;
+}
+
+export interface ReconciliationReport {
+  ShipFromLocationID: string;
+  BusinessDay: string;
+  TimeZone: string;
+  CutOffAt: Timestamp;
+  ReconciledOrders: number;
+  ReconciledAmount: Money;
+  Exceptions?: ReconciliationException[];
+  ExpectedTotal: Money;
+  CollectedTotal: Money;
+  At: Timestamp;
 }
 
 export interface InventoryCounter {
@@ -307,4 +340,5 @@ export interface RecordTypes {
   InventoryLevel: InventoryLevel;
   LowStockEvent: LowStockEvent;
   FulfillmentInteraction: FulfillmentInteraction;
+  ReconciliationReport: ReconciliationReport;
 }

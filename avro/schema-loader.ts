@@ -35,6 +35,7 @@ export const RECORD_TYPES = [
   'InventoryLevel',
   'LowStockEvent',
   'FulfillmentInteraction',
+  'ReconciliationReport',
 ] as const;
 export type RecordTypeName = (typeof RECORD_TYPES)[number];
 
@@ -54,6 +55,7 @@ export const TOPIC_RECORD_TYPES: Readonly<Record<string, RecordTypeName>> = {
   'inventory.level.v1': 'InventoryLevel',
   'inventory.low-stock.v1': 'LowStockEvent',
   'order.fulfillment.v1': 'FulfillmentInteraction',
+  'order.reconciliation.v1': 'ReconciliationReport',
 };
 
 /**

@@ -19,7 +19,7 @@ const orderStateV1 = { ...stateWithoutDue, Order: orderCreateV1 };
 
 t.test('OrderCreate and OrderState have a real v1 → v2 evolution on record', async (t) => {
   t.same(schemaVersions('OrderCreate').map((v) => v.version), [1, 2]);
-  t.same(schemaVersions('OrderState').map((v) => v.version), [1, 2]);
+  t.same(schemaVersions('OrderState').map((v) => v.version), [1, 2, 3]);
   const fieldNames = (type: Type) => (type as unknown as { fields: Array<{ name: string }> }).fields.map((f) => f.name);
   const [createV1, createV2] = schemaVersions('OrderCreate');
   t.notOk(fieldNames(createV1!.type).includes('CustRef'), 'v1 has no CustRef');
@@ -27,6 +27,9 @@ t.test('OrderCreate and OrderState have a real v1 → v2 evolution on record', a
   const [stateV1, stateV2] = schemaVersions('OrderState');
   t.notOk(fieldNames(stateV1!.type).includes('ReleaseDueAt'), 'v1 has no ReleaseDueAt');
   t.ok(fieldNames(stateV2!.type).includes('ReleaseDueAt'), 'v2 adds ReleaseDueAt');
+  const stateV3 = schemaVersions('OrderState')[2]!;
+  t.notOk(fieldNames(stateV2!.type).includes('SeenEventIDs'), 'v2 has no SeenEventIDs');
+  t.ok(['TrackingID', 'SeenEventIDs', 'ShortedLines', 'CollectedAmount'].every((name) => fieldNames(stateV3.type).includes(name)), 'v3 adds the fulfillment and delivery fields');
 });
 
 t.test('every current schema reads every earlier version, and earlier versions read the current one', async (t) => {
