@@ -63,3 +63,33 @@ export const SHIP_EVENT_STATUS: Readonly<Record<string, OrderStatusCode>> = {
 /** The status a ship event sets, or undefined for an event the contract does not name. */
 export const statusForShipEvent = (event: string): OrderStatusCode | undefined =>
   Object.hasOwn(SHIP_EVENT_STATUS, event) ? SHIP_EVENT_STATUS[event] : undefined;
+
+/**
+ * Delivery partner statuses (`DeliveryStatus.Status`, as the Grab / PMP connectors normalise them) and the order
+ * status each sets. Two spellings are accepted where connectors differ (SHIPPED / HANDED_OVER, FAILED /
+ * DELIVERY_FAILED). RESCHEDULED is the 7400 → 7300 loop. COLLECTED confirms cash on delivery: it carries
+ * CollectedAmount and, since cash is taken at the door, also means Delivered. Any other Status is
+ * UNKNOWN_EVENT_TYPE (dead-lettered).
+ */
+export const DELIVERY_STATUS: Readonly<Record<string, OrderStatusCode>> = {
+  HANDED_OVER: OrderStatus.Shipped,
+  SHIPPED: OrderStatus.Shipped,
+  IN_TRANSIT: OrderStatus.InTransit,
+  OUT_FOR_DELIVERY: OrderStatus.OutForDelivery,
+  RESCHEDULED: OrderStatus.OutForDelivery,
+  FAILED: OrderStatus.DeliveryFailed,
+  DELIVERY_FAILED: OrderStatus.DeliveryFailed,
+  DELIVERED: OrderStatus.Delivered,
+  COLLECTED: OrderStatus.Delivered,
+};
+
+/** The status a delivery partner status sets, or undefined for one the pipeline does not know. */
+export const statusForDelivery = (status: string): OrderStatusCode | undefined =>
+  Object.hasOwn(DELIVERY_STATUS, status) ? DELIVERY_STATUS[status] : undefined;
+
+/**
+ * What to do with a Slick or delivery-partner event for an order at `from`: like `transitionKind`, and
+ * OUT_OF_ORDER for any order not yet released (fulfillment only ever sees released orders).
+ */
+export const fulfillmentTransitionKind = (from: OrderStatusCode, to: OrderStatusCode): TransitionKind =>
+  from < OrderStatus.Released ? 'OUT_OF_ORDER' : transitionKind(from, to);

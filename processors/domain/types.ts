@@ -146,6 +146,12 @@ export const ErrorCode = {
   /** An OrderUpdate for an OrderID this location has no order for (not in the contract's list). */
   OrderNotFound: 'ORDER_NOT_FOUND',
   DuplicateRelease: 'DUPLICATE_RELEASE',
+  /** A DeliveryStatus whose Status the pipeline does not know (see DELIVERY_STATUS in status.ts). */
+  UnknownEventType: 'UNKNOWN_EVENT_TYPE',
+  /** A short or substitution naming a LineID the order never had. */
+  UnknownLine: 'UNKNOWN_LINE',
+  /** A CollectedAmount that is not a money amount ≥ 0, or a COLLECTED status without one. */
+  InvalidCollectedAmount: 'INVALID_COLLECTED_AMOUNT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -262,5 +268,43 @@ export interface Release {
   /** Equals OrderTotal. */
   CodAmount: Money;
   T1MembershipID: string | null;
+  At: Timestamp;
+}
+
+/** Slick fulfillment steps (`ShipEvent.EventType`). */
+export type ShipEventType = 'picking' | 'picked' | 'packing' | 'packed' | 'shipped' | 'short' | 'substitution';
+
+/** A line a ship event concerns: the units picked, shorted or replaced by `SubstituteItemID`. */
+export interface ShipEventLine {
+  LineID: string;
+  ItemID: string;
+  Quantity: number;
+  SubstituteItemID?: string | null;
+}
+
+/** `fulfillment.ship-event.v1`, keyed by ShipFromLocationID; EventID is the idempotency key. */
+export interface ShipEvent {
+  EventID: string;
+  OrderID: string;
+  ShipFromLocationID: string;
+  EventType: ShipEventType;
+  TrackingID?: string | null;
+  Carrier?: string | null;
+  EstimatedDelivery?: Timestamp | null;
+  /** short and substitution: the lines concerned. */
+  Lines?: ShipEventLine[] | null;
+  At: Timestamp;
+}
+
+/** `delivery.status.v1`, keyed by ShipFromLocationID; EventID is the idempotency key. */
+export interface DeliveryStatus {
+  EventID: string;
+  OrderID: string;
+  ShipFromLocationID: string;
+  Partner: 'GRAB' | 'PMP';
+  /** A partner status as the connector normalises it: see DELIVERY_STATUS in status.ts. */
+  Status: string;
+  /** Cash collected on delivery, when the partner confirms it. */
+  CollectedAmount?: Money | null;
   At: Timestamp;
 }

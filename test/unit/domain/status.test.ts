@@ -3,9 +3,12 @@ import {
   canTransition,
   checkNotReleased,
   checkOrderUnlocked,
+  DELIVERY_STATUS,
+  fulfillmentTransitionKind,
   isLocked,
   isOrderStatusCode,
   isTerminal,
+  statusForDelivery,
   statusForShipEvent,
   transitionKind,
 } from '../../../processors/domain/status.js';
@@ -82,4 +85,33 @@ t.test('isOrderStatusCode knows the codes', async (t) => {
   t.ok(isOrderStatusCode(7300));
   t.notOk(isOrderStatusCode(7350));
   t.notOk(isOrderStatusCode('1000'));
+});
+
+t.test('delivery partner statuses and the order status each sets', async (t) => {
+  t.same(DELIVERY_STATUS, {
+    HANDED_OVER: 7100,
+    SHIPPED: 7100,
+    IN_TRANSIT: 7200,
+    OUT_FOR_DELIVERY: 7300,
+    RESCHEDULED: 7300,
+    FAILED: 7400,
+    DELIVERY_FAILED: 7400,
+    DELIVERED: 7500,
+    COLLECTED: 7500,
+  });
+  t.equal(statusForDelivery('LOST'), undefined);
+  t.equal(statusForDelivery('toString'), undefined, 'no prototype keys');
+});
+
+t.test('after-release events: forward only, the 7400 → 7300 reschedule loop, nothing before release', async (t) => {
+  t.equal(fulfillmentTransitionKind(3000, 3500), 'ADVANCE');
+  t.equal(fulfillmentTransitionKind(3600, 7000), 'ADVANCE', 'steps may be skipped');
+  t.equal(fulfillmentTransitionKind(3700, 3700), 'REPEATED', 'packing then packed');
+  t.equal(fulfillmentTransitionKind(7000, 3500), 'OUT_OF_ORDER');
+  t.equal(fulfillmentTransitionKind(7400, 7300), 'ADVANCE', 'rescheduled');
+  t.equal(fulfillmentTransitionKind(7400, 7200), 'OUT_OF_ORDER');
+  t.equal(fulfillmentTransitionKind(7300, 7400), 'ADVANCE');
+  t.equal(fulfillmentTransitionKind(7500, 7300), 'OUT_OF_ORDER', 'Delivered is terminal');
+  t.equal(fulfillmentTransitionKind(9000, 7500), 'OUT_OF_ORDER', 'Cancelled is terminal');
+  t.equal(fulfillmentTransitionKind(2000, 3500), 'OUT_OF_ORDER', 'not released yet');
 });
