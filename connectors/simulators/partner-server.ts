@@ -8,7 +8,7 @@
  * | `failAfterAcceptRate` | that fraction is done (accepted, stored) and then answered 503: the answer is "lost", so the caller retries something the partner already has |
  * | `latencyMs` | every answer is delayed this long |
  * | `timeoutRate` | that fraction is never answered (nothing is done); the socket stays open until the caller gives up |
- * | `down()` / `up()` | the listener is closed and every open connection destroyed (callers get ECONNREFUSED), then reopened on the same port |
+ * | `down()` / `up()` | the listener is closed and every open connection destroyed (callers get ECONNREFUSED, or a closed socket on a pooled connection), then reopened on the same port |
  * | `duplicateCallbackRate`, `outOfOrderCallbacks` | for the webhook callbacks (webhook-sender.ts) |
  *
  * Operator routes (same bearer token): `GET /_sim/state` (counters and faults), `POST /_sim/faults` (a partial
