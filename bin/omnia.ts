@@ -4,6 +4,7 @@
  *                orders across stores, its results written to an embedded Postgres (or DATABASE_URL's), printing
  *                what happens; with KAFKA_BROKERS set, the same topology on Kafka.
  * omnia sink     the Postgres sink connector on Kafka (KAFKA_BROKERS, DATABASE_URL).
+ * omnia connectors  the partner connectors on Kafka: signed webhook ingress and the Slick egress.
  * omnia replay   replays JSON-line input records through the topology in-process (domain.md §9).
  */
 import { createReadStream } from 'node:fs';
@@ -30,6 +31,7 @@ import { startQueryService } from '../query-service/service.js';
 import { StatusFeed } from '../query-service/status-feed.js';
 import type { StatusChange } from '../processors/domain/types.js';
 import { demoOrder, referenceData } from './demo-feed.js';
+import { runConnectors } from './connectors.js';
 import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
 
@@ -145,8 +147,9 @@ try {
   if (command === 'start') await (process.env.KAFKA_BROKERS ? onKafka() : embedded());
   else if (command === 'replay') await replayCommand();
   else if (command === 'sink') await runSink();
+  else if (command === 'connectors') await runConnectors();
   else {
-    console.error(`unknown command "${command}"; try: omnia start | omnia sink | omnia replay [--input FILE]`);
+    console.error(`unknown command "${command}"; try: omnia start | omnia sink | omnia connectors | omnia replay [--input FILE]`);
     process.exit(2);
   }
 } catch (error) {

@@ -1,0 +1,73 @@
+/**
+ * omnia connectors: the partner connectors as one process — the signed webhook ingress (Slick ship events,
+ * Grab and PMP delivery status) and the Slick egress (releases and COD collection confirmations out, every
+ * call on order.fulfillment.v1), with the egress's /health and /metrics. Needs KAFKA_BROKERS, the partners'
+ * webhook secrets and SLICK_BASE_URL / SLICK_TOKEN.
+ */
+import Fastify from 'fastify';
+import { Registry } from 'prom-client';
+import { prepareSerdes, serdeConfigFromEnv } from '../avro/config.js';
+import { serdeFor } from '../avro/serdes.js';
+import { SlickClient } from '../connectors/slick-client.js';
+import { loadSlickEgressConfig } from '../connectors/slick-config.js';
+import { SlickEgress } from '../connectors/slick-egress.js';
+import { DELIVERY_STATUS_TOPIC, SHIP_EVENT_TOPIC, startWebhookServer } from '../connectors/webhook-server.js';
+import type { FulfillmentInteraction, PaymentEvent, Release } from '../avro/records.js';
+import { loadOrderConfig } from '../processors/order-config.js';
+import { Topics } from '../processors/topics.js';
+import { loadConfig } from '../topology/config.js';
+import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
+import type { Serde } from '../topology/serdes.js';
+
+export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const runtime = loadConfig({}, env);
+  const prefix = loadOrderConfig(env).topicPrefix;
+  const slick = loadSlickEgressConfig({}, env);
+  if (!slick.baseUrl || !slick.token) throw new Error('SLICK_BASE_URL and SLICK_TOKEN must be set: the egress sends releases to Slick');
+  const serdes = serdeConfigFromEnv(env);
+  await prepareSerdes(serdes);
+  const client = new PlatformaticClient(runtime.bootstrapServers, `${runtime.applicationId}-connectors`);
+  const registry = new Registry();
+
+  const webhooks = await startWebhookServer({ env, client, serdeConfig: serdes, registry, topics: { shipEvents: prefix + SHIP_EVENT_TOPIC, deliveryStatus: prefix + DELIVERY_STATUS_TOPIC } });
+  const topics = { release: prefix + Topics.release, payment: prefix + Topics.payment, fulfillment: prefix + Topics.fulfillment };
+  const egress = new SlickEgress(client, new SlickClient({ baseUrl: slick.baseUrl, token: slick.token, timeoutMs: slick.timeoutMs }), {
+    group: slick.group ?? `${runtime.applicationId}-slick-egress`,
+    topics,
+    serdes: {
+      release: serdeFor(topics.release, 'Release', serdes) as unknown as Serde<Release>,
+      payment: serdeFor(topics.payment, 'PaymentEvent', serdes) as unknown as Serde<PaymentEvent>,
+      fulfillment: serdeFor(topics.fulfillment, 'FulfillmentInteraction', serdes) as unknown as Serde<FulfillmentInteraction>,
+    },
+    retry: { attempts: slick.attempts, baseDelayMs: slick.backoffMs, maxDelayMs: slick.backoffMaxMs, jitter: slick.jitter },
+    breaker: { failureThreshold: slick.breakerFailures, coolDownMs: slick.breakerCoolDownMs },
+    pollMs: runtime.pollMs,
+    sessionTimeoutMs: runtime.sessionTimeoutMs,
+    ...(runtime.instanceId ? { instanceId: runtime.instanceId } : {}),
+  });
+
+  // The egress's operator endpoints: ready while it delivers; "blocked" (a release being retried) is still live.
+  const health = Fastify({ logger: false });
+  health.get('/health/live', async () => ({ live: true, ...egress.status() }));
+  health.get('/health/ready', async (_request, reply) => {
+    const status = egress.status();
+    const ready = status.state === 'running' || status.state === 'blocked';
+    return reply.code(ready ? 200 : 503).send({ ready, ...status });
+  });
+  health.get('/metrics', async (_request, reply) => {
+    const text = (await registry.metrics()) + (await egress.metrics.registry.metrics());
+    return reply.header('content-type', registry.contentType).send(text);
+  });
+  await health.listen({ host: slick.host, port: slick.port });
+
+  const stop = async () => {
+    await egress.stop();
+    await webhooks.close();
+    await health.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  await egress.start();
+  console.log(`omnia connectors: webhooks on ${webhooks.url}; Slick egress to ${slick.baseUrl}; health and metrics on ${slick.host}:${slick.port}`);
+}
