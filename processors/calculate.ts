@@ -8,18 +8,23 @@ import type { KeyValueStore } from '../state/key-value-store.js';
 import type { Processor } from '../topology/processor.js';
 import type { Record } from '../topology/record.js';
 import { applyBundles } from './domain/bundles.js';
-import { calculateOrder } from './domain/calculation.js';
-import type { BundleDefinition } from './domain/types.js';
+import { calculateOrder, type OrderCalculation } from './domain/calculation.js';
+import type { BundleDefinition, OrderLine } from './domain/types.js';
 import { cancelOrder } from './cancel.js';
 import { emit, reject, type OrderFlow, type StageContext } from './order-flow.js';
-import type { OrderState, PricedLine } from './order-state.js';
+import type { OrderState, OrderTotals, PricedLine } from './order-state.js';
 import { Stages, Stores } from './topics.js';
 
 /** Priced lines and totals of an order (pure). */
 export function priceOrder(state: OrderState, bundles: readonly BundleDefinition[]) {
   const application = applyBundles(state.Order, bundles);
   const calculation = calculateOrder(state.Order, application.Lines);
-  const lines: PricedLine[] = state.Order.OrderLines.map((line, index) => {
+  return { ...pricedOrder(state.Order.OrderLines, calculation), errors: calculation.Errors };
+}
+
+/** Priced lines and totals from a calculation over `orderLines` (pure); shared with repricing after a short. */
+export function pricedOrder(orderLines: readonly OrderLine[], calculation: OrderCalculation): { lines: PricedLine[]; totals: OrderTotals } {
+  const lines: PricedLine[] = orderLines.map((line, index) => {
     const priced = calculation.Lines[index]!;
     return {
       LineID: line.LineID,
@@ -35,7 +40,7 @@ export function priceOrder(state: OrderState, bundles: readonly BundleDefinition
     };
   });
   const { SubTotal, TotalDiscount, TotalTaxes, InformationalTaxes, TotalCharges, OrderTotal } = calculation;
-  return { lines, totals: { SubTotal, TotalDiscount, TotalTaxes, InformationalTaxes, TotalCharges, OrderTotal }, errors: calculation.Errors };
+  return { lines, totals: { SubTotal, TotalDiscount, TotalTaxes, InformationalTaxes, TotalCharges, OrderTotal } };
 }
 
 export function calculateStage(): Processor<string, OrderFlow, string, unknown> {

@@ -3,6 +3,7 @@
  * by `omnia replay`. A bad value refuses to start with a message naming the variable.
  */
 import { isMoney } from './domain/money.js';
+import { isTimeZone, parseCutOff, type CutOff } from './domain/reconciliation.js';
 
 export interface OrderConfig {
   /** OMNIA_RELEASE_HOLD_SECONDS: an order is released no earlier than CreatedAt + hold. */
@@ -16,6 +17,12 @@ export interface OrderConfig {
   releaseCheckMs: number;
   /** OMNIA_TOPIC_PREFIX: put before every topic name ("staging." → staging.order.create.v1); empty by default. */
   topicPrefix: string;
+  /** OMNIA_RECONCILIATION_CUTOFF: local time (HH:MM, 24-hour) of the daily COD reconciliation; default 23:00. */
+  reconciliationCutOff: CutOff;
+  /** OMNIA_BUSINESS_TIMEZONE: IANA zone of the business day and the cut-off; default Asia/Bangkok. */
+  businessTimeZone: string;
+  /** OMNIA_RECONCILIATION_CHECK_MS: how often the wall clock is checked against the cut-off; default 60000. */
+  reconciliationCheckMs: number;
 }
 
 export function loadOrderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
@@ -28,6 +35,13 @@ export function loadOrderConfig(env: NodeJS.ProcessEnv = process.env): OrderConf
   };
   const check = env.OMNIA_RELEASE_CHECK_MS ?? '1000';
   if (!/^[1-9][0-9]*$/.test(check)) throw new Error(`OMNIA_RELEASE_CHECK_MS must be a positive integer, got "${check}"`);
+  const cutOffText = env.OMNIA_RECONCILIATION_CUTOFF || '23:00';
+  const cutOff = parseCutOff(cutOffText);
+  if (!cutOff) throw new Error(`OMNIA_RECONCILIATION_CUTOFF must be a time of day HH:MM (24-hour), got "${cutOffText}"`);
+  const timeZone = env.OMNIA_BUSINESS_TIMEZONE || 'Asia/Bangkok';
+  if (!isTimeZone(timeZone)) throw new Error(`OMNIA_BUSINESS_TIMEZONE must be an IANA time zone such as Asia/Bangkok, got "${timeZone}"`);
+  const reconciliationCheck = env.OMNIA_RECONCILIATION_CHECK_MS ?? '60000';
+  if (!/^[1-9][0-9]*$/.test(reconciliationCheck)) throw new Error(`OMNIA_RECONCILIATION_CHECK_MS must be a positive integer, got "${reconciliationCheck}"`);
   return {
     releaseHoldSeconds: Number(hold),
     codMin: money('OMNIA_COD_MIN', '1.0000'),
@@ -35,5 +49,8 @@ export function loadOrderConfig(env: NodeJS.ProcessEnv = process.env): OrderConf
     codServiceArea: (env.OMNIA_COD_SERVICE_AREA ?? '').split(',').map((prefix) => prefix.trim()).filter(Boolean),
     releaseCheckMs: Number(check),
     topicPrefix: env.OMNIA_TOPIC_PREFIX ?? '',
+    reconciliationCutOff: cutOff,
+    businessTimeZone: timeZone,
+    reconciliationCheckMs: Number(reconciliationCheck),
   };
 }

@@ -43,6 +43,32 @@ export interface OrderState {
   ReleaseDueAt: Timestamp | null;
   History: HistoryEntry[];
   UpdatedAt: Timestamp;
+  // After release (version 3 of the OrderState schema; absent in state written before it, read as null / []).
+  /** Carrier tracking id, carrier and estimated delivery, as the latest Slick event that gave them. */
+  TrackingID?: string | null;
+  Carrier?: string | null;
+  EstimatedDelivery?: Timestamp | null;
+  /** EventIDs of the last ship and delivery events applied (at most MAX_SEEN_EVENTS, oldest first). */
+  SeenEventIDs?: string[];
+  /** Lines (or units of lines) cancelled by shorts, as they were priced. */
+  ShortedLines?: PricedLine[];
+  /** When the partner reported the order delivered (its At). */
+  DeliveredAt?: Timestamp | null;
+  /** Cash the partner confirmed collecting, and when (its At); the latest confirmation wins. */
+  CollectedAmount?: string | null;
+  CollectedAt?: Timestamp | null;
+}
+
+/** How many EventIDs an order remembers for idempotency: far more than one order's fulfillment produces. */
+export const MAX_SEEN_EVENTS = 100;
+
+/** True when an event with this EventID was already applied to the order. */
+export const hasSeen = (state: OrderState, eventId: string): boolean => (state.SeenEventIDs ?? []).includes(eventId);
+
+/** The state remembering `eventId`, dropping the oldest ids past MAX_SEEN_EVENTS. */
+export function rememberEvent(state: OrderState, eventId: string): OrderState {
+  const seen = [...(state.SeenEventIDs ?? []), eventId];
+  return { ...state, SeenEventIDs: seen.length > MAX_SEEN_EVENTS ? seen.slice(seen.length - MAX_SEEN_EVENTS) : seen };
 }
 
 /** The new state and the `order.status.v1` record of one transition. */

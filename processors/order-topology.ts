@@ -1,17 +1,22 @@
 /**
- * The order topology: validate → enrich → calculate → allocate → pay → release, updates beside it, all keyed
- * by ShipFromLocationID so one store's orders stay in one task, in order. Reference data (catalog, customers,
- * bundles) are global tables; orders, inventory counters and held releases are per-task stores.
+ * The order topology: validate → enrich → calculate → allocate → pay → release, updates beside it, and after
+ * release fulfil (Slick ship events) and deliver (partner statuses, COD collection) → reconcile (daily, per
+ * store). All keyed by ShipFromLocationID so one store's orders stay in one task, in order. Reference data
+ * (catalog, customers, bundles) are global tables; orders, inventory counters, held releases and the
+ * reconciliation index are per-task stores.
  */
 import { keyValueStore } from '../state/store-definition.js';
 import { stringSerde, withBytes, type Serde } from '../topology/serdes.js';
 import { type Topology, TopologyBuilder } from '../topology/topology-builder.js';
 import { allocateStage } from './allocate.js';
 import { calculateStage } from './calculate.js';
+import { deliverStage } from './deliver.js';
 import { enrichStage } from './enrich.js';
+import { fulfilStage } from './fulfil.js';
 import { inventoryLevelStage } from './inventory-level.js';
 import type { OrderConfig } from './order-config.js';
 import { paymentStage } from './pay.js';
+import { reconcileStage } from './reconcile.js';
 import { releaseStage } from './release.js';
 import { Sinks, Stages, Stores, Topics } from './topics.js';
 import { updateStage } from './update.js';
@@ -35,6 +40,8 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       .addSource('create-in', [t(Topics.orderCreate)], stringSerde, withBytes(s(Topics.orderCreate)))
       .addSource('update-in', [t(Topics.orderUpdate)], stringSerde, s(Topics.orderUpdate))
       .addSource('inventory-in', [t(Topics.inventoryLevel)], stringSerde, s(Topics.inventoryLevel))
+      .addSource('ship-event-in', [t(Topics.shipEvent)], stringSerde, s(Topics.shipEvent))
+      .addSource('delivery-status-in', [t(Topics.deliveryStatus)], stringSerde, s(Topics.deliveryStatus))
       .addProcessor(Stages.validate, validateStage, 'create-in')
       .addProcessor(Stages.update, updateStage, 'update-in')
       .addProcessor(Stages.inventoryLevel, inventoryLevelStage, 'inventory-in')
@@ -43,15 +50,21 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       .addProcessor(Stages.allocate, allocateStage, Stages.calculate)
       .addProcessor(Stages.pay, () => paymentStage(config), Stages.allocate)
       .addProcessor(Stages.release, () => releaseStage(config), Stages.pay)
-      .addStateStore(keyValueStore(Stores.orders, stringSerde, serdes.store(Stores.orders)), Stages.validate, Stages.update, Stages.calculate, Stages.pay, Stages.release)
-      .addStateStore(keyValueStore(Stores.inventory, stringSerde, serdes.store(Stores.inventory)), Stages.allocate, Stages.pay, Stages.update, Stages.inventoryLevel)
+      .addProcessor(Stages.fulfil, fulfilStage, 'ship-event-in')
+      .addProcessor(Stages.deliver, deliverStage, 'delivery-status-in')
+      .addProcessor(Stages.reconcile, () => reconcileStage(config), Stages.deliver)
+      .addStateStore(keyValueStore(Stores.orders, stringSerde, serdes.store(Stores.orders)), Stages.validate, Stages.update, Stages.calculate, Stages.pay, Stages.release, Stages.fulfil, Stages.deliver, Stages.reconcile)
+      .addStateStore(keyValueStore(Stores.inventory, stringSerde, serdes.store(Stores.inventory)), Stages.allocate, Stages.pay, Stages.update, Stages.inventoryLevel, Stages.fulfil)
       .addStateStore(keyValueStore(Stores.held, stringSerde, stringSerde), Stages.release, Stages.update, Stages.calculate, Stages.pay)
       .addStateStore(keyValueStore(Stores.rejected, stringSerde, stringSerde), Stages.validate)
+      .addStateStore(keyValueStore(Stores.codOpen, stringSerde, stringSerde), Stages.reconcile)
+      .addStateStore(keyValueStore(Stores.reconciliationRuns, stringSerde, stringSerde), Stages.reconcile)
       .addSink(Sinks.validation, t(Topics.validation), stringSerde, s(Topics.validation), Stages.validate, Stages.update, Stages.calculate, Stages.pay)
-      .addSink(Sinks.status, t(Topics.status), stringSerde, s(Topics.status), Stages.validate, Stages.update, Stages.calculate, Stages.allocate, Stages.pay, Stages.release)
-      .addSink(Sinks.payment, t(Topics.payment), stringSerde, s(Topics.payment), Stages.update, Stages.calculate, Stages.pay)
+      .addSink(Sinks.status, t(Topics.status), stringSerde, s(Topics.status), Stages.validate, Stages.update, Stages.calculate, Stages.allocate, Stages.pay, Stages.release, Stages.fulfil, Stages.deliver)
+      .addSink(Sinks.payment, t(Topics.payment), stringSerde, s(Topics.payment), Stages.update, Stages.calculate, Stages.pay, Stages.fulfil, Stages.deliver, Stages.reconcile)
       .addSink(Sinks.release, t(Topics.release), stringSerde, s(Topics.release), Stages.release)
       .addSink(Sinks.lowStock, t(Topics.lowStock), stringSerde, s(Topics.lowStock), Stages.allocate)
+      .addSink(Sinks.reconciliation, t(Topics.reconciliation), stringSerde, s(Topics.reconciliation), Stages.reconcile)
       .build()
   );
 }

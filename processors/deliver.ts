@@ -1,0 +1,86 @@
+/**
+ * After shipping, deliver: Grab / PMP delivery statuses on `delivery.status.v1` (the accepted Status strings
+ * are DELIVERY_STATUS in domain/status.ts): 7100 Shipped → 7200 In Transit → 7300 Out for Delivery → 7500
+ * Delivered, 7400 Delivery Failed with the 7400 → 7300 reschedule loop. Forward only; out-of-order events are
+ * noted in history; a repeated EventID is ignored.
+ *
+ * COD collection: a status carrying CollectedAmount (COLLECTED must) records the cash on the order, sets payment
+ * status Collected and publishes it (PaymentEvent, Amount = the cash). A collection is recorded whatever the
+ * order status — cash taken is never dropped — and a collected amount that differs from OrderTotal is noted at
+ * once and reported as a reconciliation exception at the cut-off. Delivered or collected COD orders are handed
+ * to the reconcile node, which indexes them for the day's run.
+ *
+ * Dead letters: ORDER_NOT_FOUND, SHIP_FROM_LOCATION_MISMATCH, UNKNOWN_EVENT_TYPE (a Status not in
+ * DELIVERY_STATUS), INVALID_COLLECTED_AMOUNT.
+ */
+import type { KeyValueStore } from '../state/key-value-store.js';
+import { DeadLetterError } from '../topology/errors.js';
+import type { Processor } from '../topology/processor.js';
+import type { Record } from '../topology/record.js';
+import { isMoney, normaliseMoney } from './domain/money.js';
+import { classifyCollection } from './domain/reconciliation.js';
+import { statusForDelivery } from './domain/status.js';
+import { ErrorCode, OrderStatus, PaymentStatus, type DeliveryStatus } from './domain/types.js';
+import { paymentEvent } from './cancel.js';
+import { findOrder, step } from './order-events.js';
+import { emit, nowIso, type StageContext } from './order-flow.js';
+import { hasSeen, note, rememberEvent, type OrderState } from './order-state.js';
+import { Sinks, Stages, Stores } from './topics.js';
+
+/** What the reconcile node is handed: an order to index for the next run. */
+export interface CodOpen {
+  OrderID: string;
+  ShipFromLocationID: string;
+}
+
+/** The collected amount of a status, normalised to 4 digits; null when none. Dead-letters a bad one. */
+function collectedAmount(event: DeliveryStatus): string | null {
+  const amount = event.CollectedAmount ?? null;
+  if (amount === null) {
+    if (event.Status === 'COLLECTED') throw new DeadLetterError(ErrorCode.InvalidCollectedAmount, 'a COLLECTED status must carry CollectedAmount');
+    return null;
+  }
+  if (!isMoney(amount) || amount.startsWith('-')) {
+    throw new DeadLetterError(ErrorCode.InvalidCollectedAmount, `CollectedAmount must be a money amount ≥ 0 with at most 4 decimals, got ${JSON.stringify(amount)}`);
+  }
+  return normaliseMoney(amount);
+}
+
+/** The event's At when it is a timestamp, else the processing time. */
+const eventTime = (event: DeliveryStatus, fallback: string): string => (Number.isFinite(Date.parse(event.At)) ? event.At : fallback);
+
+export function deliverStage(): Processor<string, DeliveryStatus, string, unknown> {
+  let context: StageContext;
+  let orders: KeyValueStore<string, OrderState>;
+  return {
+    init(ctx) {
+      context = ctx as StageContext;
+      orders = ctx.getStateStore(Stores.orders);
+    },
+    async process(record: Record<string, DeliveryStatus>) {
+      const event = record.value;
+      const found = await findOrder(orders, record.key, event);
+      const to = statusForDelivery(event.Status);
+      if (to === undefined) throw new DeadLetterError(ErrorCode.UnknownEventType, `unknown delivery status ${JSON.stringify(event.Status)} from ${event.Partner}`);
+      const collected = collectedAmount(event);
+      if (hasSeen(found, event.EventID)) return;
+      const key = record.key;
+      const source = event.Partner.toLowerCase();
+      const at = nowIso(context);
+      let state = step(context, key, rememberEvent(found, event.EventID), to, event.Status, source);
+      const delivered = state.Status === OrderStatus.Delivered && found.Status !== OrderStatus.Delivered;
+      if (delivered) state = { ...state, DeliveredAt: eventTime(event, at) };
+      if (collected !== null) {
+        const expected = state.Status === OrderStatus.Cancelled ? '0.0000' : (state.Totals?.OrderTotal ?? '0.0000');
+        const outcome = classifyCollection(expected, collected);
+        state = { ...state, PaymentStatus: PaymentStatus.Collected, CollectedAmount: collected, CollectedAt: eventTime(event, at) };
+        emit(context, Sinks.payment, key, { ...paymentEvent(state, PaymentStatus.Collected, at), Amount: collected });
+        state = note(state, `COLLECTED ${collected} by ${event.Partner}${outcome === 'RECONCILED' ? '' : `: ${outcome} against ${expected}, a reconciliation exception`}`, source, at);
+      }
+      if ((delivered || collected !== null) && state.Order.PaymentMethod === 'COD') {
+        emit(context, Stages.reconcile, key, { OrderID: state.Order.OrderID, ShipFromLocationID: state.Order.ShipFromLocationID } satisfies CodOpen);
+      }
+      orders.put(state.Order.OrderID, state);
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Daily COD reconciliation per store (domain.md §4, §7; rules in domain/reconciliation.ts).
+ *
+ * The deliver stage hands over every COD order it sees delivered or collected; they wait in the `cod-open`
+ * index (`<store>|<OrderID>`), so a run reads only the orders still open, never the whole `orders` store.
+ * A wall-clock punctuator (every OMNIA_RECONCILIATION_CHECK_MS) runs once per cut-off (OMNIA_RECONCILIATION_CUTOFF
+ * in OMNIA_BUSINESS_TIMEZONE): when the latest cut-off at or before now is later than the task's last run
+ * (`reconciliation-runs`; a task that never ran starts from the cut-off before it started), each indexed order
+ * is classified:
+ *
+ * - RECONCILED (collected = OrderTotal): payment status Reconciled, a PaymentEvent, history, out of the index;
+ * - SHORT / OVER: an exception in the report, history, out of the index (payment status stays Collected; a
+ *   corrected collection from the partner indexes the order again);
+ * - MISSING (delivered, no cash confirmed): an exception, and the order stays indexed, so it is reported at
+ *   every cut-off until the cash is confirmed.
+ *
+ * One `order.reconciliation.v1` report per store that had indexed orders, with the day's summary. A store with
+ * nothing to reconcile gets no report. Clock jumps (a replay, a long outage) run once, for the latest cut-off.
+ */
+import type { KeyValueStore } from '../state/key-value-store.js';
+import type { Processor } from '../topology/processor.js';
+import type { Record } from '../topology/record.js';
+import { classifyCollection, latestCutOff, reconciliationReport, type ReconciliationItem } from './domain/reconciliation.js';
+import { OrderStatus, PaymentStatus } from './domain/types.js';
+import { paymentEvent } from './cancel.js';
+import type { CodOpen } from './deliver.js';
+import type { OrderConfig } from './order-config.js';
+import { emit, type StageContext } from './order-flow.js';
+import { note, type OrderState } from './order-state.js';
+import { Sinks, Stores } from './topics.js';
+
+const SOURCE = 'reconcile';
+const LAST_RUN = 'last-cut-off';
+
+export const codOpenKey = (store: string, orderId: string): string => `${store}|${orderId}`;
+
+/** What an order should have collected: its OrderTotal, nothing once cancelled. */
+const expectedOf = (state: OrderState): string => (state.Status === OrderStatus.Cancelled ? '0.0000' : (state.Totals?.OrderTotal ?? '0.0000'));
+
+export function reconcileStage(config: OrderConfig): Processor<string, CodOpen, string, unknown> {
+  let context: StageContext;
+  let orders: KeyValueStore<string, OrderState>;
+  let open: KeyValueStore<string, string>;
+  let runs: KeyValueStore<string, string>;
+  let startedAt: number;
+
+  const run = async (now: number): Promise<void> => {
+    const cutOff = latestCutOff(now, config.reconciliationCutOff, config.businessTimeZone);
+    // A task that never ran counts the cut-off before it started as done: its first run is the next cut-off.
+    const last = (await runs.get(LAST_RUN)) ?? new Date(latestCutOff(startedAt, config.reconciliationCutOff, config.businessTimeZone).at).toISOString();
+    if (Date.parse(last) >= cutOff.at) return;
+    const cutOffAt = new Date(cutOff.at).toISOString();
+    runs.put(LAST_RUN, cutOffAt);
+    const at = new Date(now).toISOString();
+    const byStore = new Map<string, Array<[string, string]>>();
+    for await (const [key, orderId] of open.all()) {
+      const store = key.slice(0, key.length - orderId.length - 1);
+      let entries = byStore.get(store);
+      if (!entries) byStore.set(store, (entries = []));
+      entries.push([key, orderId]);
+    }
+    const day = { BusinessDay: cutOff.businessDay, TimeZone: config.businessTimeZone, CutOffAt: cutOffAt, At: at };
+    for (const [store, entries] of byStore) {
+      const items: ReconciliationItem[] = [];
+      for (const [key, orderId] of entries) {
+        const state = await orders.get(orderId);
+        if (!state) {
+          open.delete(key);
+          continue;
+        }
+        const expected = expectedOf(state);
+        const collected = state.CollectedAmount ?? null;
+        const outcome = classifyCollection(expected, collected);
+        items.push({ OrderID: orderId, Outcome: outcome, ExpectedAmount: expected, CollectedAmount: collected, DeliveredAt: state.DeliveredAt ?? null, CollectedAt: state.CollectedAt ?? null });
+        if (outcome === 'MISSING') continue;
+        open.delete(key);
+        if (outcome === 'RECONCILED') {
+          const reconciled = note({ ...state, PaymentStatus: PaymentStatus.Reconciled }, `RECONCILED ${collected} for business day ${cutOff.businessDay}`, SOURCE, at);
+          emit(context, Sinks.payment, store, { ...paymentEvent(reconciled, PaymentStatus.Reconciled, at), Amount: collected! });
+          orders.put(orderId, reconciled);
+        } else {
+          orders.put(orderId, note(state, `RECONCILIATION_EXCEPTION ${outcome}: collected ${collected} against ${expected} for business day ${cutOff.businessDay}`, SOURCE, at));
+        }
+      }
+      if (items.length > 0) emit(context, Sinks.reconciliation, store, reconciliationReport(store, day, items));
+    }
+  };
+
+  return {
+    init(ctx) {
+      context = ctx as StageContext;
+      orders = ctx.getStateStore(Stores.orders);
+      open = ctx.getStateStore(Stores.codOpen);
+      runs = ctx.getStateStore(Stores.reconciliationRuns);
+      startedAt = ctx.currentSystemTime();
+      ctx.schedule(config.reconciliationCheckMs, 'wall-clock', run);
+    },
+    process(record: Record<string, CodOpen>) {
+      open.put(codOpenKey(record.value.ShipFromLocationID, record.value.OrderID), record.value.OrderID);
+    },
+  };
+}
