@@ -49,7 +49,7 @@ async function setup(label: string): Promise<Setup> {
   const client = new PlatformaticClient(BROKERS, app);
   const admin = client.admin();
   await admin.ensureTopics([
-    ...[Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel].map((topic) => ({ topic: prefix + topic, partitions: PARTITIONS })),
+    ...[Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus].map((topic) => ({ topic: prefix + topic, partitions: PARTITIONS })),
     ...[Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: prefix + topic, partitions: 1, configs: { 'cleanup.policy': 'compact' } })),
   ]);
   await admin.close();
@@ -59,10 +59,11 @@ async function setup(label: string): Promise<Setup> {
 
 async function teardown({ app, prefix, stateDir, client }: Setup): Promise<void> {
   const admin = client.admin();
-  const owned = [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.catalog, Topics.customers, Topics.bundles, Topics.validation, Topics.status, Topics.payment, Topics.release, Topics.lowStock]
+  const sources = [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus];
+  const owned = [...sources, Topics.catalog, Topics.customers, Topics.bundles, Topics.validation, Topics.status, Topics.payment, Topics.release, Topics.lowStock, Topics.reconciliation]
     .map((topic) => prefix + topic)
-    .concat([Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel].map((topic) => `${prefix}${topic}.dlq`))
-    .concat(['orders', 'inventory', 'held-releases'].map((store) => `${app}-${store}-changelog`));
+    .concat(sources.map((topic) => `${prefix}${topic}.dlq`))
+    .concat(['orders', 'inventory', 'held-releases', 'rejected-orders', 'cod-open', 'reconciliation-runs'].map((store) => `${app}-${store}-changelog`));
   await admin.deleteTopics(owned).catch(() => undefined);
   await admin.close();
   await rm(stateDir, { recursive: true, force: true });

@@ -37,7 +37,7 @@ t.test('lookups: answered through the owning replica, by Postgres when the owner
   const app = uniqueName('lookups');
   const prefix = `${app}.`;
   const name = (topic: string) => prefix + topic;
-  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel].map(name), PARTITIONS);
+  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus].map(name), PARTITIONS);
   const topicAdmin = client.admin();
   await topicAdmin.ensureTopics([Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: name(topic), partitions: 1, configs: { 'cleanup.policy': 'compact' } })));
   const record = (topic: string, key: string, value: unknown, partitions: number): ProducedRecord => {

@@ -52,7 +52,7 @@ t.test('10,000 orders across 50 stores on the real broker, killed twice mid-run,
   const app = uniqueName('orders-e2e');
   const prefix = `${app}.`;
   const name = (topic: string) => prefix + topic;
-  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel].map(name), PARTITIONS);
+  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus].map(name), PARTITIONS);
   const admin = client.admin();
   await admin.ensureTopics([Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: name(topic), partitions: 1, configs: { 'cleanup.policy': 'compact' } })));
   await admin.close();

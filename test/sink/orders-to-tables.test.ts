@@ -33,7 +33,7 @@ t.test('10,000 orders through the pipeline on Kafka: the tables agree with the t
   const name = (topic: string) => prefix + topic;
   const group = `${app}-sink-postgres`;
 
-  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel].map(name), PARTITIONS);
+  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus].map(name), PARTITIONS);
   const topicAdmin = client.admin();
   await topicAdmin.ensureTopics([Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: name(topic), partitions: 1, configs: { 'cleanup.policy': 'compact' } })));
   await topicAdmin.close();
