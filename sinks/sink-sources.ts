@@ -2,7 +2,8 @@
  * The topics the sink reads and how their values decode: the pipeline's output topics, and the `orders`
  * store's changelog for the orders and order_lines tables. The changelog carries each order's whole current
  * state (lines, totals, payment status) — including orders that are never released, which no output topic
- * describes in full — and it is exactly what the pipeline itself restores from.
+ * describes in full — and it is exactly what the pipeline itself restores from. Besides the topology's output,
+ * it reads the Slick egress's calls (order.fulfillment.v1) and the daily reconciliation reports.
  */
 import type { SerdeConfig } from '../avro/config.js';
 import { orderSerdes } from '../processors/order-serdes.js';
@@ -27,6 +28,8 @@ export function sinkSources(options: { applicationId: string; topicPrefix: strin
     [options.topicPrefix + Topics.payment, { source: 'payment', serde: serdes.topic(Topics.payment) }],
     [options.topicPrefix + Topics.release, { source: 'release', serde: serdes.topic(Topics.release) }],
     [options.topicPrefix + Topics.validation, { source: 'validation', serde: serdes.topic(Topics.validation) }],
+    [options.topicPrefix + Topics.fulfillment, { source: 'fulfillment', serde: serdes.topic(Topics.fulfillment) }],
+    [options.topicPrefix + Topics.reconciliation, { source: 'reconciliation', serde: serdes.topic(Topics.reconciliation) }],
   ]);
   return {
     topics: [...byTopic.keys()],

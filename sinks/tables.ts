@@ -3,6 +3,7 @@
  * are in the order of the `values` arrays, with the Postgres type each is cast to when written.
  */
 import { isMoney } from '../processors/domain/money.js';
+import type { FulfillmentInteraction, ReconciliationReport } from '../avro/records.js';
 import type { PaymentEvent, Release, StatusChange, ValidationResult } from '../processors/domain/types.js';
 import type { OrderState } from '../processors/order-state.js';
 
@@ -46,7 +47,8 @@ const table = (name: string, write: TableSpec['write'], columns: string): TableS
 export const Tables = {
   orders: table('orders', { mode: 'upsert', key: ['order_id'] }, `order_id text, ship_from_location_id text, customer_id text, cust_ref text, status integer,
     payment_method text, payment_status text, release_id text, sub_total numeric, total_discount numeric, total_taxes numeric,
-    informational_taxes numeric, total_charges numeric, order_total numeric, created_at timestamptz, updated_at timestamptz`),
+    informational_taxes numeric, total_charges numeric, order_total numeric, created_at timestamptz, updated_at timestamptz,
+    tracking_id text, carrier text, estimated_delivery timestamptz, delivered_at timestamptz, collected_amount numeric, collected_at timestamptz`),
   orderLines: table('order_lines', { mode: 'replace', key: ['order_id'], owner: 'orders' }, `order_id text, line_id text, item_id text, quantity integer, unit_price numeric,
     line_amount numeric, line_discount numeric, line_tax numeric, bundle_group_id text, bundle_id text, short_description text, image_url text`),
   statusHistory: table('order_status_history', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text,
@@ -60,10 +62,18 @@ export const Tables = {
     error_count integer, at timestamptz`),
   validationErrors: table('validation_errors', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, error_index integer, order_id text,
     ship_from_location_id text, rule text, code text, field text, message text, at timestamptz`),
+  fulfillmentInteractions: table('fulfillment_interactions', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, release_id text, order_id text,
+    ship_from_location_id text, action text, attempt integer, outcome text, http_status integer, error text, amount numeric, at timestamptz`),
+  reconciliationRuns: table('reconciliation_runs', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, ship_from_location_id text, business_day date,
+    time_zone text, cut_off_at timestamptz, reconciled_orders integer, reconciled_amount numeric, exception_count integer, expected_total numeric,
+    collected_total numeric, at timestamptz`),
+  reconciliationExceptions: table('reconciliation_exceptions', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, exception_index integer,
+    ship_from_location_id text, business_day date, cut_off_at timestamptz, order_id text, kind text, expected_amount numeric, collected_amount numeric,
+    difference numeric, delivered_at timestamptz, collected_at timestamptz, at timestamptz`),
 } as const;
 
 /** What each consumed topic holds, by the sink's name for it. */
-export type SinkSource = 'orders' | 'status' | 'payment' | 'release' | 'validation';
+export type SinkSource = 'orders' | 'status' | 'payment' | 'release' | 'validation' | 'fulfillment' | 'reconciliation';
 
 /** Money goes in as the exact string; Postgres would round a 5th decimal silently, so refuse it here. */
 function money(value: unknown, field: string): string {
@@ -90,6 +100,8 @@ function orderRows(state: OrderState): Row[] {
         optionalMoney(totals?.SubTotal, 'SubTotal'), optionalMoney(totals?.TotalDiscount, 'TotalDiscount'), optionalMoney(totals?.TotalTaxes, 'TotalTaxes'),
         optionalMoney(totals?.InformationalTaxes, 'InformationalTaxes'), optionalMoney(totals?.TotalCharges, 'TotalCharges'), optionalMoney(totals?.OrderTotal, 'OrderTotal'),
         order.CreatedAt, state.UpdatedAt,
+        state.TrackingID ?? null, state.Carrier ?? null, state.EstimatedDelivery ?? null, state.DeliveredAt ?? null,
+        optionalMoney(state.CollectedAmount, 'CollectedAmount'), state.CollectedAt ?? null,
       ],
     },
   ];
@@ -104,6 +116,38 @@ function orderRows(state: OrderState): Row[] {
     });
   }
   return rows;
+}
+
+/** A business day as the report gives it (the local date of the cut-off): refused unless a real YYYY-MM-DD. */
+function businessDay(value: unknown): string {
+  const text = String(value);
+  const parsed = Date.parse(`${text}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== text) throw new UnusableRecordError(`BusinessDay ${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
+  return text;
+}
+
+/** A report: its run, and one row per exception carrying the run's store, day and cut-off. */
+function reconciliationRows(report: ReconciliationReport, partition: number, offset: bigint): Row[] {
+  const day = businessDay(report.BusinessDay);
+  const exceptions = report.Exceptions ?? [];
+  const store = report.ShipFromLocationID;
+  return [
+    {
+      table: Tables.reconciliationRuns,
+      values: [
+        partition, offset, store, day, report.TimeZone, report.CutOffAt, report.ReconciledOrders, money(report.ReconciledAmount, 'ReconciledAmount'),
+        exceptions.length, money(report.ExpectedTotal, 'ExpectedTotal'), money(report.CollectedTotal, 'CollectedTotal'), report.At,
+      ],
+    },
+    ...exceptions.map((exception, index): Row => ({
+      table: Tables.reconciliationExceptions,
+      values: [
+        partition, offset, index, store, day, report.CutOffAt, exception.OrderID, exception.Kind,
+        money(exception.ExpectedAmount, `exception ${exception.OrderID} ExpectedAmount`), optionalMoney(exception.CollectedAmount, `exception ${exception.OrderID} CollectedAmount`),
+        money(exception.Difference, `exception ${exception.OrderID} Difference`), exception.DeliveredAt ?? null, exception.CollectedAt ?? null, report.At,
+      ],
+    })),
+  ];
 }
 
 /**
@@ -149,5 +193,19 @@ export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] 
         })),
       ];
     }
+    case 'fulfillment': {
+      const call = value as FulfillmentInteraction;
+      return [
+        {
+          table: Tables.fulfillmentInteractions,
+          values: [
+            partition, offset, call.ReleaseID ?? null, call.OrderID, call.ShipFromLocationID, call.Action, call.Attempt, call.Outcome,
+            call.HttpStatus ?? null, call.Error ?? null, optionalMoney(call.Amount, 'Amount'), call.At,
+          ],
+        },
+      ];
+    }
+    case 'reconciliation':
+      return reconciliationRows(value as ReconciliationReport, partition, offset);
   }
 }

@@ -125,6 +125,15 @@ export interface TablesDigest {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Loose = Record<string, any>;
 
+/** A topic's optional timestamp as the tables' digest prints it: epoch ms, or null. */
+const msOf = (value: string | null | undefined): number | null => (value ? Date.parse(value) : null);
+/** A topic's money string as NUMERIC(18,4) reads back: four decimals ("50.5" → "50.5000"), or null. */
+function money4(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const [whole, fraction = ''] = value.split('.');
+  return `${whole}.${fraction.padEnd(4, '0')}`;
+}
+
 const add = (map: Record<string, string>, key: string, entry: string) => void (map[key] = map[key] === undefined ? entry : `${map[key]} | ${entry}`);
 
 /** What the topics say the tables must hold. Records must be in offset order per partition (readAll's order). */
@@ -132,6 +141,7 @@ export function digestOfTopics(records: readonly ConsumedRecord[], sources: Sink
   const digest: TablesDigest = { orders: {}, lines: {}, history: {}, payments: {}, releases: {}, validations: {}, counts: {} };
   const latest = new Map<string, OrderState>();
   let errors = 0;
+  const extra = { fulfillment_interactions: 0, reconciliation_runs: 0, reconciliation_exceptions: 0 };
   for (const record of records) {
     const source = sources.sourceOf(record.topic);
     const value = sources.decode(record.topic, record.value) as Loose | null;
@@ -140,7 +150,11 @@ export function digestOfTopics(records: readonly ConsumedRecord[], sources: Sink
     else if (source === 'status') add(digest.history, value.OrderID, `${value.FromStatus}>${value.ToStatus} ${value.Reason} ${value.Source} ${Date.parse(value.At)}`);
     else if (source === 'payment') add(digest.payments, value.OrderID, `${value.PaymentStatus} ${value.Amount} ${Date.parse(value.At)}`);
     else if (source === 'release') add(digest.releases, value.OrderID, `${value.ReleaseID} ${(value.ReleaseLines as unknown[]).length} ${value.SubTotal} ${value.TotalDiscount} ${value.TotalTaxes} ${value.InformationalTaxes} ${value.TotalCharges} ${value.OrderTotal} ${value.CodAmount}`);
-    else if (source === 'validation') {
+    else if (source === 'fulfillment') extra.fulfillment_interactions++;
+    else if (source === 'reconciliation') {
+      extra.reconciliation_runs++;
+      extra.reconciliation_exceptions += ((value.Exceptions ?? []) as unknown[]).length;
+    } else if (source === 'validation') {
       const list = (value.Errors ?? []) as Array<{ Code: string; Field: string }>;
       errors += list.length;
       add(digest.validations, value.OrderID, `${value.Valid} ${list.map((error) => `${error.Code}:${error.Field}`).join(',')}`);
@@ -148,7 +162,9 @@ export function digestOfTopics(records: readonly ConsumedRecord[], sources: Sink
   }
   for (const [id, state] of latest) {
     const totals = state.Totals;
-    digest.orders[id] = `${state.Order.ShipFromLocationID} ${state.Status} ${state.PaymentStatus} ${state.ReleaseID} ${totals?.SubTotal} ${totals?.TotalDiscount} ${totals?.TotalTaxes} ${totals?.TotalCharges} ${totals?.OrderTotal} ${Date.parse(state.Order.CreatedAt)}`;
+    digest.orders[id] =
+      `${state.Order.ShipFromLocationID} ${state.Status} ${state.PaymentStatus} ${state.ReleaseID} ${totals?.SubTotal} ${totals?.TotalDiscount} ${totals?.TotalTaxes} ${totals?.TotalCharges} ${totals?.OrderTotal} ${Date.parse(state.Order.CreatedAt)}` +
+      ` ${state.TrackingID ?? null} ${state.Carrier ?? null} ${msOf(state.DeliveredAt)} ${money4(state.CollectedAmount)} ${msOf(state.CollectedAt)}`;
     for (const line of [...state.Lines].sort((a, b) => a.LineID.localeCompare(b.LineID))) add(digest.lines, id, `${line.LineID} ${line.ItemID} ${line.Quantity} ${line.UnitPrice} ${line.LineAmount} ${line.LineDiscount} ${line.LineTax} ${line.BundleGroupID}`);
   }
   digest.counts = {
@@ -159,6 +175,7 @@ export function digestOfTopics(records: readonly ConsumedRecord[], sources: Sink
     releases: Object.keys(digest.releases).length,
     validations: Object.values(digest.validations).reduce((sum, list) => sum + list.split(' | ').length, 0),
     validation_errors: errors,
+    ...extra,
   };
   return digest;
 }
@@ -168,7 +185,11 @@ export async function digestOfTables(db: pg.Client): Promise<TablesDigest> {
   const digest: TablesDigest = { orders: {}, lines: {}, history: {}, payments: {}, releases: {}, validations: {}, counts: {} };
   const rows = async (sql: string) => (await db.query(sql)).rows as Loose[];
   const ms = (value: Date | null) => (value === null ? NaN : value.getTime());
-  for (const r of await rows('SELECT * FROM orders ORDER BY order_id')) digest.orders[r.order_id] = `${r.ship_from_location_id} ${r.status} ${r.payment_status} ${r.release_id} ${r.sub_total} ${r.total_discount} ${r.total_taxes} ${r.total_charges} ${r.order_total} ${ms(r.created_at)}`;
+  for (const r of await rows('SELECT * FROM orders ORDER BY order_id')) {
+    digest.orders[r.order_id] =
+      `${r.ship_from_location_id} ${r.status} ${r.payment_status} ${r.release_id} ${r.sub_total} ${r.total_discount} ${r.total_taxes} ${r.total_charges} ${r.order_total} ${ms(r.created_at)}` +
+      ` ${r.tracking_id} ${r.carrier} ${r.delivered_at === null ? null : ms(r.delivered_at)} ${r.collected_amount} ${r.collected_at === null ? null : ms(r.collected_at)}`;
+  }
   for (const r of await rows('SELECT * FROM order_lines ORDER BY order_id, line_id')) add(digest.lines, r.order_id, `${r.line_id} ${r.item_id} ${r.quantity} ${r.unit_price} ${r.line_amount} ${r.line_discount} ${r.line_tax} ${r.bundle_group_id}`);
   for (const r of await rows('SELECT * FROM order_status_history ORDER BY order_id, kafka_offset')) add(digest.history, r.order_id, `${r.from_status}>${r.to_status} ${r.reason} ${r.source} ${ms(r.at)}`);
   for (const r of await rows('SELECT * FROM payments ORDER BY order_id, kafka_offset')) add(digest.payments, r.order_id, `${r.payment_status} ${r.amount} ${ms(r.at)}`);
@@ -176,7 +197,7 @@ export async function digestOfTables(db: pg.Client): Promise<TablesDigest> {
   const errors = new Map<string, string[]>();
   for (const r of await rows('SELECT * FROM validation_errors ORDER BY kafka_partition, kafka_offset, error_index')) errors.set(`${r.kafka_partition}:${r.kafka_offset}`, [...(errors.get(`${r.kafka_partition}:${r.kafka_offset}`) ?? []), `${r.code}:${r.field}`]);
   for (const r of await rows('SELECT * FROM validations ORDER BY order_id, kafka_offset')) add(digest.validations, r.order_id, `${r.valid} ${(errors.get(`${r.kafka_partition}:${r.kafka_offset}`) ?? []).join(',')}`);
-  for (const table of ['orders', 'order_lines', 'order_status_history', 'payments', 'releases', 'validations', 'validation_errors']) {
+  for (const table of ['orders', 'order_lines', 'order_status_history', 'payments', 'releases', 'validations', 'validation_errors', 'fulfillment_interactions', 'reconciliation_runs', 'reconciliation_exceptions']) {
     digest.counts[table] = Number((await db.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
   }
   return digest;
