@@ -14,6 +14,7 @@ import type { LocalOrders } from './local-orders.js';
 import { orderLookupRoutes } from './order-lookup-routes.js';
 import type { PartitionOwners } from './partition-owners.js';
 import { pipelineRoutes } from './pipeline-routes.js';
+import { reconciliationRoutes } from './reconciliation-routes.js';
 import { searchRoutes } from './search-routes.js';
 
 export interface QueryServiceParts {
@@ -39,7 +40,7 @@ export async function startQueryService(parts: QueryServiceParts): Promise<{ app
     rateLimit: rateLimitConfig(config),
     readiness: parts.readiness,
     registry: parts.registry,
-    routes: [orderLookupRoutes({ local: parts.local, db: parts.db, ...(parts.owners ? { owners: parts.owners } : {}) }), searchRoutes(parts.db), pipelineRoutes(parts.db), ...(parts.feed ? [eventsRoutes(parts.feed)] : []), ...(parts.routes ?? [])],
+    routes: [orderLookupRoutes({ local: parts.local, db: parts.db, ...(parts.owners ? { owners: parts.owners } : {}) }), searchRoutes(parts.db), pipelineRoutes(parts.db), reconciliationRoutes(parts.db), ...(parts.feed ? [eventsRoutes(parts.feed)] : []), ...(parts.routes ?? [])],
   });
   await app.listen({ host: config.host, port: config.port });
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
