@@ -10,6 +10,7 @@
  * belongs to, and as a last resort every other replica is asked. An order of a store the caller may not see
  * is answered 404 like an order that does not exist.
  */
+import http from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SqlDatabase } from '../sinks/sql.js';
 import { errorResponseSchema } from './errors.js';
@@ -65,6 +66,33 @@ const schema = {
 export function orderLookupRoutes(options: LookupOptions) {
   const { local, db, owners } = options;
   const timeoutMs = options.forwardTimeoutMs ?? 1_000;
+  // Forwards reuse their connections to the other replicas. node:http rather than fetch: a forwarded lookup
+  // costs this replica ~0.2 ms less CPU (bench/query-service.md).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+  /** GET `url` and its whole body as text; rejects on a network error or when it takes over `ms` in all. */
+  const getText = (url: string, headers: Record<string, string>, ms: number) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      let settled = false;
+      const settle = (error: Error | undefined, result?: { status: number; body: string }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error) {
+          request.destroy();
+          reject(error);
+        } else resolve(result!);
+      };
+      const request = http.get(url, { agent, headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => settle(undefined, { status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', (error) => settle(error));
+        response.on('close', () => settle(new Error('the connection closed before the answer ended')));
+      });
+      const timer = setTimeout(() => settle(new Error(`no answer within ${ms} ms`)), ms);
+      request.on('error', (error) => settle(error));
+    });
 
   const fromPostgres = async (orderId: string): Promise<Answer> => {
     const order = await viewFromPostgres(db, orderId).catch((error: unknown) => {
@@ -84,10 +112,10 @@ export function orderLookupRoutes(options: LookupOptions) {
     if (!owner.endpoint) return undefined;
     const url = `http://${owner.endpoint}/api/v1/orders/${encodeURIComponent(orderId)}${store ? `?store=${encodeURIComponent(store)}` : ''}`;
     try {
-      const response = await fetch(url, { headers: { authorization: request.headers.authorization ?? '', [FORWARDED_HEADER]: '1' }, signal: AbortSignal.timeout(timeoutMs) });
+      const response = await getText(url, { authorization: request.headers.authorization ?? '', [FORWARDED_HEADER]: '1' }, timeoutMs);
       if (response.status === 404) return 'not-found';
-      if (!response.ok) return undefined;
-      const answer = (await response.json()) as Answer;
+      if (response.status < 200 || response.status > 299) return undefined;
+      const answer = JSON.parse(response.body) as Answer;
       return { ...answer, source: 'replica' };
     } catch {
       owners?.invalidate(); // it may have moved: ask the group again next time
@@ -143,6 +171,7 @@ export function orderLookupRoutes(options: LookupOptions) {
   };
 
   return async (app: FastifyInstance): Promise<void> => {
+    app.addHook('onClose', async () => agent.destroy());
     app.get('/orders/:orderId', { schema }, async (request: FastifyRequest, reply: FastifyReply) => {
       const { orderId } = request.params as { orderId: string };
       const { store } = request.query as { store?: string };
