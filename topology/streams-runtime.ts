@@ -11,6 +11,7 @@ import type { AdminClient, GroupConsumer, GroupMetadata, KafkaClient, PartitionR
 import { tpKey } from './kafka/client.js';
 import { RuntimeMetrics } from './metrics.js';
 import type { ProducedRecord } from './produced-record.js';
+import { inTimestampOrder } from './record-order.js';
 import { restoreStores } from './restore.js';
 import { StreamTask } from './stream-task.js';
 import type { Topology } from './topology-builder.js';
@@ -243,7 +244,7 @@ export class StreamsRuntime {
     while (this.state === 'running' || this.state === 'restoring') {
       try {
         if (this.consumer.assignmentVersion !== this.seenAssignment) await this.onAssignment();
-        const records = await this.consumer.poll(this.config.pollMs);
+        const records = inTimestampOrder(await this.consumer.poll(this.config.pollMs));
         for (const record of records) {
           const task = this.tasks.get(record.partition);
           if (!task) continue; // revoked while in flight
