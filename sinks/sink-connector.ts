@@ -281,6 +281,14 @@ export class SinkConnector {
         const counts = await admin.partitionCounts(this.sources.topics);
         const missing = this.sources.topics.filter((topic) => !counts.has(topic));
         if (missing.length === 0) return;
+        // A topic of the connectors' that is not there yet: created as its writer would create it.
+        const creatable = this.sources.creatable.filter(({ topic, like }) => missing.includes(topic) && counts.has(like));
+        if (creatable.length > 0) {
+          await admin.ensureTopics(creatable.map(({ topic, like }) => ({ topic, partitions: counts.get(like)! })));
+          this.log(`created ${creatable.map(({ topic }) => topic).join(', ')}, which the Slick egress writes (not started yet)`);
+          await sleep(100);
+          continue;
+        }
         if (attempt === 0) this.log(`waiting for topics ${missing.join(', ')} (the pipeline creates them on its first start)`);
         this.state = 'waiting-for-topics';
         await sleep(1_000);

@@ -16,6 +16,12 @@ import { rowsOf, type SinkSource, UnusableRecordError } from './tables.js';
 
 export interface SinkSources {
   readonly topics: readonly string[];
+  /**
+   * Topics written outside the pipeline, which the sink creates itself when they are missing, with the
+   * partitions of `like` (as their writer would): the Slick egress's order.fulfillment.v1, so the tables do not
+   * wait for the connectors' first start.
+   */
+  readonly creatable: ReadonlyArray<{ readonly topic: string; readonly like: string }>;
   sourceOf(topic: string): SinkSource | undefined;
   decode(topic: string, value: Buffer | null): unknown;
 }
@@ -33,6 +39,7 @@ export function sinkSources(options: { applicationId: string; topicPrefix: strin
   ]);
   return {
     topics: [...byTopic.keys()],
+    creatable: [{ topic: options.topicPrefix + Topics.fulfillment, like: options.topicPrefix + Topics.release }],
     sourceOf: (topic) => byTopic.get(topic)?.source,
     decode(topic, value) {
       const entry = byTopic.get(topic);
