@@ -5,9 +5,9 @@
  * through the same ingress), and reconciled at the daily cut-off.
  *
  * The cut-off: `omnia start` first runs with a cut-off that has just passed (the next one is a day away), and once
- * every order's cash is collected it is restarted with the cut-off at the next minute boundary at least 15 s ahead
+ * every order's cash is collected it is restarted with the cut-off at the next minute boundary at least 10 s ahead
  * (HH:MM, UTC). However long the flow takes on this machine, the cut-off therefore falls after all the cash and the
- * wait for it is 15–75 s; a cut-off fixed at the first start would have to be guessed with a large margin, and would
+ * wait for it is 10–70 s; a cut-off fixed at the first start would have to be guessed with a large margin, and would
  * fail the test whenever the machine is slower than the guess. The restart also shows the `cod-open` index surviving
  * one.
  *
@@ -32,6 +32,7 @@ import { loadOrderConfig } from '../../processors/order-config.js';
 import { orderSerdes } from '../../processors/order-serdes.js';
 import { orderTopology } from '../../processors/order-topology.js';
 import { Topics } from '../../processors/topics.js';
+import { dlqTopic } from '../../topology/dead-letter.js';
 import type { KafkaClient } from '../../topology/kafka/client.js';
 import { partitionForKey } from '../../topology/partitioner.js';
 import type { ProducedRecord } from '../../topology/produced-record.js';
@@ -272,12 +273,13 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
   }, (line) => t.comment(`${((Date.now() - started) / 1000).toFixed(0)} s: ${line}`));
   const collectedAfter = Date.now() - started;
 
-  // Restart with the cut-off at the next minute boundary at least 15 s ahead: after all the cash, and after the
+  // Restart with the cut-off at the next minute boundary at least 10 s ahead: after all the cash, and after the
   // restarted tasks started (a task that never ran waits for the first cut-off after its start).
   await stopChild(children.worker);
-  const cutOffAt = new Date(Math.ceil((Date.now() + 15_000) / 60_000) * 60_000);
+  const cutOffAt = new Date(Math.ceil((Date.now() + 10_000) / 60_000) * 60_000);
+  const restarting = Date.now();
   children.worker = await startWorker(hhmm(cutOffAt));
-  t.comment(`all cash collected ${(collectedAfter / 1000).toFixed(1)} s after the start; cut-off at ${cutOffAt.toISOString()}, ${((cutOffAt.getTime() - Date.now()) / 1000).toFixed(1)} s ahead`);
+  t.comment(`all cash collected ${(collectedAfter / 1000).toFixed(1)} s after the start; restarted in ${((Date.now() - restarting) / 1000).toFixed(1)} s; cut-off at ${cutOffAt.toISOString()}, ${((cutOffAt.getTime() - Date.now()) / 1000).toFixed(1)} s ahead`);
 
   const reconciliation = () => values<ReconciliationReport>(client, name(Topics.reconciliation));
   await waitUntil('every order reconciled and every store reported', cutOffAt.getTime() - Date.now() + 60_000, async () => {
@@ -316,6 +318,9 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
     const expected = miscount ? [['5000', total], ['Collected', collected]] : [['5000', total], ['Collected', total], ['Reconciled', total]];
     const actual = events.map((event) => [event.PaymentStatus, event.Amount]);
     if (JSON.stringify(actual) !== JSON.stringify(expected)) paymentProblems.push(`${id}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+    // Collected before the cut-off (the restart was waiting for all of them), Reconciled at or after it.
+    const at = (status: string) => Date.parse(events.find((event) => event.PaymentStatus === status)?.At ?? '');
+    if (!(at('Collected') < cutOffAt.getTime()) || (!miscount && !(at('Reconciled') >= cutOffAt.getTime()))) paymentProblems.push(`${id}: collected at ${at('Collected')}, reconciled at ${at('Reconciled')}`);
   }
   t.same(paymentProblems.slice(0, 5), [], `payment events 5000 → Collected → Reconciled with the OrderTotal for the ${ORDERS - wrong.size} orders collected right; 5000 → Collected for the ${wrong.size} miscounted`);
   t.equal(paymentsByOrder.size, ORDERS, 'payment events for these orders only');
@@ -387,6 +392,7 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
 
   // The partners: every shipment handed over once, every callback accepted by the ingress.
   t.equal(grab.shipments.size + pmp.shipments.size, ORDERS, 'every order handed to a delivery partner');
+  for (const topic of [Topics.shipEvent, Topics.deliveryStatus]) t.same(await readAll(client, dlqTopic(name(topic))), [], `no dead letters from ${topic}`);
   for (const [partner, results] of [['slick', slick.webhook.results], ['grab', grab.webhook.results], ['pmp', pmp.webhook.results]] as const) {
     const notDelivered = [...results].filter(([result]) => result !== 'delivered');
     t.same(notDelivered, [], `every ${partner} callback accepted (${results.get('delivered') ?? 0})`);
