@@ -36,6 +36,8 @@ import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
 
 const [command = 'start', ...args] = process.argv.slice(2);
+/** How long a SIGTERM may take to commit and close before the process exits anyway (k8s grace is 30 s). */
+const STOP_TIMEOUT_MS = 20_000;
 
 /** The analysts' tables for the embedded default: DATABASE_URL's Postgres when set, else one in this process. */
 async function embeddedTables(): Promise<{ db: SqlDatabase; where: string }> {
@@ -109,7 +111,15 @@ async function onKafka(): Promise<void> {
   const topology = orderTopology(orderConfig, orderSerdes(serdeConfig, orderConfig.topicPrefix));
   await prepareSerdes(serdeConfig);
   const runtime = new StreamsRuntime(topology, config, new PlatformaticClient(config.bootstrapServers, config.applicationId));
-  const stop = () => void runtime.stop().then(() => process.exit(0));
+  const stop = () => {
+    // A stop that does not finish (seen once in a test, after SIGKILLed restarts, cause not yet found) must not
+    // keep the process up: what was not committed is aborted by the broker and redone by the next owner.
+    setTimeout(() => {
+      console.error(`omnia: stopping took longer than ${STOP_TIMEOUT_MS} ms; exiting without a clean close`);
+      process.exit(1);
+    }, STOP_TIMEOUT_MS).unref();
+    void runtime.stop().then(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await runtime.start();
