@@ -18,7 +18,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import t from 'tap';
 import { serdeConfig } from '../../avro/config.js';
@@ -38,6 +37,7 @@ import { partitionForKey } from '../../topology/partitioner.js';
 import type { ProducedRecord } from '../../topology/produced-record.js';
 import { TopologyTestDriver } from '../../topology/test-driver.js';
 import { BROKERS, createTopics, produce, readAll, requireKafka, testClient, uniqueName } from './harness.js';
+import { freePort } from '../free-port.js';
 
 const OMNIA = resolve('dist/bin/omnia.js');
 const ORDERS = 1_000;
@@ -61,17 +61,6 @@ const money = (value: bigint): string => {
   const abs = value < 0n ? -value : value;
   return `${value < 0n ? '-' : ''}${abs / 10_000n}.${String(abs % 10_000n).padStart(4, '0')}`;
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** HH:MM (UTC) of a time. */
 const hhmm = (at: Date): string => at.toISOString().slice(11, 16);

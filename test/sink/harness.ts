@@ -5,7 +5,6 @@
  * tables hold.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import type { Test } from 'tap';
@@ -21,6 +20,7 @@ import type { ConsumedRecord, ProducedRecord } from '../../topology/produced-rec
 import { TopologyTestDriver } from '../../topology/test-driver.js';
 import { sinkSources, type SinkSources } from '../../sinks/sink-sources.js';
 import { BROKERS, readAll } from '../kafka/harness.js';
+import { freePort } from '../free-port.js';
 
 const OMNIA = resolve('dist/bin/omnia.js');
 
@@ -61,16 +61,7 @@ export class SinkProcess {
 
   constructor(private readonly env: Record<string, string>) {}
 
-  static async freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-  }
+  static readonly freePort = freePort;
 
   /** Starts `omnia sink` for the app's topics against `databaseUrl`. */
   static forApp(app: string, databaseUrl: string, extra: Record<string, string> = {}): SinkProcess {
