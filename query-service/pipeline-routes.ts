@@ -20,23 +20,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrderStatus, OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
 import type { SqlDatabase } from '../sinks/sql.js';
 import { canSeeStore, visibleStores } from './principal.js';
+import { errorResponseSchema } from './errors.js';
 
 const HOUR_MS = 3_600_000;
 const TERMINAL: readonly number[] = [OrderStatus.Delivered, OrderStatus.Cancelled];
 
-const errorBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-    },
-  },
-} as const;
+/** Every error answer: the service's one error shape. */
+const errorBody = errorResponseSchema;
 
 const oldestSchema = {
   type: ['object', 'null'],

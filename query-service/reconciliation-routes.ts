@@ -24,6 +24,7 @@ import { formatMoney, parseMoney, sum } from '../processors/domain/money.js';
 import { OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
 import type { SqlDatabase } from '../sinks/sql.js';
 import { canSeeStore, type Principal, visibleStores } from './principal.js';
+import { errorResponseSchema } from './errors.js';
 
 export const DEFAULT_AWAITING_LIMIT = 100;
 export const MAX_AWAITING_LIMIT = 1000;
@@ -33,19 +34,8 @@ const DAY_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$';
 const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', ${ISO_MS})`;
 
-const errorBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-    },
-  },
-} as const;
+/** Every error answer: the service's one error shape. */
+const errorBody = errorResponseSchema;
 
 const money = (description: string) => ({ type: 'string', pattern: MONEY_PATTERN, description }) as const;
 const nullableMoney = (description: string) => ({ type: ['string', 'null'], pattern: MONEY_PATTERN, description }) as const;

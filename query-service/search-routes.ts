@@ -22,6 +22,7 @@ import { OrderStatus, OrderStatusName, type OrderStatusCode } from '../processor
 import type { SqlDatabase } from '../sinks/sql.js';
 import { CursorError, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH, type CursorPosition } from './cursor.js';
 import { visibleStores } from './principal.js';
+import { errorResponseSchema } from './errors.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
@@ -41,19 +42,8 @@ const AMOUNT = /^(-)?(\d{1,14})(?:\.(\d{1,4}))?$/;
 /** RFC 3339 date-time, with a zone (a bare local time would mean a different instant on every server). */
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$/;
 
-const errorBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-    },
-  },
-} as const;
+/** Every error answer: the service's one error shape. */
+const errorBody = errorResponseSchema;
 
 const listParam = (description: string, itemPattern: string) => ({
   type: 'array',
