@@ -33,10 +33,8 @@ import { orderTopology } from '../../processors/order-topology.js';
 import { Topics } from '../../processors/topics.js';
 import { dlqTopic } from '../../topology/dead-letter.js';
 import type { KafkaClient } from '../../topology/kafka/client.js';
-import { partitionForKey } from '../../topology/partitioner.js';
-import type { ProducedRecord } from '../../topology/produced-record.js';
 import { TopologyTestDriver } from '../../topology/test-driver.js';
-import { BROKERS, createTopics, produce, readAll, requireKafka, testClient, uniqueName } from './harness.js';
+import { BROKERS, createPipelineTopics, jsonRecord, produce, readAll, requireKafka, testClient, uniqueName } from './harness.js';
 import { freePort } from '../free-port.js';
 
 const OMNIA = resolve('dist/bin/omnia.js');
@@ -130,16 +128,10 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
   const app = uniqueName('fulfil-e2e');
   const prefix = `${app}.`;
   const name = (topic: string) => prefix + topic;
-  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus].map(name), PARTITIONS);
-  const admin = client.admin();
-  await admin.ensureTopics([Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: name(topic), partitions: 1, configs: { 'cleanup.policy': 'compact' } })));
-  await admin.close();
+  await createPipelineTopics(client, prefix, PARTITIONS);
 
   const createdAt = new Date();
-  const record = (topic: string, key: string, value: unknown, partitions: number): ProducedRecord => {
-    const keyBytes = Buffer.from(key);
-    return { topic: name(topic), partition: partitionForKey(keyBytes, partitions), key: keyBytes, value: Buffer.from(JSON.stringify(value)), timestamp: createdAt.getTime(), headers: {} };
-  };
+  const record = (topic: string, key: string, value: unknown, partitions: number) => jsonRecord(name(topic), key, value, partitions, createdAt.getTime());
   const reference = referenceData(200);
   await produce(client, reference.map((entry) => record(entry.topic, entry.key, entry.value, 1)));
 

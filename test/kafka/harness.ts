@@ -5,6 +5,11 @@ import type { KafkaClient, TopicPartition } from '../../topology/kafka/client.js
 import { tpKey } from '../../topology/kafka/client.js';
 import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js';
 import type { ConsumedRecord, ProducedRecord } from '../../topology/produced-record.js';
+import { partitionForKey } from '../../topology/partitioner.js';
+import { serdeConfig } from '../../avro/config.js';
+import { loadOrderConfig } from '../../processors/order-config.js';
+import { orderSerdes } from '../../processors/order-serdes.js';
+import { orderTopology } from '../../processors/order-topology.js';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -75,4 +80,25 @@ export async function waitFor(what: string, condition: () => Promise<boolean> | 
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * The order topology's input topics under `prefix`, as a deployment creates them: every source topic with
+ * `partitions` (co-partitioned), every global table compacted. Read from the topology itself, so a stage that
+ * adds a source needs no test to change.
+ */
+export async function createPipelineTopics(client: KafkaClient, prefix: string, partitions: number): Promise<void> {
+  const topology = orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix));
+  const admin = client.admin();
+  await admin.ensureTopics([
+    ...topology.sources.flatMap((source) => source.topics).map((topic) => ({ topic, partitions })),
+    ...[...topology.globalTables.values()].map(({ topic }) => ({ topic, partitions: 1, configs: { 'cleanup.policy': 'compact' } })),
+  ]);
+  await admin.close();
+}
+
+/** A JSON record keyed and partitioned as the producers upstream do (Java-compatible murmur2 of the key). */
+export function jsonRecord(topic: string, key: string, value: unknown, partitions: number, timestamp = Date.now()): ProducedRecord {
+  const keyBytes = Buffer.from(key);
+  return { topic, partition: partitionForKey(keyBytes, partitions), key: keyBytes, value: Buffer.from(JSON.stringify(value)), timestamp, headers: {} };
 }

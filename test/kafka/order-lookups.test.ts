@@ -11,10 +11,9 @@ import { demoOrder, referenceData } from '../../bin/demo-feed.js';
 import { devToken } from '../../query-service/auth.js';
 import { Topics } from '../../processors/topics.js';
 import { partitionForKey } from '../../topology/partitioner.js';
-import type { ProducedRecord } from '../../topology/produced-record.js';
 import { DATABASE_URL, freshSchema } from '../postgres/harness.js';
 import { SinkProcess, withSchema } from '../sink/harness.js';
-import { BROKERS, createTopics, produce, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
+import { BROKERS, createPipelineTopics, jsonRecord, produce, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
 
 const OMNIA = resolve('dist/bin/omnia.js');
 const PARTITIONS = 4;
@@ -37,13 +36,9 @@ t.test('lookups: answered through the owning replica, by Postgres when the owner
   const app = uniqueName('lookups');
   const prefix = `${app}.`;
   const name = (topic: string) => prefix + topic;
-  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus].map(name), PARTITIONS);
+  await createPipelineTopics(client, prefix, PARTITIONS);
   const topicAdmin = client.admin();
-  await topicAdmin.ensureTopics([Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: name(topic), partitions: 1, configs: { 'cleanup.policy': 'compact' } })));
-  const record = (topic: string, key: string, value: unknown, partitions: number): ProducedRecord => {
-    const keyBytes = Buffer.from(key);
-    return { topic: name(topic), partition: partitionForKey(keyBytes, partitions), key: keyBytes, value: Buffer.from(JSON.stringify(value)), timestamp: Date.now(), headers: {} };
-  };
+  const record = (topic: string, key: string, value: unknown, partitions: number) => jsonRecord(name(topic), key, value, partitions);
   await produce(client, referenceData(200).map((entry) => record(entry.topic, entry.key, entry.value, 1)));
 
   const replicas = new Map<string, { process: ChildProcess; port: number }>();

@@ -8,11 +8,10 @@ import { orderSerdes } from '../../processors/order-serdes.js';
 import { orderTopology } from '../../processors/order-topology.js';
 import { Topics } from '../../processors/topics.js';
 import { DlqHeaders } from '../../topology/dead-letter.js';
-import { partitionForKey } from '../../topology/partitioner.js';
-import type { ConsumedRecord, ProducedRecord } from '../../topology/produced-record.js';
+import type { ConsumedRecord } from '../../topology/produced-record.js';
 import { TopologyTestDriver } from '../../topology/test-driver.js';
 import { demoOrder, referenceData } from '../../bin/demo-feed.js';
-import { BROKERS, createTopics, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
+import { BROKERS, createPipelineTopics, jsonRecord, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
 
 const OMNIA = resolve('dist/bin/omnia.js');
 const ORDERS = 10_000;
@@ -52,18 +51,12 @@ t.test('10,000 orders across 50 stores on the real broker, killed twice mid-run,
   const app = uniqueName('orders-e2e');
   const prefix = `${app}.`;
   const name = (topic: string) => prefix + topic;
-  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus].map(name), PARTITIONS);
-  const admin = client.admin();
-  await admin.ensureTopics([Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: name(topic), partitions: 1, configs: { 'cleanup.policy': 'compact' } })));
-  await admin.close();
+  await createPipelineTopics(client, prefix, PARTITIONS);
 
   const reference = referenceData(200);
   const createdAt = new Date();
   const orders = Array.from({ length: ORDERS }, (_, n) => demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 7 }));
-  const record = (topic: string, key: string, value: unknown, partitions: number): ProducedRecord => {
-    const keyBytes = Buffer.from(key);
-    return { topic: name(topic), partition: partitionForKey(keyBytes, partitions), key: keyBytes, value: Buffer.from(JSON.stringify(value)), timestamp: createdAt.getTime(), headers: {} };
-  };
+  const record = (topic: string, key: string, value: unknown, partitions: number) => jsonRecord(name(topic), key, value, partitions, createdAt.getTime());
   await produce(client, reference.map((entry) => record(entry.topic, entry.key, entry.value, 1)));
 
   // The straight run: the same topology in-process over the same input.

@@ -10,9 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import t from 'tap';
 import { demoOrder, referenceData } from '../../bin/demo-feed.js';
 import { Topics } from '../../processors/topics.js';
-import { partitionForKey } from '../../topology/partitioner.js';
-import type { ProducedRecord } from '../../topology/produced-record.js';
-import { BROKERS, createTopics, produce, requireKafka, testClient, uniqueName, waitFor } from '../kafka/harness.js';
+import { BROKERS, createPipelineTopics, jsonRecord, produce, requireKafka, testClient, uniqueName, waitFor } from '../kafka/harness.js';
 import { DATABASE_URL, freshSchema } from '../postgres/harness.js';
 import { digestOfTables, digestOfTopics, pgClient, readSinkTopics, sameTables, SinkProcess, sourcesFor, type TablesDigest, withSchema } from './harness.js';
 
@@ -33,15 +31,9 @@ t.test('10,000 orders through the pipeline on Kafka: the tables agree with the t
   const name = (topic: string) => prefix + topic;
   const group = `${app}-sink-postgres`;
 
-  await createTopics(client, [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus].map(name), PARTITIONS);
-  const topicAdmin = client.admin();
-  await topicAdmin.ensureTopics([Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: name(topic), partitions: 1, configs: { 'cleanup.policy': 'compact' } })));
-  await topicAdmin.close();
+  await createPipelineTopics(client, prefix, PARTITIONS);
   const now = Date.now();
-  const record = (topic: string, key: string, value: unknown, partitions: number): ProducedRecord => {
-    const keyBytes = Buffer.from(key);
-    return { topic: name(topic), partition: partitionForKey(keyBytes, partitions), key: keyBytes, value: Buffer.from(JSON.stringify(value)), timestamp: now, headers: {} };
-  };
+  const record = (topic: string, key: string, value: unknown, partitions: number) => jsonRecord(name(topic), key, value, partitions, now);
   await produce(client, referenceData(200).map((entry) => record(entry.topic, entry.key, entry.value, 1)));
 
   // The pipeline, on Kafka.
