@@ -30,13 +30,16 @@ export async function freshSchema(t: Test): Promise<pg.Client | undefined> {
   return client;
 }
 
+/** A connection string whose sessions use `schema` (tables land there, apart from other tests). */
+export const withSchema = (url: string, schema: string): string => `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+
 /** A fresh schema with the migrations applied, as the sink sees it (a pool whose sessions use that schema) and as a plain client. */
 export async function migratedDatabase(t: Test): Promise<{ db: SqlDatabase; client: pg.Client } | undefined> {
   const client = await freshSchema(t);
   if (!client) return undefined;
   const schema = (await client.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]!.schema;
   await migrate(client);
-  const db = pgDatabase(`${DATABASE_URL}${DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`);
+  const db = pgDatabase(withSchema(DATABASE_URL, schema));
   t.teardown(() => db.close());
   return { db, client };
 }

@@ -95,8 +95,7 @@ export class SinkProcess {
   }
 }
 
-/** A connection string whose sessions use `schema` (the sink's tables land there, apart from other tests). */
-export const withSchema = (url: string, schema: string): string => `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+export { withSchema } from '../postgres/harness.js';
 
 /**
  * The analysts' view of a run, as comparable plain values: one entry per order (current row, lines, history,
