@@ -12,12 +12,10 @@ import { SlickClient } from '../connectors/slick-client.js';
 import { loadSlickEgressConfig } from '../connectors/slick-config.js';
 import { SlickEgress } from '../connectors/slick-egress.js';
 import { DELIVERY_STATUS_TOPIC, SHIP_EVENT_TOPIC, startWebhookServer } from '../connectors/webhook-server.js';
-import type { FulfillmentInteraction, PaymentEvent, Release } from '../avro/records.js';
 import { loadOrderConfig } from '../processors/order-config.js';
 import { Topics } from '../processors/topics.js';
 import { loadConfig } from '../topology/config.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
-import type { Serde } from '../topology/serdes.js';
 
 export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const runtime = loadConfig({}, env);
@@ -35,9 +33,9 @@ export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promi
     group: slick.group ?? `${runtime.applicationId}-slick-egress`,
     topics,
     serdes: {
-      release: serdeFor(topics.release, 'Release', serdes) as unknown as Serde<Release>,
-      payment: serdeFor(topics.payment, 'PaymentEvent', serdes) as unknown as Serde<PaymentEvent>,
-      fulfillment: serdeFor(topics.fulfillment, 'FulfillmentInteraction', serdes) as unknown as Serde<FulfillmentInteraction>,
+      release: serdeFor(topics.release, 'Release', serdes),
+      payment: serdeFor(topics.payment, 'PaymentEvent', serdes),
+      fulfillment: serdeFor(topics.fulfillment, 'FulfillmentInteraction', serdes),
     },
     retry: { attempts: slick.attempts, baseDelayMs: slick.backoffMs, maxDelayMs: slick.backoffMaxMs, jitter: slick.jitter },
     breaker: { failureThreshold: slick.breakerFailures, coolDownMs: slick.breakerCoolDownMs },
