@@ -9,31 +9,27 @@
  * 2. every call and its result is written to `order.fulfillment.v1` (FulfillmentInteraction) and waited for;
  * 3. only then is the record's offset committed.
  *
- * A call that fails is retried (`RetryPolicy`: 3 attempts, 1 s / 2 s backoff with jitter); a round that fails
- * is recorded GAVE_UP and started again after the longest backoff (4 s). The connector never moves past a record
- * it could not deliver: its partition waits, so nothing is lost and order is kept. A circuit breaker opens after
- * consecutive failures; while it is open no call is made (CIRCUIT_OPEN is recorded, once per cool-down), then one
- * probe call tells whether Slick is back. Partitions of one poll are worked on concurrently; records of one
- * partition one after another.
+ * Retries, the circuit breaker and the record of each call are slick-delivery.ts's. The connector never moves
+ * past a record it could not deliver: its partition waits, so nothing is lost and order is kept. Partitions of
+ * one poll are worked on concurrently; records of one partition one after another.
  *
  * Delivery is at-least-once (a crash between Slick's answer and the commit sends again, as does an answer lost on
  * the way back) and idempotent at Slick, which accepts each key once: every release arrives at Slick exactly once.
  * The second send is recorded DUPLICATE (delivered). A rebalance or stop abandons records not yet committed; they
  * are read again from the committed offsets. An undecodable record goes to `<topic>.dlq` (topology/dead-letter.ts).
  */
-import type { FulfillmentAction, FulfillmentInteraction, FulfillmentOutcome, PaymentEvent, Release } from '../avro/records.js';
+import type { FulfillmentInteraction, PaymentEvent, Release } from '../avro/records.js';
 import type { GroupConsumer, KafkaClient, Producer } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
 import { deadLetter, dlqTopic, MALFORMED_RECORD } from '../topology/dead-letter.js';
 import { partitionForKey } from '../topology/partitioner.js';
 import type { ConsumedRecord, ProducedRecord } from '../topology/produced-record.js';
 import type { Serde } from '../topology/serdes.js';
-import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
-import { backoffDelayMs, pause, type RetryPolicy, validateRetryPolicy } from './http-retry.js';
-import { collectionOf, SlickCallError, type SlickAnswer, type SlickApi } from './slick-client.js';
-import { BREAKER_STATE_VALUE, SlickMetrics } from './slick-metrics.js';
-
-export const COLLECTED = 'Collected';
+import type { BreakerState, CircuitBreaker } from './circuit-breaker.js';
+import { pause, type RetryPolicy } from './http-retry.js';
+import type { SlickApi } from './slick-client.js';
+import { collectionJob, releaseJob, SlickDelivery, type SlickJob } from './slick-delivery.js';
+import { SlickMetrics } from './slick-metrics.js';
 
 export interface SlickEgressTopics {
   readonly release: string;
@@ -72,24 +68,13 @@ export interface SlickEgressStatus {
   readonly lastError: string | null;
 }
 
-/** What one record asks of Slick. */
-interface Job {
-  readonly action: FulfillmentAction;
-  readonly id: string;
-  readonly base: Pick<FulfillmentInteraction, 'ReleaseID' | 'OrderID' | 'ShipFromLocationID' | 'Amount'>;
-  readonly call: () => Promise<SlickAnswer>;
-}
-
 export class SlickEgress {
   readonly metrics: SlickMetrics;
-  readonly breaker: CircuitBreaker;
+  private readonly delivery: SlickDelivery;
   private consumer: GroupConsumer | undefined;
   private producer: Producer | undefined;
   private fulfillmentPartitions = 1;
   private state: SlickEgressState = 'starting';
-  private lastDeliveredAt: string | null = null;
-  private lastError: string | null = null;
-  private readonly pending = new Set<string>();
   private stopping = false;
   private readonly stopSignal = new AbortController();
   private loop: Promise<void> | undefined;
@@ -98,33 +83,39 @@ export class SlickEgress {
 
   constructor(
     private readonly client: KafkaClient,
-    private readonly slick: SlickApi,
+    slick: SlickApi,
     private readonly options: SlickEgressOptions,
     metrics?: SlickMetrics,
   ) {
-    validateRetryPolicy(options.retry);
     this.metrics = metrics ?? new SlickMetrics();
-    this.breaker = new CircuitBreaker({
-      ...options.breaker,
-      onStateChange: (from, to) => {
-        this.metrics.breakerState.set(BREAKER_STATE_VALUE[to]);
-        if (to === 'open') this.metrics.breakerOpenings.inc();
-        this.log(`circuit breaker ${from} → ${to}`);
+    this.delivery = new SlickDelivery(
+      slick,
+      {
+        retry: options.retry,
+        breaker: options.breaker,
+        record: (interaction) => this.recordInteraction(interaction),
+        signal: this.stopSignal.signal,
+        log: (line) => this.log(line),
+        ...(options.random ? { random: options.random } : {}),
       },
-    });
-    this.metrics.breakerState.set(0);
+      this.metrics,
+    );
+  }
+
+  get breaker(): CircuitBreaker {
+    return this.delivery.breaker;
   }
 
   status(): SlickEgressStatus {
     const lag = this.consumer?.lag() ?? [];
     return {
-      state: this.state === 'running' && this.pending.size > 0 ? 'blocked' : this.state,
-      breaker: this.breaker.state,
+      state: this.state === 'running' && this.delivery.pending.size > 0 ? 'blocked' : this.state,
+      breaker: this.delivery.breakerState,
       partitions: this.consumer?.assignment().partitions.length ?? 0,
       lag: lag.reduce((sum, entry) => sum + entry.records, 0),
-      pending: [...this.pending],
-      lastDeliveredAt: this.lastDeliveredAt,
-      lastError: this.lastError,
+      pending: [...this.delivery.pending],
+      lastDeliveredAt: this.delivery.lastDeliveredAt,
+      lastError: this.delivery.lastError,
     };
   }
 
@@ -209,7 +200,7 @@ export class SlickEgress {
         if (this.stopping) break;
         this.metrics.retries.inc();
         this.state = 'retrying';
-        this.lastError = (error as Error).message;
+        this.delivery.lastError = (error as Error).message;
         this.log(`kafka: ${(error as Error).message}; reading again from the committed offsets in ${backoffMs} ms`);
         await pause(backoffMs, this.stopSignal.signal);
         backoffMs = Math.min(backoffMs * 2, 5_000);
@@ -222,31 +213,14 @@ export class SlickEgress {
   private async handle(record: ConsumedRecord, version: number): Promise<boolean> {
     const job = await this.jobOf(record);
     if (!job) return true;
-    return this.deliver(job, version);
+    return this.delivery.deliver(job, () => this.stopping || this.consumer!.assignmentVersion !== version);
   }
 
-  private async jobOf(record: ConsumedRecord): Promise<Job | null> {
-    const { release: releaseTopic } = this.options.topics;
+  private async jobOf(record: ConsumedRecord): Promise<SlickJob | null> {
     try {
       if (record.value === null) throw new Error('null value');
-      if (record.topic === releaseTopic) {
-        const release = this.options.serdes.release.deserialize(record.value);
-        return {
-          action: 'SEND_RELEASE',
-          id: release.ReleaseID,
-          base: { ReleaseID: release.ReleaseID, OrderID: release.OrderID, ShipFromLocationID: release.ShipFromLocationID, Amount: null },
-          call: () => this.slick.sendRelease(release),
-        };
-      }
-      const payment = this.options.serdes.payment.deserialize(record.value);
-      if (payment.PaymentStatus !== COLLECTED) return null;
-      const collection = collectionOf(payment);
-      return {
-        action: 'CONFIRM_COLLECTION',
-        id: `collection of ${payment.OrderID}`,
-        base: { ReleaseID: null, OrderID: payment.OrderID, ShipFromLocationID: payment.ShipFromLocationID, Amount: payment.Amount },
-        call: () => this.slick.confirmCollection(collection),
-      };
+      if (record.topic === this.options.topics.release) return releaseJob(this.options.serdes.release.deserialize(record.value));
+      return collectionJob(this.options.serdes.payment.deserialize(record.value));
     } catch (error) {
       this.metrics.deadLetters.inc({ topic: record.topic });
       this.log(`dead letter ${record.topic}/${record.partition}@${record.offset}: ${(error as Error).message}`);
@@ -255,70 +229,8 @@ export class SlickEgress {
     }
   }
 
-  /**
-   * Calls Slick until it has the release (or collection): rounds of `retry.attempts` attempts, each round that
-   * fails recorded GAVE_UP and followed by the longest backoff, calls refused by the open breaker recorded
-   * CIRCUIT_OPEN. Returns false only when abandoned: a stop, or the partition's assignment changed.
-   */
-  private async deliver(job: Job, version: number): Promise<boolean> {
-    const { retry } = this.options;
-    const random = this.options.random ?? Math.random;
-    const abandoned = () => this.stopping || this.consumer!.assignmentVersion !== version;
-    let attempt = 0;
-    try {
-      while (true) {
-        for (let tries = 0; tries < retry.attempts; ) {
-          if (abandoned()) return false;
-          if (!this.breaker.tryAcquire()) {
-            this.pending.add(job.id);
-            await this.record(job, attempt, 'CIRCUIT_OPEN', null, `circuit breaker ${this.breaker.state}: Slick not called`);
-            await pause(this.breaker.retryAfterMs(), this.stopSignal.signal);
-            continue; // a refused call is not an attempt
-          }
-          tries++;
-          attempt++;
-          const timer = this.metrics.requestSeconds.startTimer({ action: job.action });
-          let answer: SlickAnswer;
-          try {
-            answer = await job.call();
-          } catch (error) {
-            timer();
-            const status = error instanceof SlickCallError ? error.status : null;
-            if (error instanceof SlickCallError && !error.partnerFault) this.breaker.onIgnored();
-            else this.breaker.onFailure();
-            this.pending.add(job.id);
-            this.lastError = `${job.action} ${job.id}: ${(error as Error).message}`;
-            await this.record(job, attempt, 'FAILED', status, (error as Error).message);
-            if (tries < retry.attempts) await pause(backoffDelayMs(retry, tries, random), this.stopSignal.signal);
-            continue;
-          }
-          timer();
-          this.breaker.onSuccess();
-          await this.record(job, attempt, answer.outcome, answer.status, null);
-          this.lastDeliveredAt = new Date().toISOString();
-          return true;
-        }
-        await this.record(job, attempt, 'GAVE_UP', null, `${retry.attempts} attempts failed; trying again (never dropped)`);
-        this.log(`${job.action} ${job.id}: ${retry.attempts} attempts failed (${this.lastError ?? ''}); trying again`);
-        await pause(backoffDelayMs(retry, retry.attempts, random), this.stopSignal.signal);
-      }
-    } finally {
-      this.pending.delete(job.id);
-    }
-  }
-
-  private async record(job: Job, attempt: number, outcome: FulfillmentOutcome, status: number | null, error: string | null): Promise<void> {
-    this.metrics.sends.inc({ action: job.action, outcome });
-    const interaction: FulfillmentInteraction = {
-      ...job.base,
-      Action: job.action,
-      Attempt: attempt,
-      Outcome: outcome,
-      HttpStatus: status,
-      Error: error,
-      At: new Date().toISOString(),
-    };
-    const key = Buffer.from(job.base.ShipFromLocationID, 'utf8');
+  private async recordInteraction(interaction: FulfillmentInteraction): Promise<void> {
+    const key = Buffer.from(interaction.ShipFromLocationID, 'utf8');
     await this.send([
       {
         topic: this.options.topics.fulfillment,
