@@ -1,0 +1,338 @@
+/**
+ * The embedded default (`npm start` without KAFKA_BROKERS): the whole system in one process, nothing to install.
+ *
+ *   demo feed ─► in-process driver (the order topology) ─► embedded sink ─► embedded Postgres (or DATABASE_URL's)
+ *                    ▲                     │ releases, COD collections
+ *                    │                     ▼
+ *   webhook ingress ◄┴── Slick, Grab and PMP simulators (real HTTP on loopback) ◄── Slick egress
+ *
+ * Every order goes the way a production order goes: released, sent to the Slick simulator by the egress, shipped
+ * (Slick's signed ship events through the webhook ingress), handed to Grab or PMP, delivered and its cash
+ * collected (their signed callbacks through the same ingress), reconciled at the daily cut-off. The query service
+ * answers over the driver's stores and the tables.
+ *
+ * One chain serialises everything that touches the driver (demo orders, webhook events, the clock): the driver
+ * processes one record at a time, as one Kafka task does. Its output is handed on after each step — status
+ * changes to the live feed, releases and collections to the egress, every record to the sink's next batch.
+ */
+import { randomBytes } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { serdeConfigFromEnv } from '../avro/config.js';
+import type { FulfillmentInteraction, PaymentEvent, ReconciliationReport, Release } from '../avro/records.js';
+import { serdeFor } from '../avro/serdes.js';
+import { EmbeddedSlickEgress } from '../connectors/embedded-slick-egress.js';
+import { InProcessPublisher } from '../connectors/in-process-publisher.js';
+import { GrabSimulator } from '../connectors/simulators/grab-simulator.js';
+import { PmpSimulator } from '../connectors/simulators/pmp-simulator.js';
+import { SlickSimulator } from '../connectors/simulators/slick-simulator.js';
+import { SlickClient } from '../connectors/slick-client.js';
+import { loadSlickEgressConfig } from '../connectors/slick-config.js';
+import { loadWebhookConfig, type Partner } from '../connectors/webhook-config.js';
+import { buildWebhookServer, DELIVERY_STATUS_TOPIC, SHIP_EVENT_TOPIC } from '../connectors/webhook-server.js';
+import type { StatusChange } from '../processors/domain/types.js';
+import { loadOrderConfig } from '../processors/order-config.js';
+import { orderSerdes } from '../processors/order-serdes.js';
+import { orderTopology } from '../processors/order-topology.js';
+import { Topics } from '../processors/topics.js';
+import { driverOrders } from '../query-service/local-orders.js';
+import { startQueryService } from '../query-service/service.js';
+import { StatusFeed } from '../query-service/status-feed.js';
+import { embeddedPostgres } from '../sinks/embedded-postgres.js';
+import { EmbeddedSink } from '../sinks/embedded-sink.js';
+import { migrate } from '../sinks/migrate.js';
+import { sinkSources } from '../sinks/sink-sources.js';
+import { pgDatabase, type SqlDatabase } from '../sinks/sql.js';
+import { loadSettings, positiveInt, type Setting } from '../topology/config.js';
+import { partitionForKey } from '../topology/partitioner.js';
+import type { ProducedRecord } from '../topology/produced-record.js';
+import { TopologyTestDriver } from '../topology/test-driver.js';
+import { demoOrder, referenceData } from './demo-feed.js';
+
+const PARTITIONS = 4;
+
+export interface EmbeddedConfig {
+  ordersPerSecond: number;
+  stores: number;
+}
+
+export const embeddedSettings: { [K in keyof EmbeddedConfig]: Setting<EmbeddedConfig[K]> } = {
+  ordersPerSecond: {
+    env: 'OMNIA_DEMO_ORDERS_PER_SECOND',
+    doc: 'Demo orders created per second by the embedded default (each is followed by about a dozen partner calls and webhooks).',
+    default: 20,
+    parse: positiveInt('OMNIA_DEMO_ORDERS_PER_SECOND'),
+  },
+  stores: { env: 'OMNIA_DEMO_STORES', doc: 'Stores the demo orders come from.', default: 12, parse: positiveInt('OMNIA_DEMO_STORES') },
+};
+
+export interface EmbeddedOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** The analysts' tables; default DATABASE_URL's Postgres, else an embedded one. */
+  readonly db?: SqlDatabase;
+  /** Start the demo feed (default true; a test pipes its own orders). */
+  readonly demoFeed?: boolean;
+  readonly log?: (line: string) => void;
+  /** The pipeline's wall clock (punctuators: held releases, the reconciliation cut-off); default Date.now. */
+  readonly clock?: () => number;
+}
+
+export interface Embedded {
+  readonly driver: TopologyTestDriver;
+  readonly db: SqlDatabase;
+  readonly tablesAt: string;
+  readonly query: { url: string; devToken?: string };
+  readonly webhookUrl: string;
+  readonly partners: { readonly slick: SlickSimulator; readonly grab: GrabSimulator; readonly pmp: PmpSimulator };
+  readonly partnerToken: string;
+  readonly egress: EmbeddedSlickEgress;
+  /** Orders now in each status. */
+  readonly statusCounts: ReadonlyMap<number, number>;
+  /** Pipes one order into the pipeline (what the demo feed does), resolving once it is processed. */
+  pipeOrder(order: unknown): Promise<void>;
+  /** Writes what the pipeline produced since the last flush to the tables (done every second anyway). */
+  flush(): Promise<number>;
+  /** Moves the driver's clock to now and runs what falls due (done every second anyway). */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The analysts' tables: DATABASE_URL's Postgres when set, else one in this process. Migrated. */
+async function embeddedTables(env: NodeJS.ProcessEnv): Promise<{ db: SqlDatabase; where: string }> {
+  const url = env.DATABASE_URL;
+  const db = url ? pgDatabase(url) : await embeddedPostgres(env.OMNIA_EMBEDDED_PG_DIR || undefined);
+  return { db, where: url ? url.replace(/\/\/[^@/]*@/, '//') : `embedded Postgres (${env.OMNIA_EMBEDDED_PG_DIR || 'in memory'})` };
+}
+
+async function migrated(db: SqlDatabase): Promise<void> {
+  const session = await db.session();
+  try {
+    await migrate(session);
+  } finally {
+    session.release();
+  }
+}
+
+/** Runs steps on the driver one after another, handing each step's output on. */
+class DriverChain {
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly listeners: Array<(records: readonly ProducedRecord[]) => void> = [];
+
+  constructor(
+    private readonly driver: TopologyTestDriver,
+    private readonly clock: () => number,
+  ) {}
+
+  onOutput(listener: (records: readonly ProducedRecord[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  pipe(topic: string, key: Buffer, value: Buffer, timestamp: number): Promise<void> {
+    return this.run(async () => {
+      await this.clockToNow();
+      await this.driver.pipeRaw(topic, key, value, { timestamp });
+    });
+  }
+
+  tick(): Promise<void> {
+    return this.run(() => this.clockToNow());
+  }
+
+  private clockToNow(): Promise<void> {
+    return this.driver.advanceWallClock(Math.max(0, this.clock() - this.driver.now));
+  }
+
+  private run(step: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(step).finally(() => {
+      if (this.driver.output.length === 0) return;
+      const output = [...this.driver.output];
+      this.driver.clearOutput();
+      for (const listener of this.listeners) listener(output);
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embedded> {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? Date.now;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const config = loadSettings(embeddedSettings, {}, env);
+  const orderConfig = loadOrderConfig(env);
+  const serdeConfig = serdeConfigFromEnv(env);
+  const topic = (name: string) => orderConfig.topicPrefix + name;
+  const releaseSerde = serdeFor(topic(Topics.release), 'Release', serdeConfig);
+  const paymentSerde = serdeFor(topic(Topics.payment), 'PaymentEvent', serdeConfig);
+  const statusSerde = serdeFor(topic(Topics.status), 'StatusChange', serdeConfig);
+  const fulfillmentSerde = serdeFor(topic(Topics.fulfillment), 'FulfillmentInteraction', serdeConfig);
+  const reconciliationSerde = serdeFor(topic(Topics.reconciliation), 'ReconciliationReport', serdeConfig);
+
+  const driver = new TopologyTestDriver(orderTopology(orderConfig, orderSerdes(serdeConfig, orderConfig.topicPrefix)), { partitions: PARTITIONS, startTime: clock() });
+  const tables = options.db ? { db: options.db, where: 'the given database' } : await embeddedTables(env);
+  const db = tables.db;
+  await migrated(db);
+  const sink = new EmbeddedSink(db, sinkSources({ applicationId: driver.applicationId, topicPrefix: orderConfig.topicPrefix, serdes: serdeConfig }));
+  for (const record of referenceData(200)) await driver.pipeRaw(topic(record.topic), Buffer.from(record.key), Buffer.from(JSON.stringify(record.value)));
+
+  const registry = new Registry();
+  const statusFeed = new StatusFeed({ registry });
+  const statusCounts = new Map<number, number>();
+  let forSink: ProducedRecord[] = [];
+  const chain = new DriverChain(driver, clock);
+
+  // Partners: each with a secret of this process (or the configured one), calling the ingress below.
+  const webhookConfig = loadWebhookConfig({ host: env.OMNIA_WEBHOOK_HOST ?? '127.0.0.1' }, env);
+  const secretOf = (partner: Partner, configured: string | undefined) => configured ?? `${partner}-${randomBytes(24).toString('hex')}`;
+  const secrets = { slick: secretOf('slick', webhookConfig.slickSecret), grab: secretOf('grab', webhookConfig.grabSecret), pmp: secretOf('pmp', webhookConfig.pmpSecret) };
+  const webhooks = buildWebhookServer({
+    secrets,
+    publisher: new InProcessPublisher(async (record) => {
+      const key = Buffer.from(record.key, 'utf8');
+      await chain.pipe(record.topic, key, record.value, record.timestamp);
+      return { partition: partitionForKey(key, PARTITIONS) };
+    }),
+    topics: { shipEvents: topic(SHIP_EVENT_TOPIC), deliveryStatus: topic(DELIVERY_STATUS_TOPIC) },
+    serdes: { shipEvent: serdeFor(topic(SHIP_EVENT_TOPIC), 'ShipEvent', serdeConfig), deliveryStatus: serdeFor(topic(DELIVERY_STATUS_TOPIC), 'DeliveryStatus', serdeConfig) },
+    registry,
+    toleranceSeconds: webhookConfig.toleranceSeconds,
+    nonceCapacity: webhookConfig.nonceCapacity,
+    bodyLimitBytes: webhookConfig.bodyLimitBytes,
+  });
+  await webhooks.listen({ host: webhookConfig.host, port: env.OMNIA_WEBHOOK_PORT ? webhookConfig.port : 0 });
+  const address = webhooks.server.address();
+  const webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : webhookConfig.port}`;
+
+  const partnerToken = randomBytes(16).toString('hex');
+  const webhook = (partner: Partner) => ({ url: webhookUrl, secret: secrets[partner] });
+  const grab = new GrabSimulator({ token: partnerToken, webhook: webhook('grab'), autoDeliver: true });
+  const pmp = new PmpSimulator({ token: partnerToken, webhook: webhook('pmp'), autoDeliver: true });
+  const carriers = { GRAB: { url: await grab.start(), token: partnerToken }, PMP: { url: await pmp.start(), token: partnerToken } };
+  const slick = new SlickSimulator({ token: partnerToken, webhook: webhook('slick'), autoShip: true, carriers });
+  const slickUrl = await slick.start();
+
+  const slickConfig = loadSlickEgressConfig({}, env);
+  const egress = new EmbeddedSlickEgress(new SlickClient({ baseUrl: slickUrl, token: partnerToken, timeoutMs: slickConfig.timeoutMs }), {
+    retry: { attempts: slickConfig.attempts, baseDelayMs: slickConfig.backoffMs, maxDelayMs: slickConfig.backoffMaxMs, jitter: slickConfig.jitter },
+    breaker: { failureThreshold: slickConfig.breakerFailures, coolDownMs: slickConfig.breakerCoolDownMs },
+    record: async (interaction: FulfillmentInteraction) => {
+      const key = Buffer.from(interaction.ShipFromLocationID, 'utf8');
+      forSink.push({ topic: topic(Topics.fulfillment), partition: partitionForKey(key, PARTITIONS), key, value: fulfillmentSerde.serialize(interaction), timestamp: Date.now(), headers: {} });
+    },
+    log: (line) => log(`omnia slick-egress: ${line}`),
+  });
+
+  chain.onOutput((records) => {
+    for (const record of records) {
+      if (record.value === null) continue;
+      if (record.topic === topic(Topics.status)) {
+        const change = statusSerde.deserialize(record.value) as StatusChange;
+        statusFeed.publish(change);
+        if (change.FromStatus !== null && change.FromStatus !== change.ToStatus) statusCounts.set(change.FromStatus, (statusCounts.get(change.FromStatus) ?? 0) - 1);
+        if (change.FromStatus !== change.ToStatus) statusCounts.set(change.ToStatus, (statusCounts.get(change.ToStatus) ?? 0) + 1);
+      } else if (record.topic === topic(Topics.release)) egress.offerRelease(releaseSerde.deserialize(record.value) as Release);
+      else if (record.topic === topic(Topics.payment)) egress.offerPayment(paymentSerde.deserialize(record.value) as PaymentEvent);
+      else if (record.topic === topic(Topics.reconciliation)) {
+        const report = reconciliationSerde.deserialize(record.value) as ReconciliationReport;
+        const exceptions = (report.Exceptions ?? []).map((exception) => `${exception.OrderID} ${exception.Kind} ${exception.Difference}`);
+        log(`reconciliation ${report.ShipFromLocationID} ${report.BusinessDay}: ${report.ReconciledOrders} orders reconciled (${report.ReconciledAmount}), expected ${report.ExpectedTotal}, collected ${report.CollectedTotal}${exceptions.length ? `; exceptions: ${exceptions.join(', ')}` : ''}`);
+      }
+    }
+    forSink.push(...records);
+  });
+
+
+  const query = await startQueryService({ db, local: driverOrders(driver, PARTITIONS), registry, feed: statusFeed, readiness: () => ({ ready: true }), devSecret: true, env });
+
+  let flushing: Promise<number> = Promise.resolve(0);
+  const flush = (): Promise<number> => {
+    flushing = flushing.then(async () => {
+      const batch = forSink;
+      forSink = [];
+      if (batch.length === 0) return 0;
+      const written = await sink.write(batch);
+      return [...written.rows.values()].reduce((sum, count) => sum + count, 0);
+    });
+    return flushing;
+  };
+
+  const pipeOrder = (order: unknown): Promise<void> => {
+    const { ShipFromLocationID } = order as { ShipFromLocationID: string };
+    return chain.pipe(topic(Topics.orderCreate), Buffer.from(ShipFromLocationID), Buffer.from(JSON.stringify(order)), clock());
+  };
+
+  // The demo feed, spread over each second, and the once-a-second report.
+  let stopped = false;
+  let created = 0;
+  const feedStarted = Date.now();
+  const feed = { stores: config.stores, customers: 200, seed: 42 };
+  let feeding: Promise<void> = Promise.resolve();
+  const feedTimer = options.demoFeed === false ? undefined : setInterval(() => {
+    feeding = feeding.then(async () => {
+      const due = Math.floor(((Date.now() - feedStarted) / 1000) * config.ordersPerSecond);
+      while (created < due && !stopped) await pipeOrder(demoOrder(created++, new Date(clock()), feed));
+    }).catch((error: unknown) => log(`omnia: demo order not processed: ${(error as Error).message}`));
+  }, 100);
+  let reported = { created: 0, accepted: 0 };
+  const secondTimer = setInterval(() => {
+    void (async () => {
+      await chain.tick();
+      const rows = await flush();
+      if (options.demoFeed === false) return;
+      const accepted = slick.acceptedReleases;
+      const counts = [...statusCounts].filter(([, count]) => count > 0).sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
+      const state = egress.status();
+      const slickNote = state.breaker === 'closed' ? '' : ` (breaker ${state.breaker}, ${state.queued} waiting)`;
+      log(`${created} orders (+${created - reported.created}); Slick took ${accepted - reported.accepted} releases${slickNote}; ${rows} rows written; orders by status ${counts}`);
+      reported = { created, accepted };
+    })().catch((error: unknown) => log(`omnia: ${(error as Error).message}`));
+  }, 1_000);
+
+  return {
+    driver,
+    db,
+    tablesAt: tables.where,
+    query,
+    webhookUrl,
+    partners: { slick, grab, pmp },
+    partnerToken,
+    egress,
+    statusCounts,
+    pipeOrder,
+    flush,
+    tick: () => chain.tick(),
+    async stop() {
+      stopped = true;
+      clearInterval(feedTimer);
+      clearInterval(secondTimer);
+      await feeding;
+      await egress.stop();
+      await Promise.allSettled([slick.stop(), grab.stop(), pmp.stop()]);
+      await webhooks.close();
+      await flush().catch(() => 0);
+      await query.app.close();
+      await driver.close();
+      if (!options.db) await db.close();
+    },
+  };
+}
+
+/** `omnia start` without KAFKA_BROKERS: starts everything, says where it is, runs until SIGINT / SIGTERM. */
+export async function runEmbedded(): Promise<void> {
+  const embedded = await startEmbedded();
+  const config = loadSettings(embeddedSettings, {}, process.env);
+  const token = embedded.partnerToken;
+  console.log(`omnia: embedded default (in-process driver, no broker): ${config.ordersPerSecond} demo orders/s from ${config.stores} stores; tables in ${embedded.tablesAt}. Ctrl-C stops.`);
+  console.log(`omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs). A token for this process (admin, 12 h):\n  export OMNIA_TOKEN=${embedded.query.devToken}\n  curl -H "authorization: Bearer $OMNIA_TOKEN" ${embedded.query.url}/api/v1/region/pipeline`);
+  console.log(`omnia: webhook ingress on ${embedded.webhookUrl}; partner simulators (token ${token}): Slick ${embedded.partners.slick.url}, Grab ${embedded.partners.grab.url}, PMP ${embedded.partners.pmp.url}. Make Slick fail half its calls:\n  curl -X POST -H "authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"failureRate":0.5}' ${embedded.partners.slick.url}/_sim/faults`);
+  let stopping = false;
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await embedded.stop();
+}
