@@ -19,6 +19,8 @@ export interface RuntimeConfig {
   sessionTimeoutMs: number;
   transactionTimeoutMs: number;
   pollMs: number;
+  bufferedRecordsPerPartition: number;
+  maxTaskIdleMs: number;
   /** Advertised host:port of this replica's query endpoint, shared with the group for interactive queries. */
   endpoint: string | undefined;
 }
@@ -64,6 +66,18 @@ export const settings: { [K in keyof RuntimeConfig]: Setting<RuntimeConfig[K]> }
   sessionTimeoutMs: { env: 'OMNIA_SESSION_TIMEOUT_MS', doc: 'How long the group waits for a silent member before moving its tasks.', default: 10_000, parse: positiveInt('OMNIA_SESSION_TIMEOUT_MS') },
   transactionTimeoutMs: { env: 'OMNIA_TRANSACTION_TIMEOUT_MS', doc: 'Broker aborts a crashed replica’s open transaction after this long.', default: 10_000, parse: positiveInt('OMNIA_TRANSACTION_TIMEOUT_MS') },
   pollMs: { env: 'OMNIA_POLL_MS', doc: 'Longest wait of one fetch when no data arrives.', default: 100, parse: positiveInt('OMNIA_POLL_MS') },
+  bufferedRecordsPerPartition: {
+    env: 'OMNIA_BUFFERED_RECORDS_PER_PARTITION',
+    doc: 'Fetched records a partition may hold unprocessed before it is left out of fetches (memory while a task waits for another input).',
+    default: 1000,
+    parse: positiveInt('OMNIA_BUFFERED_RECORDS_PER_PARTITION'),
+  },
+  maxTaskIdleMs: {
+    env: 'OMNIA_MAX_TASK_IDLE_MS',
+    doc: 'Longest a task waits for records of one input that are on the broker but not fetched yet, before it processes its other inputs anyway.',
+    default: 5000,
+    parse: positiveInt('OMNIA_MAX_TASK_IDLE_MS'),
+  },
   endpoint: { env: 'OMNIA_ENDPOINT', doc: 'host:port other replicas use to forward interactive queries to this one.', default: undefined, parse: optionalText },
 };
 

@@ -13,6 +13,7 @@ export class RuntimeMetrics {
   readonly consumerLag = new Gauge({ name: 'omnia_consumer_lag_records', help: 'Records between a task position and the end of its partition', labelNames: ['topic', 'partition'], registers: [this.registry] });
   readonly restored = new Counter({ name: 'omnia_restore_records_total', help: 'Changelog records restored into stores', labelNames: ['store'], registers: [this.registry] });
   readonly restoreRemaining = new Gauge({ name: 'omnia_restore_remaining_records', help: 'Changelog records still to restore', labelNames: ['store', 'partition'], registers: [this.registry] });
+  readonly enforcedProcessing = new Counter({ name: 'omnia_enforced_processing_total', help: 'Records processed while another input of their task still had unfetched records (after max task idle)', registers: [this.registry] });
   readonly deadLetters = new Counter({ name: 'omnia_dead_letters_total', help: 'Records sent to a dead-letter topic', labelNames: ['topic', 'code'], registers: [this.registry] });
   readonly tasks = new Gauge({ name: 'omnia_tasks', help: 'Tasks owned by this replica', registers: [this.registry] });
 }

@@ -10,8 +10,8 @@ import { ProducerFencedError, TaskMigratedError, TopologyError } from './errors.
 import type { AdminClient, GroupConsumer, GroupMetadata, KafkaClient, PartitionReader, Producer, TopicPartition } from './kafka/client.js';
 import { tpKey } from './kafka/client.js';
 import { RuntimeMetrics } from './metrics.js';
-import type { ProducedRecord } from './produced-record.js';
-import { inTimestampOrder } from './record-order.js';
+import type { ConsumedRecord, ProducedRecord } from './produced-record.js';
+import { PartitionGroup } from './partition-group.js';
 import { restoreStores } from './restore.js';
 import { StreamTask } from './stream-task.js';
 import type { Topology } from './topology-builder.js';
@@ -48,6 +48,10 @@ export class StreamsRuntime {
   private failures = 0;
   private fatal: Error | undefined;
   private readonly listeners = new Set<(state: RuntimeState) => void>();
+  /** Fetched, not yet processed records; each task takes its next one in timestamp order across its inputs. */
+  private readonly buffered: PartitionGroup<ConsumedRecord>;
+  /** Per task: its partition of every source topic. */
+  private inputs = new Map<number, TopicPartition[]>();
 
   constructor(
     private readonly topology: Topology,
@@ -55,6 +59,7 @@ export class StreamsRuntime {
     private readonly client: KafkaClient,
   ) {
     this.instanceId = config.instanceId ?? `${config.applicationId}-${randomUUID()}`;
+    this.buffered = new PartitionGroup(config.bufferedRecordsPerPartition, config.maxTaskIdleMs);
   }
 
   get currentState(): RuntimeState {
@@ -244,17 +249,14 @@ export class StreamsRuntime {
     while (this.state === 'running' || this.state === 'restoring') {
       try {
         if (this.consumer.assignmentVersion !== this.seenAssignment) await this.onAssignment();
-        const records = inTimestampOrder(await this.consumer.poll(this.config.pollMs));
-        for (const record of records) {
-          const task = this.tasks.get(record.partition);
-          if (!task) continue; // revoked while in flight
-          this.pendingGeneration ??= this.consumer.groupMetadata();
-          await task.process(record);
-          // Bounds a transaction even when one poll returns more (small records, a long backlog).
-          if (++this.uncommitted >= this.config.maxUncommittedRecords) await this.commit();
-        }
+        this.buffered.add(await this.consumer.poll(this.config.pollMs, this.buffered.full()));
+        const lag = new Map(this.consumer.lag().map(({ topic, partition, records }) => [tpKey(topic, partition), records]));
+        for (const [partition, task] of this.tasks) await this.processBuffered(partition, task, lag);
         await this.punctuateWallClock();
-        for (const { topic, partition, records: lag } of this.consumer.lag()) this.metrics.consumerLag.labels(topic, String(partition)).set(lag);
+        // What operators scale by: records not processed yet, fetched or not.
+        for (const { topic, partition, records } of this.consumer.lag()) {
+          this.metrics.consumerLag.labels(topic, String(partition)).set(records + this.buffered.buffered(tpKey(topic, partition)));
+        }
         if (this.uncommitted >= this.config.maxUncommittedRecords || Date.now() - this.lastCommit >= this.config.commitIntervalMs) await this.commit();
         this.failures = 0;
       } catch (error) {
@@ -266,6 +268,26 @@ export class StreamsRuntime {
         await this.recover(error as Error);
       }
     }
+  }
+
+  /** Processes what the task's inputs hold, in timestamp order, until it runs out or must wait for a fetch. */
+  private async processBuffered(partition: number, task: StreamTask, lag: ReadonlyMap<string, number>): Promise<void> {
+    const inputs = this.inputs.get(partition) ?? [];
+    for (;;) {
+      const next = this.buffered.next(partition, inputs, (key) => lag.get(key), Date.now());
+      if (next?.record === undefined) return;
+      if (next.enforced) this.metrics.enforcedProcessing.inc();
+      this.pendingGeneration ??= this.consumer.groupMetadata();
+      await task.process(next.record);
+      // Bounds a transaction even when one poll returns more (small records, a long backlog).
+      if (++this.uncommitted >= this.config.maxUncommittedRecords) await this.commit();
+    }
+  }
+
+  /** Back to the committed offsets: what was fetched and not processed is fetched again. */
+  private async rewind(): Promise<void> {
+    this.buffered.clear();
+    await this.consumer.rewindToCommitted();
   }
 
   /**
@@ -358,7 +380,7 @@ export class StreamsRuntime {
       process.emitWarning(`omnia: ${error.message}; retrying (attempt ${this.failures})`, { code: 'OMNIA_RETRY' });
       await sleep(Math.min(5000, 100 * 2 ** Math.min(this.failures, 6)));
     }
-    await this.consumer.rewindToCommitted().catch(() => undefined);
+    await this.rewind().catch(() => undefined);
   }
 
   /** Closes tasks the group took away, creates and restores the ones it gave. */
@@ -379,7 +401,9 @@ export class StreamsRuntime {
       this.setState('running');
     }
     this.metrics.tasks.set(this.tasks.size);
-    await this.consumer.rewindToCommitted();
+    this.inputs = new Map();
+    for (const tp of this.consumer.assignment().partitions) this.inputs.set(tp.partition, [...(this.inputs.get(tp.partition) ?? []), tp]);
+    await this.rewind();
   }
 
   private async createTask(partition: number): Promise<StreamTask> {

@@ -76,8 +76,11 @@ export interface GroupConsumer {
   assignment(): Assignment;
   /** The generation the next offsets commit must carry. */
   groupMetadata(): GroupMetadata;
-  /** Records from the assigned partitions at their positions; resolves empty after `maxWaitMs` when idle. */
-  poll(maxWaitMs: number): Promise<ConsumedRecord[]>;
+  /**
+   * Records from the assigned partitions at their positions, leaving out the `paused` ones (`topic:partition`,
+   * their records still buffered unprocessed); resolves empty after `maxWaitMs` when idle.
+   */
+  poll(maxWaitMs: number, paused?: ReadonlySet<string>): Promise<ConsumedRecord[]>;
   /** Records between each assigned partition's position and its readable end, as of the last fetch. */
   lag(): Array<TopicPartition & { readonly records: number }>;
   /** Moves every assigned partition back to its committed offset (after an aborted transaction). */

@@ -73,13 +73,14 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     };
   }
 
-  async poll(maxWaitMs: number): Promise<ConsumedRecord[]> {
+  async poll(maxWaitMs: number, paused: ReadonlySet<string> = new Set()): Promise<ConsumedRecord[]> {
     if (this.seededVersion !== this.version) await this.seedPositions();
-    if (this.positions.size === 0) {
+    const positions = paused.size === 0 ? this.positions : new Map([...this.positions].filter(([key]) => !paused.has(key)));
+    if (positions.size === 0) {
       await sleep(Math.min(maxWaitMs, 100));
       return [];
     }
-    const outcome = await fetchOnce(this.consumer, this.positions, {
+    const outcome = await fetchOnce(this.consumer, positions, {
       readCommitted: this.options.readCommitted,
       maxWaitMs,
       maxBytesPerPartition: 1024 * 1024,
