@@ -7,7 +7,7 @@
  *  - the next record is the head with the lowest timestamp among the task's partitions (ties: the input
  *    listed first), each partition in offset order;
  *  - a task waits while one of its partitions has nothing buffered but records on the broker not fetched yet
- *    (lag > 0): those records may be older than every head here. A fetch returns partitions unevenly (the
+ *    (lag > 0, or not known yet): those records may be older than every head here. A fetch returns partitions unevenly (the
  *    broker fills a response partition after partition), so without the wait a catch-up through a backlog of
  *    both topics processes the later topic's records first. This is Kafka Streams with max.task.idle.ms = 0:
  *    never wait for records not yet written, always for records already there;
@@ -60,8 +60,8 @@ export class PartitionGroup<T extends { readonly topic: string; readonly partiti
 
   /**
    * Takes the task's next record from `inputs` (the task's partition of every source topic), or says which
-   * partition it waits for. `lag` gives the records on the broker beyond what was fetched, per `topic:partition`
-   * (undefined: not known yet, which does not hold the task up).
+   * partition it waits for. `lag` gives the records on the broker beyond what was fetched, per `topic:partition`;
+   * undefined (no fetch has answered for it yet) holds the task up too: its records may be the oldest.
    */
   next(task: number, inputs: readonly TopicPartition[], lag: (key: string) => number | undefined, now: number): NextRecord<T> | undefined {
     let best: Queue<T> | undefined;
@@ -70,7 +70,8 @@ export class PartitionGroup<T extends { readonly topic: string; readonly partiti
       const key = tpKey(tp.topic, tp.partition);
       const queue = this.queues.get(key);
       if (!queue || queue.next >= queue.records.length) {
-        if ((lag(key) ?? 0) > 0) waitingFor ??= key;
+        const behind = lag(key);
+        if (behind === undefined || behind > 0) waitingFor ??= key;
         continue;
       }
       if (!best || queue.records[queue.next]!.timestamp < best.records[best.next]!.timestamp) best = queue;
