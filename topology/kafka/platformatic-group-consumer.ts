@@ -3,7 +3,7 @@ import { TaskMigratedError } from '../errors.js';
 import type { ConsumedRecord } from '../produced-record.js';
 import type { Assignment, GroupConsumer, GroupConsumerOptions, GroupMetadata, PartitionOffset, TopicPartition } from './client.js';
 import { tpKey } from './client.js';
-import { fetchOnce } from './platformatic-fetch.js';
+import { fetchOnce, inFetchOrder } from './platformatic-fetch.js';
 import { stickyAssignor } from './sticky-assignor.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,6 +19,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private current: Assignment = { generationId: -1, partitions: [] };
   private version = 0;
   private seededVersion = -1;
+  private fetches = 0;
 
   constructor(
     bootstrapBrokers: string[],
@@ -75,7 +76,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
 
   async poll(maxWaitMs: number, paused: ReadonlySet<string> = new Set()): Promise<ConsumedRecord[]> {
     if (this.seededVersion !== this.version) await this.seedPositions();
-    const positions = paused.size === 0 ? this.positions : new Map([...this.positions].filter(([key]) => !paused.has(key)));
+    const positions = inFetchOrder(paused.size === 0 ? this.positions : new Map([...this.positions].filter(([key]) => !paused.has(key))), this.fetches++);
     if (positions.size === 0) {
       await sleep(Math.min(maxWaitMs, 100));
       return [];
