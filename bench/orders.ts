@@ -10,24 +10,11 @@
  * Phase 2 (latency): a replica runs; orders are produced at a steady rate with CreatedAt = send time; a
  * read_committed consumer measures CreatedAt → the order's validation record and → its release record.
  */
-import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { serdeConfig } from '../avro/config.js';
-import { demoOrder, referenceData } from '../bin/demo-feed.js';
-import { loadOrderConfig } from '../processors/order-config.js';
-import { orderSerdes } from '../processors/order-serdes.js';
-import { orderTopology } from '../processors/order-topology.js';
+import { demoOrder } from '../bin/demo-feed.js';
 import { Topics } from '../processors/topics.js';
-import { loadConfig } from '../topology/config.js';
-import type { KafkaClient } from '../topology/kafka/client.js';
-import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
-import { partitionForKey } from '../topology/partitioner.js';
-import type { ProducedRecord } from '../topology/produced-record.js';
-import { StreamsRuntime } from '../topology/streams-runtime.js';
+import { jsonRecord, produce } from '../test/kafka/harness.js';
+import { createOrderPipeline, orderRuntime, removeOrderPipeline } from './order-pipeline.js';
 
-const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 50_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -36,64 +23,13 @@ const STORES = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
 
-interface Setup {
-  app: string;
-  prefix: string;
-  stateDir: string;
-  client: KafkaClient;
-}
-
-async function setup(label: string): Promise<Setup> {
-  const app = `bench-orders-${label}-${randomUUID().slice(0, 8)}`;
-  const prefix = `${app}.`;
-  const client = new PlatformaticClient(BROKERS, app);
-  const admin = client.admin();
-  await admin.ensureTopics([
-    ...[Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus].map((topic) => ({ topic: prefix + topic, partitions: PARTITIONS })),
-    ...[Topics.catalog, Topics.customers, Topics.bundles].map((topic) => ({ topic: prefix + topic, partitions: 1, configs: { 'cleanup.policy': 'compact' } })),
-  ]);
-  await admin.close();
-  await send(client, referenceData(200).map((entry) => record(prefix + entry.topic, entry.key, entry.value, 1, Date.now())));
-  return { app, prefix, stateDir: join(tmpdir(), app), client };
-}
-
-async function teardown({ app, prefix, stateDir, client }: Setup): Promise<void> {
-  const admin = client.admin();
-  const sources = [Topics.orderCreate, Topics.orderUpdate, Topics.inventoryLevel, Topics.shipEvent, Topics.deliveryStatus];
-  const owned = [...sources, Topics.catalog, Topics.customers, Topics.bundles, Topics.validation, Topics.status, Topics.payment, Topics.release, Topics.lowStock, Topics.reconciliation]
-    .map((topic) => prefix + topic)
-    .concat(sources.map((topic) => `${prefix}${topic}.dlq`))
-    .concat(['orders', 'inventory', 'held-releases', 'rejected-orders', 'cod-open', 'reconciliation-runs'].map((store) => `${app}-${store}-changelog`));
-  await admin.deleteTopics(owned).catch(() => undefined);
-  await admin.close();
-  await rm(stateDir, { recursive: true, force: true });
-}
-
-function record(topic: string, key: string, value: unknown, partitions: number, timestamp: number): ProducedRecord {
-  const keyBytes = Buffer.from(key);
-  return { topic, partition: partitionForKey(keyBytes, partitions), key: keyBytes, value: Buffer.from(JSON.stringify(value)), timestamp, headers: {} };
-}
-
-async function send(client: KafkaClient, records: ProducedRecord[]): Promise<void> {
-  const producer = client.producer({});
-  await producer.init();
-  for (let i = 0; i < records.length; i += 2000) await producer.send(records.slice(i, i + 2000));
-  await producer.close();
-}
-
-function runtimeFor({ app, prefix, stateDir, client }: Setup, overrides: Record<string, string> = {}): StreamsRuntime {
-  const env = { ...process.env, ...overrides };
-  const config = loadConfig({ applicationId: app, bootstrapServers: BROKERS, stateDir, instanceId: `${app}-0` }, env);
-  return new StreamsRuntime(orderTopology(loadOrderConfig({ ...env, OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)), config, client);
-}
-
 async function throughput(): Promise<Record<string, number>> {
-  const context = await setup('throughput');
+  const context = await createOrderPipeline('orders', 'throughput', PARTITIONS);
   try {
     const createdAt = new Date();
     const orders = Array.from({ length: ORDERS }, (_, n) => demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 11 }));
-    await send(context.client, orders.map((order) => record(context.prefix + Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS, createdAt.getTime())));
-    const runtime = runtimeFor(context);
+    await produce(context.client, orders.map((order) => jsonRecord(context.prefix + Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS, createdAt.getTime())));
+    const runtime = orderRuntime(context);
     const processed = async () => (await runtime.metrics.processed.get()).values.find((sample) => sample.labels.processor === 'validate')?.value ?? 0;
     const commits = async () => (await runtime.metrics.commits.get()).values.find((sample) => sample.labels.result === 'committed')?.value ?? 0;
     await runtime.start();
@@ -110,7 +46,7 @@ async function throughput(): Promise<Record<string, number>> {
     await runtime.stop();
     return { orders: ORDERS, seconds: Number(seconds.toFixed(2)), ordersPerSecond: Math.round(ORDERS / seconds), peakRssMb: peakRss };
   } finally {
-    await teardown(context);
+    await removeOrderPipeline(context);
   }
 }
 
@@ -119,9 +55,9 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function latency(commitIntervalMs: string): Promise<Record<string, number | string>> {
-  const context = await setup('latency');
+  const context = await createOrderPipeline('orders', 'latency', PARTITIONS);
   try {
-    const runtime = runtimeFor(context, { OMNIA_COMMIT_INTERVAL_MS: commitIntervalMs });
+    const runtime = orderRuntime(context, { OMNIA_COMMIT_INTERVAL_MS: commitIntervalMs });
     await runtime.start();
     while (runtime.ownedPartitions.length < PARTITIONS) await sleep(20);
     const consumer = context.client.groupConsumer({ groupId: `${context.app}-probe`, sessionTimeoutMs: 10_000, readCommitted: true });
@@ -155,7 +91,7 @@ async function latency(commitIntervalMs: string): Promise<Record<string, number 
         for (; n < due; n++) {
           const order = demoOrder(n, new Date(now), { stores: STORES, customers: 200, seed: 13, invalidShare: 0 });
           sentAt.set(order.OrderID, now);
-          batch.push(record(context.prefix + Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS, now));
+          batch.push(jsonRecord(context.prefix + Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS, now));
         }
         await producer.send(batch);
       }
@@ -183,7 +119,7 @@ async function latency(commitIntervalMs: string): Promise<Record<string, number 
       rssMb: rss,
     };
   } finally {
-    await teardown(context);
+    await removeOrderPipeline(context);
   }
 }
 

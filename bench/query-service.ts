@@ -10,7 +10,7 @@
  *   node dist/bench/query-service.js --figures=events --events=1000 --subscribers=20
  *   node dist/bench/query-service.js --profile      # CPU profiles of the servers → bench/results/profiles/
  *
- * The load generator (openLoop below) is open-loop: request i is due at start + i / rate whatever happened to
+ * The load generator (bench/open-loop.ts) is open-loop: request i is due at start + i / rate whatever happened to
  * the earlier ones, and its latency is measured from that due time to the end of its response, so a stalled
  * server is charged for every request it held up (no coordinated omission). node:http over a keep-alive Agent,
  * loopback only, each run bounded in time (requests still open 10 s after the last is due count as errors).
@@ -36,7 +36,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
@@ -62,6 +61,7 @@ import { SinkProcess, withSchema } from '../test/sink/harness.js';
 import { SseClient } from '../test/unit/query-service/sse-client.js';
 import { brokerPid, cpuSeconds, machineBusySeconds, spawnNode, type SpawnedChild, terminate, until } from './runtime/common.js';
 import { formatSummary, summarise } from './runtime/profile.js';
+import { countBy, latency, type LoadRun, type Outcome, openLoop, percentile, type Shot as HttpShot } from './open-loop.js';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -138,6 +138,7 @@ function parseOptions(argv: readonly string[]): Options {
 
 // ---------------------------------------------------------------------------------------------- load generator
 
+/** One request of a run (open-loop.ts sends it with the token as a bearer). */
 interface Shot {
   path: string;
   token: string;
@@ -145,116 +146,9 @@ interface Shot {
   kind?: string;
 }
 
-interface Outcome {
-  kind: string | undefined;
-  /** Due time, seconds from the run's start. */
-  dueSecond: number;
-  /** From the request's due time to the end of its response. */
-  latencyMs: number;
-  /** HTTP status; 0 when the request failed (socket error, timeout). */
-  status: number;
-  /** What the body says, as `classify` names it (a lookup's source, an empty search page…). */
-  label?: string | undefined;
-}
+type Classify = (shot: HttpShot, status: number, body: string) => string | undefined;
 
-interface LoadRun {
-  rate: number;
-  seconds: number;
-  sent: number;
-  outcomes: Outcome[];
-  /** How late the generator sent each request after its due time (its own delay on the shared cores). */
-  sendLagMs: number[];
-  /** From the first due time to the last response (or the end of the schedule, whichever is later). */
-  wallSeconds: number;
-}
-
-/**
- * Sends `rate × seconds` GETs to HOST:port, request i due at start + i / rate, over a keep-alive agent.
- * A 1 ms timer sends whatever is due; nothing waits for earlier responses.
- */
-async function openLoop(port: number, rate: number, seconds: number, next: (i: number) => Shot, classify?: (shot: Shot, status: number, body: string) => string | undefined): Promise<LoadRun> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const total = Math.round(rate * seconds);
-  const outcomes: Outcome[] = [];
-  const sendLagMs: number[] = [];
-  const start = performance.now() + 20;
-  let lastDone = start;
-  let issued = 0;
-  let open = 0;
-  let drained: (() => void) | undefined;
-  const done = (outcome: Outcome) => {
-    const at = performance.now();
-    lastDone = Math.max(lastDone, at);
-    outcomes.push(outcome);
-    if (--open === 0 && issued === total) drained?.();
-  };
-  const fire = (shot: Shot, due: number) => {
-    open++;
-    sendLagMs.push(performance.now() - due);
-    let finished = false;
-    const finish = (status: number, label?: string) => {
-      if (finished) return;
-      finished = true;
-      done({ kind: shot.kind, dueSecond: Math.floor((due - start) / 1000), latencyMs: performance.now() - due, status, label });
-    };
-    const request = http.request({ host: HOST, port, path: shot.path, method: 'GET', agent, headers: { authorization: `Bearer ${shot.token}`, accept: 'application/json' } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => void (classify && chunks.push(chunk)));
-      response.on('end', () => {
-        const status = response.statusCode ?? 0;
-        finish(status, classify?.(shot, status, Buffer.concat(chunks).toString('utf8')));
-      });
-      response.on('error', () => finish(0, 'response error'));
-    });
-    request.setTimeout(10_000, () => request.destroy(new Error('timeout')));
-    request.on('error', (error) => finish(0, error.message === 'timeout' ? 'timeout' : 'socket error'));
-    request.end();
-  };
-  const allDrained = new Promise<void>((resolve) => (drained = resolve));
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      const due = Math.min(total, Math.floor(((now - start) * rate) / 1000) + 1);
-      while (issued < due) {
-        const dueAt = start + (issued * 1000) / rate;
-        const shot = next(issued);
-        issued++;
-        fire(shot, dueAt);
-      }
-      if (issued < total) setTimeout(tick, 1);
-      else resolve();
-    };
-    setTimeout(tick, Math.max(0, start - performance.now()));
-  });
-  if (open > 0) await Promise.race([allDrained, sleep(11_000)]);
-  agent.destroy();
-  return { rate, seconds, sent: issued, outcomes, sendLagMs, wallSeconds: (Math.max(lastDone, start + seconds * 1000) - start) / 1000 };
-}
-
-const percentile = (sorted: ArrayLike<number>, p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!);
-
-interface Latency {
-  requests: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
-
-function latency(outcomes: readonly Outcome[]): Latency {
-  const sorted = Float64Array.from(outcomes.filter((outcome) => outcome.status !== 0).map((outcome) => outcome.latencyMs)).sort();
-  return { requests: outcomes.length, p50: round(percentile(sorted, 50), 2), p90: round(percentile(sorted, 90), 2), p99: round(percentile(sorted, 99), 2), p999: round(percentile(sorted, 99.9), 2), max: round(sorted.at(-1) ?? NaN, 2) };
-}
-
-const countBy = <T>(items: readonly T[], key: (item: T) => string | undefined): Record<string, number> => {
-  const counts: Record<string, number> = {};
-  for (const item of items) {
-    const name = key(item);
-    if (name !== undefined) counts[name] = (counts[name] ?? 0) + 1;
-  }
-  return counts;
-};
+const asHttp = (shot: Shot): HttpShot => ({ path: shot.path, headers: { authorization: `Bearer ${shot.token}` }, ...(shot.kind === undefined ? {} : { kind: shot.kind }) });
 
 /** A label's suffix marking an answer with no rows (a search's empty page): reported as a count, not a label of its own. */
 const EMPTY = '|empty';
@@ -363,11 +257,12 @@ async function quietMachine(watch: CpuWatch, threshold = 0.3, limitMs = 30_000):
 }
 
 /** A warm-up at the run's rate (discarded), then the measured run with the CPU split and CPU per request. */
-async function measured(what: string, options: Options, port: number, rate: number, watch: CpuWatch, next: (i: number) => Shot, classify?: (shot: Shot, status: number, body: string) => string | undefined) {
+async function measured(what: string, options: Options, port: number, rate: number, watch: CpuWatch, next: (i: number) => Shot, classify?: Classify) {
   const quiet = await quietMachine(watch);
-  await openLoop(port, rate, options.warmSeconds, next, classify);
+  const load = (seconds: number) => openLoop({ host: HOST, port, rate, seconds, next: (i) => asHttp(next(i)), ...(classify ? { classify } : {}) });
+  await load(options.warmSeconds);
   await watch.start();
-  const run = await openLoop(port, rate, options.seconds, next, classify);
+  const run = await load(options.seconds);
   const cores = watch.stop();
   const figures = report(run, classify !== undefined);
   const cpuUsPerRequest = Object.fromEntries(
@@ -519,7 +414,7 @@ async function onKafka(options: Options, results: Record<string, unknown>): Prom
       return { path: `/api/v1/orders/${encodeURIComponent(order.order_id)}?store=${encodeURIComponent(order.ship_from_location_id)}`, token };
     };
     const withoutStore = (): Shot => ({ path: `/api/v1/orders/${encodeURIComponent(ids[Math.floor(pick() * ids.length)]!.order_id)}`, token });
-    const source = (_shot: Shot, status: number, body: string) => (status === 200 ? (/"source":"([a-z-]+)"/.exec(body)?.[1] ?? 'unknown') : `HTTP ${status}`);
+    const source: Classify = (_shot, status, body) => (status === 200 ? (/"source":"([a-z-]+)"/.exec(body)?.[1] ?? 'unknown') : `HTTP ${status}`);
 
     const first = await httpJson(a.port, withStore().path, token);
     if (first.status !== 200) throw new Error(`a lookup answered ${first.status}: ${JSON.stringify(first.body)}`);
@@ -724,7 +619,7 @@ async function search(options: Options, results: Record<string, unknown>): Promi
       }
       return anyOf(pick, cursorPages);
     };
-    const rowsOf = (shot: Shot, status: number, body: string) => (status === 200 ? `${shot.kind}${body.startsWith('{"orders":[]') ? EMPTY : ''}` : `${shot.kind} HTTP ${status}`);
+    const rowsOf: Classify = (shot, status, body) => (status === 200 ? `${shot.kind}${body.startsWith('{"orders":[]') ? EMPTY : ''}` : `${shot.kind} HTTP ${status}`);
 
     // Per-kind latencies of one kind at a time are not the mix's: each run reports its kinds (byLabel).
     const watch = new CpuWatch({ server: server.child.pid, postgres: backends(admin, 'bench-query-search'), broker: brokerPid() });
