@@ -59,12 +59,14 @@ export async function produce(client: KafkaClient, records: ProducedRecord[]): P
 export async function readAll(client: KafkaClient, topic: string): Promise<ConsumedRecord[]> {
   const admin = client.admin();
   const reader = client.partitionReader();
-  const counts = await admin.partitionCounts([topic]);
+  const counts = await admin.partitionCounts([topic]); // no entry: the topic does not exist (holds nothing)
   const out: ConsumedRecord[] = [];
   const partitions: TopicPartition[] = Array.from({ length: counts.get(topic) ?? 0 }, (_, partition) => ({ topic, partition }));
   const ends = await admin.endOffsets(partitions, true);
   for (const tp of partitions) {
-    const end = ends.get(tpKey(tp.topic, tp.partition)) ?? 0n;
+    const end = ends.get(tpKey(tp.topic, tp.partition));
+    // A read-back that quietly skipped a partition would fail a comparison far from its cause.
+    if (end === undefined || end < 0n) throw new Error(`readAll: no end offset for ${tp.topic}-${tp.partition} (got ${end})`);
     const start = await reader.startOffset(tp);
     if (start < end) await reader.read(tp, start, end, async (records) => void out.push(...records));
   }

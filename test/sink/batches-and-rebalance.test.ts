@@ -88,7 +88,8 @@ t.test('batches stay within batchRecords, and replicas joining and leaving mid-r
   await feeding;
 
   const expected = await readSinkTopics(client, sources);
-  t.equal(expected.length, records.length, 'every record is on the topics');
+  const perTopic = (list: ReadonlyArray<{ topic: string }>) => sources.topics.map((topic) => list.filter((record) => record.topic === topic).length).join('/');
+  t.equal(expected.length, records.length, `every record is on the topics (read back per topic ${perTopic(expected)}, produced ${perTopic(records)})`);
   const stored = async () =>
     (await admin.query<{ n: string }>('SELECT coalesce(sum(greatest(next_offset, 0)), 0) AS n FROM sink_offsets WHERE consumer = $1', [group])).rows[0]!.n;
   await waitFor('the offsets to reach the topic ends', async () => Number(await stored()) === records.length, 60_000);
