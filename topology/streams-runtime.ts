@@ -13,10 +13,11 @@ import { RuntimeMetrics } from './metrics.js';
 import type { ConsumedRecord, ProducedRecord } from './produced-record.js';
 import { PartitionGroup } from './partition-group.js';
 import { restoreStores } from './restore.js';
+import { isShuttingDown, nextState, type RuntimeState } from './runtime-state.js';
 import { StreamTask } from './stream-task.js';
 import type { Topology } from './topology-builder.js';
 
-export type RuntimeState = 'created' | 'starting' | 'restoring' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type { RuntimeState } from './runtime-state.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -38,6 +39,8 @@ export class StreamsRuntime {
   private consumer!: GroupConsumer;
   private producer!: Producer;
   private loop: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
   private globalLoop: Promise<void> | undefined;
   private seenAssignment = -1;
   private lastCommit = Date.now();
@@ -102,15 +105,23 @@ export class StreamsRuntime {
     return count;
   }
 
+  /** Resolves once the replica is in the group and running, or early when a stop overtook the start. */
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`cannot start a runtime that is ${this.state}`);
     this.setState('starting');
+    this.starting = this.open();
+    await this.starting;
+  }
+
+  private async open(): Promise<void> {
     this.admin = this.client.admin();
     this.reader = this.client.partitionReader();
     await this.prepareTopics();
     await this.loadGlobalTables();
+    if (isShuttingDown(this.state)) return;
     const exactlyOnce = this.config.processingGuarantee === 'exactly_once';
     this.producer = await this.createProducer();
+    if (isShuttingDown(this.state)) return;
     this.consumer = this.client.groupConsumer({
       groupId: this.config.applicationId,
       ...(this.config.instanceId ? { groupInstanceId: this.config.instanceId } : {}),
@@ -119,14 +130,24 @@ export class StreamsRuntime {
       memberMetadata: Buffer.from(JSON.stringify({ instance: this.instanceId, endpoint: this.config.endpoint ?? null })),
     });
     await this.consumer.join(this.topology.sources.flatMap((source) => source.topics));
+    if (isShuttingDown(this.state)) return;
     this.setState('running');
     this.loop = this.runLoop();
   }
 
-  /** Commits what was processed, closes tasks and clients. Static members keep their group place. */
+  /**
+   * Commits what was processed, closes tasks and clients. Static members keep their group place. Safe at any
+   * moment and more than once: a start or restore in flight finishes first, then everything closes once.
+   */
   async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'created') return;
+    if (this.state === 'created') return;
+    this.stopping ??= this.close();
+    await this.stopping;
+  }
+
+  private async close(): Promise<void> {
     this.setState('stopping');
+    await this.starting?.catch(() => undefined);
     await this.loop;
     await this.globalLoop;
     try {
@@ -151,8 +172,10 @@ export class StreamsRuntime {
   }
 
   private setState(state: RuntimeState): void {
-    this.state = state;
-    for (const listener of this.listeners) listener(state);
+    const next = nextState(this.state, state);
+    if (next === this.state) return;
+    this.state = next;
+    for (const listener of this.listeners) listener(next);
   }
 
   /**
@@ -249,6 +272,7 @@ export class StreamsRuntime {
     while (this.state === 'running' || this.state === 'restoring') {
       try {
         if (this.consumer.assignmentVersion !== this.seenAssignment) await this.onAssignment();
+        if (isShuttingDown(this.state)) break; // asked to stop during the restore
         this.buffered.add(await this.consumer.poll(this.config.pollMs, this.buffered.full()));
         const lag = new Map(this.consumer.lag().map(({ topic, partition, records }) => [tpKey(topic, partition), records]));
         for (const [partition, task] of this.tasks) await this.processBuffered(partition, task, lag);
@@ -397,7 +421,10 @@ export class StreamsRuntime {
     const added = [...assigned].filter((partition) => !this.tasks.has(partition));
     if (added.length) {
       this.setState('restoring');
-      for (const partition of added) this.tasks.set(partition, await this.createTask(partition));
+      for (const partition of added) {
+        if (isShuttingDown(this.state)) return; // the tasks not restored yet are not needed any more
+        this.tasks.set(partition, await this.createTask(partition));
+      }
       this.setState('running');
     }
     this.metrics.tasks.set(this.tasks.size);
