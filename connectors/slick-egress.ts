@@ -78,6 +78,7 @@ export class SlickEgress {
   private stopping = false;
   private readonly stopSignal = new AbortController();
   private loop: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   /** Sends one after another: concurrent idempotent sends are unsafe in the client (platformatic-producer.ts). */
   private sendChain: Promise<unknown> = Promise.resolve();
 
@@ -121,8 +122,15 @@ export class SlickEgress {
 
   /** Waits for the source topics, creates the fulfillment and dead-letter topics, joins the group, starts the loop. */
   async start(): Promise<void> {
+    this.starting = this.open();
+    await this.starting;
+  }
+
+  /** A stop meanwhile ends it early, without joining. */
+  private async open(): Promise<void> {
     const { release, payment, fulfillment } = this.options.topics;
     const counts = await this.waitForTopics([release, payment]);
+    if (this.stopping) return;
     const admin = this.client.admin();
     try {
       const partitions = counts.get(release)!;
@@ -144,6 +152,7 @@ export class SlickEgress {
       readCommitted: true,
     });
     await this.consumer.join([release, payment]);
+    if (this.stopping) return; // stop() closes the consumer once this start has settled
     this.state = 'running';
     this.loop = this.run();
   }
@@ -151,6 +160,7 @@ export class SlickEgress {
   async stop(): Promise<void> {
     this.stopping = true;
     this.stopSignal.abort();
+    await this.starting?.catch(() => undefined);
     await this.loop?.catch(() => undefined);
     await this.consumer?.close().catch(() => undefined);
     await this.sendChain.catch(() => undefined);

@@ -75,6 +75,7 @@ export class SinkConnector {
   private lastError: string | null = null;
   private stopping = false;
   private loop: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   private lastPostgresContact = Date.now();
   /** Records polled beyond the last batch's `batchRecords`, for the next batch under the same assignment. */
   private carry: Batch | undefined;
@@ -102,8 +103,16 @@ export class SinkConnector {
     };
   }
 
-  /** Applies migrations (waiting for Postgres), waits for the topics, joins the group and starts the loop. */
+  /**
+   * Applies migrations (waiting for Postgres), waits for the topics, joins the group and starts the loop.
+   * A stop meanwhile ends it early: it resolves without joining, or rejects when the stop cut a retry short.
+   */
   async start(): Promise<void> {
+    this.starting = this.open();
+    await this.starting;
+  }
+
+  private async open(): Promise<void> {
     await this.retrying('migrations', async () => {
       const session = await this.db.session();
       try {
@@ -114,6 +123,7 @@ export class SinkConnector {
       }
     });
     await this.waitForTopics();
+    if (this.stopping) return;
     this.consumer = this.client.groupConsumer({
       groupId: this.options.group,
       ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
@@ -122,12 +132,14 @@ export class SinkConnector {
       committedOffsets: (partitions) => this.storedOffsets(partitions),
     });
     await this.consumer.join(this.sources.topics);
+    if (this.stopping) return; // stop() closes the consumer once this start has settled
     this.state = 'running';
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.starting?.catch(() => undefined);
     await this.loop?.catch(() => undefined);
     await this.consumer?.close().catch(() => undefined);
     this.state = 'stopped';

@@ -175,3 +175,28 @@ t.test('a release that cannot be decoded goes to the DLQ; the ones after it are 
   t.equal(letters.length, 1, 'one dead letter');
   t.equal(letters[0]?.headers['omnia.error.code'], 'MALFORMED_RECORD');
 });
+
+t.test('stopped while waiting for its topics: start resolves without creating or joining anything', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const client = testClient();
+  const slick = new SlickSimulator({ token: TOKEN });
+  const prefix = uniqueName('slick-stop-early');
+  const topics: SlickEgressTopics = { release: `${prefix}.order.release.v1`, payment: `${prefix}.order.payment.v1`, fulfillment: `${prefix}.order.fulfillment.v1` };
+  const egress = new SlickEgress(client, new SlickClient({ baseUrl: await slick.start(), token: TOKEN, timeoutMs: 500 }), {
+    group: `${prefix}-egress`,
+    topics,
+    serdes: { release: releaseSerde, payment: paymentSerde, fulfillment: fulfillmentSerde },
+    retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 200, jitter: 0.2 },
+    breaker: { failureThreshold: 5, coolDownMs: 300 },
+    log: () => undefined,
+  });
+  t.teardown(() => slick.stop());
+  const starting = egress.start();
+  await waitFor('the egress to wait for the pipeline’s topics', () => egress.status().state === 'waiting-for-topics', 30_000);
+  await egress.stop();
+  t.equal(await starting.then(() => 'resolved', (error: Error) => `rejected: ${error.message}`), 'resolved', 'start() resolves');
+  t.equal(egress.status().state, 'stopped', 'and the egress stays stopped');
+  const admin = client.admin();
+  t.same([...(await admin.partitionCounts([topics.fulfillment, `${topics.release}.dlq`])).keys()], [], 'it created none of its topics');
+  await admin.close();
+});

@@ -62,3 +62,20 @@ t.test('health: ready once writing; /metrics counts rows written per table and s
   t.match(metrics, /omnia_sink_lag_records\{topic="[^"]+",partition="\d"\} \d+/, 'lag per partition');
   t.match(metrics, /omnia_sink_postgres_up 1/);
 });
+
+t.test('stopped while waiting for its topics: start resolves without joining, and the connector ends stopped', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const admin = await freshSchema(t);
+  if (!admin) return;
+  const schema = (await admin.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]!.schema;
+  const app = uniqueName('sink-stop-early');
+  const db = pgDatabase(withSchema(DATABASE_URL, schema));
+  const connector = new SinkConnector(db, new PlatformaticClient(BROKERS, app), sourcesFor(app), { group: app, batchRecords: 100, lingerMs: 10, log: quiet });
+  t.teardown(() => db.close());
+  const starting = connector.start();
+  await waitFor('the connector to wait for the pipeline’s topics', () => connector.status().state === 'waiting-for-topics', 30_000);
+  await connector.stop();
+  t.equal(await starting.then(() => 'resolved', (error: Error) => `rejected: ${error.message}`), 'resolved', 'start() resolves');
+  t.equal(connector.status().state, 'stopped', 'and the connector stays stopped');
+  t.equal(connector.status().partitions, 0, 'no group member was left behind');
+});
