@@ -12,6 +12,7 @@ export interface WebhookConfig {
   host: string;
   toleranceSeconds: number;
   nonceCapacity: number;
+  nonceRedisUrl: string | undefined;
   bodyLimitBytes: number;
   produceTimeoutMs: number;
 }
@@ -33,6 +34,12 @@ export const webhookSettings: { [K in keyof WebhookConfig]: Setting<WebhookConfi
     doc: 'Most nonces remembered at once (about 250 bytes each); when full, new requests get 503 until old nonces expire.',
     default: 500_000,
     parse: positiveInt('OMNIA_WEBHOOK_NONCE_CAPACITY'),
+  },
+  nonceRedisUrl: {
+    env: 'OMNIA_WEBHOOK_NONCE_REDIS_URL',
+    doc: 'Redis every ingress replica remembers nonces in (redis://host:6379); unset, each process remembers its own, and a request replayed to another replica within the window passes.',
+    default: undefined,
+    parse: optionalText,
   },
   bodyLimitBytes: { env: 'OMNIA_WEBHOOK_BODY_LIMIT_BYTES', doc: 'Largest request body accepted (413 beyond).', default: 256 * 1024, parse: positiveInt('OMNIA_WEBHOOK_BODY_LIMIT_BYTES') },
   produceTimeoutMs: {

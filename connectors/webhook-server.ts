@@ -12,7 +12,8 @@
  *   2. signature over the raw bytes with the route's partner secret (signature.ts)
  *        → 401 SIGNATURE_INVALID (missing, malformed, forged, another partner's secret)
  *        → 401 TIMESTAMP_OUT_OF_WINDOW (correctly signed, timestamp more than the window from our clock)
- *   3. nonce claimed for this partner (nonce-cache.ts) → 409 NONCE_REPLAYED; 503 NONCE_CAPACITY when full
+ *   3. nonce claimed for this partner (nonce-cache.ts in-process, or redis-nonce-store.ts shared by the replicas)
+ *        → 409 NONCE_REPLAYED; 503 NONCE_CAPACITY when full; 503 NONCE_STORE_UNAVAILABLE when Redis does not answer
  *   4. JSON parsed → 400 MALFORMED_JSON; partner schema (partner-payloads.ts) → 400 VALIDATION_FAILED, every field
  *   5. record produced, keyed and partitioned by ShipFromLocationID, acks awaited
  *        → 503 PRODUCE_FAILED (the nonce is released: nothing was accepted, so an identical retry is welcome)
@@ -33,7 +34,8 @@ import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
 import { ApiError, installErrorHandlers } from '../query-service/errors.js';
 import { installSecurityHeaders } from '../query-service/security-headers.js';
 import type { Serde } from '../topology/serdes.js';
-import { NonceCache, type NonceStore } from './nonce-cache.js';
+import { type ClaimResult, NonceCache, type NonceStore } from './nonce-cache.js';
+import { RedisNonceStore } from './redis-nonce-store.js';
 import { cashCollectedFromPmp, deliveredFromPmp, deliveryStatusFromGrab, type PayloadResult, shipEventFromSlick } from './partner-payloads.js';
 import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook } from './signature.js';
 import { loadWebhookConfig, type Partner, partnerSecrets, type WebhookConfig } from './webhook-config.js';
@@ -159,6 +161,15 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     else metrics.rejected.inc({ partner, code: outcome?.code ?? `HTTP_${reply.statusCode}` });
   });
 
+  /** Releases a nonce whose request was not accepted; if the store cannot, an identical retry gets 409 (a new nonce passes). */
+  async function forget(request: FastifyRequest, nonceKey: string): Promise<void> {
+    try {
+      await nonces.release(nonceKey);
+    } catch (error) {
+      request.log.warn({ err: error }, 'nonce not released');
+    }
+  }
+
   function refuse(request: FastifyRequest, partner: Partner, status: number, code: string, message: string, details?: unknown, headers?: Record<string, string>): never {
     outcomes.set(request, { partner, code });
     throw new ApiError(status, code, message, details, headers);
@@ -181,7 +192,14 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         if (!verified.ok) refuse(request, partner, 401, verified.code, verified.message, undefined, { 'www-authenticate': 'Omnia-HMAC-SHA256' });
 
         const nonceKey = `${partner}:${verified.nonce}`;
-        const claim = await nonces.claim(nonceKey, now());
+        let claim: ClaimResult;
+        try {
+          claim = await nonces.claim(nonceKey, now());
+        } catch (error) {
+          // A request whose replay cannot be ruled out is not accepted; the partner retries it as it is.
+          request.log.warn({ err: error }, 'nonce store unavailable');
+          refuse(request, partner, 503, 'NONCE_STORE_UNAVAILABLE', 'replay protection is unavailable; retry shortly', undefined, { 'retry-after': '1' });
+        }
         if (claim === 'replayed') refuse(request, partner, 409, 'NONCE_REPLAYED', 'this X-Omnia-Nonce was already used; sign every request with a new nonce');
         if (claim === 'full') refuse(request, partner, 503, 'NONCE_CAPACITY', 'too many recent requests to remember their nonces; retry shortly', undefined, { 'retry-after': '5' });
 
@@ -203,7 +221,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
           value = serde.serialize(record);
         } catch (error) {
           // A refused body keeps its nonce (resending it would be refused the same); an encoding bug releases it.
-          if (!(error instanceof ApiError)) await nonces.release(nonceKey);
+          if (!(error instanceof ApiError)) await forget(request, nonceKey);
           throw error;
         }
 
@@ -211,7 +229,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         try {
           await withTimeout(publisherPublish(topic, record, value), produceTimeoutMs, `event ${record.EventID}`);
         } catch (error) {
-          await nonces.release(nonceKey);
+          await forget(request, nonceKey);
           request.log.warn({ err: error, eventId: record.EventID, topic }, 'webhook event not produced');
           refuse(request, partner, 503, 'PRODUCE_FAILED', 'the event could not be stored; retry (the same EventID is safe to resend)', undefined, { 'retry-after': '1' });
         } finally {
@@ -268,8 +286,15 @@ export async function startWebhookServer(
     deliveryStatus: serdeFor(topics.deliveryStatus, 'DeliveryStatus', serdeConfig),
   };
   await prepareSerdes(serdeConfig);
+  // Shared by the replicas when configured; otherwise each process remembers its own (nonce-cache.ts).
+  const sharedNonces = config.nonceRedisUrl ? await RedisNonceStore.forWindow(config.nonceRedisUrl, config.toleranceSeconds) : undefined;
   const publisher = new KafkaWebhookPublisher(client, [topics.shipEvents, topics.deliveryStatus]);
-  await publisher.start();
+  try {
+    await publisher.start();
+  } catch (error) {
+    await sharedNonces?.close();
+    throw error;
+  }
   const app = buildWebhookServer({
     secrets,
     publisher,
@@ -277,7 +302,7 @@ export async function startWebhookServer(
     serdes,
     registry: options.registry,
     toleranceSeconds: config.toleranceSeconds,
-    nonceCapacity: config.nonceCapacity,
+    ...(sharedNonces ? { nonces: sharedNonces } : { nonceCapacity: config.nonceCapacity }),
     bodyLimitBytes: config.bodyLimitBytes,
     produceTimeoutMs: config.produceTimeoutMs,
     logger: options.logger,
@@ -286,6 +311,7 @@ export async function startWebhookServer(
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await publisher.close();
+    await sharedNonces?.close();
     throw error;
   }
   const address = app.server.address();
@@ -298,6 +324,7 @@ export async function startWebhookServer(
     close: async () => {
       await app.close();
       await publisher.close();
+      await sharedNonces?.close();
     },
   };
 }

@@ -1,0 +1,126 @@
+/**
+ * Nonces shared by every ingress replica, in Redis: behind a load balancer a captured request replayed to
+ * another replica within the window is refused too, which a per-process NonceCache cannot do.
+ *
+ * A claim is one `SET <prefix><partner>:<nonce> 1 NX PX <ttl>`: atomic across replicas, and Redis expires the
+ * key when no request carrying it could pass the timestamp check any more (twice the window, as NonceCache).
+ * There is no capacity to fill: Redis' own maxmemory bounds it (use a `volatile-ttl` or `noeviction` policy;
+ * an evicted live nonce reopens its replay window).
+ *
+ * Redis unreachable or slow: the claim throws and the ingress answers 503 (the partner retries), rather than
+ * accepting a request whose replay it cannot rule out. Commands are not queued while disconnected, so a
+ * request fails within `commandTimeoutMs` instead of waiting for a reconnect.
+ */
+import { createClient } from 'redis';
+import type { ClaimResult, NonceStore } from './nonce-cache.js';
+
+export interface RedisNonceStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+  readonly url: string;
+  /** How long a nonce is remembered, ms: twice the timestamp window. */
+  readonly ttlMs: number;
+  readonly keyPrefix?: string;
+  /** Longest wait for Redis' answer to one command. */
+  readonly commandTimeoutMs?: number;
+}
+
+/** A claim or release Redis did not answer: the ingress cannot tell a replay apart, so it refuses for now. */
+export class NonceStoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`nonce store unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'NonceStoreUnavailableError';
+  }
+}
+
+export class RedisNonceStore implements NonceStore {
+  private readonly client: ReturnType<typeof createClient>;
+  private readonly keyPrefix: string;
+  private readonly commandTimeoutMs: number;
+  /** Expiry times of this replica's claims, oldest first (one TTL for all): what `size` reports. */
+  private readonly claimedUntil: number[] = [];
+  private connectedOnce = false;
+
+  private constructor(private readonly options: RedisNonceStoreOptions) {
+    if (!(options.ttlMs > 0)) throw new Error(`nonce ttl must be positive, got ${options.ttlMs}`);
+    this.keyPrefix = options.keyPrefix ?? 'omnia:webhook-nonce:';
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 1_000;
+    this.client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: this.commandTimeoutMs,
+        // Before the first connection a failure ends connect() (a wrong URL); after it, reconnect for ever.
+        reconnectStrategy: (retries, cause) => (this.connectedOnce ? Math.min(50 * 2 ** retries, 2_000) : cause),
+      },
+    });
+    this.client.on('ready', () => (this.connectedOnce = true));
+    // Without a listener the client's errors (a dropped connection while reconnecting) would crash the process.
+    this.client.on('error', () => undefined);
+  }
+
+  /** Connects first, so a wrong URL stops the ingress at start rather than failing every request. */
+  static async connect(options: RedisNonceStoreOptions): Promise<RedisNonceStore> {
+    const store = new RedisNonceStore(options);
+    try {
+      await store.client.connect();
+    } catch (error) {
+      store.client.destroy();
+      throw new Error(`cannot connect to the nonce store at ${redactedUrl(options.url)}: ${(error as Error).message}`, { cause: error });
+    }
+    return store;
+  }
+
+  /** For a timestamp window of `toleranceSeconds` either way. */
+  static forWindow(url: string, toleranceSeconds: number, options: Omit<RedisNonceStoreOptions, 'url' | 'ttlMs'> = {}): Promise<RedisNonceStore> {
+    return RedisNonceStore.connect({ url, ttlMs: 2 * toleranceSeconds * 1000, ...options });
+  }
+
+  /** This replica's claims still remembered (the shared store holds every replica's). */
+  get size(): number {
+    const now = Date.now();
+    let expired = 0;
+    while (expired < this.claimedUntil.length && this.claimedUntil[expired]! <= now) expired++;
+    if (expired > 0) this.claimedUntil.splice(0, expired);
+    return this.claimedUntil.length;
+  }
+
+  async claim(key: string): Promise<ClaimResult> {
+    const answer = await this.command(() => this.client.set(this.keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PX', value: this.options.ttlMs } }));
+    if (answer !== 'OK') return 'replayed';
+    this.claimedUntil.push(Date.now() + this.options.ttlMs);
+    return 'claimed';
+  }
+
+  async release(key: string): Promise<void> {
+    await this.command(() => this.client.del(this.keyPrefix + key));
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) await this.client.close().catch(() => this.client.destroy());
+  }
+
+  private async command<T>(run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
+    });
+    try {
+      return await Promise.race([run(), timeout]);
+    } catch (error) {
+      throw new NonceStoreUnavailableError(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The URL without its password, for messages. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
