@@ -18,6 +18,9 @@
 
 export type ClaimResult = 'claimed' | 'replayed' | 'full';
 
+/** How long a nonce must be remembered for a timestamp window of `toleranceSeconds` either way (see above). */
+export const nonceTtlMs = (toleranceSeconds: number): number => 2 * toleranceSeconds * 1000;
+
 /** Where nonces are remembered; `claim` must be atomic (check-and-set). */
 export interface NonceStore {
   claim(key: string, nowMs: number): ClaimResult | Promise<ClaimResult>;
@@ -40,7 +43,7 @@ export class NonceCache implements NonceStore {
 
   /** For a timestamp window of `toleranceSeconds` either way. */
   static forWindow(toleranceSeconds: number, capacity: number): NonceCache {
-    return new NonceCache(2 * toleranceSeconds * 1000, capacity);
+    return new NonceCache(nonceTtlMs(toleranceSeconds), capacity);
   }
 
   get size(): number {

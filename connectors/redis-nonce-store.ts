@@ -12,7 +12,8 @@
  * request fails within `commandTimeoutMs` instead of waiting for a reconnect.
  */
 import { createClient } from 'redis';
-import type { ClaimResult, NonceStore } from './nonce-cache.js';
+import { type ClaimResult, type NonceStore, nonceTtlMs } from './nonce-cache.js';
+import { withTimeout } from './with-timeout.js';
 
 export interface RedisNonceStoreOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
@@ -36,8 +37,11 @@ export class RedisNonceStore implements NonceStore {
   private readonly client: ReturnType<typeof createClient>;
   private readonly keyPrefix: string;
   private readonly commandTimeoutMs: number;
-  /** Expiry times of this replica's claims, oldest first (one TTL for all): what `size` reports. */
-  private readonly claimedUntil: number[] = [];
+  /**
+   * This replica's claims per second they expire in, oldest first (one TTL for all), for `size`: at most one
+   * entry per second of the TTL whatever the rate, and trimmed on every claim, not only when metrics are read.
+   */
+  private readonly claimsExpiringAt = new Map<number, number>();
   private connectedOnce = false;
 
   private constructor(private readonly options: RedisNonceStoreOptions) {
@@ -72,23 +76,32 @@ export class RedisNonceStore implements NonceStore {
 
   /** For a timestamp window of `toleranceSeconds` either way. */
   static forWindow(url: string, toleranceSeconds: number, options: Omit<RedisNonceStoreOptions, 'url' | 'ttlMs'> = {}): Promise<RedisNonceStore> {
-    return RedisNonceStore.connect({ url, ttlMs: 2 * toleranceSeconds * 1000, ...options });
+    return RedisNonceStore.connect({ url, ttlMs: nonceTtlMs(toleranceSeconds), ...options });
   }
 
   /** This replica's claims still remembered (the shared store holds every replica's). */
   get size(): number {
-    const now = Date.now();
-    let expired = 0;
-    while (expired < this.claimedUntil.length && this.claimedUntil[expired]! <= now) expired++;
-    if (expired > 0) this.claimedUntil.splice(0, expired);
-    return this.claimedUntil.length;
+    this.forgetExpired();
+    let live = 0;
+    for (const count of this.claimsExpiringAt.values()) live += count;
+    return live;
   }
 
   async claim(key: string): Promise<ClaimResult> {
     const answer = await this.command(() => this.client.set(this.keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PX', value: this.options.ttlMs } }));
     if (answer !== 'OK') return 'replayed';
-    this.claimedUntil.push(Date.now() + this.options.ttlMs);
+    this.forgetExpired();
+    const second = Math.ceil((Date.now() + this.options.ttlMs) / 1000);
+    this.claimsExpiringAt.set(second, (this.claimsExpiringAt.get(second) ?? 0) + 1);
     return 'claimed';
+  }
+
+  private forgetExpired(): void {
+    const now = Date.now() / 1000;
+    for (const second of this.claimsExpiringAt.keys()) {
+      if (second > now) return;
+      this.claimsExpiringAt.delete(second);
+    }
   }
 
   async release(key: string): Promise<void> {
@@ -100,16 +113,10 @@ export class RedisNonceStore implements NonceStore {
   }
 
   private async command<T>(run: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
-    });
     try {
-      return await Promise.race([run(), timeout]);
+      return await withTimeout(run(), this.commandTimeoutMs, `no answer within ${this.commandTimeoutMs} ms`);
     } catch (error) {
       throw new NonceStoreUnavailableError(error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -39,6 +39,7 @@ import { RedisNonceStore } from './redis-nonce-store.js';
 import { cashCollectedFromPmp, deliveredFromPmp, deliveryStatusFromGrab, type PayloadResult, shipEventFromSlick } from './partner-payloads.js';
 import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook } from './signature.js';
 import { loadWebhookConfig, type Partner, partnerSecrets, type WebhookConfig } from './webhook-config.js';
+import { withTimeout } from './with-timeout.js';
 import { KafkaWebhookPublisher, type WebhookPublisher } from './webhook-publisher.js';
 
 export const SHIP_EVENT_TOPIC = 'fulfillment.ship-event.v1';
@@ -117,14 +118,6 @@ function webhookMetrics(registry: Registry, nonces: NonceStore) {
 interface Outcome {
   partner: Partner;
   code: string;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} not acknowledged within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The ingress, routes registered, not listening; `await app.ready()` or `app.listen()` next. */
@@ -227,7 +220,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 
         const started = performance.now();
         try {
-          await withTimeout(publisherPublish(topic, record, value), produceTimeoutMs, `event ${record.EventID}`);
+          await withTimeout(publisherPublish(topic, record, value), produceTimeoutMs, `event ${record.EventID} not acknowledged within ${produceTimeoutMs} ms`);
         } catch (error) {
           await forget(request, nonceKey);
           request.log.warn({ err: error, eventId: record.EventID, topic }, 'webhook event not produced');
