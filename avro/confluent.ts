@@ -20,7 +20,7 @@
  */
 import registryPackage from '@kafkajs/confluent-schema-registry';
 import type { Resolver, Type } from 'avsc';
-import type { Serde } from '../topology/serdes.js';
+import type { Serde } from '../serdes/serde.js';
 import { decodeAvro, encodeAvro, Formats, type Target } from './codecs.js';
 import { RecordDecodeError, SchemaNotReadyError } from './errors.js';
 import { avroType, schemaDefinition } from './schema-loader.js';

@@ -1,4 +1,4 @@
-import { TransientError } from '../topology/errors.js';
+import { TransientError } from '../runtime/errors.js';
 
 /**
  * Bytes that are not a record of the expected type. The runtime dead-letters the record as MALFORMED_RECORD with

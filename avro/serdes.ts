@@ -5,7 +5,7 @@
  * Every deserialize throws RecordDecodeError on bytes it cannot read (the runtime dead-letters the record as
  * MALFORMED_RECORD with the message); every serialize throws RecordEncodeError on a value that does not fit the schema.
  */
-import type { Serde } from '../topology/serdes.js';
+import type { Serde } from '../serdes/serde.js';
 import { decodeAvro, decodeJson, encodeAvro, encodeJson, Formats, type Target } from './codecs.js';
 import { formatFor, type SerdeConfig } from './config.js';
 import { CONFLUENT_MAGIC_BYTE, type ConfluentRegistry } from './confluent.js';

@@ -11,7 +11,7 @@
  * read_committed consumer measures CreatedAt → the order's validation record and → its release record.
  */
 import { demoOrder } from '../bin/demo-feed.js';
-import { Topics } from '../processors/topics.js';
+import { Topics } from '../topology/topics.js';
 import { jsonRecord, produce } from '../test/kafka/harness.js';
 import { createOrderPipeline, orderRuntime, removeOrderPipeline } from './order-pipeline.js';
 

@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../topology/config.js';
+import { loadConfig } from '../runtime/config.js';
 import { BROKERS, benchClient, type CpuSplit, cleanUpApp, GroupOffsets, log, parseOptions, removeDir, usage } from './runtime/common.js';
 import { type ChangelogFixture, changelogFixture, type Context, restart, type RestartResult, restore, type RestoreResult, throughput, type ThroughputInput, throughputInput, type ThroughputResult } from './runtime/figures.js';
 

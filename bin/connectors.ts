@@ -12,9 +12,9 @@ import { SlickClient } from '../connectors/slick-client.js';
 import { loadSlickEgressConfig } from '../connectors/slick-config.js';
 import { SlickEgress } from '../connectors/slick-egress.js';
 import { DELIVERY_STATUS_TOPIC, SHIP_EVENT_TOPIC, startWebhookServer } from '../connectors/webhook-server.js';
-import { loadOrderConfig } from '../processors/order-config.js';
-import { Topics } from '../processors/topics.js';
-import { loadConfig } from '../topology/config.js';
+import { loadOrderConfig } from '../topology/order-config.js';
+import { Topics } from '../topology/topics.js';
+import { loadConfig } from '../runtime/config.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
 
 export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promise<void> {

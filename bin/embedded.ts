@@ -30,22 +30,22 @@ import { loadSlickEgressConfig } from '../connectors/slick-config.js';
 import { loadWebhookConfig, type Partner } from '../connectors/webhook-config.js';
 import { buildWebhookServer, DELIVERY_STATUS_TOPIC, SHIP_EVENT_TOPIC } from '../connectors/webhook-server.js';
 import type { StatusChange } from '../processors/domain/types.js';
-import { loadOrderConfig } from '../processors/order-config.js';
-import { orderSerdes } from '../processors/order-serdes.js';
-import { orderTopology } from '../processors/order-topology.js';
-import { Topics } from '../processors/topics.js';
+import { loadOrderConfig } from '../topology/order-config.js';
+import { orderSerdes } from '../topology/order-serdes.js';
+import { orderTopology } from '../topology/order-topology.js';
+import { Topics } from '../topology/topics.js';
 import { driverOrders } from '../query-service/local-orders.js';
 import { startQueryService } from '../query-service/service.js';
 import { StatusFeed } from '../query-service/status-feed.js';
-import { embeddedPostgres } from '../sinks/embedded-postgres.js';
+import { embeddedPostgres } from '../postgres/embedded-postgres.js';
 import { EmbeddedSink } from '../sinks/embedded-sink.js';
-import { migrate } from '../sinks/migrate.js';
+import { migrate } from '../postgres/migrate.js';
 import { sinkSources } from '../sinks/sink-sources.js';
-import { pgDatabase, type SqlDatabase } from '../sinks/sql.js';
-import { loadSettings, positiveInt, type Setting } from '../topology/config.js';
-import { partitionForKey } from '../topology/partitioner.js';
-import type { ProducedRecord } from '../topology/produced-record.js';
-import { TopologyTestDriver } from '../topology/test-driver.js';
+import { pgDatabase, type SqlDatabase } from '../postgres/sql.js';
+import { loadSettings, positiveInt, type Setting } from '../runtime/config.js';
+import { partitionForKey } from '../runtime/partitioner.js';
+import type { ProducedRecord } from '../runtime/produced-record.js';
+import { InProcessRuntime } from '../runtime/in-process-runtime.js';
 import { demoOrder, referenceData } from './demo-feed.js';
 
 const PARTITIONS = 4;
@@ -77,7 +77,7 @@ export interface EmbeddedOptions {
 }
 
 export interface Embedded {
-  readonly driver: TopologyTestDriver;
+  readonly driver: InProcessRuntime;
   readonly db: SqlDatabase;
   readonly tablesAt: string;
   readonly query: { url: string; devToken?: string };
@@ -118,7 +118,7 @@ class DriverChain {
   private readonly listeners: Array<(records: readonly ProducedRecord[]) => void> = [];
 
   constructor(
-    private readonly driver: TopologyTestDriver,
+    private readonly driver: InProcessRuntime,
     private readonly clock: () => number,
   ) {}
 
@@ -167,7 +167,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const fulfillmentSerde = serdeFor(topic(Topics.fulfillment), 'FulfillmentInteraction', serdeConfig);
   const reconciliationSerde = serdeFor(topic(Topics.reconciliation), 'ReconciliationReport', serdeConfig);
 
-  const driver = new TopologyTestDriver(orderTopology(orderConfig, orderSerdes(serdeConfig, orderConfig.topicPrefix)), { partitions: PARTITIONS, startTime: clock() });
+  const driver = new InProcessRuntime(orderTopology(orderConfig, orderSerdes(serdeConfig, orderConfig.topicPrefix)), { partitions: PARTITIONS, startTime: clock() });
   const tables = options.db ? { db: options.db, where: 'the given database' } : await embeddedTables(env);
   const db = tables.db;
   await migrated(db);

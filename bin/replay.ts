@@ -4,11 +4,11 @@
  * (domain.md §9). Time is the records' own (timestamp, else CreatedAt), so a replay is deterministic.
  */
 import { serdeConfigFromEnv } from '../avro/config.js';
-import { loadOrderConfig } from '../processors/order-config.js';
-import { orderSerdes } from '../processors/order-serdes.js';
-import { orderTopology } from '../processors/order-topology.js';
-import type { ProducedRecord } from '../topology/produced-record.js';
-import { TopologyTestDriver } from '../topology/test-driver.js';
+import { loadOrderConfig } from '../topology/order-config.js';
+import { orderSerdes } from '../topology/order-serdes.js';
+import { orderTopology } from '../topology/order-topology.js';
+import type { ProducedRecord } from '../runtime/produced-record.js';
+import { InProcessRuntime } from '../runtime/in-process-runtime.js';
 
 export interface ReplayLine {
   topic: string;
@@ -63,7 +63,7 @@ function outputLine(record: ProducedRecord): string {
 export async function replay(lines: AsyncIterable<string>, write: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<{ inputs: number; outputs: number }> {
   const orderConfig = loadOrderConfig(env);
   const serdes = orderSerdes(serdeConfigFromEnv(env), orderConfig.topicPrefix);
-  const driver = new TopologyTestDriver(orderTopology(orderConfig, serdes), { startTime: 0 });
+  const driver = new InProcessRuntime(orderTopology(orderConfig, serdes), { startTime: 0 });
   let inputs = 0;
   let outputs = 0;
   let lineNumber = 0;

@@ -3,14 +3,14 @@
  * partitions as a consumer group). Needs DATABASE_URL and KAFKA_BROKERS.
  */
 import { serdeConfigFromEnv, prepareSerdes } from '../avro/config.js';
-import { loadOrderConfig } from '../processors/order-config.js';
-import { loadConfig } from '../topology/config.js';
+import { loadOrderConfig } from '../topology/order-config.js';
+import { loadConfig } from '../runtime/config.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
 import { sinkHealthServer } from '../sinks/health-server.js';
 import { loadSinkConfig } from '../sinks/sink-config.js';
 import { SinkConnector } from '../sinks/sink-connector.js';
 import { sinkSources } from '../sinks/sink-sources.js';
-import { pgDatabase } from '../sinks/sql.js';
+import { pgDatabase } from '../postgres/sql.js';
 
 export async function runSink(): Promise<void> {
   const runtime = loadConfig();

@@ -16,15 +16,15 @@
  * Delivery is at-least-once (a crash between Slick's answer and the commit sends again, as does an answer lost on
  * the way back) and idempotent at Slick, which accepts each key once: every release arrives at Slick exactly once.
  * The second send is recorded DUPLICATE (delivered). A rebalance or stop abandons records not yet committed; they
- * are read again from the committed offsets. An undecodable record goes to `<topic>.dlq` (topology/dead-letter.ts).
+ * are read again from the committed offsets. An undecodable record goes to `<topic>.dlq` (runtime/dead-letter.ts).
  */
 import type { FulfillmentInteraction, PaymentEvent, Release } from '../avro/records.js';
 import type { GroupConsumer, KafkaClient, Producer } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
-import { deadLetter, dlqTopic, MALFORMED_RECORD } from '../topology/dead-letter.js';
-import { partitionForKey } from '../topology/partitioner.js';
-import type { ConsumedRecord, ProducedRecord } from '../topology/produced-record.js';
-import type { Serde } from '../topology/serdes.js';
+import { deadLetter, dlqTopic, MALFORMED_RECORD } from '../runtime/dead-letter.js';
+import { partitionForKey } from '../runtime/partitioner.js';
+import type { ConsumedRecord, ProducedRecord } from '../runtime/produced-record.js';
+import type { Serde } from '../serdes/serde.js';
 import type { BreakerState, CircuitBreaker } from './circuit-breaker.js';
 import { pause, type RetryPolicy } from './http-retry.js';
 import type { SlickApi } from './slick-client.js';

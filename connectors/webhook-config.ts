@@ -1,5 +1,5 @@
 /** The webhook ingress's settings: environment variable, default, meaning and validation, as the runtime's. */
-import { loadSettings, optionalText, positiveInt, type Setting, text } from '../topology/config.js';
+import { loadSettings, optionalText, positiveInt, type Setting, text } from '../runtime/config.js';
 
 export const PARTNERS = ['slick', 'grab', 'pmp'] as const;
 export type Partner = (typeof PARTNERS)[number];

@@ -12,8 +12,8 @@
  * the next send, so a broken idempotent session (sequence numbers) never lingers.
  */
 import type { KafkaClient, Producer } from '../topology/kafka/client.js';
-import { partitionForKey } from '../topology/partitioner.js';
-import type { ProducedRecord } from '../topology/produced-record.js';
+import { partitionForKey } from '../runtime/partitioner.js';
+import type { ProducedRecord } from '../runtime/produced-record.js';
 
 export interface PublishRecord {
   topic: string;

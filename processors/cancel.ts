@@ -7,8 +7,8 @@ import { OrderStatus, PaymentStatus, type PaymentEvent } from './domain/types.js
 import { adjustAllocation, type InventoryCounter } from './inventory.js';
 import { emit, nowIso, type StageContext } from './order-flow.js';
 import { transition, type OrderState } from './order-state.js';
-import { heldKey } from './release.js';
-import { Sinks } from './topics.js';
+import { heldKey } from './stages/release.js';
+import { Sinks } from '../topology/topics.js';
 
 export interface CancelStores {
   orders: KeyValueStore<string, OrderState>;

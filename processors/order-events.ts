@@ -3,12 +3,12 @@
  * status by an event — forward only, out-of-order events noted in history and ignored (domain.md §4).
  */
 import type { KeyValueStore } from '../state/key-value-store.js';
-import { DeadLetterError } from '../topology/errors.js';
+import { DeadLetterError } from '../runtime/errors.js';
 import { fulfillmentTransitionKind } from './domain/status.js';
 import { ErrorCode, OrderStatusName, type OrderStatusCode } from './domain/types.js';
 import { emit, nowIso, type StageContext } from './order-flow.js';
 import { note, transition, type OrderState } from './order-state.js';
-import { Sinks } from './topics.js';
+import { Sinks } from '../topology/topics.js';
 
 /** What every ship and delivery event carries. */
 export interface OrderEvent {

@@ -2,12 +2,12 @@
  * What one stage hands the next, and the small I/O helpers every stage uses to emit its outputs. Stages are
  * processors: they read stores and forward records; the rules they apply live in `domain/`.
  */
-import type { ProcessorContext } from '../topology/processor.js';
-import { Record } from '../topology/record.js';
+import type { ProcessorContext } from '../runtime/processor.js';
+import { Record } from '../runtime/record.js';
 import type { ValidationError } from './domain/types.js';
 import { validationResult } from './domain/validation-rules.js';
 import type { OrderState } from './order-state.js';
-import { Sinks } from './topics.js';
+import { Sinks } from '../topology/topics.js';
 
 /** `create`: an order on its first pass. `modify`: an accepted MODIFY re-running enrich → … → release. */
 export interface OrderFlow {

@@ -1,7 +1,7 @@
 /** The query service's settings: environment variable, default, meaning and validation, as the runtime's. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { loadSettings, oneOf, optionalText, positiveInt, type Setting, text } from '../topology/config.js';
+import { loadSettings, oneOf, optionalText, positiveInt, type Setting, text } from '../runtime/config.js';
 import { type AuthConfig, type JwtAlgorithm, JwtAlgorithms } from './auth.js';
 import type { RateLimitConfig } from './rate-limit.js';
 

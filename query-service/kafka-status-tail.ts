@@ -18,11 +18,11 @@
  */
 import type { SerdeConfig } from '../avro/config.js';
 import type { StatusChange } from '../processors/domain/types.js';
-import { orderSerdes } from '../processors/order-serdes.js';
-import { Topics } from '../processors/topics.js';
+import { orderSerdes } from '../topology/order-serdes.js';
+import { Topics } from '../topology/topics.js';
 import type { AdminClient, KafkaClient, PartitionReader, TopicPartition } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
-import type { ConsumedRecord } from '../topology/produced-record.js';
+import type { ConsumedRecord } from '../runtime/produced-record.js';
 import type { StatusFeed } from './status-feed.js';
 
 export interface KafkaStatusTailOptions {

@@ -3,11 +3,11 @@
  * task stores; in the embedded default, the in-process driver's, which owns every partition.
  */
 import type { OrderState } from '../processors/order-state.js';
-import { Stores, Topics } from '../processors/topics.js';
+import { Stores, Topics } from '../topology/topics.js';
 import type { KeyValueStore } from '../state/key-value-store.js';
-import { partitionForKey } from '../topology/partitioner.js';
-import type { StreamsRuntime } from '../topology/streams-runtime.js';
-import type { TopologyTestDriver } from '../topology/test-driver.js';
+import { partitionForKey } from '../runtime/partitioner.js';
+import type { StreamsRuntime } from '../runtime/streams-runtime.js';
+import type { InProcessRuntime } from '../runtime/in-process-runtime.js';
 
 export type PartitionState = 'ready' | 'restoring' | 'elsewhere';
 
@@ -35,7 +35,7 @@ export function runtimeOrders(runtime: StreamsRuntime, topicPrefix: string): Loc
   };
 }
 
-export function driverOrders(driver: TopologyTestDriver, partitions: number): LocalOrders {
+export function driverOrders(driver: InProcessRuntime, partitions: number): LocalOrders {
   const all = Array.from({ length: partitions }, (_, partition) => partition);
   return {
     instance: 'embedded',

@@ -12,7 +12,7 @@
  */
 import http from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { SqlDatabase } from '../sinks/sql.js';
+import type { SqlDatabase } from '../postgres/sql.js';
 import { errorResponseSchema } from './errors.js';
 import type { LocalOrders } from './local-orders.js';
 import { type OrderView, orderViewSchema, viewFromPostgres, viewOfState } from './order-view.js';

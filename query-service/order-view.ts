@@ -5,7 +5,7 @@
  */
 import { OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
 import type { OrderState } from '../processors/order-state.js';
-import type { SqlSession } from '../sinks/sql.js';
+import type { SqlSession } from '../postgres/sql.js';
 
 export interface OrderTotalsView {
   subTotal: string;

@@ -18,7 +18,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrderStatus, OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
-import type { SqlDatabase } from '../sinks/sql.js';
+import type { SqlDatabase } from '../postgres/sql.js';
 import { canSeeStore, visibleStores } from './principal.js';
 import { errorResponseSchema } from './errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * COD reconciliation and the releases Slick has not taken, on the analysts' Postgres tables (sinks/migrations/
+ * COD reconciliation and the releases Slick has not taken, on the analysts' Postgres tables (postgres/migrations/
  * 005_fulfilment.sql).
  *
  * `GET /stores/:id/reconciliation[?day=YYYY-MM-DD]`: a store's runs on that business day (normally one) and the
@@ -22,7 +22,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney, parseMoney, sum } from '../processors/domain/money.js';
 import { OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
-import type { SqlDatabase } from '../sinks/sql.js';
+import type { SqlDatabase } from '../postgres/sql.js';
 import { canSeeStore, type Principal, visibleStores } from './principal.js';
 import { errorResponseSchema } from './errors.js';
 

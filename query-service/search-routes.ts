@@ -19,7 +19,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrderStatus, OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
-import type { SqlDatabase } from '../sinks/sql.js';
+import type { SqlDatabase } from '../postgres/sql.js';
 import { CursorError, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH, type CursorPosition } from './cursor.js';
 import { visibleStores } from './principal.js';
 import { errorResponseSchema } from './errors.js';

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { SqlDatabase } from '../sinks/sql.js';
+import type { SqlDatabase } from '../postgres/sql.js';
 import { buildQueryService, type Readiness, type RoutePlugin } from './app.js';
 import { eventsRoutes } from './events-routes.js';
 import type { StatusFeed } from './status-feed.js';

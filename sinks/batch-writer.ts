@@ -10,7 +10,7 @@
  */
 import { tpKey } from '../topology/kafka/client.js';
 import { advanceOffsets, type OffsetMove } from './sink-offsets.js';
-import { isDataSqlError, isTransientSqlError, type SqlDatabase, type SqlSession } from './sql.js';
+import { isDataSqlError, isTransientSqlError, type SqlDatabase, type SqlSession } from '../postgres/sql.js';
 import { type Row, Tables, type TableSpec } from './tables.js';
 
 /** One consumed record, already turned into rows, or into the reason it cannot be. */

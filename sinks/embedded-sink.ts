@@ -4,11 +4,11 @@
  * has no offsets; records are numbered per topic partition in the order the driver produced them.
  */
 import { tpKey } from '../topology/kafka/client.js';
-import type { ProducedRecord } from '../topology/produced-record.js';
+import type { ProducedRecord } from '../runtime/produced-record.js';
 import { BatchWriter, type WriteOutcome } from './batch-writer.js';
 import { loadOffsets } from './sink-offsets.js';
 import { itemOf, type SinkSources } from './sink-sources.js';
-import type { SqlDatabase } from './sql.js';
+import type { SqlDatabase } from '../postgres/sql.js';
 
 export class EmbeddedSink {
   private readonly writer: BatchWriter;

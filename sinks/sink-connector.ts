@@ -16,11 +16,11 @@
 import type { GroupConsumer, KafkaClient, PartitionOffset, TopicPartition } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
 import { BatchWriter, type SinkItem } from './batch-writer.js';
-import { migrate } from './migrate.js';
+import { migrate } from '../postgres/migrate.js';
 import { SinkMetrics } from './sink-metrics.js';
 import { loadOffsets, SinkFencedError } from './sink-offsets.js';
 import { itemOf, type SinkSources } from './sink-sources.js';
-import { isDataSqlError, isTransientSqlError, type SqlDatabase } from './sql.js';
+import { isDataSqlError, isTransientSqlError, type SqlDatabase } from '../postgres/sql.js';
 
 /** How often an idle connector checks that Postgres still answers. */
 const IDLE_CHECK_MS = 5_000;

@@ -5,7 +5,7 @@
  */
 import type { TopicPartition } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
-import type { SqlSession } from './sql.js';
+import type { SqlSession } from '../postgres/sql.js';
 
 /** Offset stored for a partition the sink has never written: read it from its beginning. */
 export const FROM_BEGINNING = -1n;

@@ -6,11 +6,11 @@
  * it reads the Slick egress's calls (order.fulfillment.v1) and the daily reconciliation reports.
  */
 import type { SerdeConfig } from '../avro/config.js';
-import { orderSerdes } from '../processors/order-serdes.js';
-import { Stores, Topics } from '../processors/topics.js';
+import { orderSerdes } from '../topology/order-serdes.js';
+import { Stores, Topics } from '../topology/topics.js';
 import { changelogTopic } from '../state/store-definition.js';
-import type { Serde } from '../topology/serdes.js';
-import type { ConsumedRecord } from '../topology/produced-record.js';
+import type { Serde } from '../serdes/serde.js';
+import type { ConsumedRecord } from '../runtime/produced-record.js';
 import type { SinkItem } from './batch-writer.js';
 import { rowsOf, type SinkSource, UnusableRecordError } from './tables.js';
 

@@ -1,4 +1,4 @@
-import type { Serde } from '../topology/serdes.js';
+import type { Serde } from '../serdes/serde.js';
 import type { StoreEngine } from './engine.js';
 import type { ReadOnlyKeyValueStore } from './key-value-store.js';
 

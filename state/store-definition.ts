@@ -1,4 +1,4 @@
-import type { Serde } from '../topology/serdes.js';
+import type { Serde } from '../serdes/serde.js';
 
 /** A named key-value store a topology attaches to processors; the runtime builds one per task. */
 export interface StoreDefinition<K = unknown, V = unknown> {

@@ -10,12 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { changelogTopic } from '../../state/store-definition.js';
-import { dlqTopic } from '../../topology/dead-letter.js';
+import { dlqTopic } from '../../runtime/dead-letter.js';
 import type { AdminClient, KafkaClient, Producer, TopicPartition, TopicSpec } from '../../topology/kafka/client.js';
 import { tpKey } from '../../topology/kafka/client.js';
 import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js';
-import { partitionForKey } from '../../topology/partitioner.js';
-import type { ProducedRecord } from '../../topology/produced-record.js';
+import { partitionForKey } from '../../runtime/partitioner.js';
+import type { ProducedRecord } from '../../runtime/produced-record.js';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((entry) => entry.trim()).filter(Boolean);
 export const PARTITIONS = 4;

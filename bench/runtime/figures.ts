@@ -4,11 +4,11 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProcessingGuarantee } from '../../topology/config.js';
+import type { ProcessingGuarantee } from '../../runtime/config.js';
 import type { AdminClient, KafkaClient } from '../../topology/kafka/client.js';
 import { tpKey } from '../../topology/kafka/client.js';
-import { partitionForKey } from '../../topology/partitioner.js';
-import { int64Serde } from '../../topology/serdes.js';
+import { partitionForKey } from '../../runtime/partitioner.js';
+import { int64Serde } from '../../serdes/serde.js';
 import {
   benchApp,
   type BenchApp,

@@ -9,9 +9,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { loadConfig } from '../../topology/config.js';
+import { loadConfig } from '../../runtime/config.js';
 import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js';
-import { StreamsRuntime } from '../../topology/streams-runtime.js';
+import { StreamsRuntime } from '../../runtime/streams-runtime.js';
 import { counterTopology } from '../../test/fixtures/counter-topology.js';
 import { now } from './common.js';
 import { instrument, type Phase, PhaseClock } from './instrumented-client.js';

@@ -8,8 +8,8 @@
 import t from 'tap';
 import { demoOrder } from '../../bin/demo-feed.js';
 import { type Embedded, startEmbedded } from '../../bin/embedded.js';
-import { embeddedPostgres } from '../../sinks/embedded-postgres.js';
-import type { SqlDatabase } from '../../sinks/sql.js';
+import { embeddedPostgres } from '../../postgres/embedded-postgres.js';
+import type { SqlDatabase } from '../../postgres/sql.js';
 import { freePort } from '../free-port.js';
 
 const ORDERS = 60;

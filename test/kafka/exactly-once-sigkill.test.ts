@@ -3,8 +3,8 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import t from 'tap';
 import { changelogTopic } from '../../state/store-definition.js';
-import type { ProducedRecord } from '../../topology/produced-record.js';
-import { partitionForKey } from '../../topology/partitioner.js';
+import type { ProducedRecord } from '../../runtime/produced-record.js';
+import { partitionForKey } from '../../runtime/partitioner.js';
 import { BROKERS, createTopics, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
 
 // The replica runs as compiled JavaScript (npm test compiles first), wherever this file runs from.

@@ -27,13 +27,13 @@ import type { DeliverOptions, Shipment } from '../../connectors/simulators/deliv
 import { GrabSimulator } from '../../connectors/simulators/grab-simulator.js';
 import { PmpSimulator } from '../../connectors/simulators/pmp-simulator.js';
 import { type Carrier, SlickSimulator } from '../../connectors/simulators/slick-simulator.js';
-import { loadOrderConfig } from '../../processors/order-config.js';
-import { orderSerdes } from '../../processors/order-serdes.js';
-import { orderTopology } from '../../processors/order-topology.js';
-import { Topics } from '../../processors/topics.js';
-import { dlqTopic } from '../../topology/dead-letter.js';
+import { loadOrderConfig } from '../../topology/order-config.js';
+import { orderSerdes } from '../../topology/order-serdes.js';
+import { orderTopology } from '../../topology/order-topology.js';
+import { Topics } from '../../topology/topics.js';
+import { dlqTopic } from '../../runtime/dead-letter.js';
 import type { KafkaClient } from '../../topology/kafka/client.js';
-import { TopologyTestDriver } from '../../topology/test-driver.js';
+import { InProcessRuntime } from '../../runtime/in-process-runtime.js';
 import { BROKERS, createPipelineTopics, jsonRecord, produce, readAll, requireKafka, testClient, uniqueName } from './harness.js';
 import { freePort } from '../free-port.js';
 
@@ -138,7 +138,7 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
   // The orders: the demo feed's, keeping the first 1,000 that the topology releases (valid, passing COD), with
   // the OrderTotal each is released with, from the same topology run in-process.
   const candidates = Array.from({ length: Math.ceil(ORDERS * 1.4) }, (_, n) => demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 11 }));
-  const driver = new TopologyTestDriver(orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)), { startTime: createdAt.getTime(), partitions: PARTITIONS });
+  const driver = new InProcessRuntime(orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)), { startTime: createdAt.getTime(), partitions: PARTITIONS });
   for (const entry of reference) await driver.pipeRaw(name(entry.topic), Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
   for (const order of candidates) await driver.pipeRaw(name(Topics.orderCreate), Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), { timestamp: createdAt.getTime() });
   const releasedTotals = new Map<string, string>();

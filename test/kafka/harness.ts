@@ -4,12 +4,12 @@ import type { Test } from 'tap';
 import type { KafkaClient, TopicPartition } from '../../topology/kafka/client.js';
 import { tpKey } from '../../topology/kafka/client.js';
 import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js';
-import type { ConsumedRecord, ProducedRecord } from '../../topology/produced-record.js';
-import { partitionForKey } from '../../topology/partitioner.js';
+import type { ConsumedRecord, ProducedRecord } from '../../runtime/produced-record.js';
+import { partitionForKey } from '../../runtime/partitioner.js';
 import { serdeConfig } from '../../avro/config.js';
-import { loadOrderConfig } from '../../processors/order-config.js';
-import { orderSerdes } from '../../processors/order-serdes.js';
-import { orderTopology } from '../../processors/order-topology.js';
+import { loadOrderConfig } from '../../topology/order-config.js';
+import { orderSerdes } from '../../topology/order-serdes.js';
+import { orderTopology } from '../../topology/order-topology.js';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 

@@ -3,13 +3,13 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import t from 'tap';
 import { serdeConfig } from '../../avro/config.js';
-import { loadOrderConfig } from '../../processors/order-config.js';
-import { orderSerdes } from '../../processors/order-serdes.js';
-import { orderTopology } from '../../processors/order-topology.js';
-import { Topics } from '../../processors/topics.js';
-import { DlqHeaders } from '../../topology/dead-letter.js';
-import type { ConsumedRecord } from '../../topology/produced-record.js';
-import { TopologyTestDriver } from '../../topology/test-driver.js';
+import { loadOrderConfig } from '../../topology/order-config.js';
+import { orderSerdes } from '../../topology/order-serdes.js';
+import { orderTopology } from '../../topology/order-topology.js';
+import { Topics } from '../../topology/topics.js';
+import { DlqHeaders } from '../../runtime/dead-letter.js';
+import type { ConsumedRecord } from '../../runtime/produced-record.js';
+import { InProcessRuntime } from '../../runtime/in-process-runtime.js';
 import { demoOrder, referenceData } from '../../bin/demo-feed.js';
 import { BROKERS, createPipelineTopics, jsonRecord, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
 
@@ -60,7 +60,7 @@ t.test('10,000 orders across 50 stores on the real broker, killed twice mid-run,
   await produce(client, reference.map((entry) => record(entry.topic, entry.key, entry.value, 1)));
 
   // The straight run: the same topology in-process over the same input.
-  const driver = new TopologyTestDriver(orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)), { startTime: createdAt.getTime(), partitions: PARTITIONS });
+  const driver = new InProcessRuntime(orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)), { startTime: createdAt.getTime(), partitions: PARTITIONS });
   for (const entry of reference) await driver.pipeRaw(name(entry.topic), Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
   for (const order of orders) await driver.pipeRaw(name(Topics.orderCreate), Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), { timestamp: createdAt.getTime() });
   const expected = outcomeOf(driver.output.filter((r) => !r.topic.endsWith('-changelog')), prefix);

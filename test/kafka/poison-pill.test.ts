@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import t from 'tap';
-import { loadConfig } from '../../topology/config.js';
-import { DlqHeaders } from '../../topology/dead-letter.js';
-import { StreamsRuntime } from '../../topology/streams-runtime.js';
+import { loadConfig } from '../../runtime/config.js';
+import { DlqHeaders } from '../../runtime/dead-letter.js';
+import { StreamsRuntime } from '../../runtime/streams-runtime.js';
 import { counterTopology } from '../fixtures/counter-topology.js';
 import { BROKERS, createTopics, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { tpKey } from '../../topology/kafka/client.js';
-import type { ProducedRecord } from '../../topology/produced-record.js';
+import type { ProducedRecord } from '../../runtime/produced-record.js';
 import { createTopics, readAll, requireKafka, testClient, uniqueName } from './harness.js';
 
 t.test('read_committed on the real broker: aborted transactions never reach the runtime', async (t) => {

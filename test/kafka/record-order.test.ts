@@ -5,12 +5,12 @@
  * an order's delivery would overtake its shipping.
  */
 import t from 'tap';
-import { loadConfig } from '../../topology/config.js';
-import type { ProcessorContext } from '../../topology/processor.js';
-import type { Record } from '../../topology/record.js';
-import { bufferSerde, jsonSerde, stringSerde } from '../../topology/serdes.js';
-import { StreamsRuntime } from '../../topology/streams-runtime.js';
-import { TopologyBuilder } from '../../topology/topology-builder.js';
+import { loadConfig } from '../../runtime/config.js';
+import type { ProcessorContext } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { bufferSerde, jsonSerde, stringSerde } from '../../serdes/serde.js';
+import { StreamsRuntime } from '../../runtime/streams-runtime.js';
+import { TopologyBuilder } from '../../runtime/topology-builder.js';
 import { BROKERS, createTopics, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
 
 interface Seen {

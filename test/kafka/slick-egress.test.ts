@@ -7,7 +7,7 @@ import { SlickClient } from '../../connectors/slick-client.js';
 import { SlickEgress, type SlickEgressTopics } from '../../connectors/slick-egress.js';
 import { SlickSimulator } from '../../connectors/simulators/slick-simulator.js';
 import type { KafkaClient } from '../../topology/kafka/client.js';
-import { partitionForKey } from '../../topology/partitioner.js';
+import { partitionForKey } from '../../runtime/partitioner.js';
 import { createTopics, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
 
 const TOKEN = 'slick-test-token';

@@ -2,11 +2,11 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import type { KeyValueStore } from '../../state/key-value-store.js';
-import { loadConfig, type RuntimeConfig } from '../../topology/config.js';
+import { loadConfig, type RuntimeConfig } from '../../runtime/config.js';
 import type { KafkaClient } from '../../topology/kafka/client.js';
-import { partitionForKey } from '../../topology/partitioner.js';
-import type { ProducedRecord } from '../../topology/produced-record.js';
-import { StreamsRuntime } from '../../topology/streams-runtime.js';
+import { partitionForKey } from '../../runtime/partitioner.js';
+import type { ProducedRecord } from '../../runtime/produced-record.js';
+import { StreamsRuntime } from '../../runtime/streams-runtime.js';
 import { counterTopology } from '../fixtures/counter-topology.js';
 import { BROKERS, createTopics, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
 

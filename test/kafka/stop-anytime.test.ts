@@ -6,8 +6,8 @@
 import { rm } from 'node:fs/promises';
 import t from 'tap';
 import { changelogTopic } from '../../state/store-definition.js';
-import { loadConfig } from '../../topology/config.js';
-import { type RuntimeState, StreamsRuntime } from '../../topology/streams-runtime.js';
+import { loadConfig } from '../../runtime/config.js';
+import { type RuntimeState, StreamsRuntime } from '../../runtime/streams-runtime.js';
 import { counterTopology } from '../fixtures/counter-topology.js';
 import { BROKERS, createTopics, requireKafka, testClient, uniqueName } from './harness.js';
 

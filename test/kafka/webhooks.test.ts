@@ -9,8 +9,8 @@ import { jsonSerde } from '../../avro/serdes.js';
 import { signWebhook } from '../../connectors/signature.js';
 import { type RunningWebhookServer, startWebhookServer, WEBHOOK_ROUTES } from '../../connectors/webhook-server.js';
 import { type KafkaClient, tpKey } from '../../topology/kafka/client.js';
-import { partitionForKey } from '../../topology/partitioner.js';
-import type { ConsumedRecord } from '../../topology/produced-record.js';
+import { partitionForKey } from '../../runtime/partitioner.js';
+import type { ConsumedRecord } from '../../runtime/produced-record.js';
 import { createTopics, requireKafka, testClient, uniqueName } from './harness.js';
 
 const PARTITIONS = 3;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Test } from 'tap';
-import { migrate } from '../../sinks/migrate.js';
-import { pgDatabase, type SqlDatabase } from '../../sinks/sql.js';
+import { migrate } from '../../postgres/migrate.js';
+import { pgDatabase, type SqlDatabase } from '../../postgres/sql.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { loadMigrations, migrate } from '../../sinks/migrate.js';
+import { loadMigrations, migrate } from '../../postgres/migrate.js';
 import { freshSchema } from './harness.js';
 
 t.test('migrations apply in order on a real Postgres, and re-running applies nothing', async (t) => {

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import t, { type Test } from 'tap';
 import type { Principal } from '../../query-service/principal.js';
 import { searchRoutes } from '../../query-service/search-routes.js';
-import type { SqlDatabase } from '../../sinks/sql.js';
+import type { SqlDatabase } from '../../postgres/sql.js';
 import { migratedDatabase } from './harness.js';
 import { coordinator, get, insertOrders, type OrderFixture, storeStaff, testApp } from './query-harness.js';
 

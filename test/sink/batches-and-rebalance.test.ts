@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { SinkConnector } from '../../sinks/sink-connector.js';
-import { pgDatabase, type SqlDatabase } from '../../sinks/sql.js';
+import { pgDatabase, type SqlDatabase } from '../../postgres/sql.js';
 import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js';
 import { BROKERS, produce, requireKafka, testClient, uniqueName, waitFor } from '../kafka/harness.js';
 import { DATABASE_URL, freshSchema } from '../postgres/harness.js';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js';
 import { sinkHealthServer } from '../../sinks/health-server.js';
 import { SinkConnector } from '../../sinks/sink-connector.js';
-import { pgDatabase } from '../../sinks/sql.js';
+import { pgDatabase } from '../../postgres/sql.js';
 import { BROKERS, produce, requireKafka, testClient, uniqueName, waitFor } from '../kafka/harness.js';
 import { DATABASE_URL, freshSchema } from '../postgres/harness.js';
 import { createSinkTopics, pipelineOutput, SinkProcess, sourcesFor, withSchema } from './harness.js';

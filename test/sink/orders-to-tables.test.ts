@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import t from 'tap';
 import { demoOrder, referenceData } from '../../bin/demo-feed.js';
-import { Topics } from '../../processors/topics.js';
+import { Topics } from '../../topology/topics.js';
 import { BROKERS, createPipelineTopics, jsonRecord, produce, requireKafka, testClient, uniqueName, waitFor } from '../kafka/harness.js';
 import { DATABASE_URL, freshSchema } from '../postgres/harness.js';
 import { digestOfTables, digestOfTopics, pgClient, readSinkTopics, sameTables, SinkProcess, sourcesFor, type TablesDigest, withSchema } from './harness.js';

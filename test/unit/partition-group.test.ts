@@ -1,5 +1,5 @@
 import t from 'tap';
-import { PartitionGroup } from '../../topology/partition-group.js';
+import { PartitionGroup } from '../../runtime/partition-group.js';
 
 const r = (topic: string, partition: number, offset: number, timestamp: number) => ({ topic, partition, offset, timestamp });
 type R = ReturnType<typeof r>;

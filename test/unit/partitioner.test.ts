@@ -1,5 +1,5 @@
 import t from 'tap';
-import { murmur2, partitionForKey } from '../../topology/partitioner.js';
+import { murmur2, partitionForKey } from '../../runtime/partitioner.js';
 
 // Reference values from Apache Kafka's own Utils.murmur2 tests, so partitions agree with Java producers.
 t.test('murmur2 matches the Java client', async (t) => {

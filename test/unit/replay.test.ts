@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import t from 'tap';
 import { replay } from '../../bin/replay.js';
 import type { PaymentEvent, Release, StatusChange, ValidationResult } from '../../processors/domain/types.js';
-import { DlqHeaders } from '../../topology/dead-letter.js';
+import { DlqHeaders } from '../../runtime/dead-letter.js';
 
 const INPUT = resolve('test/fixtures/replay/orders.jsonl');
 const EXPECTED = resolve('test/fixtures/replay/expected.jsonl');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isShuttingDown, nextState } from '../../topology/runtime-state.js';
+import { isShuttingDown, nextState } from '../../runtime/runtime-state.js';
 
 t.test('a replica moves through its life in order', async (t) => {
   t.equal(nextState('created', 'starting'), 'starting');

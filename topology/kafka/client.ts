@@ -1,4 +1,4 @@
-import type { ConsumedRecord, ProducedRecord } from '../produced-record.js';
+import type { ConsumedRecord, ProducedRecord } from '../../runtime/produced-record.js';
 
 /**
  * The runtime's own view of a Kafka client: the few operations a Streams runtime needs, so the client
@@ -91,7 +91,7 @@ export interface GroupConsumer {
   close(): Promise<void>;
 }
 
-/** Operations fail with ProducerFencedError (topology/errors.ts) once another producer took the transactional id. */
+/** Operations fail with ProducerFencedError (runtime/errors.ts) once another producer took the transactional id. */
 export interface Producer {
   /** With a transactional id this registers it and fences any older producer holding the same id. */
   init(): Promise<void>;

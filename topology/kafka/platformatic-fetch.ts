@@ -1,5 +1,5 @@
 import { type Consumer, FetchIsolationLevels } from '@platformatic/kafka';
-import type { ConsumedRecord } from '../produced-record.js';
+import type { ConsumedRecord } from '../../runtime/produced-record.js';
 import { committedRecords, type FetchedBatch } from './record-batches.js';
 import { tpKey, type TopicPartition } from './client.js';
 

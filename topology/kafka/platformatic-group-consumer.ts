@@ -1,6 +1,6 @@
 import { Consumer, FetchIsolationLevels, type GroupPartitionsAssigner } from '@platformatic/kafka';
-import { TaskMigratedError } from '../errors.js';
-import type { ConsumedRecord } from '../produced-record.js';
+import { TaskMigratedError } from '../../runtime/errors.js';
+import type { ConsumedRecord } from '../../runtime/produced-record.js';
 import type { Assignment, GroupConsumer, GroupConsumerOptions, GroupMetadata, PartitionOffset, TopicPartition } from './client.js';
 import { tpKey } from './client.js';
 import { fetchOnce, inFetchOrder } from './platformatic-fetch.js';

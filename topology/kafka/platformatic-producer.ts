@@ -1,8 +1,8 @@
 import { Producer as KafkaProducer } from '@platformatic/kafka';
 
 type Transaction = Awaited<ReturnType<KafkaProducer['beginTransaction']>>;
-import { ProducerFencedError } from '../errors.js';
-import type { ProducedRecord } from '../produced-record.js';
+import { ProducerFencedError } from '../../runtime/errors.js';
+import type { ProducedRecord } from '../../runtime/produced-record.js';
 import type { GroupMetadata, PartitionOffset, Producer } from './client.js';
 import { tpKey } from './client.js';
 

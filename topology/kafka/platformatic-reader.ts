@@ -1,5 +1,5 @@
 import { Consumer } from '@platformatic/kafka';
-import type { ConsumedRecord } from '../produced-record.js';
+import type { ConsumedRecord } from '../../runtime/produced-record.js';
 import type { PartitionReader, TopicPartition } from './client.js';
 import { tpKey } from './client.js';
 import { fetchOnce } from './platformatic-fetch.js';

@@ -1,4 +1,4 @@
-import type { ConsumedRecord } from '../produced-record.js';
+import type { ConsumedRecord } from '../../runtime/produced-record.js';
 
 /** The parts of a fetched record batch this module reads (Kafka's v2 batch format). */
 export interface FetchedBatch {

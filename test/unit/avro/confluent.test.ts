@@ -6,7 +6,7 @@ import { prepareSerdes, serdeConfig, serdeConfigFromEnv } from '../../../avro/co
 import { RecordDecodeError, RecordEncodeError, SchemaNotReadyError } from '../../../avro/errors.js';
 import { avroType, schemaDefinition, schemaVersions } from '../../../avro/schema-loader.js';
 import { jsonOrConfluentSerde, serdeFor } from '../../../avro/serdes.js';
-import { TransientError } from '../../../topology/errors.js';
+import { TransientError } from '../../../runtime/errors.js';
 import { failsWith } from './assert.js';
 import { examples, orderCreate } from './examples.js';
 import { replayRegistry } from './registry-replay.js';

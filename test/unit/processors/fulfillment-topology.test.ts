@@ -2,13 +2,13 @@
 // the whole order topology in the driver (time under the test's control).
 import t from 'tap';
 import { serdeConfig } from '../../../avro/config.js';
-import { loadOrderConfig } from '../../../processors/order-config.js';
+import { loadOrderConfig } from '../../../topology/order-config.js';
 import type { OrderState } from '../../../processors/order-state.js';
-import { orderSerdes } from '../../../processors/order-serdes.js';
-import { orderTopology } from '../../../processors/order-topology.js';
-import { Stores, Topics } from '../../../processors/topics.js';
-import { DlqHeaders } from '../../../topology/dead-letter.js';
-import { TopologyTestDriver } from '../../../topology/test-driver.js';
+import { orderSerdes } from '../../../topology/order-serdes.js';
+import { orderTopology } from '../../../topology/order-topology.js';
+import { Stores, Topics } from '../../../topology/topics.js';
+import { DlqHeaders } from '../../../runtime/dead-letter.js';
+import { InProcessRuntime } from '../../../runtime/in-process-runtime.js';
 import { customer, line, order } from '../domain/fixtures.js';
 
 const CREATED = Date.parse('2026-11-21T09:15:00Z'); // 16:15 in Bangkok
@@ -17,7 +17,7 @@ const ORDER = 'QC0042-000123';
 
 async function pipeline(env: NodeJS.ProcessEnv = {}) {
   const serdes = orderSerdes(serdeConfig({}));
-  const driver = new TopologyTestDriver(orderTopology(loadOrderConfig({ OMNIA_RECONCILIATION_CUTOFF: '23:00', ...env }), serdes), { startTime: CREATED });
+  const driver = new InProcessRuntime(orderTopology(loadOrderConfig({ OMNIA_RECONCILIATION_CUTOFF: '23:00', ...env }), serdes), { startTime: CREATED });
   const send = (topic: string, key: string, value: unknown) => driver.pipeRaw(topic, Buffer.from(key), Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)), { timestamp: driver.now });
   const product = (ItemID: string, UnitPrice: string) => send(Topics.catalog, ItemID, { ItemID, ShortDescription: `item ${ItemID}`, ImageURL: null, UnitPrice, TaxRate: '0.0700' });
   await send(Topics.customers, 'C-1001', customer());

@@ -1,18 +1,18 @@
 import t from 'tap';
 import { serdeConfig } from '../../../avro/config.js';
-import { loadOrderConfig } from '../../../processors/order-config.js';
-import { orderSerdes } from '../../../processors/order-serdes.js';
-import { orderTopology } from '../../../processors/order-topology.js';
-import { Topics } from '../../../processors/topics.js';
-import { DlqHeaders } from '../../../topology/dead-letter.js';
-import { TopologyTestDriver } from '../../../topology/test-driver.js';
+import { loadOrderConfig } from '../../../topology/order-config.js';
+import { orderSerdes } from '../../../topology/order-serdes.js';
+import { orderTopology } from '../../../topology/order-topology.js';
+import { Topics } from '../../../topology/topics.js';
+import { DlqHeaders } from '../../../runtime/dead-letter.js';
+import { InProcessRuntime } from '../../../runtime/in-process-runtime.js';
 import { customer, line, order } from '../domain/fixtures.js';
 
 const CREATED = Date.parse('2026-11-21T09:15:00Z');
 
 async function pipeline(env: NodeJS.ProcessEnv = {}) {
   const serdes = orderSerdes(serdeConfig({}));
-  const driver = new TopologyTestDriver(orderTopology(loadOrderConfig(env), serdes), { startTime: CREATED });
+  const driver = new InProcessRuntime(orderTopology(loadOrderConfig(env), serdes), { startTime: CREATED });
   const send = (topic: string, key: string, value: unknown, timestamp = driver.now) => driver.pipeRaw(topic, Buffer.from(key), Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)), { timestamp });
   await send(Topics.customers, 'C-1001', customer());
   await send(Topics.catalog, 'SKU-100', { ItemID: 'SKU-100', ShortDescription: 'Iced coffee 250 ml', ImageURL: 'https://img.example/sku-100.png', UnitPrice: '35.5000', TaxRate: '0.0700' });

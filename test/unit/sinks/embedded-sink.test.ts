@@ -1,14 +1,14 @@
 import t from 'tap';
 import { demoOrder, referenceData } from '../../../bin/demo-feed.js';
 import { serdeConfig } from '../../../avro/config.js';
-import { loadOrderConfig } from '../../../processors/order-config.js';
-import { orderSerdes } from '../../../processors/order-serdes.js';
-import { orderTopology } from '../../../processors/order-topology.js';
-import { Topics } from '../../../processors/topics.js';
-import { TopologyTestDriver } from '../../../topology/test-driver.js';
-import { embeddedPostgres } from '../../../sinks/embedded-postgres.js';
+import { loadOrderConfig } from '../../../topology/order-config.js';
+import { orderSerdes } from '../../../topology/order-serdes.js';
+import { orderTopology } from '../../../topology/order-topology.js';
+import { Topics } from '../../../topology/topics.js';
+import { InProcessRuntime } from '../../../runtime/in-process-runtime.js';
+import { embeddedPostgres } from '../../../postgres/embedded-postgres.js';
 import { EmbeddedSink } from '../../../sinks/embedded-sink.js';
-import { migrate } from '../../../sinks/migrate.js';
+import { migrate } from '../../../postgres/migrate.js';
 import { sinkSources } from '../../../sinks/sink-sources.js';
 
 t.test('the embedded default: the driver’s output lands in the embedded Postgres through the same writer, views included', async (t) => {
@@ -18,7 +18,7 @@ t.test('the embedded default: the driver’s output lands in the embedded Postgr
   t.ok((await migrate(session)).length >= 3, 'the migrations apply to the embedded Postgres too');
   session.release();
 
-  const driver = new TopologyTestDriver(orderTopology(loadOrderConfig({}), orderSerdes(serdeConfig({}))), { partitions: 4, startTime: Date.parse('2026-11-21T09:00:00Z') });
+  const driver = new InProcessRuntime(orderTopology(loadOrderConfig({}), orderSerdes(serdeConfig({}))), { partitions: 4, startTime: Date.parse('2026-11-21T09:00:00Z') });
   t.teardown(() => driver.close());
   const sink = new EmbeddedSink(db, sinkSources({ applicationId: driver.applicationId, topicPrefix: '', serdes: serdeConfig({}) }));
   for (const entry of referenceData(50)) await driver.pipeRaw(entry.topic, Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));

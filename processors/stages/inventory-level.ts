@@ -1,11 +1,11 @@
 /** Sets a location's on-hand level of an item from `inventory.level.v1`, keeping its allocated count. */
-import type { KeyValueStore } from '../state/key-value-store.js';
-import { DeadLetterError } from '../topology/errors.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import { ErrorCode } from './domain/types.js';
-import { counterKey, type InventoryCounter } from './inventory.js';
-import { Stores } from './topics.js';
+import type { KeyValueStore } from '../../state/key-value-store.js';
+import { DeadLetterError } from '../../runtime/errors.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { ErrorCode } from '../domain/types.js';
+import { counterKey, type InventoryCounter } from '../inventory.js';
+import { Stores } from '../../topology/topics.js';
 
 export interface InventoryLevel {
   ShipFromLocationID: string;

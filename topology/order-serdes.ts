@@ -13,7 +13,7 @@ import { formatFor } from '../avro/config.js';
 import type { RecordTypeName } from '../avro/schema-loader.js';
 import { TOPIC_RECORD_TYPES } from '../avro/schema-loader.js';
 import { serdeFor, storeSerde } from '../avro/serdes.js';
-import { jsonSerde, type Serde } from '../topology/serdes.js';
+import { jsonSerde, type Serde } from '../serdes/serde.js';
 import type { OrderSerdes } from './order-topology.js';
 import { Stores, Topics } from './topics.js';
 

@@ -3,14 +3,14 @@
  * for). Counters move per item in one write each; a bundle's components land in the same record's writes,
  * which commit or roll back together. Overselling never blocks: it raises a low-stock event. Status 2000.
  */
-import type { KeyValueStore } from '../state/key-value-store.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import { OrderStatus } from './domain/types.js';
-import { adjustAllocation, type InventoryCounter, type LowStockEvent } from './inventory.js';
-import { emit, nowIso, type OrderFlow, type StageContext } from './order-flow.js';
-import { note, transition, type OrderState } from './order-state.js';
-import { Sinks, Stages, Stores } from './topics.js';
+import type { KeyValueStore } from '../../state/key-value-store.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { OrderStatus } from '../domain/types.js';
+import { adjustAllocation, type InventoryCounter, type LowStockEvent } from '../inventory.js';
+import { emit, nowIso, type OrderFlow, type StageContext } from '../order-flow.js';
+import { note, transition, type OrderState } from '../order-state.js';
+import { Sinks, Stages, Stores } from '../../topology/topics.js';
 
 export function allocateStage(): Processor<string, OrderFlow, string, unknown> {
   let context: StageContext;

@@ -13,19 +13,19 @@
  * Dead letters: ORDER_NOT_FOUND, SHIP_FROM_LOCATION_MISMATCH, UNKNOWN_EVENT_TYPE (a Status not in
  * DELIVERY_STATUS), INVALID_COLLECTED_AMOUNT.
  */
-import type { KeyValueStore } from '../state/key-value-store.js';
-import { DeadLetterError } from '../topology/errors.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import { isMoney, normaliseMoney } from './domain/money.js';
-import { classifyCollection } from './domain/reconciliation.js';
-import { statusForDelivery } from './domain/status.js';
-import { ErrorCode, OrderStatus, PaymentStatus, type DeliveryStatus } from './domain/types.js';
-import { paymentEvent } from './cancel.js';
-import { findOrder, step } from './order-events.js';
-import { emit, nowIso, type StageContext } from './order-flow.js';
-import { hasSeen, note, rememberEvent, type OrderState } from './order-state.js';
-import { Sinks, Stages, Stores } from './topics.js';
+import type { KeyValueStore } from '../../state/key-value-store.js';
+import { DeadLetterError } from '../../runtime/errors.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { isMoney, normaliseMoney } from '../domain/money.js';
+import { classifyCollection } from '../domain/reconciliation.js';
+import { statusForDelivery } from '../domain/status.js';
+import { ErrorCode, OrderStatus, PaymentStatus, type DeliveryStatus } from '../domain/types.js';
+import { paymentEvent } from '../cancel.js';
+import { findOrder, step } from '../order-events.js';
+import { emit, nowIso, type StageContext } from '../order-flow.js';
+import { hasSeen, note, rememberEvent, type OrderState } from '../order-state.js';
+import { Sinks, Stages, Stores } from '../../topology/topics.js';
 
 /** What the reconcile node is handed: an order to index for the next run. */
 export interface CodOpen {

@@ -3,17 +3,17 @@
  * whose discounts exceed its SubTotal cannot be priced: it is cancelled (DISCOUNT_EXCEEDS_SUBTOTAL), with a
  * validation record and its input record in the DLQ.
  */
-import type { GlobalStore } from '../state/global-store.js';
-import type { KeyValueStore } from '../state/key-value-store.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import { applyBundles } from './domain/bundles.js';
-import { calculateOrder, type OrderCalculation } from './domain/calculation.js';
-import type { BundleDefinition, OrderLine } from './domain/types.js';
-import { cancelOrder } from './cancel.js';
-import { emit, reject, type OrderFlow, type StageContext } from './order-flow.js';
-import type { OrderState, OrderTotals, PricedLine } from './order-state.js';
-import { Stages, Stores } from './topics.js';
+import type { GlobalStore } from '../../state/global-store.js';
+import type { KeyValueStore } from '../../state/key-value-store.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { applyBundles } from '../domain/bundles.js';
+import { calculateOrder, type OrderCalculation } from '../domain/calculation.js';
+import type { BundleDefinition, OrderLine } from '../domain/types.js';
+import { cancelOrder } from '../cancel.js';
+import { emit, reject, type OrderFlow, type StageContext } from '../order-flow.js';
+import type { OrderState, OrderTotals, PricedLine } from '../order-state.js';
+import { Stages, Stores } from '../../topology/topics.js';
 
 /** Priced lines and totals of an order (pure). */
 export function priceOrder(state: OrderState, bundles: readonly BundleDefinition[]) {

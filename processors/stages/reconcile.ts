@@ -17,17 +17,17 @@
  * One `order.reconciliation.v1` report per store that had indexed orders, with the day's summary. A store with
  * nothing to reconcile gets no report. Clock jumps (a replay, a long outage) run once, for the latest cut-off.
  */
-import type { KeyValueStore } from '../state/key-value-store.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import { classifyCollection, latestCutOff, reconciliationReport, type ReconciliationItem } from './domain/reconciliation.js';
-import { OrderStatus, PaymentStatus } from './domain/types.js';
-import { paymentEvent } from './cancel.js';
+import type { KeyValueStore } from '../../state/key-value-store.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { classifyCollection, latestCutOff, reconciliationReport, type ReconciliationItem } from '../domain/reconciliation.js';
+import { OrderStatus, PaymentStatus } from '../domain/types.js';
+import { paymentEvent } from '../cancel.js';
 import type { CodOpen } from './deliver.js';
-import type { OrderConfig } from './order-config.js';
-import { emit, type StageContext } from './order-flow.js';
-import { note, type OrderState } from './order-state.js';
-import { Sinks, Stores } from './topics.js';
+import type { OrderConfig } from '../../topology/order-config.js';
+import { emit, type StageContext } from '../order-flow.js';
+import { note, type OrderState } from '../order-state.js';
+import { Sinks, Stores } from '../../topology/topics.js';
 
 const SOURCE = 'reconcile';
 const LAST_RUN = 'last-cut-off';

@@ -3,13 +3,13 @@
  * table, so every replica has it whole), and the delivery address is normalised. Lines whose item the
  * catalog does not know keep what they had: enrichment never rejects an order.
  */
-import type { ReadOnlyKeyValueStore } from '../state/key-value-store.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import { normaliseAddress } from './domain/address.js';
-import type { OrderLine, Product } from './domain/types.js';
-import { emit, type OrderFlow, type StageContext } from './order-flow.js';
-import { Stages, Stores } from './topics.js';
+import type { ReadOnlyKeyValueStore } from '../../state/key-value-store.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { normaliseAddress } from '../domain/address.js';
+import type { OrderLine, Product } from '../domain/types.js';
+import { emit, type OrderFlow, type StageContext } from '../order-flow.js';
+import { Stages, Stores } from '../../topology/topics.js';
 
 const blank = (value: string | null | undefined): boolean => value === undefined || value === null || value.trim() === '';
 

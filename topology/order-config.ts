@@ -2,8 +2,8 @@
  * The order pipeline's settings (domain.md §9), read from the same environment variables by the service and
  * by `omnia replay`. A bad value refuses to start with a message naming the variable.
  */
-import { isMoney } from './domain/money.js';
-import { isTimeZone, parseCutOff, type CutOff } from './domain/reconciliation.js';
+import { isMoney } from '../processors/domain/money.js';
+import { isTimeZone, parseCutOff, type CutOff } from '../processors/domain/reconciliation.js';
 
 export interface OrderConfig {
   /** OMNIA_RELEASE_HOLD_SECONDS: an order is released no earlier than CreatedAt + hold. */

@@ -1,7 +1,7 @@
 /**
  * The little of a SQL database the sink and the query service use: sessions that run statements, one at a
  * time, and can hold a transaction. Two implementations: a `pg` pool (DATABASE_URL) and the embedded
- * Postgres (sinks/embedded-postgres.ts), so the same writer runs against both.
+ * Postgres (postgres/embedded-postgres.ts), so the same writer runs against both.
  */
 import pg from 'pg';
 

@@ -4,17 +4,17 @@
  * error as reason, and an `order.validation.v1` record lists the error. A MODIFY that changes the total is
  * checked again, and a changed amount is published.
  */
-import type { KeyValueStore, ReadOnlyKeyValueStore } from '../state/key-value-store.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import { validateCod } from './domain/cod.js';
-import { type Customer, PaymentStatus } from './domain/types.js';
-import { cancelOrder, paymentEvent } from './cancel.js';
-import type { InventoryCounter } from './inventory.js';
-import type { OrderConfig } from './order-config.js';
-import { emit, nowIso, reject, type OrderFlow, type StageContext } from './order-flow.js';
-import type { OrderState } from './order-state.js';
-import { Sinks, Stages, Stores } from './topics.js';
+import type { KeyValueStore, ReadOnlyKeyValueStore } from '../../state/key-value-store.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { validateCod } from '../domain/cod.js';
+import { type Customer, PaymentStatus } from '../domain/types.js';
+import { cancelOrder, paymentEvent } from '../cancel.js';
+import type { InventoryCounter } from '../inventory.js';
+import type { OrderConfig } from '../../topology/order-config.js';
+import { emit, nowIso, reject, type OrderFlow, type StageContext } from '../order-flow.js';
+import type { OrderState } from '../order-state.js';
+import { Sinks, Stages, Stores } from '../../topology/topics.js';
 
 export function paymentStage(config: OrderConfig): Processor<string, OrderFlow, string, unknown> {
   let context: StageContext;

@@ -3,16 +3,16 @@
  * totals are locked (ORDER_LOCKED). A rejected update gets a validation record and goes to the DLQ. An
  * accepted MODIFY gives back the old allocation and runs the order through enrich → … → release again.
  */
-import type { KeyValueStore } from '../state/key-value-store.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import { ErrorCode, OrderUpdateAction, type OrderUpdate, type ValidationError } from './domain/types.js';
-import { validateOrderUpdate } from './domain/validation-rules.js';
-import { cancelOrder } from './cancel.js';
-import { adjustAllocation, type InventoryCounter } from './inventory.js';
-import { emit, nowIso, reject, type OrderFlow, type StageContext } from './order-flow.js';
-import { note, type OrderState } from './order-state.js';
-import { Stages, Stores } from './topics.js';
+import type { KeyValueStore } from '../../state/key-value-store.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { ErrorCode, OrderUpdateAction, type OrderUpdate, type ValidationError } from '../domain/types.js';
+import { validateOrderUpdate } from '../domain/validation-rules.js';
+import { cancelOrder } from '../cancel.js';
+import { adjustAllocation, type InventoryCounter } from '../inventory.js';
+import { emit, nowIso, reject, type OrderFlow, type StageContext } from '../order-flow.js';
+import { note, type OrderState } from '../order-state.js';
+import { Stages, Stores } from '../../topology/topics.js';
 
 export function updateStage(): Processor<string, unknown, string, unknown> {
   let context: StageContext;

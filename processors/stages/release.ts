@@ -3,15 +3,15 @@
  * same step as its allocation and payment; with a hold (CreatedAt + OMNIA_RELEASE_HOLD_SECONDS) it waits in
  * the `held-releases` index, which a wall-clock punctuator walks in due order.
  */
-import type { KeyValueStore } from '../state/key-value-store.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import { OrderStatus, PaymentStatus, type Release } from './domain/types.js';
-import { checkNotReleased } from './domain/status.js';
-import { emit, nowIso, type OrderFlow, type StageContext } from './order-flow.js';
-import type { OrderConfig } from './order-config.js';
-import { transition, type OrderState } from './order-state.js';
-import { Sinks, Stores } from './topics.js';
+import type { KeyValueStore } from '../../state/key-value-store.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { OrderStatus, PaymentStatus, type Release } from '../domain/types.js';
+import { checkNotReleased } from '../domain/status.js';
+import { emit, nowIso, type OrderFlow, type StageContext } from '../order-flow.js';
+import type { OrderConfig } from '../../topology/order-config.js';
+import { transition, type OrderState } from '../order-state.js';
+import { Sinks, Stores } from '../../topology/topics.js';
 
 /** Held-index key: due time first (zero-padded epoch ms) so the index reads in due order. */
 export const heldKey = (dueMs: number, orderId: string): string => `${String(dueMs).padStart(15, '0')}|${orderId}`;

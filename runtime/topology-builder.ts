@@ -1,7 +1,7 @@
 import type { StoreDefinition } from '../state/store-definition.js';
 import { TopologyError } from './errors.js';
 import type { ProcessorSupplier } from './processor.js';
-import type { Serde } from './serdes.js';
+import type { Serde } from '../serdes/serde.js';
 
 export interface SourceNode {
   readonly kind: 'source';

@@ -13,21 +13,21 @@
  * - Dead letters: ORDER_NOT_FOUND, SHIP_FROM_LOCATION_MISMATCH, UNKNOWN_LINE (a LineID the order never had),
  *   INVALID_LINE (a short or substitution without lines, or a Quantity below 1).
  */
-import type { KeyValueStore, ReadOnlyKeyValueStore } from '../state/key-value-store.js';
-import { DeadLetterError } from '../topology/errors.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import { formatMoney, parseMoney } from './domain/money.js';
-import { applyShorts, decideSubstitution, repriceOrder, type ShortedLine } from './domain/shorts.js';
-import { statusForShipEvent } from './domain/status.js';
-import { ErrorCode, OrderStatus, PaymentStatus, type OrderLine, type Product, type ShipEvent, type ShipEventLine } from './domain/types.js';
-import { cancelOrder, paymentEvent } from './cancel.js';
+import type { KeyValueStore, ReadOnlyKeyValueStore } from '../../state/key-value-store.js';
+import { DeadLetterError } from '../../runtime/errors.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import { formatMoney, parseMoney } from '../domain/money.js';
+import { applyShorts, decideSubstitution, repriceOrder, type ShortedLine } from '../domain/shorts.js';
+import { statusForShipEvent } from '../domain/status.js';
+import { ErrorCode, OrderStatus, PaymentStatus, type OrderLine, type Product, type ShipEvent, type ShipEventLine } from '../domain/types.js';
+import { cancelOrder, paymentEvent } from '../cancel.js';
 import { pricedOrder } from './calculate.js';
-import { adjustAllocation, type InventoryCounter } from './inventory.js';
-import { findOrder, step } from './order-events.js';
-import { emit, nowIso, type StageContext } from './order-flow.js';
-import { hasSeen, note, rememberEvent, type OrderState, type PricedLine } from './order-state.js';
-import { Sinks, Stores } from './topics.js';
+import { adjustAllocation, type InventoryCounter } from '../inventory.js';
+import { findOrder, step } from '../order-events.js';
+import { emit, nowIso, type StageContext } from '../order-flow.js';
+import { hasSeen, note, rememberEvent, type OrderState, type PricedLine } from '../order-state.js';
+import { Sinks, Stores } from '../../topology/topics.js';
 
 const SOURCE = 'slick';
 

@@ -1,18 +1,18 @@
 import t from 'tap';
 import type { KeyValueStore } from '../../state/key-value-store.js';
 import { keyValueStore } from '../../state/store-definition.js';
-import type { ProcessorContext } from '../../topology/processor.js';
-import { TopologyTestDriver } from '../../topology/test-driver.js';
-import { DlqHeaders } from '../../topology/dead-letter.js';
-import { Record } from '../../topology/record.js';
-import { jsonSerde, stringSerde } from '../../topology/serdes.js';
-import { TopologyBuilder } from '../../topology/topology-builder.js';
+import type { ProcessorContext } from '../../runtime/processor.js';
+import { InProcessRuntime } from '../../runtime/in-process-runtime.js';
+import { DlqHeaders } from '../../runtime/dead-letter.js';
+import { Record } from '../../runtime/record.js';
+import { jsonSerde, stringSerde } from '../../serdes/serde.js';
+import { TopologyBuilder } from '../../runtime/topology-builder.js';
 import { counterTopology, type CounterInput, type CounterOutput } from '../fixtures/counter-topology.js';
 
 const json = jsonSerde<CounterOutput>();
 
 t.test('the counter counts per key and emits in order', async (t) => {
-  const driver = new TopologyTestDriver(counterTopology('in', 'out'));
+  const driver = new InProcessRuntime(counterTopology('in', 'out'));
   const input = driver.inputTopic('in', stringSerde, jsonSerde<CounterInput>());
   await input.pipe('QC1', { seq: 1 });
   await input.pipe('QC2', { seq: 2 });
@@ -24,7 +24,7 @@ t.test('the counter counts per key and emits in order', async (t) => {
 });
 
 t.test('an undecodable record goes to the DLQ with its reason and the next one is processed', async (t) => {
-  const driver = new TopologyTestDriver(counterTopology('in', 'out'));
+  const driver = new InProcessRuntime(counterTopology('in', 'out'));
   await driver.pipeRaw('in', Buffer.from('QC1'), Buffer.from('{not json'), { timestamp: 5 });
   await driver.inputTopic('in', stringSerde, jsonSerde<CounterInput>()).pipe('QC1', { seq: 2 });
   const dlq = driver.output.filter((r) => r.topic === 'in.dlq');
@@ -39,7 +39,7 @@ t.test('an undecodable record goes to the DLQ with its reason and the next one i
 });
 
 t.test('a rejected record leaves no trace in stores or output', async (t) => {
-  const driver = new TopologyTestDriver(counterTopology('in', 'out'));
+  const driver = new InProcessRuntime(counterTopology('in', 'out'));
   const input = driver.inputTopic('in', stringSerde, jsonSerde<CounterInput>());
   await input.pipe('QC1', { seq: 1 });
   await input.pipe('QC1', { seq: 2, reject: true });
@@ -71,7 +71,7 @@ t.test('a processor that throws halfway has its store writes and forwards undone
     .addStateStore(keyValueStore('s', stringSerde, stringSerde), 'half')
     .addSink('out', 'out', stringSerde, stringSerde, 'half')
     .build();
-  const driver = new TopologyTestDriver(topology);
+  const driver = new InProcessRuntime(topology);
   const input = driver.inputTopic('in', stringSerde, stringSerde);
   await input.pipe('k', 'ok');
   await input.pipe('k', 'boom');
@@ -99,7 +99,7 @@ t.test('punctuators run on stream time and on the driver clock', async (t) => {
     }), 'in')
     .addSink('out', 'out', stringSerde, stringSerde, 'p')
     .build();
-  const driver = new TopologyTestDriver(topology, { startTime: 10_000 });
+  const driver = new InProcessRuntime(topology, { startTime: 10_000 });
   const input = driver.inputTopic('in', stringSerde, stringSerde);
   await input.pipe('k', 'a', { timestamp: 100 });
   await input.pipe('k', 'b', { timestamp: 900 });

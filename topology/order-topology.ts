@@ -6,21 +6,21 @@
  * reconciliation index are per-task stores.
  */
 import { keyValueStore } from '../state/store-definition.js';
-import { stringSerde, withBytes, type Serde } from '../topology/serdes.js';
-import { type Topology, TopologyBuilder } from '../topology/topology-builder.js';
-import { allocateStage } from './allocate.js';
-import { calculateStage } from './calculate.js';
-import { deliverStage } from './deliver.js';
-import { enrichStage } from './enrich.js';
-import { fulfilStage } from './fulfil.js';
-import { inventoryLevelStage } from './inventory-level.js';
+import { stringSerde, withBytes, type Serde } from '../serdes/serde.js';
+import { type Topology, TopologyBuilder } from '../runtime/topology-builder.js';
+import { allocateStage } from '../processors/stages/allocate.js';
+import { calculateStage } from '../processors/stages/calculate.js';
+import { deliverStage } from '../processors/stages/deliver.js';
+import { enrichStage } from '../processors/stages/enrich.js';
+import { fulfilStage } from '../processors/stages/fulfil.js';
+import { inventoryLevelStage } from '../processors/stages/inventory-level.js';
 import type { OrderConfig } from './order-config.js';
-import { paymentStage } from './pay.js';
-import { reconcileStage } from './reconcile.js';
-import { releaseStage } from './release.js';
+import { paymentStage } from '../processors/stages/pay.js';
+import { reconcileStage } from '../processors/stages/reconcile.js';
+import { releaseStage } from '../processors/stages/release.js';
 import { Sinks, Stages, Stores, Topics } from './topics.js';
-import { updateStage } from './update.js';
-import { validateStage } from './validate.js';
+import { updateStage } from '../processors/stages/update.js';
+import { validateStage } from '../processors/stages/validate.js';
 
 /** How each topic's and store's values are written; see `order-serdes.ts` for the choices per deployment. */
 export interface OrderSerdes {

@@ -4,7 +4,7 @@ import { TaskStore } from '../state/task-store.js';
 import { changelogTopic } from '../state/store-definition.js';
 import { partitionForKey } from './partitioner.js';
 import type { ConsumedRecord, ProducedRecord } from './produced-record.js';
-import type { Serde } from './serdes.js';
+import type { Serde } from '../serdes/serde.js';
 import { StreamTask } from './stream-task.js';
 import type { Topology } from './topology-builder.js';
 
@@ -27,7 +27,7 @@ export interface PipeOptions {
  * committing after every input record. Time is the caller's: records carry their own timestamps and the
  * system clock moves only through `advanceWallClock`. Backs unit tests, `omnia replay` and the embedded start.
  */
-export class TopologyTestDriver {
+export class InProcessRuntime {
   readonly applicationId: string;
   private readonly tasks = new Map<number, StreamTask>();
   private readonly globalStores = new Map<string, GlobalStore<unknown, unknown>>();

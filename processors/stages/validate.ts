@@ -3,16 +3,16 @@
  * A byte-identical redelivery (of an accepted or a rejected record) is absorbed silently; a rejected order gets one
  * `order.validation.v1` record and its original bytes go to `order.create.v1.dlq`. Accepted: status 1000.
  */
-import type { KeyValueStore, ReadOnlyKeyValueStore } from '../state/key-value-store.js';
-import type { Processor } from '../topology/processor.js';
-import type { Record } from '../topology/record.js';
-import type { WithBytes } from '../topology/serdes.js';
-import type { Customer, OrderCreate, ValidationError } from './domain/types.js';
-import { ErrorCode } from './domain/types.js';
-import { classifyArrival, isMalformed, payloadHash, validateOrder } from './domain/validation-rules.js';
-import { emit, nowIso, reject, type OrderFlow, type StageContext } from './order-flow.js';
-import { openOrder, type OrderState } from './order-state.js';
-import { Sinks, Stages, Stores } from './topics.js';
+import type { KeyValueStore, ReadOnlyKeyValueStore } from '../../state/key-value-store.js';
+import type { Processor } from '../../runtime/processor.js';
+import type { Record } from '../../runtime/record.js';
+import type { WithBytes } from '../../serdes/serde.js';
+import type { Customer, OrderCreate, ValidationError } from '../domain/types.js';
+import { ErrorCode } from '../domain/types.js';
+import { classifyArrival, isMalformed, payloadHash, validateOrder } from '../domain/validation-rules.js';
+import { emit, nowIso, reject, type OrderFlow, type StageContext } from '../order-flow.js';
+import { openOrder, type OrderState } from '../order-state.js';
+import { Sinks, Stages, Stores } from '../../topology/topics.js';
 
 export function validateStage(): Processor<string, WithBytes<unknown>, string, unknown> {
   let context: StageContext;

@@ -1,6 +1,6 @@
 import type { TaskStore } from '../state/task-store.js';
-import type { AdminClient, PartitionReader } from './kafka/client.js';
-import { tpKey } from './kafka/client.js';
+import type { AdminClient, PartitionReader } from '../topology/kafka/client.js';
+import { tpKey } from '../topology/kafka/client.js';
 import type { RuntimeMetrics } from './metrics.js';
 
 export interface RestoreResult {

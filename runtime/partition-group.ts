@@ -17,7 +17,7 @@
  * A partition whose queue holds `capacity` records or more is not fetched until it drains (`full()`), which
  * bounds memory while one topic waits for the other.
  */
-import { tpKey, type TopicPartition } from './kafka/client.js';
+import { tpKey, type TopicPartition } from '../topology/kafka/client.js';
 
 interface Queue<T> {
   readonly records: T[];

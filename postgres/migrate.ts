@@ -1,5 +1,5 @@
 /**
- * Versioned migrations: `sinks/migrations/NNN_name.sql`, applied in order, each in its own transaction and
+ * Versioned migrations: `postgres/migrations/NNN_name.sql`, applied in order, each in its own transaction and
  * recorded in `schema_migrations`. Re-running applies only what is missing; a concurrent starter waits on an
  * advisory lock instead of racing. An applied file that changed since is refused (its checksum is kept).
  */
@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { SqlSession } from './sql.js';
 
-/** The .sql files are not compiled: beside this file in the sources, two levels up from dist/sinks/. */
-export const MIGRATIONS_DIR = [new URL('./migrations/', import.meta.url), new URL('../../sinks/migrations/', import.meta.url)]
+/** The .sql files are not compiled: beside this file in the sources, two levels up from dist/postgres/. */
+export const MIGRATIONS_DIR = [new URL('./migrations/', import.meta.url), new URL('../../postgres/migrations/', import.meta.url)]
   .map((url) => fileURLToPath(url))
   .find((dir) => existsSync(dir))!;
 
