@@ -1,0 +1,23 @@
+/**
+ * The one structured logger of every Omnia process: pino JSON lines on stdout, level from OMNIA_LOG_LEVEL.
+ * Components take a child (`logger.child({ component: 'sink' })`) and add the fields an operator greps for:
+ * OrderID, topic, partition, offset on pipeline lines; `err` with its stack on failures.
+ */
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** pino's options for this project: ISO time, level as a word, errors serialised with their stack. */
+export function loggerOptions(level: LogLevel = (process.env.OMNIA_LOG_LEVEL as LogLevel | undefined) || 'info'): LoggerOptions {
+  return {
+    level,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    serializers: { err: pino.stdSerializers.err },
+  };
+}
+
+export const logger: Logger = pino(loggerOptions());
