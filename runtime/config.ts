@@ -25,24 +25,8 @@ export interface RuntimeConfig {
   endpoint: string | undefined;
 }
 
-export interface Setting<T> {
-  env: string;
-  doc: string;
-  default: T;
-  parse(raw: string): T;
-}
-
-export const positiveInt = (name: string) => (raw: string) => {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-};
-export const oneOf = <T extends string>(name: string, allowed: readonly T[]) => (raw: string): T => {
-  if (!allowed.includes(raw as T)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
-  return raw as T;
-};
-export const text = (raw: string) => raw;
-export const optionalText = (raw: string) => raw || undefined;
+export { loadSettings, oneOf, optionalText, positiveInt, text, type Setting } from '../settings/setting.js';
+import { loadSettings, oneOf, optionalText, positiveInt, text, type Setting } from '../settings/setting.js';
 
 export const settings: { [K in keyof RuntimeConfig]: Setting<RuntimeConfig[K]> } = {
   applicationId: { env: 'OMNIA_APPLICATION_ID', doc: 'Consumer group id and prefix of changelog topics and transactional ids.', default: 'omnia', parse: text },
@@ -83,17 +67,4 @@ export const settings: { [K in keyof RuntimeConfig]: Setting<RuntimeConfig[K]> }
 
 export function loadConfig(overrides: Partial<RuntimeConfig> = {}, env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   return loadSettings(settings, overrides, env);
-}
-
-/** Reads a settings table: an override, else the environment variable parsed, else the default. */
-export function loadSettings<C extends object>(table: { [K in keyof C]: Setting<C[K]> }, overrides: Partial<C> = {}, env: NodeJS.ProcessEnv = process.env): C {
-  const config: Record<string, unknown> = {};
-  for (const [key, setting] of Object.entries(table) as Array<[string, Setting<unknown>]>) {
-    if (key in overrides) config[key] = (overrides as Record<string, unknown>)[key];
-    else {
-      const raw = env[setting.env];
-      config[key] = raw === undefined || raw === '' ? setting.default : setting.parse(raw);
-    }
-  }
-  return config as C;
 }

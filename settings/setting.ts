@@ -1,0 +1,71 @@
+/**
+ * What a setting is: its environment variable, what it means, its default, how a raw value is checked, and
+ * whether it is a secret (redacted wherever settings are printed). Every setting of every process is one entry
+ * of `registry.ts`; a component reads its section with `loadSettings`, which refuses a bad value by name.
+ */
+export interface Setting<T> {
+  readonly env: string;
+  readonly doc: string;
+  readonly default: T;
+  parse(raw: string): T;
+  /** Shown as "(set, redacted)" by `omnia config`, never echoed in an error. */
+  readonly secret?: boolean;
+}
+
+/** A component's settings: its config object's keys, each with its setting. */
+export type SettingsTable<C> = { readonly [K in keyof C]: Setting<C[K]> };
+
+/** The config object a table describes. */
+export type ConfigOf<T> = { -readonly [K in keyof T]: T[K] extends Setting<infer V> ? V : never };
+
+export const positiveInt = (name: string) => (raw: string) => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+};
+
+export const nonNegativeInt = (name: string) => (raw: string) => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number ≥ 0, got "${raw}"`);
+  return value;
+};
+
+export const positiveNumber = (name: string) => (raw: string) => {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+};
+
+export const fraction = (name: string) => (raw: string) => {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${name} must be a number within [0, 1], got "${raw}"`);
+  return value;
+};
+
+export const oneOf =
+  <T extends string>(name: string, allowed: readonly T[]) =>
+  (raw: string): T => {
+    if (!allowed.includes(raw as T)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+
+export const flag = (name: string) => (raw: string) => {
+  if (raw !== 'true' && raw !== 'false') throw new Error(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
+};
+
+export const text = (raw: string) => raw;
+export const optionalText = (raw: string): string | undefined => raw || undefined;
+
+/** Reads a settings table: an override, else the environment variable parsed, else the default. */
+export function loadSettings<C extends object>(table: SettingsTable<C>, overrides: Partial<C> = {}, env: NodeJS.ProcessEnv = process.env): C {
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(table) as Array<[string, Setting<unknown>]>) {
+    if (key in overrides) config[key] = (overrides as Record<string, unknown>)[key];
+    else {
+      const raw = env[setting.env];
+      config[key] = raw === undefined || raw === '' ? setting.default : setting.parse(raw);
+    }
+  }
+  return config as C;
+}
