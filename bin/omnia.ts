@@ -5,7 +5,7 @@
  *                DATABASE_URL's), served by the query service; with KAFKA_BROKERS set, the same topology on Kafka.
  * omnia sink     the Postgres sink connector on Kafka (KAFKA_BROKERS, DATABASE_URL).
  * omnia connectors  the partner connectors on Kafka: signed webhook ingress and the Slick egress.
- * omnia replay   replays JSON-line input records through the topology in-process (domain.md §9).
+ * omnia replay   replays JSON-line input records through the topology in-process (docs/contract.md §9).
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';

@@ -1,7 +1,7 @@
 /**
  * `omnia replay`: the order topology in the in-process driver (in-memory stores, no broker) over JSON-line
  * input records, writing every record produced to an output topic as a JSON line, in production order
- * (domain.md §9). Time is the records' own (timestamp, else CreatedAt), so a replay is deterministic.
+ * (docs/contract.md §9). Time is the records' own (timestamp, else CreatedAt), so a replay is deterministic.
  */
 import { serdeConfigFromEnv } from '../avro/config.js';
 import { loadOrderConfig } from '../topology/order-config.js';

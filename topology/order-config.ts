@@ -1,5 +1,5 @@
 /**
- * The order pipeline's settings (domain.md §9), read from the same environment variables by the service and
+ * The order pipeline's settings (docs/contract.md §9), read from the same environment variables by the service and
  * by `omnia replay`. A bad value refuses to start with a message naming the variable.
  */
 import { isMoney } from '../processors/domain/money.js';

@@ -1,4 +1,4 @@
-// `omnia replay` over test/fixtures/replay/orders.jsonl (domain.md §9). The fixture's README.md says, input line by
+// `omnia replay` over test/fixtures/replay/orders.jsonl (docs/contract.md §9). The fixture's README.md says, input line by
 // input line, what each record tests and what it must produce.
 //
 // (a) The output equals expected.jsonl line for line.
