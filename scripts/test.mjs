@@ -1,12 +1,22 @@
 #!/usr/bin/env node
 // Runs the whole suite: compile (integration tests spawn compiled workers), then tap over test/**.
 // Ends with the one line CI reads: "N passed, N failed". Extra args go to tap (e.g. a file path).
+// Before tap, scripts/test-services.mjs starts or checks Kafka, Postgres and redis-server (OMNIA_TEST_NO_SERVICES=1 skips that).
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { startTestServices } from './test-services.mjs';
 
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 if (build.status !== 0) {
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
+}
+
+const services = await startTestServices();
+if (services.missing.length && process.env.CI) {
+  // Under CI a missing service fails the run at once (the line above says what to install).
+  services.stop();
   console.log('\n0 passed, 1 failed');
   process.exit(1);
 }
@@ -19,6 +29,7 @@ const testFiles = (dir) =>
 const files = process.argv.slice(2);
 const args = ['tap', '--disable-coverage', '--reporter=tap', '--timeout=900', ...(files.length ? files : testFiles('test'))];
 const tap = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+services.forward(tap);
 
 let passed = 0;
 let failed = 0;
@@ -41,6 +52,7 @@ tap.stdout.on('data', (chunk) => {
 tap.on('close', (code) => {
   if (buffer) count(buffer);
   if (code !== 0 && failed === 0) failed = 1;
+  services.stop();
   console.log(`\n${passed} passed, ${failed} failed`);
   process.exit(code === 0 && failed === 0 ? 0 : 1);
 });
