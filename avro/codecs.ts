@@ -73,8 +73,17 @@ export function decodeJson<T>(target: Target, bytes: Buffer): T {
   } catch (error) {
     throw new RecordDecodeError(target.where, target.recordType, Formats.json, `not valid JSON (${(error as Error).message})`);
   }
+  return decodeObject<T>(target, parsed);
+}
+
+/**
+ * A parsed JSON value → value of the target type, as `decodeJson` reads it: the record a stage gets when the
+ * topic's serde decodes JSON. For values that arrived as plain objects (see topology/order-serdes.ts) once a stage
+ * has checked them.
+ */
+export function decodeObject<T>(target: Target, parsed: unknown): T {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new RecordDecodeError(target.where, target.recordType, Formats.json, `expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed).slice(0, 60)}`);
+    throw new RecordDecodeError(target.where, target.recordType, Formats.json, `expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)?.slice(0, 60)}`);
   }
   try {
     return target.type.clone(parsed) as T;

@@ -6,6 +6,7 @@
  * `SCHEMA_REGISTRY_URL` is set; else `json` (so upstream JSON producers work with no setup).
  */
 import { COMPATIBILITY_LEVELS, type Compatibility, ConfluentRegistry, type ConfluentRegistryOptions } from './confluent.js';
+import { Topics } from './topic-catalogue.js';
 
 /**
  * - `json`: UTF-8 JSON, the record's JSON view, checked against its schema.
@@ -37,7 +38,7 @@ export const serdeSettings = {
   },
   topicFormat: {
     env: 'OMNIA_FORMAT_<TOPIC>',
-    doc: 'Wire format of one topic; <TOPIC> is the topic name upper-cased with every other character as _ (order.create.v1 → OMNIA_FORMAT_ORDER_CREATE_V1).',
+    doc: `Wire format of one topic; <TOPIC> is the topic name upper-cased with every other character as _ (${Topics.orderCreate} → OMNIA_FORMAT_${topicKey(Topics.orderCreate)}).`,
   },
   autoRegister: {
     env: 'OMNIA_SCHEMA_AUTO_REGISTER',

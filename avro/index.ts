@@ -1,5 +1,5 @@
 /** The record schemas and their serdes: what processors, sinks and tools import. */
-export { avroSerde, jsonOrConfluentSerde, jsonSerde, serdeFor, singleObjectSerde, storeSerde } from './serdes.js';
+export { avroSerde, jsonOrConfluentSerde, jsonSerde, recordDecoder, serdeFor, singleObjectSerde, storeSerde } from './serdes.js';
 export {
   formatFor,
   prepareSerdes,
@@ -13,5 +13,6 @@ export {
 } from './config.js';
 export { CONFLUENT_HEADER_SIZE, CONFLUENT_MAGIC_BYTE, ConfluentRegistry, type ConfluentRegistryOptions } from './confluent.js';
 export { RecordDecodeError, RecordEncodeError, SchemaNotReadyError } from './errors.js';
-export { avroType, RECORD_TYPES, schemaDefinition, schemaVersions, TOPIC_RECORD_TYPES, type RecordTypeName } from './schema-loader.js';
-export type * from './records.js';
+export { avroType, RECORD_TYPES, schemaDefinition, schemaVersions, type RecordTypeName } from './schema-loader.js';
+export { TOPIC_CATALOGUE, TOPIC_RECORD_TYPES, Topics, type TopicName } from './topic-catalogue.js';
+export type * from './generated/records.js';

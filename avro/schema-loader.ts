@@ -39,25 +39,6 @@ export const RECORD_TYPES = [
 ] as const;
 export type RecordTypeName = (typeof RECORD_TYPES)[number];
 
-/** Value record of each topic: the domain contract's (section 1) and the pipeline's inventory topics. */
-export const TOPIC_RECORD_TYPES: Readonly<Record<string, RecordTypeName>> = {
-  'order.create.v1': 'OrderCreate',
-  'order.update.v1': 'OrderUpdate',
-  'catalog.product.v1': 'Product',
-  'customer.profile.v1': 'Customer',
-  'bundle.definition.v1': 'BundleDefinition',
-  'fulfillment.ship-event.v1': 'ShipEvent',
-  'delivery.status.v1': 'DeliveryStatus',
-  'order.validation.v1': 'ValidationResult',
-  'order.status.v1': 'StatusChange',
-  'order.payment.v1': 'PaymentEvent',
-  'order.release.v1': 'Release',
-  'inventory.level.v1': 'InventoryLevel',
-  'inventory.low-stock.v1': 'LowStockEvent',
-  'order.fulfillment.v1': 'FulfillmentInteraction',
-  'order.reconciliation.v1': 'ReconciliationReport',
-};
-
 /**
  * Options of every type we build. `wrapUnions: 'never'` keeps `["null", T]` as a plain value or null (the JSON view)
  * and makes an ambiguous union in a schema an error at load time instead of a surprise in the data.

@@ -6,12 +6,12 @@
  * MALFORMED_RECORD with the message); every serialize throws RecordEncodeError on a value that does not fit the schema.
  */
 import type { Serde } from '../serdes/serde.js';
-import { decodeAvro, decodeJson, encodeAvro, encodeJson, Formats, type Target } from './codecs.js';
+import { decodeAvro, decodeJson, decodeObject, encodeAvro, encodeJson, Formats, type Target } from './codecs.js';
 import { formatFor, type SerdeConfig } from './config.js';
 import { CONFLUENT_MAGIC_BYTE, type ConfluentRegistry } from './confluent.js';
 import { RecordDecodeError } from './errors.js';
 import { schemaFingerprint, SINGLE_OBJECT_HEADER_SIZE, SINGLE_OBJECT_MAGIC, singleObjectHeader } from './fingerprint.js';
-import type { RecordTypes } from './records.js';
+import type { RecordTypes } from './generated/records.js';
 import { avroType, type RecordTypeName, schemaVersions } from './schema-loader.js';
 
 function target(recordType: string, where: string): Target {
@@ -41,6 +41,17 @@ export function jsonSerde<T>(recordType: string, where: string = recordType): Se
     serialize: (value) => encodeJson(t, value),
     deserialize: (bytes) => decodeJson<T>(t, bytes),
   };
+}
+
+/**
+ * Reads a plain object (already parsed JSON) as the JSON serde of `recordType` would: missing fields get their
+ * defaults (so does null in a non-nullable field with a default), undeclared fields are dropped. A stage that takes
+ * a topic's values as plain objects, to report every broken rule itself (topology/order-serdes.ts), turns the
+ * values it accepted into records with it. Throws RecordDecodeError, naming `where`, when a value does not fit.
+ */
+export function recordDecoder<K extends RecordTypeName>(recordType: K, where: string = recordType): (value: unknown) => RecordTypes[K] {
+  const t = target(recordType, where);
+  return (value) => decodeObject<RecordTypes[K]>(t, value);
 }
 
 /**

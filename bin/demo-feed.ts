@@ -4,6 +4,7 @@
  * failures, some bundles. Deterministic for a given seed.
  */
 import type { BundleDefinition, Customer, OrderCreate, OrderLine, Product } from '../processors/domain/types.js';
+import { Topics } from '../topology/topics.js';
 
 export interface FeedRecord {
   topic: string;
@@ -37,17 +38,17 @@ const PRODUCTS: Product[] = [
 ].map(([ItemID, ShortDescription, UnitPrice]) => ({ ItemID: ItemID!, ShortDescription: ShortDescription!, ImageURL: `https://img.omnia.example/${ItemID}.png`, UnitPrice: UnitPrice!, TaxRate: '0.0700' }));
 
 const BUNDLES: BundleDefinition[] = [
-  { BundleID: 'B-BREAKFAST', Components: [{ ItemID: 'SKU-100', Quantity: 1 }, { ItemID: 'SKU-101', Quantity: 1 }], Pricing: { Type: 'FIXED', Price: '55.0000' }, ActiveFrom: null, ActiveTo: null, Locations: [], Priority: 10 },
-  { BundleID: 'B-LUNCH', Components: [{ ItemID: 'SKU-104', Quantity: 1 }, { ItemID: 'SKU-103', Quantity: 1 }], Pricing: { Type: 'PERCENT_OFF', Percent: '15' }, ActiveFrom: null, ActiveTo: null, Locations: [], Priority: 5 },
+  { BundleID: 'B-BREAKFAST', Components: [{ ItemID: 'SKU-100', Quantity: 1 }, { ItemID: 'SKU-101', Quantity: 1 }], Pricing: { Type: 'FIXED', Price: '55.0000', Percent: null, Amount: null }, ActiveFrom: null, ActiveTo: null, Locations: [], Priority: 10 },
+  { BundleID: 'B-LUNCH', Components: [{ ItemID: 'SKU-104', Quantity: 1 }, { ItemID: 'SKU-103', Quantity: 1 }], Pricing: { Type: 'PERCENT_OFF', Price: null, Percent: '15', Amount: null }, ActiveFrom: null, ActiveTo: null, Locations: [], Priority: 5 },
 ];
 
 export function referenceData(customers: number): FeedRecord[] {
   const records: FeedRecord[] = [];
-  for (const product of PRODUCTS) records.push({ topic: 'catalog.product.v1', key: product.ItemID, value: product });
-  for (const bundle of BUNDLES) records.push({ topic: 'bundle.definition.v1', key: bundle.BundleID, value: bundle });
+  for (const product of PRODUCTS) records.push({ topic: Topics.catalog, key: product.ItemID, value: product });
+  for (const bundle of BUNDLES) records.push({ topic: Topics.bundles, key: bundle.BundleID, value: bundle });
   for (let i = 1; i <= customers; i++) {
     const customer: Customer = { CustomerID: `C-${1000 + i}`, Name: `Customer ${i}`, Phone: `08${String(10_000_000 + i).slice(-8)}`, CodEligible: i % 25 !== 0, CodLimit: i % 10 === 0 ? '100.0000' : '3000.0000' };
-    records.push({ topic: 'customer.profile.v1', key: customer.CustomerID, value: customer });
+    records.push({ topic: Topics.customers, key: customer.CustomerID, value: customer });
   }
   return records;
 }

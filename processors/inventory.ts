@@ -4,26 +4,11 @@
  * allocating past the on-hand level raises a low-stock event instead.
  */
 import type { KeyValueStore } from '../state/key-value-store.js';
-import type { Timestamp } from './domain/types.js';
+import type { InventoryCounter } from '../avro/generated/records.js';
 
-export interface InventoryCounter {
-  ShipFromLocationID: string;
-  ItemID: string;
-  /** Last reported on-hand units; -1 until a level arrives (then no low-stock event can be judged). */
-  OnHand: number;
-  Allocated: number;
-}
+export type { InventoryCounter, LowStockEvent } from '../avro/generated/records.js';
 
-/** `inventory.low-stock.v1`: an allocation took an item past its on-hand level at a location. */
-export interface LowStockEvent {
-  ShipFromLocationID: string;
-  ItemID: string;
-  OnHand: number;
-  Allocated: number;
-  OrderID: string;
-  At: Timestamp;
-}
-
+/** `InventoryCounter.OnHand` until a level arrives for the item: no low-stock event can be judged before. */
 export const UNKNOWN_ON_HAND = -1;
 
 export const counterKey = (location: string, itemId: string): string => `${location}|${itemId}`;

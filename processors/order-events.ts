@@ -1,21 +1,17 @@
 /**
  * What the after-release stages (fulfil, deliver) share: finding the order an event is about, and moving its
- * status by an event — forward only, out-of-order events noted in history and ignored (domain.md §4).
+ * status by an event — forward only, out-of-order events noted in history and ignored (docs/contract.md §4).
  */
 import type { KeyValueStore } from '../state/key-value-store.js';
 import { DeadLetterError } from '../runtime/errors.js';
 import { fulfillmentTransitionKind } from './domain/status.js';
-import { ErrorCode, OrderStatusName, type OrderStatusCode } from './domain/types.js';
+import { ErrorCode, OrderStatusName, type DeliveryStatus, type OrderStatusCode, type ShipEvent } from './domain/types.js';
 import { emit, nowIso, type StageContext } from './order-flow.js';
 import { note, transition, type OrderState } from './order-state.js';
 import { Sinks } from '../topology/topics.js';
 
 /** What every ship and delivery event carries. */
-export interface OrderEvent {
-  EventID: string;
-  OrderID: string;
-  ShipFromLocationID: string;
-}
+export type OrderEvent = Pick<ShipEvent | DeliveryStatus, 'EventID' | 'OrderID' | 'ShipFromLocationID'>;
 
 /**
  * The order an event is about. Dead-letters (throws DeadLetterError) an event keyed by another location than it

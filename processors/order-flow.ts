@@ -4,7 +4,7 @@
  */
 import type { ProcessorContext } from '../runtime/processor.js';
 import { Record } from '../runtime/record.js';
-import type { ValidationError } from './domain/types.js';
+import { ErrorCode, type ValidationError } from './domain/types.js';
 import { validationResult } from './domain/validation-rules.js';
 import type { OrderState } from './order-state.js';
 import { Sinks } from '../topology/topics.js';
@@ -36,3 +36,17 @@ export function reject(context: StageContext, key: string, value: unknown, error
 /** "A INVALID_ORDER_ID OrderID: …; C FORCE_ALLOCATION_REQUIRED …" for DLQ headers and logs. */
 export const describeErrors = (errors: readonly ValidationError[]): string =>
   errors.map((error) => `${error.Rule} ${error.Code}${error.Field ? ` ${error.Field}` : ''}: ${error.Message}`).join('; ');
+
+/**
+ * A value that passed its stage's checks, as its record: `decode` (avro's `recordDecoder`) fills the defaults of
+ * absent fields, as the topic's serde does for JSON, so the stages after it see the record's every field. A value
+ * the schema still refuses (an int field past 32 bits, say) adds a MALFORMED_RECORD error and gives undefined.
+ */
+export function acceptedRecord<T>(decode: (value: unknown) => T, value: unknown, errors: ValidationError[]): T | undefined {
+  try {
+    return decode(value);
+  } catch (error) {
+    errors.push({ Rule: '—', Code: ErrorCode.MalformedRecord, Field: '', Message: (error as Error).message });
+    return undefined;
+  }
+}

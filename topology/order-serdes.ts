@@ -11,11 +11,10 @@
 import type { SerdeConfig } from '../avro/config.js';
 import { formatFor } from '../avro/config.js';
 import type { RecordTypeName } from '../avro/schema-loader.js';
-import { TOPIC_RECORD_TYPES } from '../avro/schema-loader.js';
 import { serdeFor, storeSerde } from '../avro/serdes.js';
 import { jsonSerde, type Serde } from '../serdes/serde.js';
 import type { OrderSerdes } from './order-topology.js';
-import { Stores, Topics } from './topics.js';
+import { Stores, TOPIC_RECORD_TYPES, Topics } from './topics.js';
 
 const VALIDATED_BY_STAGE = new Set<string>([Topics.orderCreate, Topics.orderUpdate]);
 

@@ -1,22 +1,9 @@
-/** Topic names of the order pipeline (domain.md §1) and the topology's node names for them. */
-export const Topics = {
-  orderCreate: 'order.create.v1',
-  orderUpdate: 'order.update.v1',
-  inventoryLevel: 'inventory.level.v1',
-  catalog: 'catalog.product.v1',
-  customers: 'customer.profile.v1',
-  bundles: 'bundle.definition.v1',
-  validation: 'order.validation.v1',
-  status: 'order.status.v1',
-  payment: 'order.payment.v1',
-  release: 'order.release.v1',
-  lowStock: 'inventory.low-stock.v1',
-  /** Written by the Slick egress connector (connectors/slick-egress.ts), not by the topology. */
-  fulfillment: 'order.fulfillment.v1',
-  shipEvent: 'fulfillment.ship-event.v1',
-  deliveryStatus: 'delivery.status.v1',
-  reconciliation: 'order.reconciliation.v1',
-} as const;
+/**
+ * Topic names of the order pipeline and the topology's node and store names. The topics themselves, with the record
+ * each carries, are declared once in avro/topic-catalogue.ts (the schema layer, which the topology builds on) and
+ * re-exported here, where the rest of the code looks for them.
+ */
+export { Topics, TOPIC_RECORD_TYPES, type TopicName } from '../avro/topic-catalogue.js';
 
 /** Sink node names: stages forward to these by name. */
 export const Sinks = {

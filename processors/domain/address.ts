@@ -10,7 +10,7 @@
 //   dialled from Thailand) become "0…", and a trunk 0 written after the country code ("+66 (0)81…") is not
 //   doubled. A bare "66…" is left alone: without "+" or "00" it cannot be told from a local number. A number
 //   of another country keeps its "+" ("+15551234567"); anything else keeps its digits only.
-// - Null or absent fields stay so; other fields pass through untouched. The input is not modified.
+// - Null fields stay null; other fields pass through untouched. The input is not modified.
 import type { DeliveryAddress } from './types.js';
 
 const THAI_ZERO = 0x0e50;
@@ -37,14 +37,16 @@ export function normalisePhone(phone: string): string {
   return national.startsWith('0') ? national : `0${national}`;
 }
 
-const text = (value: string | null | undefined): string | null | undefined => (typeof value === 'string' ? normaliseText(value) : value);
+const text = (value: string | null): string | null => (typeof value === 'string' ? normaliseText(value) : value);
 
 /** The address in canonical form (see the file comment); a new object. */
 export function normaliseAddress(address: DeliveryAddress): DeliveryAddress {
-  const normalised: DeliveryAddress = { ...address, PostalCode: typeof address.PostalCode === 'string' ? normalisePostalCode(address.PostalCode) : address.PostalCode };
-  if (address.Line1 !== undefined) normalised.Line1 = text(address.Line1);
-  if (address.District !== undefined) normalised.District = text(address.District);
-  if (address.Province !== undefined) normalised.Province = text(address.Province);
-  if (typeof address.Phone === 'string') normalised.Phone = normalisePhone(address.Phone);
-  return normalised;
+  return {
+    ...address,
+    Line1: text(address.Line1),
+    District: text(address.District),
+    Province: text(address.Province),
+    PostalCode: normalisePostalCode(address.PostalCode),
+    Phone: typeof address.Phone === 'string' ? normalisePhone(address.Phone) : address.Phone,
+  };
 }

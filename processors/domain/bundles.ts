@@ -33,7 +33,13 @@
 // the leftover units go one each to the largest remainders, ties to the earlier LineID. Exact integer
 // arithmetic, so the shares always sum to D and none is negative.
 import { type Decimal, decimal, formatMoney, isMoney, parseMoney, round4, ZERO } from './money.js';
-import type { BundleDefinition, BundlePricing, Money, OrderCreate } from './types.js';
+import type { BundleDefinition, Money, OrderCreate } from './types.js';
+
+/**
+ * A bundle's pricing once checked (`isValidPricing`): the field its Type names is set. The BundlePricing record
+ * carries all three fields, the two unused ones null.
+ */
+export type PricingRule = { Type: 'FIXED'; Price: Money } | { Type: 'PERCENT_OFF'; Percent: string } | { Type: 'AMOUNT_OFF'; Amount: Money };
 
 /** What bundle detection reads of an order. */
 export type BundleOrder = Pick<OrderCreate, 'ShipFromLocationID' | 'CreatedAt' | 'OrderLines'>;
@@ -97,7 +103,7 @@ export function compareLineIds(a: string, b: string): number {
 }
 
 /** A bundle's discount on one instance of list value `listValue` (see the file comment). */
-export function bundleDiscount(pricing: BundlePricing, listValue: Decimal): Decimal {
+export function bundleDiscount(pricing: PricingRule, listValue: Decimal): Decimal {
   let price: Decimal;
   switch (pricing.Type) {
     case 'FIXED':
@@ -156,7 +162,7 @@ export function isBundleActive(definition: BundleDefinition, createdAt: string, 
 interface PreparedBundle {
   id: string;
   components: Array<{ itemId: string; quantity: number }>;
-  pricing: BundlePricing;
+  pricing: PricingRule;
   priority: number;
   from: number;
   to: number;
@@ -182,7 +188,7 @@ function parseBound(value: string | null | undefined, open: number): number {
   return typeof value === 'string' ? Date.parse(value) : NOT_ACTIVE;
 }
 
-function isValidPricing(pricing: unknown): pricing is BundlePricing {
+function isValidPricing(pricing: unknown): pricing is PricingRule {
   if (typeof pricing !== 'object' || pricing === null) return false;
   const p = pricing as Record<string, unknown>;
   switch (p.Type) {

@@ -15,7 +15,7 @@
 // A line whose own discounts exceed its amount is not an error here (the contract only bounds the order's
 // TotalDiscount); its taxable base is negative and so is its tax.
 import { type Decimal, formatMoney, parseMoney, round4, ZERO } from './money.js';
-import type { AmountEntry, Money, OrderCreate, OrderLine, ValidationError } from './types.js';
+import type { AmountEntry, Money, OrderCreate, OrderLine, OrderTotals, ValidationError } from './types.js';
 import { ErrorCode } from './types.js';
 
 /** What the calculation reads of an order. */
@@ -35,15 +35,6 @@ export interface LineCalculation {
   LineDiscount: Money;
   LineTax: Money;
   BundleGroupID: string | null;
-}
-
-export interface OrderTotals {
-  SubTotal: Money;
-  TotalDiscount: Money;
-  TotalTaxes: Money;
-  InformationalTaxes: Money;
-  TotalCharges: Money;
-  OrderTotal: Money;
 }
 
 export interface OrderCalculation extends OrderTotals {

@@ -1,14 +1,16 @@
-// Daily COD reconciliation (domain.md §4, §7): cash a delivery partner confirms is compared with what the order
+// Daily COD reconciliation (docs/contract.md §4, §7): cash a delivery partner confirms is compared with what the order
 // should have collected, once a day per store at a configured cut-off in the business time zone.
 //
 // - Expected: the OrderTotal (0 for a cancelled order: any cash taken for it is OVER).
 // - RECONCILED: collected = expected, exactly. SHORT: less. OVER: more. MISSING: delivered, nothing collected.
 // - The business day of a run is the local date (in the business time zone) on which its cut-off falls.
 import { formatMoney, parseMoney, sum, ZERO } from './money.js';
-import type { Money, Timestamp } from './types.js';
+import type { Money, ReconciliationException, ReconciliationExceptionKind, ReconciliationReport, Timestamp } from './types.js';
 
-export type CollectionOutcome = 'RECONCILED' | 'MISSING' | 'SHORT' | 'OVER';
-export type ReconciliationExceptionKind = Exclude<CollectionOutcome, 'RECONCILED'>;
+export type { ReconciliationException, ReconciliationExceptionKind, ReconciliationReport } from './types.js';
+
+/** How a delivered COD order's collection compares: RECONCILED, or one of the exception kinds. */
+export type CollectionOutcome = 'RECONCILED' | ReconciliationExceptionKind;
 
 /** How a delivered COD order's collection compares with what it should have collected. */
 export function classifyCollection(expected: Money, collected: Money | null): CollectionOutcome {
@@ -25,31 +27,6 @@ export interface ReconciliationItem {
   CollectedAmount: Money | null;
   DeliveredAt: Timestamp | null;
   CollectedAt: Timestamp | null;
-}
-
-export interface ReconciliationException {
-  OrderID: string;
-  Kind: ReconciliationExceptionKind;
-  ExpectedAmount: Money;
-  CollectedAmount: Money | null;
-  /** Collected − expected; the whole expected amount, negative, for MISSING. */
-  Difference: Money;
-  DeliveredAt: Timestamp | null;
-  CollectedAt: Timestamp | null;
-}
-
-/** `order.reconciliation.v1`: one per store and run that had COD orders to reconcile. */
-export interface ReconciliationReport {
-  ShipFromLocationID: string;
-  BusinessDay: string;
-  TimeZone: string;
-  CutOffAt: Timestamp;
-  ReconciledOrders: number;
-  ReconciledAmount: Money;
-  Exceptions: ReconciliationException[];
-  ExpectedTotal: Money;
-  CollectedTotal: Money;
-  At: Timestamp;
 }
 
 /** The report of one store's run (pure): exceptions in the items' order, sums exact. */

@@ -1,4 +1,4 @@
-// Shorts and substitutions reported by Slick after release (domain.md §4, §5, §6), and the repricing they cause.
+// Shorts and substitutions reported by Slick after release (docs/contract.md §4, §5, §6), and the repricing they cause.
 //
 // Shorts
 // - A line in a bundle group shorts whole, with every other line of its group (§6: a bundle instance is
@@ -52,8 +52,8 @@ export interface ShortOutcome {
   UnknownLineIDs: string[];
 }
 
-const scale = (entries: readonly AmountEntry[] | null | undefined, kept: number, ordered: number): AmountEntry[] | null | undefined =>
-  entries?.map((entry) => ({ ...entry, Amount: formatMoney(parseMoney(entry.Amount).times(kept).div(ordered)) }));
+const scale = (entries: readonly AmountEntry[], kept: number, ordered: number): AmountEntry[] =>
+  entries.map((entry) => ({ ...entry, Amount: formatMoney(parseMoney(entry.Amount).times(kept).div(ordered)) }));
 
 /** Applies a short event's lines to an order's lines (pure; see the file comment). */
 export function applyShorts(lines: readonly OrderLine[], priced: readonly PricedLineRef[], shorts: readonly ShortRequest[]): ShortOutcome {

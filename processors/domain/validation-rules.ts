@@ -30,6 +30,7 @@ import { tryParseMoney } from './money.js';
 import { checkOrderUnlocked } from './status.js';
 import type { Customer, OrderStatusCode, Timestamp, ValidationError, ValidationResult, ValidationRule } from './types.js';
 import { ErrorCode, OrderUpdateAction } from './types.js';
+import { Topics } from '../../avro/topic-catalogue.js';
 
 /** What the caller remembers about an earlier record with the same OrderID. */
 export interface SeenOrder {
@@ -119,8 +120,8 @@ export const checkRecordShape: OrderRule = (order, _lookups, errors) => {
   if (typeof createdAt !== 'string' || !UTC_TIMESTAMP.test(createdAt) || Number.isNaN(Date.parse(createdAt))) {
     malformed(errors, 'CreatedAt', `CreatedAt must be a UTC ISO-8601 timestamp such as "2026-11-21T09:15:00Z", got ${describeValue(createdAt)}`);
   }
-  if (order.Currency !== undefined && typeof order.Currency !== 'string') {
-    malformed(errors, 'Currency', `Currency must be a string, got ${describeValue(order.Currency)}`);
+  if (isGiven(order.Currency) && typeof order.Currency !== 'string') {
+    malformed(errors, 'Currency', `Currency must be a string or null, got ${describeValue(order.Currency)}`);
   }
   checkAddressShape(order.DeliveryAddress, 'DeliveryAddress', errors);
   checkAmountEntries(order.Charges, 'Charges', errors);
@@ -242,7 +243,7 @@ export const checkCustomer: OrderRule = (order, lookups, errors) => {
   if (typeof id !== 'string') {
     push(errors, 'G', ErrorCode.UnknownCustomer, 'CustomerID', `CustomerID must be a string, got ${describeValue(id)}`);
   } else if (!lookups.customer) {
-    push(errors, 'G', ErrorCode.UnknownCustomer, 'CustomerID', `CustomerID ${describeValue(id)} is not in customer.profile.v1`);
+    push(errors, 'G', ErrorCode.UnknownCustomer, 'CustomerID', `CustomerID ${describeValue(id)} is not in ${Topics.customers}`);
   }
 };
 
@@ -344,7 +345,7 @@ export function validateOrder(value: unknown, lookups: OrderLookups = {}): Valid
 
 /**
  * Every failed check of an OrderUpdate: OrderID (Rule A's format), ShipFromLocationID, Action CANCEL or MODIFY,
- * Reason a string; for MODIFY, new OrderLines and/or DeliveryAddress that pass the same checks as on create
+ * Reason a string when given; for MODIFY, new OrderLines and/or DeliveryAddress that pass the same checks as on create
  * (Rule B against the update's ShipFromLocationID); and ORDER_LOCKED when `currentStatus` is 3000 or beyond.
  */
 export function validateOrderUpdate(value: unknown, currentStatus?: OrderStatusCode | null): ValidationError[] {
@@ -355,7 +356,7 @@ export function validateOrderUpdate(value: unknown, currentStatus?: OrderStatusC
   checkOrderId(value, {}, errors);
   const location = value.ShipFromLocationID;
   if (!isNonEmptyString(location)) malformed(errors, 'ShipFromLocationID', `ShipFromLocationID must be a non-empty string, got ${describeValue(location)}`);
-  if (typeof value.Reason !== 'string') malformed(errors, 'Reason', `Reason must be a string, got ${describeValue(value.Reason)}`);
+  if (isGiven(value.Reason) && typeof value.Reason !== 'string') malformed(errors, 'Reason', `Reason must be a string or null, got ${describeValue(value.Reason)}`);
   const action = value.Action;
   if (action === OrderUpdateAction.Modify) {
     const hasLines = isGiven(value.OrderLines);

@@ -1,5 +1,5 @@
 /**
- * Stage 3, calculate: bundles (detected or declared, domain.md §6) and Cal A–F (§5) at 4 decimals. An order
+ * Stage 3, calculate: bundles (detected or declared, docs/contract.md §6) and Cal A–F (§5) at 4 decimals. An order
  * whose discounts exceed its SubTotal cannot be priced: it is cancelled (DISCOUNT_EXCEEDS_SUBTOTAL), with a
  * validation record and its input record in the DLQ.
  */
@@ -35,8 +35,8 @@ export function pricedOrder(orderLines: readonly OrderLine[], calculation: Order
       LineDiscount: priced.LineDiscount,
       LineTax: priced.LineTax,
       BundleGroupID: priced.BundleGroupID,
-      ShortDescription: line.ShortDescription ?? null,
-      ImageURL: line.ImageURL ?? null,
+      ShortDescription: line.ShortDescription,
+      ImageURL: line.ImageURL,
     };
   });
   const { SubTotal, TotalDiscount, TotalTaxes, InformationalTaxes, TotalCharges, OrderTotal } = calculation;

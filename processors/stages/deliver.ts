@@ -35,7 +35,7 @@ export interface CodOpen {
 
 /** The collected amount of a status, normalised to 4 digits; null when none. Dead-letters a bad one. */
 function collectedAmount(event: DeliveryStatus): string | null {
-  const amount = event.CollectedAmount ?? null;
+  const amount = event.CollectedAmount;
   if (amount === null) {
     if (event.Status === 'COLLECTED') throw new DeadLetterError(ErrorCode.InvalidCollectedAmount, 'a COLLECTED status must carry CollectedAmount');
     return null;

@@ -11,7 +11,7 @@ import type { OrderLine, Product } from '../domain/types.js';
 import { emit, type OrderFlow, type StageContext } from '../order-flow.js';
 import { Stages, Stores } from '../../topology/topics.js';
 
-const blank = (value: string | null | undefined): boolean => value === undefined || value === null || value.trim() === '';
+const blank = (value: string | null): boolean => value === null || value.trim() === '';
 
 export function enrichStage(): Processor<string, OrderFlow, string, unknown> {
   let context: StageContext;
@@ -32,8 +32,8 @@ export function enrichStage(): Processor<string, OrderFlow, string, unknown> {
         const product = await catalog.get(line.ItemID);
         lines.push({
           ...line,
-          ShortDescription: blank(line.ShortDescription) ? (product?.ShortDescription ?? line.ShortDescription ?? null) : line.ShortDescription!,
-          ImageURL: blank(line.ImageURL) ? (product?.ImageURL ?? line.ImageURL ?? null) : line.ImageURL!,
+          ShortDescription: blank(line.ShortDescription) ? (product?.ShortDescription ?? line.ShortDescription) : line.ShortDescription,
+          ImageURL: blank(line.ImageURL) ? (product?.ImageURL ?? line.ImageURL) : line.ImageURL,
         });
       }
       const order = { ...state.Order, OrderLines: lines, DeliveryAddress: normaliseAddress(state.Order.DeliveryAddress) };

@@ -47,7 +47,7 @@ function withTracking(state: OrderState, event: ShipEvent): OrderState {
 function eventLines(event: ShipEvent, state: OrderState): ShipEventLine[] {
   const lines = event.Lines ?? [];
   if (lines.length === 0) throw new DeadLetterError(ErrorCode.InvalidLine, `a ${event.EventType} event must list the lines it concerns`);
-  const known = new Set([...state.Lines, ...(state.ShortedLines ?? [])].map((line) => line.LineID));
+  const known = new Set([...state.Lines, ...state.ShortedLines].map((line) => line.LineID));
   for (const line of lines) {
     if (!Number.isInteger(line.Quantity) || line.Quantity < 1) throw new DeadLetterError(ErrorCode.InvalidLine, `line ${line.LineID}: Quantity must be a whole number ≥ 1, got ${line.Quantity}`);
     if (!known.has(line.LineID)) throw new DeadLetterError(ErrorCode.UnknownLine, `order ${state.Order.OrderID} has no line ${JSON.stringify(line.LineID)}`);
@@ -98,7 +98,7 @@ export function fulfilStage(): Processor<string, ShipEvent, string, unknown> {
     if (outcome.OrderLines.length === 0) {
       // Totals stay those COD was accepted for: the Reversed payment event carries that amount.
       const emptied = note(
-        { ...state, Order: { ...state.Order, OrderLines: [] }, Lines: [], ShortedLines: [...(state.ShortedLines ?? []), ...state.Lines] },
+        { ...state, Order: { ...state.Order, OrderLines: [] }, Lines: [], ShortedLines: [...state.ShortedLines, ...state.Lines] },
         description,
         SOURCE,
         at,
@@ -110,7 +110,7 @@ export function fulfilStage(): Processor<string, ShipEvent, string, unknown> {
     const after = new Map(repriced.Lines.map((line) => [line.LineID, line]));
     const parts = outcome.Shorted.map((s) => shortedPart(s, before.get(s.LineID)!, after.get(s.LineID)));
     const total = `OrderTotal ${state.Totals?.OrderTotal ?? '—'} → ${repriced.Totals!.OrderTotal}`;
-    return note({ ...repriced, ShortedLines: [...(state.ShortedLines ?? []), ...parts] }, `${description}; ${total}`, SOURCE, at);
+    return note({ ...repriced, ShortedLines: [...state.ShortedLines, ...parts] }, `${description}; ${total}`, SOURCE, at);
   };
 
   const substitute = async (key: string, state: OrderState, event: ShipEvent): Promise<OrderState> => {

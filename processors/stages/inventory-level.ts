@@ -3,15 +3,10 @@ import type { KeyValueStore } from '../../state/key-value-store.js';
 import { DeadLetterError } from '../../runtime/errors.js';
 import type { Processor } from '../../runtime/processor.js';
 import type { Record } from '../../runtime/record.js';
+import type { InventoryLevel } from '../../avro/generated/records.js';
 import { ErrorCode } from '../domain/types.js';
 import { counterKey, type InventoryCounter } from '../inventory.js';
 import { Stores } from '../../topology/topics.js';
-
-export interface InventoryLevel {
-  ShipFromLocationID: string;
-  ItemID: string;
-  OnHand: number;
-}
 
 export function inventoryLevelStage(): Processor<string, InventoryLevel, string, unknown> {
   let inventory: KeyValueStore<string, InventoryCounter>;

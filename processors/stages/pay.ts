@@ -1,5 +1,5 @@
 /**
- * Stage 5, pay: COD validation (domain.md §7). Accepted: payment status 5000 Paid ("COD accepted") and an
+ * Stage 5, pay: COD validation (docs/contract.md §7). Accepted: payment status 5000 Paid ("COD accepted") and an
  * `order.payment.v1` record. Refused: the allocation is reversed, the order cancelled (9000) with the COD
  * error as reason, and an `order.validation.v1` record lists the error. A MODIFY that changes the total is
  * checked again, and a changed amount is published.

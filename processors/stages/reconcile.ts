@@ -1,5 +1,5 @@
 /**
- * Daily COD reconciliation per store (domain.md §4, §7; rules in domain/reconciliation.ts).
+ * Daily COD reconciliation per store (docs/contract.md §4, §7; rules in domain/reconciliation.ts).
  *
  * The deliver stage hands over every COD order it sees delivered or collected; they wait in the `cod-open`
  * index (`<store>|<OrderID>`), so a run reads only the orders still open, never the whole `orders` store.
@@ -69,9 +69,9 @@ export function reconcileStage(config: OrderConfig): Processor<string, CodOpen, 
           continue;
         }
         const expected = expectedOf(state);
-        const collected = state.CollectedAmount ?? null;
+        const collected = state.CollectedAmount;
         const outcome = classifyCollection(expected, collected);
-        items.push({ OrderID: orderId, Outcome: outcome, ExpectedAmount: expected, CollectedAmount: collected, DeliveredAt: state.DeliveredAt ?? null, CollectedAt: state.CollectedAt ?? null });
+        items.push({ OrderID: orderId, Outcome: outcome, ExpectedAmount: expected, CollectedAmount: collected, DeliveredAt: state.DeliveredAt, CollectedAt: state.CollectedAt });
         if (outcome === 'MISSING') continue;
         open.delete(key);
         if (outcome === 'RECONCILED') {

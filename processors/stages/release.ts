@@ -39,7 +39,7 @@ export function releaseOf(state: OrderState, at: string): Release {
     ...totals,
     PaymentMethod: state.Order.PaymentMethod,
     CodAmount: totals.OrderTotal,
-    T1MembershipID: state.Order.T1MembershipID ?? null,
+    T1MembershipID: state.Order.T1MembershipID,
     At: at,
   };
 }

@@ -6,19 +6,21 @@
 import type { KeyValueStore } from '../../state/key-value-store.js';
 import type { Processor } from '../../runtime/processor.js';
 import type { Record } from '../../runtime/record.js';
+import { recordDecoder } from '../../avro/serdes.js';
 import { ErrorCode, OrderUpdateAction, type OrderUpdate, type ValidationError } from '../domain/types.js';
 import { validateOrderUpdate } from '../domain/validation-rules.js';
 import { cancelOrder } from '../cancel.js';
 import { adjustAllocation, type InventoryCounter } from '../inventory.js';
-import { emit, nowIso, reject, type OrderFlow, type StageContext } from '../order-flow.js';
+import { acceptedRecord, emit, nowIso, reject, type OrderFlow, type StageContext } from '../order-flow.js';
 import { note, type OrderState } from '../order-state.js';
-import { Stages, Stores } from '../../topology/topics.js';
+import { Stages, Stores, Topics } from '../../topology/topics.js';
 
 export function updateStage(): Processor<string, unknown, string, unknown> {
   let context: StageContext;
   let orders: KeyValueStore<string, OrderState>;
   let inventory: KeyValueStore<string, InventoryCounter>;
   let held: KeyValueStore<string, string>;
+  const decodeUpdate = recordDecoder('OrderUpdate', Topics.orderUpdate);
   return {
     init(ctx) {
       context = ctx as StageContext;
@@ -32,14 +34,15 @@ export function updateStage(): Processor<string, unknown, string, unknown> {
       const errors = validateOrderUpdate(record.value, state?.Status ?? null);
       if (!state && typeof fields.OrderID === 'string') errors.push(notFound(fields.OrderID));
       if (state && fields.ShipFromLocationID !== state.Order.ShipFromLocationID) errors.push(locationMismatch(fields.ShipFromLocationID, state.Order.ShipFromLocationID));
-      if (errors.length > 0 || !state) {
+      const update: OrderUpdate | undefined = errors.length === 0 ? acceptedRecord(decodeUpdate, record.value, errors) : undefined;
+      if (!update || !state) {
         reject(context, record.key, record.value, errors, { deadLetter: true });
         return;
       }
-      const update = record.value as OrderUpdate;
       const allocated = state.Status >= 2000;
+      const because = update.Reason === null ? '' : `: ${update.Reason}`;
       if (update.Action === OrderUpdateAction.Cancel) {
-        await cancelOrder(context, { orders, inventory, held }, state, `CANCELLED: ${update.Reason}`, 'update', { allocated });
+        await cancelOrder(context, { orders, inventory, held }, state, `CANCELLED${because}`, 'update', { allocated });
         return;
       }
       // MODIFY: the old allocation is given back here; allocate takes the new lines' units.
@@ -49,7 +52,7 @@ export function updateStage(): Processor<string, unknown, string, unknown> {
         ...(update.OrderLines ? { OrderLines: update.OrderLines } : {}),
         ...(update.DeliveryAddress ? { DeliveryAddress: update.DeliveryAddress } : {}),
       };
-      const modified = note({ ...state, Order: order }, `MODIFIED: ${update.Reason}`, 'update', nowIso(context));
+      const modified = note({ ...state, Order: order }, `MODIFIED${because}`, 'update', nowIso(context));
       emit(context, Stages.enrich, record.key, { state: modified, mode: 'modify', ...(state.Totals ? { previousTotal: state.Totals.OrderTotal } : {}) } satisfies OrderFlow);
     },
   };

@@ -1,5 +1,5 @@
 /**
- * Stage 1, validate (domain.md §3): Rules A–G, the line and payment checks, every failure reported at once.
+ * Stage 1, validate (docs/contract.md §3): Rules A–G, the line and payment checks, every failure reported at once.
  * A byte-identical redelivery (of an accepted or a rejected record) is absorbed silently; a rejected order gets one
  * `order.validation.v1` record and its original bytes go to `order.create.v1.dlq`. Accepted: status 1000.
  */
@@ -7,18 +7,20 @@ import type { KeyValueStore, ReadOnlyKeyValueStore } from '../../state/key-value
 import type { Processor } from '../../runtime/processor.js';
 import type { Record } from '../../runtime/record.js';
 import type { WithBytes } from '../../serdes/serde.js';
+import { recordDecoder } from '../../avro/serdes.js';
 import type { Customer, OrderCreate, ValidationError } from '../domain/types.js';
 import { ErrorCode } from '../domain/types.js';
 import { classifyArrival, isMalformed, payloadHash, validateOrder } from '../domain/validation-rules.js';
-import { emit, nowIso, reject, type OrderFlow, type StageContext } from '../order-flow.js';
+import { acceptedRecord, emit, nowIso, reject, type OrderFlow, type StageContext } from '../order-flow.js';
 import { openOrder, type OrderState } from '../order-state.js';
-import { Sinks, Stages, Stores } from '../../topology/topics.js';
+import { Sinks, Stages, Stores, Topics } from '../../topology/topics.js';
 
 export function validateStage(): Processor<string, WithBytes<unknown>, string, unknown> {
   let context: StageContext;
   let orders: KeyValueStore<string, OrderState>;
   let customers: ReadOnlyKeyValueStore<string, Customer>;
   let rejected: KeyValueStore<string, string>;
+  const decodeOrder = recordDecoder('OrderCreate', Topics.orderCreate);
   return {
     init(ctx) {
       context = ctx as StageContext;
@@ -42,14 +44,14 @@ export function validateStage(): Processor<string, WithBytes<unknown>, string, u
       const errors = validateOrder(value, { customer: customer ?? null, previous: previous && { payloadHash: previous.PayloadHash }, payloadHash: hash });
       const location = fields?.ShipFromLocationID;
       if (typeof location === 'string' && location !== record.key) errors.push(keyMismatch(record.key, location));
-      if (errors.length > 0) {
+      const order: OrderCreate | undefined = errors.length === 0 ? acceptedRecord(decodeOrder, value, errors) : undefined;
+      if (!order) {
         // A record with no usable OrderID cannot be answered on order.validation.v1: it is only dead-lettered.
         if (isMalformed(errors) && orderId === undefined) context.deadLetter(ErrorCode.MalformedRecord, errors.map((error) => error.Message).join('; '));
         else reject(context, record.key, value, errors, { deadLetter: true });
         if (orderId !== undefined && !previous) rejected.put(orderId, hash);
         return;
       }
-      const order = value as OrderCreate;
       const at = nowIso(context);
       const { state, change } = openOrder(order, hash, at);
       emit(context, Sinks.validation, record.key, { OrderID: order.OrderID, ShipFromLocationID: order.ShipFromLocationID, Valid: true, Errors: [], At: at });

@@ -31,6 +31,14 @@ function orderState(id: string, store: string, status: OrderState['Status'], lin
     ReleaseDueAt: null,
     History: [],
     UpdatedAt: createdAt,
+    TrackingID: null,
+    Carrier: null,
+    EstimatedDelivery: null,
+    SeenEventIDs: [],
+    ShortedLines: [],
+    DeliveredAt: null,
+    CollectedAmount: null,
+    CollectedAt: null,
   };
 }
 

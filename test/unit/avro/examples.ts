@@ -1,5 +1,5 @@
 // Realistic values of every record type, typed with the TypeScript shapes so the compiler keeps those in step
-// with the schemas the tests check them against. The OrderCreate is the contract's own example (domain.md §2).
+// with the schemas the tests check them against. The OrderCreate is the contract's own example (docs/contract.md §2).
 import type { RecordTypes } from '../../../avro/records.js';
 import type { RecordTypeName } from '../../../avro/schema-loader.js';
 

@@ -3,7 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { avroType, NAMESPACE, RECORD_TYPES, schemaDefinition, schemaDir, TOPIC_RECORD_TYPES } from '../../../avro/schema-loader.js';
+import { avroType, NAMESPACE, RECORD_TYPES, schemaDefinition, schemaDir } from '../../../avro/schema-loader.js';
+import { TOPIC_CATALOGUE, TOPIC_RECORD_TYPES, Topics } from '../../../avro/topic-catalogue.js';
+import { Topics as TopologyTopics } from '../../../topology/topics.js';
 
 interface FieldSchema {
   name: string;
@@ -46,6 +48,14 @@ t.test('one file per named record, in the namespace, named after the file', asyn
   }
   for (const name of RECORD_TYPES) t.ok(files.includes(`${name}.avsc`), `${name} has its file`);
   for (const [topic, name] of Object.entries(TOPIC_RECORD_TYPES)) t.ok(RECORD_TYPES.includes(name), `${topic} maps to a known record`);
+});
+
+t.test('the topic catalogue names each topic once, with its record', async (t) => {
+  const names = Object.values(Topics);
+  t.equal(new Set(names).size, names.length, 'no topic name twice');
+  t.same(Object.keys(TOPIC_RECORD_TYPES).sort(), [...names].sort(), 'every topic has its record type, and only those');
+  t.same(TopologyTopics, Topics, 'topology/topics.ts re-exports the catalogue');
+  for (const [key, entry] of Object.entries(TOPIC_CATALOGUE)) t.equal(TOPIC_RECORD_TYPES[entry.topic], entry.record, key);
 });
 
 t.test('the shared nested records are named types of their own', async (t) => {

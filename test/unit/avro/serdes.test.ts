@@ -3,8 +3,9 @@
 import t from 'tap';
 import { serdeConfig, serdeConfigFromEnv, topicFormatVariable } from '../../../avro/config.js';
 import { RecordDecodeError, RecordEncodeError } from '../../../avro/errors.js';
-import { RECORD_TYPES, TOPIC_RECORD_TYPES } from '../../../avro/schema-loader.js';
-import { avroSerde, jsonOrConfluentSerde, jsonSerde, serdeFor, singleObjectSerde, storeSerde } from '../../../avro/serdes.js';
+import { RECORD_TYPES } from '../../../avro/schema-loader.js';
+import { TOPIC_RECORD_TYPES } from '../../../avro/topic-catalogue.js';
+import { avroSerde, jsonOrConfluentSerde, jsonSerde, recordDecoder, serdeFor, singleObjectSerde, storeSerde } from '../../../avro/serdes.js';
 import { failsWith } from './assert.js';
 import { examples, moneyProbes, orderCreate } from './examples.js';
 
@@ -76,6 +77,13 @@ t.test('JSON decoding reads as Avro would: defaults for missing fields, undeclar
   t.notOk('SomethingNew' in (order as object), 'undeclared field dropped');
   const noFlag = json.deserialize(Buffer.from(JSON.stringify({ ...sparse, IsForceAllocation: undefined })));
   t.equal(noFlag.IsForceAllocation, false, 'an absent IsForceAllocation reads false, for rule C to name it');
+  const decode = recordDecoder('OrderCreate', 'order.create.v1');
+  t.same(decode(sparse), order, 'recordDecoder reads a parsed object as the JSON serde reads its text');
+  t.throws(() => decode({ ...sparse, OrderLines: [{ ...sparse.OrderLines[0], Quantity: 3_000_000_000 }] }), {
+    name: 'RecordDecodeError',
+    message: /^order\.create\.v1: cannot read JSON OrderCreate: OrderLines\[0\]\.Quantity: expected int, got 3000000000/,
+  });
+  t.throws(() => decode([sparse]), RecordDecodeError, 'not an object');
 });
 
 t.test('undecodable bytes give a RecordDecodeError naming topic, record type, format and field', async (t) => {

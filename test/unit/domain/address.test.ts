@@ -35,5 +35,6 @@ t.test('normaliseAddress normalises every field, keeps nulls and does not modify
   const copy = structuredClone(input);
   t.same(normaliseAddress(input), { Line1: '1 Silom Rd', District: null, Province: 'Bangkok', PostalCode: '10110', Phone: '0812345678' });
   t.same(input, copy);
-  t.same(normaliseAddress({ PostalCode: '10110' }), { PostalCode: '10110' }, 'absent fields stay absent');
+  const bare = { Line1: null, District: null, Province: null, PostalCode: '10110', Phone: null };
+  t.same(normaliseAddress(bare), bare, 'null fields stay null');
 });

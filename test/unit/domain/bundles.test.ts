@@ -1,17 +1,17 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { applyBundles, bundleDiscount, compareLineIds, isBundleActive, prorate } from '../../../processors/domain/bundles.js';
+import { applyBundles, bundleDiscount, compareLineIds, isBundleActive, prorate, type PricingRule } from '../../../processors/domain/bundles.js';
 import { calculateOrder } from '../../../processors/domain/calculation.js';
 import { formatMoney, parseMoney } from '../../../processors/domain/money.js';
-import type { BundleDefinition, BundlePricing, OrderLine } from '../../../processors/domain/types.js';
+import type { BundleDefinition, OrderLine } from '../../../processors/domain/types.js';
 import { line } from './fixtures.js';
 
 const item = (LineID: string, ItemID: string, Quantity: number, UnitPrice: string, extra: Partial<OrderLine> = {}): OrderLine =>
   line({ LineID, ItemID, Quantity, UnitPrice, Discounts: [], InformationalTaxes: [], ...extra });
-const bundle = (BundleID: string, Components: Array<[string, number]>, Pricing: BundlePricing, extra: Partial<BundleDefinition> = {}): BundleDefinition => ({
+const bundle = (BundleID: string, Components: Array<[string, number]>, pricing: PricingRule, extra: Partial<BundleDefinition> = {}): BundleDefinition => ({
   BundleID,
   Components: Components.map(([ItemID, Quantity]) => ({ ItemID, Quantity })),
-  Pricing,
+  Pricing: { Price: null, Percent: null, Amount: null, ...pricing },
   ActiveFrom: null,
   ActiveTo: null,
   Locations: [],
@@ -216,7 +216,7 @@ t.test('bundle shares flow into the order calculation', async (t) => {
 
 const ITEMS = ['A', 'B', 'C', 'D'];
 const moneyArb = fc.integer({ min: 0, max: 5_000_000 }).map((n) => formatMoney(parseMoney(String(n)).shiftedBy(-4)));
-const pricingArb: fc.Arbitrary<BundlePricing> = fc.oneof(
+const pricingArb: fc.Arbitrary<PricingRule> = fc.oneof(
   moneyArb.map((Price) => ({ Type: 'FIXED' as const, Price })),
   fc.integer({ min: 0, max: 1_000_000 }).map((n) => ({ Type: 'PERCENT_OFF' as const, Percent: formatMoney(parseMoney(String(n)).shiftedBy(-4)) })),
   moneyArb.map((Amount) => ({ Type: 'AMOUNT_OFF' as const, Amount })),
@@ -236,7 +236,7 @@ t.test('property: shares sum exactly to each bundle discount, none negative, lin
   fc.assert(
     fc.property(linesArb, fc.uniqueArray(definitionArb, { maxLength: 3, selector: (d) => d.BundleID }), (rows, definitions) => {
       const lines = rows.map((row, i) => item(String(i + 1), row.ItemID, row.Quantity, row.UnitPrice, { BundleID: row.BundleID }));
-      const result = applyBundles(orderOf(lines), definitions.map((d) => ({ ...d, ActiveFrom: null, ActiveTo: null, Locations: [] })));
+      const result = applyBundles(orderOf(lines), definitions.map((d) => bundle(d.BundleID, d.Components.map((c) => [c.ItemID, c.Quantity]), d.Pricing, { Priority: d.Priority })));
       let total = parseMoney('0');
       const perLine = new Map<string, ReturnType<typeof parseMoney>>();
       const units = new Map<string, number>();

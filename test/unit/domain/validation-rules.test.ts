@@ -41,6 +41,7 @@ t.test('optional fields may be absent or null', async (t) => {
   delete minimal.Currency;
   minimal.OrderLines = [{ LineID: '1', ItemID: 'SKU-1', Quantity: 1, UnitPrice: '0', TaxRate: '0' }];
   t.same(validateOrder(minimal, {}), []);
+  t.same(validateOrder({ ...order(), Currency: null }, known), [], 'Currency null: the schema makes it optional (an Avro-decoded order without one)');
 });
 
 t.test('Rule A: OrderID 1–50 characters of [A-Za-z0-9_-]', async (t) => {
@@ -291,4 +292,11 @@ t.test('OrderUpdate: CANCEL and MODIFY are checked, and locked from Released on'
   t.same(validateOrderUpdate({ ...cancel, Action: 'MODIFY', DeliveryAddress: { PostalCode: '10110' } }, 2000), []);
   t.same(codes(validateOrderUpdate({ ...cancel, Action: 'MODIFY', DeliveryAddress: { PostalCode: '10110' } }, 3700)), ['ORDER_LOCKED']);
   t.same(codes(validateOrderUpdate('cancel')), ['MALFORMED_RECORD']);
+});
+
+t.test('OrderUpdate: Reason is optional, as the schema says; given, it is a string', async (t) => {
+  const cancel = { OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', Action: 'CANCEL' };
+  t.same(validateOrderUpdate(cancel, 1000), [], 'absent');
+  t.same(validateOrderUpdate({ ...cancel, Reason: null }, 1000), [], 'null (an Avro-decoded update without one)');
+  t.same(fields(validateOrderUpdate({ ...cancel, Reason: 42 }, 1000)), ['Reason']);
 });

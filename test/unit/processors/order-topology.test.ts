@@ -102,3 +102,54 @@ t.test('an order keyed by another location than its ShipFromLocationID is refuse
   const [result] = out(Topics.validation);
   t.same(result?.value.Errors.map((error: { Code: string; Field: string }) => [error.Code, error.Field]), [['SHIP_FROM_LOCATION_MISMATCH', 'key']]);
 });
+
+t.test('an accepted order is taken as its record: absent optional fields read as their defaults, unknown ones dropped', async (t) => {
+  const { driver, send, out } = await pipeline();
+  const bare = {
+    OrderID: 'QC0042-000200',
+    ShipFromLocationID: 'QC0042',
+    IsForceAllocation: true,
+    PaymentMethod: 'COD',
+    CreatedAt: '2026-11-21T09:15:00Z',
+    DeliveryAddress: { PostalCode: '10110' },
+    OrderLines: [{ LineID: '1', ItemID: 'SKU-100', Quantity: 1, UnitPrice: '35.5000', TaxRate: '0.0700' }],
+    Currency: null,
+    Note: 'not in the schema',
+  };
+  await send(Topics.orderCreate, 'QC0042', bare);
+  t.same(out(Topics.validation).map((r) => r.value.Valid), [true]);
+  t.match(out(Topics.release)[0]?.value, { OrderID: 'QC0042-000200', T1MembershipID: null, TotalCharges: '0.0000', OrderTotal: '37.9850' });
+  const state = await driver.store<{ get(key: string): Promise<Record<string, unknown> | undefined> }>('orders').get('QC0042-000200');
+  const { Note: _note, ...declared } = bare;
+  t.same(state?.Order, {
+    ...declared,
+    T1MembershipID: null,
+    T1Number: null,
+    CustRef: null,
+    CustomerID: null,
+    DeliveryAddress: { Line1: null, District: null, Province: null, PostalCode: '10110', Phone: null },
+    Charges: [],
+    OrderLines: [{ ...bare.OrderLines[0], ShipFromLocationID: null, ShortDescription: 'Iced coffee 250 ml', ImageURL: 'https://img.example/sku-100.png', Discounts: [], InformationalTaxes: [], BundleID: null }],
+  });
+  t.notOk(Object.hasOwn(state?.Order as object, 'Note'), 'an undeclared field is dropped');
+  t.same([state?.TrackingID, state?.SeenEventIDs, state?.ShortedLines, state?.CollectedAmount], [null, [], [], null], 'every OrderState field is set');
+});
+
+t.test('an update without a Reason is accepted (the schema makes it optional)', async (t) => {
+  const { send, out } = await pipeline({ OMNIA_RELEASE_HOLD_SECONDS: '300' });
+  await send(Topics.orderCreate, 'QC0042', order());
+  await send(Topics.orderUpdate, 'QC0042', { OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', Action: 'CANCEL' });
+  t.same(out(Topics.status).map((r) => [r.value.ToStatus, r.value.Reason]).at(-1), [9000, 'CANCELLED']);
+  t.same(out(`${Topics.orderUpdate}.dlq`), []);
+});
+
+t.test('an order the rules accept but the schema cannot hold is MALFORMED_RECORD, not an order', async (t) => {
+  const { send, out } = await pipeline();
+  await send(Topics.orderCreate, 'QC0042', order({ OrderLines: [line({ Quantity: 3_000_000_000 })] }));
+  const [result] = out(Topics.validation);
+  t.equal(result?.value.Valid, false);
+  t.same(result?.value.Errors.map((error: { Code: string }) => error.Code), ['MALFORMED_RECORD']);
+  t.match(result?.value.Errors[0].Message, /OrderLines\[0\]\.Quantity/);
+  t.equal(out(`${Topics.orderCreate}.dlq`).length, 1);
+  t.same(out(Topics.status), [], 'no order was created');
+});
