@@ -322,7 +322,11 @@ export async function runEmbedded(): Promise<void> {
   const config = loadSettings(embeddedSettings, {}, process.env);
   const token = embedded.partnerToken;
   console.log(`omnia: embedded default (in-process driver, no broker): ${config.ordersPerSecond} demo orders/s from ${config.stores} stores; tables in ${embedded.tablesAt}. Ctrl-C stops.`);
-  console.log(`omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs). A token for this process (admin, 12 h):\n  export OMNIA_TOKEN=${embedded.query.devToken}\n  curl -H "authorization: Bearer $OMNIA_TOKEN" ${embedded.query.url}/api/v1/region/pipeline`);
+  if (embedded.query.devToken) {
+    console.log(`omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs). A token for this process (admin, 12 h):\n  export OMNIA_TOKEN=${embedded.query.devToken}\n  curl -H "authorization: Bearer $OMNIA_TOKEN" ${embedded.query.url}/api/v1/region/pipeline`);
+  } else {
+    console.log(`omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs); tokens from the configured issuer (OMNIA_JWT_JWKS_URL or OMNIA_JWT_PUBLIC_KEY)`);
+  }
   console.log(`omnia: webhook ingress on ${embedded.webhookUrl}; partner simulators (token ${token}): Slick ${embedded.partners.slick.url}, Grab ${embedded.partners.grab.url}, PMP ${embedded.partners.pmp.url}. Make Slick fail half its calls:\n  curl -X POST -H "authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"failureRate":0.5}' ${embedded.partners.slick.url}/_sim/faults`);
   let stopping = false;
   await new Promise<void>((resolve) => {

@@ -1,27 +1,32 @@
 /**
  * The query service: a Fastify instance with the service's cross-cutting concerns, and the route plugins
- * under `/api/v1`. Each concern is one small module that adds its hooks to the root instance, so it covers
- * every route, the 404 handler and errors alike:
+ * under `/api/v1`. Each concern covers every route, the 404 handler and errors alike; request hooks run in
+ * the order they are added here:
  *
- *   onRoute         openapi.ts            collect route schemas for the document
- *   onRequest       auth.ts               bearer token → request.principal (401/403), except open routes
- *   onRequest       rate-limit.ts         per-token bucket (429), after auth
- *   (validation)    Fastify               request params/query/body against the route schema (400)
- *   preSerialization response-validation.ts  response against the route schema (500 RESPONSE_INVALID)
- *   onSend          security-headers.ts   helmet-style headers
- *   onResponse      here                  request duration histogram by route, method, status
- *   errors          errors.ts             `{ error: { code, message, details? } }` for everything
+ *   onRequest       here                      the request id back in `x-request-id`
+ *   onRequest       @fastify/helmet           security headers (plugins.ts)
+ *   onRequest       auth.ts (jose)            bearer token → request.principal (401/403), except open routes
+ *   onRequest       @fastify/rate-limit       per-token limit (429), a route hook, so after auth (plugins.ts)
+ *   (validation)    Fastify                   request params/query/body against the route schema (400)
+ *   preSerialization response-validation.ts   response against the route schema (500 RESPONSE_INVALID)
+ *   onResponse      here                      request duration histogram by route, method, status
+ *   errors          errors.ts                 `{ error: { code, message, details? } }` for everything
+ *   onRoute         @fastify/swagger          the OpenAPI document from the route schemas; Swagger UI at /docs
  *
- * Open routes: /health/live, /health/ready, /metrics, /docs, /docs/openapi.json.
+ * Logs: the project's pino logger (observability/logger.ts), a child with `component: query-service`; every
+ * line of a request carries its `reqId`, taken from an incoming `x-request-id` or generated. Failures (5xx)
+ * are logged with their stack by errors.ts.
+ *
+ * Open routes: /health/live, /health/ready, /metrics, /docs and everything under it.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Histogram, type Registry } from 'prom-client';
+import { type Logger, logger as projectLogger } from '../observability/logger.js';
 import { type AuthConfig, installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
-import { installDocs, OpenApiCollector, type OpenApiInfo } from './openapi.js';
-import { installRateLimit, type RateLimitConfig } from './rate-limit.js';
+import { installDocs, installRateLimit, installSecurityHeaders, type OpenApiInfo, type RateLimitConfig } from './plugins.js';
 import { installResponseValidation } from './response-validation.js';
-import { installSecurityHeaders } from './security-headers.js';
 
 export { devToken } from './auth.js';
 
@@ -41,9 +46,9 @@ export interface QueryServiceOptions {
   registry: Registry;
   /** Route plugins, registered under `/api/v1`, after auth. */
   routes: readonly RoutePlugin[];
-  /** Fastify logger options; default off. */
-  logger?: FastifyServerOptions['logger'];
-  /** Clock of token times and rate limiting (ms); tests move it. */
+  /** Where the service logs; default the project logger's child `{ component: 'query-service' }`. */
+  logger?: Logger;
+  /** Clock of token times (ms); tests move it. */
   now?: () => number;
   /** Check every response against its route's schema; default true. */
   validateResponses?: boolean;
@@ -81,27 +86,46 @@ function httpMetrics(registry: Registry) {
   };
 }
 
+/** Node and process metrics (CPU, memory, event loop, GC) on a registry, once however many services share it. */
+const withDefaultMetrics = new WeakSet<Registry>();
+function addDefaultMetrics(registry: Registry): void {
+  if (withDefaultMetrics.has(registry)) return;
+  withDefaultMetrics.add(registry);
+  if (registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) collectDefaultMetrics({ register: registry });
+}
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 /** The service, routes registered, not listening; `await app.ready()` or `app.listen()` next. */
 export function buildQueryService(options: QueryServiceOptions): FastifyInstance {
   const now = options.now ?? Date.now;
   const app = Fastify({
-    logger: options.logger ?? false,
+    // pino's Logger is a FastifyBaseLogger; said so, the instance keeps Fastify's default type.
+    loggerInstance: (options.logger ?? projectLogger.child({ component: 'query-service' })) as FastifyBaseLogger,
+    requestIdHeader: REQUEST_ID_HEADER,
+    genReqId: () => randomUUID(),
     // Report every failing field of a request, not only the first.
     ajv: { customOptions: { allErrors: true } },
     return503OnClosing: true,
   });
   const metrics = httpMetrics(options.registry);
+  addDefaultMetrics(options.registry);
 
-  const collector = new OpenApiCollector((route) => route.config?.public !== true);
-  app.addHook('onRoute', function (route) {
-    collector.collect(route, this.getSchemas());
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
   });
-
   installErrorHandlers(app);
   installSecurityHeaders(app);
   installAuth(app, options.auth, { now, onRefused: (code) => metrics.refused.inc({ code }) });
-  installRateLimit(app, options.rateLimit, { now, onLimited: () => metrics.limited.inc() });
+  installRateLimit(app, options.rateLimit, { onLimited: () => metrics.limited.inc() });
   if (options.validateResponses !== false) installResponseValidation(app);
+  installDocs(app, {
+    title: options.openapi?.title ?? 'Omnia query service',
+    version: options.openapi?.version ?? '1.0.0',
+    description:
+      options.openapi?.description ??
+      'Order lookups, search and pipeline counts for store staff and coordinators. Store roles see only the stores in their token; another store’s order is answered 404.',
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
@@ -114,26 +138,22 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
     required: ['ready'],
     properties: { ready: { type: 'boolean' }, reason: { type: 'string' } },
   };
-  app.get('/health/live', { ...open, schema: { summary: 'The process answers', tags: ['operations'], response: { 200: { type: 'object', properties: { live: { type: 'boolean' } } } } } }, async () => ({
-    live: true,
-  }));
-  app.get(
-    '/health/ready',
-    { ...open, schema: { summary: 'The service can answer queries; 503 with the reason otherwise', tags: ['operations'], response: { 200: readinessSchema, 503: readinessSchema } } },
-    async (_request, reply) => {
-      const readiness = await options.readiness();
-      return reply.code(readiness.ready ? 200 : 503).send(readiness.ready ? { ready: true } : { ready: false, reason: readiness.reason ?? 'not ready' });
-    },
-  );
-  app.get('/metrics', { ...open, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>
-    reply.type(options.registry.contentType).send(await options.registry.metrics()),
-  );
-  installDocs(app, collector, {
-    title: options.openapi?.title ?? 'Omnia query service',
-    version: options.openapi?.version ?? '1.0.0',
-    description:
-      options.openapi?.description ??
-      'Order lookups, search and pipeline counts for store staff and coordinators. Store roles see only the stores in their token; another store’s order is answered 404.',
+  // In a plugin, so that they are declared after the docs plugin, which collects routes as they are declared.
+  app.register(async (app) => {
+    app.get('/health/live', { ...open, schema: { summary: 'The process answers', tags: ['operations'], response: { 200: { type: 'object', properties: { live: { type: 'boolean' } } } } } }, async () => ({
+      live: true,
+    }));
+    app.get(
+      '/health/ready',
+      { ...open, schema: { summary: 'The service can answer queries; 503 with the reason otherwise', tags: ['operations'], response: { 200: readinessSchema, 503: readinessSchema } } },
+      async (_request, reply) => {
+        const readiness = await options.readiness();
+        return reply.code(readiness.ready ? 200 : 503).send(readiness.ready ? { ready: true } : { ready: false, reason: readiness.reason ?? 'not ready' });
+      },
+    );
+    app.get('/metrics', { ...open, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>
+      reply.type(options.registry.contentType).send(await options.registry.metrics()),
+    );
   });
 
   for (const routes of options.routes) app.register(routes, { prefix: API_PREFIX });

@@ -16,15 +16,14 @@
  * has no history: `Last-Event-ID` is not replayed).
  *
  * The stream is written to the socket directly (`reply.hijack()`), so Fastify's onSend hooks do not run for
- * it: the security headers, the rate-limit headers already on the reply and the stream's own headers are
- * written here. Response validation (a preSerialization hook) never sees the stream either; the 200 schema is
+ * it: the headers already on the reply (request id, rate limit) and the stream's own are written here; helmet's
+ * security headers were set on the raw response in onRequest and go out with them. Response validation (a preSerialization hook) never sees the stream either; the 200 schema is
  * there for the OpenAPI document. Errors before the stream opens (400, 401, 404) take the usual path.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { tokenError } from './auth.js';
 import { ApiError, errorResponseSchema } from './errors.js';
 import { canSeeStore, visibleStores } from './principal.js';
-import { securityHeaders } from './security-headers.js';
 import type { StatusFeed, StatusFeedEvent, StatusSubscription } from './status-feed.js';
 
 export interface EventsRoutesOptions {
@@ -133,7 +132,6 @@ export function eventsRoutes(feed: StatusFeed, options: EventsRoutesOptions = {}
       for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
       raw.writeHead(200, {
         ...headers,
-        ...securityHeaders,
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
         'x-accel-buffering': 'no',

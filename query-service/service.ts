@@ -3,13 +3,15 @@
  * view of who owns what, and PostgreSQL, listening on PORT. Used by `omnia start`, on Kafka and embedded.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { SqlDatabase } from '../postgres/sql.js';
 import { buildQueryService, type Readiness, type RoutePlugin } from './app.js';
 import { eventsRoutes } from './events-routes.js';
 import type { StatusFeed } from './status-feed.js';
 import { authConfig, loadQueryConfig, rateLimitConfig, withDevSecret } from './config.js';
 import { devToken } from './auth.js';
+import { connectRateLimitRedis, redactedUrl, redisRateLimitStore } from './redis-rate-limit-store.js';
+import { type Logger, logger } from '../observability/logger.js';
 import type { LocalOrders } from './local-orders.js';
 import { orderLookupRoutes } from './order-lookup-routes.js';
 import type { PartitionOwners } from './partition-owners.js';
@@ -30,19 +32,57 @@ export interface QueryServiceParts {
   /** A random HS256 secret when none is configured, and a printed admin token: the embedded default only. */
   readonly devSecret?: boolean;
   readonly env?: NodeJS.ProcessEnv;
+  /** Default: the project logger's child `{ component: 'query-service' }`. */
+  readonly logger?: Logger;
 }
 
 export async function startQueryService(parts: QueryServiceParts): Promise<{ app: FastifyInstance; url: string; devToken?: string }> {
   const config = loadQueryConfig({}, parts.env ?? process.env);
   const auth = parts.devSecret ? withDevSecret(authConfig(config)) : authConfig(config);
-  const app = buildQueryService({
-    auth,
-    rateLimit: rateLimitConfig(config),
-    readiness: parts.readiness,
-    registry: parts.registry,
-    routes: [orderLookupRoutes({ local: parts.local, db: parts.db, ...(parts.owners ? { owners: parts.owners } : {}) }), searchRoutes(parts.db), pipelineRoutes(parts.db), reconciliationRoutes(parts.db), ...(parts.feed ? [eventsRoutes(parts.feed)] : []), ...(parts.routes ?? [])],
-  });
-  await app.listen({ host: config.host, port: config.port });
+  const log = parts.logger ?? logger.child({ component: 'query-service' });
+  // OMNIA_RATE_LIMIT_REDIS_URL: the replicas count each token in one Redis, so they share one limit.
+  const redis = config.rateLimitRedisUrl ? await connectRateLimitRedis(config.rateLimitRedisUrl) : undefined;
+  const storeErrors = redis
+    ? ((parts.registry.getSingleMetric('omnia_query_rate_limit_store_errors_total') as Counter | undefined) ??
+      new Counter({ name: 'omnia_query_rate_limit_store_errors_total', help: 'Requests let through unlimited because the rate-limit Redis did not answer', registers: [parts.registry] }))
+    : undefined;
+  const store = redis
+    ? redisRateLimitStore(redis, {
+        onError: () => storeErrors?.inc(),
+        onUnavailable: (error) => log.warn({ err: error, redis: redactedUrl(config.rateLimitRedisUrl!) }, 'rate-limit Redis unavailable: requests pass unlimited until it answers'),
+        onRecovered: () => log.info({ redis: redactedUrl(config.rateLimitRedisUrl!) }, 'rate-limit Redis answers again'),
+      })
+    : undefined;
+  const closeRedis = async () => void (await redis?.close().catch(() => redis.destroy()));
+  let app: FastifyInstance;
+  try {
+    app = buildQueryService({
+      auth,
+      logger: log,
+      rateLimit: { ...rateLimitConfig(config), ...(store ? { store } : {}) },
+      readiness: parts.readiness,
+      registry: parts.registry,
+      routes: [
+        orderLookupRoutes({ local: parts.local, db: parts.db, ...(parts.owners ? { owners: parts.owners } : {}) }),
+        searchRoutes(parts.db),
+        pipelineRoutes(parts.db),
+        reconciliationRoutes(parts.db),
+        ...(parts.feed ? [eventsRoutes(parts.feed)] : []),
+        ...(parts.routes ?? []),
+      ],
+    });
+  } catch (error) {
+    // A config that cannot verify tokens, say: nothing may stay open behind the refusal.
+    await closeRedis();
+    throw error;
+  }
+  app.addHook('onClose', closeRedis);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
-  return { app, url, ...(parts.devSecret && auth.algorithm === 'HS256' ? { devToken: devToken(auth, { sub: 'dev', roles: ['admin'], expiresInSeconds: 12 * 3600 }) } : {}) };
+  return { app, url, ...(parts.devSecret && auth.secret ? { devToken: devToken(auth, { sub: 'dev', roles: ['admin'], expiresInSeconds: 12 * 3600 }) } : {}) };
 }

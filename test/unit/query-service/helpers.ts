@@ -1,4 +1,5 @@
 /** A demo route plugin and a service built around it, for the query-service core tests. */
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { buildQueryService, type QueryServiceOptions, type RoutePlugin } from '../../../query-service/app.js';
 import type { AuthConfig } from '../../../query-service/auth.js';
@@ -115,9 +116,36 @@ export function testService(overrides: Partial<QueryServiceOptions> = {}): TestS
     registry,
     routes: [demoRoutes],
     now: () => clock.now,
+    // Quiet unless a test listens: the default is the project logger on stdout.
+    logger: pino({ level: 'silent' }),
     ...overrides,
   });
   return { app, registry, clock, ready };
 }
+
+/** The security headers every answer carries, as helmet is configured in plugins.ts. */
+export const SECURITY_HEADERS: Readonly<Record<string, string | RegExp>> = {
+  'content-security-policy': /^default-src 'none';/,
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'DENY',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
+
+/** The names of the security headers missing or wrong in `headers`. */
+export const wrongSecurityHeaders = (headers: Record<string, unknown>): string[] =>
+  Object.entries(SECURITY_HEADERS)
+    .filter(([name, expected]) => {
+      const value = headers[name];
+      return typeof value !== 'string' || (typeof expected === 'string' ? value !== expected : !expected.test(value));
+    })
+    .map(([name]) => name);
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

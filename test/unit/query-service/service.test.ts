@@ -1,34 +1,100 @@
 import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import t from 'tap';
+import { loggerOptions } from '../../../observability/logger.js';
 import { devToken } from '../../../query-service/app.js';
-import { securityHeaders } from '../../../query-service/security-headers.js';
-import { bearer, hs256, T0, testService } from './helpers.js';
+import { bearer, hs256, T0, testService, wrongSecurityHeaders } from './helpers.js';
+
+/** A logger as the project's (its options), writing JSON lines into `lines`. */
+function capturedLogger(level: 'info' | 'error' = 'info') {
+  const lines: Array<Record<string, any>> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino(loggerOptions(level), stream).child({ component: 'query-service' }), lines };
+}
 
 const auth = bearer(devToken(hs256, { roles: ['store_manager'], stores: ['S001'] }, T0));
 
-t.test('security headers on every response: success, 401, 404, 500, docs and metrics; nothing names the server', async (t) => {
-  const { app } = testService();
+t.test('security headers (helmet) on every response: success, 401, 404, 429, 500, metrics and docs; nothing names the server', async (t) => {
+  const { app } = testService({ rateLimit: { perSecond: 1, burst: 1 } });
+  const limitedToken = bearer(devToken(hs256, { jti: 'limited' }, T0));
+  await app.inject({ url: '/api/v1/orders/O-100', headers: limitedToken });
   const responses = {
     ok: await app.inject({ url: '/api/v1/orders/O-100', headers: auth }),
     unauthorized: await app.inject({ url: '/api/v1/orders/O-100' }),
     notFound: await app.inject({ url: '/nowhere' }),
+    limited: await app.inject({ url: '/api/v1/orders/O-100', headers: limitedToken }),
     failed: await app.inject({ url: '/api/v1/boom', headers: auth }),
-    docs: await app.inject({ url: '/docs' }),
     metrics: await app.inject({ url: '/metrics' }),
   };
+  t.equal(responses.limited.statusCode, 429);
   for (const [name, response] of Object.entries(responses)) {
-    t.equal(response.headers['x-content-type-options'], 'nosniff', `${name}: nosniff`);
-    t.equal(response.headers['x-frame-options'], 'DENY', `${name}: no framing`);
-    t.equal(response.headers['referrer-policy'], 'no-referrer');
-    t.match(response.headers['content-security-policy'], /^default-src 'none'/);
-    t.match(response.headers['strict-transport-security'], /^max-age=\d+/);
-    t.equal(response.headers['cross-origin-resource-policy'], 'same-origin');
-    t.equal(response.headers['cache-control'], 'no-store');
+    t.same(wrongSecurityHeaders(response.headers), [], `${name}: every security header`);
+    t.equal(response.headers['content-security-policy'], "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'", `${name}: the API's strict policy`);
+    t.equal(response.headers['cache-control'], 'no-store', `${name}: not cached`);
     t.notOk(response.headers['x-powered-by'], `${name}: no X-Powered-By`);
     t.notOk(response.headers.server, `${name}: no Server`);
   }
-  t.same(Object.keys(securityHeaders).filter((name) => responses.ok.headers[name] === undefined), [], 'every listed header is sent');
-  t.notMatch(responses.docs.body, /<script|<link|<style|https?:\/\/(?!localhost)/i, 'the docs page loads nothing, so the strict CSP holds for it too');
+
+  // The docs (Swagger UI) load their own scripts and styles, from this origin only.
+  const docs = await app.inject({ url: '/docs' });
+  t.equal(docs.statusCode, 200);
+  t.match(docs.headers['content-type'], /^text\/html/);
+  t.same(
+    wrongSecurityHeaders(docs.headers).filter((name) => name !== 'content-security-policy'),
+    [],
+    'docs: the security headers',
+  );
+  const csp = String(docs.headers['content-security-policy']);
+  t.match(csp, /script-src 'self';/);
+  t.match(csp, /frame-ancestors 'none'/);
+  t.notMatch(csp, /https?:|\*|unsafe/, 'no other origin, nothing inline');
+  const sources = [...docs.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+  t.ok(sources.length > 0);
+  t.ok(
+    sources.every((source) => source.startsWith('/docs/') || source.startsWith('./')),
+    'every script and style of the page is served here',
+  );
+  const script = await app.inject({ url: sources.find((source) => source.endsWith('swagger-ui-bundle.js'))! });
+  t.equal(script.statusCode, 200, 'Swagger UI’s own script is served without a token');
+});
+
+t.test('logging: the project logger; every request line has the request id, taken from x-request-id or generated, and sent back', async (t) => {
+  const { logger, lines } = capturedLogger('info');
+  const { app } = testService({ logger });
+  const given = await app.inject({ url: '/api/v1/orders/O-100', headers: { ...auth, 'x-request-id': 'edge-7f3a' } });
+  t.equal(given.statusCode, 200);
+  t.equal(given.headers['x-request-id'], 'edge-7f3a', 'an incoming id is kept and returned');
+  const generated = await app.inject({ url: '/api/v1/orders/O-100', headers: auth });
+  const id = String(generated.headers['x-request-id']);
+  t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'one is generated otherwise');
+  t.not((await app.inject({ url: '/api/v1/orders/O-100', headers: auth })).headers['x-request-id'], id, 'a new one per request');
+  const refused = await app.inject({ url: '/api/v1/orders/O-100', headers: { 'x-request-id': 'edge-401' } });
+  t.equal(refused.statusCode, 401);
+  t.equal(refused.headers['x-request-id'], 'edge-401', 'a refused request has it too');
+
+  const ofGiven = lines.filter((line) => line.reqId === 'edge-7f3a');
+  t.ok(ofGiven.some((line) => line.msg === 'incoming request') && ofGiven.some((line) => line.msg === 'request completed'), 'the request’s lines carry its id');
+  t.ok(
+    lines.some((line) => line.reqId === id),
+    'so do those of a generated one',
+  );
+  const requestLines = lines.filter((line) => line.req || line.res);
+  t.ok(requestLines.length >= 8);
+  t.ok(
+    requestLines.every((line) => typeof line.reqId === 'string' && line.component === 'query-service' && line.level === 'info' && /^\d{4}-\d\d-\d\dT/.test(line.time)),
+    'every HTTP line: the request id, the component, the project’s level and time format',
+  );
+
+  const failed = await app.inject({ url: '/api/v1/boom', headers: { ...auth, 'x-request-id': 'edge-500' } });
+  t.equal(failed.statusCode, 500);
+  const error = lines.find((line) => line.reqId === 'edge-500' && line.level === 'error');
+  t.ok(error, 'a 5xx is logged as an error, with the request id');
+  t.match(error?.err?.stack, /Error: connection to postgres.*\n\s+at /s, 'with its stack');
 });
 
 t.test('an unknown route: 404 in the error shape', async (t) => {
@@ -85,7 +151,7 @@ t.test('a response that breaks its schema: 500 RESPONSE_INVALID, logged, never s
       done();
     },
   });
-  const { app } = testService({ logger: { level: 'error', stream } });
+  const { app } = testService({ logger: pino({ level: 'error' }, stream) });
   const response = await app.inject({ url: '/api/v1/broken', headers: auth });
   t.equal(response.statusCode, 500);
   t.same(response.json(), { error: { code: 'RESPONSE_INVALID', message: 'The service produced a response that does not match its schema' } });
@@ -146,6 +212,9 @@ t.test('metrics: the registry passed in, with request durations by route pattern
   t.match(response.body, /omnia_query_http_request_duration_seconds_count\{route="\/api\/v1\/orders\/:orderId",method="GET",status="401"\} 1/);
   t.match(response.body, /route="unmatched",method="GET",status="404"/, 'unknown paths share one label');
   t.match(response.body, /omnia_query_auth_refused_total\{code="TOKEN_MISSING"\} 1/);
+  t.match(response.body, /^process_cpu_user_seconds_total \d/m, 'Node’s default metrics');
+  t.match(response.body, /^nodejs_eventloop_lag_seconds /m);
   testService({ registry });
-  t.pass('a second service on the same registry reuses its metrics');
+  t.pass('a second service on the same registry reuses its metrics, default ones included');
+  t.equal((await registry.metrics()).match(/^# TYPE process_cpu_user_seconds_total/gm)?.length, 1, 'registered once');
 });
