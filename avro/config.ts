@@ -5,7 +5,7 @@
  * Precedence for a topic: `OMNIA_FORMAT_<TOPIC>` if set; else `OMNIA_FORMAT` if set; else `confluent` when
  * `SCHEMA_REGISTRY_URL` is set; else `json` (so upstream JSON producers work with no setup).
  */
-import { COMPATIBILITY_LEVELS, type Compatibility, ConfluentRegistry, type ConfluentRegistryOptions } from './confluent.js';
+import { ConfluentRegistry, type ConfluentRegistryOptions } from './confluent.js';
 import { Topics } from './topic-catalogue.js';
 
 /**
@@ -15,8 +15,9 @@ import { Topics } from './topic-catalogue.js';
  * - `auto`: decodes JSON or Confluent-framed Avro, told apart by the first byte (0 cannot start JSON); encodes
  *   Confluent-framed with a registry, else JSON. For inputs fed by producers of both kinds.
  */
-export const WIRE_FORMATS = ['json', 'avro', 'confluent', 'auto'] as const;
-export type WireFormat = (typeof WIRE_FORMATS)[number];
+export { WIRE_FORMATS, type WireFormat } from '../settings/registry.js';
+import { serdeSettings, WIRE_FORMATS, type WireFormat } from '../settings/registry.js';
+import { loadSettings } from '../settings/setting.js';
 
 export interface SerdeConfig {
   /** Format of topics without their own setting. */
@@ -27,28 +28,7 @@ export interface SerdeConfig {
   registry: ConfluentRegistry | null;
 }
 
-export const serdeSettings = {
-  registryUrl: {
-    env: 'SCHEMA_REGISTRY_URL',
-    doc: 'Confluent Schema Registry base URL (credentials as https://user:secret@host). Set: topics default to the Confluent wire format.',
-  },
-  format: {
-    env: 'OMNIA_FORMAT',
-    doc: 'Wire format of every topic without its own setting: json, avro, confluent or auto. Default: confluent with a registry, else json.',
-  },
-  topicFormat: {
-    env: 'OMNIA_FORMAT_<TOPIC>',
-    doc: `Wire format of one topic; <TOPIC> is the topic name upper-cased with every other character as _ (${Topics.orderCreate} → OMNIA_FORMAT_${topicKey(Topics.orderCreate)}).`,
-  },
-  autoRegister: {
-    env: 'OMNIA_SCHEMA_AUTO_REGISTER',
-    doc: 'true (default): register our schema under a subject that lacks it, at startup. false: only look it up; encoding to such a subject then fails.',
-  },
-  compatibility: {
-    env: 'OMNIA_SCHEMA_COMPATIBILITY',
-    doc: 'Compatibility level we register under (default BACKWARD): set on a subject without its own level; a subject with another level refuses our registration, so match it here.',
-  },
-} as const;
+export { serdeSettings };
 
 const TOPIC_FORMAT_PREFIX = 'OMNIA_FORMAT_';
 
@@ -81,31 +61,9 @@ export function serdeConfig(options: {
 
 /** Reads and validates the serde settings; throws, naming the variable, on a bad value. */
 export function serdeConfigFromEnv(env: NodeJS.ProcessEnv = process.env, registryOptions: Partial<ConfluentRegistryOptions> = {}): SerdeConfig {
-  const url = env[serdeSettings.registryUrl.env] || undefined;
-  if (url !== undefined) {
-    let protocol: string;
-    try {
-      protocol = new URL(url).protocol;
-    } catch {
-      throw new Error(`${serdeSettings.registryUrl.env} must be an http(s) URL, got "${url}"`);
-    }
-    if (protocol !== 'http:' && protocol !== 'https:') throw new Error(`${serdeSettings.registryUrl.env} must be an http(s) URL, got "${url}"`);
-  }
-  const autoRegisterRaw = env[serdeSettings.autoRegister.env] || 'true';
-  if (autoRegisterRaw !== 'true' && autoRegisterRaw !== 'false') {
-    throw new Error(`${serdeSettings.autoRegister.env} must be true or false, got "${autoRegisterRaw}"`);
-  }
-  const compatibilityRaw = env[serdeSettings.compatibility.env] || 'BACKWARD';
-  if (!(COMPATIBILITY_LEVELS as readonly string[]).includes(compatibilityRaw)) {
-    throw new Error(`${serdeSettings.compatibility.env} must be one of ${COMPATIBILITY_LEVELS.join(', ')}, got "${compatibilityRaw}"`);
-  }
-  const registry =
-    url === undefined
-      ? null
-      : new ConfluentRegistry({ url, autoRegister: autoRegisterRaw === 'true', compatibility: compatibilityRaw as Compatibility, ...registryOptions });
-
-  const formatRaw = env[serdeSettings.format.env] || undefined;
-  const defaultFormat = formatRaw === undefined ? (registry ? 'confluent' : 'json') : parseFormat(serdeSettings.format.env, formatRaw);
+  const { registryUrl: url, format, autoRegister, compatibility } = loadSettings(serdeSettings, {}, env);
+  const registry = url === undefined ? null : new ConfluentRegistry({ url, autoRegister, compatibility, ...registryOptions });
+  const defaultFormat = format ?? (registry ? 'confluent' : 'json');
   const topicFormats = new Map<string, WireFormat>();
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(TOPIC_FORMAT_PREFIX) || !raw) continue;

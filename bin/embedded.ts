@@ -42,7 +42,8 @@ import { EmbeddedSink } from '../sinks/embedded-sink.js';
 import { migrate } from '../postgres/migrate.js';
 import { sinkSources } from '../sinks/sink-sources.js';
 import { pgDatabase, type SqlDatabase } from '../postgres/sql.js';
-import { loadSettings, positiveInt, type Setting } from '../runtime/config.js';
+import { loadSettings } from '../settings/setting.js';
+import { embeddedSection } from '../settings/registry.js';
 import { partitionForKey } from '../runtime/partitioner.js';
 import type { ProducedRecord } from '../runtime/produced-record.js';
 import { InProcessRuntime } from '../runtime/in-process-runtime.js';
@@ -53,17 +54,11 @@ const PARTITIONS = 4;
 export interface EmbeddedConfig {
   ordersPerSecond: number;
   stores: number;
+  databaseUrl: string | undefined;
+  pgDir: string | undefined;
 }
 
-export const embeddedSettings: { [K in keyof EmbeddedConfig]: Setting<EmbeddedConfig[K]> } = {
-  ordersPerSecond: {
-    env: 'OMNIA_DEMO_ORDERS_PER_SECOND',
-    doc: 'Demo orders created per second by the embedded default (each is followed by about a dozen partner calls and webhooks).',
-    default: 20,
-    parse: positiveInt('OMNIA_DEMO_ORDERS_PER_SECOND'),
-  },
-  stores: { env: 'OMNIA_DEMO_STORES', doc: 'Stores the demo orders come from.', default: 12, parse: positiveInt('OMNIA_DEMO_STORES') },
-};
+export const embeddedSettings = embeddedSection;
 
 export interface EmbeddedOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -98,9 +93,9 @@ export interface Embedded {
 
 /** The analysts' tables: DATABASE_URL's Postgres when set, else one in this process. Migrated. */
 async function embeddedTables(env: NodeJS.ProcessEnv): Promise<{ db: SqlDatabase; where: string }> {
-  const url = env.DATABASE_URL;
-  const db = url ? pgDatabase(url) : await embeddedPostgres(env.OMNIA_EMBEDDED_PG_DIR || undefined);
-  return { db, where: url ? url.replace(/\/\/[^@/]*@/, '//') : `embedded Postgres (${env.OMNIA_EMBEDDED_PG_DIR || 'in memory'})` };
+  const { databaseUrl: url, pgDir } = loadSettings(embeddedSettings, {}, env);
+  const db = url ? pgDatabase(url) : await embeddedPostgres(pgDir);
+  return { db, where: url ? url.replace(/\/\/[^@/]*@/, '//') : `embedded Postgres (${pgDir ?? 'in memory'})` };
 }
 
 async function migrated(db: SqlDatabase): Promise<void> {

@@ -6,6 +6,8 @@
  * omnia sink     the Postgres sink connector on Kafka (KAFKA_BROKERS, DATABASE_URL).
  * omnia connectors  the partner connectors on Kafka: signed webhook ingress and the Slick egress.
  * omnia replay   replays JSON-line input records through the topology in-process (docs/contract.md §9).
+ * omnia config   every setting of every process with the value it has here (secrets redacted); --markdown: the
+ *                README's table.
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -18,6 +20,8 @@ import { loadConfig } from '../runtime/config.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
 import { StreamsRuntime } from '../runtime/streams-runtime.js';
 import { pgDatabase } from '../postgres/sql.js';
+import { loadSinkConfig } from '../sinks/sink-config.js';
+import { describeCurrent, markdownTable } from '../settings/describe.js';
 import { runtimeOrders } from '../query-service/local-orders.js';
 import { PartitionOwners } from '../query-service/partition-owners.js';
 import { KafkaStatusTail } from '../query-service/kafka-status-tail.js';
@@ -52,8 +56,9 @@ async function onKafka(): Promise<void> {
   process.on('SIGTERM', stop);
   await runtime.start();
   console.log(`omnia: running on ${config.bootstrapServers.join(',')} as ${config.applicationId} (${config.processingGuarantee})`);
-  if (process.env.DATABASE_URL) {
-    const db = pgDatabase(process.env.DATABASE_URL, { applicationName: `${config.applicationId}-query` });
+  const { databaseUrl } = loadSinkConfig();
+  if (databaseUrl) {
+    const db = pgDatabase(databaseUrl, { applicationName: `${config.applicationId}-query` });
     const client = new PlatformaticClient(config.bootstrapServers, `${config.applicationId}-query`);
     const owners = new PartitionOwners(client.admin(), config.applicationId, orderConfig.topicPrefix + Topics.orderCreate);
     const feed = new StatusFeed({ registry: runtime.metrics.registry });
@@ -82,12 +87,14 @@ async function replayCommand(): Promise<void> {
 }
 
 try {
+  // KAFKA_BROKERS has a default (the local broker); what chooses Kafka over the embedded default is that it is set.
   if (command === 'start') await (process.env.KAFKA_BROKERS ? onKafka() : runEmbedded());
   else if (command === 'replay') await replayCommand();
   else if (command === 'sink') await runSink();
   else if (command === 'connectors') await runConnectors();
+  else if (command === 'config') process.stdout.write(args.includes('--markdown') ? `${markdownTable()}\n` : describeCurrent());
   else {
-    console.error(`unknown command "${command}"; try: omnia start | omnia sink | omnia connectors | omnia replay [--input FILE]`);
+    console.error(`unknown command "${command}"; try: omnia start | omnia sink | omnia connectors | omnia replay [--input FILE] | omnia config [--markdown]`);
     process.exit(2);
   }
 } catch (error) {

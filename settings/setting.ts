@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * What a setting is: its environment variable, what it means, its default, how a raw value is checked, and
  * whether it is a secret (redacted wherever settings are printed). Every setting of every process is one entry
@@ -10,6 +12,8 @@ export interface Setting<T> {
   parse(raw: string): T;
   /** Shown as "(set, redacted)" by `omnia config`, never echoed in an error. */
   readonly secret?: boolean;
+  /** The default in words, where it is derived from another setting (e.g. `<OMNIA_APPLICATION_ID>-sink`). */
+  readonly defaultText?: string;
 }
 
 /** A component's settings: its config object's keys, each with its setting. */
@@ -69,3 +73,21 @@ export function loadSettings<C extends object>(table: SettingsTable<C>, override
   }
   return config as C;
 }
+
+export const httpUrl = (name: string) => (raw: string) => {
+  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
+  return raw;
+};
+
+/** PEM text as is (`\n` escapes allowed, for one-line variables); anything else is the path of a PEM file. */
+export const pemOrPath =
+  (name: string) =>
+  (raw: string): string | undefined => {
+    if (!raw) return undefined;
+    if (raw.includes('-----BEGIN')) return raw.replace(/\\n/g, '\n');
+    try {
+      return readFileSync(raw, 'utf8');
+    } catch (error) {
+      throw new Error(`${name} is neither a PEM key nor a readable file: ${(error as Error).message}`, { cause: error });
+    }
+  };

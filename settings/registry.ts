@@ -1,0 +1,286 @@
+/**
+ * Every setting of every Omnia process, in one table: variable, meaning, default, validator, and whether it is a
+ * secret. Each process reads its sections with `loadSettings` (a bad value refuses to start, naming the variable);
+ * `omnia config` prints them all with their current values, and the README's configuration table is this
+ * registry (a test keeps the two equal). A variable read by several processes (KAFKA_BROKERS, DATABASE_URL) is one
+ * entry, shared by the sections that use it.
+ */
+import { COMPATIBILITY_LEVELS, type Compatibility } from '../avro/confluent.js';
+import { isMoney } from '../processors/domain/money.js';
+import { isTimeZone, parseCutOff, type CutOff } from '../processors/domain/reconciliation.js';
+import { DEFAULT_ENGINE } from '../state/engines.js';
+import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
+import type { RuntimeConfig } from '../runtime/config.js';
+import type { SinkConfig } from '../sinks/sink-config.js';
+import type { QueryConfig } from '../query-service/config.js';
+import { JwtAlgorithms } from '../query-service/auth.js';
+import type { EmbeddedConfig } from '../bin/embedded.js';
+import type { OrderConfig } from '../topology/order-config.js';
+import {
+  flag,
+  httpUrl,
+  nonNegativeInt,
+  oneOf,
+  optionalText,
+  pemOrPath,
+  positiveInt,
+  positiveNumber,
+  type Setting,
+  type SettingsTable,
+  text,
+} from './setting.js';
+
+/** DATABASE_URL: the analysts' Postgres, written by the sink and read by the query service. */
+const databaseUrl: Setting<string | undefined> = {
+  env: 'DATABASE_URL',
+  doc: 'PostgreSQL connection string of the analysts’ database (postgres://user@host:5432/db). The sink writes it; `omnia start` on Kafka serves the query service from it. Unset under `omnia start`: an embedded Postgres.',
+  default: undefined,
+  parse: optionalText,
+  secret: true,
+};
+
+export const runtimeSettings: SettingsTable<RuntimeConfig> = {
+  applicationId: { env: 'OMNIA_APPLICATION_ID', doc: 'Consumer group id and prefix of changelog topics and transactional ids.', default: 'omnia', parse: text },
+  bootstrapServers: {
+    env: 'KAFKA_BROKERS',
+    doc: 'Comma-separated host:port list of Kafka brokers.',
+    default: ['127.0.0.1:9092'],
+    parse: (raw) => raw.split(',').map((entry) => entry.trim()).filter(Boolean),
+  },
+  processingGuarantee: {
+    env: 'OMNIA_PROCESSING_GUARANTEE',
+    doc: 'exactly_once: outputs, changelogs and offsets commit in one transaction. at_least_once: faster, may repeat output after a crash.',
+    default: 'exactly_once',
+    parse: oneOf('OMNIA_PROCESSING_GUARANTEE', ['exactly_once', 'at_least_once'] as const),
+  },
+  commitIntervalMs: { env: 'OMNIA_COMMIT_INTERVAL_MS', doc: 'How often processed work is committed; bounds end-to-end latency under exactly-once.', default: 100, parse: positiveInt('OMNIA_COMMIT_INTERVAL_MS') },
+  maxUncommittedRecords: { env: 'OMNIA_MAX_UNCOMMITTED_RECORDS', doc: 'Commit early once this many input records wait, bounding memory and transaction size.', default: 10_000, parse: positiveInt('OMNIA_MAX_UNCOMMITTED_RECORDS') },
+  stateDir: { env: 'OMNIA_STATE_DIR', doc: 'Directory of the local state stores (one sub-directory per task and store).', default: '.state', parse: text },
+  stateEngine: { env: 'OMNIA_STATE_ENGINE', doc: 'Engine of the task stores (leveldb measured fastest for point reads; see README).', default: DEFAULT_ENGINE, parse: oneOf('OMNIA_STATE_ENGINE', ['rocksdb', 'leveldb', 'memory'] as const) },
+  instanceId: { env: 'OMNIA_INSTANCE_ID', doc: 'Stable replica name (pod name): static group membership and the transactional id. Unset: dynamic membership, random id.', default: undefined, parse: optionalText },
+  sessionTimeoutMs: { env: 'OMNIA_SESSION_TIMEOUT_MS', doc: 'How long the group waits for a silent member before moving its tasks.', default: 10_000, parse: positiveInt('OMNIA_SESSION_TIMEOUT_MS') },
+  transactionTimeoutMs: { env: 'OMNIA_TRANSACTION_TIMEOUT_MS', doc: 'Broker aborts a crashed replica’s open transaction after this long.', default: 10_000, parse: positiveInt('OMNIA_TRANSACTION_TIMEOUT_MS') },
+  pollMs: { env: 'OMNIA_POLL_MS', doc: 'Longest wait of one fetch when no data arrives.', default: 100, parse: positiveInt('OMNIA_POLL_MS') },
+  bufferedRecordsPerPartition: {
+    env: 'OMNIA_BUFFERED_RECORDS_PER_PARTITION',
+    doc: 'Fetched records a partition may hold unprocessed before it is left out of fetches (memory while a task waits for another input).',
+    default: 1000,
+    parse: positiveInt('OMNIA_BUFFERED_RECORDS_PER_PARTITION'),
+  },
+  maxTaskIdleMs: {
+    env: 'OMNIA_MAX_TASK_IDLE_MS',
+    doc: 'Longest a task waits for records of one input that are on the broker but not fetched yet, before it processes its other inputs anyway.',
+    default: 5000,
+    parse: positiveInt('OMNIA_MAX_TASK_IDLE_MS'),
+  },
+  endpoint: { env: 'OMNIA_ENDPOINT', doc: 'host:port other replicas use to forward interactive queries to this one.', default: undefined, parse: optionalText },
+};
+
+const money = (name: string) => (raw: string) => {
+  if (!isMoney(raw)) throw new Error(`${name} must be a decimal amount with at most 4 decimals, got "${raw}"`);
+  return raw;
+};
+
+export const orderSettings: SettingsTable<OrderConfig> = {
+  releaseHoldSeconds: {
+    env: 'OMNIA_RELEASE_HOLD_SECONDS',
+    doc: 'An order is released no earlier than CreatedAt + this many seconds (0: at once).',
+    default: 0,
+    parse: nonNegativeInt('OMNIA_RELEASE_HOLD_SECONDS'),
+  },
+  codMin: { env: 'OMNIA_COD_MIN', doc: 'Smallest COD order total accepted, inclusive (4 decimals at most).', default: '1.0000', parse: money('OMNIA_COD_MIN') },
+  codMax: { env: 'OMNIA_COD_MAX', doc: 'Largest COD order total accepted, inclusive (4 decimals at most).', default: '5000.0000', parse: money('OMNIA_COD_MAX') },
+  codServiceArea: {
+    env: 'OMNIA_COD_SERVICE_AREA',
+    doc: 'Comma-separated postal-code prefixes where COD is offered; empty serves every postal code.',
+    default: [],
+    defaultText: '(every postal code)',
+    parse: (raw) => raw.split(',').map((prefix) => prefix.trim()).filter(Boolean),
+  },
+  releaseCheckMs: { env: 'OMNIA_RELEASE_CHECK_MS', doc: 'How often held orders are checked for release (wall clock).', default: 1000, parse: positiveInt('OMNIA_RELEASE_CHECK_MS') },
+  topicPrefix: { env: 'OMNIA_TOPIC_PREFIX', doc: 'Put before every topic name ("staging." → staging.order.create.v1), for environments sharing a cluster.', default: '', parse: text },
+  reconciliationCutOff: {
+    env: 'OMNIA_RECONCILIATION_CUTOFF',
+    doc: 'Local time (HH:MM, 24-hour) of the daily COD reconciliation.',
+    default: { hour: 23, minute: 0 },
+    defaultText: '23:00',
+    parse: (raw): CutOff => {
+      const cutOff = parseCutOff(raw);
+      if (!cutOff) throw new Error(`OMNIA_RECONCILIATION_CUTOFF must be a time of day HH:MM (24-hour), got "${raw}"`);
+      return cutOff;
+    },
+  },
+  businessTimeZone: {
+    env: 'OMNIA_BUSINESS_TIMEZONE',
+    doc: 'IANA time zone of the business day and the reconciliation cut-off.',
+    default: 'Asia/Bangkok',
+    parse: (raw) => {
+      if (!isTimeZone(raw)) throw new Error(`OMNIA_BUSINESS_TIMEZONE must be an IANA time zone such as Asia/Bangkok, got "${raw}"`);
+      return raw;
+    },
+  },
+  reconciliationCheckMs: {
+    env: 'OMNIA_RECONCILIATION_CHECK_MS',
+    doc: 'How often the wall clock is checked against the reconciliation cut-off.',
+    default: 60_000,
+    parse: positiveInt('OMNIA_RECONCILIATION_CHECK_MS'),
+  },
+};
+
+export const WIRE_FORMATS = ['json', 'avro', 'confluent', 'auto'] as const;
+export type WireFormat = (typeof WIRE_FORMATS)[number];
+
+const wireFormat = (name: string) => (raw: string): WireFormat => oneOf(name, WIRE_FORMATS)(raw.trim().toLowerCase());
+
+export interface SerdeSettings {
+  registryUrl: string | undefined;
+  format: WireFormat | undefined;
+  topicFormat: WireFormat | undefined;
+  autoRegister: boolean;
+  compatibility: Compatibility;
+}
+
+export const serdeSettings: SettingsTable<SerdeSettings> = {
+  registryUrl: {
+    env: 'SCHEMA_REGISTRY_URL',
+    doc: 'Confluent Schema Registry base URL (credentials as https://user:secret@host). Set: topics default to the Confluent wire format.',
+    default: undefined,
+    parse: httpUrl('SCHEMA_REGISTRY_URL'),
+    secret: true,
+  },
+  format: {
+    env: 'OMNIA_FORMAT',
+    doc: 'Wire format of every topic without its own setting: json, avro, confluent or auto. Default: confluent with a registry, else json.',
+    default: undefined,
+    defaultText: 'confluent with a registry, else json',
+    parse: wireFormat('OMNIA_FORMAT'),
+  },
+  topicFormat: {
+    env: 'OMNIA_FORMAT_<TOPIC>',
+    doc: 'Wire format of one topic; <TOPIC> is the topic name upper-cased with every other character as _ (order.create.v1 → OMNIA_FORMAT_ORDER_CREATE_V1).',
+    default: undefined,
+    defaultText: 'OMNIA_FORMAT',
+    parse: wireFormat('OMNIA_FORMAT_<TOPIC>'),
+  },
+  autoRegister: {
+    env: 'OMNIA_SCHEMA_AUTO_REGISTER',
+    doc: 'true: register our schema under a subject that lacks it, at startup. false: only look it up; encoding to such a subject then fails.',
+    default: true,
+    parse: flag('OMNIA_SCHEMA_AUTO_REGISTER'),
+  },
+  compatibility: {
+    env: 'OMNIA_SCHEMA_COMPATIBILITY',
+    doc: 'Compatibility level we register under: set on a subject without its own level; a subject with another level refuses our registration, so match it here.',
+    default: 'BACKWARD',
+    parse: oneOf('OMNIA_SCHEMA_COMPATIBILITY', COMPATIBILITY_LEVELS),
+  },
+};
+
+export const sinkSection: SettingsTable<SinkConfig> = {
+  databaseUrl: databaseUrl,
+  group: { env: 'OMNIA_SINK_GROUP', doc: 'Consumer group of the sink, and the name its offsets are stored under; default <OMNIA_APPLICATION_ID>-sink-postgres.', default: undefined, parse: optionalText },
+  batchRecords: { env: 'OMNIA_SINK_BATCH_RECORDS', doc: 'Most records written in one SQL transaction.', default: 5_000, parse: positiveInt('OMNIA_SINK_BATCH_RECORDS') },
+  lingerMs: { env: 'OMNIA_SINK_LINGER_MS', doc: 'How long a batch waits for more records before it is written; bounds the tables’ delay.', default: 50, parse: positiveInt('OMNIA_SINK_LINGER_MS') },
+  port: { env: 'OMNIA_SINK_PORT', doc: 'Port of the sink’s /health and /metrics endpoints.', default: 9465, parse: positiveInt('OMNIA_SINK_PORT') },
+  host: { env: 'OMNIA_SINK_HOST', doc: 'Address the health and metrics endpoints listen on.', default: '0.0.0.0', parse: text },
+};
+
+export const querySection: SettingsTable<QueryConfig> = {
+  port: { env: 'PORT', doc: 'Port the query service listens on.', default: 8080, parse: positiveInt('PORT') },
+  host: { env: 'OMNIA_QUERY_HOST', doc: 'Address the query service listens on.', default: '0.0.0.0', parse: text },
+  jwtJwksUrl: {
+    env: 'OMNIA_JWT_JWKS_URL',
+    doc: 'Production: the token issuer’s JSON Web Key Set URL. RS256 and ES256 tokens are verified with the key their `kid` names; keys rotate without a restart.',
+    default: undefined,
+    parse: httpUrl('OMNIA_JWT_JWKS_URL'),
+  },
+  jwtJwksCacheMaxAgeSeconds: {
+    env: 'OMNIA_JWT_JWKS_CACHE_MAX_AGE_SECONDS',
+    doc: 'A JWKS older than this is fetched again before use, so a key removed by the issuer stops being accepted.',
+    default: 600,
+    parse: positiveInt('OMNIA_JWT_JWKS_CACHE_MAX_AGE_SECONDS'),
+  },
+  jwtJwksCooldownSeconds: {
+    env: 'OMNIA_JWT_JWKS_COOLDOWN_SECONDS',
+    doc: 'Least time between two JWKS fetches; a token with an unknown `kid` refetches the set once this has passed.',
+    default: 30,
+    parse: nonNegativeInt('OMNIA_JWT_JWKS_COOLDOWN_SECONDS'),
+  },
+  jwtAlgorithm: {
+    env: 'OMNIA_JWT_ALG',
+    doc: 'Pins the one algorithm tokens may use (HS256, RS256, ES256). Unset: RS256 and ES256 with a JWKS, the key’s own with OMNIA_JWT_PUBLIC_KEY, HS256 with OMNIA_JWT_SECRET alone.',
+    default: undefined,
+    parse: oneOf('OMNIA_JWT_ALG', JwtAlgorithms),
+  },
+  jwtSecret: {
+    env: 'OMNIA_JWT_SECRET',
+    doc: 'HS256 shared secret, at least 32 bytes; only without OMNIA_JWT_JWKS_URL and OMNIA_JWT_PUBLIC_KEY. `npm start` makes one up and prints a token.',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
+  jwtPublicKey: {
+    env: 'OMNIA_JWT_PUBLIC_KEY',
+    doc: 'One token issuer key instead of a JWKS: RSA (RS256) or EC P-256 (ES256), as PEM text or the path of a PEM file.',
+    default: undefined,
+    parse: pemOrPath('OMNIA_JWT_PUBLIC_KEY'),
+  },
+  jwtIssuer: { env: 'OMNIA_JWT_ISSUER', doc: 'When set, tokens must carry this `iss`.', default: undefined, parse: optionalText },
+  jwtAudience: { env: 'OMNIA_JWT_AUDIENCE', doc: 'When set, tokens’ `aud` must include this.', default: undefined, parse: optionalText },
+  jwtClockSkewSeconds: { env: 'OMNIA_JWT_CLOCK_SKEW_SECONDS', doc: 'Tolerance for token exp/nbf/iat against this host’s clock.', default: 30, parse: nonNegativeInt('OMNIA_JWT_CLOCK_SKEW_SECONDS') },
+  rateLimitPerSecond: { env: 'OMNIA_RATE_LIMIT_PER_SECOND', doc: 'Sustained requests per second allowed per token.', default: 20, parse: positiveNumber('OMNIA_RATE_LIMIT_PER_SECOND') },
+  rateLimitBurst: {
+    env: 'OMNIA_RATE_LIMIT_BURST',
+    doc: 'Requests a token may make at once after being idle: the limit of one window of BURST / PER_SECOND seconds.',
+    default: 40,
+    parse: positiveInt('OMNIA_RATE_LIMIT_BURST'),
+  },
+  rateLimitRedisUrl: {
+    env: 'OMNIA_RATE_LIMIT_REDIS_URL',
+    doc: 'When set, the per-token counts live in this Redis (redis://[user:password@]host:port[/db]) and every replica shares one limit; unset, each process counts alone.',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
+};
+
+export const embeddedSection: SettingsTable<EmbeddedConfig> = {
+  ordersPerSecond: {
+    env: 'OMNIA_DEMO_ORDERS_PER_SECOND',
+    doc: 'Demo orders created per second by the embedded default (each is followed by about a dozen partner calls and webhooks).',
+    default: 20,
+    parse: positiveInt('OMNIA_DEMO_ORDERS_PER_SECOND'),
+  },
+  stores: { env: 'OMNIA_DEMO_STORES', doc: 'Stores the demo orders come from.', default: 12, parse: positiveInt('OMNIA_DEMO_STORES') },
+  databaseUrl,
+  pgDir: {
+    env: 'OMNIA_EMBEDDED_PG_DIR',
+    doc: 'Directory the embedded Postgres keeps its data in, so the tables outlive a restart; unset, it lives in memory.',
+    default: undefined,
+    defaultText: '(in memory)',
+    parse: optionalText,
+  },
+};
+
+export const loggingSettings: SettingsTable<{ level: LogLevel }> = {
+  level: { env: 'OMNIA_LOG_LEVEL', doc: `Least level of the JSON log lines on stdout: ${LOG_LEVELS.join(', ')}.`, default: 'info', parse: oneOf('OMNIA_LOG_LEVEL', LOG_LEVELS) },
+};
+
+export interface Section {
+  readonly name: string;
+  readonly title: string;
+  readonly settings: Readonly<Record<string, Setting<unknown>>>;
+}
+
+const section = <C>(name: string, title: string, settings: SettingsTable<C>): Section => ({ name, title, settings: settings as Section['settings'] });
+
+/** Every section, in the order `omnia config` and the README list them. */
+export const registry: readonly Section[] = [
+  section('runtime', 'the stream runtime (omnia start on Kafka; KAFKA_BROKERS and OMNIA_APPLICATION_ID for every Kafka process)', runtimeSettings),
+  section('order', 'the order pipeline’s rules (omnia start, omnia replay)', orderSettings),
+  section('serdes', 'wire formats and the schema registry (every process that reads or writes topics)', serdeSettings),
+  section('sink', 'the Postgres sink connector (omnia sink)', sinkSection),
+  section('query', 'the query service (omnia start)', querySection),
+  section('embedded', 'the embedded default (npm start without KAFKA_BROKERS)', embeddedSection),
+  section('logging', 'every process', loggingSettings),
+];
