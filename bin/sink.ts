@@ -11,6 +11,7 @@ import { loadSinkConfig } from '../sinks/sink-config.js';
 import { SinkConnector } from '../sinks/sink-connector.js';
 import { sinkSources } from '../sinks/sink-sources.js';
 import { pgDatabase } from '../postgres/sql.js';
+import { logger } from '../observability/logger.js';
 
 export async function runSink(): Promise<void> {
   const runtime = loadConfig();
@@ -39,6 +40,11 @@ export async function runSink(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   await connector.start();
-  console.log(`omnia sink: ${sources.topics.length} topics → Postgres as ${group}; health and metrics on ${config.host}:${config.port}`);
+  logger
+    .child({ component: 'sink', group })
+    .info(
+      { topics: sources.topics.length, host: config.host, port: config.port },
+      `omnia sink: ${sources.topics.length} topics → Postgres as ${group}; health and metrics on ${config.host}:${config.port}`,
+    );
   await connector.whenStopped();
 }

@@ -11,7 +11,8 @@
  * A broker that fails a request is retried with backoff from the same positions, so nothing committed is
  * skipped or published twice while the process lives. A missing topic is waited for. A value that does not
  * decode is skipped with a log line: the pipeline dead-lettered its own undecodable records long before.
- * New partitions are picked up within `partitionRefreshMs` and read from their beginning.
+ * New partitions are picked up within `partitionRefreshMs` and read from their beginning. Stopped and started
+ * again, it goes on from its positions (its lifecycle, runtime/lifecycle.ts, is restartable).
  *
  * With a schema registry (Confluent format), run `prepareSerdes(serdes)` after constructing the tail (its serde
  * is made then) and before `start()`.
@@ -22,7 +23,9 @@ import { orderSerdes } from '../topology/order-serdes.js';
 import { Topics } from '../topology/topics.js';
 import type { AdminClient, KafkaClient, PartitionReader, TopicPartition } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
+import { componentLogger, Lifecycle, type LifecycleState, type StartContext, type StateChange } from '../runtime/lifecycle.js';
 import type { ConsumedRecord } from '../runtime/produced-record.js';
+import type { Logger } from '../observability/logger.js';
 import type { StatusFeed } from './status-feed.js';
 
 export interface KafkaStatusTailOptions {
@@ -39,6 +42,7 @@ export interface KafkaStatusTailOptions {
   maxRetryDelayMs?: number;
   /** How often the partition count is checked again; default 10 s. */
   partitionRefreshMs?: number;
+  /** The tail's log lines go here instead of the project logger (tests). */
   log?: (line: string) => void;
 }
 
@@ -61,15 +65,12 @@ export class KafkaStatusTail {
   private readonly maxRetryDelayMs: number;
   private readonly partitionRefreshMs: number;
   private readonly topicWaitMs = 1_000;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
+  private readonly life: Lifecycle;
   /** Next offset to read per partition. */
   private readonly positions = new Map<number, bigint>();
   private admin: AdminClient | undefined;
   private reader: PartitionReader | undefined;
-  private running: Promise<void> | undefined;
-  private stopping = false;
-  private wake: (() => void) | undefined;
-  private started: { resolve: () => void; promise: Promise<void> } | undefined;
   private partitionsCheckedAt = 0;
   private waitingLogged = false;
   private published = 0;
@@ -84,7 +85,17 @@ export class KafkaStatusTail {
     this.retryDelayMs = options.retryDelayMs ?? 250;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 5_000;
     this.partitionRefreshMs = options.partitionRefreshMs ?? 10_000;
-    this.log = options.log ?? ((line) => console.log(`omnia status tail: ${line}`));
+    this.log = componentLogger('status-tail', options.log).child({ topic: this.topic });
+    this.life = new Lifecycle({ component: 'status tail', log: this.log, close: () => this.closeClients(), restartable: true });
+  }
+
+  get currentState(): LifecycleState {
+    return this.life.state;
+  }
+
+  /** Called on every transition, once. */
+  onStateChange(listener: (state: LifecycleState, change: StateChange) => void): () => void {
+    return this.life.onChange(listener);
   }
 
   /** Changes published and values skipped so far. */
@@ -95,43 +106,58 @@ export class KafkaStatusTail {
   /**
    * Starts tailing; resolves once every partition has a position at its current end (retrying until the
    * broker and topic answer), so a change committed after that is published. Resolves too if stopped first.
+   * After a stop it starts again from where it stopped.
    */
   start(): Promise<void> {
-    if (!this.running) {
-      this.stopping = false;
-      let resolve!: () => void;
-      const promise = new Promise<void>((done) => (resolve = done));
-      this.started = { resolve, promise };
-      this.running = this.run().finally(() => this.started?.resolve());
-    }
-    return this.started!.promise;
+    return this.life.start(async (steps) => {
+      for (let failures = 1; ; failures++) {
+        try {
+          const admin = (this.admin ??= this.options.client.admin());
+          if (this.positions.size === 0) {
+            await steps.waitForTopics(admin, [this.topic], { intervalMs: this.topicWaitMs, why: 'the pipeline creates it on its first start' });
+          }
+          await steps.step(() => this.refreshPartitions(admin));
+          return () => this.run();
+        } catch (error) {
+          if (this.life.stopRequested) throw error;
+          await this.failed(error as Error, failures, steps);
+        }
+      }
+    });
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.running;
-    this.running = undefined;
+  /** Idempotent; waits for a start in flight. */
+  stop(): Promise<void> {
+    return this.life.stop();
+  }
+
+  /** Resolves once stopped. */
+  whenStopped(): Promise<void> {
+    return this.life.whenStopped();
   }
 
   private async run(): Promise<void> {
     let failures = 0;
-    while (!this.stopping) {
+    while (!this.life.stopRequested) {
       try {
         const outcome = await this.step();
-        if (outcome !== 'waiting') this.started?.resolve();
-        if (outcome !== 'busy') await this.pause(outcome === 'idle' ? this.pollIntervalMs : this.topicWaitMs);
-        if (failures > 0) this.log(`reading ${this.topic} again`);
+        if (outcome !== 'busy') await this.life.pause(outcome === 'idle' ? this.pollIntervalMs : this.topicWaitMs);
+        this.life.moveTo('running', `reading ${this.topic} again`);
         failures = 0;
       } catch (error) {
-        failures++;
-        const delay = Math.min(this.retryDelayMs * 2 ** (failures - 1), this.maxRetryDelayMs);
-        this.log(`reading ${this.topic} failed (${(error as Error).message}); retrying in ${delay} ms`);
-        await this.closeClients();
-        await this.pause(delay);
+        if (this.life.stopRequested) break;
+        this.life.moveTo('retrying', (error as Error).message);
+        await this.failed(error as Error, ++failures);
       }
     }
+  }
+
+  /** After a failed request: new clients, after a backoff a stop cuts short. */
+  private async failed(error: Error, failures: number, steps?: StartContext): Promise<void> {
+    const delay = Math.min(this.retryDelayMs * 2 ** (failures - 1), this.maxRetryDelayMs);
+    this.log.warn({ err: error, delayMs: delay }, `reading ${this.topic} failed (${error.message}); retrying in ${delay} ms`);
     await this.closeClients();
+    await (steps ?? this.life).pause(delay);
   }
 
   /** One round: `busy` when it read something, `idle` when nothing was new, `waiting` for the topic. */
@@ -144,13 +170,16 @@ export class KafkaStatusTail {
     const ends = await admin.endOffsets(partitions, true);
     let outcome: 'busy' | 'idle' = 'idle';
     for (const tp of partitions) {
-      if (this.stopping) break;
+      if (this.life.stopRequested) break;
       const end = ends.get(tpKey(tp.topic, tp.partition));
       const position = this.positions.get(tp.partition)!;
       if (end === undefined || end === position) continue;
       if (end < position) {
         // The topic was deleted and created again (or truncated): follow its new end.
-        this.log(`${this.topic}-${tp.partition} ends at ${end}, before the position ${position}; continuing from there`);
+        this.log.warn(
+          { partition: tp.partition },
+          `${this.topic}-${tp.partition} ends at ${end}, before the position ${position}; continuing from there`,
+        );
         this.positions.set(tp.partition, end);
         continue;
       }
@@ -168,10 +197,11 @@ export class KafkaStatusTail {
   private async refreshPartitions(admin: AdminClient): Promise<boolean> {
     const count = (await admin.partitionCounts([this.topic])).get(this.topic);
     if (count === undefined) {
-      if (!this.waitingLogged) this.log(`waiting for topic ${this.topic}`);
+      if (!this.waitingLogged) this.log.warn(`${this.topic} does not exist any more; waiting for it`);
       this.waitingLogged = true;
       return false;
     }
+    this.waitingLogged = false;
     const first = this.positions.size === 0;
     const added: TopicPartition[] = [];
     for (let partition = 0; partition < count; partition++) if (!this.positions.has(partition)) added.push({ topic: this.topic, partition });
@@ -182,7 +212,7 @@ export class KafkaStatusTail {
       } else {
         const reader = (this.reader ??= this.options.client.partitionReader());
         for (const tp of added) this.positions.set(tp.partition, await reader.startOffset(tp));
-        this.log(`${this.topic} has ${count} partitions now`);
+        this.log.info({ partitions: count }, `${this.topic} has ${count} partitions now`);
       }
     }
     this.partitionsCheckedAt = Date.now();
@@ -197,24 +227,15 @@ export class KafkaStatusTail {
         change = checkStatusChange(this.decodeValue(record.value));
       } catch (error) {
         this.skipped++;
-        this.log(`skipped ${record.topic}-${record.partition}@${record.offset}: the value does not decode (${(error as Error).message})`);
+        this.log.warn(
+          { err: error, partition: record.partition, offset: String(record.offset) },
+          `skipped ${record.topic}-${record.partition}@${record.offset}: the value does not decode (${(error as Error).message})`,
+        );
         continue;
       }
       this.published++;
       this.options.feed.publish(change, `${record.partition}-${record.offset}`);
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => (this.wake = undefined));
   }
 
   private async closeClients(): Promise<void> {

@@ -13,13 +13,13 @@ import { RuntimeMetrics } from './metrics.js';
 import type { ConsumedRecord, ProducedRecord } from './produced-record.js';
 import { PartitionGroup } from './partition-group.js';
 import { restoreStores } from './restore.js';
-import { isShuttingDown, nextState, type RuntimeState } from './runtime-state.js';
+import { componentLogger, Lifecycle, type LifecycleState, type StartContext, type StateChange } from './lifecycle.js';
+import type { Logger } from '../observability/logger.js';
 import { StreamTask } from './stream-task.js';
 import type { Topology } from './topology-builder.js';
 
-export type { RuntimeState } from './runtime-state.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The replica's state, as KafkaStreams.State: created, starting (waiting-for-topics), running ⇄ restoring, stopping, stopped, failed. */
+export type RuntimeState = LifecycleState;
 
 /**
  * Runs a topology on Kafka: joins the group, turns assigned partitions into tasks (restoring their stores
@@ -28,7 +28,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class StreamsRuntime {
   readonly metrics = new RuntimeMetrics();
-  private state: RuntimeState = 'created';
+  private readonly log: Logger;
+  private readonly life: Lifecycle;
   private readonly tasks = new Map<number, StreamTask>();
   private readonly globalStores = new Map<string, GlobalStore<unknown, unknown>>();
   private readonly partitionCounts = new Map<string, number>();
@@ -38,9 +39,6 @@ export class StreamsRuntime {
   private reader!: PartitionReader;
   private consumer!: GroupConsumer;
   private producer!: Producer;
-  private loop: Promise<void> | undefined;
-  private starting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
   private globalLoop: Promise<void> | undefined;
   private seenAssignment = -1;
   private lastCommit = Date.now();
@@ -49,8 +47,6 @@ export class StreamsRuntime {
   private pendingGeneration: GroupMetadata | undefined;
   private uncommitted = 0;
   private failures = 0;
-  private fatal: Error | undefined;
-  private readonly listeners = new Set<(state: RuntimeState) => void>();
   /** Fetched, not yet processed records; each task takes its next one in timestamp order across its inputs. */
   private readonly buffered: PartitionGroup<ConsumedRecord>;
   /** Per task: its partition of every source topic. */
@@ -63,10 +59,12 @@ export class StreamsRuntime {
   ) {
     this.instanceId = config.instanceId ?? `${config.applicationId}-${randomUUID()}`;
     this.buffered = new PartitionGroup(config.bufferedRecordsPerPartition, config.maxTaskIdleMs);
+    this.log = componentLogger('stream-runtime').child({ instance: this.instanceId });
+    this.life = new Lifecycle({ component: 'stream runtime', log: this.log, close: () => this.close() });
   }
 
   get currentState(): RuntimeState {
-    return this.state;
+    return this.life.state;
   }
 
   /** Partitions whose tasks this replica owns and has restored. */
@@ -85,9 +83,9 @@ export class StreamsRuntime {
     return this.consumer?.assignment().generationId ?? -1;
   }
 
-  onStateChange(listener: (state: RuntimeState) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Called on every transition, once (readiness, metrics, tests). */
+  onStateChange(listener: (state: RuntimeState, change: StateChange) => void): () => void {
+    return this.life.onChange(listener);
   }
 
   /** A store of an owned task, for interactive queries; undefined when this replica does not own it. */
@@ -105,54 +103,46 @@ export class StreamsRuntime {
     return count;
   }
 
-  /** Resolves once the replica is in the group and running, or early when a stop overtook the start. */
-  async start(): Promise<void> {
-    if (this.state !== 'created') throw new Error(`cannot start a runtime that is ${this.state}`);
-    this.setState('starting');
-    this.starting = this.open();
-    await this.starting;
-  }
-
-  private async open(): Promise<void> {
-    this.admin = this.client.admin();
-    this.reader = this.client.partitionReader();
-    await this.prepareTopics();
-    await this.loadGlobalTables();
-    if (isShuttingDown(this.state)) return;
-    const exactlyOnce = this.config.processingGuarantee === 'exactly_once';
-    this.producer = await this.createProducer();
-    if (isShuttingDown(this.state)) return;
-    this.consumer = this.client.groupConsumer({
-      groupId: this.config.applicationId,
-      ...(this.config.instanceId ? { groupInstanceId: this.config.instanceId } : {}),
-      sessionTimeoutMs: this.config.sessionTimeoutMs,
-      readCommitted: exactlyOnce,
-      memberMetadata: Buffer.from(JSON.stringify({ instance: this.instanceId, endpoint: this.config.endpoint ?? null })),
+  /**
+   * Resolves once the replica is in the group and running, or early when a stop overtook the start (which
+   * then creates and joins nothing more). Rejects, and the runtime is `failed`, when the topology cannot run.
+   */
+  start(): Promise<void> {
+    return this.life.start(async (steps) => {
+      this.admin = this.client.admin();
+      this.reader = this.client.partitionReader();
+      await this.prepareTopics(steps);
+      await steps.step(() => this.loadGlobalTables());
+      this.producer = await steps.step(() => this.createProducer());
+      this.consumer = await steps.step(() =>
+        this.client.groupConsumer({
+          groupId: this.config.applicationId,
+          ...(this.config.instanceId ? { groupInstanceId: this.config.instanceId } : {}),
+          sessionTimeoutMs: this.config.sessionTimeoutMs,
+          readCommitted: this.config.processingGuarantee === 'exactly_once',
+          memberMetadata: Buffer.from(JSON.stringify({ instance: this.instanceId, endpoint: this.config.endpoint ?? null })),
+        }),
+      );
+      await steps.step(() => this.consumer.join(this.topology.sources.flatMap((source) => source.topics)));
+      return () => this.runLoop();
     });
-    await this.consumer.join(this.topology.sources.flatMap((source) => source.topics));
-    if (isShuttingDown(this.state)) return;
-    this.setState('running');
-    this.loop = this.runLoop();
   }
 
   /**
    * Commits what was processed, closes tasks and clients. Static members keep their group place. Safe at any
    * moment and more than once: a start or restore in flight finishes first, then everything closes once.
    */
-  async stop(): Promise<void> {
-    if (this.state === 'created') return;
-    this.stopping ??= this.close();
-    await this.stopping;
+  stop(): Promise<void> {
+    return this.life.stop();
   }
 
+  /** After the start in flight and the loop have settled (the lifecycle waits for both). */
   private async close(): Promise<void> {
-    this.setState('stopping');
-    await this.starting?.catch(() => undefined);
-    await this.loop;
     await this.globalLoop;
     try {
-      if (!this.fatal) await this.commit();
-    } catch {
+      if (!this.life.failure) await this.commit();
+    } catch (error) {
+      this.log.warn({ err: error }, 'the last commit failed; its records are processed again by the next owner');
       this.abortAll();
     }
     for (const task of this.tasks.values()) await task.close();
@@ -162,29 +152,20 @@ export class StreamsRuntime {
     await this.producer?.close().catch(() => undefined);
     await this.reader?.close().catch(() => undefined);
     await this.admin?.close().catch(() => undefined);
-    this.setState('stopped');
   }
 
   /** Resolves when the runtime has stopped; rejects with the fatal error if it failed. */
-  async whenStopped(): Promise<void> {
-    await this.loop;
-    if (this.fatal) throw this.fatal;
-  }
-
-  private setState(state: RuntimeState): void {
-    const next = nextState(this.state, state);
-    if (next === this.state) return;
-    this.state = next;
-    for (const listener of this.listeners) listener(next);
+  whenStopped(): Promise<void> {
+    return this.life.whenStopped();
   }
 
   /**
    * Checks co-partitioning of the sources and creates what the runtime owns: changelogs (compacted, one
    * partition per task) and dead-letter topics. Sink topics must exist or are created like the sources.
    */
-  private async prepareTopics(): Promise<void> {
+  private async prepareTopics(steps: StartContext): Promise<void> {
     const sourceTopics = this.topology.sources.flatMap((source) => source.topics);
-    const counts = await this.admin.partitionCounts(sourceTopics);
+    const counts = await steps.step(() => this.admin.partitionCounts(sourceTopics));
     const missing = sourceTopics.filter((topic) => !counts.has(topic));
     if (missing.length) throw new TopologyError(`source topics do not exist: ${missing.join(', ')}`);
     const distinct = new Set(counts.values());
@@ -200,13 +181,13 @@ export class StreamsRuntime {
       ...sourceTopics.map((topic) => ({ topic: dlqTopic(topic), partitions })),
       ...this.topology.sinkTopics.map((topic) => ({ topic, partitions })),
     ];
-    await this.admin.ensureTopics(owned);
+    await steps.step(() => this.admin.ensureTopics(owned));
     // Newly created topics reach the broker's metadata a moment later: wait for them rather than misread them.
-    let all = await this.admin.partitionCounts([...sourceTopics, ...owned.map((spec) => spec.topic)]);
-    for (let attempt = 0; attempt < 50 && owned.some((spec) => !all.has(spec.topic)); attempt++) {
-      await sleep(100);
-      all = await this.admin.partitionCounts([...sourceTopics, ...owned.map((spec) => spec.topic)]);
-    }
+    const all = await steps.waitForTopics(this.admin, [...sourceTopics, ...owned.map((spec) => spec.topic)], {
+      intervalMs: 100,
+      timeoutMs: 5_000,
+      why: 'just created',
+    });
     for (const [topic, count] of all) this.partitionCounts.set(topic, count);
     for (const store of this.topology.stores.values()) {
       const topic = changelogTopic(this.config.applicationId, store.name);
@@ -261,18 +242,20 @@ export class StreamsRuntime {
   }
 
   private async tailGlobalTables(partitions: Array<{ table: string; tp: TopicPartition }>, positions: Map<string, bigint>): Promise<void> {
-    while (this.state !== 'stopping' && this.state !== 'stopped' && this.state !== 'failed') {
+    while (!this.life.stopRequested && this.life.state !== 'failed') {
       // A failed round is retried from the same positions.
-      await this.catchUpGlobalTables(partitions, positions).catch(() => undefined);
-      await sleep(1000);
+      await this.catchUpGlobalTables(partitions, positions).catch((error: unknown) =>
+        this.log.warn({ err: error }, 'reading the global tables failed; retrying'),
+      );
+      await this.life.pause(1000);
     }
   }
 
   private async runLoop(): Promise<void> {
-    while (this.state === 'running' || this.state === 'restoring') {
+    while (!this.life.stopRequested) {
       try {
         if (this.consumer.assignmentVersion !== this.seenAssignment) await this.onAssignment();
-        if (isShuttingDown(this.state)) break; // asked to stop during the restore
+        if (this.life.stopRequested) break; // asked to stop during the restore
         this.buffered.add(await this.consumer.poll(this.config.pollMs, this.buffered.full()));
         const lag = new Map(this.consumer.lag().map(({ topic, partition, records }) => [tpKey(topic, partition), records]));
         for (const [partition, task] of this.tasks) await this.processBuffered(partition, task, lag);
@@ -284,11 +267,7 @@ export class StreamsRuntime {
         if (this.uncommitted >= this.config.maxUncommittedRecords || Date.now() - this.lastCommit >= this.config.commitIntervalMs) await this.commit();
         this.failures = 0;
       } catch (error) {
-        if (error instanceof TopologyError) {
-          this.fatal = error;
-          this.setState('failed');
-          return;
-        }
+        if (error instanceof TopologyError) throw error; // the runtime fails: whenStopped() rejects with it
         await this.recover(error as Error);
       }
     }
@@ -400,9 +379,12 @@ export class StreamsRuntime {
       await this.producer.close().catch(() => undefined);
       this.producer = await this.createProducer();
     }
-    if (!(error instanceof TaskMigratedError)) {
-      process.emitWarning(`omnia: ${error.message}; retrying (attempt ${this.failures})`, { code: 'OMNIA_RETRY' });
-      await sleep(Math.min(5000, 100 * 2 ** Math.min(this.failures, 6)));
+    if (error instanceof TaskMigratedError) {
+      this.log.info({ err: error }, 'tasks migrated before the commit; reading again from the committed offsets');
+    } else {
+      const delayMs = Math.min(5000, 100 * 2 ** Math.min(this.failures, 6));
+      this.log.warn({ err: error, attempt: this.failures, delayMs }, `${error.message}; retrying (attempt ${this.failures})`);
+      await this.life.pause(delayMs);
     }
     await this.rewind().catch(() => undefined);
   }
@@ -420,12 +402,12 @@ export class StreamsRuntime {
     }
     const added = [...assigned].filter((partition) => !this.tasks.has(partition));
     if (added.length) {
-      this.setState('restoring');
+      this.life.moveTo('restoring', `partitions ${added.join(', ')} assigned`);
       for (const partition of added) {
-        if (isShuttingDown(this.state)) return; // the tasks not restored yet are not needed any more
+        if (this.life.stopRequested) return; // the tasks not restored yet are not needed any more
         this.tasks.set(partition, await this.createTask(partition));
       }
-      this.setState('running');
+      this.life.moveTo('running', `partitions ${added.join(', ')} restored`); // moot once stopping
     }
     this.metrics.tasks.set(this.tasks.size);
     this.inputs = new Map();

@@ -21,11 +21,11 @@ import { SinkMetrics } from './sink-metrics.js';
 import { loadOffsets, SinkFencedError } from './sink-offsets.js';
 import { itemOf, type SinkSources } from './sink-sources.js';
 import { isDataSqlError, isTransientSqlError, type SqlDatabase } from '../postgres/sql.js';
+import { componentLogger, Lifecycle, type LifecycleState, type StartContext, type StateChange } from '../runtime/lifecycle.js';
+import type { Logger } from '../observability/logger.js';
 
 /** How often an idle connector checks that Postgres still answers. */
 const IDLE_CHECK_MS = 5_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface SinkConnectorOptions {
   /** Consumer group, and the name offsets and dead letters are stored under. */
@@ -36,10 +36,12 @@ export interface SinkConnectorOptions {
   readonly sessionTimeoutMs?: number;
   /** Static membership (the pod name): a restarted replica takes its partitions straight back. */
   readonly instanceId?: string;
+  /** The connector's log lines go here instead of the project logger (tests, benches). */
   readonly log?: (line: string) => void;
 }
 
-export type SinkState = 'starting' | 'waiting-for-topics' | 'running' | 'retrying' | 'stopped' | 'failed';
+/** created, starting, waiting-for-topics, running ⇄ retrying, stopping, stopped, failed (runtime/lifecycle.ts). */
+export type SinkState = LifecycleState;
 
 export interface SinkStatus {
   readonly state: SinkState;
@@ -69,13 +71,11 @@ export class SinkConnector {
   /** The stored offset per partition as this replica last read or wrote it: the fence of its next batch. */
   private readonly expected = new Map<string, bigint>();
   private consumer: GroupConsumer | undefined;
-  private state: SinkState = 'starting';
+  private readonly log: Logger;
+  private readonly life: Lifecycle;
   private postgres: SinkStatus['postgres'] = 'unknown';
   private lastCommitAt: string | null = null;
   private lastError: string | null = null;
-  private stopping = false;
-  private loop: Promise<void> | undefined;
-  private starting: Promise<void> | undefined;
   private lastPostgresContact = Date.now();
   /** Records polled beyond the last batch's `batchRecords`, for the next batch under the same assignment. */
   private carry: Batch | undefined;
@@ -89,12 +89,23 @@ export class SinkConnector {
   ) {
     this.metrics = metrics ?? new SinkMetrics();
     this.writer = new BatchWriter(db, options.group);
+    this.log = componentLogger('sink', options.log).child({ group: options.group });
+    this.life = new Lifecycle({ component: 'sink', log: this.log, close: () => this.close() });
+  }
+
+  get currentState(): SinkState {
+    return this.life.state;
+  }
+
+  /** Called on every transition, once. */
+  onStateChange(listener: (state: SinkState, change: StateChange) => void): () => void {
+    return this.life.onChange(listener);
   }
 
   status(): SinkStatus {
     const lag = this.consumer?.lag() ?? [];
     return {
-      state: this.state,
+      state: this.life.state,
       postgres: this.postgres,
       partitions: this.consumer?.assignment().partitions.length ?? 0,
       lag: lag.reduce((sum, entry) => sum + entry.records, 0),
@@ -105,49 +116,46 @@ export class SinkConnector {
 
   /**
    * Applies migrations (waiting for Postgres), waits for the topics, joins the group and starts the loop.
-   * A stop meanwhile ends it early: it resolves without joining, or rejects when the stop cut a retry short.
+   * A stop meanwhile ends it early: it resolves without creating topics or joining.
    */
-  async start(): Promise<void> {
-    this.starting = this.open();
-    await this.starting;
-  }
-
-  private async open(): Promise<void> {
-    await this.retrying('migrations', async () => {
-      const session = await this.db.session();
-      try {
-        const applied = await migrate(session);
-        if (applied.length) this.log(`applied migrations ${applied.join(', ')}`);
-      } finally {
-        session.release();
-      }
+  start(): Promise<void> {
+    return this.life.start(async (steps) => {
+      await this.retrying(steps, 'migrations', async () => {
+        const session = await this.db.session();
+        try {
+          const applied = await migrate(session);
+          if (applied.length) this.log.info({ migrations: applied }, `applied migrations ${applied.join(', ')}`);
+        } finally {
+          session.release();
+        }
+      });
+      await this.waitForTopics(steps);
+      this.consumer = await steps.step(() =>
+        this.client.groupConsumer({
+          groupId: this.options.group,
+          ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
+          sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
+          readCommitted: true,
+          committedOffsets: (partitions) => this.storedOffsets(partitions),
+        }),
+      );
+      await steps.step(() => this.consumer!.join(this.sources.topics));
+      return () => this.run();
     });
-    await this.waitForTopics();
-    if (this.stopping) return;
-    this.consumer = this.client.groupConsumer({
-      groupId: this.options.group,
-      ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
-      sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
-      readCommitted: true,
-      committedOffsets: (partitions) => this.storedOffsets(partitions),
-    });
-    await this.consumer.join(this.sources.topics);
-    if (this.stopping) return; // stop() closes the consumer once this start has settled
-    this.state = 'running';
-    this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.starting?.catch(() => undefined);
-    await this.loop?.catch(() => undefined);
-    await this.consumer?.close().catch(() => undefined);
-    this.state = 'stopped';
+  /** Idempotent; waits for a start in flight, which then joins nothing more. */
+  stop(): Promise<void> {
+    return this.life.stop();
   }
 
-  /** Resolves when the loop ends; rejects with the fatal error that ended it. */
+  private async close(): Promise<void> {
+    await this.consumer?.close().catch((error: unknown) => this.log.warn({ err: error }, 'closing the consumer failed'));
+  }
+
+  /** Resolves once stopped; rejects with the fatal error that failed the connector. */
   whenStopped(): Promise<void> {
-    return this.loop ?? Promise.resolve();
+    return this.life.whenStopped();
   }
 
   private async storedOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
@@ -163,7 +171,7 @@ export class SinkConnector {
     let rewind = false;
     /** The next batch, fetched and decoded while the current one is written. */
     let next: Promise<Batch> | undefined;
-    while (!this.stopping) {
+    while (!this.life.stopRequested) {
       try {
         if (rewind) {
           await consumer.rewindToCommitted();
@@ -192,12 +200,10 @@ export class SinkConnector {
         await next?.catch(() => undefined);
         next = undefined;
         this.carry = undefined;
-        if (this.stopping) break;
+        if (this.life.stopRequested) break;
         if (isFatal(error)) {
-          this.state = 'failed';
           this.lastError = (error as Error).message;
-          this.log(`stopping: ${(error as Error).message}`);
-          throw error;
+          throw error; // the connector fails (logged with the error) and whenStopped() rejects with it
         }
         const cause = error instanceof SinkFencedError ? 'fenced' : isTransientSqlError(error) ? 'postgres' : 'kafka';
         if (cause === 'postgres') {
@@ -205,10 +211,13 @@ export class SinkConnector {
           this.metrics.postgresUp.set(0);
         }
         this.metrics.retries.inc({ cause });
-        this.state = 'retrying';
+        this.life.moveTo('retrying', `${cause}: ${(error as Error).message}`);
         this.lastError = (error as Error).message;
-        this.log(`batch not written (${cause}: ${(error as Error).message}); retrying from the stored offsets in ${backoffMs} ms`);
-        await sleep(backoffMs);
+        this.log.warn(
+          { err: error, cause, backoffMs },
+          `batch not written (${cause}: ${(error as Error).message}); retrying from the stored offsets in ${backoffMs} ms`,
+        );
+        await this.life.pause(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 5_000);
         rewind = true;
       }
@@ -226,7 +235,7 @@ export class SinkConnector {
     const items = this.carry?.version === version ? this.carry.items : [];
     this.carry = undefined;
     let deadline = items.length ? Date.now() + this.options.lingerMs : Infinity;
-    while (items.length < this.options.batchRecords && !this.stopping) {
+    while (items.length < this.options.batchRecords && !this.life.stopRequested) {
       const wait = items.length ? Math.max(0, deadline - Date.now()) : (this.options.pollMs ?? 100);
       const records = await consumer.poll(wait);
       if (consumer.assignmentVersion !== version) return { version, items: [] };
@@ -257,15 +266,17 @@ export class SinkConnector {
     for (const [topic, count] of perTopic) this.metrics.recordsConsumed.inc({ topic }, count);
     for (const letter of outcome.deadLetters) {
       this.metrics.deadLetters.inc({ topic: letter.topic });
-      this.log(`dead letter ${letter.topic}/${letter.partition}@${letter.offset}: ${letter.unusable}`);
+      this.log.warn(
+        { topic: letter.topic, partition: letter.partition, offset: String(letter.offset) },
+        `dead letter ${letter.topic}/${letter.partition}@${letter.offset}: ${letter.unusable}`,
+      );
     }
     // For lag tooling only (see the header); a failure here loses nothing.
     await consumer.commit([...next.values()], consumer.groupMetadata()).catch(() => undefined);
   }
 
   private recovered(): void {
-    if (this.state === 'retrying') this.log('writing again');
-    this.state = 'running';
+    this.life.moveTo('running', 'writing again');
     this.lastError = null;
     this.postgres = 'up';
     this.metrics.postgresUp.set(1);
@@ -286,49 +297,47 @@ export class SinkConnector {
     for (const { topic, partition, records } of consumer.lag()) this.metrics.lag.set({ topic, partition: String(partition) }, records);
   }
 
-  private async waitForTopics(): Promise<void> {
+  private async waitForTopics(steps: StartContext): Promise<void> {
     const admin = this.client.admin();
     try {
-      for (let attempt = 0; !this.stopping; attempt++) {
-        const counts = await admin.partitionCounts(this.sources.topics);
-        const missing = this.sources.topics.filter((topic) => !counts.has(topic));
-        if (missing.length === 0) return;
+      await steps.waitForTopics(admin, this.sources.topics, {
+        why: 'the pipeline creates them on its first start',
         // A topic of the connectors' that is not there yet: created as its writer would create it.
-        const creatable = this.sources.creatable.filter(({ topic, like }) => missing.includes(topic) && counts.has(like));
-        if (creatable.length > 0) {
-          await admin.ensureTopics(creatable.map(({ topic, like }) => ({ topic, partitions: counts.get(like)! })));
-          this.log(`created ${creatable.map(({ topic }) => topic).join(', ')}, which the Slick egress writes (not started yet)`);
-          await sleep(100);
-          continue;
-        }
-        if (attempt === 0) this.log(`waiting for topics ${missing.join(', ')} (the pipeline creates them on its first start)`);
-        this.state = 'waiting-for-topics';
-        await sleep(1_000);
-      }
+        onMissing: async (missing, counts) => {
+          const creatable = this.sources.creatable.filter(({ topic, like }) => missing.includes(topic) && counts.has(like));
+          if (creatable.length === 0) return false;
+          await steps.step(() => admin.ensureTopics(creatable.map(({ topic, like }) => ({ topic, partitions: counts.get(like)! }))));
+          this.log.info(
+            { topics: creatable.map(({ topic }) => topic) },
+            `created ${creatable.map(({ topic }) => topic).join(', ')}, which the Slick egress writes (not started yet)`,
+          );
+          return true;
+        },
+      });
     } finally {
       await admin.close();
     }
   }
 
-  private async retrying(what: string, action: () => Promise<void>): Promise<void> {
+  /** Runs a start step until Postgres answers it; a stop abandons the start. */
+  private async retrying(steps: StartContext, what: string, action: () => Promise<void>): Promise<void> {
     for (let backoffMs = 100; ; backoffMs = Math.min(backoffMs * 2, 5_000)) {
       try {
-        await action();
+        await steps.step(action);
         this.postgres = 'up';
         this.metrics.postgresUp.set(1);
         return;
       } catch (error) {
-        if (!isTransientSqlError(error) || this.stopping) throw error;
+        if (!isTransientSqlError(error)) throw error;
         this.postgres = 'down';
         this.metrics.postgresUp.set(0);
         this.lastError = (error as Error).message;
-        this.log(`${what}: Postgres unavailable (${(error as Error).message}); retrying in ${backoffMs} ms`);
-        await sleep(backoffMs);
+        this.log.warn(
+          { err: error, backoffMs },
+          `${what}: Postgres unavailable (${(error as Error).message}); retrying in ${backoffMs} ms`,
+        );
+        await steps.pause(backoffMs);
       }
     }
-  }
-
-  private log(line: string): void {
-    (this.options.log ?? ((text: string) => console.log(`omnia sink: ${text}`)))(line);
   }
 }

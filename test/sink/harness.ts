@@ -29,7 +29,16 @@ export const sourcesFor = (app: string): SinkSources => sinkSources({ applicatio
 /** Creates the topics the sink reads, as the pipeline would: the changelog compacted. */
 export async function createSinkTopics(client: KafkaClient, sources: SinkSources, partitions: number): Promise<void> {
   const admin = client.admin();
-  await admin.ensureTopics(sources.topics.map((topic) => ({ topic, partitions, ...(topic.endsWith('-changelog') ? { configs: { 'cleanup.policy': 'compact' } } : {}) })));
+  // Kept whatever their age: the records carry the pipeline's timestamps (fixed dates), and the broker's 7-day
+  // time retention would otherwise delete them in the middle of a test.
+  const keep = { 'retention.ms': '-1' };
+  await admin.ensureTopics(
+    sources.topics.map((topic) => ({
+      topic,
+      partitions,
+      configs: topic.endsWith('-changelog') ? { ...keep, 'cleanup.policy': 'compact' } : keep,
+    })),
+  );
   await admin.close();
 }
 
