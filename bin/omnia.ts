@@ -28,9 +28,11 @@ import { KafkaStatusTail } from '../query-service/kafka-status-tail.js';
 import { startQueryService } from '../query-service/service.js';
 import { StatusFeed } from '../query-service/status-feed.js';
 import { runConnectors } from './connectors.js';
-import { runEmbedded } from './embedded.js';
 import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
+import { logger } from '../observability/logger.js';
+
+const log = logger.child({ component: 'omnia' });
 
 const [command = 'start', ...args] = process.argv.slice(2);
 /** How long a SIGTERM may take to commit and close before the process exits anyway (k8s grace is 30 s). */
@@ -47,7 +49,7 @@ async function onKafka(): Promise<void> {
     // A stop that does not finish (a broker that never answers a close) must not keep the process up: what
     // was not committed is aborted by the broker and redone by the next owner.
     setTimeout(() => {
-      console.error(`omnia: stopping took longer than ${STOP_TIMEOUT_MS} ms; exiting without a clean close`);
+      log.error({ stopTimeoutMs: STOP_TIMEOUT_MS }, 'stopping took too long; exiting without a clean close (the broker aborts what was not committed)');
       process.exit(1);
     }, STOP_TIMEOUT_MS).unref();
     void runtime.stop().then(() => process.exit(0));
@@ -55,7 +57,7 @@ async function onKafka(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await runtime.start();
-  console.log(`omnia: running on ${config.bootstrapServers.join(',')} as ${config.applicationId} (${config.processingGuarantee})`);
+  log.info({ brokers: config.bootstrapServers, applicationId: config.applicationId, guarantee: config.processingGuarantee }, 'running on Kafka');
   const { databaseUrl } = loadSinkConfig();
   if (databaseUrl) {
     const db = pgDatabase(databaseUrl, { applicationName: `${config.applicationId}-query` });
@@ -72,8 +74,8 @@ async function onKafka(): Promise<void> {
       registry: runtime.metrics.registry,
       readiness: () => (runtime.currentState === 'running' ? { ready: true } : { ready: false, reason: `the stream runtime is ${runtime.currentState}` }),
     });
-    console.log(`omnia: query service on ${query.url}, advertised to the group as ${config.endpoint ?? '(no OMNIA_ENDPOINT: not reachable by other replicas)'}`);
-  } else console.log('omnia: no DATABASE_URL, so no query service (it searches and falls back on the analysts’ Postgres)');
+    log.info({ url: query.url, endpoint: config.endpoint ?? null }, config.endpoint ? 'query service up, advertised to the group' : 'query service up; no OMNIA_ENDPOINT, so other replicas cannot forward lookups here');
+  } else log.warn('no DATABASE_URL, so no query service (it searches and falls back on the analysts’ Postgres)');
   await runtime.whenStopped();
 }
 
@@ -88,7 +90,7 @@ async function replayCommand(): Promise<void> {
 
 try {
   // KAFKA_BROKERS has a default (the local broker); what chooses Kafka over the embedded default is that it is set.
-  if (command === 'start') await (process.env.KAFKA_BROKERS ? onKafka() : runEmbedded());
+  if (command === 'start') await (process.env.KAFKA_BROKERS ? onKafka() : (await import('./embedded.js')).runEmbedded());
   else if (command === 'replay') await replayCommand();
   else if (command === 'sink') await runSink();
   else if (command === 'connectors') await runConnectors();

@@ -3,13 +3,14 @@
  * or in a data directory. It has one connection, so a session holds it exclusively: a reader never sees a
  * sink transaction half done, and statements outside a session wait for it to finish.
  */
-import { PGlite } from '@electric-sql/pglite';
 import type { QueryResult, SqlDatabase, SqlSession } from './sql.js';
 
 const INT8 = 20;
 
 export async function embeddedPostgres(dataDir?: string): Promise<SqlDatabase> {
   // int8 as a string, as pg returns it: offsets and counts beyond 2^53 stay exact.
+  // Loaded here, not at import: only the embedded default needs it, and production processes never load it.
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(dataDir, { parsers: { [INT8]: (value: string) => value } });
   let turn: Promise<void> = Promise.resolve();
   /** Waits for the current holder, then holds the connection until the returned release is called. */

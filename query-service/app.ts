@@ -21,7 +21,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, type Registry } from 'prom-client';
+import { withDefaultMetrics } from '../observability/metrics.js';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { type Logger, logger as projectLogger } from '../observability/logger.js';
 import { type AuthConfig, installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
@@ -86,14 +87,6 @@ function httpMetrics(registry: Registry) {
   };
 }
 
-/** Node and process metrics (CPU, memory, event loop, GC) on a registry, once however many services share it. */
-const withDefaultMetrics = new WeakSet<Registry>();
-function addDefaultMetrics(registry: Registry): void {
-  if (withDefaultMetrics.has(registry)) return;
-  withDefaultMetrics.add(registry);
-  if (registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) collectDefaultMetrics({ register: registry });
-}
-
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** The service, routes registered, not listening; `await app.ready()` or `app.listen()` next. */
@@ -109,7 +102,7 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
     return503OnClosing: true,
   });
   const metrics = httpMetrics(options.registry);
-  addDefaultMetrics(options.registry);
+  withDefaultMetrics(options.registry);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);

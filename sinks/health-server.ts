@@ -2,6 +2,7 @@
  * The sink's operator endpoints: /health/live (the process answers), /health/ready (it is writing: Postgres
  * up, partitions assigned; 503 with the reason otherwise) and /metrics for Prometheus.
  */
+import { withDefaultMetrics } from '../observability/metrics.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { SinkConnector } from './sink-connector.js';
 
@@ -18,7 +19,7 @@ export async function sinkHealthServer(connector: SinkConnector, options: { host
     return reply.code(ready ? 200 : 503).send({ ready, ...(reason ? { reason } : {}), ...status });
   });
   app.get('/metrics', async (_request, reply) => {
-    const registry = connector.metrics.registry;
+    const registry = withDefaultMetrics(connector.metrics.registry);
     return reply.header('content-type', registry.contentType).send(await registry.metrics());
   });
   await app.listen({ host: options.host, port: options.port });
