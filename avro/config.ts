@@ -6,7 +6,6 @@
  * `SCHEMA_REGISTRY_URL` is set; else `json` (so upstream JSON producers work with no setup).
  */
 import { ConfluentRegistry, type ConfluentRegistryOptions } from './confluent.js';
-import { Topics } from './topic-catalogue.js';
 
 /**
  * - `json`: UTF-8 JSON, the record's JSON view, checked against its schema.
