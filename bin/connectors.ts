@@ -4,7 +4,7 @@
  * call on order.fulfillment.v1), with the egress's /health and /metrics. Needs KAFKA_BROKERS, the partners'
  * webhook secrets and SLICK_BASE_URL / SLICK_TOKEN.
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { Registry } from 'prom-client';
 import { prepareSerdes, serdeConfigFromEnv } from '../avro/config.js';
 import { serdeFor } from '../avro/serdes.js';
@@ -15,9 +15,11 @@ import { DELIVERY_STATUS_TOPIC, SHIP_EVENT_TOPIC, startWebhookServer } from '../
 import { loadOrderConfig } from '../topology/order-config.js';
 import { Topics } from '../topology/topics.js';
 import { loadConfig } from '../runtime/config.js';
+import { logger } from '../observability/logger.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
 
 export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const log = logger.child({ component: 'connectors' });
   const runtime = loadConfig({}, env);
   const prefix = loadOrderConfig(env).topicPrefix;
   const slick = loadSlickEgressConfig({}, env);
@@ -29,7 +31,7 @@ export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promi
 
   const webhooks = await startWebhookServer({ env, client, serdeConfig: serdes, registry, topics: { shipEvents: prefix + SHIP_EVENT_TOPIC, deliveryStatus: prefix + DELIVERY_STATUS_TOPIC } });
   const topics = { release: prefix + Topics.release, payment: prefix + Topics.payment, fulfillment: prefix + Topics.fulfillment };
-  const egress = new SlickEgress(client, new SlickClient({ baseUrl: slick.baseUrl, token: slick.token, timeoutMs: slick.timeoutMs }), {
+  const egress = new SlickEgress(client, new SlickClient({ baseUrl: slick.baseUrl, token: slick.token, timeoutMs: slick.timeoutMs, maxConcurrentCalls: slick.maxConcurrentCalls }), {
     group: slick.group ?? `${runtime.applicationId}-slick-egress`,
     topics,
     serdes: {
@@ -45,7 +47,8 @@ export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promi
   });
 
   // The egress's operator endpoints: ready while it delivers; "blocked" (a release being retried) is still live.
-  const health = Fastify({ logger: false });
+  // Probes are frequent: only failures are logged, not each request.
+  const health = Fastify({ loggerInstance: logger.child({ component: 'connectors-health' }) as FastifyBaseLogger, disableRequestLogging: true });
   health.get('/health/live', async () => ({ live: true, ...egress.status() }));
   health.get('/health/ready', async (_request, reply) => {
     const status = egress.status();
@@ -58,14 +61,28 @@ export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promi
   });
   await health.listen({ host: slick.host, port: slick.port });
 
-  const stop = async () => {
-    await egress.stop();
-    await webhooks.close();
-    await health.close();
-    process.exit(0);
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'stopping: the Slick egress, then the webhook ingress');
+    let code = 0;
+    for (const [what, close] of [
+      ['Slick egress', () => egress.stop()],
+      ['webhook ingress', () => webhooks.close()],
+      ['health endpoints', () => health.close()],
+    ] as const) {
+      try {
+        await close();
+      } catch (error) {
+        code = 1;
+        log.error({ err: error }, `${what} did not stop cleanly`);
+      }
+    }
+    process.exit(code);
   };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
   await egress.start();
-  console.log(`omnia connectors: webhooks on ${webhooks.url}; Slick egress to ${slick.baseUrl}; health and metrics on ${slick.host}:${slick.port}`);
+  log.info(
+    { webhooks: webhooks.url, slick: slick.baseUrl, health: `${slick.host}:${slick.port}`, maxConcurrentSlickCalls: slick.maxConcurrentCalls },
+    `omnia connectors: webhooks on ${webhooks.url}; Slick egress to ${slick.baseUrl}; health and metrics on ${slick.host}:${slick.port}`,
+  );
 }

@@ -57,7 +57,7 @@ async function onKafka(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await runtime.start();
-  log.info({ brokers: config.bootstrapServers, applicationId: config.applicationId, guarantee: config.processingGuarantee }, 'running on Kafka');
+  log.info({ brokers: config.bootstrapServers, applicationId: config.applicationId, guarantee: config.processingGuarantee }, `omnia: running on ${config.bootstrapServers.join(',')} as ${config.applicationId} (${config.processingGuarantee})`);
   const { databaseUrl } = loadSinkConfig();
   if (databaseUrl) {
     const db = pgDatabase(databaseUrl, { applicationName: `${config.applicationId}-query` });
@@ -74,7 +74,7 @@ async function onKafka(): Promise<void> {
       registry: runtime.metrics.registry,
       readiness: () => (runtime.currentState === 'running' ? { ready: true } : { ready: false, reason: `the stream runtime is ${runtime.currentState}` }),
     });
-    log.info({ url: query.url, endpoint: config.endpoint ?? null }, config.endpoint ? 'query service up, advertised to the group' : 'query service up; no OMNIA_ENDPOINT, so other replicas cannot forward lookups here');
+    log.info({ url: query.url, endpoint: config.endpoint ?? null }, `omnia: query service on ${query.url}, ${config.endpoint ? `advertised to the group as ${config.endpoint}` : 'not advertised (no OMNIA_ENDPOINT: other replicas cannot forward lookups here)'}`);
   } else log.warn('no DATABASE_URL, so no query service (it searches and falls back on the analysts’ Postgres)');
   await runtime.whenStopped();
 }

@@ -9,18 +9,21 @@
  * abandons what is queued.
  */
 import type { FulfillmentInteraction, PaymentEvent, Release } from '../avro/records.js';
-import type { BreakerState } from './circuit-breaker.js';
-import type { RetryPolicy } from './http-retry.js';
+import { type Logger, logger as rootLogger } from '../observability/logger.js';
+import { type BreakerSettings, type BreakerState, linesLogger, type RetrySettings } from './resilience.js';
 import type { SlickApi } from './slick-client.js';
 import { collectionJob, releaseJob, SlickDelivery, type SlickJob } from './slick-delivery.js';
 import type { SlickMetrics } from './slick-metrics.js';
 
 export interface EmbeddedSlickEgressOptions {
-  readonly retry: RetryPolicy;
-  readonly breaker: { readonly failureThreshold: number; readonly coolDownMs: number };
+  readonly retry: RetrySettings;
+  readonly breaker: BreakerSettings;
   /** Where each interaction goes (the embedded sink's order.fulfillment.v1 records). */
   readonly record: (interaction: FulfillmentInteraction) => Promise<void>;
   readonly random?: () => number;
+  /** Where the delivery logs (breaker moves, given-up rounds); default the project logger. */
+  readonly logger?: Logger;
+  /** Without `logger`: each line's message as text instead (a console). */
   readonly log?: (line: string) => void;
   readonly metrics?: SlickMetrics;
 }
@@ -41,12 +44,20 @@ export class EmbeddedSlickEgress {
   private readonly stopSignal = new AbortController();
   private queued = 0;
   private stopping = false;
+  private readonly log: Logger;
 
   constructor(slick: SlickApi, options: EmbeddedSlickEgressOptions) {
-    const log = options.log ?? ((line: string) => console.log(`omnia slick-egress: ${line}`));
+    this.log = options.logger ?? (options.log ? linesLogger(options.log) : rootLogger).child({ component: 'embedded-slick-egress' });
     this.delivery = new SlickDelivery(
       slick,
-      { retry: options.retry, breaker: options.breaker, record: options.record, signal: this.stopSignal.signal, log, ...(options.random ? { random: options.random } : {}) },
+      {
+        retry: options.retry,
+        breaker: options.breaker,
+        record: options.record,
+        signal: this.stopSignal.signal,
+        logger: this.log,
+        ...(options.random ? { random: options.random } : {}),
+      },
       options.metrics,
     );
   }
@@ -99,6 +110,7 @@ export class EmbeddedSlickEgress {
       .catch((error: unknown) => {
         // Only a failure to record an interaction lands here; the lane goes on with the next record.
         this.delivery.lastError = `${job.action} ${job.id}: ${(error as Error).message}`;
+        this.log.error({ partner: 'slick', action: job.action, OrderID: job.base.OrderID, ShipFromLocationID: store, err: error }, 'interaction not recorded; the lane goes on with the next record');
       })
       .finally(() => {
         this.queued--;

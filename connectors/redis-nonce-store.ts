@@ -10,10 +10,21 @@
  * Redis unreachable or slow: the claim throws and the ingress answers 503 (the partner retries), rather than
  * accepting a request whose replay it cannot rule out. Commands are not queued while disconnected, so a
  * request fails within `commandTimeoutMs` instead of waiting for a reconnect.
+ *
+ * Every command goes through cockatiel policies, outer to inner:
+ * - **retry**, only of a command the client refused because it was not connected (it never reached Redis, so
+ *   sending it again cannot turn a claim into a false replay): 2 more tries, 50 ms then 100 ms, ±20 %;
+ * - **circuit breaker** (consecutive): after `breakerFailures` failed commands in a row Redis is not asked for
+ *   `breakerCoolDownMs` (requests get their 503 at once instead of each waiting out the timeout), then one probe
+ *   command closes it again when Redis answers;
+ * - **timeout** of `commandTimeoutMs` (aggressive: the answer is not waited for past it).
+ * A lost connection, a breaker move and the connection coming back are logged once each.
  */
-import { createClient } from 'redis';
+import { circuitBreaker, type CircuitBreakerPolicy, ConsecutiveBreaker, handleAll, handleType, retry, type RetryPolicy, timeout, type TimeoutPolicy, TimeoutStrategy } from 'cockatiel';
+import { ClientOfflineError, createClient } from 'redis';
+import { type Logger, logger as rootLogger } from '../observability/logger.js';
 import { type ClaimResult, type NonceStore, nonceTtlMs } from './nonce-cache.js';
-import { withTimeout } from './with-timeout.js';
+import { jitteredBackoff, watchBreaker } from './resilience.js';
 
 export interface RedisNonceStoreOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
@@ -21,8 +32,14 @@ export interface RedisNonceStoreOptions {
   /** How long a nonce is remembered, ms: twice the timestamp window. */
   readonly ttlMs: number;
   readonly keyPrefix?: string;
-  /** Longest wait for Redis' answer to one command. */
+  /** Longest wait for Redis' answer to one command; default 1000. */
   readonly commandTimeoutMs?: number;
+  /** Consecutive failed commands that open the circuit breaker; default 5. */
+  readonly breakerFailures?: number;
+  /** How long the open breaker refuses commands before one probe; default 1000. */
+  readonly breakerCoolDownMs?: number;
+  /** Default the project logger (component redis-nonce-store). */
+  readonly logger?: Logger;
 }
 
 /** A claim or release Redis did not answer: the ingress cannot tell a replay apart, so it refuses for now. */
@@ -37,6 +54,13 @@ export class RedisNonceStore implements NonceStore {
   private readonly client: ReturnType<typeof createClient>;
   private readonly keyPrefix: string;
   private readonly commandTimeoutMs: number;
+  /** Shared by every command of this store: Redis is one dependency. */
+  readonly breaker: CircuitBreakerPolicy;
+  private readonly retry: RetryPolicy;
+  private readonly timeout: TimeoutPolicy;
+  private readonly log: Logger;
+  /** False from a lost connection until the client is ready again (one log line each way). */
+  private connected = false;
   /**
    * This replica's claims per second they expire in, oldest first (one TTL for all), for `size`: at most one
    * entry per second of the TTL whatever the rate, and trimmed on every claim, not only when metrics are read.
@@ -48,6 +72,14 @@ export class RedisNonceStore implements NonceStore {
     if (!(options.ttlMs > 0)) throw new Error(`nonce ttl must be positive, got ${options.ttlMs}`);
     this.keyPrefix = options.keyPrefix ?? 'omnia:webhook-nonce:';
     this.commandTimeoutMs = options.commandTimeoutMs ?? 1_000;
+    const url = redactedUrl(options.url);
+    this.log = (options.logger ?? rootLogger.child({ component: 'redis-nonce-store' })).child({ store: url });
+    const breakerFailures = options.breakerFailures ?? 5;
+    const breakerCoolDownMs = options.breakerCoolDownMs ?? 1_000;
+    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: breakerCoolDownMs, breaker: new ConsecutiveBreaker(breakerFailures) });
+    watchBreaker(this.breaker, this.log, { dependency: 'redis', failureThreshold: breakerFailures }, { coolDownMs: breakerCoolDownMs });
+    this.retry = retry(handleType(ClientOfflineError), { maxAttempts: 2, backoff: jitteredBackoff({ baseDelayMs: 50, maxDelayMs: 200, jitter: 0.2 }) });
+    this.timeout = timeout(this.commandTimeoutMs, TimeoutStrategy.Aggressive);
     this.client = createClient({
       url: options.url,
       disableOfflineQueue: true,
@@ -57,9 +89,18 @@ export class RedisNonceStore implements NonceStore {
         reconnectStrategy: (retries, cause) => (this.connectedOnce ? Math.min(50 * 2 ** retries, 2_000) : cause),
       },
     });
-    this.client.on('ready', () => (this.connectedOnce = true));
+    this.client.on('ready', () => {
+      if (this.connectedOnce && !this.connected) this.log.info('nonce store connection back: claims are checked again');
+      this.connectedOnce = true;
+      this.connected = true;
+    });
     // Without a listener the client's errors (a dropped connection while reconnecting) would crash the process.
-    this.client.on('error', () => undefined);
+    // They repeat on every reconnect attempt: only the first of an outage is logged.
+    this.client.on('error', (error: unknown) => {
+      if (!this.connected) return;
+      this.connected = false;
+      this.log.error({ err: error }, 'nonce store connection lost: webhook requests get 503 NONCE_STORE_UNAVAILABLE until it is back (reconnecting)');
+    });
   }
 
   /** Connects first, so a wrong URL stops the ingress at start rather than failing every request. */
@@ -109,12 +150,21 @@ export class RedisNonceStore implements NonceStore {
   }
 
   async close(): Promise<void> {
-    if (this.client.isOpen) await this.client.close().catch(() => this.client.destroy());
+    this.connected = false; // a closing client's errors are not an outage
+    if (!this.client.isOpen) return;
+    // A graceful close waits for the answers still due: not past the command timeout (Redis may be stuck).
+    await this.timeout
+      .execute(() => this.client.close())
+      .catch((error: unknown) => {
+        this.log.debug({ err: error }, 'nonce store connection not closed cleanly; destroyed');
+        this.client.destroy();
+      });
   }
 
   private async command<T>(run: () => Promise<T>): Promise<T> {
     try {
-      return await withTimeout(run(), this.commandTimeoutMs, `no answer within ${this.commandTimeoutMs} ms`);
+      // retry → breaker → timeout, nested by hand (wrap() would hang every command's timeout on one shared signal).
+      return await this.retry.execute(() => this.breaker.execute(() => this.timeout.execute(() => run())));
     } catch (error) {
       throw new NonceStoreUnavailableError(error);
     }

@@ -1,5 +1,6 @@
 /** The Slick egress connector's settings: environment variable, default, meaning and validation, as the runtime's. */
 import { loadSettings, optionalText, positiveInt, type Setting, text } from '../runtime/config.js';
+import { DEFAULT_MAX_CONCURRENT_CALLS } from './slick-client.js';
 
 export interface SlickEgressConfig {
   baseUrl: string | undefined;
@@ -11,6 +12,7 @@ export interface SlickEgressConfig {
   jitter: number;
   breakerFailures: number;
   breakerCoolDownMs: number;
+  maxConcurrentCalls: number;
   group: string | undefined;
   port: number;
   host: string;
@@ -32,6 +34,12 @@ export const slickEgressSettings: { [K in keyof SlickEgressConfig]: Setting<Slic
   jitter: { env: 'SLICK_BACKOFF_JITTER', doc: 'Spread of each delay as a fraction of it: 0.2 draws from 80 %–120 %.', default: 0.2, parse: fraction('SLICK_BACKOFF_JITTER') },
   breakerFailures: { env: 'SLICK_BREAKER_FAILURES', doc: 'Consecutive failed calls that open the circuit breaker.', default: 5, parse: positiveInt('SLICK_BREAKER_FAILURES') },
   breakerCoolDownMs: { env: 'SLICK_BREAKER_COOLDOWN_MS', doc: 'How long the circuit stays open before one probe call.', default: 30_000, parse: positiveInt('SLICK_BREAKER_COOLDOWN_MS') },
+  maxConcurrentCalls: {
+    env: 'SLICK_MAX_CONCURRENT_CALLS',
+    doc: 'Most calls in flight to Slick at once (a bulkhead); more wait their turn. Partitions (Kafka) or stores (embedded) are delivered concurrently, one record each.',
+    default: DEFAULT_MAX_CONCURRENT_CALLS,
+    parse: positiveInt('SLICK_MAX_CONCURRENT_CALLS'),
+  },
   group: { env: 'OMNIA_SLICK_GROUP', doc: 'Consumer group of the connector; default <OMNIA_APPLICATION_ID>-slick-egress.', default: undefined, parse: optionalText },
   port: { env: 'OMNIA_SLICK_PORT', doc: 'Port of the connector’s /health and /metrics endpoints.', default: 9466, parse: positiveInt('OMNIA_SLICK_PORT') },
   host: { env: 'OMNIA_SLICK_HOST', doc: 'Address the health and metrics endpoints listen on.', default: '0.0.0.0', parse: text },

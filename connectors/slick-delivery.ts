@@ -3,15 +3,35 @@
  * of every call. Knows nothing of where the releases come from: the Kafka egress (slick-egress.ts) and the
  * embedded default (embedded-slick-egress.ts) both hand their records to `deliver`.
  *
- * A call that fails is retried (`RetryPolicy`: 3 attempts, 1 s / 2 s backoff with jitter); a round that fails is
- * recorded GAVE_UP and started again after the longest backoff (4 s) — a release is never dropped. While the
- * breaker is open no call is made (CIRCUIT_OPEN is recorded, once per cool-down), then one probe call tells
- * whether Slick is back. Every call and its outcome is handed to `record` (a FulfillmentInteraction) and waited
- * for before the next step, so the record of what Slick was told is never behind what Slick was told.
+ * The policies are cockatiel's, outer to inner (slick-client.ts adds the bulkhead and the timeout of each call):
+ *
+ * - **retry** (`retry`): a round of `attempts` calls, the delays of `jitteredBackoff` between them (1 s, 2 s,
+ *   ±20 %). A round that fails is recorded GAVE_UP and started again after the next delay of the same backoff
+ *   (4 s) — a release is never dropped.
+ * - **circuit breaker** (`breaker`, a ConsecutiveBreaker): opens after `failureThreshold` consecutive failed
+ *   calls; while open no call is made (CIRCUIT_OPEN is recorded, once per cool-down, and is not an attempt);
+ *   after `coolDownMs` one probe call is let through (other calls wait for its outcome) and closes it again on
+ *   success. A call Slick refused itself (a 4xx other than 408 / 429) neither counts against it nor clears it.
+ *
+ * Every call and its outcome is handed to `record` (a FulfillmentInteraction) and waited for before the next
+ * step, so the record of what Slick was told is never behind what Slick was told.
  */
+import { BrokenCircuitError, circuitBreaker, type CircuitBreakerPolicy, ConsecutiveBreaker, type ExponentialBackoff, handleType, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { FulfillmentAction, FulfillmentInteraction, FulfillmentOutcome, PaymentEvent, Release } from '../avro/records.js';
-import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
-import { backoffDelayMs, pause, type RetryPolicy, validateRetryPolicy } from './http-retry.js';
+import { type Logger, logger as rootLogger } from '../observability/logger.js';
+import {
+  type BreakerSettings,
+  type BreakerState,
+  breakerStateOf,
+  jitteredBackoff,
+  linesLogger,
+  nthDelayMs,
+  pause,
+  type RetrySettings,
+  validateBreakerSettings,
+  validateRetrySettings,
+  watchBreaker,
+} from './resilience.js';
 import { collectionOf, SlickCallError, type SlickAnswer, type SlickApi } from './slick-client.js';
 import { BREAKER_STATE_VALUE, SlickMetrics } from './slick-metrics.js';
 
@@ -48,91 +68,153 @@ export function collectionJob(payment: PaymentEvent): SlickJob | null {
 }
 
 export interface SlickDeliveryOptions {
-  readonly retry: RetryPolicy;
-  readonly breaker: { readonly failureThreshold: number; readonly coolDownMs: number };
+  readonly retry: RetrySettings;
+  readonly breaker: BreakerSettings;
   /** Stores one interaction durably (resolves once it is); `deliver` waits for it. */
   readonly record: (interaction: FulfillmentInteraction) => Promise<void>;
-  /** Cuts every backoff and cool-down short (a stop). */
+  /** Cuts cool-downs and the pause between rounds short (a stop); a retry delay under way runs out first. */
   readonly signal: AbortSignal;
   readonly random?: () => number;
-  readonly log: (line: string) => void;
+  /** Where breaker moves and given-up rounds are logged; default the project logger (component slick-delivery). */
+  readonly logger?: Logger;
+  /** Without `logger`: each line's message as text, instead of the project logger (tests, a console). */
+  readonly log?: (line: string) => void;
 }
 
+/** One call failed; the retry policy handles only these (a failed record or an abandoned delivery ends it). */
+class AttemptFailed extends Error {
+  constructor(readonly error: unknown) {
+    super((error as Error)?.message ?? String(error));
+    this.name = 'AttemptFailed';
+  }
+}
+
+/** The delivery was abandoned (a stop, the partition moved) before an outcome was recorded. */
+class Abandoned extends Error {
+  constructor() {
+    super('abandoned');
+    this.name = 'Abandoned';
+  }
+}
+
+const fieldsOf = (job: SlickJob) => ({ action: job.action, OrderID: job.base.OrderID, ReleaseID: job.base.ReleaseID ?? undefined, ShipFromLocationID: job.base.ShipFromLocationID });
+
 export class SlickDelivery {
-  readonly breaker: CircuitBreaker;
+  /** Rounds of attempts: `attempts − 1` retries with jittered exponential backoff. */
+  readonly retry: RetryPolicy;
+  /** Consecutive-failure breaker towards Slick, shared by every delivery of this instance. */
+  readonly breaker: CircuitBreakerPolicy;
   /** Releases / collections being retried now. */
   readonly pending = new Set<string>();
   lastDeliveredAt: string | null = null;
   lastError: string | null = null;
+  private readonly backoff: ExponentialBackoff<number>;
+  private readonly log: Logger;
+  /** When the breaker last opened (ms), for how long a refused call waits. */
+  private openedAt = 0;
+  /** The job each failed call was for, so the breaker's opening line names the order that tipped it. */
+  private readonly failedFor = new WeakMap<object, SlickJob>();
 
   constructor(
     private readonly slick: SlickApi,
     private readonly options: SlickDeliveryOptions,
     readonly metrics: SlickMetrics = new SlickMetrics(),
   ) {
-    validateRetryPolicy(options.retry);
-    this.breaker = new CircuitBreaker({
-      ...options.breaker,
-      onStateChange: (from, to) => {
+    const settings = validateRetrySettings(options.retry);
+    validateBreakerSettings(options.breaker);
+    this.log = options.logger ?? (options.log ? linesLogger(options.log) : rootLogger).child({ component: 'slick-delivery' });
+    this.backoff = jitteredBackoff(settings, options.random);
+    this.retry = retry(handleType(AttemptFailed), { maxAttempts: settings.attempts - 1, backoff: this.backoff });
+    // Everything but Slick refusing the request itself (a 4xx other than 408 / 429) counts against the breaker.
+    this.breaker = circuitBreaker(
+      handleWhen((error) => !(error instanceof SlickCallError && !error.partnerFault)),
+      { halfOpenAfter: options.breaker.coolDownMs, breaker: new ConsecutiveBreaker(options.breaker.failureThreshold) },
+    );
+    this.breaker.onBreak(() => (this.openedAt = Date.now()));
+    watchBreaker(this.breaker, this.log, { partner: 'slick', failureThreshold: options.breaker.failureThreshold }, {
+      coolDownMs: options.breaker.coolDownMs,
+      describe: (error) => {
+        const job = typeof error === 'object' && error !== null ? this.failedFor.get(error) : undefined;
+        return job ? fieldsOf(job) : undefined;
+      },
+      onMove: (_from, to) => {
         this.metrics.breakerState.set(BREAKER_STATE_VALUE[to]);
         if (to === 'open') this.metrics.breakerOpenings.inc();
-        options.log(`circuit breaker ${from} → ${to}`);
       },
     });
     this.metrics.breakerState.set(0);
   }
 
   get breakerState(): BreakerState {
-    return this.breaker.state;
+    return breakerStateOf(this.breaker.state);
   }
 
   /**
    * Calls Slick until it has the job's release (or collection). Returns false only when abandoned — `abandoned()`
    * turned true (a stop, the partition moved) before an outcome was recorded; the caller then reads it again.
+   * Rejects only when an interaction could not be recorded.
    */
   async deliver(job: SlickJob, abandoned: () => boolean): Promise<boolean> {
-    const { retry, signal } = this.options;
-    const random = this.options.random ?? Math.random;
-    let attempt = 0;
+    const { attempts } = this.options.retry;
+    const progress = { attempt: 0 };
     try {
       while (true) {
-        for (let tries = 0; tries < retry.attempts; ) {
-          if (abandoned()) return false;
-          if (!this.breaker.tryAcquire()) {
-            this.pending.add(job.id);
-            await this.record(job, attempt, 'CIRCUIT_OPEN', null, `circuit breaker ${this.breaker.state}: Slick not called`);
-            await pause(this.breaker.retryAfterMs(), signal);
-            continue; // a refused call is not an attempt
-          }
-          tries++;
-          attempt++;
-          const timer = this.metrics.requestSeconds.startTimer({ action: job.action });
-          let answer: SlickAnswer;
-          try {
-            answer = await job.call(this.slick);
-          } catch (error) {
-            timer();
-            const status = error instanceof SlickCallError ? error.status : null;
-            if (error instanceof SlickCallError && !error.partnerFault) this.breaker.onIgnored();
-            else this.breaker.onFailure();
-            this.pending.add(job.id);
-            this.lastError = `${job.action} ${job.id}: ${(error as Error).message}`;
-            await this.record(job, attempt, 'FAILED', status, (error as Error).message);
-            if (tries < retry.attempts) await pause(backoffDelayMs(retry, tries, random), signal);
-            continue;
-          }
-          timer();
-          this.breaker.onSuccess();
-          await this.record(job, attempt, answer.outcome, answer.status, null);
-          this.lastDeliveredAt = new Date().toISOString();
-          return true;
+        let answer: SlickAnswer;
+        try {
+          answer = await this.retry.execute(() => this.attempt(job, abandoned, progress));
+        } catch (error) {
+          if (error instanceof Abandoned) return false;
+          if (!(error instanceof AttemptFailed)) throw error; // the record of a call failed: the caller re-reads
+          await this.record(job, progress.attempt, 'GAVE_UP', null, `${attempts} attempts failed; trying again (never dropped)`);
+          const delayMs = nthDelayMs(this.backoff, attempts);
+          this.log.warn(
+            { partner: 'slick', ...fieldsOf(job), attempts, attempt: progress.attempt, retryInMs: delayMs, err: error.error },
+            `${job.action} ${job.id}: ${attempts} attempts failed; trying again in ${delayMs} ms (never dropped)`,
+          );
+          await pause(delayMs, this.options.signal);
+          continue;
         }
-        await this.record(job, attempt, 'GAVE_UP', null, `${retry.attempts} attempts failed; trying again (never dropped)`);
-        this.options.log(`${job.action} ${job.id}: ${retry.attempts} attempts failed (${this.lastError ?? ''}); trying again`);
-        await pause(backoffDelayMs(retry, retry.attempts, random), signal);
+        await this.record(job, progress.attempt, answer.outcome, answer.status, null);
+        this.lastDeliveredAt = new Date().toISOString();
+        return true;
       }
     } finally {
       this.pending.delete(job.id);
+    }
+  }
+
+  /** One attempt: waits out an open breaker (recording CIRCUIT_OPEN: not an attempt), then one call, recorded. */
+  private async attempt(job: SlickJob, abandoned: () => boolean, progress: { attempt: number }): Promise<SlickAnswer> {
+    while (true) {
+      if (abandoned()) throw new Abandoned();
+      try {
+        return await this.breaker.execute(async () => {
+          progress.attempt++;
+          const stopTimer = this.metrics.requestSeconds.startTimer({ action: job.action });
+          try {
+            return await job.call(this.slick);
+          } catch (error) {
+            if (typeof error === 'object' && error !== null) this.failedFor.set(error, job);
+            throw error;
+          } finally {
+            stopTimer();
+          }
+        });
+      } catch (error) {
+        if (error instanceof BrokenCircuitError) {
+          this.pending.add(job.id);
+          await this.record(job, progress.attempt, 'CIRCUIT_OPEN', null, `circuit breaker ${this.breakerState}: Slick not called`);
+          await pause(this.openedAt + this.options.breaker.coolDownMs - Date.now(), this.options.signal);
+          continue;
+        }
+        const status = error instanceof SlickCallError ? error.status : null;
+        const message = (error as Error)?.message ?? String(error);
+        this.pending.add(job.id);
+        this.lastError = `${job.action} ${job.id}: ${message}`;
+        this.log.debug({ partner: 'slick', ...fieldsOf(job), attempt: progress.attempt, httpStatus: status, err: error }, 'Slick call failed');
+        await this.record(job, progress.attempt, 'FAILED', status, message);
+        throw new AttemptFailed(error);
+      }
     }
   }
 

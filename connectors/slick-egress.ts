@@ -23,10 +23,11 @@ import type { GroupConsumer, KafkaClient, Producer } from '../topology/kafka/cli
 import { tpKey } from '../topology/kafka/client.js';
 import { deadLetter, dlqTopic, MALFORMED_RECORD } from '../runtime/dead-letter.js';
 import { partitionForKey } from '../runtime/partitioner.js';
+import { componentLogger, Lifecycle, type LifecycleState, type StateChange } from '../runtime/lifecycle.js';
 import type { ConsumedRecord, ProducedRecord } from '../runtime/produced-record.js';
+import type { Logger } from '../observability/logger.js';
 import type { Serde } from '../serdes/serde.js';
-import type { BreakerState, CircuitBreaker } from './circuit-breaker.js';
-import { pause, type RetryPolicy } from './http-retry.js';
+import type { BreakerState, RetrySettings } from './resilience.js';
 import type { SlickApi } from './slick-client.js';
 import { collectionJob, releaseJob, SlickDelivery, type SlickJob } from './slick-delivery.js';
 import { SlickMetrics } from './slick-metrics.js';
@@ -45,17 +46,19 @@ export interface SlickEgressOptions {
     readonly payment: Serde<PaymentEvent>;
     readonly fulfillment: Serde<FulfillmentInteraction>;
   };
-  readonly retry: RetryPolicy;
+  readonly retry: RetrySettings;
   readonly breaker: { readonly failureThreshold: number; readonly coolDownMs: number };
   readonly pollMs?: number;
   readonly sessionTimeoutMs?: number;
   /** Static membership (the pod name). */
   readonly instanceId?: string;
   readonly random?: () => number;
+  /** The egress's log lines go here instead of the project logger (tests). */
   readonly log?: (line: string) => void;
 }
 
-export type SlickEgressState = 'starting' | 'waiting-for-topics' | 'running' | 'blocked' | 'retrying' | 'stopped';
+/** The lifecycle's states (runtime/lifecycle.ts), and `blocked`: running, with a partition waiting on a retried call. */
+export type SlickEgressState = LifecycleState | 'blocked';
 
 export interface SlickEgressStatus {
   readonly state: SlickEgressState;
@@ -74,11 +77,8 @@ export class SlickEgress {
   private consumer: GroupConsumer | undefined;
   private producer: Producer | undefined;
   private fulfillmentPartitions = 1;
-  private state: SlickEgressState = 'starting';
-  private stopping = false;
-  private readonly stopSignal = new AbortController();
-  private loop: Promise<void> | undefined;
-  private starting: Promise<void> | undefined;
+  private readonly log: Logger;
+  private readonly life: Lifecycle;
   /** Sends one after another: concurrent idempotent sends are unsafe in the client (platformatic-producer.ts). */
   private sendChain: Promise<unknown> = Promise.resolve();
 
@@ -89,28 +89,40 @@ export class SlickEgress {
     metrics?: SlickMetrics,
   ) {
     this.metrics = metrics ?? new SlickMetrics();
+    this.log = componentLogger('slick-egress', options.log).child({ group: options.group });
+    this.life = new Lifecycle({ component: 'slick egress', log: this.log, close: () => this.close() });
     this.delivery = new SlickDelivery(
       slick,
       {
         retry: options.retry,
         breaker: options.breaker,
         record: (interaction) => this.recordInteraction(interaction),
-        signal: this.stopSignal.signal,
-        log: (line) => this.log(line),
+        signal: this.life.signal, // not restartable: one signal for the egress's life
+        ...(options.log ? { log: options.log } : {}), // otherwise it logs on the project logger itself
         ...(options.random ? { random: options.random } : {}),
       },
       this.metrics,
     );
   }
 
-  get breaker(): CircuitBreaker {
+  get breaker(): SlickDelivery['breaker'] {
     return this.delivery.breaker;
+  }
+
+  get currentState(): LifecycleState {
+    return this.life.state;
+  }
+
+  /** Called on every transition, once. */
+  onStateChange(listener: (state: LifecycleState, change: StateChange) => void): () => void {
+    return this.life.onChange(listener);
   }
 
   status(): SlickEgressStatus {
     const lag = this.consumer?.lag() ?? [];
+    const state = this.life.state;
     return {
-      state: this.state === 'running' && this.delivery.pending.size > 0 ? 'blocked' : this.state,
+      state: state === 'running' && this.delivery.pending.size > 0 ? 'blocked' : state,
       breaker: this.delivery.breakerState,
       partitions: this.consumer?.assignment().partitions.length ?? 0,
       lag: lag.reduce((sum, entry) => sum + entry.records, 0),
@@ -120,59 +132,66 @@ export class SlickEgress {
     };
   }
 
-  /** Waits for the source topics, creates the fulfillment and dead-letter topics, joins the group, starts the loop. */
-  async start(): Promise<void> {
-    this.starting = this.open();
-    await this.starting;
-  }
-
-  /** A stop meanwhile ends it early, without joining. */
-  private async open(): Promise<void> {
-    const { release, payment, fulfillment } = this.options.topics;
-    const counts = await this.waitForTopics([release, payment]);
-    if (this.stopping) return;
-    const admin = this.client.admin();
-    try {
-      const partitions = counts.get(release)!;
-      await admin.ensureTopics([
-        { topic: fulfillment, partitions },
-        { topic: dlqTopic(release), partitions },
-        { topic: dlqTopic(payment), partitions: counts.get(payment)! },
-      ]);
-      this.fulfillmentPartitions = (await admin.partitionCounts([fulfillment])).get(fulfillment) ?? partitions;
-    } finally {
-      await admin.close();
-    }
-    this.producer = this.client.producer({});
-    await this.producer.init();
-    this.consumer = this.client.groupConsumer({
-      groupId: this.options.group,
-      ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
-      sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
-      readCommitted: true,
+  /**
+   * Waits for the source topics, creates the fulfillment and dead-letter topics, joins the group, starts the
+   * loop. A stop meanwhile ends it early: it resolves without creating topics or joining.
+   */
+  start(): Promise<void> {
+    return this.life.start(async (steps) => {
+      const { release, payment, fulfillment } = this.options.topics;
+      const admin = this.client.admin();
+      try {
+        const counts = await steps.waitForTopics(admin, [release, payment], { why: 'the pipeline creates them on its first start' });
+        const partitions = counts.get(release)!;
+        await steps.step(() =>
+          admin.ensureTopics([
+            { topic: fulfillment, partitions },
+            { topic: dlqTopic(release), partitions },
+            { topic: dlqTopic(payment), partitions: counts.get(payment)! },
+          ]),
+        );
+        this.fulfillmentPartitions = (await admin.partitionCounts([fulfillment])).get(fulfillment) ?? partitions;
+      } finally {
+        await admin.close();
+      }
+      await steps.step(async () => {
+        this.producer = this.client.producer({});
+        await this.producer.init();
+      });
+      this.consumer = await steps.step(() =>
+        this.client.groupConsumer({
+          groupId: this.options.group,
+          ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
+          sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
+          readCommitted: true,
+        }),
+      );
+      await steps.step(() => this.consumer!.join([release, payment]));
+      return () => this.run();
     });
-    await this.consumer.join([release, payment]);
-    if (this.stopping) return; // stop() closes the consumer once this start has settled
-    this.state = 'running';
-    this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.stopSignal.abort();
-    await this.starting?.catch(() => undefined);
-    await this.loop?.catch(() => undefined);
-    await this.consumer?.close().catch(() => undefined);
+  /** Idempotent; waits for a start in flight, which then creates and joins nothing more. */
+  stop(): Promise<void> {
+    return this.life.stop();
+  }
+
+  /** Resolves once stopped. */
+  whenStopped(): Promise<void> {
+    return this.life.whenStopped();
+  }
+
+  private async close(): Promise<void> {
+    await this.consumer?.close().catch((error: unknown) => this.log.warn({ err: error }, 'closing the consumer failed'));
     await this.sendChain.catch(() => undefined);
-    await this.producer?.close().catch(() => undefined);
-    this.state = 'stopped';
+    await this.producer?.close().catch((error: unknown) => this.log.warn({ err: error }, 'closing the producer failed'));
   }
 
   private async run(): Promise<void> {
     const consumer = this.consumer!;
     let backoffMs = 100;
     let rewind = false;
-    while (!this.stopping) {
+    while (!this.life.stopRequested) {
       try {
         if (rewind) {
           await consumer.rewindToCommitted();
@@ -203,16 +222,18 @@ export class SlickEgress {
         if (failure) throw (failure as PromiseRejectedResult).reason;
         // Abandoned records (stop, rebalance) were read past: read them again from the committed offsets.
         if (done.some((result) => result.status === 'fulfilled' && !result.value)) rewind = true;
-        if (this.state === 'retrying') this.log('running again');
-        this.state = 'running';
+        this.life.moveTo('running', 'running again');
         backoffMs = 100;
       } catch (error) {
-        if (this.stopping) break;
+        if (this.life.stopRequested) break;
         this.metrics.retries.inc();
-        this.state = 'retrying';
+        this.life.moveTo('retrying', `kafka: ${(error as Error).message}`);
         this.delivery.lastError = (error as Error).message;
-        this.log(`kafka: ${(error as Error).message}; reading again from the committed offsets in ${backoffMs} ms`);
-        await pause(backoffMs, this.stopSignal.signal);
+        this.log.warn(
+          { err: error, backoffMs },
+          `kafka: ${(error as Error).message}; reading again from the committed offsets in ${backoffMs} ms`,
+        );
+        await this.life.pause(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 5_000);
         rewind = true;
       }
@@ -223,7 +244,7 @@ export class SlickEgress {
   private async handle(record: ConsumedRecord, version: number): Promise<boolean> {
     const job = await this.jobOf(record);
     if (!job) return true;
-    return this.delivery.deliver(job, () => this.stopping || this.consumer!.assignmentVersion !== version);
+    return this.delivery.deliver(job, () => this.life.stopRequested || this.consumer!.assignmentVersion !== version);
   }
 
   private async jobOf(record: ConsumedRecord): Promise<SlickJob | null> {
@@ -233,7 +254,10 @@ export class SlickEgress {
       return collectionJob(this.options.serdes.payment.deserialize(record.value));
     } catch (error) {
       this.metrics.deadLetters.inc({ topic: record.topic });
-      this.log(`dead letter ${record.topic}/${record.partition}@${record.offset}: ${(error as Error).message}`);
+      this.log.warn(
+        { err: error, topic: record.topic, partition: record.partition, offset: String(record.offset) },
+        `dead letter ${record.topic}/${record.partition}@${record.offset}: ${(error as Error).message}`,
+      );
       await this.send([deadLetter(record, MALFORMED_RECORD, (error as Error).message, Date.now())]);
       return null;
     }
@@ -262,25 +286,5 @@ export class SlickEgress {
   private updateLag(consumer: GroupConsumer): void {
     this.metrics.lag.reset();
     for (const { topic, partition, records } of consumer.lag()) this.metrics.lag.set({ topic, partition: String(partition) }, records);
-  }
-
-  private async waitForTopics(topics: string[]): Promise<Map<string, number>> {
-    const admin = this.client.admin();
-    try {
-      for (let attempt = 0; ; attempt++) {
-        const counts = await admin.partitionCounts(topics);
-        const missing = topics.filter((topic) => !counts.has(topic));
-        if (missing.length === 0 || this.stopping) return counts;
-        if (attempt === 0) this.log(`waiting for topics ${missing.join(', ')} (the pipeline creates them on its first start)`);
-        this.state = 'waiting-for-topics';
-        await pause(1_000, this.stopSignal.signal);
-      }
-    } finally {
-      await admin.close();
-    }
-  }
-
-  private log(line: string): void {
-    (this.options.log ?? ((text: string) => console.log(`omnia slick-egress: ${text}`)))(line);
   }
 }

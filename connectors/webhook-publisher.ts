@@ -12,6 +12,7 @@
  * the next send, so a broken idempotent session (sequence numbers) never lingers.
  */
 import type { KafkaClient, Producer } from '../topology/kafka/client.js';
+import { type Logger, logger as rootLogger } from '../observability/logger.js';
 import { partitionForKey } from '../runtime/partitioner.js';
 import type { ProducedRecord } from '../runtime/produced-record.js';
 
@@ -27,6 +28,18 @@ export interface PublishRecord {
 export interface Readiness {
   ready: boolean;
   reason?: string;
+}
+
+/** A record that may not have been written: where it was going, and why (`cause`). */
+export class PublishError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    cause: unknown,
+  ) {
+    super(`not acknowledged by ${topic}[${partition}]: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'PublishError';
+  }
 }
 
 export interface WebhookPublisher {
@@ -52,11 +65,15 @@ export class KafkaWebhookPublisher implements WebhookPublisher {
   private inFlight: Promise<void> | undefined;
   private broken: Error | undefined;
   private state: 'new' | 'started' | 'closed' = 'new';
+  private readonly log: Logger;
 
   constructor(
     private readonly client: KafkaClient,
     private readonly topics: readonly string[],
-  ) {}
+    logger: Logger = rootLogger.child({ component: 'webhook-publisher' }),
+  ) {
+    this.log = logger;
+  }
 
   /** Reads the topics' partition counts (refusing to start without a topic) and opens the producer. */
   async start(): Promise<void> {
@@ -95,6 +112,8 @@ export class KafkaWebhookPublisher implements WebhookPublisher {
       try {
         await this.openProducer();
       } catch (error) {
+        // Readiness is polled: the probe's 503 says it; the line is for whoever looks closer.
+        this.log.debug({ err: error }, 'Kafka producer not reopened for the readiness probe');
         return { ready: false, reason: `Kafka producer unavailable: ${(error as Error).message}` };
       }
     }
@@ -106,18 +125,21 @@ export class KafkaWebhookPublisher implements WebhookPublisher {
     this.state = 'closed';
     await this.inFlight;
     for (const pending of this.queue.splice(0)) pending.reject(new Error('publisher closed'));
-    await this.producer?.close().catch(() => undefined);
+    await this.producer?.close().catch((error: unknown) => this.log.debug({ err: error }, 'Kafka producer not closed cleanly'));
     this.producer = undefined;
   }
 
   private async openProducer(): Promise<void> {
     const old = this.producer;
+    const replacing = this.broken;
     this.producer = undefined;
-    if (old) await old.close().catch(() => undefined);
+    // A broken producer often fails to close too; it is dropped either way.
+    if (old) await old.close().catch((error: unknown) => this.log.debug({ err: error }, 'broken Kafka producer not closed cleanly'));
     const producer = this.client.producer({});
     await producer.init();
     this.producer = producer;
     this.broken = undefined;
+    if (replacing) this.log.info({ after: replacing.message }, 'Kafka producer replaced after a failed send');
   }
 
   private pump(): void {
@@ -139,8 +161,9 @@ export class KafkaWebhookPublisher implements WebhookPublisher {
       await this.producer!.send(batch.map((pending) => pending.record));
       for (const pending of batch) pending.resolve({ partition: pending.record.partition });
     } catch (error) {
+      // Each request of the batch logs its own failure (webhook-server.ts), with its partner and order.
       this.broken = error as Error;
-      for (const pending of batch) pending.reject(error as Error);
+      for (const pending of batch) pending.reject(new PublishError(pending.record.topic, pending.record.partition, error));
     }
   }
 }

@@ -22,28 +22,45 @@
  * A retry after a 503 (or a lost 202) carries the same EventID; downstream stages ignore a repeated EventID, so
  * at-least-once delivery here is exactly-once in effect. Only signed requests reach body parsing, so an
  * unauthenticated caller learns nothing about the payload schema.
+ *
+ * The produce is bounded by a cockatiel timeout (`produceTimeoutMs`, aggressive: the request is answered 503 at
+ * the deadline); it is not retried here — the partner retries on the 503, with the same EventID. Fastify logs
+ * with the project logger (component webhook-ingress): every line of a request carries its id, taken from
+ * `X-Request-Id` when the caller sends a usable one and returned in the response's `X-Request-Id`. Headers are
+ * not logged, so neither signatures nor tokens are.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { TaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { prepareSerdes, type SerdeConfig, serdeConfigFromEnv } from '../avro/config.js';
 import type { DeliveryStatus, ShipEvent } from '../avro/records.js';
 import { jsonSerde, serdeFor } from '../avro/serdes.js';
 import { loadConfig } from '../runtime/config.js';
+import { type Logger, logger as rootLogger } from '../observability/logger.js';
 import type { KafkaClient } from '../topology/kafka/client.js';
+import { Topics } from '../topology/topics.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
-import { ApiError, installErrorHandlers } from '../query-service/errors.js';
+import { ApiError, errorBody, installErrorHandlers, sendError } from '../query-service/errors.js';
 import { installSecurityHeaders } from '../query-service/security-headers.js';
 import type { Serde } from '../serdes/serde.js';
 import { type ClaimResult, NonceCache, type NonceStore } from './nonce-cache.js';
-import { RedisNonceStore } from './redis-nonce-store.js';
+import { NonceStoreUnavailableError, RedisNonceStore } from './redis-nonce-store.js';
 import { cashCollectedFromPmp, deliveredFromPmp, deliveryStatusFromGrab, type PayloadResult, shipEventFromSlick } from './partner-payloads.js';
 import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook } from './signature.js';
 import { loadWebhookConfig, type Partner, partnerSecrets, type WebhookConfig } from './webhook-config.js';
-import { withTimeout } from './with-timeout.js';
-import { KafkaWebhookPublisher, type WebhookPublisher } from './webhook-publisher.js';
+import { KafkaWebhookPublisher, PublishError, type WebhookPublisher } from './webhook-publisher.js';
 
-export const SHIP_EVENT_TOPIC = 'fulfillment.ship-event.v1';
-export const DELIVERY_STATUS_TOPIC = 'delivery.status.v1';
+export const SHIP_EVENT_TOPIC = Topics.shipEvent;
+export const DELIVERY_STATUS_TOPIC = Topics.deliveryStatus;
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** The caller's X-Request-Id when it is a plain token (no spaces or control characters, ≤ 128), else a new UUID. */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && /^[A-Za-z0-9._:@/+=-]{1,128}$/.test(given) ? given : randomUUID();
+}
 
 export const WEBHOOK_ROUTES = {
   slickShipEvents: { method: 'POST', url: '/api/fulfillment/ship-events', partner: 'slick' },
@@ -69,7 +86,8 @@ export interface WebhookServerOptions {
   produceTimeoutMs?: number;
   /** Clock (ms) of the timestamp window, nonce expiry and record timestamps; tests move it. */
   now?: () => number;
-  logger?: FastifyServerOptions['logger'];
+  /** Fastify's logger and the ingress's; default the project logger (component webhook-ingress). */
+  logger?: Logger;
 }
 
 const metric = <T>(registry: Registry, name: string, create: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? create();
@@ -136,7 +154,18 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     if (!options.secrets[partner]) throw new Error(`webhook ingress: no secret for ${partner}`);
   }
 
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimitBytes ?? 256 * 1024, return503OnClosing: true });
+  const produceTimeout = timeout(produceTimeoutMs, TimeoutStrategy.Aggressive);
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; said so, the instance keeps Fastify's default type.
+    loggerInstance: (options.logger ?? rootLogger.child({ component: 'webhook-ingress' })) as FastifyBaseLogger,
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
+    return503OnClosing: true,
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
   installErrorHandlers(app);
   installSecurityHeaders(app);
 
@@ -159,7 +188,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     try {
       await nonces.release(nonceKey);
     } catch (error) {
-      request.log.warn({ err: error }, 'nonce not released');
+      request.log.warn({ partner: nonceKey.slice(0, nonceKey.indexOf(':')), err: error }, 'nonce not released: an identical retry will get 409 (a new nonce passes)');
     }
   }
 
@@ -168,7 +197,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     throw new ApiError(status, code, message, details, headers);
   }
 
-  function route<T extends { EventID: string; ShipFromLocationID: string }>(
+  function route<T extends { EventID: string; OrderID: string; ShipFromLocationID: string }>(
     spec: { method: 'POST' | 'PUT'; url: string; partner: Partner },
     parse: (body: unknown) => PayloadResult<T>,
     topic: string,
@@ -178,6 +207,12 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     app.route({
       method: spec.method,
       url: spec.url,
+      // A 503 refusal is answered here: its line (partner, order) is already logged, at the level it deserves.
+      // Everything else goes on to the service's error handler.
+      errorHandler: (error, _request, reply) => {
+        if (!(error instanceof ApiError && error.statusCode === 503)) throw error;
+        void sendError(reply, 503, errorBody(error.code, error.message), error.headers);
+      },
       handler: async (request, reply) => {
         const { partner } = spec;
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -189,12 +224,17 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         try {
           claim = await nonces.claim(nonceKey, now());
         } catch (error) {
-          // A request whose replay cannot be ruled out is not accepted; the partner retries it as it is.
-          request.log.warn({ err: error }, 'nonce store unavailable');
+          // A request whose replay cannot be ruled out is not accepted; the partner retries it as it is. An outage
+          // is logged once by the store (redis-nonce-store.ts); each refused request only at debug.
+          if (error instanceof NonceStoreUnavailableError) request.log.debug({ partner, err: error }, 'nonce store unavailable: 503');
+          else request.log.error({ partner, err: error }, 'nonce not claimed: 503');
           refuse(request, partner, 503, 'NONCE_STORE_UNAVAILABLE', 'replay protection is unavailable; retry shortly', undefined, { 'retry-after': '1' });
         }
         if (claim === 'replayed') refuse(request, partner, 409, 'NONCE_REPLAYED', 'this X-Omnia-Nonce was already used; sign every request with a new nonce');
-        if (claim === 'full') refuse(request, partner, 503, 'NONCE_CAPACITY', 'too many recent requests to remember their nonces; retry shortly', undefined, { 'retry-after': '5' });
+        if (claim === 'full') {
+          request.log.warn({ partner, nonces: nonces.size }, 'nonce memory full of live nonces: 503 NONCE_CAPACITY (raise OMNIA_WEBHOOK_NONCE_CAPACITY or share nonces in Redis)');
+          refuse(request, partner, 503, 'NONCE_CAPACITY', 'too many recent requests to remember their nonces; retry shortly', undefined, { 'retry-after': '5' });
+        }
 
         let record: T;
         let value: Buffer;
@@ -214,16 +254,23 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
           value = serde.serialize(record);
         } catch (error) {
           // A refused body keeps its nonce (resending it would be refused the same); an encoding bug releases it.
-          if (!(error instanceof ApiError)) await forget(request, nonceKey);
+          if (!(error instanceof ApiError)) {
+            request.log.error({ partner, topic, err: error }, 'accepted event not encoded');
+            await forget(request, nonceKey);
+          }
           throw error;
         }
 
         const started = performance.now();
+        const where = { partner, OrderID: record.OrderID, EventID: record.EventID, ShipFromLocationID: record.ShipFromLocationID, topic };
         try {
-          await withTimeout(publisherPublish(topic, record, value), produceTimeoutMs, `event ${record.EventID} not acknowledged within ${produceTimeoutMs} ms`);
+          const { partition } = await produceTimeout.execute(() => publisherPublish(topic, record, value));
+          request.log.debug({ ...where, partition }, 'webhook event produced');
         } catch (error) {
           await forget(request, nonceKey);
-          request.log.warn({ err: error, eventId: record.EventID, topic }, 'webhook event not produced');
+          const partition = error instanceof PublishError ? error.partition : undefined;
+          const why = error instanceof TaskCancelledError ? `no acks within ${produceTimeoutMs} ms` : 'the send failed';
+          request.log.warn({ ...where, partition, err: error }, `webhook event not produced (${why}): 503 PRODUCE_FAILED, the partner retries`);
           refuse(request, partner, 503, 'PRODUCE_FAILED', 'the event could not be stored; retry (the same EventID is safe to resend)', undefined, { 'retry-after': '1' });
         } finally {
           metrics.produceSeconds.observe({ topic }, (performance.now() - started) / 1000);
@@ -266,7 +313,7 @@ export interface RunningWebhookServer {
  * with a topic missing.
  */
 export async function startWebhookServer(
-  options: { config?: Partial<WebhookConfig>; env?: NodeJS.ProcessEnv; client?: KafkaClient; serdeConfig?: SerdeConfig; topics?: WebhookServerOptions['topics']; registry?: Registry; logger?: FastifyServerOptions['logger'] } = {},
+  options: { config?: Partial<WebhookConfig>; env?: NodeJS.ProcessEnv; client?: KafkaClient; serdeConfig?: SerdeConfig; topics?: WebhookServerOptions['topics']; registry?: Registry; logger?: Logger } = {},
 ): Promise<RunningWebhookServer> {
   const env = options.env ?? process.env;
   const config = loadWebhookConfig(options.config, env);
@@ -280,8 +327,8 @@ export async function startWebhookServer(
   };
   await prepareSerdes(serdeConfig);
   // Shared by the replicas when configured; otherwise each process remembers its own (nonce-cache.ts).
-  const sharedNonces = config.nonceRedisUrl ? await RedisNonceStore.forWindow(config.nonceRedisUrl, config.toleranceSeconds) : undefined;
-  const publisher = new KafkaWebhookPublisher(client, [topics.shipEvents, topics.deliveryStatus]);
+  const sharedNonces = config.nonceRedisUrl ? await RedisNonceStore.forWindow(config.nonceRedisUrl, config.toleranceSeconds, options.logger ? { logger: options.logger } : {}) : undefined;
+  const publisher = new KafkaWebhookPublisher(client, [topics.shipEvents, topics.deliveryStatus], options.logger);
   try {
     await publisher.start();
   } catch (error) {

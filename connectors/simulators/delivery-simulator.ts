@@ -19,6 +19,7 @@
  * reconciliation exception). Event ids are `<PARTNER>-<TrackingID>-<n>`, stable across resends.
  */
 import type { DeliveryPartner } from '../../avro/records.js';
+import { type Logger, logger as rootLogger } from '../../observability/logger.js';
 import { WEBHOOK_ROUTES } from '../webhook-server.js';
 import { header, type Faults, PartnerServer, type PartnerAnswer, type PartnerRequest } from './partner-server.js';
 import { type Callback, WebhookSender, type WebhookSenderOptions, type WebhookTarget } from './webhook-sender.js';
@@ -56,13 +57,15 @@ export class DeliverySimulator {
   readonly shipments = new Map<string, Shipment>();
   duplicatesSeen = 0;
   private readonly delivering = new Set<Promise<void>>();
+  private readonly log: Logger;
 
   constructor(
     readonly partner: DeliveryPartner,
     private readonly options: DeliverySimulatorOptions,
   ) {
+    this.log = rootLogger.child({ component: `${partner.toLowerCase()}-simulator` });
     this.server = new PartnerServer(partner.toLowerCase(), { token: options.token, ...(options.port !== undefined ? { port: options.port } : {}), ...(options.faults ? { faults: options.faults } : {}), ...(options.random ? { random: options.random } : {}) });
-    this.webhook = new WebhookSender(options.webhook, this.server.faults, this.server.random, options.webhookOptions);
+    this.webhook = new WebhookSender(options.webhook, this.server.faults, this.server.random, options.webhookOptions, this.log);
     this.server.route('POST', '/v1/shipments', (request) => this.shipment(request));
   }
 
@@ -142,7 +145,7 @@ export class DeliverySimulator {
     }
     const shipment: Shipment = { OrderID: body.OrderID, ShipFromLocationID: body.ShipFromLocationID, TrackingID: body.TrackingID, CodAmount: body.CodAmount ?? null };
     this.shipments.set(key, shipment);
-    if (this.options.autoDeliver && this.options.webhook) void this.deliver(shipment).catch(() => undefined);
+    if (this.options.autoDeliver && this.options.webhook) void this.deliver(shipment).catch((error: unknown) => this.log.error({ OrderID: shipment.OrderID, TrackingID: shipment.TrackingID, err: error }, 'delivery callbacks not sent'));
     return { status: 201, body: { status: 'accepted', trackingId: key }, result: 'accepted' };
   }
 }

@@ -16,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { type Logger, logger as rootLogger } from '../../observability/logger.js';
 
 export interface Faults {
   failureRate: number;
@@ -65,6 +66,7 @@ export class PartnerServer {
   private port: number;
   private readonly host: string;
   readonly random: () => number;
+  private readonly log: Logger;
 
   constructor(
     readonly name: string,
@@ -74,6 +76,7 @@ export class PartnerServer {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
     this.random = options.random ?? Math.random;
+    this.log = rootLogger.child({ component: `${name}-simulator` });
   }
 
   route(method: string, path: string, handler: Handler): void {
@@ -107,7 +110,14 @@ export class PartnerServer {
   /** Listens (on the same port as before after a down()); resolves with the base URL. */
   async start(): Promise<string> {
     if (this.server) return this.url;
-    const server = createServer((request, response) => void this.handle(request, response));
+    const server = createServer(
+      (request, response) =>
+        void this.handle(request, response).catch((error: unknown) => {
+          // A request that broke off while being read (the caller gave up, down()): nothing to answer.
+          this.log.debug({ method: request.method, path: request.url, err: error }, 'request not handled');
+          response.destroy();
+        }),
+    );
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

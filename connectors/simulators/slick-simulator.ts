@@ -2,7 +2,7 @@
  * Slick, the store fulfillment system, as a real HTTP server for tests and the embedded default.
  *
  * API (bearer token, JSON):
- * - `POST /v1/releases` — body a Release (domain.md §8), header `Idempotency-Key` = its ReleaseID. 201 the first
+ * - `POST /v1/releases` — body a Release (docs/contract.md §8), header `Idempotency-Key` = its ReleaseID. 201 the first
  *   time; 200 `{status: "duplicate"}` for the same key and payload again (counted in `duplicatesSeen`); 409 for
  *   the same key with another payload; 400 without a key or with a key other than the ReleaseID.
  * - `POST /v1/collections` — `{OrderID, ShipFromLocationID, Amount, CollectedAt}`, `Idempotency-Key` (the
@@ -17,6 +17,8 @@
  * that delivery partner simulator (`POST /v1/shipments`), which then reports the delivery.
  */
 import { createHash } from 'node:crypto';
+import { timeout, TimeoutStrategy } from 'cockatiel';
+import { type Logger, logger as rootLogger } from '../../observability/logger.js';
 import type { Release, ShipEvent, ShipEventType } from '../../avro/records.js';
 import { header, type Faults, PartnerServer, type PartnerRequest, type PartnerAnswer } from './partner-server.js';
 import { WEBHOOK_ROUTES } from '../webhook-server.js';
@@ -59,10 +61,13 @@ export class SlickSimulator {
   duplicatesSeen = 0;
   collectionDuplicatesSeen = 0;
   private readonly shipping = new Set<Promise<void>>();
+  private readonly log: Logger = rootLogger.child({ component: 'slick-simulator' });
+  /** The hand-over of a shipped release to its carrier: one attempt, aborted after 5 s. */
+  private readonly handOverTimeout = timeout(5_000, TimeoutStrategy.Cooperative);
 
   constructor(private readonly options: SlickSimulatorOptions) {
     this.server = new PartnerServer('slick', { token: options.token, ...(options.port !== undefined ? { port: options.port } : {}), ...(options.faults ? { faults: options.faults } : {}), ...(options.random ? { random: options.random } : {}) });
-    this.webhook = new WebhookSender(options.webhook, this.server.faults, this.server.random, options.webhookOptions);
+    this.webhook = new WebhookSender(options.webhook, this.server.faults, this.server.random, options.webhookOptions, this.log);
     this.server.route('POST', '/v1/releases', (request) => this.release(request));
     this.server.route('POST', '/v1/collections', (request) => this.collection(request));
   }
@@ -171,13 +176,22 @@ export class SlickSimulator {
     const shipped = events[events.length - 1]!;
     const partner = this.options.carriers?.[shipped.Carrier as Carrier];
     if (!partner) return;
-    const response = await fetch(`${partner.url.replace(/\/+$/, '')}/v1/shipments`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${partner.token}`, 'content-type': 'application/json', 'idempotency-key': shipped.TrackingID! },
-      body: JSON.stringify({ OrderID: release.OrderID, ShipFromLocationID: release.ShipFromLocationID, TrackingID: shipped.TrackingID, CodAmount: release.PaymentMethod === 'COD' ? release.CodAmount : null }),
-      signal: AbortSignal.timeout(5_000),
-    }).catch(() => undefined);
-    await response?.text().catch(() => '');
+    const fields = { carrier: shipped.Carrier, OrderID: release.OrderID, ReleaseID: release.ReleaseID, TrackingID: shipped.TrackingID };
+    try {
+      const status = await this.handOverTimeout.execute(async ({ signal }) => {
+        const response = await fetch(`${partner.url.replace(/\/+$/, '')}/v1/shipments`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${partner.token}`, 'content-type': 'application/json', 'idempotency-key': shipped.TrackingID! },
+          body: JSON.stringify({ OrderID: release.OrderID, ShipFromLocationID: release.ShipFromLocationID, TrackingID: shipped.TrackingID, CodAmount: release.PaymentMethod === 'COD' ? release.CodAmount : null }),
+          signal,
+        });
+        await response.text().catch(() => '');
+        return response.status;
+      });
+      if (status >= 300) this.log.warn({ ...fields, status }, 'shipped release not handed to its carrier: refused');
+    } catch (error) {
+      this.log.warn({ ...fields, err: error }, 'shipped release not handed to its carrier: no answer');
+    }
   }
 
   private release(request: PartnerRequest): PartnerAnswer {
@@ -197,7 +211,7 @@ export class SlickSimulator {
       return { status: 200, body: { status: 'duplicate', releaseId: key }, result: 'duplicate' };
     }
     this.stored.set(key, { release, digest });
-    if (this.options.autoShip && this.options.webhook) void this.ship(key).catch(() => undefined);
+    if (this.options.autoShip && this.options.webhook) void this.ship(key).catch((error: unknown) => this.log.error({ ReleaseID: key, err: error }, 'ship events not sent'));
     return { status: 201, body: { status: 'accepted', releaseId: key }, result: 'accepted' };
   }
 

@@ -140,7 +140,9 @@ t.test('Slick down: the breaker opens, nothing is lost, delivery resumes when Sl
 
   await slick.up();
   await waitFor('every release at Slick', () => slick.acceptedReleases === first.length + more.length, 30_000);
-  await waitFor('breaker closed', () => egress.breaker.state === 'closed');
+  await waitFor('breaker closed', () => egress.status().breaker === 'closed');
+  t.match(await egress.metrics.registry.getSingleMetricAsString('omnia_slick_breaker_state'), /omnia_slick_breaker_state 0/, 'the state gauge says closed');
+  t.match(await egress.metrics.registry.getSingleMetricAsString('omnia_slick_breaker_openings_total'), /omnia_slick_breaker_openings_total ([2-9]|\d\d+)/, 'opened again after each failed probe');
   t.same(slick.releases.map((r) => r.ReleaseID).sort(), [...first, ...more].map((r) => r.ReleaseID).sort(), 'all releases accepted, each once');
   const all = await interactions(client, topics.fulfillment);
   const refusedWhileOpen = all.filter((i) => i.Outcome === 'CIRCUIT_OPEN');

@@ -133,3 +133,42 @@ t.test('Grab and PMP: delivery callbacks the ingress reads; the collected amount
   t.match(hook.received[1]!.body, { CollectedAmount: '50.0000' });
   t.same(pmp.callbacks(shipment, { collectedAmount: '49.0000' }).map((c) => (c.body as { CollectedAmount?: string }).CollectedAmount), [undefined, '49.0000'], 'a mismatching amount on demand');
 });
+
+t.test('callback retries are bounded: 5xx and no answer are retried (3 attempts, growing delays), 4xx is not', async (t) => {
+  const answers: number[] = [];
+  const seen: Array<{ at: number; nonce: string }> = [];
+  const server = createServer((request, response) => {
+    request.resume();
+    seen.push({ at: Date.now(), nonce: String(request.headers['x-omnia-nonce']) });
+    const status = answers.shift() ?? 202;
+    if (status === 0) return; // never answered
+    request.on('end', () => response.writeHead(status).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const grab = new GrabSimulator({ token: TOKEN, webhook: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, secret: SECRET }, webhookOptions: { retryDelayMs: 40, timeoutMs: 150 } });
+  const callback = { method: 'PUT' as const, path: '/api/delivery/status', body: { EventID: 'GRAB-T-1' } };
+
+  answers.push(503, 503);
+  t.equal(await grab.webhook.send(callback), true, 'delivered on the third attempt');
+  t.equal(seen.length, 3);
+  const gaps = [seen[1]!.at - seen[0]!.at, seen[2]!.at - seen[1]!.at];
+  t.ok(gaps[0]! >= 30 && gaps[1]! >= 60, `waited about 40 ms, then about 80 ms (${gaps.join(', ')} ms)`);
+  t.equal(new Set(seen.map((s) => s.nonce)).size, 3, 'each attempt signed with a new nonce');
+
+  seen.length = 0;
+  answers.push(503, 0, 500, 503);
+  t.equal(await grab.webhook.send(callback), false, 'given up');
+  t.equal(seen.length, 3, 'after 3 attempts, a 5xx, one never answered (timed out) and a 5xx');
+  t.equal(grab.webhook.resultsOf('failed'), 1);
+  answers.length = 0;
+
+  seen.length = 0;
+  answers.push(409);
+  t.equal(await grab.webhook.send(callback), false);
+  t.equal(seen.length, 1, 'a refusal is not retried');
+  t.equal(grab.webhook.resultsOf('refused-409'), 1);
+});
