@@ -16,8 +16,12 @@ import type { QueryConfig } from '../query-service/config.js';
 import { JwtAlgorithms } from '../query-service/auth.js';
 import type { EmbeddedConfig } from '../bin/embedded.js';
 import type { OrderConfig } from '../topology/order-config.js';
+import type { SlickEgressConfig } from '../connectors/slick-config.js';
+import type { WebhookConfig } from '../connectors/webhook-config.js';
+import { DEFAULT_MAX_CONCURRENT_CALLS } from '../connectors/slick-client.js';
 import {
   flag,
+  fraction,
   httpUrl,
   nonNegativeInt,
   oneOf,
@@ -262,6 +266,61 @@ export const embeddedSection: SettingsTable<EmbeddedConfig> = {
   },
 };
 
+export const webhookSection: SettingsTable<WebhookConfig> = {
+  slickSecret: { env: 'OMNIA_SLICK_WEBHOOK_SECRET', doc: 'HMAC secret Slick signs ship-event webhooks with (required to start; use ≥ 32 random bytes).', default: undefined, parse: optionalText, secret: true },
+  grabSecret: { env: 'OMNIA_GRAB_WEBHOOK_SECRET', doc: 'HMAC secret Grab signs delivery-status webhooks with (required to start).', default: undefined, parse: optionalText, secret: true },
+  pmpSecret: { env: 'OMNIA_PMP_WEBHOOK_SECRET', doc: 'HMAC secret PMP signs delivered / cash-collected webhooks with (required to start).', default: undefined, parse: optionalText, secret: true },
+  port: { env: 'OMNIA_WEBHOOK_PORT', doc: 'Port the webhook ingress listens on.', default: 8090, parse: positiveInt('OMNIA_WEBHOOK_PORT') },
+  host: { env: 'OMNIA_WEBHOOK_HOST', doc: 'Address the webhook ingress listens on.', default: '0.0.0.0', parse: text },
+  toleranceSeconds: {
+    env: 'OMNIA_WEBHOOK_TOLERANCE_SECONDS',
+    doc: 'Accepted difference between X-Omnia-Timestamp and the server clock, either way; nonces are remembered for twice this.',
+    default: 300,
+    parse: positiveInt('OMNIA_WEBHOOK_TOLERANCE_SECONDS'),
+  },
+  nonceCapacity: {
+    env: 'OMNIA_WEBHOOK_NONCE_CAPACITY',
+    doc: 'Most nonces remembered at once (about 250 bytes each); when full, new requests get 503 until old nonces expire.',
+    default: 500_000,
+    parse: positiveInt('OMNIA_WEBHOOK_NONCE_CAPACITY'),
+  },
+  nonceRedisUrl: {
+    env: 'OMNIA_WEBHOOK_NONCE_REDIS_URL',
+    doc: 'Redis every ingress replica remembers nonces in (redis://host:6379); unset, each process remembers its own, and a request replayed to another replica within the window passes.',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
+  bodyLimitBytes: { env: 'OMNIA_WEBHOOK_BODY_LIMIT_BYTES', doc: 'Largest request body accepted (413 beyond).', default: 256 * 1024, parse: positiveInt('OMNIA_WEBHOOK_BODY_LIMIT_BYTES') },
+  produceTimeoutMs: {
+    env: 'OMNIA_WEBHOOK_PRODUCE_TIMEOUT_MS',
+    doc: 'Longest wait for Kafka’s acks before answering 503 (the partner retries; a late write is then a duplicate EventID, ignored downstream).',
+    default: 10_000,
+    parse: positiveInt('OMNIA_WEBHOOK_PRODUCE_TIMEOUT_MS'),
+  },
+};
+
+export const slickSection: SettingsTable<SlickEgressConfig> = {
+  baseUrl: { env: 'SLICK_BASE_URL', doc: 'Base URL of Slick’s REST API (https://slick.example.com); the connector posts to /v1/releases and /v1/collections under it.', default: undefined, parse: optionalText },
+  token: { env: 'SLICK_TOKEN', doc: 'Bearer token for Slick.', default: undefined, parse: optionalText, secret: true },
+  timeoutMs: { env: 'SLICK_TIMEOUT_MS', doc: 'How long one call waits for Slick’s answer.', default: 30_000, parse: positiveInt('SLICK_TIMEOUT_MS') },
+  attempts: { env: 'SLICK_ATTEMPTS', doc: 'Attempts in one round; a round given up is recorded (GAVE_UP) and started again after the longest backoff: a release is never dropped.', default: 3, parse: positiveInt('SLICK_ATTEMPTS') },
+  backoffMs: { env: 'SLICK_BACKOFF_MS', doc: 'First retry delay; doubled after each failure (1 s, 2 s, 4 s).', default: 1_000, parse: positiveInt('SLICK_BACKOFF_MS') },
+  backoffMaxMs: { env: 'SLICK_BACKOFF_MAX_MS', doc: 'Longest retry delay.', default: 30_000, parse: positiveInt('SLICK_BACKOFF_MAX_MS') },
+  jitter: { env: 'SLICK_BACKOFF_JITTER', doc: 'Spread of each delay as a fraction of it: 0.2 draws from 80 %–120 %.', default: 0.2, parse: fraction('SLICK_BACKOFF_JITTER') },
+  breakerFailures: { env: 'SLICK_BREAKER_FAILURES', doc: 'Consecutive failed calls that open the circuit breaker.', default: 5, parse: positiveInt('SLICK_BREAKER_FAILURES') },
+  breakerCoolDownMs: { env: 'SLICK_BREAKER_COOLDOWN_MS', doc: 'How long the circuit stays open before one probe call.', default: 30_000, parse: positiveInt('SLICK_BREAKER_COOLDOWN_MS') },
+  maxConcurrentCalls: {
+    env: 'SLICK_MAX_CONCURRENT_CALLS',
+    doc: 'Most calls in flight to Slick at once (a bulkhead); more wait their turn. Partitions (Kafka) or stores (embedded) are delivered concurrently, one record each.',
+    default: DEFAULT_MAX_CONCURRENT_CALLS,
+    parse: positiveInt('SLICK_MAX_CONCURRENT_CALLS'),
+  },
+  group: { env: 'OMNIA_SLICK_GROUP', doc: 'Consumer group of the connector; default <OMNIA_APPLICATION_ID>-slick-egress.', default: undefined, parse: optionalText },
+  port: { env: 'OMNIA_SLICK_PORT', doc: 'Port of the connector’s /health and /metrics endpoints.', default: 9466, parse: positiveInt('OMNIA_SLICK_PORT') },
+  host: { env: 'OMNIA_SLICK_HOST', doc: 'Address the health and metrics endpoints listen on.', default: '0.0.0.0', parse: text },
+};
+
 export const loggingSettings: SettingsTable<{ level: LogLevel }> = {
   level: { env: 'OMNIA_LOG_LEVEL', doc: `Least level of the JSON log lines on stdout: ${LOG_LEVELS.join(', ')}.`, default: 'info', parse: oneOf('OMNIA_LOG_LEVEL', LOG_LEVELS) },
 };
@@ -281,6 +340,8 @@ export const registry: readonly Section[] = [
   section('serdes', 'wire formats and the schema registry (every process that reads or writes topics)', serdeSettings),
   section('sink', 'the Postgres sink connector (omnia sink)', sinkSection),
   section('query', 'the query service (omnia start)', querySection),
+  section('webhooks', 'the signed webhook ingress of the partners (omnia connectors)', webhookSection),
+  section('slick', 'the Slick egress connector (omnia connectors)', slickSection),
   section('embedded', 'the embedded default (npm start without KAFKA_BROKERS)', embeddedSection),
   section('logging', 'every process', loggingSettings),
 ];
