@@ -29,6 +29,7 @@
  * `X-Request-Id` when the caller sends a usable one and returned in the response's `X-Request-Id`. Headers are
  * not logged, so neither signatures nor tokens are.
  */
+import { accessLog, quietRequests } from '../observability/access-log.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { TaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
@@ -159,6 +160,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     // pino's Logger is a FastifyBaseLogger; said so, the instance keeps Fastify's default type.
     loggerInstance: (options.logger ?? rootLogger.child({ component: 'webhook-ingress' })) as FastifyBaseLogger,
     requestIdHeader: false,
+    logController: quietRequests(),
     genReqId: requestIdOf,
     bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
     return503OnClosing: true,
@@ -175,6 +177,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 
   const outcomes = new WeakMap<FastifyRequest, Outcome>();
   const partnerOfRoute = new Map<string, Partner>(Object.values(WEBHOOK_ROUTES).map((route) => [`${route.method} ${route.url}`, route.partner]));
+  accessLog(app);
   app.addHook('onResponse', async (request, reply) => {
     const outcome = outcomes.get(request);
     const partner = outcome?.partner ?? partnerOfRoute.get(`${request.method} ${request.routeOptions.url ?? ''}`);

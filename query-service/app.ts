@@ -19,6 +19,7 @@
  *
  * Open routes: /health/live, /health/ready, /metrics, /docs and everything under it.
  */
+import { accessLog, quietRequests } from '../observability/access-log.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { withDefaultMetrics } from '../observability/metrics.js';
@@ -96,6 +97,7 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
     // pino's Logger is a FastifyBaseLogger; said so, the instance keeps Fastify's default type.
     loggerInstance: (options.logger ?? projectLogger.child({ component: 'query-service' })) as FastifyBaseLogger,
     requestIdHeader: REQUEST_ID_HEADER,
+    logController: quietRequests(),
     genReqId: () => randomUUID(),
     // Report every failing field of a request, not only the first.
     ajv: { customOptions: { allErrors: true } },
@@ -120,6 +122,7 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
       'Order lookups, search and pipeline counts for store staff and coordinators. Store roles see only the stores in their token; another store’s order is answered 404.',
   });
 
+  accessLog(app);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
     metrics.duration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
