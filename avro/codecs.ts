@@ -83,7 +83,12 @@ export function decodeJson<T>(target: Target, bytes: Buffer): T {
  */
 export function decodeObject<T>(target: Target, parsed: unknown): T {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new RecordDecodeError(target.where, target.recordType, Formats.json, `expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)?.slice(0, 60)}`);
+    throw new RecordDecodeError(
+      target.where,
+      target.recordType,
+      Formats.json,
+      `expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)?.slice(0, 60)}`,
+    );
   }
   try {
     return target.type.clone(parsed) as T;

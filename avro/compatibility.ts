@@ -42,7 +42,8 @@ export function compatibilityProblems(recordType: string, directions: Direction[
   for (const earlier of others) {
     if (directions.includes('backward')) {
       const message = unreadable(now.type, earlier.type);
-      if (message) problems.push({ recordType, direction: 'backward', readerVersion: now.version, writerVersion: earlier.version, message });
+      if (message)
+        problems.push({ recordType, direction: 'backward', readerVersion: now.version, writerVersion: earlier.version, message });
     }
     if (directions.includes('forward')) {
       const message = unreadable(earlier.type, now.type);

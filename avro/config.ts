@@ -59,7 +59,10 @@ export function serdeConfig(options: {
 }
 
 /** Reads and validates the serde settings; throws, naming the variable, on a bad value. */
-export function serdeConfigFromEnv(env: NodeJS.ProcessEnv = process.env, registryOptions: Partial<ConfluentRegistryOptions> = {}): SerdeConfig {
+export function serdeConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  registryOptions: Partial<ConfluentRegistryOptions> = {},
+): SerdeConfig {
   const { registryUrl: url, format, autoRegister, compatibility } = loadSettings(serdeSettings, {}, env);
   const registry = url === undefined ? null : new ConfluentRegistry({ url, autoRegister, compatibility, ...registryOptions });
   const defaultFormat = format ?? (registry ? 'confluent' : 'json');
@@ -80,7 +83,8 @@ export async function prepareSerdes(config: SerdeConfig): Promise<void> {
 
 function parseFormat(variable: string, raw: string): WireFormat {
   const value = raw.trim().toLowerCase();
-  if (!(WIRE_FORMATS as readonly string[]).includes(value)) throw new Error(`${variable} must be one of ${WIRE_FORMATS.join(', ')}, got "${raw}"`);
+  if (!(WIRE_FORMATS as readonly string[]).includes(value))
+    throw new Error(`${variable} must be one of ${WIRE_FORMATS.join(', ')}, got "${raw}"`);
   return value as WireFormat;
 }
 

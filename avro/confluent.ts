@@ -80,7 +80,9 @@ export class ConfluentRegistry {
 
   constructor(options: ConfluentRegistryOptions) {
     const parsed = new URL(options.url);
-    const auth = parsed.username ? { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) } : undefined;
+    const auth = parsed.username
+      ? { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }
+      : undefined;
     parsed.username = '';
     parsed.password = '';
     this.url = parsed.toString().replace(/\/+$/, '');
@@ -111,7 +113,10 @@ export class ConfluentRegistry {
       try {
         await this.prepareSubject(plan);
       } catch (error) {
-        throw new Error(`schema registry ${this.url}: cannot prepare subject ${plan.subject} (${plan.recordType}): ${(error as Error).message}`, { cause: error });
+        throw new Error(
+          `schema registry ${this.url}: cannot prepare subject ${plan.subject} (${plan.recordType}): ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       plan.prepared = true;
     }
@@ -253,7 +258,9 @@ class ConfluentSerde<T> implements Serde<T> {
     try {
       resolved = writer.equals(this.plan.type) ? null : this.plan.type.createResolver(writer);
     } catch (error) {
-      resolved = this.error(`written with schema id ${id}, which cannot be read as the current ${this.plan.recordType}: ${(error as Error).message}`);
+      resolved = this.error(
+        `written with schema id ${id}, which cannot be read as the current ${this.plan.recordType}: ${(error as Error).message}`,
+      );
     }
     this.resolvers.set(id, resolved);
     if (resolved instanceof RecordDecodeError) throw resolved;
@@ -273,7 +280,9 @@ class ConfluentSerde<T> implements Serde<T> {
 
   private requirePrepared(): void {
     if (!this.plan.prepared) {
-      throw new Error(`${this.plan.topic}: the Confluent serde of ${this.plan.recordType} was used before ConfluentRegistry.prepare() resolved`);
+      throw new Error(
+        `${this.plan.topic}: the Confluent serde of ${this.plan.recordType} was used before ConfluentRegistry.prepare() resolved`,
+      );
     }
   }
 

@@ -160,7 +160,14 @@ function references(schema: unknown, namespace: string, found = new Set<string>(
   } else if (Array.isArray(schema)) {
     for (const branch of schema) references(branch, namespace, found);
   } else if (schema && typeof schema === 'object') {
-    const node = schema as { type?: unknown; namespace?: string; name?: string; fields?: Array<{ type: unknown }>; items?: unknown; values?: unknown };
+    const node = schema as {
+      type?: unknown;
+      namespace?: string;
+      name?: string;
+      fields?: Array<{ type: unknown }>;
+      items?: unknown;
+      values?: unknown;
+    };
     const inner = node.namespace ?? (node.name?.includes('.') ? node.name.slice(0, node.name.lastIndexOf('.')) : namespace);
     if (node.type === 'record' || node.type === 'error') for (const field of node.fields ?? []) references(field.type, inner, found);
     else if (node.type === 'array') references(node.items, namespace, found);

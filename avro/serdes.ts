@@ -68,7 +68,12 @@ export function jsonOrConfluentSerde<T>(topic: string, recordType: string, regis
     deserialize: (bytes) => {
       if (bytes.length === 0 || bytes[0] !== CONFLUENT_MAGIC_BYTE) return json.deserialize(bytes);
       if (!framed) {
-        throw new RecordDecodeError(topic, target(recordType, topic).recordType, 'JSON or Confluent-framed Avro', 'starts with magic byte 0 (Confluent-framed Avro) but no schema registry is configured (SCHEMA_REGISTRY_URL)');
+        throw new RecordDecodeError(
+          topic,
+          target(recordType, topic).recordType,
+          'JSON or Confluent-framed Avro',
+          'starts with magic byte 0 (Confluent-framed Avro) but no schema registry is configured (SCHEMA_REGISTRY_URL)',
+        );
       }
       return framed.deserialize(bytes);
     },
@@ -120,12 +125,22 @@ export function singleObjectSerde<T>(recordType: string, where: string = recordT
     },
     deserialize: (bytes) => {
       if (bytes.length < SINGLE_OBJECT_HEADER_SIZE || bytes[0] !== SINGLE_OBJECT_MAGIC[0] || bytes[1] !== SINGLE_OBJECT_MAGIC[1]) {
-        throw new RecordDecodeError(where, t.recordType, Formats.singleObject, `missing the C3 01 header and 8-byte schema fingerprint (${bytes.length} bytes)`);
+        throw new RecordDecodeError(
+          where,
+          t.recordType,
+          Formats.singleObject,
+          `missing the C3 01 header and 8-byte schema fingerprint (${bytes.length} bytes)`,
+        );
       }
       const fingerprint = bytes.readBigUInt64LE(2);
       const reader = readers.get(fingerprint);
       if (!reader) {
-        throw new RecordDecodeError(where, t.recordType, Formats.singleObject, `schema fingerprint ${fingerprint.toString(16).padStart(16, '0')} is not a known version (known: ${known()})`);
+        throw new RecordDecodeError(
+          where,
+          t.recordType,
+          Formats.singleObject,
+          `schema fingerprint ${fingerprint.toString(16).padStart(16, '0')} is not a known version (known: ${known()})`,
+        );
       }
       return decodeAvro<T>(t, bytes.subarray(SINGLE_OBJECT_HEADER_SIZE), Formats.singleObject, reader.resolver);
     },
@@ -136,6 +151,10 @@ export function singleObjectSerde<T>(recordType: string, where: string = recordT
  * Serde of a state-store value: single-object Avro (default; survives schema evolution, see `singleObjectSerde`)
  * or JSON (readable with any tool; missing fields get their defaults, so it evolves the same way).
  */
-export function storeSerde<K extends RecordTypeName, T = RecordTypes[K]>(store: string, recordType: K, format: 'avro' | 'json' = 'avro'): Serde<T> {
+export function storeSerde<K extends RecordTypeName, T = RecordTypes[K]>(
+  store: string,
+  recordType: K,
+  format: 'avro' | 'json' = 'avro',
+): Serde<T> {
   return format === 'json' ? jsonSerde<T>(recordType, store) : singleObjectSerde<T>(recordType, store);
 }

@@ -132,7 +132,8 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options 
     }),
   );
   const known = ['figures', 'orders', 'runs', 'layouts', 'rates', 'seconds', 'warm-s', 'quiet-s', 'profile'];
-  for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(' ')})`);
+  for (const name of flags.keys())
+    if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(' ')})`);
   const raw = (name: string) => flags.get(name) ?? env[`FULFILMENT_BENCH_${name.toUpperCase().replaceAll('-', '_')}`];
   const int = (name: string, fallback: number) => {
     const given = raw(name);
@@ -141,9 +142,11 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options 
     return value;
   };
   const figures = (raw('figures')?.split(',') ?? [...FIGURES]) as Figure[];
-  for (const figure of figures) if (!FIGURES.includes(figure)) throw new Error(`--figures: "${figure}" is not one of ${FIGURES.join(', ')}`);
+  for (const figure of figures)
+    if (!FIGURES.includes(figure)) throw new Error(`--figures: "${figure}" is not one of ${FIGURES.join(', ')}`);
   const layouts = (raw('layouts')?.split(',') ?? [...LAYOUTS]) as Layout[];
-  for (const layout of layouts) if (!LAYOUTS.includes(layout)) throw new Error(`--layouts: "${layout}" is not one of ${LAYOUTS.join(', ')}`);
+  for (const layout of layouts)
+    if (!LAYOUTS.includes(layout)) throw new Error(`--layouts: "${layout}" is not one of ${LAYOUTS.join(', ')}`);
   const rates = (raw('rates')?.split(',') ?? ['500', '1000', '2000']).map((rate) => Number(rate.replaceAll('_', '')));
   if (rates.some((rate) => !Number.isInteger(rate) || rate <= 0)) throw new Error('--rates must be positive integers');
   const profile = !['', undefined, '0', 'false'].includes(raw('profile'));
@@ -201,7 +204,10 @@ class Cores {
  * cores for two consecutive seconds: other work on the shared cores (a test run) would otherwise be measured
  * too. Returns the seconds waited and what the rest used in the last second; measures anyway after the limit.
  */
-async function quietMachine(pids: Readonly<Record<string, number | undefined>>, limitSeconds: number): Promise<{ waitedSeconds: number; otherCores: number }> {
+async function quietMachine(
+  pids: Readonly<Record<string, number | undefined>>,
+  limitSeconds: number,
+): Promise<{ waitedSeconds: number; otherCores: number }> {
   const started = performance.now();
   const cores = new Cores(pids);
   let quiet = 0;
@@ -224,10 +230,14 @@ const median = (values: readonly number[]): number => percentile(Float64Array.fr
 
 /** The runtime's own counters: records processed by the given stages, dead letters, committed transactions. */
 function counters(runtime: StreamsRuntime, stages: readonly string[]) {
-  const sum = async (metric: { get(): Promise<{ values: Array<{ labels: Record<string, string | number>; value: number }> }> }, match: (labels: Record<string, string | number>) => boolean) =>
-    (await metric.get()).values.filter((sample) => match(sample.labels)).reduce((total, sample) => total + sample.value, 0);
+  const sum = async (
+    metric: { get(): Promise<{ values: Array<{ labels: Record<string, string | number>; value: number }> }> },
+    match: (labels: Record<string, string | number>) => boolean,
+  ) => (await metric.get()).values.filter((sample) => match(sample.labels)).reduce((total, sample) => total + sample.value, 0);
   return {
-    handled: async () => (await sum(runtime.metrics.processed, (labels) => stages.includes(String(labels.processor)))) + (await sum(runtime.metrics.deadLetters, () => true)),
+    handled: async () =>
+      (await sum(runtime.metrics.processed, (labels) => stages.includes(String(labels.processor)))) +
+      (await sum(runtime.metrics.deadLetters, () => true)),
     commits: () => sum(runtime.metrics.commits, (labels) => labels.result === 'committed'),
   };
 }
@@ -236,7 +246,12 @@ function counters(runtime: StreamsRuntime, stages: readonly string[]) {
  * Runs `runtime` until `stages` have handled `expected` records (processed or dead-lettered) and a commit after
  * the last one has gone through; seconds from the first record handled to that commit.
  */
-async function processAll(runtime: StreamsRuntime, stages: readonly string[], expected: number, onFirst: () => void | Promise<void> = () => undefined): Promise<{ seconds: number; peakRssMb: number }> {
+async function processAll(
+  runtime: StreamsRuntime,
+  stages: readonly string[],
+  expected: number,
+  onFirst: () => void | Promise<void> = () => undefined,
+): Promise<{ seconds: number; peakRssMb: number }> {
   const { handled, commits } = counters(runtime, stages);
   await runtime.start();
   const deadline = performance.now() + 15 * 60_000;
@@ -276,8 +291,15 @@ const orderNumber = (orderId: string) => Number(orderId.slice(orderId.lastIndexO
 async function releaseOrders(pipeline: OrderPipeline, wanted: number) {
   // ~87 % of the demo feed is released (5 % invalid, ~8 % failing COD): 20 % more orders than releases wanted.
   const createdAt = new Date(Date.now() - 20 * 60_000);
-  const orders = Array.from({ length: Math.ceil(wanted * 1.2) }, (_, n) => demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 11 }));
-  await produce(pipeline.client, orders.map((order) => jsonRecord(pipeline.prefix + Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS, createdAt.getTime())));
+  const orders = Array.from({ length: Math.ceil(wanted * 1.2) }, (_, n) =>
+    demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 11 }),
+  );
+  await produce(
+    pipeline.client,
+    orders.map((order) =>
+      jsonRecord(pipeline.prefix + Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS, createdAt.getTime()),
+    ),
+  );
   const runtime = orderRuntime(pipeline);
   let timing;
   try {
@@ -285,10 +307,18 @@ async function releaseOrders(pipeline: OrderPipeline, wanted: number) {
   } finally {
     await runtime.stop();
   }
-  const released = (await readAll(pipeline.client, pipeline.prefix + Topics.release)).map((record) => JSON.parse(record.value!.toString()) as Release);
+  const released = (await readAll(pipeline.client, pipeline.prefix + Topics.release)).map(
+    (record) => JSON.parse(record.value!.toString()) as Release,
+  );
   if (released.length < wanted) throw new Error(`only ${released.length} of ${orders.length} demo orders were released; ${wanted} wanted`);
   const releases = released.sort((a, b) => orderNumber(a.OrderID) - orderNumber(b.OrderID)).slice(0, wanted);
-  return { ordersProduced: orders.length, released: released.length, releases, seconds: round(timing.seconds, 2), ordersPerSecond: Math.round(orders.length / timing.seconds) };
+  return {
+    ordersProduced: orders.length,
+    released: released.length,
+    releases,
+    seconds: round(timing.seconds, 2),
+    ordersPerSecond: Math.round(orders.length / timing.seconds),
+  };
 }
 
 /** A record as the ingress produces it: keyed by ShipFromLocationID, partitioned like every other producer of it. */
@@ -307,7 +337,11 @@ function accepted<T>(result: { ok: true; record: T } | { ok: false; errors: unkn
  * them. Grab for every order: its five statuses are the longest delivery path. Ship events happen at
  * `at` + 0–3 s, the statuses from `at` + 4 s, a minute apart; each record's timestamp is its event's At.
  */
-function fulfilmentEvents(prefix: string, releases: readonly Release[], at: Date): { shipEvents: ProducedRecord[]; deliveryStatuses: ProducedRecord[] } {
+function fulfilmentEvents(
+  prefix: string,
+  releases: readonly Release[],
+  at: Date,
+): { shipEvents: ProducedRecord[]; deliveryStatuses: ProducedRecord[] } {
   const slick = new SlickSimulator({ token: 'bench', carrierFor: () => 'GRAB' });
   const grab = new GrabSimulator({ token: 'bench' });
   const shipTopic = prefix + Topics.shipEvent;
@@ -322,7 +356,12 @@ function fulfilmentEvents(prefix: string, releases: readonly Release[], at: Date
       const event: ShipEvent = accepted(shipEventFromSlick(body));
       shipEvents.push(eventRecord(shipTopic, event.ShipFromLocationID, shipSerde.serialize(event), Date.parse(event.At)));
     }
-    const shipment = { OrderID: release.OrderID, ShipFromLocationID: release.ShipFromLocationID, TrackingID: ship.at(-1)!.TrackingID!, CodAmount: release.CodAmount };
+    const shipment = {
+      OrderID: release.OrderID,
+      ShipFromLocationID: release.ShipFromLocationID,
+      TrackingID: ship.at(-1)!.TrackingID!,
+      CodAmount: release.CodAmount,
+    };
     for (const callback of grab.callbacks(shipment, {}, new Date(at.getTime() + ship.length * 1000))) {
       const status: DeliveryStatus = accepted(deliveryStatusFromGrab(callback.body));
       deliveryStatuses.push(eventRecord(statusTopic, status.ShipFromLocationID, statusSerde.serialize(status), Date.parse(status.At)));
@@ -349,9 +388,14 @@ async function verify(pipeline: OrderPipeline, releases: readonly Release[]) {
   for (const orderId of cod.keys()) {
     const steps = paths.get(orderId) ?? [];
     const expectedFrom = [3000, ...EXPECTED_PATH.map(([status]) => status)];
-    const right = steps.length === EXPECTED_PATH.length && steps.every((step, i) => step.ToStatus === EXPECTED_PATH[i]![0] && step.Reason === EXPECTED_PATH[i]![1] && step.FromStatus === expectedFrom[i]);
+    const right =
+      steps.length === EXPECTED_PATH.length &&
+      steps.every(
+        (step, i) => step.ToStatus === EXPECTED_PATH[i]![0] && step.Reason === EXPECTED_PATH[i]![1] && step.FromStatus === expectedFrom[i],
+      );
     if (steps.at(-1)?.ToStatus === 7500) delivered++;
-    if (!right) wrongPaths.push(`${orderId}: ${steps.map((step) => `${step.FromStatus}→${step.ToStatus} ${step.Reason}`).join(', ') || 'no change'}`);
+    if (!right)
+      wrongPaths.push(`${orderId}: ${steps.map((step) => `${step.FromStatus}→${step.ToStatus} ${step.Reason}`).join(', ') || 'no change'}`);
   }
   const collected = new Map<string, string[]>();
   for (const record of await readAll(client, prefix + Topics.payment)) {
@@ -360,7 +404,9 @@ async function verify(pipeline: OrderPipeline, releases: readonly Release[]) {
   }
   const wrongCash = [...cod].filter(([orderId, amount]) => collected.get(orderId)?.length !== 1 || collected.get(orderId)![0] !== amount);
   const admin = client.admin();
-  const deadLetters = (await endOffsets(admin, dlqTopic(prefix + Topics.shipEvent), true)) + (await endOffsets(admin, dlqTopic(prefix + Topics.deliveryStatus), true));
+  const deadLetters =
+    (await endOffsets(admin, dlqTopic(prefix + Topics.shipEvent), true)) +
+    (await endOffsets(admin, dlqTopic(prefix + Topics.deliveryStatus), true));
   await admin.close();
   const correct = wrongPaths.length === 0 && strayChanges === 0 && wrongCash.length === 0 && deadLetters === 0;
   return {
@@ -371,7 +417,9 @@ async function verify(pipeline: OrderPipeline, releases: readonly Release[]) {
     wrongPathExamples: wrongPaths.slice(0, 5),
     statusChangesOfOtherOrders: strayChanges,
     collectedForTheirCodAmount: cod.size - wrongCash.length,
-    wrongCashExamples: wrongCash.slice(0, 5).map(([orderId, amount]) => `${orderId}: expected ${amount}, Collected ${JSON.stringify(collected.get(orderId) ?? [])}`),
+    wrongCashExamples: wrongCash
+      .slice(0, 5)
+      .map(([orderId, amount]) => `${orderId}: expected ${amount}, Collected ${JSON.stringify(collected.get(orderId) ?? [])}`),
     deadLetters,
   };
 }
@@ -415,14 +463,25 @@ async function timedWindow(pipeline: OrderPipeline, events: number, options: Opt
   }
   const profile = await stopProfile?.();
   if (profile) log(`events ${name} profile:\n${profile}`);
-  return { events, seconds: round(timing.seconds, 2), eventsPerSecond: Math.round(events / timing.seconds), peakRssMb: timing.peakRssMb, enforced, cores: cpu, quiet, ...(profile ? { profile } : {}) };
+  return {
+    events,
+    seconds: round(timing.seconds, 2),
+    eventsPerSecond: Math.round(events / timing.seconds),
+    peakRssMb: timing.peakRssMb,
+    enforced,
+    cores: cpu,
+    quiet,
+    ...(profile ? { profile } : {}),
+  };
 }
 
 async function eventsRun(options: Options, layout: Layout, run: number): Promise<Record<string, unknown>> {
   const pipeline = await createOrderPipeline('fulfilment', `${layout}${run}`, PARTITIONS);
   try {
     const phase1 = await releaseOrders(pipeline, options.orders);
-    log(`events ${layout} run ${run}: ${phase1.released} of ${phase1.ordersProduced} orders released (${phase1.ordersPerSecond} orders/s); events for the first ${phase1.releases.length}`);
+    log(
+      `events ${layout} run ${run}: ${phase1.released} of ${phase1.ordersProduced} orders released (${phase1.ordersPerSecond} orders/s); events for the first ${phase1.releases.length}`,
+    );
     const { shipEvents, deliveryStatuses } = fulfilmentEvents(pipeline.prefix, phase1.releases, new Date(Date.now() - 15 * 60_000));
     const events = shipEvents.length + deliveryStatuses.length;
     const batches = layout === 'backlog' ? [[...shipEvents, ...deliveryStatuses]] : [shipEvents, deliveryStatuses];
@@ -444,7 +503,12 @@ async function eventsRun(options: Options, layout: Layout, run: number): Promise
       eventsPerSecond: Math.round(events / seconds),
       windows,
       profiled: options.profile,
-      releasePhase: { ordersProduced: phase1.ordersProduced, released: phase1.released, seconds: phase1.seconds, ordersPerSecond: phase1.ordersPerSecond },
+      releasePhase: {
+        ordersProduced: phase1.ordersProduced,
+        released: phase1.released,
+        seconds: phase1.seconds,
+        ordersPerSecond: phase1.ordersPerSecond,
+      },
       verification,
     };
     log(
@@ -466,7 +530,11 @@ async function eventsFigure(options: Options): Promise<Record<string, unknown>> 
   for (const layout of options.layouts) {
     const mine = runs.filter((run) => run.layout === layout);
     const correct = mine.filter((run) => (run.verification as { correct: boolean }).correct);
-    figure[layout] = { medianEventsPerSecond: median(mine.map((run) => run.eventsPerSecond as number)), correctRuns: correct.length, runs: mine };
+    figure[layout] = {
+      medianEventsPerSecond: median(mine.map((run) => run.eventsPerSecond as number)),
+      correctRuns: correct.length,
+      runs: mine,
+    };
   }
   return figure;
 }
@@ -479,7 +547,9 @@ const ROUTE_OF_PATH = new Map<string, RouteName>(Object.entries(WEBHOOK_ROUTES).
 /** The ingress, in its own process: startWebhookServer with the bench's topics, settings from the environment. */
 async function webhookIngress(): Promise<void> {
   const prefix = process.env.BENCH_FULFILMENT_PREFIX ?? '';
-  const server = await startWebhookServer({ topics: { shipEvents: prefix + Topics.shipEvent, deliveryStatus: prefix + Topics.deliveryStatus } });
+  const server = await startWebhookServer({
+    topics: { shipEvents: prefix + Topics.shipEvent, deliveryStatus: prefix + Topics.deliveryStatus },
+  });
   process.on('SIGTERM', () => void server.close().finally(() => process.exit(0)));
   console.log(`listening on ${server.url}`);
 }
@@ -491,7 +561,10 @@ async function webhookIngress(): Promise<void> {
  */
 class WebhookFeed {
   private readonly slick = new SlickSimulator({ token: 'bench' });
-  private readonly partners: Record<string, DeliverySimulator> = { GRAB: new GrabSimulator({ token: 'bench' }), PMP: new PmpSimulator({ token: 'bench' }) };
+  private readonly partners: Record<string, DeliverySimulator> = {
+    GRAB: new GrabSimulator({ token: 'bench' }),
+    PMP: new PmpSimulator({ token: 'bench' }),
+  };
   private readonly stores = storeIds(STORES);
   private queue: Callback[] = [];
   private orders = 0;
@@ -528,7 +601,10 @@ class WebhookFeed {
     const shipped = ship.at(-1)!;
     const route = WEBHOOK_ROUTES.slickShipEvents;
     const shipment = { OrderID: orderId, ShipFromLocationID: store, TrackingID: shipped.TrackingID!, CodAmount: release.CodAmount };
-    return [...ship.map((body): Callback => ({ method: route.method, path: route.url, body })), ...this.partners[shipped.Carrier!]!.callbacks(shipment, {}, at)];
+    return [
+      ...ship.map((body): Callback => ({ method: route.method, path: route.url, body })),
+      ...this.partners[shipped.Carrier!]!.callbacks(shipment, {}, at),
+    ];
   }
 }
 
@@ -536,7 +612,13 @@ class WebhookFeed {
 function signed(callback: Callback): Shot {
   const route = ROUTE_OF_PATH.get(callback.path)!;
   const body = Buffer.from(JSON.stringify(callback.body));
-  return { method: callback.method, path: callback.path, body, kind: route, headers: { 'content-type': 'application/json', ...signWebhook(SECRETS[WEBHOOK_ROUTES[route].partner], body) } };
+  return {
+    method: callback.method,
+    path: callback.path,
+    body,
+    kind: route,
+    headers: { 'content-type': 'application/json', ...signWebhook(SECRETS[WEBHOOK_ROUTES[route].partner], body) },
+  };
 }
 
 function report(run: LoadRun) {
@@ -552,9 +634,14 @@ function report(run: LoadRun) {
     ...latency(run.outcomes),
     statuses: countBy(run.outcomes, (outcome) => String(outcome.status)),
     non202: run.outcomes.filter((outcome) => outcome.status !== 202).length,
-    byRoute: Object.fromEntries(Object.keys(WEBHOOK_ROUTES).map((route) => [route, latency(run.outcomes.filter((outcome) => outcome.kind === route))])),
+    byRoute: Object.fromEntries(
+      Object.keys(WEBHOOK_ROUTES).map((route) => [route, latency(run.outcomes.filter((outcome) => outcome.kind === route))]),
+    ),
     // Where the tail comes from: the seconds (by due time) whose slowest response was slowest.
-    worstSeconds: [...bySecond].sort(([, a], [, b]) => b - a).slice(0, 3).map(([second, maxMs]) => ({ second, maxMs: round(maxMs, 1) })),
+    worstSeconds: [...bySecond]
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, 3)
+      .map(([second, maxMs]) => ({ second, maxMs: round(maxMs, 1) })),
     generatorLagMs: { p50: round(percentile(lag, 50), 2), p99: round(percentile(lag, 99), 2), max: round(lag.at(-1) ?? NaN, 2) },
   };
 }
@@ -562,7 +649,11 @@ function report(run: LoadRun) {
 /** The ingress's omnia_webhook_produce_seconds: sum and count over both topics (hand-off to acks). */
 async function produceSeconds(port: number): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`http://${HOST}:${port}/metrics`)).text();
-  const total = (suffix: string) => [...text.matchAll(new RegExp(`^omnia_webhook_produce_seconds_${suffix}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((sum, match) => sum + Number(match[1]), 0);
+  const total = (suffix: string) =>
+    [...text.matchAll(new RegExp(`^omnia_webhook_produce_seconds_${suffix}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce(
+      (sum, match) => sum + Number(match[1]),
+      0,
+    );
   return { sum: total('sum'), count: total('count') };
 }
 
@@ -611,13 +702,20 @@ async function webhooksFigure(options: Options): Promise<Record<string, unknown>
       agent.destroy();
       const producedAfter = await produceSeconds(port);
       const after = await Promise.all(topics.map((topic) => endOffsets(admin, topic, false)));
-      const answered202 = topics.map((topic) => [...warm.outcomes, ...run.outcomes].filter((outcome) => outcome.status === 202 && topicOf(outcome.kind as RouteName) === topic).length);
+      const answered202 = topics.map(
+        (topic) =>
+          [...warm.outcomes, ...run.outcomes].filter((outcome) => outcome.status === 202 && topicOf(outcome.kind as RouteName) === topic)
+            .length,
+      );
       const growth = topics.map((topic, i) => after[i]! - before[i]!);
       const figures = report(run);
       const result = {
         ...figures,
         cores: cpu,
-        cpuUsPerRequest: { ingress: Math.round(((cpu.ingress ?? NaN) * 1e6) / figures.achievedRps), generator: Math.round(((cpu.bench ?? NaN) * 1e6) / figures.achievedRps) },
+        cpuUsPerRequest: {
+          ingress: Math.round(((cpu.ingress ?? NaN) * 1e6) / figures.achievedRps),
+          generator: Math.round(((cpu.bench ?? NaN) * 1e6) / figures.achievedRps),
+        },
         meanProduceMs: round(((producedAfter.sum - producedBefore.sum) / (producedAfter.count - producedBefore.count)) * 1000, 2),
         // Warm-up and measured run together: every 202 is a record, and nothing else was written.
         offsets: { accepted202: answered202, endOffsetGrowth: growth, exact: growth.every((value, i) => value === answered202[i]) },
@@ -643,7 +741,11 @@ async function webhooksFigure(options: Options): Promise<Record<string, unknown>
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env);
-  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), options, machine: { cores: os.cpus().length, loadAverage: os.loadavg() } };
+  const results: Record<string, unknown> = {
+    startedAt: new Date().toISOString(),
+    options,
+    machine: { cores: os.cpus().length, loadAverage: os.loadavg() },
+  };
   const started = performance.now();
   if (options.profile) await mkdir(PROFILE_DIR, { recursive: true });
   // Written after each figure, so a failure in the second keeps the first.

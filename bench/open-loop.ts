@@ -111,7 +111,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<LoadRun> {
 }
 
 /** The p-th percentile of sorted values (nearest rank); NaN when there are none. */
-export const percentile = (sorted: ArrayLike<number>, p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!);
+export const percentile = (sorted: ArrayLike<number>, p: number): number =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 
 export interface Latency {
   requests: number;
@@ -125,7 +126,14 @@ export interface Latency {
 /** Latency percentiles of the answered requests (status ≠ 0); `requests` counts them all. */
 export function latency(outcomes: readonly Outcome[]): Latency {
   const sorted = Float64Array.from(outcomes.filter((outcome) => outcome.status !== 0).map((outcome) => outcome.latencyMs)).sort();
-  return { requests: outcomes.length, p50: round(percentile(sorted, 50), 2), p90: round(percentile(sorted, 90), 2), p99: round(percentile(sorted, 99), 2), p999: round(percentile(sorted, 99.9), 2), max: round(sorted.at(-1) ?? NaN, 2) };
+  return {
+    requests: outcomes.length,
+    p50: round(percentile(sorted, 50), 2),
+    p90: round(percentile(sorted, 90), 2),
+    p99: round(percentile(sorted, 99), 2),
+    p999: round(percentile(sorted, 99.9), 2),
+    max: round(sorted.at(-1) ?? NaN, 2),
+  };
 }
 
 export const countBy = <T>(items: readonly T[], key: (item: T) => string | undefined): Record<string, number> => {

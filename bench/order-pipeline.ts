@@ -36,7 +36,10 @@ export async function createOrderPipeline(kind: string, label: string, partition
   const prefix = `${app}.`;
   const client = new PlatformaticClient(BROKERS, app);
   await createPipelineTopics(client, prefix, partitions);
-  await produce(client, referenceData(200).map((entry) => jsonRecord(prefix + entry.topic, entry.key, entry.value, 1)));
+  await produce(
+    client,
+    referenceData(200).map((entry) => jsonRecord(prefix + entry.topic, entry.key, entry.value, 1)),
+  );
   return { app, prefix, stateDir: path.join(os.tmpdir(), app), client };
 }
 
@@ -44,16 +47,28 @@ export async function createOrderPipeline(kind: string, label: string, partition
 export function orderRuntime({ app, prefix, stateDir, client }: OrderPipeline, overrides: Record<string, string> = {}): StreamsRuntime {
   const env = { ...process.env, ...overrides };
   const config = loadConfig({ applicationId: app, bootstrapServers: BROKERS, stateDir, instanceId: `${app}-0` }, env);
-  return new StreamsRuntime(orderTopology(loadOrderConfig({ ...env, OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)), config, client);
+  return new StreamsRuntime(
+    orderTopology(loadOrderConfig({ ...env, OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)),
+    config,
+    client,
+  );
 }
 
 /** Every topic of the run (its prefix's, the changelogs `<app>-<store>-changelog`), its group and its state. */
 export async function removeOrderPipeline({ app, prefix, stateDir, client }: OrderPipeline): Promise<void> {
   const lister = new Admin({ clientId: app, bootstrapBrokers: BROKERS });
-  const topics = (await lister.listTopics().catch(() => [] as string[])).filter((topic) => topic.startsWith(prefix) || topic.startsWith(`${app}-`));
+  const topics = (await lister.listTopics().catch(() => [] as string[])).filter(
+    (topic) => topic.startsWith(prefix) || topic.startsWith(`${app}-`),
+  );
   await lister.close();
   const admin = client.admin();
-  await cleanUpApp(admin, { applicationId: app, input: prefix + Topics.orderCreate, output: prefix + Topics.status, changelog: changelogTopic(app, 'orders'), topics });
+  await cleanUpApp(admin, {
+    applicationId: app,
+    input: prefix + Topics.orderCreate,
+    output: prefix + Topics.status,
+    changelog: changelogTopic(app, 'orders'),
+    topics,
+  });
   await admin.close();
   await rm(stateDir, { recursive: true, force: true });
 }

@@ -28,10 +28,17 @@ async function throughput(): Promise<Record<string, number>> {
   try {
     const createdAt = new Date();
     const orders = Array.from({ length: ORDERS }, (_, n) => demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 11 }));
-    await produce(context.client, orders.map((order) => jsonRecord(context.prefix + Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS, createdAt.getTime())));
+    await produce(
+      context.client,
+      orders.map((order) =>
+        jsonRecord(context.prefix + Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS, createdAt.getTime()),
+      ),
+    );
     const runtime = orderRuntime(context);
-    const processed = async () => (await runtime.metrics.processed.get()).values.find((sample) => sample.labels.processor === 'validate')?.value ?? 0;
-    const commits = async () => (await runtime.metrics.commits.get()).values.find((sample) => sample.labels.result === 'committed')?.value ?? 0;
+    const processed = async () =>
+      (await runtime.metrics.processed.get()).values.find((sample) => sample.labels.processor === 'validate')?.value ?? 0;
+    const commits = async () =>
+      (await runtime.metrics.commits.get()).values.find((sample) => sample.labels.result === 'committed')?.value ?? 0;
     await runtime.start();
     while ((await processed()) === 0) await sleep(5);
     const started = performance.now();
@@ -123,5 +130,8 @@ async function latency(commitIntervalMs: string): Promise<Record<string, number 
   }
 }
 
-const results = { throughput: await throughput(), latency: [await latency(process.env.OMNIA_COMMIT_INTERVAL_MS ?? '100'), await latency('10')] };
+const results = {
+  throughput: await throughput(),
+  latency: [await latency(process.env.OMNIA_COMMIT_INTERVAL_MS ?? '100'), await latency('10')],
+};
 console.log(JSON.stringify(results, null, 2));

@@ -110,17 +110,37 @@ function parseOptions(argv: readonly string[]): Options {
       return [match[1]!, match[2] ?? 'true'] as const;
     }),
   );
-  const known = ['figures', 'orders', 'rates', 'other-rate', 'seconds', 'warm-s', 'rows', 'search-rates', 'events', 'subscribers', 'profile'];
-  for (const name of given.keys()) if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(' ')})`);
+  const known = [
+    'figures',
+    'orders',
+    'rates',
+    'other-rate',
+    'seconds',
+    'warm-s',
+    'rows',
+    'search-rates',
+    'events',
+    'subscribers',
+    'profile',
+  ];
+  for (const name of given.keys())
+    if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(' ')})`);
   const int = (name: string, fallback: number) => {
     const raw = given.get(name);
     const value = raw === undefined ? fallback : Number(raw.replaceAll('_', ''));
     if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
     return value;
   };
-  const ints = (name: string, fallback: number[]) => (given.get(name)?.split(',').map((item) => Number(item.replaceAll('_', ''))) ?? fallback).filter((value) => value > 0);
+  const ints = (name: string, fallback: number[]) =>
+    (
+      given
+        .get(name)
+        ?.split(',')
+        .map((item) => Number(item.replaceAll('_', ''))) ?? fallback
+    ).filter((value) => value > 0);
   const figures = (given.get('figures')?.split(',') ?? [...FIGURES]) as Figure[];
-  for (const figure of figures) if (!FIGURES.includes(figure)) throw new Error(`--figures: "${figure}" is not one of ${FIGURES.join(', ')}`);
+  for (const figure of figures)
+    if (!FIGURES.includes(figure)) throw new Error(`--figures: "${figure}" is not one of ${FIGURES.join(', ')}`);
   return {
     figures,
     orders: int('orders', 20_000),
@@ -148,7 +168,11 @@ interface Shot {
 
 type Classify = (shot: HttpShot, status: number, body: string) => string | undefined;
 
-const asHttp = (shot: Shot): HttpShot => ({ path: shot.path, headers: { authorization: `Bearer ${shot.token}` }, ...(shot.kind === undefined ? {} : { kind: shot.kind }) });
+const asHttp = (shot: Shot): HttpShot => ({
+  path: shot.path,
+  headers: { authorization: `Bearer ${shot.token}` },
+  ...(shot.kind === undefined ? {} : { kind: shot.kind }),
+});
 
 /** A label's suffix marking an answer with no rows (a search's empty page): reported as a count, not a label of its own. */
 const EMPTY = '|empty';
@@ -178,7 +202,11 @@ function report(run: LoadRun, byLabel: boolean) {
       .sort(([, a], [, b]) => b.max - a.max)
       .slice(0, 3)
       .map(([second, { max, over10ms }]) => ({ second: Number(second), maxMs: round(max, 1), over10ms })),
-    generatorLagMs: { p50: round(percentile(sortedLag, 50), 2), p99: round(percentile(sortedLag, 99), 2), max: round(sortedLag.at(-1) ?? NaN, 2) },
+    generatorLagMs: {
+      p50: round(percentile(sortedLag, 50), 2),
+      p99: round(percentile(sortedLag, 99), 2),
+      max: round(sortedLag.at(-1) ?? NaN, 2),
+    },
     ...(byLabel
       ? {
           byLabel: Object.fromEntries(
@@ -204,7 +232,10 @@ class CpuWatch {
   constructor(private readonly pids: Record<string, number | undefined | (() => Promise<number[]>)>) {}
 
   private read(): Map<string, number | undefined> {
-    const values = new Map<string, number | undefined>([['machine', machineBusySeconds()], ['loadGenerator', cpuSeconds(process.pid)]]);
+    const values = new Map<string, number | undefined>([
+      ['machine', machineBusySeconds()],
+      ['loadGenerator', cpuSeconds(process.pid)],
+    ]);
     for (const [name, pids] of Object.entries(this.resolved)) {
       const each = pids.map((pid) => cpuSeconds(pid));
       values.set(name, pids.length === 0 || each.includes(undefined) ? undefined : each.reduce<number>((sum, value) => sum + value!, 0));
@@ -213,7 +244,8 @@ class CpuWatch {
   }
 
   async start(): Promise<void> {
-    for (const [name, pids] of Object.entries(this.pids)) this.resolved[name] = typeof pids === 'function' ? await pids() : pids === undefined ? [] : [pids];
+    for (const [name, pids] of Object.entries(this.pids))
+      this.resolved[name] = typeof pids === 'function' ? await pids() : pids === undefined ? [] : [pids];
     this.startedAt = performance.now();
     this.before = this.read();
   }
@@ -227,7 +259,9 @@ class CpuWatch {
       if (value !== undefined && was !== undefined) cores[name] = round((value - was) / seconds, 2);
     }
     if (cores.machine !== undefined) {
-      const known = Object.entries(cores).filter(([name]) => name !== 'machine').reduce((sum, [, value]) => sum + value, 0);
+      const known = Object.entries(cores)
+        .filter(([name]) => name !== 'machine')
+        .reduce((sum, [, value]) => sum + value, 0);
       cores.other = round(Math.max(0, cores.machine - known), 2);
     }
     return cores;
@@ -240,7 +274,11 @@ class CpuWatch {
  * (other benchmarks, test suites) would otherwise be measured as the service's latency. Returns the seconds
  * waited and what the rest of the machine used in the last second; a run starts anyway after the limit.
  */
-async function quietMachine(watch: CpuWatch, threshold = 0.3, limitMs = 30_000): Promise<{ waitedSeconds: number; otherCoresBefore: number }> {
+async function quietMachine(
+  watch: CpuWatch,
+  threshold = 0.3,
+  limitMs = 30_000,
+): Promise<{ waitedSeconds: number; otherCoresBefore: number }> {
   const started = performance.now();
   let quietSeconds = 0;
   let other = NaN;
@@ -257,9 +295,18 @@ async function quietMachine(watch: CpuWatch, threshold = 0.3, limitMs = 30_000):
 }
 
 /** A warm-up at the run's rate (discarded), then the measured run with the CPU split and CPU per request. */
-async function measured(what: string, options: Options, port: number, rate: number, watch: CpuWatch, next: (i: number) => Shot, classify?: Classify) {
+async function measured(
+  what: string,
+  options: Options,
+  port: number,
+  rate: number,
+  watch: CpuWatch,
+  next: (i: number) => Shot,
+  classify?: Classify,
+) {
   const quiet = await quietMachine(watch);
-  const load = (seconds: number) => openLoop({ host: HOST, port, rate, seconds, next: (i) => asHttp(next(i)), ...(classify ? { classify } : {}) });
+  const load = (seconds: number) =>
+    openLoop({ host: HOST, port, rate, seconds, next: (i) => asHttp(next(i)), ...(classify ? { classify } : {}) });
   await load(options.warmSeconds);
   await watch.start();
   const run = await load(options.seconds);
@@ -271,7 +318,9 @@ async function measured(what: string, options: Options, port: number, rate: numb
       .map(([name, value]) => [name, Math.round((value * 1e6) / figures.achievedRps)]),
   );
   const result = { what, ...figures, cores, cpuUsPerRequest, quiet };
-  log(`${what} @ ${rate}/s: achieved ${result.achievedRps}/s, p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, max ${result.max} ms, statuses ${JSON.stringify(result.statuses)}, cores ${JSON.stringify(cores)}, CPU µs/request ${JSON.stringify(cpuUsPerRequest)}`);
+  log(
+    `${what} @ ${rate}/s: achieved ${result.achievedRps}/s, p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, max ${result.max} ms, statuses ${JSON.stringify(result.statuses)}, cores ${JSON.stringify(cores)}, CPU µs/request ${JSON.stringify(cpuUsPerRequest)}`,
+  );
   return result;
 }
 
@@ -280,7 +329,14 @@ async function measured(what: string, options: Options, port: number, rate: numb
 /** A record keyed (and partitioned) as the pipeline keys it; the value as JSON, or none. */
 function record(topic: string, key: string, value: unknown, partitions: number): ProducedRecord {
   const keyBytes = Buffer.from(key);
-  return { topic, partition: partitionForKey(keyBytes, partitions), key: keyBytes, value: value === undefined ? null : Buffer.from(JSON.stringify(value)), timestamp: Date.now(), headers: {} };
+  return {
+    topic,
+    partition: partitionForKey(keyBytes, partitions),
+    key: keyBytes,
+    value: value === undefined ? null : Buffer.from(JSON.stringify(value)),
+    timestamp: Date.now(),
+    headers: {},
+  };
 }
 
 async function send(client: KafkaClient, records: ProducedRecord[]): Promise<void> {
@@ -298,7 +354,9 @@ async function pgClient(url: string): Promise<pg.Client> {
 
 /** The Postgres backend processes serving connections of `applicationName` (their CPU is the queries'). */
 const backends = (client: pg.Client, applicationName: string) => async (): Promise<number[]> =>
-  (await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [applicationName])).rows.map((row) => row.pid);
+  (await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [applicationName])).rows.map(
+    (row) => row.pid,
+  );
 
 const httpJson = async (port: number, pathname: string, token?: string): Promise<{ status: number; body: unknown }> => {
   const response = await fetch(`http://${HOST}:${port}${pathname}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -312,7 +370,9 @@ async function freePort(): Promise<number> {
 
 /** Moves the --cpu-prof output of `name` to a stable file name and prints its summary. */
 async function profileSummary(name: string): Promise<string | undefined> {
-  const files = (await readdir(PROFILE_DIR).catch(() => [] as string[])).filter((file) => file.startsWith(name) && file.endsWith('.cpuprofile'));
+  const files = (await readdir(PROFILE_DIR).catch(() => [] as string[])).filter(
+    (file) => file.startsWith(name) && file.endsWith('.cpuprofile'),
+  );
   if (files.length === 0) return undefined;
   const summary = formatSummary(summarise(path.join(PROFILE_DIR, files.sort().at(-1)!), 25));
   log(`profile ${name}:\n${summary}`);
@@ -380,7 +440,10 @@ async function onKafka(options: Options, results: Record<string, unknown>): Prom
       ...topology.sources.flatMap((source) => source.topics).map((topic) => ({ topic, partitions: PARTITIONS })),
       ...[...topology.globalTables.values()].map(({ topic }) => ({ topic, partitions: 1, configs: { 'cleanup.policy': 'compact' } })),
     ]);
-    await send(client, referenceData(200).map((entry) => record(name(entry.topic), entry.key, entry.value, 1)));
+    await send(
+      client,
+      referenceData(200).map((entry) => record(name(entry.topic), entry.key, entry.value, 1)),
+    );
     const a = await startReplica('a');
     await sink.start();
     await until('the sink to start', () => sink.output.includes('topics → Postgres'), 60_000).catch((error: Error) => {
@@ -389,41 +452,95 @@ async function onKafka(options: Options, results: Record<string, unknown>): Prom
 
     const createdAt = new Date();
     // The events figure alone needs only a running pipeline: a few orders make sure it is.
-    const orders = Array.from({ length: lookupsToo ? options.orders : 100 }, (_, n) => demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 21 }));
+    const orders = Array.from({ length: lookupsToo ? options.orders : 100 }, (_, n) =>
+      demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 21 }),
+    );
     const valid = orders.filter((order) => order.IsForceAllocation).length;
     log(`lookups: feeding ${orders.length} demo orders (${valid} valid) over ${STORES} stores, ${PARTITIONS} partitions`);
     const fedAt = performance.now();
-    await send(client, orders.map((order) => record(name(Topics.orderCreate), order.ShipFromLocationID, order, PARTITIONS)));
+    await send(
+      client,
+      orders.map((order) => record(name(Topics.orderCreate), order.ShipFromLocationID, order, PARTITIONS)),
+    );
     const settled = async () =>
-      (await admin.query<{ n: string; open: string }>(`SELECT count(*) AS n, count(*) FILTER (WHERE status NOT IN (3000, 9000)) AS open FROM ${schema}.orders`).catch(() => ({ rows: [{ n: '0', open: '0' }] }))).rows[0]!;
+      (
+        await admin
+          .query<{ n: string; open: string }>(
+            `SELECT count(*) AS n, count(*) FILTER (WHERE status NOT IN (3000, 9000)) AS open FROM ${schema}.orders`,
+          )
+          .catch(() => ({ rows: [{ n: '0', open: '0' }] }))
+      ).rows[0]!;
     let last = { n: '0', open: '0' };
-    await until('every valid order released or cancelled, and in Postgres', async () => {
-      last = await settled();
-      return Number(last.n) >= valid && Number(last.open) === 0;
-    }, 180_000, 500).catch(() => log(`lookups: not settled after 180 s (${last.n} orders in Postgres, ${last.open} not released/cancelled); measuring what is there`));
+    await until(
+      'every valid order released or cancelled, and in Postgres',
+      async () => {
+        last = await settled();
+        return Number(last.n) >= valid && Number(last.open) === 0;
+      },
+      180_000,
+      500,
+    ).catch(() =>
+      log(`lookups: not settled after 180 s (${last.n} orders in Postgres, ${last.open} not released/cancelled); measuring what is there`),
+    );
     const settleSeconds = round((performance.now() - fedAt) / 1000, 1);
-    const byStatus = (await admin.query<{ status: number; n: string }>(`SELECT status, count(*) AS n FROM ${schema}.orders GROUP BY status ORDER BY status`)).rows;
-    const ids = (await admin.query<{ order_id: string; ship_from_location_id: string }>(`SELECT order_id, ship_from_location_id FROM ${schema}.orders ORDER BY order_id`)).rows;
-    log(`lookups: ${ids.length} orders in Postgres after ${settleSeconds} s (${byStatus.map((row) => `${row.status}: ${row.n}`).join(', ')})`);
-    if (lookupsToo) Object.assign(results.lookups as object, { validOrders: valid, ordersInPostgres: ids.length, byStatus: Object.fromEntries(byStatus.map((row) => [row.status, Number(row.n)])), settleSeconds });
+    const byStatus = (
+      await admin.query<{ status: number; n: string }>(`SELECT status, count(*) AS n FROM ${schema}.orders GROUP BY status ORDER BY status`)
+    ).rows;
+    const ids = (
+      await admin.query<{ order_id: string; ship_from_location_id: string }>(
+        `SELECT order_id, ship_from_location_id FROM ${schema}.orders ORDER BY order_id`,
+      )
+    ).rows;
+    log(
+      `lookups: ${ids.length} orders in Postgres after ${settleSeconds} s (${byStatus.map((row) => `${row.status}: ${row.n}`).join(', ')})`,
+    );
+    if (lookupsToo)
+      Object.assign(results.lookups as object, {
+        validOrders: valid,
+        ordersInPostgres: ids.length,
+        byStatus: Object.fromEntries(byStatus.map((row) => [row.status, Number(row.n)])),
+        settleSeconds,
+      });
 
     const token = devToken(AUTH, { sub: 'bench-coordinator', roles: ['regional_coordinator'], expiresInSeconds: 3600 });
     const pick = random(7);
     const withStore = (): Shot => {
       const order = ids[Math.floor(pick() * ids.length)]!;
-      return { path: `/api/v1/orders/${encodeURIComponent(order.order_id)}?store=${encodeURIComponent(order.ship_from_location_id)}`, token };
+      return {
+        path: `/api/v1/orders/${encodeURIComponent(order.order_id)}?store=${encodeURIComponent(order.ship_from_location_id)}`,
+        token,
+      };
     };
-    const withoutStore = (): Shot => ({ path: `/api/v1/orders/${encodeURIComponent(ids[Math.floor(pick() * ids.length)]!.order_id)}`, token });
-    const source: Classify = (_shot, status, body) => (status === 200 ? (/"source":"([a-z-]+)"/.exec(body)?.[1] ?? 'unknown') : `HTTP ${status}`);
+    const withoutStore = (): Shot => ({
+      path: `/api/v1/orders/${encodeURIComponent(ids[Math.floor(pick() * ids.length)]!.order_id)}`,
+      token,
+    });
+    const source: Classify = (_shot, status, body) =>
+      status === 200 ? (/"source":"([a-z-]+)"/.exec(body)?.[1] ?? 'unknown') : `HTTP ${status}`;
 
     const first = await httpJson(a.port, withStore().path, token);
     if (first.status !== 200) throw new Error(`a lookup answered ${first.status}: ${JSON.stringify(first.body)}`);
     const broker = brokerPid();
-    const watchA = new CpuWatch({ replicaA: a.process.child.pid, postgresQuery: backends(admin, `${app}-query`), broker, sink: sink['child']?.pid, postgresSink: backends(admin, `${app}-sink-postgres`) });
+    const watchA = new CpuWatch({
+      replicaA: a.process.child.pid,
+      postgresQuery: backends(admin, `${app}-query`),
+      broker,
+      sink: sink['child']?.pid,
+      postgresSink: backends(admin, `${app}-sink-postgres`),
+    });
 
     if (lookupsToo) {
-      for (const rate of options.rates) runs.push({ replicas: 1, store: true, ...(await measured('lookup ?store=, 1 replica', options, a.port, rate, watchA, withStore, source)) });
-      runs.push({ replicas: 1, store: false, ...(await measured('lookup without store, 1 replica', options, a.port, options.otherRate, watchA, withoutStore, source)) });
+      for (const rate of options.rates)
+        runs.push({
+          replicas: 1,
+          store: true,
+          ...(await measured('lookup ?store=, 1 replica', options, a.port, rate, watchA, withStore, source)),
+        });
+      runs.push({
+        replicas: 1,
+        store: false,
+        ...(await measured('lookup without store, 1 replica', options, a.port, options.otherRate, watchA, withoutStore, source)),
+      });
     }
     if (options.figures.includes('events')) results.events = await events(options, client, name(Topics.status), a.port, watchA);
     if (!lookupsToo) return;
@@ -435,7 +552,9 @@ async function onKafka(options: Options, results: Record<string, unknown>): Prom
       'both replicas to own partitions',
       async () => {
         const members = await topics.groupMembers(app);
-        const owned = members.map((member) => new Set(member.partitions.filter((tp) => tp.topic === name(Topics.orderCreate)).map((tp) => tp.partition)).size);
+        const owned = members.map(
+          (member) => new Set(member.partitions.filter((tp) => tp.topic === name(Topics.orderCreate)).map((tp) => tp.partition)).size,
+        );
         return owned.length === 2 && owned.every((count) => count === PARTITIONS / 2);
       },
       120_000,
@@ -460,15 +579,35 @@ async function onKafka(options: Options, results: Record<string, unknown>): Prom
       sink: sink['child']?.pid,
       postgresSink: backends(admin, `${app}-sink-postgres`),
     });
-    runs.push({ replicas: 2, store: true, ...(await measured('lookup ?store=, 2 replicas (half forwarded)', options, a.port, options.otherRate, watchAB, withStore, source)) });
-    runs.push({ replicas: 2, store: false, ...(await measured('lookup without store, 2 replicas (Postgres names the store for half)', options, a.port, options.otherRate, watchAB, withoutStore, source)) });
+    runs.push({
+      replicas: 2,
+      store: true,
+      ...(await measured('lookup ?store=, 2 replicas (half forwarded)', options, a.port, options.otherRate, watchAB, withStore, source)),
+    });
+    runs.push({
+      replicas: 2,
+      store: false,
+      ...(await measured(
+        'lookup without store, 2 replicas (Postgres names the store for half)',
+        options,
+        a.port,
+        options.otherRate,
+        watchAB,
+        withoutStore,
+        source,
+      )),
+    });
   } finally {
     for (const replica of replicas) await terminate(replica.process, 20_000);
     await sink.kill('SIGTERM');
-    if (options.profile) for (const replica of replicas) (results.lookups as Record<string, unknown>)[`profile-${replica.id}`] = await profileSummary(`query-lookups-${replica.id}`);
+    if (options.profile)
+      for (const replica of replicas)
+        (results.lookups as Record<string, unknown>)[`profile-${replica.id}`] = await profileSummary(`query-lookups-${replica.id}`);
     // Every topic of this run: its prefix's and the changelogs (`<app>-<store>-changelog`).
     const lister = new Admin({ clientId: 'omnia-bench-query', bootstrapBrokers: BROKERS });
-    const mine = (await lister.listTopics().catch(() => [] as string[])).filter((topic) => topic.startsWith(prefix) || topic.startsWith(`${app}-`));
+    const mine = (await lister.listTopics().catch(() => [] as string[])).filter(
+      (topic) => topic.startsWith(prefix) || topic.startsWith(`${app}-`),
+    );
     await lister.close();
     await topics.deleteTopics(mine).catch((error: Error) => log(`could not delete the topics: ${error.message}`));
     await topics.close();
@@ -490,7 +629,12 @@ async function fillOrders(client: pg.Client, schema: string, rows: number): Prom
     timings[what] = round((performance.now() - started) / 1000, 1);
     log(`search: ${what} in ${timings[what]} s`);
   };
-  const indexes = (await client.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'orders' AND indexname <> 'orders_pkey'`, [schema])).rows;
+  const indexes = (
+    await client.query<{ indexname: string; indexdef: string }>(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'orders' AND indexname <> 'orders_pkey'`,
+      [schema],
+    )
+  ).rows;
   for (const index of indexes) await client.query(`DROP INDEX ${schema}.${index.indexname}`);
   await client.query(`SET maintenance_work_mem = '256MB'`);
   await client.query('SELECT setseed(0.42)');
@@ -545,24 +689,52 @@ async function search(options: Options, results: Record<string, unknown>): Promi
   try {
     await migrate(admin);
     const fill = await fillOrders(admin, schema, options.rows);
-    const shape = (await admin.query<{ n: string; stores: string; customers: string; first: string; last: string; open: string; cancelled: string }>(
-      `SELECT count(*) AS n, count(DISTINCT ship_from_location_id) AS stores, count(DISTINCT customer_id) AS customers, min(created_at)::text AS first, max(created_at)::text AS last,
+    const shape = (
+      await admin.query<{ n: string; stores: string; customers: string; first: string; last: string; open: string; cancelled: string }>(
+        `SELECT count(*) AS n, count(DISTINCT ship_from_location_id) AS stores, count(DISTINCT customer_id) AS customers, min(created_at)::text AS first, max(created_at)::text AS last,
               count(*) FILTER (WHERE status < 3000) AS open, count(*) FILTER (WHERE status = 9000) AS cancelled FROM orders`,
-    )).rows[0]!;
+      )
+    ).rows[0]!;
     const tableMb = Number((await admin.query<{ mb: string }>(`SELECT round(pg_total_relation_size('orders') / 1e6) AS mb`)).rows[0]!.mb);
-    results.search = { rows: Number(shape.n), stores: Number(shape.stores), customers: Number(shape.customers), createdFrom: shape.first, createdTo: shape.last, openOrders: Number(shape.open), cancelled: Number(shape.cancelled), tableAndIndexesMb: tableMb, fillSeconds: fill, runs };
+    results.search = {
+      rows: Number(shape.n),
+      stores: Number(shape.stores),
+      customers: Number(shape.customers),
+      createdFrom: shape.first,
+      createdTo: shape.last,
+      openOrders: Number(shape.open),
+      cancelled: Number(shape.cancelled),
+      tableAndIndexesMb: tableMb,
+      fillSeconds: fill,
+      runs,
+    };
 
     const port = await freePort();
     server = spawnNode(
       SELF,
-      { ...process.env, ...RATE_LIMIT, BENCH_QUERY_SERVICE_ROLE: 'search-server', DATABASE_URL: withSchema(DATABASE_URL, schema), PORT: String(port), OMNIA_QUERY_HOST: HOST, OMNIA_JWT_SECRET: SECRET },
+      {
+        ...process.env,
+        ...RATE_LIMIT,
+        BENCH_QUERY_SERVICE_ROLE: 'search-server',
+        DATABASE_URL: withSchema(DATABASE_URL, schema),
+        PORT: String(port),
+        OMNIA_QUERY_HOST: HOST,
+        OMNIA_JWT_SECRET: SECRET,
+      },
       options.profile ? { profile: { dir: PROFILE_DIR, name: 'query-search.cpuprofile' } } : {},
     );
     await server.line(/^listening/, 30_000);
 
     const coordinator = devToken(AUTH, { sub: 'bench-coordinator', roles: ['regional_coordinator'], expiresInSeconds: 3600 });
     const stores = Array.from({ length: STORES }, (_, i) => `QC${String(i + 1).padStart(4, '0')}`);
-    const managers = Array.from({ length: 20 }, (_, i) => devToken(AUTH, { sub: `manager-${i}`, roles: ['store_manager'], stores: [stores[(i * 3) % STORES]!, stores[(i * 3 + 1) % STORES]!, stores[(i * 3 + 2) % STORES]!], expiresInSeconds: 3600 }));
+    const managers = Array.from({ length: 20 }, (_, i) =>
+      devToken(AUTH, {
+        sub: `manager-${i}`,
+        roles: ['store_manager'],
+        stores: [stores[(i * 3) % STORES]!, stores[(i * 3 + 1) % STORES]!, stores[(i * 3 + 2) % STORES]!],
+        expiresInSeconds: 3600,
+      }),
+    );
     const newest = Date.parse(shape.last);
     const day = 86_400_000;
     const anyOf = <T>(next: () => number, items: readonly T[]) => items[Math.floor(next() * items.length)]!;
@@ -571,8 +743,16 @@ async function search(options: Options, results: Record<string, unknown>): Promi
     const iso = (ms: number) => new Date(ms).toISOString();
     const kinds: SearchKind[] = [
       { name: 'store', weight: 15, make: (next) => ({ query: `store=${anyOf(next, stores)}`, token: coordinator }) },
-      { name: 'store+status', weight: 15, make: (next) => ({ query: `store=${anyOf(next, stores)}&status=${status(next)}`, token: coordinator }) },
-      { name: 'statuses (3)', weight: 10, make: (next) => ({ query: `status=1000,2000,${anyOf(next, [3000, 3500, 7400])}`, token: coordinator }) },
+      {
+        name: 'store+status',
+        weight: 15,
+        make: (next) => ({ query: `store=${anyOf(next, stores)}&status=${status(next)}`, token: coordinator }),
+      },
+      {
+        name: 'statuses (3)',
+        weight: 10,
+        make: (next) => ({ query: `status=1000,2000,${anyOf(next, [3000, 3500, 7400])}`, token: coordinator }),
+      },
       {
         name: 'created range (1 day)',
         weight: 10,
@@ -582,9 +762,24 @@ async function search(options: Options, results: Record<string, unknown>): Promi
         },
       },
       { name: 'customer', weight: 15, make: (next) => ({ query: `customer=${customer(next)}`, token: coordinator }) },
-      { name: 'total range', weight: 5, make: (next) => ({ query: `minTotal=${200 + Math.floor(next() * 200)}&maxTotal=${(400 + next() * 10).toFixed(2)}`, token: coordinator }) },
-      { name: 'store+minTotal', weight: 5, make: (next) => ({ query: `store=${anyOf(next, stores)}&minTotal=${anyOf(next, [100, 250, 400])}`, token: coordinator }) },
-      { name: 'manager (3 stores)', weight: 5, make: (next) => ({ query: next() < 0.5 ? '' : `status=${status(next)}`, token: anyOf(next, managers) }) },
+      {
+        name: 'total range',
+        weight: 5,
+        make: (next) => ({
+          query: `minTotal=${200 + Math.floor(next() * 200)}&maxTotal=${(400 + next() * 10).toFixed(2)}`,
+          token: coordinator,
+        }),
+      },
+      {
+        name: 'store+minTotal',
+        weight: 5,
+        make: (next) => ({ query: `store=${anyOf(next, stores)}&minTotal=${anyOf(next, [100, 250, 400])}`, token: coordinator }),
+      },
+      {
+        name: 'manager (3 stores)',
+        weight: 5,
+        make: (next) => ({ query: next() < 0.5 ? '' : `status=${status(next)}`, token: anyOf(next, managers) }),
+      },
       { name: 'no filter', weight: 5, make: () => ({ query: '', token: coordinator }) },
     ];
     const cursorWeight = 15;
@@ -619,7 +814,8 @@ async function search(options: Options, results: Record<string, unknown>): Promi
       }
       return anyOf(pick, cursorPages);
     };
-    const rowsOf: Classify = (shot, status, body) => (status === 200 ? `${shot.kind}${body.startsWith('{"orders":[]') ? EMPTY : ''}` : `${shot.kind} HTTP ${status}`);
+    const rowsOf: Classify = (shot, status, body) =>
+      status === 200 ? `${shot.kind}${body.startsWith('{"orders":[]') ? EMPTY : ''}` : `${shot.kind} HTTP ${status}`;
 
     // Per-kind latencies of one kind at a time are not the mix's: each run reports its kinds (byLabel).
     const watch = new CpuWatch({ server: server.child.pid, postgres: backends(admin, 'bench-query-search'), broker: brokerPid() });
@@ -642,7 +838,13 @@ async function search(options: Options, results: Record<string, unknown>): Promi
 /** The search figure's server: the query service alone on DATABASE_URL's schema; its local state owns nothing. */
 async function searchServer(): Promise<void> {
   const db = pgDatabase(process.env.DATABASE_URL!, { applicationName: 'bench-query-search' });
-  const nothing: LocalOrders = { instance: 'bench-search', partitionOf: () => 0, state: () => 'elsewhere', readyPartitions: () => [], get: async () => undefined };
+  const nothing: LocalOrders = {
+    instance: 'bench-search',
+    partitionOf: () => 0,
+    state: () => 'elsewhere',
+    readyPartitions: () => [],
+    get: async () => undefined,
+  };
   const { app, url } = await startQueryService({ db, local: nothing, registry: new Registry(), readiness: () => ({ ready: true }) });
   const stop = async () => {
     await app.close();
@@ -661,16 +863,25 @@ async function searchServer(): Promise<void> {
  * stores), as the pipeline commits them; a subscriber to every store timestamps each event; `subscribers`
  * more subscribers, one store each, make the fan-out real. The pipeline is idle meanwhile (every order done).
  */
-async function events(options: Options, client: KafkaClient, topic: string, port: number, watch: CpuWatch): Promise<Record<string, unknown>> {
+async function events(
+  options: Options,
+  client: KafkaClient,
+  topic: string,
+  port: number,
+  watch: CpuWatch,
+): Promise<Record<string, unknown>> {
   const stores = storeIds(STORES);
   const subscribers: SseClient[] = [];
   const url = `http://${HOST}:${port}/api/v1/events`;
-  const headers = { authorization: `Bearer ${devToken(AUTH, { sub: 'bench-coordinator', roles: ['regional_coordinator'], expiresInSeconds: 3600 })}` };
+  const headers = {
+    authorization: `Bearer ${devToken(AUTH, { sub: 'bench-coordinator', roles: ['regional_coordinator'], expiresInSeconds: 3600 })}`,
+  };
   const producer = client.producer({ transactionalId: `${topic}-bench-tx` });
   try {
     const probe = await SseClient.connect(url, headers);
     subscribers.push(probe);
-    for (let i = 0; i < options.subscribers; i++) subscribers.push(await SseClient.connect(`${url}?store=${stores[i % stores.length]}`, headers));
+    for (let i = 0; i < options.subscribers; i++)
+      subscribers.push(await SseClient.connect(`${url}?store=${stores[i % stores.length]}`, headers));
     for (const subscriber of subscribers) {
       if (subscriber.status !== 200) throw new Error(`GET /events answered ${subscriber.status}: ${subscriber.body}`);
       await subscriber.waitFor('the stream to open', () => subscriber.comments.includes('connected'), 10_000);
@@ -688,10 +899,20 @@ async function events(options: Options, client: KafkaClient, topic: string, port
       await sleep(next() * 40);
       const changes = Array.from({ length: Math.min(1 + Math.floor(next() * 5), options.events - sent) }, (_, i): StatusChange => {
         const store = stores[Math.floor(next() * stores.length)]!;
-        return { OrderID: `${store}-E${String(sent + i).padStart(7, '0')}`, ShipFromLocationID: store, FromStatus: 3000, ToStatus: 3500, Reason: 'picking', Source: 'bench', At: new Date().toISOString() };
+        return {
+          OrderID: `${store}-E${String(sent + i).padStart(7, '0')}`,
+          ShipFromLocationID: store,
+          FromStatus: 3000,
+          ToStatus: 3500,
+          Reason: 'picking',
+          Source: 'bench',
+          At: new Date().toISOString(),
+        };
       });
       await producer.beginTransaction();
-      await producer.send(changes.map((change) => ({ ...record(topic, change.ShipFromLocationID, undefined, PARTITIONS), value: serde.serialize(change) })));
+      await producer.send(
+        changes.map((change) => ({ ...record(topic, change.ShipFromLocationID, undefined, PARTITIONS), value: serde.serialize(change) })),
+      );
       await producer.commitTransaction();
       const at = performance.now();
       for (const change of changes) committedAt.set(change.OrderID, at);
@@ -699,19 +920,42 @@ async function events(options: Options, client: KafkaClient, topic: string, port
       transactions++;
     }
     const producedSeconds = (performance.now() - started) / 1000;
-    const received = () => probe.events.filter((event) => event.event === 'status' && committedAt.has((JSON.parse(event.data) as { orderId: string }).orderId));
-    await probe.waitFor('every change', () => received().length >= sent, 30_000).catch(() => log(`events: ${received().length} of ${sent} received`));
+    const received = () =>
+      probe.events.filter((event) => event.event === 'status' && committedAt.has((JSON.parse(event.data) as { orderId: string }).orderId));
+    await probe
+      .waitFor('every change', () => received().length >= sent, 30_000)
+      .catch(() => log(`events: ${received().length} of ${sent} received`));
     const cores = watch.stop();
-    const latencies = received().map((event) => event.receivedAt - committedAt.get((JSON.parse(event.data) as { orderId: string }).orderId)!);
+    const latencies = received().map(
+      (event) => event.receivedAt - committedAt.get((JSON.parse(event.data) as { orderId: string }).orderId)!,
+    );
     const sorted = Float64Array.from(latencies).sort();
     // Each store subscriber gets its store's changes, and only those (its last ones may still be on the way).
     const ofStore = countBy([...committedAt.keys()], (id) => id.slice(0, id.indexOf('-')));
     const expectedOf = (i: number) => ofStore[stores[i % stores.length]!] ?? 0;
-    const mineOf = (subscriber: SseClient) => subscriber.events.filter((event) => event.event === 'status' && committedAt.has((JSON.parse(event.data) as { orderId: string }).orderId));
-    await Promise.all(subscribers.slice(1).map((subscriber, i) => subscriber.waitFor('its store’s changes', () => mineOf(subscriber).length >= expectedOf(i), 5_000).catch(() => undefined)));
+    const mineOf = (subscriber: SseClient) =>
+      subscriber.events.filter(
+        (event) => event.event === 'status' && committedAt.has((JSON.parse(event.data) as { orderId: string }).orderId),
+      );
+    await Promise.all(
+      subscribers
+        .slice(1)
+        .map((subscriber, i) =>
+          subscriber.waitFor('its store’s changes', () => mineOf(subscriber).length >= expectedOf(i), 5_000).catch(() => undefined),
+        ),
+    );
     const expectedByStore = Array.from({ length: options.subscribers }, (_, i) => expectedOf(i)).reduce((sum, count) => sum + count, 0);
     const receivedByStore = subscribers.slice(1).reduce((sum, subscriber) => sum + mineOf(subscriber).length, 0);
-    const foreign = subscribers.slice(1).reduce((sum, subscriber, i) => sum + mineOf(subscriber).filter((event) => (JSON.parse(event.data) as { shipFromLocationId: string }).shipFromLocationId !== stores[i % stores.length]).length, 0);
+    const foreign = subscribers
+      .slice(1)
+      .reduce(
+        (sum, subscriber, i) =>
+          sum +
+          mineOf(subscriber).filter(
+            (event) => (JSON.parse(event.data) as { shipFromLocationId: string }).shipFromLocationId !== stores[i % stores.length],
+          ).length,
+        0,
+      );
     const figure = {
       changes: sent,
       transactions,
@@ -721,11 +965,19 @@ async function events(options: Options, client: KafkaClient, topic: string, port
       receivedByStoreSubscribers: receivedByStore,
       expectedByStoreSubscribers: expectedByStore,
       otherStoresEventsToStoreSubscribers: foreign,
-      latencyMs: { p50: round(percentile(sorted, 50), 1), p90: round(percentile(sorted, 90), 1), p99: round(percentile(sorted, 99), 1), max: round(sorted.at(-1) ?? NaN, 1), min: round(sorted[0] ?? NaN, 1) },
+      latencyMs: {
+        p50: round(percentile(sorted, 50), 1),
+        p90: round(percentile(sorted, 90), 1),
+        p99: round(percentile(sorted, 99), 1),
+        max: round(sorted.at(-1) ?? NaN, 1),
+        min: round(sorted[0] ?? NaN, 1),
+      },
       cores,
       quiet,
     };
-    log(`events: ${sent} changes in ${transactions} transactions; commit → SSE p50 ${figure.latencyMs.p50} ms, p90 ${figure.latencyMs.p90} ms, p99 ${figure.latencyMs.p99} ms, max ${figure.latencyMs.max} ms; ${receivedByStore} of ${expectedByStore} events to the ${options.subscribers} store subscribers`);
+    log(
+      `events: ${sent} changes in ${transactions} transactions; commit → SSE p50 ${figure.latencyMs.p50} ms, p90 ${figure.latencyMs.p90} ms, p99 ${figure.latencyMs.p99} ms, max ${figure.latencyMs.max} ms; ${receivedByStore} of ${expectedByStore} events to the ${options.subscribers} store subscribers`,
+    );
     return figure;
   } finally {
     for (const subscriber of subscribers) subscriber.close();
@@ -741,7 +993,11 @@ async function main(): Promise<void> {
     await mkdir(PROFILE_DIR, { recursive: true });
     for (const file of await readdir(PROFILE_DIR)) if (file.startsWith('query-')) await rm(path.join(PROFILE_DIR, file));
   }
-  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), options, machine: { cores: (await import('node:os')).cpus().length, loadAverage: (await import('node:os')).loadavg() } };
+  const results: Record<string, unknown> = {
+    startedAt: new Date().toISOString(),
+    options,
+    machine: { cores: (await import('node:os')).cpus().length, loadAverage: (await import('node:os')).loadavg() },
+  };
   const started = performance.now();
   if (options.figures.includes('lookups') || options.figures.includes('events')) await onKafka(options, results);
   if (options.figures.includes('search')) await search(options, results);

@@ -14,7 +14,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../runtime/config.js';
 import { BROKERS, benchClient, type CpuSplit, cleanUpApp, GroupOffsets, log, parseOptions, removeDir, usage } from './runtime/common.js';
-import { type ChangelogFixture, changelogFixture, type Context, restart, type RestartResult, restore, type RestoreResult, throughput, type ThroughputInput, throughputInput, type ThroughputResult } from './runtime/figures.js';
+import {
+  type ChangelogFixture,
+  changelogFixture,
+  type Context,
+  restart,
+  type RestartResult,
+  restore,
+  type RestoreResult,
+  throughput,
+  type ThroughputInput,
+  throughputInput,
+  type ThroughputResult,
+} from './runtime/figures.js';
 
 interface Row {
   figure: string;
@@ -91,7 +103,11 @@ function rows(results: Results): Row[] {
   /** Failed runs of a figure whose other runs succeeded: said in the detail, not as a row of their own. */
   const failedNote = (figure: string) => {
     const list = failed(figure);
-    const short = (error: string) => error.split('\n')[0]!.replace(/bench-runtime-[a-z]+-[0-9a-f-]{36}/g, '<app>').slice(0, 160);
+    const short = (error: string) =>
+      error
+        .split('\n')[0]!
+        .replace(/bench-runtime-[a-z]+-[0-9a-f-]{36}/g, '<app>')
+        .slice(0, 160);
     return list.length ? `; ${list.length} run(s) FAILED: ${[...new Set(list.map((f) => short(f.error)))].join(' / ')}` : '';
   };
   const covered = new Set<string>();
@@ -101,7 +117,14 @@ function rows(results: Results): Row[] {
   if (results.restore.length) covered.add('restore');
   for (const failure of results.failures) {
     if (covered.has(failure.figure)) continue;
-    out.push({ figure: failure.figure, value: 'FAILED', target: TARGETS[failure.figure] ?? '', verdict: 'missed', rss: '', note: failure.error.split('\n')[0]! });
+    out.push({
+      figure: failure.figure,
+      value: 'FAILED',
+      target: TARGETS[failure.figure] ?? '',
+      verdict: 'missed',
+      rss: '',
+      note: failure.error.split('\n')[0]!,
+    });
   }
   for (const guarantee of ['exactly_once', 'at_least_once'] as const) {
     const runs = results.throughput.filter((run) => run.guarantee === guarantee);
@@ -155,7 +178,14 @@ function rows(results: Results): Row[] {
 }
 
 function table(list: Row[]): string {
-  const header: Row = { figure: 'figure', value: 'result', target: 'target', verdict: 'verdict', rss: 'RSS of runtime process', note: 'detail' };
+  const header: Row = {
+    figure: 'figure',
+    value: 'result',
+    target: 'target',
+    verdict: 'verdict',
+    rss: 'RSS of runtime process',
+    note: 'detail',
+  };
   const all = [header, ...list];
   const keys = Object.keys(header) as Array<keyof Row>;
   const widths = keys.map((key) => Math.max(...all.map((row) => row[key].length)));
@@ -170,7 +200,8 @@ async function main(): Promise<void> {
     return;
   }
   const options = parseOptions(argv, process.env);
-  if (!(await brokerAnswers())) throw new Error(`no Kafka broker at ${BROKERS.join(',')}: start one with "bash scripts/kafka-local.sh start"`);
+  if (!(await brokerAnswers()))
+    throw new Error(`no Kafka broker at ${BROKERS.join(',')}: start one with "bash scripts/kafka-local.sh start"`);
   await mkdir(options.resultsDir, { recursive: true });
   if (options.profile) await mkdir(path.join(options.resultsDir, 'profiles'), { recursive: true });
   const client = benchClient();
@@ -209,7 +240,10 @@ async function main(): Promise<void> {
       // Runs of the two guarantees alternate, so slow phases of a shared machine hit both alike.
       for (let run = 1; input && run <= options.repeat; run++) {
         for (const guarantee of options.guarantees) {
-          await attempt(`throughput ${guarantee}`, async () => void results.throughput.push(await throughput(context, guarantee, input!, run)));
+          await attempt(
+            `throughput ${guarantee}`,
+            async () => void results.throughput.push(await throughput(context, guarantee, input!, run)),
+          );
         }
       }
     }
@@ -219,7 +253,8 @@ async function main(): Promise<void> {
       for (let run = 1; fixture && options.figures.includes('restore') && run <= options.repeat; run++) {
         await attempt('restore', async () => void results.restore.push(await restore(context, fixture!, run)));
       }
-      if (fixture && options.figures.includes('restart')) await attempt('restart', async () => void (results.restart = await restart(context, fixture!)));
+      if (fixture && options.figures.includes('restart'))
+        await attempt('restart', async () => void (results.restart = await restart(context, fixture!)));
     }
   } finally {
     if (!interrupted) await cleanUp();
@@ -232,16 +267,29 @@ async function main(): Promise<void> {
   const report = {
     date: new Date(startedAt).toISOString(),
     durationSeconds: Math.round((Date.now() - startedAt) / 1000),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.type()} ${os.release()}`,
+    },
     options,
-    runtimeConfig: { stateEngine: config.stateEngine, commitIntervalMs: config.commitIntervalMs, maxUncommittedRecords: config.maxUncommittedRecords, pollMs: config.pollMs },
+    runtimeConfig: {
+      stateEngine: config.stateEngine,
+      commitIntervalMs: config.commitIntervalMs,
+      maxUncommittedRecords: config.maxUncommittedRecords,
+      pollMs: config.pollMs,
+    },
     table: list,
     ...results,
   };
   const file = path.join(options.resultsDir, 'runtime.json');
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   if (results.failures.length) process.exitCode = 1;
-  process.stdout.write(`\n${table(list)}\n\nstate engine ${config.stateEngine}, commit interval ${config.commitIntervalMs} ms, max uncommitted ${config.maxUncommittedRecords}; ${report.durationSeconds} s in all; JSON: ${path.relative(process.cwd(), file)}\n`);
+  process.stdout.write(
+    `\n${table(list)}\n\nstate engine ${config.stateEngine}, commit interval ${config.commitIntervalMs} ms, max uncommitted ${config.maxUncommittedRecords}; ${report.durationSeconds} s in all; JSON: ${path.relative(process.cwd(), file)}\n`,
+  );
 }
 
 main().catch((error: Error) => {

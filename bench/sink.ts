@@ -78,12 +78,29 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const given = new Map(argv.filter((arg) => arg.startsWith('--')).map((arg) => {
-    const [name, value = 'true'] = arg.slice(2).split('=');
-    return [name!, value];
-  }));
-  const known = ['figures', 'orders', 'base-orders', 'batches', 'repeat', 'rate', 'outage-s', 'warm-s', 'catch-up-limit-s', 'outage-batch', 'profile'];
-  for (const name of given.keys()) if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(' ')})`);
+  const given = new Map(
+    argv
+      .filter((arg) => arg.startsWith('--'))
+      .map((arg) => {
+        const [name, value = 'true'] = arg.slice(2).split('=');
+        return [name!, value];
+      }),
+  );
+  const known = [
+    'figures',
+    'orders',
+    'base-orders',
+    'batches',
+    'repeat',
+    'rate',
+    'outage-s',
+    'warm-s',
+    'catch-up-limit-s',
+    'outage-batch',
+    'profile',
+  ];
+  for (const name of given.keys())
+    if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(' ')})`);
   const value = (name: string, env: string, fallback: string) => given.get(name) ?? process.env[env] ?? fallback;
   const int = (name: string, env: string, fallback: number) => {
     const parsed = Number(value(name, env, String(fallback)));
@@ -186,9 +203,12 @@ function copyOf(feed: Feed, k: number): ProducedRecord[] {
 
 // --------------------------------------------------------------------------------------------- measuring
 
-const sum = async (metric: { get(): Promise<{ values: Array<{ value: number }> }> }) => (await metric.get()).values.reduce((total, sample) => total + sample.value, 0);
+const sum = async (metric: { get(): Promise<{ values: Array<{ value: number }> }> }) =>
+  (await metric.get()).values.reduce((total, sample) => total + sample.value, 0);
 
-async function progress(connector: SinkConnector): Promise<{ records: number; rows: number; batches: number; batchSeconds: number; retries: number }> {
+async function progress(
+  connector: SinkConnector,
+): Promise<{ records: number; rows: number; batches: number; batchSeconds: number; retries: number }> {
   const histogram = (await connector.metrics.batchSeconds.get()).values as Array<{ metricName?: string; value: number }>;
   return {
     records: await sum(connector.metrics.recordsConsumed),
@@ -202,7 +222,12 @@ async function progress(connector: SinkConnector): Promise<{ records: number; ro
 /** CPU seconds used between two marks by this process (the connector), the broker, the connector's Postgres backends and the rest. */
 class CpuWatch {
   private readonly broker = brokerPid();
-  private readonly start = { self: cpuSeconds(process.pid), broker: this.broker && cpuSeconds(this.broker), machine: machineBusySeconds(), at: performance.now() };
+  private readonly start = {
+    self: cpuSeconds(process.pid),
+    broker: this.broker && cpuSeconds(this.broker),
+    machine: machineBusySeconds(),
+    at: performance.now(),
+  };
 
   /** `postgres`: CPU seconds of the connector's backends, read before its pool closed. */
   end(postgres: number | undefined): Record<string, number> {
@@ -212,7 +237,13 @@ class CpuWatch {
     const broker = this.broker ? delta(cpuSeconds(this.broker), this.start.broker) : NaN;
     const machine = delta(machineBusySeconds(), this.start.machine);
     const cores = (value: number) => Number((value / seconds).toFixed(2));
-    return { connectorCores: cores(self), postgresBackendCores: cores(postgres ?? NaN), brokerCores: cores(broker), otherCores: cores(machine - self - broker - (postgres ?? 0)), machineCores: cores(machine) };
+    return {
+      connectorCores: cores(self),
+      postgresBackendCores: cores(postgres ?? NaN),
+      brokerCores: cores(broker),
+      otherCores: cores(machine - self - broker - (postgres ?? 0)),
+      machineCores: cores(machine),
+    };
   }
 }
 
@@ -226,7 +257,13 @@ async function backendCpu(admin: pg.Client, applicationName: string): Promise<nu
 }
 
 /** Exactly-once check: rows per table as the feed implies, no dead letters, stored offsets at the topics' ends. */
-async function verify(client: pg.Client, kafka: KafkaClient, sources: SinkSources, group: string, expected: Record<string, number>): Promise<{ ok: boolean; detail: string }> {
+async function verify(
+  client: pg.Client,
+  kafka: KafkaClient,
+  sources: SinkSources,
+  group: string,
+  expected: Record<string, number>,
+): Promise<{ ok: boolean; detail: string }> {
   const problems: string[] = [];
   for (const [table, count] of Object.entries(expected)) {
     const actual = Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
@@ -238,10 +275,26 @@ async function verify(client: pg.Client, kafka: KafkaClient, sources: SinkSource
   const partitions = sources.topics.flatMap((topic) => Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })));
   const ends = await admin.endOffsets(partitions, true);
   await admin.close();
-  const stored = new Map((await client.query<{ topic: string; partition: number; next_offset: string }>('SELECT topic, partition, next_offset FROM sink_offsets WHERE consumer = $1', [group])).rows.map((row) => [tpKey(row.topic, row.partition), BigInt(row.next_offset)]));
-  const off = partitions.filter((tp) => (stored.get(tpKey(tp.topic, tp.partition)) ?? -1n) !== (ends.get(tpKey(tp.topic, tp.partition)) ?? 0n));
+  const stored = new Map(
+    (
+      await client.query<{ topic: string; partition: number; next_offset: string }>(
+        'SELECT topic, partition, next_offset FROM sink_offsets WHERE consumer = $1',
+        [group],
+      )
+    ).rows.map((row) => [tpKey(row.topic, row.partition), BigInt(row.next_offset)]),
+  );
+  const off = partitions.filter(
+    (tp) => (stored.get(tpKey(tp.topic, tp.partition)) ?? -1n) !== (ends.get(tpKey(tp.topic, tp.partition)) ?? 0n),
+  );
   if (off.length) problems.push(`${off.length} partitions' stored offsets differ from the topic ends`);
-  return { ok: problems.length === 0, detail: problems.length ? problems.join('; ') : `${Object.values(expected).reduce((a, b) => a + b, 0).toLocaleString('en-US')} rows in ${Object.keys(expected).length} tables as expected, no dead letters, offsets at the topic ends` };
+  return {
+    ok: problems.length === 0,
+    detail: problems.length
+      ? problems.join('; ')
+      : `${Object.values(expected)
+          .reduce((a, b) => a + b, 0)
+          .toLocaleString('en-US')} rows in ${Object.keys(expected).length} tables as expected, no dead letters, offsets at the topic ends`,
+  };
 }
 
 async function sendChunked(producer: Producer, records: ProducedRecord[]): Promise<void> {
@@ -307,7 +360,17 @@ interface ThroughputRun {
   check: string;
 }
 
-async function throughputRun(kafka: KafkaClient, admin: pg.Client, app: string, sources: SinkSources, expected: Record<string, number>, totalRecords: number, batchRecords: number, run: number, profiler: Profiler): Promise<ThroughputRun> {
+async function throughputRun(
+  kafka: KafkaClient,
+  admin: pg.Client,
+  app: string,
+  sources: SinkSources,
+  expected: Record<string, number>,
+  totalRecords: number,
+  batchRecords: number,
+  run: number,
+  profiler: Profiler,
+): Promise<ThroughputRun> {
   const schema = `bench_sink_${randomUUID().slice(0, 8)}`;
   const group = `${app}-b${batchRecords}-r${run}`;
   await admin.query(`CREATE SCHEMA ${schema}`);
@@ -316,7 +379,12 @@ async function throughputRun(kafka: KafkaClient, admin: pg.Client, app: string, 
   const client = new pg.Client({ connectionString: withSchema(DATABASE_URL, schema) });
   await client.connect();
   const lines: string[] = [];
-  const connector = new SinkConnector(db, new PlatformaticClient(BROKERS, group), sources, { group, batchRecords, lingerMs: LINGER_MS, log: (line) => lines.push(line) });
+  const connector = new SinkConnector(db, new PlatformaticClient(BROKERS, group), sources, {
+    group,
+    batchRecords,
+    lingerMs: LINGER_MS,
+    log: (line) => lines.push(line),
+  });
   try {
     const started = performance.now();
     await connector.start();
@@ -328,7 +396,8 @@ async function throughputRun(kafka: KafkaClient, admin: pg.Client, app: string, 
     for (let p = await progress(connector); p.records < totalRecords; p = await progress(connector)) {
       if (Number.isNaN(firstCommit) && p.batches > 0) firstCommit = performance.now();
       rss = Math.max(rss, process.memoryUsage().rss);
-      if (performance.now() - loopStart > 240_000) throw new Error(`not caught up after 240 s: ${p.records} of ${totalRecords} records; log: ${lines.slice(-3).join(' / ')}`);
+      if (performance.now() - loopStart > 240_000)
+        throw new Error(`not caught up after 240 s: ${p.records} of ${totalRecords} records; log: ${lines.slice(-3).join(' / ')}`);
       await sleep(10);
     }
     const done = performance.now();
@@ -376,7 +445,9 @@ async function throughput(options: Options, results: Record<string, unknown>): P
     const base = Math.min(options.baseOrders, options.orders);
     const feed = await buildFeed(app, sources, base);
     const copies = Math.ceil(options.orders / base);
-    log(`feed: ${fmt(base)} orders → ${fmt(feed.records.length)} records, ${fmt(feed.rowsTotal)} rows in ${fmt(performance.now() - at)} ms; ${copies} copies`);
+    log(
+      `feed: ${fmt(base)} orders → ${fmt(feed.records.length)} records, ${fmt(feed.rowsTotal)} rows in ${fmt(performance.now() - at)} ms; ${copies} copies`,
+    );
     at = performance.now();
     await createSinkTopics(kafka, sources, PARTITIONS);
     const producer = kafka.producer({});
@@ -390,8 +461,20 @@ async function throughput(options: Options, results: Record<string, unknown>): P
     // Batch sizes alternate within each round, so slow phases of a shared machine hit them alike.
     for (let run = 1; run <= options.repeat; run++) {
       for (const batchRecords of options.batches) {
-        const result = await throughputRun(kafka, admin, app, sources, expected, totalRecords, batchRecords, run, new Profiler(options.profile));
-        log(`batch ${batchRecords} run ${run}: ${fmt(result.rowsPerSec)} rows/s, ${fmt(result.recordsPerSec)} records/s (${result.seconds} s; ${result.batches} batches, SQL ${Math.round(result.sqlShare * 100)} % of the time; cores ${JSON.stringify(result.cpu)})`);
+        const result = await throughputRun(
+          kafka,
+          admin,
+          app,
+          sources,
+          expected,
+          totalRecords,
+          batchRecords,
+          run,
+          new Profiler(options.profile),
+        );
+        log(
+          `batch ${batchRecords} run ${run}: ${fmt(result.rowsPerSec)} rows/s, ${fmt(result.recordsPerSec)} records/s (${result.seconds} s; ${result.batches} batches, SQL ${Math.round(result.sqlShare * 100)} % of the time; cores ${JSON.stringify(result.cpu)})`,
+        );
         runs.push(result);
       }
     }
@@ -407,7 +490,14 @@ async function throughput(options: Options, results: Record<string, unknown>): P
         postgresBackendCores: median(mine.map((run) => run.cpu.postgresBackendCores!)),
       };
     });
-    results.throughput = { orders: base * copies, records: totalRecords, rows: feed.rowsTotal * copies, tableRows: expected, summary, runs };
+    results.throughput = {
+      orders: base * copies,
+      records: totalRecords,
+      rows: feed.rowsTotal * copies,
+      tableRows: expected,
+      summary,
+      runs,
+    };
   } finally {
     await deleteTopics(kafka, sources);
     await admin.end();
@@ -483,8 +573,16 @@ async function outage(options: Options, results: Record<string, unknown>): Promi
   const db = pgDatabase(server.url, { applicationName: group });
   const lines: string[] = [];
   let t0 = performance.now();
-  const connector = new SinkConnector(db, new PlatformaticClient(BROKERS, group), sources, { group, batchRecords: options.outageBatch, lingerMs: LINGER_MS, log: (line) => lines.push(`${((performance.now() - t0) / 1000).toFixed(1)} s ${line}`) });
-  const load = fork(process.argv[1]!, [], { execArgv: [], env: { ...process.env, SINK_BENCH_PRODUCER: JSON.stringify({ app, baseOrders: options.baseOrders, rate: options.rate }) } });
+  const connector = new SinkConnector(db, new PlatformaticClient(BROKERS, group), sources, {
+    group,
+    batchRecords: options.outageBatch,
+    lingerMs: LINGER_MS,
+    log: (line) => lines.push(`${((performance.now() - t0) / 1000).toFixed(1)} s ${line}`),
+  });
+  const load = fork(process.argv[1]!, [], {
+    execArgv: [],
+    env: { ...process.env, SINK_BENCH_PRODUCER: JSON.stringify({ app, baseOrders: options.baseOrders, rate: options.rate }) },
+  });
   let latest: ProducerProgress = { sentRecords: 0, sentRows: 0, copies: 0, index: 0 };
   const ready = new Promise<void>((resolve, reject) => {
     load.on('message', (message) => {
@@ -493,11 +591,15 @@ async function outage(options: Options, results: Record<string, unknown>): Promi
     });
     load.once('exit', (code) => reject(new Error(`the load process exited (${code}) before it was ready`)));
   });
-  const finished = new Promise<ProducerProgress>((resolve) => load.on('message', (message) => (message as ProducerProgress).done && resolve(message as ProducerProgress)));
+  const finished = new Promise<ProducerProgress>((resolve) =>
+    load.on('message', (message) => (message as ProducerProgress).done && resolve(message as ProducerProgress)),
+  );
   const profiler = new Profiler(options.profile);
   try {
     const feed = await buildFeed(app, sources, options.baseOrders);
-    log(`feed: ${fmt(options.baseOrders)} orders → ${fmt(feed.records.length)} records, ${fmt(feed.rowsTotal)} rows; producing ${fmt(options.rate)} rows/s from a process of its own`);
+    log(
+      `feed: ${fmt(options.baseOrders)} orders → ${fmt(feed.records.length)} records, ${fmt(feed.rowsTotal)} rows; producing ${fmt(options.rate)} rows/s from a process of its own`,
+    );
     await createSinkTopics(kafka, sources, PARTITIONS);
     await connector.start();
     await ready;
@@ -507,7 +609,13 @@ async function outage(options: Options, results: Record<string, unknown>): Promi
     const samples: Array<{ t: number; sentRecords: number; sentRows: number; committedRecords: number; rows: number }> = [];
     const sample = async () => {
       const p = await progress(connector);
-      const entry = { t: Number(seconds().toFixed(2)), sentRecords: latest.sentRecords, sentRows: latest.sentRows, committedRecords: p.records, rows: p.rows };
+      const entry = {
+        t: Number(seconds().toFixed(2)),
+        sentRecords: latest.sentRecords,
+        sentRows: latest.sentRows,
+        committedRecords: p.records,
+        rows: p.rows,
+      };
       samples.push(entry);
       return entry;
     };
@@ -527,7 +635,9 @@ async function outage(options: Options, results: Record<string, unknown>): Promi
     await server.stop();
     const stopBlockedMs = performance.now() - blocked;
     const stoppedAt = seconds();
-    log(`Postgres stopped at ${stoppedAt.toFixed(1)} s (steady lag ${fmt(steadyLag)} records); starting it again in ${options.outageSeconds} s`);
+    log(
+      `Postgres stopped at ${stoppedAt.toFixed(1)} s (steady lag ${fmt(steadyLag)} records); starting it again in ${options.outageSeconds} s`,
+    );
     while (seconds() < stoppedAt + options.outageSeconds) {
       await sample();
       await sleep(500);
@@ -552,7 +662,10 @@ async function outage(options: Options, results: Record<string, unknown>): Promi
       }
       await sleep(100);
     }
-    const catchUpCpu = { ...cpu.end(await backendCpuOf(server.url, group)), loadCores: Number((((cpuSeconds(load.pid!) ?? NaN) - (loadCpu ?? NaN)) / (seconds() - restartedAt)).toFixed(2)) };
+    const catchUpCpu = {
+      ...cpu.end(await backendCpuOf(server.url, group)),
+      loadCores: Number((((cpuSeconds(load.pid!) ?? NaN) - (loadCpu ?? NaN)) / (seconds() - restartedAt)).toFixed(2)),
+    };
     await profiler.stop('sink-outage-catch-up');
     if (caughtUp) log(`caught up at ${caughtUp.t.toFixed(1)} s, ${(caughtUp.t - restartedAt).toFixed(1)} s after the restart`);
     else log(`NOT caught up ${options.catchUpLimitSeconds} s after the restart`);
@@ -574,13 +687,18 @@ async function outage(options: Options, results: Record<string, unknown>): Promi
     }
     const p = await progress(connector);
     await connector.stop();
-    let check = { ok: false, detail: `not checked: ${fmt(final.sentRecords - drained.committedRecords)} records still unwritten 45 s after production stopped` };
+    let check = {
+      ok: false,
+      detail: `not checked: ${fmt(final.sentRecords - drained.committedRecords)} records still unwritten 45 s after production stopped`,
+    };
     if (drained.committedRecords >= final.sentRecords) {
       const client = new pg.Client({ connectionString: server.url });
       await client.connect();
       // Expected rows: the copies sent whole, and the part of the last one that was sent.
       const partial = tableRowsOf(feed, sources, final.index);
-      const expected = Object.fromEntries(Object.entries(feed.tableRows).map(([table, n]) => [table, n * (final.copies - 1) + (partial[table] ?? 0)]));
+      const expected = Object.fromEntries(
+        Object.entries(feed.tableRows).map(([table, n]) => [table, n * (final.copies - 1) + (partial[table] ?? 0)]),
+      );
       check = await verify(client, kafka, sources, group, expected);
       await client.end();
       if (!check.ok) throw new Error(`exactly-once check failed after the outage: ${check.detail}`);
@@ -665,22 +783,58 @@ async function main(): Promise<void> {
   const file = path.join('bench/results', 'sink.json');
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   const out: string[] = [];
-  const t = results.throughput as { summary: Array<{ batchRecords: number; rowsPerSec: number; rowsPerSecRange: number[]; recordsPerSec: number; sqlShare: number; connectorCores: number; postgresBackendCores: number }>; orders: number; rows: number } | undefined;
+  const t = results.throughput as
+    | {
+        summary: Array<{
+          batchRecords: number;
+          rowsPerSec: number;
+          rowsPerSecRange: number[];
+          recordsPerSec: number;
+          sqlShare: number;
+          connectorCores: number;
+          postgresBackendCores: number;
+        }>;
+        orders: number;
+        rows: number;
+      }
+    | undefined;
   if (t) {
     out.push(`throughput (${fmt(t.orders)} orders, ${fmt(t.rows)} rows, median of ${options.repeat}; target ≥ 20,000 rows/s):`);
-    for (const s of t.summary) out.push(`  batch ${String(s.batchRecords).padStart(6)}: ${fmt(s.rowsPerSec)} rows/s (${fmt(s.rowsPerSecRange[0]!)}–${fmt(s.rowsPerSecRange[1]!)}), ${fmt(s.recordsPerSec)} records/s, SQL ${Math.round(s.sqlShare * 100)} % of the time, connector ${s.connectorCores} cores, its Postgres backends ${s.postgresBackendCores} cores — ${s.rowsPerSec >= 20_000 ? 'met' : 'missed'}`);
+    for (const s of t.summary)
+      out.push(
+        `  batch ${String(s.batchRecords).padStart(6)}: ${fmt(s.rowsPerSec)} rows/s (${fmt(s.rowsPerSecRange[0]!)}–${fmt(s.rowsPerSecRange[1]!)}), ${fmt(s.recordsPerSec)} records/s, SQL ${Math.round(s.sqlShare * 100)} % of the time, connector ${s.connectorCores} cores, its Postgres backends ${s.postgresBackendCores} cores — ${s.rowsPerSec >= 20_000 ? 'met' : 'missed'}`,
+      );
   }
-  const o = results.outage as { outageSeconds: number; producedRowsPerSec: number; batchRecords: number; backlogAtRestartRows: number; firstCommitAfterRestartSeconds: number; catchUpSeconds: number; catchUpRowsPerSec: number; retries: number; catchUpCpu: Record<string, number>; check: string } | undefined;
+  const o = results.outage as
+    | {
+        outageSeconds: number;
+        producedRowsPerSec: number;
+        batchRecords: number;
+        backlogAtRestartRows: number;
+        firstCommitAfterRestartSeconds: number;
+        catchUpSeconds: number;
+        catchUpRowsPerSec: number;
+        retries: number;
+        catchUpCpu: Record<string, number>;
+        check: string;
+      }
+    | undefined;
   if (o) {
-    const caught = Number.isFinite(o.catchUpSeconds) ? `caught up after ${o.catchUpSeconds} s at ${fmt(o.catchUpRowsPerSec)} rows/s` : `NOT caught up within ${options.catchUpLimitSeconds} s`;
-    out.push(`outage (${o.outageSeconds} s, ${fmt(o.producedRowsPerSec)} rows/s produced, batch ${o.batchRecords}): backlog ${fmt(o.backlogAtRestartRows)} rows; first commit ${o.firstCommitAfterRestartSeconds} s after the restart; ${caught}; ${o.retries} retries; cores while catching up: connector ${o.catchUpCpu.connectorCores}, its Postgres backends ${o.catchUpCpu.postgresBackendCores}, other processes ${o.catchUpCpu.otherCores}; ${o.check}`);
+    const caught = Number.isFinite(o.catchUpSeconds)
+      ? `caught up after ${o.catchUpSeconds} s at ${fmt(o.catchUpRowsPerSec)} rows/s`
+      : `NOT caught up within ${options.catchUpLimitSeconds} s`;
+    out.push(
+      `outage (${o.outageSeconds} s, ${fmt(o.producedRowsPerSec)} rows/s produced, batch ${o.batchRecords}): backlog ${fmt(o.backlogAtRestartRows)} rows; first commit ${o.firstCommitAfterRestartSeconds} s after the restart; ${caught}; ${o.retries} retries; cores while catching up: connector ${o.catchUpCpu.connectorCores}, its Postgres backends ${o.catchUpCpu.postgresBackendCores}, other processes ${o.catchUpCpu.otherCores}; ${o.check}`,
+    );
   }
   for (const failure of failures) out.push(`${failure.figure} FAILED: ${failure.error.split('\n')[0]}`);
   process.stdout.write(`${out.join('\n')}\nJSON: ${file}\n`);
   if (failures.length) process.exitCode = 1;
 }
 
-const role = process.env.SINK_BENCH_PRODUCER ? producerRole(JSON.parse(process.env.SINK_BENCH_PRODUCER) as { app: string; baseOrders: number; rate: number }) : main();
+const role = process.env.SINK_BENCH_PRODUCER
+  ? producerRole(JSON.parse(process.env.SINK_BENCH_PRODUCER) as { app: string; baseOrders: number; rate: number })
+  : main();
 role.catch((error: Error) => {
   log(`failed: ${error.stack ?? error.message}`);
   process.exitCode = 1;

@@ -135,7 +135,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(await runOne(kind as EngineKind, location!)));
     return;
   }
-  console.log(`${RECORDS.toLocaleString('en-US')} records, 20-byte keys, 100-byte values, batches of ${BATCH}, ${GETS.toLocaleString('en-US')} awaited gets of present keys, ${MISSES.toLocaleString('en-US')} of absent ones`);
+  console.log(
+    `${RECORDS.toLocaleString('en-US')} records, 20-byte keys, 100-byte values, batches of ${BATCH}, ${GETS.toLocaleString('en-US')} awaited gets of present keys, ${MISSES.toLocaleString('en-US')} of absent ones`,
+  );
   const root = await mkdtemp(path.join(os.tmpdir(), 'omnia-bench-engines-'));
   const results: Result[] = [];
   try {

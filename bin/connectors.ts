@@ -29,26 +29,44 @@ export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promi
   const client = new PlatformaticClient(runtime.bootstrapServers, `${runtime.applicationId}-connectors`);
   const registry = new Registry();
 
-  const webhooks = await startWebhookServer({ env, client, serdeConfig: serdes, registry, topics: { shipEvents: prefix + SHIP_EVENT_TOPIC, deliveryStatus: prefix + DELIVERY_STATUS_TOPIC } });
-  const topics = { release: prefix + Topics.release, payment: prefix + Topics.payment, fulfillment: prefix + Topics.fulfillment };
-  const egress = new SlickEgress(client, new SlickClient({ baseUrl: slick.baseUrl, token: slick.token, timeoutMs: slick.timeoutMs, maxConcurrentCalls: slick.maxConcurrentCalls }), {
-    group: slick.group ?? `${runtime.applicationId}-slick-egress`,
-    topics,
-    serdes: {
-      release: serdeFor(topics.release, 'Release', serdes),
-      payment: serdeFor(topics.payment, 'PaymentEvent', serdes),
-      fulfillment: serdeFor(topics.fulfillment, 'FulfillmentInteraction', serdes),
-    },
-    retry: { attempts: slick.attempts, baseDelayMs: slick.backoffMs, maxDelayMs: slick.backoffMaxMs, jitter: slick.jitter },
-    breaker: { failureThreshold: slick.breakerFailures, coolDownMs: slick.breakerCoolDownMs },
-    pollMs: runtime.pollMs,
-    sessionTimeoutMs: runtime.sessionTimeoutMs,
-    ...(runtime.instanceId ? { instanceId: runtime.instanceId } : {}),
+  const webhooks = await startWebhookServer({
+    env,
+    client,
+    serdeConfig: serdes,
+    registry,
+    topics: { shipEvents: prefix + SHIP_EVENT_TOPIC, deliveryStatus: prefix + DELIVERY_STATUS_TOPIC },
   });
+  const topics = { release: prefix + Topics.release, payment: prefix + Topics.payment, fulfillment: prefix + Topics.fulfillment };
+  const egress = new SlickEgress(
+    client,
+    new SlickClient({
+      baseUrl: slick.baseUrl,
+      token: slick.token,
+      timeoutMs: slick.timeoutMs,
+      maxConcurrentCalls: slick.maxConcurrentCalls,
+    }),
+    {
+      group: slick.group ?? `${runtime.applicationId}-slick-egress`,
+      topics,
+      serdes: {
+        release: serdeFor(topics.release, 'Release', serdes),
+        payment: serdeFor(topics.payment, 'PaymentEvent', serdes),
+        fulfillment: serdeFor(topics.fulfillment, 'FulfillmentInteraction', serdes),
+      },
+      retry: { attempts: slick.attempts, baseDelayMs: slick.backoffMs, maxDelayMs: slick.backoffMaxMs, jitter: slick.jitter },
+      breaker: { failureThreshold: slick.breakerFailures, coolDownMs: slick.breakerCoolDownMs },
+      pollMs: runtime.pollMs,
+      sessionTimeoutMs: runtime.sessionTimeoutMs,
+      ...(runtime.instanceId ? { instanceId: runtime.instanceId } : {}),
+    },
+  );
 
   // The egress's operator endpoints: ready while it delivers; "blocked" (a release being retried) is still live.
   // Probes are frequent: only failures are logged, not each request.
-  const health = Fastify({ loggerInstance: logger.child({ component: 'connectors-health' }) as FastifyBaseLogger, disableRequestLogging: true });
+  const health = Fastify({
+    loggerInstance: logger.child({ component: 'connectors-health' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  });
   health.get('/health/live', async () => ({ live: true, ...egress.status() }));
   health.get('/health/ready', async (_request, reply) => {
     const status = egress.status();
@@ -82,7 +100,12 @@ export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promi
   process.on('SIGTERM', () => void stop('SIGTERM'));
   await egress.start();
   log.info(
-    { webhooks: webhooks.url, slick: slick.baseUrl, health: `${slick.host}:${slick.port}`, maxConcurrentSlickCalls: slick.maxConcurrentCalls },
+    {
+      webhooks: webhooks.url,
+      slick: slick.baseUrl,
+      health: `${slick.host}:${slick.port}`,
+      maxConcurrentSlickCalls: slick.maxConcurrentCalls,
+    },
     `omnia connectors: webhooks on ${webhooks.url}; Slick egress to ${slick.baseUrl}; health and metrics on ${slick.host}:${slick.port}`,
   );
 }

@@ -35,11 +35,39 @@ const PRODUCTS: Product[] = [
   ['SKU-105', 'Potato chips 50 g', '22.0000'],
   ['SKU-106', 'Instant noodles cup', '15.0000'],
   ['SKU-107', 'Fresh milk 450 ml', '26.5000'],
-].map(([ItemID, ShortDescription, UnitPrice]) => ({ ItemID: ItemID!, ShortDescription: ShortDescription!, ImageURL: `https://img.omnia.example/${ItemID}.png`, UnitPrice: UnitPrice!, TaxRate: '0.0700' }));
+].map(([ItemID, ShortDescription, UnitPrice]) => ({
+  ItemID: ItemID!,
+  ShortDescription: ShortDescription!,
+  ImageURL: `https://img.omnia.example/${ItemID}.png`,
+  UnitPrice: UnitPrice!,
+  TaxRate: '0.0700',
+}));
 
 const BUNDLES: BundleDefinition[] = [
-  { BundleID: 'B-BREAKFAST', Components: [{ ItemID: 'SKU-100', Quantity: 1 }, { ItemID: 'SKU-101', Quantity: 1 }], Pricing: { Type: 'FIXED', Price: '55.0000', Percent: null, Amount: null }, ActiveFrom: null, ActiveTo: null, Locations: [], Priority: 10 },
-  { BundleID: 'B-LUNCH', Components: [{ ItemID: 'SKU-104', Quantity: 1 }, { ItemID: 'SKU-103', Quantity: 1 }], Pricing: { Type: 'PERCENT_OFF', Price: null, Percent: '15', Amount: null }, ActiveFrom: null, ActiveTo: null, Locations: [], Priority: 5 },
+  {
+    BundleID: 'B-BREAKFAST',
+    Components: [
+      { ItemID: 'SKU-100', Quantity: 1 },
+      { ItemID: 'SKU-101', Quantity: 1 },
+    ],
+    Pricing: { Type: 'FIXED', Price: '55.0000', Percent: null, Amount: null },
+    ActiveFrom: null,
+    ActiveTo: null,
+    Locations: [],
+    Priority: 10,
+  },
+  {
+    BundleID: 'B-LUNCH',
+    Components: [
+      { ItemID: 'SKU-104', Quantity: 1 },
+      { ItemID: 'SKU-103', Quantity: 1 },
+    ],
+    Pricing: { Type: 'PERCENT_OFF', Price: null, Percent: '15', Amount: null },
+    ActiveFrom: null,
+    ActiveTo: null,
+    Locations: [],
+    Priority: 5,
+  },
 ];
 
 export function referenceData(customers: number): FeedRecord[] {
@@ -47,7 +75,13 @@ export function referenceData(customers: number): FeedRecord[] {
   for (const product of PRODUCTS) records.push({ topic: Topics.catalog, key: product.ItemID, value: product });
   for (const bundle of BUNDLES) records.push({ topic: Topics.bundles, key: bundle.BundleID, value: bundle });
   for (let i = 1; i <= customers; i++) {
-    const customer: Customer = { CustomerID: `C-${1000 + i}`, Name: `Customer ${i}`, Phone: `08${String(10_000_000 + i).slice(-8)}`, CodEligible: i % 25 !== 0, CodLimit: i % 10 === 0 ? '100.0000' : '3000.0000' };
+    const customer: Customer = {
+      CustomerID: `C-${1000 + i}`,
+      Name: `Customer ${i}`,
+      Phone: `08${String(10_000_000 + i).slice(-8)}`,
+      CodEligible: i % 25 !== 0,
+      CodLimit: i % 10 === 0 ? '100.0000' : '3000.0000',
+    };
     records.push({ topic: Topics.customers, key: customer.CustomerID, value: customer });
   }
   return records;
@@ -70,7 +104,19 @@ export function demoOrder(n: number, createdAt: Date, options: OrderFeedOptions,
   for (let i = 0; i < lineCount; i++) {
     const product = PRODUCTS[Math.floor(next() * PRODUCTS.length)]!;
     if (lines.some((line) => line.ItemID === product.ItemID)) continue;
-    lines.push({ LineID: String(lines.length + 1), ItemID: product.ItemID, ShipFromLocationID: location, Quantity: 1 + Math.floor(next() * 3), UnitPrice: product.UnitPrice, TaxRate: product.TaxRate, ShortDescription: null, ImageURL: null, Discounts: next() < 0.2 ? [{ Type: 'Promo', Amount: '2.0000' }] : [], InformationalTaxes: [], BundleID: null });
+    lines.push({
+      LineID: String(lines.length + 1),
+      ItemID: product.ItemID,
+      ShipFromLocationID: location,
+      Quantity: 1 + Math.floor(next() * 3),
+      UnitPrice: product.UnitPrice,
+      TaxRate: product.TaxRate,
+      ShortDescription: null,
+      ImageURL: null,
+      Discounts: next() < 0.2 ? [{ Type: 'Promo', Amount: '2.0000' }] : [],
+      InformationalTaxes: [],
+      BundleID: null,
+    });
   }
   const order: OrderCreate = {
     OrderID: `${location}-${String(n).padStart(8, '0')}`,
@@ -83,7 +129,13 @@ export function demoOrder(n: number, createdAt: Date, options: OrderFeedOptions,
     Currency: 'THB',
     PaymentMethod: 'COD',
     CreatedAt: createdAt.toISOString(),
-    DeliveryAddress: { Line1: `${1 + (n % 200)} Sukhumvit Rd`, District: 'Khlong Toei', Province: 'Bangkok', PostalCode: '10110', Phone: '+66 81 234 5678' },
+    DeliveryAddress: {
+      Line1: `${1 + (n % 200)} Sukhumvit Rd`,
+      District: 'Khlong Toei',
+      Province: 'Bangkok',
+      PostalCode: '10110',
+      Phone: '+66 81 234 5678',
+    },
     Charges: [{ Type: 'DeliveryFee', Amount: '20.0000' }],
     OrderLines: lines,
   };

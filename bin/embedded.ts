@@ -162,12 +162,19 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const fulfillmentSerde = serdeFor(topic(Topics.fulfillment), 'FulfillmentInteraction', serdeConfig);
   const reconciliationSerde = serdeFor(topic(Topics.reconciliation), 'ReconciliationReport', serdeConfig);
 
-  const driver = new InProcessRuntime(orderTopology(orderConfig, orderSerdes(serdeConfig, orderConfig.topicPrefix)), { partitions: PARTITIONS, startTime: clock() });
+  const driver = new InProcessRuntime(orderTopology(orderConfig, orderSerdes(serdeConfig, orderConfig.topicPrefix)), {
+    partitions: PARTITIONS,
+    startTime: clock(),
+  });
   const tables = options.db ? { db: options.db, where: 'the given database' } : await embeddedTables(env);
   const db = tables.db;
   await migrated(db);
-  const sink = new EmbeddedSink(db, sinkSources({ applicationId: driver.applicationId, topicPrefix: orderConfig.topicPrefix, serdes: serdeConfig }));
-  for (const record of referenceData(200)) await driver.pipeRaw(topic(record.topic), Buffer.from(record.key), Buffer.from(JSON.stringify(record.value)));
+  const sink = new EmbeddedSink(
+    db,
+    sinkSources({ applicationId: driver.applicationId, topicPrefix: orderConfig.topicPrefix, serdes: serdeConfig }),
+  );
+  for (const record of referenceData(200))
+    await driver.pipeRaw(topic(record.topic), Buffer.from(record.key), Buffer.from(JSON.stringify(record.value)));
 
   const registry = new Registry();
   const statusFeed = new StatusFeed({ registry });
@@ -178,7 +185,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   // Partners: each with a secret of this process (or the configured one), calling the ingress below.
   const webhookConfig = loadWebhookConfig({ host: env.OMNIA_WEBHOOK_HOST ?? '127.0.0.1' }, env);
   const secretOf = (partner: Partner, configured: string | undefined) => configured ?? `${partner}-${randomBytes(24).toString('hex')}`;
-  const secrets = { slick: secretOf('slick', webhookConfig.slickSecret), grab: secretOf('grab', webhookConfig.grabSecret), pmp: secretOf('pmp', webhookConfig.pmpSecret) };
+  const secrets = {
+    slick: secretOf('slick', webhookConfig.slickSecret),
+    grab: secretOf('grab', webhookConfig.grabSecret),
+    pmp: secretOf('pmp', webhookConfig.pmpSecret),
+  };
   const webhooks = buildWebhookServer({
     secrets,
     publisher: new InProcessPublisher(async (record) => {
@@ -187,7 +198,10 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       return { partition: partitionForKey(key, PARTITIONS) };
     }),
     topics: { shipEvents: topic(SHIP_EVENT_TOPIC), deliveryStatus: topic(DELIVERY_STATUS_TOPIC) },
-    serdes: { shipEvent: serdeFor(topic(SHIP_EVENT_TOPIC), 'ShipEvent', serdeConfig), deliveryStatus: serdeFor(topic(DELIVERY_STATUS_TOPIC), 'DeliveryStatus', serdeConfig) },
+    serdes: {
+      shipEvent: serdeFor(topic(SHIP_EVENT_TOPIC), 'ShipEvent', serdeConfig),
+      deliveryStatus: serdeFor(topic(DELIVERY_STATUS_TOPIC), 'DeliveryStatus', serdeConfig),
+    },
     registry,
     toleranceSeconds: webhookConfig.toleranceSeconds,
     nonceCapacity: webhookConfig.nonceCapacity,
@@ -207,11 +221,23 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
 
   const slickConfig = loadSlickEgressConfig({}, env);
   const egress = new EmbeddedSlickEgress(new SlickClient({ baseUrl: slickUrl, token: partnerToken, timeoutMs: slickConfig.timeoutMs }), {
-    retry: { attempts: slickConfig.attempts, baseDelayMs: slickConfig.backoffMs, maxDelayMs: slickConfig.backoffMaxMs, jitter: slickConfig.jitter },
+    retry: {
+      attempts: slickConfig.attempts,
+      baseDelayMs: slickConfig.backoffMs,
+      maxDelayMs: slickConfig.backoffMaxMs,
+      jitter: slickConfig.jitter,
+    },
     breaker: { failureThreshold: slickConfig.breakerFailures, coolDownMs: slickConfig.breakerCoolDownMs },
     record: async (interaction: FulfillmentInteraction) => {
       const key = Buffer.from(interaction.ShipFromLocationID, 'utf8');
-      forSink.push({ topic: topic(Topics.fulfillment), partition: partitionForKey(key, PARTITIONS), key, value: fulfillmentSerde.serialize(interaction), timestamp: Date.now(), headers: {} });
+      forSink.push({
+        topic: topic(Topics.fulfillment),
+        partition: partitionForKey(key, PARTITIONS),
+        key,
+        value: fulfillmentSerde.serialize(interaction),
+        timestamp: Date.now(),
+        headers: {},
+      });
     },
     log: (line) => log(`omnia slick-egress: ${line}`),
   });
@@ -222,21 +248,31 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       if (record.topic === topic(Topics.status)) {
         const change = statusSerde.deserialize(record.value) as StatusChange;
         statusFeed.publish(change);
-        if (change.FromStatus !== null && change.FromStatus !== change.ToStatus) statusCounts.set(change.FromStatus, (statusCounts.get(change.FromStatus) ?? 0) - 1);
+        if (change.FromStatus !== null && change.FromStatus !== change.ToStatus)
+          statusCounts.set(change.FromStatus, (statusCounts.get(change.FromStatus) ?? 0) - 1);
         if (change.FromStatus !== change.ToStatus) statusCounts.set(change.ToStatus, (statusCounts.get(change.ToStatus) ?? 0) + 1);
       } else if (record.topic === topic(Topics.release)) egress.offerRelease(releaseSerde.deserialize(record.value) as Release);
       else if (record.topic === topic(Topics.payment)) egress.offerPayment(paymentSerde.deserialize(record.value) as PaymentEvent);
       else if (record.topic === topic(Topics.reconciliation)) {
         const report = reconciliationSerde.deserialize(record.value) as ReconciliationReport;
         const exceptions = (report.Exceptions ?? []).map((exception) => `${exception.OrderID} ${exception.Kind} ${exception.Difference}`);
-        log(`reconciliation ${report.ShipFromLocationID} ${report.BusinessDay}: ${report.ReconciledOrders} orders reconciled (${report.ReconciledAmount}), expected ${report.ExpectedTotal}, collected ${report.CollectedTotal}${exceptions.length ? `; exceptions: ${exceptions.join(', ')}` : ''}`);
+        log(
+          `reconciliation ${report.ShipFromLocationID} ${report.BusinessDay}: ${report.ReconciledOrders} orders reconciled (${report.ReconciledAmount}), expected ${report.ExpectedTotal}, collected ${report.CollectedTotal}${exceptions.length ? `; exceptions: ${exceptions.join(', ')}` : ''}`,
+        );
       }
     }
     forSink.push(...records);
   });
 
-
-  const query = await startQueryService({ db, local: driverOrders(driver, PARTITIONS), registry, feed: statusFeed, readiness: () => ({ ready: true }), devSecret: true, env });
+  const query = await startQueryService({
+    db,
+    local: driverOrders(driver, PARTITIONS),
+    registry,
+    feed: statusFeed,
+    readiness: () => ({ ready: true }),
+    devSecret: true,
+    env,
+  });
 
   let flushing: Promise<number> = Promise.resolve(0);
   const flush = (): Promise<number> => {
@@ -261,12 +297,17 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const feedStarted = Date.now();
   const feed = { stores: config.stores, customers: 200, seed: 42 };
   let feeding: Promise<void> = Promise.resolve();
-  const feedTimer = options.demoFeed === false ? undefined : setInterval(() => {
-    feeding = feeding.then(async () => {
-      const due = Math.floor(((Date.now() - feedStarted) / 1000) * config.ordersPerSecond);
-      while (created < due && !stopped) await pipeOrder(demoOrder(created++, new Date(clock()), feed));
-    }).catch((error: unknown) => log(`omnia: demo order not processed: ${(error as Error).message}`));
-  }, 100);
+  const feedTimer =
+    options.demoFeed === false
+      ? undefined
+      : setInterval(() => {
+          feeding = feeding
+            .then(async () => {
+              const due = Math.floor(((Date.now() - feedStarted) / 1000) * config.ordersPerSecond);
+              while (created < due && !stopped) await pipeOrder(demoOrder(created++, new Date(clock()), feed));
+            })
+            .catch((error: unknown) => log(`omnia: demo order not processed: ${(error as Error).message}`));
+        }, 100);
   let reported = { created: 0, accepted: 0 };
   const secondTimer = setInterval(() => {
     void (async () => {
@@ -274,10 +315,16 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       const rows = await flush();
       if (options.demoFeed === false) return;
       const accepted = slick.acceptedReleases;
-      const counts = [...statusCounts].filter(([, count]) => count > 0).sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
+      const counts = [...statusCounts]
+        .filter(([, count]) => count > 0)
+        .sort(([a], [b]) => a - b)
+        .map(([status, count]) => `${status}:${count}`)
+        .join(' ');
       const state = egress.status();
       const slickNote = state.breaker === 'closed' ? '' : ` (breaker ${state.breaker}, ${state.queued} waiting)`;
-      log(`${created} orders (+${created - reported.created}); Slick took ${accepted - reported.accepted} releases${slickNote}; ${rows} rows written; orders by status ${counts}`);
+      log(
+        `${created} orders (+${created - reported.created}); Slick took ${accepted - reported.accepted} releases${slickNote}; ${rows} rows written; orders by status ${counts}`,
+      );
       reported = { created, accepted };
     })().catch((error: unknown) => log(`omnia: ${(error as Error).message}`));
   }, 1_000);
@@ -316,13 +363,21 @@ export async function runEmbedded(): Promise<void> {
   const embedded = await startEmbedded();
   const config = loadSettings(embeddedSettings, {}, process.env);
   const token = embedded.partnerToken;
-  console.log(`omnia: embedded default (in-process driver, no broker): ${config.ordersPerSecond} demo orders/s from ${config.stores} stores; tables in ${embedded.tablesAt}. Ctrl-C stops.`);
+  console.log(
+    `omnia: embedded default (in-process driver, no broker): ${config.ordersPerSecond} demo orders/s from ${config.stores} stores; tables in ${embedded.tablesAt}. Ctrl-C stops.`,
+  );
   if (embedded.query.devToken) {
-    console.log(`omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs). A token for this process (admin, 12 h):\n  export OMNIA_TOKEN=${embedded.query.devToken}\n  curl -H "authorization: Bearer $OMNIA_TOKEN" ${embedded.query.url}/api/v1/region/pipeline`);
+    console.log(
+      `omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs). A token for this process (admin, 12 h):\n  export OMNIA_TOKEN=${embedded.query.devToken}\n  curl -H "authorization: Bearer $OMNIA_TOKEN" ${embedded.query.url}/api/v1/region/pipeline`,
+    );
   } else {
-    console.log(`omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs); tokens from the configured issuer (OMNIA_JWT_JWKS_URL or OMNIA_JWT_PUBLIC_KEY)`);
+    console.log(
+      `omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs); tokens from the configured issuer (OMNIA_JWT_JWKS_URL or OMNIA_JWT_PUBLIC_KEY)`,
+    );
   }
-  console.log(`omnia: webhook ingress on ${embedded.webhookUrl}; partner simulators (token ${token}): Slick ${embedded.partners.slick.url}, Grab ${embedded.partners.grab.url}, PMP ${embedded.partners.pmp.url}. Make Slick fail half its calls:\n  curl -X POST -H "authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"failureRate":0.5}' ${embedded.partners.slick.url}/_sim/faults`);
+  console.log(
+    `omnia: webhook ingress on ${embedded.webhookUrl}; partner simulators (token ${token}): Slick ${embedded.partners.slick.url}, Grab ${embedded.partners.grab.url}, PMP ${embedded.partners.pmp.url}. Make Slick fail half its calls:\n  curl -X POST -H "authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"failureRate":0.5}' ${embedded.partners.slick.url}/_sim/faults`,
+  );
   let stopping = false;
   await new Promise<void>((resolve) => {
     const stop = () => {

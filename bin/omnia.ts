@@ -49,7 +49,10 @@ async function onKafka(): Promise<void> {
     // A stop that does not finish (a broker that never answers a close) must not keep the process up: what
     // was not committed is aborted by the broker and redone by the next owner.
     setTimeout(() => {
-      log.error({ stopTimeoutMs: STOP_TIMEOUT_MS }, 'stopping took too long; exiting without a clean close (the broker aborts what was not committed)');
+      log.error(
+        { stopTimeoutMs: STOP_TIMEOUT_MS },
+        'stopping took too long; exiting without a clean close (the broker aborts what was not committed)',
+      );
       process.exit(1);
     }, STOP_TIMEOUT_MS).unref();
     void runtime.stop().then(() => process.exit(0));
@@ -57,7 +60,10 @@ async function onKafka(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await runtime.start();
-  log.info({ brokers: config.bootstrapServers, applicationId: config.applicationId, guarantee: config.processingGuarantee }, `omnia: running on ${config.bootstrapServers.join(',')} as ${config.applicationId} (${config.processingGuarantee})`);
+  log.info(
+    { brokers: config.bootstrapServers, applicationId: config.applicationId, guarantee: config.processingGuarantee },
+    `omnia: running on ${config.bootstrapServers.join(',')} as ${config.applicationId} (${config.processingGuarantee})`,
+  );
   const { databaseUrl } = loadSinkConfig();
   if (databaseUrl) {
     const db = pgDatabase(databaseUrl, { applicationName: `${config.applicationId}-query` });
@@ -72,9 +78,13 @@ async function onKafka(): Promise<void> {
       local: runtimeOrders(runtime, orderConfig.topicPrefix),
       owners,
       registry: runtime.metrics.registry,
-      readiness: () => (runtime.currentState === 'running' ? { ready: true } : { ready: false, reason: `the stream runtime is ${runtime.currentState}` }),
+      readiness: () =>
+        runtime.currentState === 'running' ? { ready: true } : { ready: false, reason: `the stream runtime is ${runtime.currentState}` },
     });
-    log.info({ url: query.url, endpoint: config.endpoint ?? null }, `omnia: query service on ${query.url}, ${config.endpoint ? `advertised to the group as ${config.endpoint}` : 'not advertised (no OMNIA_ENDPOINT: other replicas cannot forward lookups here)'}`);
+    log.info(
+      { url: query.url, endpoint: config.endpoint ?? null },
+      `omnia: query service on ${query.url}, ${config.endpoint ? `advertised to the group as ${config.endpoint}` : 'not advertised (no OMNIA_ENDPOINT: other replicas cannot forward lookups here)'}`,
+    );
   } else log.warn('no DATABASE_URL, so no query service (it searches and falls back on the analysts’ Postgres)');
   await runtime.whenStopped();
 }
@@ -96,7 +106,9 @@ try {
   else if (command === 'connectors') await runConnectors();
   else if (command === 'config') process.stdout.write(args.includes('--markdown') ? `${markdownTable()}\n` : describeCurrent());
   else {
-    console.error(`unknown command "${command}"; try: omnia start | omnia sink | omnia connectors | omnia replay [--input FILE] | omnia config [--markdown]`);
+    console.error(
+      `unknown command "${command}"; try: omnia start | omnia sink | omnia connectors | omnia replay [--input FILE] | omnia config [--markdown]`,
+    );
     process.exit(2);
   }
 } catch (error) {

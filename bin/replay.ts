@@ -21,10 +21,13 @@ export class ReplayInputError extends Error {}
 
 /** Event time of an input line: its timestamp (ISO-8601 or epoch ms), else the value's CreatedAt, else undefined. */
 function eventTime(line: ReplayLine, lineNumber: number): number | undefined {
-  const raw = line.timestamp ?? (typeof line.value === 'object' && line.value !== null ? (line.value as { CreatedAt?: unknown }).CreatedAt : undefined);
+  const raw =
+    line.timestamp ??
+    (typeof line.value === 'object' && line.value !== null ? (line.value as { CreatedAt?: unknown }).CreatedAt : undefined);
   if (raw === undefined || raw === null) return undefined;
   const time = typeof raw === 'number' ? raw : Date.parse(String(raw));
-  if (!Number.isFinite(time)) throw new ReplayInputError(`line ${lineNumber}: timestamp ${JSON.stringify(raw)} is neither ISO-8601 nor epoch milliseconds`);
+  if (!Number.isFinite(time))
+    throw new ReplayInputError(`line ${lineNumber}: timestamp ${JSON.stringify(raw)} is neither ISO-8601 nor epoch milliseconds`);
   return time;
 }
 
@@ -39,8 +42,14 @@ function parseLine(text: string, lineNumber: number): ReplayLine {
   if (typeof parsed !== 'object' || parsed === null || typeof line.topic !== 'string' || !('value' in line)) {
     throw new ReplayInputError(`line ${lineNumber}: expected {"topic", "key", "value", "timestamp"?}`);
   }
-  if (line.key !== undefined && line.key !== null && typeof line.key !== 'string') throw new ReplayInputError(`line ${lineNumber}: key must be a string or null`);
-  return { topic: line.topic, key: line.key ?? null, value: line.value, ...(line.timestamp !== undefined ? { timestamp: line.timestamp } : {}) };
+  if (line.key !== undefined && line.key !== null && typeof line.key !== 'string')
+    throw new ReplayInputError(`line ${lineNumber}: key must be a string or null`);
+  return {
+    topic: line.topic,
+    key: line.key ?? null,
+    value: line.value,
+    ...(line.timestamp !== undefined ? { timestamp: line.timestamp } : {}),
+  };
 }
 
 /** The JSON view of a produced value: JSON as JSON, anything else (Avro, garbage) as its text. */
@@ -60,7 +69,11 @@ function outputLine(record: ProducedRecord): string {
 }
 
 /** Replays `lines` and hands each output line to `write`. */
-export async function replay(lines: AsyncIterable<string>, write: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<{ inputs: number; outputs: number }> {
+export async function replay(
+  lines: AsyncIterable<string>,
+  write: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ inputs: number; outputs: number }> {
   const orderConfig = loadOrderConfig(env);
   const serdes = orderSerdes(serdeConfigFromEnv(env), orderConfig.topicPrefix);
   const driver = new InProcessRuntime(orderTopology(orderConfig, serdes), { startTime: 0 });

@@ -110,7 +110,10 @@ export class EmbeddedSlickEgress {
       .catch((error: unknown) => {
         // Only a failure to record an interaction lands here; the lane goes on with the next record.
         this.delivery.lastError = `${job.action} ${job.id}: ${(error as Error).message}`;
-        this.log.error({ partner: 'slick', action: job.action, OrderID: job.base.OrderID, ShipFromLocationID: store, err: error }, 'interaction not recorded; the lane goes on with the next record');
+        this.log.error(
+          { partner: 'slick', action: job.action, OrderID: job.base.OrderID, ShipFromLocationID: store, err: error },
+          'interaction not recorded; the lane goes on with the next record',
+        );
       })
       .finally(() => {
         this.queued--;

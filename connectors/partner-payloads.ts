@@ -22,7 +22,15 @@
 import type { DeliveryPartner, DeliveryStatus, ShipEvent, ShipEventLine, ShipEventType } from '../avro/records.js';
 
 /** Normalised delivery statuses, shared with the delivery-status stage. */
-export const DELIVERY_STATUSES = ['HANDED_OVER', 'IN_TRANSIT', 'OUT_FOR_DELIVERY', 'DELIVERED', 'FAILED', 'RESCHEDULED', 'COLLECTED'] as const;
+export const DELIVERY_STATUSES = [
+  'HANDED_OVER',
+  'IN_TRANSIT',
+  'OUT_FOR_DELIVERY',
+  'DELIVERED',
+  'FAILED',
+  'RESCHEDULED',
+  'COLLECTED',
+] as const;
 export type DeliveryStatusCode = (typeof DELIVERY_STATUSES)[number];
 
 export const SHIP_EVENT_TYPES: readonly ShipEventType[] = ['picking', 'picked', 'packing', 'packed', 'shipped', 'short', 'substitution'];
@@ -105,7 +113,8 @@ class Reader {
   positiveInt(field: string): number | undefined {
     const value = this.body[field];
     if (value === undefined || value === null) return this.fail(field, 'is required');
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 2_147_483_647) return this.fail(field, 'must be an integer ≥ 1');
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 2_147_483_647)
+      return this.fail(field, 'must be an integer ≥ 1');
     return value;
   }
 }
@@ -115,7 +124,12 @@ export function toUtc(value: string): string | undefined {
   const match = ISO_TIMESTAMP.exec(value);
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s, , zone] = match;
-  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d),
+    hour = Number(h),
+    minute = Number(mi),
+    second = Number(s);
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
   const date = new Date(Date.UTC(year, month - 1, day));
   if (date.getUTCDate() !== day) return undefined; // 2026-02-30
@@ -156,9 +170,11 @@ function lines(reader: Reader, body: Record<string, unknown>, eventType: ShipEve
     const ItemID = lineReader.id('ItemID', /^.{1,50}$/s, 'must be 1–50 characters');
     const Quantity = lineReader.positiveInt('Quantity');
     let SubstituteItemID = lineReader.optionalText('SubstituteItemID', 50);
-    if (eventType === 'substitution' && SubstituteItemID === null) SubstituteItemID = lineReader.fail('SubstituteItemID', 'is required on a substitution line');
+    if (eventType === 'substitution' && SubstituteItemID === null)
+      SubstituteItemID = lineReader.fail('SubstituteItemID', 'is required on a substitution line');
     reader.errors.push(...lineReader.errors);
-    if (LineID !== undefined && ItemID !== undefined && Quantity !== undefined && SubstituteItemID !== undefined) out.push({ LineID, ItemID, Quantity, SubstituteItemID });
+    if (LineID !== undefined && ItemID !== undefined && Quantity !== undefined && SubstituteItemID !== undefined)
+      out.push({ LineID, ItemID, Quantity, SubstituteItemID });
   });
   return out;
 }
@@ -182,11 +198,17 @@ export function shipEventFromSlick(body: unknown): PayloadResult<ShipEvent> {
   return reader.errors.length ? { ok: false, errors: reader.errors } : { ok: true, record: record as ShipEvent };
 }
 
-function deliveryStatus(reader: Reader, partner: DeliveryPartner, status: DeliveryStatusCode | undefined, amountWanted: boolean): PayloadResult<DeliveryStatus> {
+function deliveryStatus(
+  reader: Reader,
+  partner: DeliveryPartner,
+  status: DeliveryStatusCode | undefined,
+  amountWanted: boolean,
+): PayloadResult<DeliveryStatus> {
   const ids = common(reader);
   let CollectedAmount: string | null | undefined = null;
   if (amountWanted) CollectedAmount = reader.money('CollectedAmount');
-  else if (reader.has('CollectedAmount') && status !== undefined) reader.fail('CollectedAmount', `is only accepted with Status COLLECTED (got ${status})`);
+  else if (reader.has('CollectedAmount') && status !== undefined)
+    reader.fail('CollectedAmount', `is only accepted with Status COLLECTED (got ${status})`);
   const At = reader.timestamp('At', true);
   if (reader.errors.length) return { ok: false, errors: reader.errors };
   return { ok: true, record: { ...ids, Partner: partner, Status: status, CollectedAmount, At } as DeliveryStatus };

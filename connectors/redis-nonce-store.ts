@@ -20,7 +20,18 @@
  * - **timeout** of `commandTimeoutMs` (aggressive: the answer is not waited for past it).
  * A lost connection, a breaker move and the connection coming back are logged once each.
  */
-import { circuitBreaker, type CircuitBreakerPolicy, ConsecutiveBreaker, handleAll, handleType, retry, type RetryPolicy, timeout, type TimeoutPolicy, TimeoutStrategy } from 'cockatiel';
+import {
+  circuitBreaker,
+  type CircuitBreakerPolicy,
+  ConsecutiveBreaker,
+  handleAll,
+  handleType,
+  retry,
+  type RetryPolicy,
+  timeout,
+  type TimeoutPolicy,
+  TimeoutStrategy,
+} from 'cockatiel';
 import { ClientOfflineError, createClient } from 'redis';
 import { type Logger, logger as rootLogger } from '../observability/logger.js';
 import { type ClaimResult, type NonceStore, nonceTtlMs } from './nonce-cache.js';
@@ -78,7 +89,10 @@ export class RedisNonceStore implements NonceStore {
     const breakerCoolDownMs = options.breakerCoolDownMs ?? 1_000;
     this.breaker = circuitBreaker(handleAll, { halfOpenAfter: breakerCoolDownMs, breaker: new ConsecutiveBreaker(breakerFailures) });
     watchBreaker(this.breaker, this.log, { dependency: 'redis', failureThreshold: breakerFailures }, { coolDownMs: breakerCoolDownMs });
-    this.retry = retry(handleType(ClientOfflineError), { maxAttempts: 2, backoff: jitteredBackoff({ baseDelayMs: 50, maxDelayMs: 200, jitter: 0.2 }) });
+    this.retry = retry(handleType(ClientOfflineError), {
+      maxAttempts: 2,
+      backoff: jitteredBackoff({ baseDelayMs: 50, maxDelayMs: 200, jitter: 0.2 }),
+    });
     this.timeout = timeout(this.commandTimeoutMs, TimeoutStrategy.Aggressive);
     this.client = createClient({
       url: options.url,
@@ -99,7 +113,10 @@ export class RedisNonceStore implements NonceStore {
     this.client.on('error', (error: unknown) => {
       if (!this.connected) return;
       this.connected = false;
-      this.log.error({ err: error }, 'nonce store connection lost: webhook requests get 503 NONCE_STORE_UNAVAILABLE until it is back (reconnecting)');
+      this.log.error(
+        { err: error },
+        'nonce store connection lost: webhook requests get 503 NONCE_STORE_UNAVAILABLE until it is back (reconnecting)',
+      );
     });
   }
 
@@ -116,7 +133,11 @@ export class RedisNonceStore implements NonceStore {
   }
 
   /** For a timestamp window of `toleranceSeconds` either way. */
-  static forWindow(url: string, toleranceSeconds: number, options: Omit<RedisNonceStoreOptions, 'url' | 'ttlMs'> = {}): Promise<RedisNonceStore> {
+  static forWindow(
+    url: string,
+    toleranceSeconds: number,
+    options: Omit<RedisNonceStoreOptions, 'url' | 'ttlMs'> = {},
+  ): Promise<RedisNonceStore> {
     return RedisNonceStore.connect({ url, ttlMs: nonceTtlMs(toleranceSeconds), ...options });
   }
 
@@ -129,7 +150,9 @@ export class RedisNonceStore implements NonceStore {
   }
 
   async claim(key: string): Promise<ClaimResult> {
-    const answer = await this.command(() => this.client.set(this.keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PX', value: this.options.ttlMs } }));
+    const answer = await this.command(() =>
+      this.client.set(this.keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PX', value: this.options.ttlMs } }),
+    );
     if (answer !== 'OK') return 'replayed';
     this.forgetExpired();
     const second = Math.ceil((Date.now() + this.options.ttlMs) / 1000);

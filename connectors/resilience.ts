@@ -35,15 +35,18 @@ export interface BreakerSettings {
 }
 
 export function validateRetrySettings(settings: RetrySettings): RetrySettings {
-  if (!Number.isInteger(settings.attempts) || settings.attempts < 1) throw new Error(`retry attempts must be an integer >= 1, got ${settings.attempts}`);
+  if (!Number.isInteger(settings.attempts) || settings.attempts < 1)
+    throw new Error(`retry attempts must be an integer >= 1, got ${settings.attempts}`);
   if (!(settings.baseDelayMs >= 0)) throw new Error(`retry base delay must be >= 0 ms, got ${settings.baseDelayMs}`);
-  if (!(settings.maxDelayMs >= settings.baseDelayMs)) throw new Error(`retry max delay (${settings.maxDelayMs} ms) must be >= the base delay (${settings.baseDelayMs} ms)`);
+  if (!(settings.maxDelayMs >= settings.baseDelayMs))
+    throw new Error(`retry max delay (${settings.maxDelayMs} ms) must be >= the base delay (${settings.baseDelayMs} ms)`);
   if (!(settings.jitter >= 0 && settings.jitter <= 1)) throw new Error(`retry jitter must be within [0, 1], got ${settings.jitter}`);
   return settings;
 }
 
 export function validateBreakerSettings(settings: BreakerSettings): BreakerSettings {
-  if (!Number.isInteger(settings.failureThreshold) || settings.failureThreshold < 1) throw new Error(`breaker failure threshold must be an integer >= 1, got ${settings.failureThreshold}`);
+  if (!Number.isInteger(settings.failureThreshold) || settings.failureThreshold < 1)
+    throw new Error(`breaker failure threshold must be an integer >= 1, got ${settings.failureThreshold}`);
   if (!(settings.coolDownMs >= 0)) throw new Error(`breaker cool-down must be >= 0 ms, got ${settings.coolDownMs}`);
   return settings;
 }
@@ -62,7 +65,12 @@ export function plusMinusJitter(jitter: number, random: () => number = Math.rand
 
 /** The backoff `settings` describe: delays base, 2 × base, 4 × base … capped at maxDelayMs, each ±jitter. */
 export function jitteredBackoff(settings: Omit<RetrySettings, 'attempts'>, random?: () => number): ExponentialBackoff<number> {
-  return new ExponentialBackoff({ initialDelay: settings.baseDelayMs, maxDelay: settings.maxDelayMs, exponent: 2, generator: plusMinusJitter(settings.jitter, random) });
+  return new ExponentialBackoff({
+    initialDelay: settings.baseDelayMs,
+    maxDelay: settings.maxDelayMs,
+    exponent: 2,
+    generator: plusMinusJitter(settings.jitter, random),
+  });
 }
 
 /** The n-th delay (n from 1) of a backoff: what it waits after the n-th failure. */
@@ -91,7 +99,11 @@ export function watchBreaker(
   breaker: CircuitBreakerPolicy,
   log: Logger,
   fields: Record<string, unknown>,
-  options: { describe?: (error: unknown) => Record<string, unknown> | undefined; onMove?: (from: BreakerState, to: BreakerState) => void; coolDownMs?: number } = {},
+  options: {
+    describe?: (error: unknown) => Record<string, unknown> | undefined;
+    onMove?: (from: BreakerState, to: BreakerState) => void;
+    coolDownMs?: number;
+  } = {},
 ): void {
   let from = breakerStateOf(breaker.state);
   breaker.onStateChange((state) => {
@@ -102,7 +114,10 @@ export function watchBreaker(
       const failure = breaker.lastFailure;
       const error = failure && 'error' in failure ? failure.error : undefined;
       const cause = from === 'half-open' ? 'the probe call failed' : 'consecutive failures';
-      log.warn({ ...moved, ...(error !== undefined ? options.describe?.(error) : undefined), err: error, coolDownMs: options.coolDownMs }, `circuit breaker ${from} → open (${cause}): calls refused for the cool-down`);
+      log.warn(
+        { ...moved, ...(error !== undefined ? options.describe?.(error) : undefined), err: error, coolDownMs: options.coolDownMs },
+        `circuit breaker ${from} → open (${cause}): calls refused for the cool-down`,
+      );
     } else if (to === 'half-open') {
       log.info(moved, 'circuit breaker open → half-open: one probe call');
     } else {

@@ -37,9 +37,14 @@ function mac(secret: string | Buffer, timestamp: string, nonce: string, body: st
  * The three headers that sign `body` (the exact bytes to be sent). Defaults: the current time and a random
  * 22-character nonce. Throws on a nonce or timestamp the receiver would refuse.
  */
-export function signWebhook(secret: string | Buffer, body: string | Buffer, options: { timestamp?: number; nonce?: string } = {}): WebhookHeaders {
+export function signWebhook(
+  secret: string | Buffer,
+  body: string | Buffer,
+  options: { timestamp?: number; nonce?: string } = {},
+): WebhookHeaders {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new Error(`timestamp must be non-negative whole unix seconds, got ${timestamp}`);
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0)
+    throw new Error(`timestamp must be non-negative whole unix seconds, got ${timestamp}`);
   const nonce = options.nonce ?? randomBytes(16).toString('base64url');
   if (!isValidNonce(nonce)) throw new Error(`nonce must be 8–128 characters of [A-Za-z0-9_-], got "${nonce}"`);
   const ts = String(timestamp);
@@ -83,7 +88,11 @@ export function verifyWebhook(
   const timestamp = header(headers, TIMESTAMP_HEADER);
   const nonce = header(headers, NONCE_HEADER);
   const signature = header(headers, SIGNATURE_HEADER);
-  for (const [name, value] of [[TIMESTAMP_HEADER, timestamp], [NONCE_HEADER, nonce], [SIGNATURE_HEADER, signature]] as const) {
+  for (const [name, value] of [
+    [TIMESTAMP_HEADER, timestamp],
+    [NONCE_HEADER, nonce],
+    [SIGNATURE_HEADER, signature],
+  ] as const) {
     if (value === undefined || value === '') return invalid(`missing ${name} header`);
     if (value === null) return invalid(`${name} header given more than once`);
   }
@@ -99,7 +108,11 @@ export function verifyWebhook(
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const nowSeconds = (options.nowMs ?? Date.now()) / 1000;
   if (Math.abs(nowSeconds - seconds) > tolerance) {
-    return { ok: false, code: 'TIMESTAMP_OUT_OF_WINDOW', message: `${TIMESTAMP_HEADER} ${seconds} is more than ${tolerance} s from the server time ${Math.floor(nowSeconds)}` };
+    return {
+      ok: false,
+      code: 'TIMESTAMP_OUT_OF_WINDOW',
+      message: `${TIMESTAMP_HEADER} ${seconds} is more than ${tolerance} s from the server time ${Math.floor(nowSeconds)}`,
+    };
   }
   return { ok: true, timestamp: seconds, nonce: nonce! };
 }

@@ -18,8 +18,9 @@ export interface SlickEgressConfig {
   host: string;
 }
 
-
 export const slickEgressSettings = slickSection;
 
-export const loadSlickEgressConfig = (overrides: Partial<SlickEgressConfig> = {}, env: NodeJS.ProcessEnv = process.env): SlickEgressConfig =>
-  loadSettings(slickEgressSettings, overrides, env);
+export const loadSlickEgressConfig = (
+  overrides: Partial<SlickEgressConfig> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): SlickEgressConfig => loadSettings(slickEgressSettings, overrides, env);

@@ -16,7 +16,17 @@
  * Every call and its outcome is handed to `record` (a FulfillmentInteraction) and waited for before the next
  * step, so the record of what Slick was told is never behind what Slick was told.
  */
-import { BrokenCircuitError, circuitBreaker, type CircuitBreakerPolicy, ConsecutiveBreaker, type ExponentialBackoff, handleType, handleWhen, retry, type RetryPolicy } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  type CircuitBreakerPolicy,
+  ConsecutiveBreaker,
+  type ExponentialBackoff,
+  handleType,
+  handleWhen,
+  retry,
+  type RetryPolicy,
+} from 'cockatiel';
 import type { FulfillmentAction, FulfillmentInteraction, FulfillmentOutcome, PaymentEvent, Release } from '../avro/records.js';
 import { type Logger, logger as rootLogger } from '../observability/logger.js';
 import {
@@ -97,7 +107,12 @@ class Abandoned extends Error {
   }
 }
 
-const fieldsOf = (job: SlickJob) => ({ action: job.action, OrderID: job.base.OrderID, ReleaseID: job.base.ReleaseID ?? undefined, ShipFromLocationID: job.base.ShipFromLocationID });
+const fieldsOf = (job: SlickJob) => ({
+  action: job.action,
+  OrderID: job.base.OrderID,
+  ReleaseID: job.base.ReleaseID ?? undefined,
+  ShipFromLocationID: job.base.ShipFromLocationID,
+});
 
 export class SlickDelivery {
   /** Rounds of attempts: `attempts − 1` retries with jittered exponential backoff. */
@@ -131,17 +146,22 @@ export class SlickDelivery {
       { halfOpenAfter: options.breaker.coolDownMs, breaker: new ConsecutiveBreaker(options.breaker.failureThreshold) },
     );
     this.breaker.onBreak(() => (this.openedAt = Date.now()));
-    watchBreaker(this.breaker, this.log, { partner: 'slick', failureThreshold: options.breaker.failureThreshold }, {
-      coolDownMs: options.breaker.coolDownMs,
-      describe: (error) => {
-        const job = typeof error === 'object' && error !== null ? this.failedFor.get(error) : undefined;
-        return job ? fieldsOf(job) : undefined;
+    watchBreaker(
+      this.breaker,
+      this.log,
+      { partner: 'slick', failureThreshold: options.breaker.failureThreshold },
+      {
+        coolDownMs: options.breaker.coolDownMs,
+        describe: (error) => {
+          const job = typeof error === 'object' && error !== null ? this.failedFor.get(error) : undefined;
+          return job ? fieldsOf(job) : undefined;
+        },
+        onMove: (_from, to) => {
+          this.metrics.breakerState.set(BREAKER_STATE_VALUE[to]);
+          if (to === 'open') this.metrics.breakerOpenings.inc();
+        },
       },
-      onMove: (_from, to) => {
-        this.metrics.breakerState.set(BREAKER_STATE_VALUE[to]);
-        if (to === 'open') this.metrics.breakerOpenings.inc();
-      },
-    });
+    );
     this.metrics.breakerState.set(0);
   }
 
@@ -211,7 +231,10 @@ export class SlickDelivery {
         const message = (error as Error)?.message ?? String(error);
         this.pending.add(job.id);
         this.lastError = `${job.action} ${job.id}: ${message}`;
-        this.log.debug({ partner: 'slick', ...fieldsOf(job), attempt: progress.attempt, httpStatus: status, err: error }, 'Slick call failed');
+        this.log.debug(
+          { partner: 'slick', ...fieldsOf(job), attempt: progress.attempt, httpStatus: status, err: error },
+          'Slick call failed',
+        );
         await this.record(job, progress.attempt, 'FAILED', status, message);
         throw new AttemptFailed(error);
       }
@@ -220,6 +243,14 @@ export class SlickDelivery {
 
   private record(job: SlickJob, attempt: number, outcome: FulfillmentOutcome, status: number | null, error: string | null): Promise<void> {
     this.metrics.sends.inc({ action: job.action, outcome });
-    return this.options.record({ ...job.base, Action: job.action, Attempt: attempt, Outcome: outcome, HttpStatus: status, Error: error, At: new Date().toISOString() });
+    return this.options.record({
+      ...job.base,
+      Action: job.action,
+      Attempt: attempt,
+      Outcome: outcome,
+      HttpStatus: status,
+      Error: error,
+      At: new Date().toISOString(),
+    });
   }
 }

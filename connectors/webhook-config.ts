@@ -20,7 +20,8 @@ export interface WebhookConfig {
 
 export const webhookSettings = webhookSection;
 
-export const loadWebhookConfig = (overrides: Partial<WebhookConfig> = {}, env: NodeJS.ProcessEnv = process.env): WebhookConfig => loadSettings(webhookSettings, overrides, env);
+export const loadWebhookConfig = (overrides: Partial<WebhookConfig> = {}, env: NodeJS.ProcessEnv = process.env): WebhookConfig =>
+  loadSettings(webhookSettings, overrides, env);
 
 /** Every partner's secret, or an error naming each variable that is unset. */
 export function partnerSecrets(config: WebhookConfig): Record<Partner, string> {

@@ -81,7 +81,10 @@ export class KafkaWebhookPublisher implements WebhookPublisher {
     try {
       const counts = await admin.partitionCounts(this.topics);
       const missing = this.topics.filter((topic) => !counts.get(topic));
-      if (missing.length) throw new Error(`webhook ingress: topic(s) ${missing.join(', ')} do not exist; create them (the topology does on its start) and retry`);
+      if (missing.length)
+        throw new Error(
+          `webhook ingress: topic(s) ${missing.join(', ')} do not exist; create them (the topology does on its start) and retry`,
+        );
       for (const topic of this.topics) this.partitionCounts.set(topic, counts.get(topic)!);
     } finally {
       await admin.close();
@@ -101,7 +104,11 @@ export class KafkaWebhookPublisher implements WebhookPublisher {
     const key = Buffer.from(record.key, 'utf8');
     const partition = partitionForKey(key, this.partitionCount(record.topic));
     return new Promise((resolve, reject) => {
-      this.queue.push({ record: { topic: record.topic, partition, key, value: record.value, timestamp: record.timestamp, headers: record.headers ?? {} }, resolve, reject });
+      this.queue.push({
+        record: { topic: record.topic, partition, key, value: record.value, timestamp: record.timestamp, headers: record.headers ?? {} },
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }

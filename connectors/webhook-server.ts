@@ -48,7 +48,13 @@ import { installSecurityHeaders } from '../query-service/security-headers.js';
 import type { Serde } from '../serdes/serde.js';
 import { type ClaimResult, NonceCache, type NonceStore } from './nonce-cache.js';
 import { NonceStoreUnavailableError, RedisNonceStore } from './redis-nonce-store.js';
-import { cashCollectedFromPmp, deliveredFromPmp, deliveryStatusFromGrab, type PayloadResult, shipEventFromSlick } from './partner-payloads.js';
+import {
+  cashCollectedFromPmp,
+  deliveredFromPmp,
+  deliveryStatusFromGrab,
+  type PayloadResult,
+  shipEventFromSlick,
+} from './partner-payloads.js';
 import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook } from './signature.js';
 import { loadWebhookConfig, type Partner, partnerSecrets, type WebhookConfig } from './webhook-config.js';
 import { KafkaWebhookPublisher, PublishError, type WebhookPublisher } from './webhook-publisher.js';
@@ -98,13 +104,24 @@ function webhookMetrics(registry: Registry, nonces: NonceStore) {
     accepted: metric(
       registry,
       'omnia_webhook_accepted_total',
-      () => new Counter({ name: 'omnia_webhook_accepted_total', help: 'Webhook events produced to Kafka and acknowledged, by partner', labelNames: ['partner'] as const, registers: [registry] }),
+      () =>
+        new Counter({
+          name: 'omnia_webhook_accepted_total',
+          help: 'Webhook events produced to Kafka and acknowledged, by partner',
+          labelNames: ['partner'] as const,
+          registers: [registry],
+        }),
     ),
     rejected: metric(
       registry,
       'omnia_webhook_rejected_total',
       () =>
-        new Counter({ name: 'omnia_webhook_rejected_total', help: 'Webhook requests refused, by partner and error code', labelNames: ['partner', 'code'] as const, registers: [registry] }),
+        new Counter({
+          name: 'omnia_webhook_rejected_total',
+          help: 'Webhook requests refused, by partner and error code',
+          labelNames: ['partner', 'code'] as const,
+          registers: [registry],
+        }),
     ),
     produceSeconds: metric(
       registry,
@@ -176,7 +193,9 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   const outcomes = new WeakMap<FastifyRequest, Outcome>();
-  const partnerOfRoute = new Map<string, Partner>(Object.values(WEBHOOK_ROUTES).map((route) => [`${route.method} ${route.url}`, route.partner]));
+  const partnerOfRoute = new Map<string, Partner>(
+    Object.values(WEBHOOK_ROUTES).map((route) => [`${route.method} ${route.url}`, route.partner]),
+  );
   accessLog(app);
   app.addHook('onResponse', async (request, reply) => {
     const outcome = outcomes.get(request);
@@ -191,11 +210,22 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     try {
       await nonces.release(nonceKey);
     } catch (error) {
-      request.log.warn({ partner: nonceKey.slice(0, nonceKey.indexOf(':')), err: error }, 'nonce not released: an identical retry will get 409 (a new nonce passes)');
+      request.log.warn(
+        { partner: nonceKey.slice(0, nonceKey.indexOf(':')), err: error },
+        'nonce not released: an identical retry will get 409 (a new nonce passes)',
+      );
     }
   }
 
-  function refuse(request: FastifyRequest, partner: Partner, status: number, code: string, message: string, details?: unknown, headers?: Record<string, string>): never {
+  function refuse(
+    request: FastifyRequest,
+    partner: Partner,
+    status: number,
+    code: string,
+    message: string,
+    details?: unknown,
+    headers?: Record<string, string>,
+  ): never {
     outcomes.set(request, { partner, code });
     throw new ApiError(status, code, message, details, headers);
   }
@@ -220,7 +250,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         const { partner } = spec;
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const verified = verifyWebhook(secret, raw, request.headers, { toleranceSeconds: tolerance, nowMs: now() });
-        if (!verified.ok) refuse(request, partner, 401, verified.code, verified.message, undefined, { 'www-authenticate': 'Omnia-HMAC-SHA256' });
+        if (!verified.ok)
+          refuse(request, partner, 401, verified.code, verified.message, undefined, { 'www-authenticate': 'Omnia-HMAC-SHA256' });
 
         const nonceKey = `${partner}:${verified.nonce}`;
         let claim: ClaimResult;
@@ -231,12 +262,20 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
           // is logged once by the store (redis-nonce-store.ts); each refused request only at debug.
           if (error instanceof NonceStoreUnavailableError) request.log.debug({ partner, err: error }, 'nonce store unavailable: 503');
           else request.log.error({ partner, err: error }, 'nonce not claimed: 503');
-          refuse(request, partner, 503, 'NONCE_STORE_UNAVAILABLE', 'replay protection is unavailable; retry shortly', undefined, { 'retry-after': '1' });
+          refuse(request, partner, 503, 'NONCE_STORE_UNAVAILABLE', 'replay protection is unavailable; retry shortly', undefined, {
+            'retry-after': '1',
+          });
         }
-        if (claim === 'replayed') refuse(request, partner, 409, 'NONCE_REPLAYED', 'this X-Omnia-Nonce was already used; sign every request with a new nonce');
+        if (claim === 'replayed')
+          refuse(request, partner, 409, 'NONCE_REPLAYED', 'this X-Omnia-Nonce was already used; sign every request with a new nonce');
         if (claim === 'full') {
-          request.log.warn({ partner, nonces: nonces.size }, 'nonce memory full of live nonces: 503 NONCE_CAPACITY (raise OMNIA_WEBHOOK_NONCE_CAPACITY or share nonces in Redis)');
-          refuse(request, partner, 503, 'NONCE_CAPACITY', 'too many recent requests to remember their nonces; retry shortly', undefined, { 'retry-after': '5' });
+          request.log.warn(
+            { partner, nonces: nonces.size },
+            'nonce memory full of live nonces: 503 NONCE_CAPACITY (raise OMNIA_WEBHOOK_NONCE_CAPACITY or share nonces in Redis)',
+          );
+          refuse(request, partner, 503, 'NONCE_CAPACITY', 'too many recent requests to remember their nonces; retry shortly', undefined, {
+            'retry-after': '5',
+          });
         }
 
         let record: T;
@@ -251,7 +290,14 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
           const parsed = parse(json);
           if (!parsed.ok) {
             const details = parsed.errors.map((error) => ({ location: 'body', ...error }));
-            refuse(request, partner, 400, 'VALIDATION_FAILED', `Invalid body: ${[...new Set(details.map((detail) => detail.field))].join(', ')}`, details);
+            refuse(
+              request,
+              partner,
+              400,
+              'VALIDATION_FAILED',
+              `Invalid body: ${[...new Set(details.map((detail) => detail.field))].join(', ')}`,
+              details,
+            );
           }
           record = parsed.record;
           value = serde.serialize(record);
@@ -273,8 +319,19 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
           await forget(request, nonceKey);
           const partition = error instanceof PublishError ? error.partition : undefined;
           const why = error instanceof TaskCancelledError ? `no acks within ${produceTimeoutMs} ms` : 'the send failed';
-          request.log.warn({ ...where, partition, err: error }, `webhook event not produced (${why}): 503 PRODUCE_FAILED, the partner retries`);
-          refuse(request, partner, 503, 'PRODUCE_FAILED', 'the event could not be stored; retry (the same EventID is safe to resend)', undefined, { 'retry-after': '1' });
+          request.log.warn(
+            { ...where, partition, err: error },
+            `webhook event not produced (${why}): 503 PRODUCE_FAILED, the partner retries`,
+          );
+          refuse(
+            request,
+            partner,
+            503,
+            'PRODUCE_FAILED',
+            'the event could not be stored; retry (the same EventID is safe to resend)',
+            undefined,
+            { 'retry-after': '1' },
+          );
         } finally {
           metrics.produceSeconds.observe({ topic }, (performance.now() - started) / 1000);
         }
@@ -295,7 +352,9 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   app.get('/health/live', async () => ({ live: true }));
   app.get('/health/ready', async (_request, reply) => {
     const readiness = await options.publisher.readiness();
-    return reply.code(readiness.ready ? 200 : 503).send(readiness.ready ? { ready: true } : { ready: false, reason: readiness.reason ?? 'not ready' });
+    return reply
+      .code(readiness.ready ? 200 : 503)
+      .send(readiness.ready ? { ready: true } : { ready: false, reason: readiness.reason ?? 'not ready' });
   });
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   return app;
@@ -316,13 +375,24 @@ export interface RunningWebhookServer {
  * with a topic missing.
  */
 export async function startWebhookServer(
-  options: { config?: Partial<WebhookConfig>; env?: NodeJS.ProcessEnv; client?: KafkaClient; serdeConfig?: SerdeConfig; topics?: WebhookServerOptions['topics']; registry?: Registry; logger?: Logger } = {},
+  options: {
+    config?: Partial<WebhookConfig>;
+    env?: NodeJS.ProcessEnv;
+    client?: KafkaClient;
+    serdeConfig?: SerdeConfig;
+    topics?: WebhookServerOptions['topics'];
+    registry?: Registry;
+    logger?: Logger;
+  } = {},
 ): Promise<RunningWebhookServer> {
   const env = options.env ?? process.env;
   const config = loadWebhookConfig(options.config, env);
   const secrets = partnerSecrets(config);
   const client = options.client ?? new PlatformaticClient(loadConfig({}, env).bootstrapServers, 'omnia-webhooks');
-  const topics = { shipEvents: options.topics?.shipEvents ?? SHIP_EVENT_TOPIC, deliveryStatus: options.topics?.deliveryStatus ?? DELIVERY_STATUS_TOPIC };
+  const topics = {
+    shipEvents: options.topics?.shipEvents ?? SHIP_EVENT_TOPIC,
+    deliveryStatus: options.topics?.deliveryStatus ?? DELIVERY_STATUS_TOPIC,
+  };
   const serdeConfig = options.serdeConfig ?? serdeConfigFromEnv(env);
   const serdes = {
     shipEvent: serdeFor(topics.shipEvents, 'ShipEvent', serdeConfig),
@@ -330,7 +400,9 @@ export async function startWebhookServer(
   };
   await prepareSerdes(serdeConfig);
   // Shared by the replicas when configured; otherwise each process remembers its own (nonce-cache.ts).
-  const sharedNonces = config.nonceRedisUrl ? await RedisNonceStore.forWindow(config.nonceRedisUrl, config.toleranceSeconds, options.logger ? { logger: options.logger } : {}) : undefined;
+  const sharedNonces = config.nonceRedisUrl
+    ? await RedisNonceStore.forWindow(config.nonceRedisUrl, config.toleranceSeconds, options.logger ? { logger: options.logger } : {})
+    : undefined;
   const publisher = new KafkaWebhookPublisher(client, [topics.shipEvents, topics.deliveryStatus], options.logger);
   try {
     await publisher.start();

@@ -14,6 +14,9 @@ export function accessLog(app: FastifyInstance): void {
     const status = reply.statusCode;
     // Failures are logged where they happen, with their stack; this line only records that the request ended.
     const level = status >= 400 ? 'info' : 'debug';
-    request.log[level]({ method: request.method, url: request.url, statusCode: status, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request done');
+    request.log[level](
+      { method: request.method, url: request.url, statusCode: status, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request done',
+    );
   });
 }

@@ -39,19 +39,30 @@ export async function migrate(client: SqlSession, migrations?: Migration[]): Pro
   const wanted = migrations ?? (await loadMigrations());
   await client.query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
   try {
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
-    const applied = new Map((await client.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations')).rows.map((row) => [row.version, row]));
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const applied = new Map(
+      (
+        await client.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations')
+      ).rows.map((row) => [row.version, row]),
+    );
     const done: string[] = [];
     for (const migration of wanted) {
       const previous = applied.get(migration.version);
       if (previous) {
-        if (previous.checksum !== migration.checksum) throw new Error(`migration ${migration.name} changed after it was applied (as ${previous.name}); add a new migration instead`);
+        if (previous.checksum !== migration.checksum)
+          throw new Error(`migration ${migration.name} changed after it was applied (as ${previous.name}); add a new migration instead`);
         continue;
       }
       await client.query('BEGIN');
       try {
         await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [migration.version, migration.name, migration.checksum]);
+        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+          migration.version,
+          migration.name,
+          migration.checksum,
+        ]);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');

@@ -24,7 +24,12 @@ export interface SqlDatabase extends SqlSession {
 // Money and bigint columns come back as exact strings; pg already does that for numeric and int8.
 
 export function pgDatabase(connectionString: string, options: { max?: number; applicationName?: string } = {}): SqlDatabase {
-  const pool = new pg.Pool({ connectionString, max: options.max ?? 4, application_name: options.applicationName ?? 'omnia', connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 4,
+    application_name: options.applicationName ?? 'omnia',
+    connectionTimeoutMillis: 5_000,
+  });
   // An idle client whose server went away emits 'error' on the pool; without a listener the process dies.
   pool.on('error', () => undefined);
   const listening = new WeakSet<pg.PoolClient>();
@@ -58,7 +63,9 @@ export function isTransientSqlError(error: unknown): boolean {
     if (TRANSIENT_ERRNOS.has(code)) return true;
     if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_CLASSES.includes(code.slice(0, 2));
   }
-  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|timeout exceeded when trying to connect/i.test(message ?? '');
+  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|timeout exceeded when trying to connect/i.test(
+    message ?? '',
+  );
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the rows are at fault, not the server. */

@@ -16,7 +16,14 @@ export interface CancelStores {
   held?: KeyValueStore<string, string>;
 }
 
-export async function cancelOrder(context: StageContext, stores: CancelStores, state: OrderState, reason: string, source: string, options: { allocated: boolean }): Promise<OrderState> {
+export async function cancelOrder(
+  context: StageContext,
+  stores: CancelStores,
+  state: OrderState,
+  reason: string,
+  source: string,
+  options: { allocated: boolean },
+): Promise<OrderState> {
   const at = nowIso(context);
   const location = state.Order.ShipFromLocationID;
   if (options.allocated && stores.inventory) await adjustAllocation(stores.inventory, location, state.Lines, -1);

@@ -19,11 +19,17 @@ export type OrderEvent = Pick<ShipEvent | DeliveryStatus, 'EventID' | 'OrderID' 
  */
 export async function findOrder(orders: KeyValueStore<string, OrderState>, key: string | null, event: OrderEvent): Promise<OrderState> {
   if (event.ShipFromLocationID !== key) {
-    throw new DeadLetterError(ErrorCode.ShipFromLocationMismatch, `the record key ${JSON.stringify(key)} is not the event's ShipFromLocationID ${JSON.stringify(event.ShipFromLocationID)}`);
+    throw new DeadLetterError(
+      ErrorCode.ShipFromLocationMismatch,
+      `the record key ${JSON.stringify(key)} is not the event's ShipFromLocationID ${JSON.stringify(event.ShipFromLocationID)}`,
+    );
   }
   const state = await orders.get(event.OrderID);
   if (!state || state.Order.ShipFromLocationID !== event.ShipFromLocationID) {
-    throw new DeadLetterError(ErrorCode.OrderNotFound, `no order ${JSON.stringify(event.OrderID)} at location ${JSON.stringify(event.ShipFromLocationID)}`);
+    throw new DeadLetterError(
+      ErrorCode.OrderNotFound,
+      `no order ${JSON.stringify(event.OrderID)} at location ${JSON.stringify(event.ShipFromLocationID)}`,
+    );
   }
   return state;
 }
@@ -32,7 +38,14 @@ export async function findOrder(orders: KeyValueStore<string, OrderState>, key: 
  * Applies an event that would set status `to`: a transition (with its `order.status.v1` record) when it moves the
  * order forward; a repeated status is ignored; anything else is noted in history as OUT_OF_ORDER.
  */
-export function step(context: StageContext, key: string, state: OrderState, to: OrderStatusCode, reason: string, source: string): OrderState {
+export function step(
+  context: StageContext,
+  key: string,
+  state: OrderState,
+  to: OrderStatusCode,
+  reason: string,
+  source: string,
+): OrderState {
   const at = nowIso(context);
   switch (fulfillmentTransitionKind(state.Status, to)) {
     case 'ADVANCE': {
@@ -43,6 +56,11 @@ export function step(context: StageContext, key: string, state: OrderState, to: 
     case 'REPEATED':
       return state;
     case 'OUT_OF_ORDER':
-      return note(state, `OUT_OF_ORDER: ${reason} (${to} ${OrderStatusName[to]}) ignored at ${state.Status} ${OrderStatusName[state.Status]}`, source, at);
+      return note(
+        state,
+        `OUT_OF_ORDER: ${reason} (${to} ${OrderStatusName[to]}) ignored at ${state.Status} ${OrderStatusName[state.Status]}`,
+        source,
+        at,
+      );
   }
 }

@@ -28,7 +28,13 @@ export function emit(context: StageContext, to: string, key: string, value: unkn
 }
 
 /** A rejection: one `order.validation.v1` record listing every error, and the input record to its DLQ. */
-export function reject(context: StageContext, key: string, value: unknown, errors: ValidationError[], options: { deadLetter: boolean }): void {
+export function reject(
+  context: StageContext,
+  key: string,
+  value: unknown,
+  errors: ValidationError[],
+  options: { deadLetter: boolean },
+): void {
   emit(context, Sinks.validation, key, validationResult(value, errors, nowIso(context)));
   if (options.deadLetter) context.deadLetter(errors[0]!.Code, describeErrors(errors));
 }

@@ -39,12 +39,26 @@ export function rememberEvent(state: OrderState, eventId: string): OrderState {
 }
 
 /** The new state and the `order.status.v1` record of one transition. */
-export function transition(state: OrderState, to: OrderStatusCode, reason: string, source: string, at: Timestamp): { state: OrderState; change: StatusChange } {
+export function transition(
+  state: OrderState,
+  to: OrderStatusCode,
+  reason: string,
+  source: string,
+  at: Timestamp,
+): { state: OrderState; change: StatusChange } {
   const from = state.Status;
   const entry: StatusHistoryEntry = { From: from, To: to, Reason: reason, Source: source, At: at };
   return {
     state: { ...state, Status: to, History: [...state.History, entry], UpdatedAt: at },
-    change: { OrderID: state.Order.OrderID, ShipFromLocationID: state.Order.ShipFromLocationID, FromStatus: from, ToStatus: to, Reason: reason, Source: source, At: at },
+    change: {
+      OrderID: state.Order.OrderID,
+      ShipFromLocationID: state.Order.ShipFromLocationID,
+      FromStatus: from,
+      ToStatus: to,
+      Reason: reason,
+      Source: source,
+      At: at,
+    },
   };
 }
 
@@ -77,6 +91,14 @@ export function openOrder(order: OrderCreate, payloadHash: string, at: Timestamp
   };
   return {
     state,
-    change: { OrderID: order.OrderID, ShipFromLocationID: order.ShipFromLocationID, FromStatus: null, ToStatus: 1000, Reason: 'VALIDATED', Source: 'validate', At: at },
+    change: {
+      OrderID: order.OrderID,
+      ShipFromLocationID: order.ShipFromLocationID,
+      FromStatus: null,
+      ToStatus: 1000,
+      Reason: 'VALIDATED',
+      Source: 'validate',
+      At: at,
+    },
   };
 }

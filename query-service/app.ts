@@ -78,12 +78,23 @@ function httpMetrics(registry: Registry) {
     refused: metric(
       registry,
       'omnia_query_auth_refused_total',
-      () => new Counter({ name: 'omnia_query_auth_refused_total', help: 'Requests refused by auth, by error code', labelNames: ['code'] as const, registers: [registry] }),
+      () =>
+        new Counter({
+          name: 'omnia_query_auth_refused_total',
+          help: 'Requests refused by auth, by error code',
+          labelNames: ['code'] as const,
+          registers: [registry],
+        }),
     ),
     limited: metric(
       registry,
       'omnia_query_rate_limited_total',
-      () => new Counter({ name: 'omnia_query_rate_limited_total', help: 'Requests refused by the per-token rate limit', registers: [registry] }),
+      () =>
+        new Counter({
+          name: 'omnia_query_rate_limited_total',
+          help: 'Requests refused by the per-token rate limit',
+          registers: [registry],
+        }),
     ),
   };
 }
@@ -136,15 +147,35 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
   };
   // In a plugin, so that they are declared after the docs plugin, which collects routes as they are declared.
   app.register(async (app) => {
-    app.get('/health/live', { ...open, schema: { summary: 'The process answers', tags: ['operations'], response: { 200: { type: 'object', properties: { live: { type: 'boolean' } } } } } }, async () => ({
-      live: true,
-    }));
+    app.get(
+      '/health/live',
+      {
+        ...open,
+        schema: {
+          summary: 'The process answers',
+          tags: ['operations'],
+          response: { 200: { type: 'object', properties: { live: { type: 'boolean' } } } },
+        },
+      },
+      async () => ({
+        live: true,
+      }),
+    );
     app.get(
       '/health/ready',
-      { ...open, schema: { summary: 'The service can answer queries; 503 with the reason otherwise', tags: ['operations'], response: { 200: readinessSchema, 503: readinessSchema } } },
+      {
+        ...open,
+        schema: {
+          summary: 'The service can answer queries; 503 with the reason otherwise',
+          tags: ['operations'],
+          response: { 200: readinessSchema, 503: readinessSchema },
+        },
+      },
       async (_request, reply) => {
         const readiness = await options.readiness();
-        return reply.code(readiness.ready ? 200 : 503).send(readiness.ready ? { ready: true } : { ready: false, reason: readiness.reason ?? 'not ready' });
+        return reply
+          .code(readiness.ready ? 200 : 503)
+          .send(readiness.ready ? { ready: true } : { ready: false, reason: readiness.reason ?? 'not ready' });
       },
     );
     app.get('/metrics', { ...open, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>

@@ -81,7 +81,10 @@ const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 
 /** A 401: RFC 6750 §3 — no error attributes when no token was sent, `invalid_token` with a description otherwise. */
 export function tokenError(code: TokenErrorCode, message: string): ApiError {
-  const challenge = code === 'TOKEN_MISSING' ? 'Bearer realm="omnia"' : `Bearer error="invalid_token", error_description="${message.replace(/["\\]/g, "'")}"`;
+  const challenge =
+    code === 'TOKEN_MISSING'
+      ? 'Bearer realm="omnia"'
+      : `Bearer error="invalid_token", error_description="${message.replace(/["\\]/g, "'")}"`;
   return new ApiError(401, code, message, undefined, { 'www-authenticate': challenge });
 }
 
@@ -108,13 +111,16 @@ interface KeyMaterial {
 
 /** The key and the algorithm allowlist of a config; refuses at start a config that cannot verify anything. */
 function keyMaterial(config: AuthConfig): KeyMaterial {
-  if (config.algorithm !== undefined && !JwtAlgorithms.includes(config.algorithm)) throw new Error(`Unsupported JWT algorithm ${String(config.algorithm)}; use one of ${JwtAlgorithms.join(', ')}`);
+  if (config.algorithm !== undefined && !JwtAlgorithms.includes(config.algorithm))
+    throw new Error(`Unsupported JWT algorithm ${String(config.algorithm)}; use one of ${JwtAlgorithms.join(', ')}`);
   const asymmetric = [config.jwksUrl, config.publicKey].filter((value) => value !== undefined && value !== '').length;
   if (asymmetric > 1) throw new Error('Configure one of OMNIA_JWT_JWKS_URL and OMNIA_JWT_PUBLIC_KEY, not both');
-  if (asymmetric === 1 && config.secret) throw new Error('OMNIA_JWT_SECRET (HS256) cannot be combined with a public key or JWKS: HS256 tokens would be accepted next to them');
+  if (asymmetric === 1 && config.secret)
+    throw new Error('OMNIA_JWT_SECRET (HS256) cannot be combined with a public key or JWKS: HS256 tokens would be accepted next to them');
   const pinned = (allowed: JwtAlgorithm[]): JwtAlgorithm[] => {
     if (config.algorithm === undefined) return allowed;
-    if (!allowed.includes(config.algorithm)) throw new Error(`JWT algorithm ${config.algorithm} does not fit the configured key (${allowed.join(', ')})`);
+    if (!allowed.includes(config.algorithm))
+      throw new Error(`JWT algorithm ${config.algorithm} does not fit the configured key (${allowed.join(', ')})`);
     return [config.algorithm];
   };
 
@@ -140,11 +146,14 @@ function keyMaterial(config: AuthConfig): KeyMaterial {
       if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new Error('RS256 needs an RSA key of at least 2048 bits');
       return { key, algorithms: pinned(['RS256']), remote: false };
     }
-    if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { key, algorithms: pinned(['ES256']), remote: false };
+    if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+      return { key, algorithms: pinned(['ES256']), remote: false };
     throw new Error('OMNIA_JWT_PUBLIC_KEY must be an RSA key (RS256) or an EC P-256 key (ES256)');
   }
-  if (config.algorithm !== undefined && config.algorithm !== 'HS256') throw new Error(`${config.algorithm} needs the issuer’s keys: OMNIA_JWT_JWKS_URL or OMNIA_JWT_PUBLIC_KEY`);
-  if (!config.secret) throw new Error('No way to verify tokens: set OMNIA_JWT_JWKS_URL (or OMNIA_JWT_PUBLIC_KEY), or OMNIA_JWT_SECRET for HS256');
+  if (config.algorithm !== undefined && config.algorithm !== 'HS256')
+    throw new Error(`${config.algorithm} needs the issuer’s keys: OMNIA_JWT_JWKS_URL or OMNIA_JWT_PUBLIC_KEY`);
+  if (!config.secret)
+    throw new Error('No way to verify tokens: set OMNIA_JWT_JWKS_URL (or OMNIA_JWT_PUBLIC_KEY), or OMNIA_JWT_SECRET for HS256');
   if (Buffer.byteLength(config.secret) < 32) throw new Error('HS256 needs a secret of at least 32 bytes (OMNIA_JWT_SECRET)');
   return { key: new TextEncoder().encode(config.secret), algorithms: ['HS256'], remote: false };
 }
@@ -169,7 +178,9 @@ function refusal(error: unknown, remote: boolean): ApiError {
     case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
       return tokenError('TOKEN_SIGNATURE_INVALID', 'The token is not signed with a key the issuer publishes');
     case 'ERR_JWT_EXPIRED':
-      return (error as errors.JWTExpired).claim === 'exp' ? tokenError('TOKEN_EXPIRED', 'The token has expired') : tokenError('TOKEN_CLAIMS_INVALID', error.message);
+      return (error as errors.JWTExpired).claim === 'exp'
+        ? tokenError('TOKEN_EXPIRED', 'The token has expired')
+        : tokenError('TOKEN_CLAIMS_INVALID', error.message);
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
       const { claim, reason } = error as errors.JWTClaimValidationFailed;
       if (claim === 'iss') return tokenError('TOKEN_ISSUER_INVALID', 'The token was issued by an issuer this service does not trust');
@@ -191,13 +202,19 @@ const isStringArray = (value: unknown): value is string[] => Array.isArray(value
 
 /** What jose leaves to the application: the shape of `sub`, `roles`, `stores`, an `iat` in the future, a known role. */
 function principalOf(token: string, claims: JWTPayload, nowSeconds: number, skew: number): Principal {
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw tokenError('TOKEN_CLAIMS_INVALID', "The token's sub claim must be a non-empty string");
-  if (claims.roles !== undefined && !isStringArray(claims.roles)) throw tokenError('TOKEN_CLAIMS_INVALID', "The token's roles claim must be an array of strings");
-  if (claims.stores !== undefined && !isStringArray(claims.stores)) throw tokenError('TOKEN_CLAIMS_INVALID', "The token's stores claim must be an array of strings");
+  if (typeof claims.sub !== 'string' || claims.sub === '')
+    throw tokenError('TOKEN_CLAIMS_INVALID', "The token's sub claim must be a non-empty string");
+  if (claims.roles !== undefined && !isStringArray(claims.roles))
+    throw tokenError('TOKEN_CLAIMS_INVALID', "The token's roles claim must be an array of strings");
+  if (claims.stores !== undefined && !isStringArray(claims.stores))
+    throw tokenError('TOKEN_CLAIMS_INVALID', "The token's stores claim must be an array of strings");
   if (claims.iat !== undefined && claims.iat > nowSeconds + skew) throw tokenError('TOKEN_NOT_YET_VALID', 'The token is not valid yet');
   const roles = ((claims.roles as string[] | undefined) ?? []).filter((role): role is Role => (Roles as readonly string[]).includes(role));
   if (roles.length === 0) throw noKnownRole();
-  const tokenId = typeof claims.jti === 'string' && claims.jti !== '' ? `jti:${claims.jti}` : `sha256:${createHash('sha256').update(token).digest('base64url')}`;
+  const tokenId =
+    typeof claims.jti === 'string' && claims.jti !== ''
+      ? `jti:${claims.jti}`
+      : `sha256:${createHash('sha256').update(token).digest('base64url')}`;
   return { subject: claims.sub, roles: [...new Set(roles)], stores: (claims.stores as string[] | undefined) ?? [], tokenId };
 }
 
@@ -275,7 +292,8 @@ export function devToken(config: AuthConfig, claims: DevClaims = {}, nowMs = Dat
  * default, so a route added later is protected without anyone remembering to), and an unknown path under
  * `/api/` (so that which API paths exist is not told to a caller without a token).
  */
-export const requiresToken = (request: FastifyRequest): boolean => (request.is404 ? request.url.startsWith('/api/') : request.routeOptions.config.public !== true);
+export const requiresToken = (request: FastifyRequest): boolean =>
+  request.is404 ? request.url.startsWith('/api/') : request.routeOptions.config.public !== true;
 
 export interface AuthHookOptions {
   now: () => number;

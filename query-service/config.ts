@@ -23,13 +23,10 @@ export interface QueryConfig {
   rateLimitRedisUrl: string | undefined;
 }
 
-
-
-
-
 export const querySettings = querySection;
 
-export const loadQueryConfig = (overrides: Partial<QueryConfig> = {}, env: NodeJS.ProcessEnv = process.env): QueryConfig => loadSettings(querySettings, overrides, env);
+export const loadQueryConfig = (overrides: Partial<QueryConfig> = {}, env: NodeJS.ProcessEnv = process.env): QueryConfig =>
+  loadSettings(querySettings, overrides, env);
 
 /** The auth config of the settings; keys that are not set are left out. */
 export const authConfig = (config: QueryConfig): AuthConfig => {
@@ -47,11 +44,16 @@ export const authConfig = (config: QueryConfig): AuthConfig => {
   return auth;
 };
 
-export const rateLimitConfig = (config: QueryConfig): RateLimitConfig => ({ perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst });
+export const rateLimitConfig = (config: QueryConfig): RateLimitConfig => ({
+  perSecond: config.rateLimitPerSecond,
+  burst: config.rateLimitBurst,
+});
 
 /**
  * For `npm start` without any key configured: HS256 with a random secret of this process, so `devToken` can
  * print a token that works until the process ends. A configured secret, public key or JWKS is left as it is.
  */
 export const withDevSecret = (auth: AuthConfig): AuthConfig =>
-  !auth.secret && !auth.jwksUrl && !auth.publicKey && (auth.algorithm === undefined || auth.algorithm === 'HS256') ? { ...auth, secret: randomBytes(32).toString('base64url') } : auth;
+  !auth.secret && !auth.jwksUrl && !auth.publicKey && (auth.algorithm === undefined || auth.algorithm === 'HS256')
+    ? { ...auth, secret: randomBytes(32).toString('base64url') }
+    : auth;

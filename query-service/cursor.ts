@@ -36,7 +36,8 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 export const MAX_CURSOR_LENGTH = 512;
 
 /** A short digest of the canonical filter text: two cursors are interchangeable only under equal filters. */
-export const filterDigest = (canonicalFilters: string): string => createHash('sha256').update(canonicalFilters).digest('base64url').slice(0, FILTER_HASH_CHARS);
+export const filterDigest = (canonicalFilters: string): string =>
+  createHash('sha256').update(canonicalFilters).digest('base64url').slice(0, FILTER_HASH_CHARS);
 
 const mac = (payload: Buffer, secret: string): Buffer => createHmac('sha256', secret).update(payload).digest().subarray(0, MAC_BYTES);
 
@@ -47,11 +48,13 @@ export function encodeCursor(position: CursorPosition, canonicalFilters: string,
 
 /** The position a cursor names, if it is one of ours and was made under the same filters; else a CursorError. */
 export function decodeCursor(cursor: string, canonicalFilters: string, secret = DEFAULT_SECRET): CursorPosition {
-  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) throw new CursorError('malformed', 'the cursor is not one this service issued');
+  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor))
+    throw new CursorError('malformed', 'the cursor is not one this service issued');
   const bytes = Buffer.from(cursor, 'base64url');
   if (bytes.length <= MAC_BYTES) throw new CursorError('malformed', 'the cursor is not one this service issued');
   const payload = bytes.subarray(MAC_BYTES);
-  if (!timingSafeEqual(bytes.subarray(0, MAC_BYTES), mac(payload, secret))) throw new CursorError('malformed', 'the cursor is not one this service issued (or it was altered)');
+  if (!timingSafeEqual(bytes.subarray(0, MAC_BYTES), mac(payload, secret)))
+    throw new CursorError('malformed', 'the cursor is not one this service issued (or it was altered)');
   let fields: unknown;
   try {
     fields = JSON.parse(payload.toString('utf8'));
@@ -60,9 +63,16 @@ export function decodeCursor(cursor: string, canonicalFilters: string, secret = 
   }
   if (!Array.isArray(fields) || fields.length !== 4) throw new CursorError('malformed', 'the cursor is not one this service issued');
   const [version, createdAt, orderId, digest] = fields as unknown[];
-  if (version !== VERSION || typeof createdAt !== 'string' || !TIMESTAMP.test(createdAt) || typeof orderId !== 'string' || typeof digest !== 'string') {
+  if (
+    version !== VERSION ||
+    typeof createdAt !== 'string' ||
+    !TIMESTAMP.test(createdAt) ||
+    typeof orderId !== 'string' ||
+    typeof digest !== 'string'
+  ) {
     throw new CursorError('malformed', 'the cursor is from another version of this service, or not one it issued');
   }
-  if (digest !== filterDigest(canonicalFilters)) throw new CursorError('filters', 'the cursor belongs to a search with other filters; start again without it');
+  if (digest !== filterDigest(canonicalFilters))
+    throw new CursorError('filters', 'the cursor belongs to a search with other filters; start again without it');
   return { createdAt, orderId };
 }

@@ -64,7 +64,10 @@ interface AjvLikeError {
 /** `/lines/0/qty` → `lines.0.qty`; a missing or extra property names itself. */
 export function fieldErrors(location: string, errors: readonly AjvLikeError[]): FieldError[] {
   return errors.map((error) => {
-    const path = (error.instancePath ?? '').split('/').filter(Boolean).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const path = (error.instancePath ?? '')
+      .split('/')
+      .filter(Boolean)
+      .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
     const params = error.params ?? {};
     if (error.keyword === 'required' && typeof params.missingProperty === 'string') path.push(params.missingProperty);
     if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') path.push(params.additionalProperty);
@@ -89,7 +92,12 @@ const clientCodes: Record<number, string> = {
   431: 'HEADERS_TOO_LARGE',
 };
 
-export function sendError(reply: FastifyReply, status: number, body: ErrorBody, headers: Readonly<Record<string, string>> = {}): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  body: ErrorBody,
+  headers: Readonly<Record<string, string>> = {},
+): FastifyReply {
   errorReplies.add(reply);
   for (const [name, value] of Object.entries(headers)) reply.header(name, value);
   return reply.code(status).type('application/json; charset=utf-8').send(body);

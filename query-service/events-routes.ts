@@ -77,7 +77,8 @@ const eventsSchema = {
         minLength: 1,
         maxLength: 2000,
         pattern: '^[^,\\s]+(,[^,\\s]+)*$',
-        description: 'Comma-separated ShipFromLocationIDs to receive; default every store the caller may see. A store role naming a store outside its claim gets 404.',
+        description:
+          'Comma-separated ShipFromLocationIDs to receive; default every store the caller may see. A store role naming a store outside its claim gets 404.',
       },
     },
   },
@@ -118,7 +119,10 @@ export function eventsRoutes(feed: StatusFeed, options: EventsRoutesOptions = {}
       let stores: readonly string[] | undefined;
       if (store !== undefined) {
         const asked = [...new Set(store.split(','))];
-        if (asked.length > MAX_STORES) throw new ApiError(400, 'VALIDATION_FAILED', `At most ${MAX_STORES} stores`, [{ location: 'querystring', field: 'store', message: `must name at most ${MAX_STORES} stores` }]);
+        if (asked.length > MAX_STORES)
+          throw new ApiError(400, 'VALIDATION_FAILED', `At most ${MAX_STORES} stores`, [
+            { location: 'querystring', field: 'store', message: `must name at most ${MAX_STORES} stores` },
+          ]);
         const hidden = asked.find((id) => !canSeeStore(principal, id));
         if (hidden !== undefined) throw new ApiError(404, 'STORE_NOT_FOUND', `no store ${JSON.stringify(hidden)}`);
         stores = asked;

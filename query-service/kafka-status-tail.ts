@@ -52,8 +52,10 @@ const isStatusCode = (value: unknown): value is number => typeof value === 'numb
 function checkStatusChange(value: unknown): StatusChange {
   const change = value as Partial<StatusChange> | null;
   if (typeof change !== 'object' || change === null) throw new Error('not an object');
-  if (typeof change.OrderID !== 'string' || typeof change.ShipFromLocationID !== 'string') throw new Error('OrderID and ShipFromLocationID must be strings');
-  if (!isStatusCode(change.ToStatus) || (change.FromStatus !== null && !isStatusCode(change.FromStatus))) throw new Error('FromStatus and ToStatus must be status codes');
+  if (typeof change.OrderID !== 'string' || typeof change.ShipFromLocationID !== 'string')
+    throw new Error('OrderID and ShipFromLocationID must be strings');
+  if (!isStatusCode(change.ToStatus) || (change.FromStatus !== null && !isStatusCode(change.FromStatus)))
+    throw new Error('FromStatus and ToStatus must be status codes');
   return change as StatusChange;
 }
 
@@ -114,7 +116,10 @@ export class KafkaStatusTail {
         try {
           const admin = (this.admin ??= this.options.client.admin());
           if (this.positions.size === 0) {
-            await steps.waitForTopics(admin, [this.topic], { intervalMs: this.topicWaitMs, why: 'the pipeline creates it on its first start' });
+            await steps.waitForTopics(admin, [this.topic], {
+              intervalMs: this.topicWaitMs,
+              why: 'the pipeline creates it on its first start',
+            });
           }
           await steps.step(() => this.refreshPartitions(admin));
           return () => this.run();
@@ -204,7 +209,8 @@ export class KafkaStatusTail {
     this.waitingLogged = false;
     const first = this.positions.size === 0;
     const added: TopicPartition[] = [];
-    for (let partition = 0; partition < count; partition++) if (!this.positions.has(partition)) added.push({ topic: this.topic, partition });
+    for (let partition = 0; partition < count; partition++)
+      if (!this.positions.has(partition)) added.push({ topic: this.topic, partition });
     if (added.length > 0) {
       if (first) {
         const ends = await admin.endOffsets(added, true);

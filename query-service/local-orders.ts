@@ -29,7 +29,8 @@ export function runtimeOrders(runtime: StreamsRuntime, topicPrefix: string): Loc
   return {
     instance: runtime.instanceId,
     partitionOf: (store) => partitionForKey(Buffer.from(store), partitions()),
-    state: (partition) => (runtime.ownedPartitions.includes(partition) ? 'ready' : runtime.assignedPartitions.includes(partition) ? 'restoring' : 'elsewhere'),
+    state: (partition) =>
+      runtime.ownedPartitions.includes(partition) ? 'ready' : runtime.assignedPartitions.includes(partition) ? 'restoring' : 'elsewhere',
     readyPartitions: () => runtime.ownedPartitions,
     get: async (partition, orderId) => runtime.store<OrdersStore>(Stores.orders, partition)?.get(orderId),
   };

@@ -56,10 +56,17 @@ const answerSchema = {
 
 const schema = {
   summary: 'One order with its lines, totals, payment and status history',
-  description: 'Served from the state of the replica that owns the order, forwarded there when that is another replica, or from PostgreSQL when the owner cannot answer; `source` says which.',
+  description:
+    'Served from the state of the replica that owns the order, forwarded there when that is another replica, or from PostgreSQL when the owner cannot answer; `source` says which.',
   tags: ['orders'],
   params: { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string', minLength: 1, maxLength: 50 } } },
-  querystring: { type: 'object', additionalProperties: false, properties: { store: { type: 'string', minLength: 1, maxLength: 50, description: 'the order’s ShipFromLocationID, when known: saves a lookup' } } },
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      store: { type: 'string', minLength: 1, maxLength: 50, description: 'the order’s ShipFromLocationID, when known: saves a lookup' },
+    },
+  },
   response: { 200: answerSchema, 404: errorResponseSchema, 503: errorResponseSchema },
 } as const;
 
@@ -108,7 +115,12 @@ export function orderLookupRoutes(options: LookupOptions) {
   };
 
   /** The owner's answer; undefined when it cannot give one (down, slow, restoring). */
-  const forward = async (owner: PartitionOwner, request: FastifyRequest, orderId: string, store: string | undefined): Promise<Answer | 'not-found' | undefined> => {
+  const forward = async (
+    owner: PartitionOwner,
+    request: FastifyRequest,
+    orderId: string,
+    store: string | undefined,
+  ): Promise<Answer | 'not-found' | undefined> => {
     if (!owner.endpoint) return undefined;
     const url = `http://${owner.endpoint}/api/v1/orders/${encodeURIComponent(orderId)}${store ? `?store=${encodeURIComponent(store)}` : ''}`;
     try {
@@ -132,7 +144,8 @@ export function orderLookupRoutes(options: LookupOptions) {
         const answer = await fromLocal(partition, orderId);
         if (answer) return answer;
       }
-      if (store && local.state(local.partitionOf(store)) !== 'ready') throw new Unavailable('this replica is restoring the order’s partition');
+      if (store && local.state(local.partitionOf(store)) !== 'ready')
+        throw new Unavailable('this replica is restoring the order’s partition');
       throw new NotFound();
     }
     if (!store) {
@@ -141,7 +154,9 @@ export function orderLookupRoutes(options: LookupOptions) {
         if (answer) return answer;
       }
       // Postgres down or behind: the replicas are asked instead.
-      const known = await db.query<{ ship_from_location_id: string }>('SELECT ship_from_location_id FROM orders WHERE order_id = $1', [orderId]).catch(() => undefined);
+      const known = await db
+        .query<{ ship_from_location_id: string }>('SELECT ship_from_location_id FROM orders WHERE order_id = $1', [orderId])
+        .catch(() => undefined);
       store = known?.rows[0]?.ship_from_location_id;
       if (!store) return askEveryone(request, orderId);
     }
@@ -186,7 +201,8 @@ export function orderLookupRoutes(options: LookupOptions) {
         return answer;
       } catch (error) {
         if (error instanceof NotFound) return notFound();
-        if (error instanceof Unavailable) return reply.code(503).send({ error: { code: 'ORDER_SOURCE_UNAVAILABLE', message: error.message } });
+        if (error instanceof Unavailable)
+          return reply.code(503).send({ error: { code: 'ORDER_SOURCE_UNAVAILABLE', message: error.message } });
         throw error;
       }
     });

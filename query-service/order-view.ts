@@ -61,7 +61,22 @@ const timestamp = { type: 'string', format: 'date-time' } as const;
 export const orderViewSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['orderId', 'shipFromLocationId', 'customerId', 'custRef', 'status', 'statusName', 'paymentMethod', 'paymentStatus', 'releaseId', 'createdAt', 'updatedAt', 'totals', 'lines', 'history'],
+  required: [
+    'orderId',
+    'shipFromLocationId',
+    'customerId',
+    'custRef',
+    'status',
+    'statusName',
+    'paymentMethod',
+    'paymentStatus',
+    'releaseId',
+    'createdAt',
+    'updatedAt',
+    'totals',
+    'lines',
+    'history',
+  ],
   properties: {
     orderId: { type: 'string' },
     shipFromLocationId: { type: 'string' },
@@ -78,14 +93,32 @@ export const orderViewSchema = {
       type: ['object', 'null'],
       additionalProperties: false,
       required: ['subTotal', 'totalDiscount', 'totalTaxes', 'informationalTaxes', 'totalCharges', 'orderTotal'],
-      properties: { subTotal: money, totalDiscount: money, totalTaxes: money, informationalTaxes: money, totalCharges: money, orderTotal: money },
+      properties: {
+        subTotal: money,
+        totalDiscount: money,
+        totalTaxes: money,
+        informationalTaxes: money,
+        totalCharges: money,
+        orderTotal: money,
+      },
     },
     lines: {
       type: 'array',
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['lineId', 'itemId', 'quantity', 'unitPrice', 'lineAmount', 'lineDiscount', 'lineTax', 'bundleGroupId', 'shortDescription', 'imageUrl'],
+        required: [
+          'lineId',
+          'itemId',
+          'quantity',
+          'unitPrice',
+          'lineAmount',
+          'lineDiscount',
+          'lineTax',
+          'bundleGroupId',
+          'shortDescription',
+          'imageUrl',
+        ],
         properties: {
           lineId: { type: 'string' },
           itemId: { type: 'string' },
@@ -106,7 +139,13 @@ export const orderViewSchema = {
         type: 'object',
         additionalProperties: false,
         required: ['from', 'to', 'reason', 'source', 'at'],
-        properties: { from: { type: ['integer', 'null'] }, to: { type: 'integer' }, reason: nullableString, source: { type: 'string' }, at: timestamp },
+        properties: {
+          from: { type: ['integer', 'null'] },
+          to: { type: 'integer' },
+          reason: nullableString,
+          source: { type: 'string' },
+          at: timestamp,
+        },
       },
     },
   },
@@ -133,7 +172,14 @@ export function viewOfState(state: OrderState): OrderView {
     createdAt: iso(order.CreatedAt),
     updatedAt: iso(state.UpdatedAt),
     totals: totals
-      ? { subTotal: totals.SubTotal, totalDiscount: totals.TotalDiscount, totalTaxes: totals.TotalTaxes, informationalTaxes: totals.InformationalTaxes, totalCharges: totals.TotalCharges, orderTotal: totals.OrderTotal }
+      ? {
+          subTotal: totals.SubTotal,
+          totalDiscount: totals.TotalDiscount,
+          totalTaxes: totals.TotalTaxes,
+          informationalTaxes: totals.InformationalTaxes,
+          totalCharges: totals.TotalCharges,
+          orderTotal: totals.OrderTotal,
+        }
       : null,
     lines: state.Lines.map((line) => ({
       lineId: line.LineID,
@@ -147,7 +193,13 @@ export function viewOfState(state: OrderState): OrderView {
       shortDescription: line.ShortDescription ?? null,
       imageUrl: line.ImageURL ?? null,
     })),
-    history: state.History.map((entry) => ({ from: entry.From ?? null, to: entry.To, reason: entry.Reason ?? null, source: entry.Source, at: iso(entry.At) })),
+    history: state.History.map((entry) => ({
+      from: entry.From ?? null,
+      to: entry.To,
+      reason: entry.Reason ?? null,
+      source: entry.Source,
+      at: iso(entry.At),
+    })),
   };
 }
 
@@ -158,7 +210,10 @@ export async function viewFromPostgres(db: SqlSession, orderId: string): Promise
   const row = orders.rows[0];
   if (!row) return undefined;
   const lines = await db.query<Row>('SELECT * FROM order_lines WHERE order_id = $1 ORDER BY line_id', [orderId]);
-  const history = await db.query<Row>('SELECT from_status, to_status, reason, source, at FROM order_status_history WHERE order_id = $1 ORDER BY kafka_offset', [orderId]);
+  const history = await db.query<Row>(
+    'SELECT from_status, to_status, reason, source, at FROM order_status_history WHERE order_id = $1 ORDER BY kafka_offset',
+    [orderId],
+  );
   const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
   return {
     orderId: String(row.order_id),
@@ -175,7 +230,14 @@ export async function viewFromPostgres(db: SqlSession, orderId: string): Promise
     totals:
       row.order_total === null
         ? null
-        : { subTotal: String(row.sub_total), totalDiscount: String(row.total_discount), totalTaxes: String(row.total_taxes), informationalTaxes: String(row.informational_taxes), totalCharges: String(row.total_charges), orderTotal: String(row.order_total) },
+        : {
+            subTotal: String(row.sub_total),
+            totalDiscount: String(row.total_discount),
+            totalTaxes: String(row.total_taxes),
+            informationalTaxes: String(row.informational_taxes),
+            totalCharges: String(row.total_charges),
+            orderTotal: String(row.order_total),
+          },
     lines: lines.rows.map((line) => ({
       lineId: String(line.line_id),
       itemId: String(line.item_id),

@@ -103,7 +103,7 @@ const storePipelineSchema = {
 const storeSchema = {
   summary: "One store's pipeline",
   description:
-    'Orders per status now (with the oldest of each), open orders and the oldest open one, and the last hour\'s created, released and cancelled orders. ' +
+    "Orders per status now (with the oldest of each), open orders and the oldest open one, and the last hour's created, released and cancelled orders. " +
     'A store role gets 404 for a store outside its claim; other callers get zeros for a store without orders.',
   tags: ['pipeline'],
   params: {
@@ -128,7 +128,7 @@ const storeSchema = {
 const regionSchema = {
   summary: 'Pipeline of every store the caller sees',
   description:
-    'Each visible store\'s pipeline, worst first (most open orders, then the oldest open order, then store id), and the totals over them. ' +
+    "Each visible store's pipeline, worst first (most open orders, then the oldest open order, then store id), and the totals over them. " +
     'Coordinators and admins see every store with orders; a store role sees the stores in its claim.',
   tags: ['pipeline'],
   response: {
@@ -187,7 +187,8 @@ const statusName = (status: number): string | null => OrderStatusName[status as 
 const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
 /** Older first; equal times by order id, as the statements order them. */
-const olderFirst = (a: Oldest, b: Oldest): number => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0);
+const olderFirst = (a: Oldest, b: Oldest): number =>
+  a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0;
 
 function summarise(storeId: string, statuses: StatusCount[], lastHour: LastHour): StorePipeline {
   statuses.sort((a, b) => a.status - b.status);
@@ -198,7 +199,8 @@ function summarise(storeId: string, statuses: StatusCount[], lastHour: LastHour)
     orders += entry.orders;
     if (TERMINAL.includes(entry.status)) continue;
     openOrders += entry.orders;
-    if (entry.oldest && (!oldestOpen || olderFirst(entry.oldest, oldestOpen) < 0)) oldestOpen = { ...entry.oldest, status: entry.status, statusName: entry.statusName };
+    if (entry.oldest && (!oldestOpen || olderFirst(entry.oldest, oldestOpen) < 0))
+      oldestOpen = { ...entry.oldest, status: entry.status, statusName: entry.statusName };
   }
   return { storeId, orders, openOrders, oldestOpen, statuses, lastHour };
 }
@@ -276,7 +278,11 @@ export async function pipelines(db: SqlDatabase, stores: readonly string[] | und
 }
 
 /** The region's totals: counts summed per status, the oldest of each status and the oldest open order over all stores. */
-export function regionTotals(stores: readonly StorePipeline[], from: string, to: string): Omit<StorePipeline, 'storeId'> & { stores: number } {
+export function regionTotals(
+  stores: readonly StorePipeline[],
+  from: string,
+  to: string,
+): Omit<StorePipeline, 'storeId'> & { stores: number } {
   const statuses = new Map<number, StatusCount>();
   for (const store of stores) {
     for (const entry of store.statuses) {
@@ -305,18 +311,25 @@ function tokenMissing(reply: FastifyReply) {
 export function pipelineRoutes(db: SqlDatabase, options: { now?: () => Date } = {}): (app: FastifyInstance) => Promise<void> {
   const now = options.now ?? (() => new Date());
   return async (app) => {
-    app.get('/stores/:id/pipeline', { schema: storeSchema, attachValidation: true }, async (request: FastifyRequest, reply: FastifyReply) => {
-      const principal = request.principal;
-      if (!principal) return tokenMissing(reply);
-      const { id } = request.params as { id: string };
-      if (request.validationError || typeof id !== 'string' || id.length === 0 || id.length > 100) {
-        return reply.code(400).send({ error: { code: 'INVALID_STORE', message: 'the store id must be a ShipFromLocationID of 1 to 100 characters' } });
-      }
-      if (!canSeeStore(principal, id)) return reply.code(404).send({ error: { code: 'STORE_NOT_FOUND', message: `no store ${JSON.stringify(id)}` } });
-      const asOf = now();
-      const [pipeline] = await pipelines(db, [id], asOf);
-      return { asOf: asOf.toISOString(), ...pipeline! };
-    });
+    app.get(
+      '/stores/:id/pipeline',
+      { schema: storeSchema, attachValidation: true },
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        const principal = request.principal;
+        if (!principal) return tokenMissing(reply);
+        const { id } = request.params as { id: string };
+        if (request.validationError || typeof id !== 'string' || id.length === 0 || id.length > 100) {
+          return reply
+            .code(400)
+            .send({ error: { code: 'INVALID_STORE', message: 'the store id must be a ShipFromLocationID of 1 to 100 characters' } });
+        }
+        if (!canSeeStore(principal, id))
+          return reply.code(404).send({ error: { code: 'STORE_NOT_FOUND', message: `no store ${JSON.stringify(id)}` } });
+        const asOf = now();
+        const [pipeline] = await pipelines(db, [id], asOf);
+        return { asOf: asOf.toISOString(), ...pipeline! };
+      },
+    );
 
     app.get('/region/pipeline', { schema: regionSchema }, async (request: FastifyRequest, reply: FastifyReply) => {
       const principal = request.principal;

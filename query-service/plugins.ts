@@ -16,7 +16,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, errorResponseSchema } from './errors.js';
 
 /** The API answers JSON only: one strict policy — no scripts, styles, frames, forms or referrers. */
-const API_CSP = { useDefaults: false, directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] } };
+const API_CSP = {
+  useDefaults: false,
+  directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
+};
 
 /**
  * Helmet's headers on every response, `cache-control: no-store` unless a route sets its own (orders and what a
@@ -76,7 +79,9 @@ export function installRateLimit(app: FastifyInstance, config: RateLimitConfig, 
     onExceeded: () => options.onLimited?.(),
     errorResponseBuilder: (_request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
-      return new ApiError(429, 'RATE_LIMITED', `Too many requests for this token; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
+      return new ApiError(429, 'RATE_LIMITED', `Too many requests for this token; retry in ${seconds} s`, undefined, {
+        'retry-after': String(seconds),
+      });
     },
   });
 }
@@ -132,7 +137,10 @@ export const DOCS_PREFIX = '/docs';
  */
 export function installDocs(app: FastifyInstance, info: OpenApiInfo): void {
   // Shared schemas become components named by their $id, so `$ref: 'order#'` reads `#/components/schemas/order`.
-  const refResolver = { buildLocalReference: (json: Json, _baseUri: unknown, _fragment: unknown, i: number) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) };
+  const refResolver = {
+    buildLocalReference: (json: Json, _baseUri: unknown, _fragment: unknown, i: number) =>
+      typeof json.$id === 'string' ? json.$id : `def-${i}`,
+  };
 
   app.addHook('onRoute', (route) => {
     if (route.url === DOCS_PREFIX || route.url.startsWith(`${DOCS_PREFIX}/`)) route.config = { ...(route.config ?? {}), public: true };
@@ -162,21 +170,29 @@ export function installDocs(app: FastifyInstance, info: OpenApiInfo): void {
       };
     },
     transformObject: (documentObject) => {
-      const document = ('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject) as Json & { paths?: Record<string, Record<string, Json>>; components?: Json };
+      const document = ('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject) as Json & {
+        paths?: Record<string, Record<string, Json>>;
+        components?: Json;
+      };
       const components = (document.components ??= {}) as Json;
       components.schemas = { Error: errorResponseSchema, ...((components.schemas as Json | undefined) ?? {}) };
       components.responses = Object.fromEntries(
-        Object.values(standardResponses).map(({ name, description }) => [name, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
+        Object.values(standardResponses).map(({ name, description }) => [
+          name,
+          { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        ]),
       );
       for (const operations of Object.values(document.paths ?? {})) {
         for (const operation of Object.values(operations)) {
           if (!isObject(operation)) continue;
           const responses = (operation.responses ??= {}) as Json;
           for (const [status, response] of Object.entries(responses)) {
-            if (isObject(response) && response.description === 'Default Response') response.description = statusText[status] ?? `Status ${status}`;
+            if (isObject(response) && response.description === 'Default Response')
+              response.description = statusText[status] ?? `Status ${status}`;
           }
           const secured = Array.isArray(operation.security) && operation.security.length > 0;
-          const takesInput = (Array.isArray(operation.parameters) && operation.parameters.length > 0) || operation.requestBody !== undefined;
+          const takesInput =
+            (Array.isArray(operation.parameters) && operation.parameters.length > 0) || operation.requestBody !== undefined;
           for (const status of [...(takesInput ? ['400'] : []), ...(secured ? ['401', '403', '429'] : []), '500']) {
             responses[status] ??= { $ref: `#/components/responses/${standardResponses[status]!.name}` };
           }
@@ -192,6 +208,8 @@ export function installDocs(app: FastifyInstance, info: OpenApiInfo): void {
     theme: { title: info.title },
   });
   app.register(async (docs) => {
-    docs.get(`${DOCS_PREFIX}/openapi.json`, { schema: { hide: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(docs.swagger()));
+    docs.get(`${DOCS_PREFIX}/openapi.json`, { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('application/json; charset=utf-8').send(docs.swagger()),
+    );
   });
 }

@@ -16,13 +16,15 @@ export interface Principal {
 }
 
 /** Regional coordinators and admins see every store; store roles see the stores in their claim. */
-export const seesAllStores = (principal: Principal): boolean => principal.roles.some((role) => role === 'regional_coordinator' || role === 'admin');
+export const seesAllStores = (principal: Principal): boolean =>
+  principal.roles.some((role) => role === 'regional_coordinator' || role === 'admin');
 
 export const canSeeStore = (principal: Principal, shipFromLocationId: string): boolean =>
   seesAllStores(principal) || principal.stores.includes(shipFromLocationId);
 
 /** The stores a search is limited to: undefined for all, else the principal's stores. */
-export const visibleStores = (principal: Principal): readonly string[] | undefined => (seesAllStores(principal) ? undefined : principal.stores);
+export const visibleStores = (principal: Principal): readonly string[] | undefined =>
+  seesAllStores(principal) ? undefined : principal.stores;
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -59,15 +59,40 @@ const runProperties = {
   expectedTotal: money('expected over the reconciled orders and the exceptions'),
   collectedTotal: money('collected over the same orders'),
 } as const;
-const runRequired = ['businessDay', 'timeZone', 'cutOffAt', 'at', 'reconciledOrders', 'reconciledAmount', 'exceptionCount', 'expectedTotal', 'collectedTotal'] as const;
+const runRequired = [
+  'businessDay',
+  'timeZone',
+  'cutOffAt',
+  'at',
+  'reconciledOrders',
+  'reconciledAmount',
+  'exceptionCount',
+  'expectedTotal',
+  'collectedTotal',
+] as const;
 
 const exceptionSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['orderId', 'kind', 'expectedAmount', 'collectedAmount', 'difference', 'deliveredAt', 'collectedAt', 'businessDay', 'cutOffAt', 'open'],
+  required: [
+    'orderId',
+    'kind',
+    'expectedAmount',
+    'collectedAmount',
+    'difference',
+    'deliveredAt',
+    'collectedAt',
+    'businessDay',
+    'cutOffAt',
+    'open',
+  ],
   properties: {
     orderId: { type: 'string' },
-    kind: { type: 'string', enum: ['MISSING', 'SHORT', 'OVER'], description: 'MISSING: delivered, no cash confirmed; SHORT: less than expected; OVER: more' },
+    kind: {
+      type: 'string',
+      enum: ['MISSING', 'SHORT', 'OVER'],
+      description: 'MISSING: delivered, no cash confirmed; SHORT: less than expected; OVER: more',
+    },
     expectedAmount: money('what should have been collected (0 for a cancelled order)'),
     collectedAmount: nullableMoney('cash the partner confirmed; null for MISSING'),
     difference: money('collected minus expected'),
@@ -75,7 +100,7 @@ const exceptionSchema = {
     collectedAt: nullableDateTime('when the partner reported the collection'),
     businessDay: { type: 'string', pattern: DAY_PATTERN },
     cutOffAt: dateTime('the cut-off of the run that reported it'),
-    open: { type: 'boolean', description: 'the order\'s latest exception, not reconciled since' },
+    open: { type: 'boolean', description: "the order's latest exception, not reconciled since" },
   },
 } as const;
 
@@ -100,8 +125,12 @@ const storeSchema = {
       properties: {
         storeId: { type: 'string' },
         day: { type: ['string', 'null'], pattern: DAY_PATTERN, description: 'the business day answered; null when the store has no runs' },
-        runs: { type: 'array', description: 'oldest cut-off first', items: { type: 'object', additionalProperties: false, required: runRequired, properties: runProperties } },
-        exceptions: { type: 'array', description: 'by run, then in the report\'s order (OrderID)', items: exceptionSchema },
+        runs: {
+          type: 'array',
+          description: 'oldest cut-off first',
+          items: { type: 'object', additionalProperties: false, required: runRequired, properties: runProperties },
+        },
+        exceptions: { type: 'array', description: "by run, then in the report's order (OrderID)", items: exceptionSchema },
       },
     },
     400: { ...errorBody, description: 'the store id or the day is not acceptable (INVALID_STORE, INVALID_DAY)' },
@@ -145,7 +174,11 @@ const regionSchema = {
       additionalProperties: false,
       required: ['day', 'stores', 'totals'],
       properties: {
-        day: { type: ['string', 'null'], pattern: DAY_PATTERN, description: 'the business day answered; null when no visible store has runs' },
+        day: {
+          type: ['string', 'null'],
+          pattern: DAY_PATTERN,
+          description: 'the business day answered; null when no visible store has runs',
+        },
         stores: { type: 'array', items: regionStoreSchema },
         totals: {
           type: 'object',
@@ -170,15 +203,21 @@ const regionSchema = {
 const awaitingSchema = {
   summary: 'Releases Slick has not taken',
   description:
-    'The manual-action list: released orders with no ACCEPTED or DUPLICATE release call to Slick yet, oldest release first, with the calls made and the last one\'s attempt, outcome, HTTP status and error ' +
-    '(all null when the egress has not called yet). Only the caller\'s stores; naming a store outside a store role\'s claim gives 404.',
+    "The manual-action list: released orders with no ACCEPTED or DUPLICATE release call to Slick yet, oldest release first, with the calls made and the last one's attempt, outcome, HTTP status and error " +
+    "(all null when the egress has not called yet). Only the caller's stores; naming a store outside a store role's claim gives 404.",
   tags: ['reconciliation'],
   querystring: {
     type: 'object',
     additionalProperties: false,
     properties: {
       store: { type: 'string', minLength: 1, maxLength: 100, description: 'only this ShipFromLocationID' },
-      limit: { type: 'integer', minimum: 1, maximum: MAX_AWAITING_LIMIT, default: DEFAULT_AWAITING_LIMIT, description: `most releases listed (1–${MAX_AWAITING_LIMIT})` },
+      limit: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_AWAITING_LIMIT,
+        default: DEFAULT_AWAITING_LIMIT,
+        description: `most releases listed (1–${MAX_AWAITING_LIMIT})`,
+      },
     },
   },
   response: {
@@ -194,14 +233,31 @@ const awaitingSchema = {
           items: {
             type: 'object',
             additionalProperties: false,
-            required: ['releaseId', 'orderId', 'storeId', 'releasedAt', 'ageSeconds', 'orderStatus', 'orderStatusName', 'calls', 'lastAttempt', 'lastOutcome', 'lastHttpStatus', 'lastError', 'lastAt'],
+            required: [
+              'releaseId',
+              'orderId',
+              'storeId',
+              'releasedAt',
+              'ageSeconds',
+              'orderStatus',
+              'orderStatusName',
+              'calls',
+              'lastAttempt',
+              'lastOutcome',
+              'lastHttpStatus',
+              'lastError',
+              'lastAt',
+            ],
             properties: {
               releaseId: { type: 'string' },
               orderId: { type: 'string' },
               storeId: { type: 'string' },
               releasedAt: dateTime('when the order was released'),
               ageSeconds: { type: 'integer', minimum: 0, description: 'since the release, at asOf' },
-              orderStatus: { type: ['integer', 'null'], description: 'the order\'s current status (a cancelled order stays listed: Slick was never told)' },
+              orderStatus: {
+                type: ['integer', 'null'],
+                description: "the order's current status (a cancelled order stays listed: Slick was never told)",
+              },
               orderStatusName: { type: ['string', 'null'] },
               calls: { type: 'integer', minimum: 0, description: 'release calls to Slick so far' },
               lastAttempt: { type: ['integer', 'null'], minimum: 0, description: '0 when the circuit breaker refused the call' },
@@ -271,11 +327,15 @@ const runColumns = `r.business_day::text AS "businessDay", r.time_zone AS "timeZ
 
 /** A store's runs and exceptions of `day` (undefined: its latest run's day). */
 export async function storeReconciliation(db: SqlDatabase, store: string, day: string | undefined) {
-  const answered = day ?? (await db.query<{ day: string }>(
-    `SELECT business_day::text AS day FROM reconciliation_runs WHERE ship_from_location_id = $1
+  const answered =
+    day ??
+    (
+      await db.query<{ day: string }>(
+        `SELECT business_day::text AS day FROM reconciliation_runs WHERE ship_from_location_id = $1
      ORDER BY cut_off_at DESC, business_day DESC LIMIT 1`,
-    [store],
-  )).rows[0]?.day;
+        [store],
+      )
+    ).rows[0]?.day;
   if (answered === undefined) return { storeId: store, day: null, runs: [], exceptions: [] };
   const [runs, exceptions] = await Promise.all([
     db.query<Run>(
@@ -307,11 +367,34 @@ export function mostExceptionsFirst(a: RegionStore, b: RegionStore): number {
 }
 
 /** Per store of `stores` (undefined: all), the latest run of `day` (undefined: the latest day with a run) and its exceptions summed. */
-export async function regionReconciliation(db: SqlDatabase, stores: readonly string[] | undefined, day: string | undefined): Promise<{ day: string | null; stores: RegionStore[] }> {
+export async function regionReconciliation(
+  db: SqlDatabase,
+  stores: readonly string[] | undefined,
+  day: string | undefined,
+): Promise<{ day: string | null; stores: RegionStore[] }> {
   const scope = stores ? 'ship_from_location_id = ANY($1::text[])' : 'true';
-  const answered = day ?? (await db.query<{ day: string | null }>(`SELECT max(business_day)::text AS day FROM reconciliation_runs WHERE ${scope}`, stores ? [stores] : [])).rows[0]?.day ?? undefined;
+  const answered =
+    day ??
+    (
+      await db.query<{ day: string | null }>(
+        `SELECT max(business_day)::text AS day FROM reconciliation_runs WHERE ${scope}`,
+        stores ? [stores] : [],
+      )
+    ).rows[0]?.day ??
+    undefined;
   if (answered === undefined) return { day: null, stores: [] };
-  const rows = await db.query<Run & { storeId: string; count: number; missing: number; short: number; over: number; exceptionExpected: string; exceptionCollected: string; exceptionDifference: string }>(
+  const rows = await db.query<
+    Run & {
+      storeId: string;
+      count: number;
+      missing: number;
+      short: number;
+      over: number;
+      exceptionExpected: string;
+      exceptionCollected: string;
+      exceptionDifference: string;
+    }
+  >(
     `WITH latest AS (
        SELECT DISTINCT ON (ship_from_location_id) * FROM reconciliation_runs
        WHERE business_day = $${stores ? 2 : 1}::date AND ${scope}
@@ -326,10 +409,20 @@ export async function regionReconciliation(db: SqlDatabase, stores: readonly str
        FROM reconciliation_exceptions e WHERE e.kafka_partition = r.kafka_partition AND e.kafka_offset = r.kafka_offset) x`,
     stores ? [stores, answered] : [answered],
   );
-  const list = rows.rows.map(({ count, missing, short, over, exceptionExpected, exceptionCollected, exceptionDifference, ...run }): RegionStore => ({
-    ...run,
-    exceptions: { count, missing, short, over, expectedAmount: exceptionExpected, collectedAmount: exceptionCollected, difference: exceptionDifference },
-  }));
+  const list = rows.rows.map(
+    ({ count, missing, short, over, exceptionExpected, exceptionCollected, exceptionDifference, ...run }): RegionStore => ({
+      ...run,
+      exceptions: {
+        count,
+        missing,
+        short,
+        over,
+        expectedAmount: exceptionExpected,
+        collectedAmount: exceptionCollected,
+        difference: exceptionDifference,
+      },
+    }),
+  );
   return { day: answered, stores: list.sort(mostExceptionsFirst) };
 }
 
@@ -372,7 +465,10 @@ export async function releasesAwaitingSlick(db: SqlDatabase, stores: readonly st
   ]);
   return {
     total: count.rows[0]?.n ?? 0,
-    releases: page.rows.map((row) => ({ ...row, orderStatusName: row.orderStatus === null ? null : (OrderStatusName[row.orderStatus as OrderStatusCode] ?? null) })),
+    releases: page.rows.map((row) => ({
+      ...row,
+      orderStatusName: row.orderStatus === null ? null : (OrderStatusName[row.orderStatus as OrderStatusCode] ?? null),
+    })),
   };
 }
 
@@ -383,10 +479,13 @@ function principalOf(request: FastifyRequest): Principal {
 
 /** The code a failed query-string check gets: the parameter's own, else INVALID_QUERY. */
 function queryFailure(request: FastifyRequest, codes: Readonly<Record<string, string>>): RequestError | undefined {
-  const error = request.validationError as { validation?: readonly { instancePath?: string; params?: Record<string, unknown> }[]; validationContext?: string; message: string } | undefined;
+  const error = request.validationError as
+    | { validation?: readonly { instancePath?: string; params?: Record<string, unknown> }[]; validationContext?: string; message: string }
+    | undefined;
   if (!error) return undefined;
   const first = error.validation?.[0];
-  if (error.validationContext === 'params') return new RequestError(400, 'INVALID_STORE', 'the store id must be a ShipFromLocationID of 1 to 100 characters');
+  if (error.validationContext === 'params')
+    return new RequestError(400, 'INVALID_STORE', 'the store id must be a ShipFromLocationID of 1 to 100 characters');
   const field = first?.instancePath?.split('/')[1] ?? (first?.params?.additionalProperty as string | undefined) ?? '';
   return new RequestError(400, codes[field] ?? 'INVALID_QUERY', error.message);
 }
@@ -405,43 +504,58 @@ const storeNotFound = (id: string) => new RequestError(404, 'STORE_NOT_FOUND', `
 export function reconciliationRoutes(db: SqlDatabase, options: { now?: () => Date } = {}): (app: FastifyInstance) => Promise<void> {
   const now = options.now ?? (() => new Date());
   return async (app) => {
-    app.get('/stores/:id/reconciliation', { schema: storeSchema, attachValidation: true }, async (request: FastifyRequest, reply: FastifyReply) =>
-      answer(reply, async () => {
-        const principal = principalOf(request);
-        const failure = queryFailure(request, { day: 'INVALID_DAY' });
-        if (failure) throw failure;
-        const { id } = request.params as { id: string };
-        const { day } = request.query as { day?: string };
-        if (!canSeeStore(principal, id)) throw storeNotFound(id);
-        return storeReconciliation(db, id, parseDay(day));
-      }),
+    app.get(
+      '/stores/:id/reconciliation',
+      { schema: storeSchema, attachValidation: true },
+      async (request: FastifyRequest, reply: FastifyReply) =>
+        answer(reply, async () => {
+          const principal = principalOf(request);
+          const failure = queryFailure(request, { day: 'INVALID_DAY' });
+          if (failure) throw failure;
+          const { id } = request.params as { id: string };
+          const { day } = request.query as { day?: string };
+          if (!canSeeStore(principal, id)) throw storeNotFound(id);
+          return storeReconciliation(db, id, parseDay(day));
+        }),
     );
 
-    app.get('/region/reconciliation', { schema: regionSchema, attachValidation: true }, async (request: FastifyRequest, reply: FastifyReply) =>
-      answer(reply, async () => {
-        const principal = principalOf(request);
-        const failure = queryFailure(request, { day: 'INVALID_DAY' });
-        if (failure) throw failure;
-        const day = parseDay((request.query as { day?: string }).day);
-        const visible = visibleStores(principal);
-        const region = visible && visible.length === 0 ? { day: null, stores: [] } : await regionReconciliation(db, visible && [...new Set(visible)], day);
-        return { ...region, totals: regionTotals(region.stores) };
-      }),
+    app.get(
+      '/region/reconciliation',
+      { schema: regionSchema, attachValidation: true },
+      async (request: FastifyRequest, reply: FastifyReply) =>
+        answer(reply, async () => {
+          const principal = principalOf(request);
+          const failure = queryFailure(request, { day: 'INVALID_DAY' });
+          if (failure) throw failure;
+          const day = parseDay((request.query as { day?: string }).day);
+          const visible = visibleStores(principal);
+          const region =
+            visible && visible.length === 0
+              ? { day: null, stores: [] }
+              : await regionReconciliation(db, visible && [...new Set(visible)], day);
+          return { ...region, totals: regionTotals(region.stores) };
+        }),
     );
 
-    app.get('/releases/awaiting-slick', { schema: awaitingSchema, attachValidation: true }, async (request: FastifyRequest, reply: FastifyReply) =>
-      answer(reply, async () => {
-        const principal = principalOf(request);
-        const failure = queryFailure(request, { store: 'INVALID_STORE', limit: 'INVALID_LIMIT' });
-        if (failure) throw failure;
-        const query = request.query as { store?: string; limit?: number };
-        if (query.store !== undefined && !canSeeStore(principal, query.store)) throw storeNotFound(query.store);
-        const visible = visibleStores(principal);
-        const stores = query.store !== undefined ? [query.store] : visible && [...new Set(visible)];
-        const asOf = now();
-        const list = stores && stores.length === 0 ? { total: 0, releases: [] } : await releasesAwaitingSlick(db, stores, query.limit ?? DEFAULT_AWAITING_LIMIT, asOf);
-        return { asOf: asOf.toISOString(), ...list };
-      }),
+    app.get(
+      '/releases/awaiting-slick',
+      { schema: awaitingSchema, attachValidation: true },
+      async (request: FastifyRequest, reply: FastifyReply) =>
+        answer(reply, async () => {
+          const principal = principalOf(request);
+          const failure = queryFailure(request, { store: 'INVALID_STORE', limit: 'INVALID_LIMIT' });
+          if (failure) throw failure;
+          const query = request.query as { store?: string; limit?: number };
+          if (query.store !== undefined && !canSeeStore(principal, query.store)) throw storeNotFound(query.store);
+          const visible = visibleStores(principal);
+          const stores = query.store !== undefined ? [query.store] : visible && [...new Set(visible)];
+          const asOf = now();
+          const list =
+            stores && stores.length === 0
+              ? { total: 0, releases: [] }
+              : await releasesAwaitingSlick(db, stores, query.limit ?? DEFAULT_AWAITING_LIMIT, asOf);
+          return { asOf: asOf.toISOString(), ...list };
+        }),
     );
   };
 }

@@ -55,7 +55,7 @@ const listParam = (description: string, itemPattern: string) => ({
 const searchSchema = {
   summary: 'Search orders',
   description:
-    'Orders from the analysts\' tables, newest first (created_at, then order id, both descending). Pages are walked with `nextCursor`; ' +
+    "Orders from the analysts' tables, newest first (created_at, then order id, both descending). Pages are walked with `nextCursor`; " +
     'a cursor only continues the search it came from (same filters). A store role sees only its stores: naming another store gives an empty page.',
   tags: ['orders'],
   querystring: {
@@ -67,10 +67,24 @@ const searchSchema = {
       from: { type: 'string', format: 'date-time', description: 'created at or after (RFC 3339, with zone)' },
       to: { type: 'string', format: 'date-time', description: 'created before (RFC 3339, with zone)' },
       customer: { type: 'string', minLength: 1, maxLength: 200, description: 'CustomerID' },
-      minTotal: { type: 'string', pattern: '^-?\\d{1,14}(\\.\\d{1,4})?$', description: 'order total at least (decimal, at most 4 decimals)' },
-      maxTotal: { type: 'string', pattern: '^-?\\d{1,14}(\\.\\d{1,4})?$', description: 'order total at most (decimal, at most 4 decimals)' },
+      minTotal: {
+        type: 'string',
+        pattern: '^-?\\d{1,14}(\\.\\d{1,4})?$',
+        description: 'order total at least (decimal, at most 4 decimals)',
+      },
+      maxTotal: {
+        type: 'string',
+        pattern: '^-?\\d{1,14}(\\.\\d{1,4})?$',
+        description: 'order total at most (decimal, at most 4 decimals)',
+      },
       limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: `page size (1–${MAX_LIMIT})` },
-      cursor: { type: 'string', minLength: 1, maxLength: MAX_CURSOR_LENGTH, pattern: '^[A-Za-z0-9_-]+$', description: 'nextCursor of the previous page' },
+      cursor: {
+        type: 'string',
+        minLength: 1,
+        maxLength: MAX_CURSOR_LENGTH,
+        pattern: '^[A-Za-z0-9_-]+$',
+        description: 'nextCursor of the previous page',
+      },
     },
   },
   response: {
@@ -84,7 +98,17 @@ const searchSchema = {
           items: {
             type: 'object',
             additionalProperties: false,
-            required: ['orderId', 'shipFromLocationId', 'customerId', 'status', 'statusName', 'paymentStatus', 'orderTotal', 'createdAt', 'updatedAt'],
+            required: [
+              'orderId',
+              'shipFromLocationId',
+              'customerId',
+              'status',
+              'statusName',
+              'paymentStatus',
+              'orderTotal',
+              'createdAt',
+              'updatedAt',
+            ],
             properties: {
               orderId: { type: 'string' },
               shipFromLocationId: { type: 'string' },
@@ -151,7 +175,10 @@ const CODE_BY_FIELD: Record<string, string> = {
 };
 
 /** A schema verdict on the query string, as the specific code of the parameter it is about. */
-function schemaFailure(error: { validation?: readonly { instancePath?: string; params?: Record<string, unknown> }[]; message: string }): FilterError {
+function schemaFailure(error: {
+  validation?: readonly { instancePath?: string; params?: Record<string, unknown> }[];
+  message: string;
+}): FilterError {
   const first = error.validation?.[0];
   const field = first?.instancePath?.split('/')[1] ?? (first?.params?.additionalProperty as string | undefined) ?? '';
   return new FilterError(CODE_BY_FIELD[field] ?? 'INVALID_QUERY', error.message);
@@ -163,7 +190,11 @@ const splitList = (value: string | string[] | undefined): string[] | undefined =
 function parseAmount(field: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const match = AMOUNT.exec(value);
-  if (!match) throw new FilterError('INVALID_AMOUNT', `${field} must be a decimal with at most 14 digits before the point and 4 after, got ${JSON.stringify(value)}`);
+  if (!match)
+    throw new FilterError(
+      'INVALID_AMOUNT',
+      `${field} must be a decimal with at most 14 digits before the point and 4 after, got ${JSON.stringify(value)}`,
+    );
   const whole = match[2]!.replace(/^0+(?=\d)/, '');
   const fraction = (match[3] ?? '').padEnd(4, '0');
   const negative = match[1] === '-' && !/^0+$/.test(whole + fraction);
@@ -174,7 +205,11 @@ function parseTime(field: 'from' | 'to', value: string | undefined): string | un
   if (value === undefined) return undefined;
   const code = field === 'from' ? 'INVALID_FROM' : 'INVALID_TO';
   const match = DATE_TIME.exec(value);
-  if (!match) throw new FilterError(code, `${field} must be an RFC 3339 date-time with a zone (e.g. 2026-11-21T09:00:00Z), got ${JSON.stringify(value)}`);
+  if (!match)
+    throw new FilterError(
+      code,
+      `${field} must be an RFC 3339 date-time with a zone (e.g. 2026-11-21T09:00:00Z), got ${JSON.stringify(value)}`,
+    );
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   const offset = match[8]!;
@@ -189,7 +224,8 @@ function parseTime(field: 'from' | 'to', value: string | undefined): string | un
 export function parseFilters(query: SearchQuery): SearchFilters {
   const storeList = splitList(query.store);
   if (storeList !== undefined) {
-    if (storeList.some((store) => store.length === 0 || store.length > 100)) throw new FilterError('INVALID_STORE', 'store must be non-empty ShipFromLocationIDs of at most 100 characters, separated by commas');
+    if (storeList.some((store) => store.length === 0 || store.length > 100))
+      throw new FilterError('INVALID_STORE', 'store must be non-empty ShipFromLocationIDs of at most 100 characters, separated by commas');
     if (new Set(storeList).size > MAX_STORES) throw new FilterError('INVALID_STORE', `at most ${MAX_STORES} stores per search`);
   }
   const statusList = splitList(query.status);
@@ -197,18 +233,22 @@ export function parseFilters(query: SearchQuery): SearchFilters {
   if (statusList !== undefined) {
     statuses = statusList.map((text) => {
       const code = /^\d{4}$/.test(text) ? Number(text) : NaN;
-      if (!STATUS_CODES.includes(code)) throw new FilterError('INVALID_STATUS', `status ${JSON.stringify(text)} is not a status code of §4 (${STATUS_CODES.join(', ')})`);
+      if (!STATUS_CODES.includes(code))
+        throw new FilterError('INVALID_STATUS', `status ${JSON.stringify(text)} is not a status code of §4 (${STATUS_CODES.join(', ')})`);
       return code;
     });
   }
   const from = parseTime('from', query.from);
   const to = parseTime('to', query.to);
-  if (from !== undefined && to !== undefined && Date.parse(from) >= Date.parse(to)) throw new FilterError('INVALID_TIME_RANGE', 'from must be before to');
+  if (from !== undefined && to !== undefined && Date.parse(from) >= Date.parse(to))
+    throw new FilterError('INVALID_TIME_RANGE', 'from must be before to');
   const customer = query.customer;
-  if (customer !== undefined && (customer.length === 0 || customer.length > 200)) throw new FilterError('INVALID_CUSTOMER', 'customer must be a CustomerID of 1 to 200 characters');
+  if (customer !== undefined && (customer.length === 0 || customer.length > 200))
+    throw new FilterError('INVALID_CUSTOMER', 'customer must be a CustomerID of 1 to 200 characters');
   const minTotal = parseAmount('minTotal', query.minTotal);
   const maxTotal = parseAmount('maxTotal', query.maxTotal);
-  if (minTotal !== undefined && maxTotal !== undefined && compareDecimal(minTotal, maxTotal) > 0) throw new FilterError('INVALID_AMOUNT_RANGE', 'minTotal must not exceed maxTotal');
+  if (minTotal !== undefined && maxTotal !== undefined && compareDecimal(minTotal, maxTotal) > 0)
+    throw new FilterError('INVALID_AMOUNT_RANGE', 'minTotal must not exceed maxTotal');
   return {
     ...(storeList && { stores: [...new Set(storeList)].sort() }),
     ...(statuses && { statuses: [...new Set(statuses)].sort((a, b) => a - b) }),
@@ -229,7 +269,15 @@ function compareDecimal(a: string, b: string): number {
 
 /** What a cursor is tied to: the filters as asked (not as narrowed by the caller's visibility). */
 export const canonicalFilters = (filters: SearchFilters): string =>
-  JSON.stringify([filters.stores ?? null, filters.statuses ?? null, filters.from ?? null, filters.to ?? null, filters.customer ?? null, filters.minTotal ?? null, filters.maxTotal ?? null]);
+  JSON.stringify([
+    filters.stores ?? null,
+    filters.statuses ?? null,
+    filters.from ?? null,
+    filters.to ?? null,
+    filters.customer ?? null,
+    filters.minTotal ?? null,
+    filters.maxTotal ?? null,
+  ]);
 
 interface OrderRow {
   order_id: string;
@@ -257,7 +305,12 @@ const NEWEST_FIRST = 'ORDER BY o.created_at DESC, o.order_id DESC';
  * it holds them), the newest `rows` keys of all ranges are kept, and only their rows are read. Past the
  * limits above, the stores become a filter on the status ranges (or on the created_at order) instead.
  */
-export function searchStatement(filters: SearchFilters, stores: readonly string[] | undefined, after: CursorPosition | undefined, rows: number): { text: string; params: unknown[] } {
+export function searchStatement(
+  filters: SearchFilters,
+  stores: readonly string[] | undefined,
+  after: CursorPosition | undefined,
+  rows: number,
+): { text: string; params: unknown[] } {
   const params: unknown[] = [];
   const param = (value: unknown, type: string) => {
     params.push(value);
@@ -268,7 +321,8 @@ export function searchStatement(filters: SearchFilters, stores: readonly string[
   if (filters.to !== undefined) conditions.push(`o.created_at < ${param(filters.to, 'timestamptz')}`);
   if (filters.minTotal !== undefined) conditions.push(`o.order_total >= ${param(filters.minTotal, 'numeric')}`);
   if (filters.maxTotal !== undefined) conditions.push(`o.order_total <= ${param(filters.maxTotal, 'numeric')}`);
-  if (after !== undefined) conditions.push(`(o.created_at, o.order_id) < (${param(after.createdAt, 'timestamptz')}, ${param(after.orderId, 'text')})`);
+  if (after !== undefined)
+    conditions.push(`(o.created_at, o.order_id) < (${param(after.createdAt, 'timestamptz')}, ${param(after.orderId, 'text')})`);
   const limit = param(rows, 'int');
   const where = (extra: string[]) => {
     const all = [...extra, ...conditions];
@@ -334,7 +388,8 @@ export function searchRoutes(db: SqlDatabase, options: { cursorSecret?: string }
         if (request.validationError) throw schemaFailure(request.validationError as Parameters<typeof schemaFailure>[0]);
         filters = parseFilters(query);
         limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new FilterError('INVALID_LIMIT', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+          throw new FilterError('INVALID_LIMIT', `limit must be an integer from 1 to ${MAX_LIMIT}`);
         after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, canonicalFilters(filters), options.cursorSecret);
       } catch (error) {
         if (error instanceof FilterError) return reply.code(400).send({ error: { code: error.code, message: error.message } });
@@ -344,7 +399,12 @@ export function searchRoutes(db: SqlDatabase, options: { cursorSecret?: string }
 
       // A store role's search is narrowed to its stores; nothing left to search is an empty page.
       const visible = visibleStores(principal);
-      const stores = visible === undefined ? filters.stores : filters.stores ? filters.stores.filter((store) => visible.includes(store)) : [...new Set(visible)].sort();
+      const stores =
+        visible === undefined
+          ? filters.stores
+          : filters.stores
+            ? filters.stores.filter((store) => visible.includes(store))
+            : [...new Set(visible)].sort();
       if (stores !== undefined && stores.length === 0) return { orders: [], nextCursor: null };
 
       const statement = searchStatement(filters, stores, after, limit + 1);
@@ -363,7 +423,10 @@ export function searchRoutes(db: SqlDatabase, options: { cursorSecret?: string }
           createdAt: row.created_at,
           updatedAt: row.updated_at,
         })),
-        nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_key, orderId: last.order_id }, canonicalFilters(filters), options.cursorSecret) : null,
+        nextCursor:
+          rows.length > limit && last
+            ? encodeCursor({ createdAt: last.created_key, orderId: last.order_id }, canonicalFilters(filters), options.cursorSecret)
+            : null,
       };
     });
   };

@@ -44,12 +44,20 @@ export async function startQueryService(parts: QueryServiceParts): Promise<{ app
   const redis = config.rateLimitRedisUrl ? await connectRateLimitRedis(config.rateLimitRedisUrl) : undefined;
   const storeErrors = redis
     ? ((parts.registry.getSingleMetric('omnia_query_rate_limit_store_errors_total') as Counter | undefined) ??
-      new Counter({ name: 'omnia_query_rate_limit_store_errors_total', help: 'Requests let through unlimited because the rate-limit Redis did not answer', registers: [parts.registry] }))
+      new Counter({
+        name: 'omnia_query_rate_limit_store_errors_total',
+        help: 'Requests let through unlimited because the rate-limit Redis did not answer',
+        registers: [parts.registry],
+      }))
     : undefined;
   const store = redis
     ? redisRateLimitStore(redis, {
         onError: () => storeErrors?.inc(),
-        onUnavailable: (error) => log.warn({ err: error, redis: redactedUrl(config.rateLimitRedisUrl!) }, 'rate-limit Redis unavailable: requests pass unlimited until it answers'),
+        onUnavailable: (error) =>
+          log.warn(
+            { err: error, redis: redactedUrl(config.rateLimitRedisUrl!) },
+            'rate-limit Redis unavailable: requests pass unlimited until it answers',
+          ),
         onRecovered: () => log.info({ redis: redactedUrl(config.rateLimitRedisUrl!) }, 'rate-limit Redis answers again'),
       })
     : undefined;
@@ -84,5 +92,9 @@ export async function startQueryService(parts: QueryServiceParts): Promise<{ app
     throw error;
   }
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
-  return { app, url, ...(parts.devSecret && auth.secret ? { devToken: devToken(auth, { sub: 'dev', roles: ['admin'], expiresInSeconds: 12 * 3600 }) } : {}) };
+  return {
+    app,
+    url,
+    ...(parts.devSecret && auth.secret ? { devToken: devToken(auth, { sub: 'dev', roles: ['admin'], expiresInSeconds: 12 * 3600 }) } : {}),
+  };
 }

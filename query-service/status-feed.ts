@@ -70,14 +70,20 @@ export class StatusFeed {
 
   constructor(options: StatusFeedOptions = {}) {
     this.maxBuffered = options.maxBuffered ?? 1000;
-    if (!Number.isInteger(this.maxBuffered) || this.maxBuffered < 1) throw new Error(`maxBuffered must be a positive integer, got ${options.maxBuffered}`);
+    if (!Number.isInteger(this.maxBuffered) || this.maxBuffered < 1)
+      throw new Error(`maxBuffered must be a positive integer, got ${options.maxBuffered}`);
     this.log = options.log ?? ((line) => console.log(`omnia status feed: ${line}`));
     const registry = options.registry;
     if (registry) {
       this.gauge = metric(
         registry,
         'omnia_query_status_subscribers',
-        () => new Gauge({ name: 'omnia_query_status_subscribers', help: 'Live status event subscribers (open GET /events streams)', registers: [registry] }),
+        () =>
+          new Gauge({
+            name: 'omnia_query_status_subscribers',
+            help: 'Live status event subscribers (open GET /events streams)',
+            registers: [registry],
+          }),
       );
       this.overflows = metric(
         registry,

@@ -61,7 +61,14 @@ export class InProcessRuntime {
     }
     if (!this.topology.sourceByTopic.has(topic)) throw new Error(`no source or global table reads topic "${topic}"`);
     const partition = key ? partitionForKey(key, this.partitionsFor(topic)) : 0;
-    await this.processAndFeedBack({ topic, partition, key, value, timestamp: options.timestamp ?? this.wallClock, headers: options.headers ?? {} });
+    await this.processAndFeedBack({
+      topic,
+      partition,
+      key,
+      value,
+      timestamp: options.timestamp ?? this.wallClock,
+      headers: options.headers ?? {},
+    });
   }
 
   inputTopic<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>) {
@@ -72,7 +79,11 @@ export class InProcessRuntime {
   }
 
   /** Every record produced to `topic` so far, decoded, in production order. */
-  readOutput<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>): Array<{ key: K | null; value: V | null; headers: Readonly<Record<string, string>>; partition: number; timestamp: number }> {
+  readOutput<K, V>(
+    topic: string,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+  ): Array<{ key: K | null; value: V | null; headers: Readonly<Record<string, string>>; partition: number; timestamp: number }> {
     return this.produced
       .filter((record) => record.topic === topic)
       .map((record) => ({
@@ -171,7 +182,8 @@ export class InProcessRuntime {
     this.produced.push(...out);
     for (const store of task.stores.values()) {
       if (!store.changelog) continue;
-      for (const { key, value } of store.pendingChangelog()) this.produced.push({ topic: store.changelog, partition: task.partition, key, value, timestamp: this.wallClock, headers: {} });
+      for (const { key, value } of store.pendingChangelog())
+        this.produced.push({ topic: store.changelog, partition: task.partition, key, value, timestamp: this.wallClock, headers: {} });
     }
     await task.committed(new Map());
     return out;

@@ -24,7 +24,8 @@ interface Queue<T> {
   next: number;
 }
 
-export type NextRecord<T> = { readonly record: T; readonly enforced: boolean } | { readonly record: undefined; readonly waitingFor: string };
+export type NextRecord<T> =
+  { readonly record: T; readonly enforced: boolean } | { readonly record: undefined; readonly waitingFor: string };
 
 export class PartitionGroup<T extends { readonly topic: string; readonly partition: number; readonly timestamp: number }> {
   private readonly queues = new Map<string, Queue<T>>();

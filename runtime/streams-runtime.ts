@@ -7,7 +7,15 @@ import { TaskStore } from '../state/task-store.js';
 import type { RuntimeConfig } from './config.js';
 import { dlqTopic } from './dead-letter.js';
 import { ProducerFencedError, TaskMigratedError, TopologyError } from './errors.js';
-import type { AdminClient, GroupConsumer, GroupMetadata, KafkaClient, PartitionReader, Producer, TopicPartition } from '../topology/kafka/client.js';
+import type {
+  AdminClient,
+  GroupConsumer,
+  GroupMetadata,
+  KafkaClient,
+  PartitionReader,
+  Producer,
+  TopicPartition,
+} from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
 import { RuntimeMetrics } from './metrics.js';
 import type { ConsumedRecord, ProducedRecord } from './produced-record.js';
@@ -171,13 +179,19 @@ export class StreamsRuntime {
     const distinct = new Set(counts.values());
     if (distinct.size > 1) {
       const detail = [...counts].map(([topic, count]) => `${topic}=${count}`).join(', ');
-      throw new TopologyError(`source topics are not co-partitioned (partition counts differ: ${detail}); records of one key would reach different tasks`);
+      throw new TopologyError(
+        `source topics are not co-partitioned (partition counts differ: ${detail}); records of one key would reach different tasks`,
+      );
     }
     const partitions = [...distinct][0]!;
     const owned = [
       ...[...this.topology.stores.values()]
         .filter((store) => store.logged)
-        .map((store) => ({ topic: changelogTopic(this.config.applicationId, store.name), partitions, configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } })),
+        .map((store) => ({
+          topic: changelogTopic(this.config.applicationId, store.name),
+          partitions,
+          configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' },
+        })),
       ...sourceTopics.map((topic) => ({ topic: dlqTopic(topic), partitions })),
       ...this.topology.sinkTopics.map((topic) => ({ topic, partitions })),
     ];
@@ -191,7 +205,8 @@ export class StreamsRuntime {
     for (const [topic, count] of all) this.partitionCounts.set(topic, count);
     for (const store of this.topology.stores.values()) {
       const topic = changelogTopic(this.config.applicationId, store.name);
-      if (store.logged && all.get(topic) !== partitions) throw new TopologyError(`changelog ${topic} has ${all.get(topic)} partitions, sources have ${partitions}`);
+      if (store.logged && all.get(topic) !== partitions)
+        throw new TopologyError(`changelog ${topic} has ${all.get(topic)} partitions, sources have ${partitions}`);
     }
   }
 
@@ -229,8 +244,14 @@ export class StreamsRuntime {
   }
 
   /** Reads every global-table partition from its position to its current end (one end-offsets request for all). */
-  private async catchUpGlobalTables(partitions: Array<{ table: string; tp: TopicPartition }>, positions: Map<string, bigint>): Promise<void> {
-    const ends = await this.admin.endOffsets(partitions.map(({ tp }) => tp), true);
+  private async catchUpGlobalTables(
+    partitions: Array<{ table: string; tp: TopicPartition }>,
+    positions: Map<string, bigint>,
+  ): Promise<void> {
+    const ends = await this.admin.endOffsets(
+      partitions.map(({ tp }) => tp),
+      true,
+    );
     for (const { table, tp } of partitions) {
       const key = tpKey(tp.topic, tp.partition);
       const from = positions.get(key) ?? 0n;
@@ -264,7 +285,8 @@ export class StreamsRuntime {
         for (const { topic, partition, records } of this.consumer.lag()) {
           this.metrics.consumerLag.labels(topic, String(partition)).set(records + this.buffered.buffered(tpKey(topic, partition)));
         }
-        if (this.uncommitted >= this.config.maxUncommittedRecords || Date.now() - this.lastCommit >= this.config.commitIntervalMs) await this.commit();
+        if (this.uncommitted >= this.config.maxUncommittedRecords || Date.now() - this.lastCommit >= this.config.commitIntervalMs)
+          await this.commit();
         this.failures = 0;
       } catch (error) {
         if (error instanceof TopologyError) throw error; // the runtime fails: whenStopped() rejects with it
@@ -318,7 +340,8 @@ export class StreamsRuntime {
       for (const store of task.stores.values()) {
         if (!store.changelog) continue;
         const pending = store.pendingChangelog();
-        for (const { key, value } of pending) records.push({ topic: store.changelog, partition: task.partition, key, value, timestamp: now, headers: {} });
+        for (const { key, value } of pending)
+          records.push({ topic: store.changelog, partition: task.partition, key, value, timestamp: now, headers: {} });
         if (pending.length) changelogCounts.set(tpKey(store.changelog, task.partition), pending.length);
       }
     }
@@ -327,7 +350,9 @@ export class StreamsRuntime {
     if (offsets.length === 0 && records.length === 0) return;
     const generation = this.pendingGeneration ?? this.consumer.groupMetadata();
     if (generation.generationId !== this.consumer.assignment().generationId) {
-      throw new TaskMigratedError(`group generation moved from ${generation.generationId} to ${this.consumer.assignment().generationId} before commit`);
+      throw new TaskMigratedError(
+        `group generation moved from ${generation.generationId} to ${this.consumer.assignment().generationId} before commit`,
+      );
     }
     let baseOffsets: Map<string, bigint>;
     if (this.producer.transactional) {
@@ -398,7 +423,8 @@ export class StreamsRuntime {
       if (assigned.has(partition)) continue;
       await task.close();
       this.tasks.delete(partition);
-      for (const topic of this.topology.sources.flatMap((source) => source.topics)) this.metrics.consumerLag.remove(topic, String(partition));
+      for (const topic of this.topology.sources.flatMap((source) => source.topics))
+        this.metrics.consumerLag.remove(topic, String(partition));
     }
     const added = [...assigned].filter((partition) => !this.tasks.has(partition));
     if (added.length) {
@@ -429,7 +455,8 @@ export class StreamsRuntime {
     const perNode = new Map<string, { processed: { inc(): void }; latency: { observe(value: number): void } }>();
     const metricsFor = (node: string) => {
       let entry = perNode.get(node);
-      if (!entry) perNode.set(node, (entry = { processed: this.metrics.processed.labels(node), latency: this.metrics.processLatency.labels(node) }));
+      if (!entry)
+        perNode.set(node, (entry = { processed: this.metrics.processed.labels(node), latency: this.metrics.processLatency.labels(node) }));
       return entry;
     };
     const task = new StreamTask(partition, this.topology, stores, {

@@ -59,20 +59,42 @@ export class TopologyBuilder {
 
   addSource<K, V>(name: string, topics: string[], keySerde: Serde<K>, valueSerde: Serde<V>): this {
     if (topics.length === 0) throw new TopologyError(`source "${name}" names no topic`);
-    this.addNode({ kind: 'source', name, topics, keySerde: keySerde as Serde<unknown>, valueSerde: valueSerde as Serde<unknown>, children: [] });
+    this.addNode({
+      kind: 'source',
+      name,
+      topics,
+      keySerde: keySerde as Serde<unknown>,
+      valueSerde: valueSerde as Serde<unknown>,
+      children: [],
+    });
     return this;
   }
 
   addProcessor<KIn, VIn, KOut, VOut>(name: string, supplier: ProcessorSupplier<KIn, VIn, KOut, VOut>, ...parents: string[]): this {
     this.requireParents(name, parents);
-    this.addNode({ kind: 'processor', name, supplier: supplier as ProcessorSupplier<unknown, unknown, unknown, unknown>, parents, stores: [], children: [] });
+    this.addNode({
+      kind: 'processor',
+      name,
+      supplier: supplier as ProcessorSupplier<unknown, unknown, unknown, unknown>,
+      parents,
+      stores: [],
+      children: [],
+    });
     this.linkParents(name, parents);
     return this;
   }
 
   addSink<K, V>(name: string, topic: string, keySerde: Serde<K>, valueSerde: Serde<V>, ...parents: string[]): this {
     this.requireParents(name, parents);
-    this.addNode({ kind: 'sink', name, topic, keySerde: keySerde as Serde<unknown>, valueSerde: valueSerde as Serde<unknown>, parents, children: [] });
+    this.addNode({
+      kind: 'sink',
+      name,
+      topic,
+      keySerde: keySerde as Serde<unknown>,
+      valueSerde: valueSerde as Serde<unknown>,
+      parents,
+      children: [],
+    });
     this.linkParents(name, parents);
     return this;
   }
@@ -80,11 +102,13 @@ export class TopologyBuilder {
   /** Attaches a store to processors; the runtime builds one instance of it per task. */
   addStateStore(store: StoreDefinition<never, never> | StoreDefinition, ...processorNames: string[]): this {
     const definition = store as StoreDefinition;
-    if (this.stores.has(definition.name) || this.globalTables.has(definition.name)) throw new TopologyError(`store "${definition.name}" is defined twice`);
+    if (this.stores.has(definition.name) || this.globalTables.has(definition.name))
+      throw new TopologyError(`store "${definition.name}" is defined twice`);
     this.stores.set(definition.name, definition);
     for (const processorName of processorNames) {
       const node = this.nodes.get(processorName);
-      if (node?.kind !== 'processor') throw new TopologyError(`store "${definition.name}" is attached to "${processorName}", which is not a processor`);
+      if (node?.kind !== 'processor')
+        throw new TopologyError(`store "${definition.name}" is attached to "${processorName}", which is not a processor`);
       node.stores.push(definition.name);
     }
     return this;

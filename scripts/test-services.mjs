@@ -22,7 +22,13 @@ const KAFKA = { host: '127.0.0.1', port: 9092 };
 const PG = { host: '127.0.0.1', port: 5432 };
 const TEST_DATABASE_URL = `postgres://postgres@${PG.host}:${PG.port}/test`;
 /** Where test/postgres/private-cluster.ts looks for initdb and pg_ctl. */
-const PG_BIN_DIRS = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin', '/usr/local/bin', '/usr/bin'];
+const PG_BIN_DIRS = [
+  '/usr/lib/postgresql/17/bin',
+  '/usr/lib/postgresql/16/bin',
+  '/usr/lib/postgresql/15/bin',
+  '/usr/local/bin',
+  '/usr/bin',
+];
 const sudo = process.getuid?.() === 0 ? '' : 'sudo ';
 
 const say = (line) => console.error(line);
@@ -79,7 +85,9 @@ async function kafka() {
   const needs = ['java', ...(existsSync(join(dir, 'libs', '.complete')) ? [] : ['mvn'])].filter((command) => !onPath(command));
   if (needs.length) {
     const packages = needs.map((command) => (command === 'java' ? 'default-jre-headless' : 'maven')).join(' ');
-    return [`Kafka does not answer on ${KAFKA.host}:${KAFKA.port} and scripts/kafka-local.sh needs ${needs.join(' and ')}: ${sudo}apt-get install -y ${packages}, then npm test`];
+    return [
+      `Kafka does not answer on ${KAFKA.host}:${KAFKA.port} and scripts/kafka-local.sh needs ${needs.join(' and ')}: ${sudo}apt-get install -y ${packages}, then npm test`,
+    ];
   }
   say(`No Kafka broker answers on ${KAFKA.host}:${KAFKA.port}: starting one (bash scripts/kafka-local.sh start), stopped after the tests`);
   // The stop is registered before the start so that an interrupted start leaves no broker behind, unless a
@@ -91,7 +99,9 @@ async function kafka() {
     });
   }
   if ((await run('bash', [kafkaScript, 'start'])) !== 0 || !(await answers(KAFKA))) {
-    return [`Kafka does not answer on ${KAFKA.host}:${KAFKA.port} and "bash scripts/kafka-local.sh start" failed (its output is above): fix that, then npm test`];
+    return [
+      `Kafka does not answer on ${KAFKA.host}:${KAFKA.port} and "bash scripts/kafka-local.sh start" failed (its output is above): fix that, then npm test`,
+    ];
   }
   return [];
 }
@@ -124,7 +134,9 @@ async function pgReady() {
 async function postgres() {
   const missing = [];
   if (!PG_BIN_DIRS.some((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')))) {
-    missing.push(`No initdb/pg_ctl (test/sink/postgres-outage.test.ts runs a Postgres of its own): ${sudo}apt-get install -y postgresql, then npm test`);
+    missing.push(
+      `No initdb/pg_ctl (test/sink/postgres-outage.test.ts runs a Postgres of its own): ${sudo}apt-get install -y postgresql, then npm test`,
+    );
   }
   if (process.env.DATABASE_URL) return missing;
   const version = clusters()[0];
@@ -137,9 +149,13 @@ async function postgres() {
       return missing;
     }
     const start = ['--skip-systemctl-redirect', version, 'main', 'start'];
-    say(`Postgres does not answer on ${PG.host}:${PG.port}: starting cluster ${version}/main (pg_ctlcluster ${start.join(' ')}), stopped after the tests`);
+    say(
+      `Postgres does not answer on ${PG.host}:${PG.port}: starting cluster ${version}/main (pg_ctlcluster ${start.join(' ')}), stopped after the tests`,
+    );
     if ((await run('pg_ctlcluster', start)) !== 0) {
-      missing.push(`Postgres does not answer on ${PG.host}:${PG.port} and could not be started (its output is above): ${sudo}pg_ctlcluster ${start.join(' ')}, then npm test`);
+      missing.push(
+        `Postgres does not answer on ${PG.host}:${PG.port} and could not be started (its output is above): ${sudo}pg_ctlcluster ${start.join(' ')}, then npm test`,
+      );
       return missing;
     }
     stops.push(() => {
@@ -149,7 +165,9 @@ async function postgres() {
     const deadline = Date.now() + 30_000;
     while (!(await pgReady())) {
       if (Date.now() > deadline) {
-        missing.push(`Postgres cluster ${version}/main started but does not answer on ${PG.host}:${PG.port} within 30 s: check port and listen_addresses in /etc/postgresql/${version}/main/postgresql.conf and /var/log/postgresql/, then npm test`);
+        missing.push(
+          `Postgres cluster ${version}/main started but does not answer on ${PG.host}:${PG.port} within 30 s: check port and listen_addresses in /etc/postgresql/${version}/main/postgresql.conf and /var/log/postgresql/, then npm test`,
+        );
         return missing;
       }
       await sleep(500);
@@ -185,7 +203,8 @@ async function testDatabase(version = '<version>') {
   if (error?.code === '3D000') {
     say(`Postgres on ${PG.host}:${PG.port} has no database test: creating it`);
     error = await tryConnect(`postgres://postgres@${PG.host}:${PG.port}/postgres`, 'CREATE DATABASE test');
-    if (error) return `Postgres on ${PG.host}:${PG.port} has no database test and creating it failed (${error.message}): createdb -h ${PG.host} -U postgres test, then npm test`;
+    if (error)
+      return `Postgres on ${PG.host}:${PG.port} has no database test and creating it failed (${error.message}): createdb -h ${PG.host} -U postgres test, then npm test`;
     return undefined;
   }
   if (!error) return undefined;
@@ -209,7 +228,10 @@ function redis() {
 export async function startTestServices() {
   if (process.env.OMNIA_TEST_NO_SERVICES === '1') return { missing: [], stop: () => undefined, forward: () => undefined };
   process.on('exit', stopAll);
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ]) {
     process.on(signal, () => {
       for (const child of running) child.kill(signal);
       stopAll();

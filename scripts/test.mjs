@@ -38,9 +38,13 @@ let buffer = '';
 const count = (line) => {
   // Depth-2 results are the t.test() cases in each file; a file that fails outside any case counts once.
   if (/^ {4}ok \d+/.test(line)) passed++;
-  else if (/^ {4}not ok \d+/.test(line)) { failed++; fileFailures++; }
-  else if (/^not ok \d+/.test(line)) { if (fileFailures === 0) failed++; fileFailures = 0; }
-  else if (/^ok \d+/.test(line)) fileFailures = 0;
+  else if (/^ {4}not ok \d+/.test(line)) {
+    failed++;
+    fileFailures++;
+  } else if (/^not ok \d+/.test(line)) {
+    if (fileFailures === 0) failed++;
+    fileFailures = 0;
+  } else if (/^ok \d+/.test(line)) fileFailures = 0;
 };
 tap.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);

@@ -25,7 +25,9 @@ function uniqueSettings(sections: readonly Section[]): Array<{ section: Section;
   const seen = new Set<string>();
   return sections.map((section) => ({
     section,
-    settings: (Object.values(section.settings) as Array<Setting<unknown>>).filter((setting) => !seen.has(setting.env) && seen.add(setting.env)),
+    settings: (Object.values(section.settings) as Array<Setting<unknown>>).filter(
+      (setting) => !seen.has(setting.env) && seen.add(setting.env),
+    ),
   }));
 }
 
@@ -46,7 +48,9 @@ export function markdownTable(rows: readonly SettingRow[] = settingRows()): stri
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   const lines = ['| setting | section | default | meaning |', '|---|---|---|---|'];
   for (const row of rows) {
-    lines.push(`| \`${row.env}\`${row.secret ? ' (secret)' : ''} | ${row.section} | ${row.default ? `\`${cell(row.default)}\`` : ''} | ${cell(row.doc)} |`);
+    lines.push(
+      `| \`${row.env}\`${row.secret ? ' (secret)' : ''} | ${row.section} | ${row.default ? `\`${cell(row.default)}\`` : ''} | ${cell(row.doc)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -74,6 +78,8 @@ export function describeCurrent(env: NodeJS.ProcessEnv = process.env, sections: 
       out.push(`  ${setting.env.padEnd(36)} ${value}`);
     }
   }
-  const head = problems.length ? `${problems.length} setting(s) would refuse to start: ${problems.join(', ')}` : 'every setting that is set is valid';
+  const head = problems.length
+    ? `${problems.length} setting(s) would refuse to start: ${problems.join(', ')}`
+    : 'every setting that is set is valid';
   return `${head}\n${out.join('\n')}\n`;
 }

@@ -44,12 +44,21 @@ const databaseUrl: Setting<string | undefined> = {
 };
 
 export const runtimeSettings: SettingsTable<RuntimeConfig> = {
-  applicationId: { env: 'OMNIA_APPLICATION_ID', doc: 'Consumer group id and prefix of changelog topics and transactional ids.', default: 'omnia', parse: text },
+  applicationId: {
+    env: 'OMNIA_APPLICATION_ID',
+    doc: 'Consumer group id and prefix of changelog topics and transactional ids.',
+    default: 'omnia',
+    parse: text,
+  },
   bootstrapServers: {
     env: 'KAFKA_BROKERS',
     doc: 'Comma-separated host:port list of Kafka brokers.',
     default: ['127.0.0.1:9092'],
-    parse: (raw) => raw.split(',').map((entry) => entry.trim()).filter(Boolean),
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
   },
   processingGuarantee: {
     env: 'OMNIA_PROCESSING_GUARANTEE',
@@ -57,14 +66,54 @@ export const runtimeSettings: SettingsTable<RuntimeConfig> = {
     default: 'exactly_once',
     parse: oneOf('OMNIA_PROCESSING_GUARANTEE', ['exactly_once', 'at_least_once'] as const),
   },
-  commitIntervalMs: { env: 'OMNIA_COMMIT_INTERVAL_MS', doc: 'How often processed work is committed; bounds end-to-end latency under exactly-once.', default: 100, parse: positiveInt('OMNIA_COMMIT_INTERVAL_MS') },
-  maxUncommittedRecords: { env: 'OMNIA_MAX_UNCOMMITTED_RECORDS', doc: 'Commit early once this many input records wait, bounding memory and transaction size.', default: 10_000, parse: positiveInt('OMNIA_MAX_UNCOMMITTED_RECORDS') },
-  stateDir: { env: 'OMNIA_STATE_DIR', doc: 'Directory of the local state stores (one sub-directory per task and store).', default: '.state', parse: text },
-  stateEngine: { env: 'OMNIA_STATE_ENGINE', doc: 'Engine of the task stores (leveldb measured fastest for point reads; see README).', default: DEFAULT_ENGINE, parse: oneOf('OMNIA_STATE_ENGINE', ['rocksdb', 'leveldb', 'memory'] as const) },
-  instanceId: { env: 'OMNIA_INSTANCE_ID', doc: 'Stable replica name (pod name): static group membership and the transactional id. Unset: dynamic membership, random id.', default: undefined, parse: optionalText },
-  sessionTimeoutMs: { env: 'OMNIA_SESSION_TIMEOUT_MS', doc: 'How long the group waits for a silent member before moving its tasks.', default: 10_000, parse: positiveInt('OMNIA_SESSION_TIMEOUT_MS') },
-  transactionTimeoutMs: { env: 'OMNIA_TRANSACTION_TIMEOUT_MS', doc: 'Broker aborts a crashed replica’s open transaction after this long.', default: 10_000, parse: positiveInt('OMNIA_TRANSACTION_TIMEOUT_MS') },
-  pollMs: { env: 'OMNIA_POLL_MS', doc: 'Longest wait of one fetch when no data arrives.', default: 100, parse: positiveInt('OMNIA_POLL_MS') },
+  commitIntervalMs: {
+    env: 'OMNIA_COMMIT_INTERVAL_MS',
+    doc: 'How often processed work is committed; bounds end-to-end latency under exactly-once.',
+    default: 100,
+    parse: positiveInt('OMNIA_COMMIT_INTERVAL_MS'),
+  },
+  maxUncommittedRecords: {
+    env: 'OMNIA_MAX_UNCOMMITTED_RECORDS',
+    doc: 'Commit early once this many input records wait, bounding memory and transaction size.',
+    default: 10_000,
+    parse: positiveInt('OMNIA_MAX_UNCOMMITTED_RECORDS'),
+  },
+  stateDir: {
+    env: 'OMNIA_STATE_DIR',
+    doc: 'Directory of the local state stores (one sub-directory per task and store).',
+    default: '.state',
+    parse: text,
+  },
+  stateEngine: {
+    env: 'OMNIA_STATE_ENGINE',
+    doc: 'Engine of the task stores (leveldb measured fastest for point reads; see README).',
+    default: DEFAULT_ENGINE,
+    parse: oneOf('OMNIA_STATE_ENGINE', ['rocksdb', 'leveldb', 'memory'] as const),
+  },
+  instanceId: {
+    env: 'OMNIA_INSTANCE_ID',
+    doc: 'Stable replica name (pod name): static group membership and the transactional id. Unset: dynamic membership, random id.',
+    default: undefined,
+    parse: optionalText,
+  },
+  sessionTimeoutMs: {
+    env: 'OMNIA_SESSION_TIMEOUT_MS',
+    doc: 'How long the group waits for a silent member before moving its tasks.',
+    default: 10_000,
+    parse: positiveInt('OMNIA_SESSION_TIMEOUT_MS'),
+  },
+  transactionTimeoutMs: {
+    env: 'OMNIA_TRANSACTION_TIMEOUT_MS',
+    doc: 'Broker aborts a crashed replica’s open transaction after this long.',
+    default: 10_000,
+    parse: positiveInt('OMNIA_TRANSACTION_TIMEOUT_MS'),
+  },
+  pollMs: {
+    env: 'OMNIA_POLL_MS',
+    doc: 'Longest wait of one fetch when no data arrives.',
+    default: 100,
+    parse: positiveInt('OMNIA_POLL_MS'),
+  },
   bufferedRecordsPerPartition: {
     env: 'OMNIA_BUFFERED_RECORDS_PER_PARTITION',
     doc: 'Fetched records a partition may hold unprocessed before it is left out of fetches (memory while a task waits for another input).',
@@ -77,7 +126,12 @@ export const runtimeSettings: SettingsTable<RuntimeConfig> = {
     default: 5000,
     parse: positiveInt('OMNIA_MAX_TASK_IDLE_MS'),
   },
-  endpoint: { env: 'OMNIA_ENDPOINT', doc: 'host:port other replicas use to forward interactive queries to this one.', default: undefined, parse: optionalText },
+  endpoint: {
+    env: 'OMNIA_ENDPOINT',
+    doc: 'host:port other replicas use to forward interactive queries to this one.',
+    default: undefined,
+    parse: optionalText,
+  },
 };
 
 const money = (name: string) => (raw: string) => {
@@ -92,17 +146,41 @@ export const orderSettings: SettingsTable<OrderConfig> = {
     default: 0,
     parse: nonNegativeInt('OMNIA_RELEASE_HOLD_SECONDS'),
   },
-  codMin: { env: 'OMNIA_COD_MIN', doc: 'Smallest COD order total accepted, inclusive (4 decimals at most).', default: '1.0000', parse: money('OMNIA_COD_MIN') },
-  codMax: { env: 'OMNIA_COD_MAX', doc: 'Largest COD order total accepted, inclusive (4 decimals at most).', default: '5000.0000', parse: money('OMNIA_COD_MAX') },
+  codMin: {
+    env: 'OMNIA_COD_MIN',
+    doc: 'Smallest COD order total accepted, inclusive (4 decimals at most).',
+    default: '1.0000',
+    parse: money('OMNIA_COD_MIN'),
+  },
+  codMax: {
+    env: 'OMNIA_COD_MAX',
+    doc: 'Largest COD order total accepted, inclusive (4 decimals at most).',
+    default: '5000.0000',
+    parse: money('OMNIA_COD_MAX'),
+  },
   codServiceArea: {
     env: 'OMNIA_COD_SERVICE_AREA',
     doc: 'Comma-separated postal-code prefixes where COD is offered; empty serves every postal code.',
     default: [],
     defaultText: '(every postal code)',
-    parse: (raw) => raw.split(',').map((prefix) => prefix.trim()).filter(Boolean),
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((prefix) => prefix.trim())
+        .filter(Boolean),
   },
-  releaseCheckMs: { env: 'OMNIA_RELEASE_CHECK_MS', doc: 'How often held orders are checked for release (wall clock).', default: 1000, parse: positiveInt('OMNIA_RELEASE_CHECK_MS') },
-  topicPrefix: { env: 'OMNIA_TOPIC_PREFIX', doc: 'Put before every topic name ("staging." → staging.order.create.v1), for environments sharing a cluster.', default: '', parse: text },
+  releaseCheckMs: {
+    env: 'OMNIA_RELEASE_CHECK_MS',
+    doc: 'How often held orders are checked for release (wall clock).',
+    default: 1000,
+    parse: positiveInt('OMNIA_RELEASE_CHECK_MS'),
+  },
+  topicPrefix: {
+    env: 'OMNIA_TOPIC_PREFIX',
+    doc: 'Put before every topic name ("staging." → staging.order.create.v1), for environments sharing a cluster.',
+    default: '',
+    parse: text,
+  },
   reconciliationCutOff: {
     env: 'OMNIA_RECONCILIATION_CUTOFF',
     doc: 'Local time (HH:MM, 24-hour) of the daily COD reconciliation.',
@@ -134,7 +212,10 @@ export const orderSettings: SettingsTable<OrderConfig> = {
 export const WIRE_FORMATS = ['json', 'avro', 'confluent', 'auto'] as const;
 export type WireFormat = (typeof WIRE_FORMATS)[number];
 
-const wireFormat = (name: string) => (raw: string): WireFormat => oneOf(name, WIRE_FORMATS)(raw.trim().toLowerCase());
+const wireFormat =
+  (name: string) =>
+  (raw: string): WireFormat =>
+    oneOf(name, WIRE_FORMATS)(raw.trim().toLowerCase());
 
 export interface SerdeSettings {
   registryUrl: string | undefined;
@@ -182,10 +263,30 @@ export const serdeSettings: SettingsTable<SerdeSettings> = {
 
 export const sinkSection: SettingsTable<SinkConfig> = {
   databaseUrl: databaseUrl,
-  group: { env: 'OMNIA_SINK_GROUP', doc: 'Consumer group of the sink, and the name its offsets are stored under; default <OMNIA_APPLICATION_ID>-sink-postgres.', default: undefined, parse: optionalText },
-  batchRecords: { env: 'OMNIA_SINK_BATCH_RECORDS', doc: 'Most records written in one SQL transaction.', default: 5_000, parse: positiveInt('OMNIA_SINK_BATCH_RECORDS') },
-  lingerMs: { env: 'OMNIA_SINK_LINGER_MS', doc: 'How long a batch waits for more records before it is written; bounds the tables’ delay.', default: 50, parse: positiveInt('OMNIA_SINK_LINGER_MS') },
-  port: { env: 'OMNIA_SINK_PORT', doc: 'Port of the sink’s /health and /metrics endpoints.', default: 9465, parse: positiveInt('OMNIA_SINK_PORT') },
+  group: {
+    env: 'OMNIA_SINK_GROUP',
+    doc: 'Consumer group of the sink, and the name its offsets are stored under; default <OMNIA_APPLICATION_ID>-sink-postgres.',
+    default: undefined,
+    parse: optionalText,
+  },
+  batchRecords: {
+    env: 'OMNIA_SINK_BATCH_RECORDS',
+    doc: 'Most records written in one SQL transaction.',
+    default: 5_000,
+    parse: positiveInt('OMNIA_SINK_BATCH_RECORDS'),
+  },
+  lingerMs: {
+    env: 'OMNIA_SINK_LINGER_MS',
+    doc: 'How long a batch waits for more records before it is written; bounds the tables’ delay.',
+    default: 50,
+    parse: positiveInt('OMNIA_SINK_LINGER_MS'),
+  },
+  port: {
+    env: 'OMNIA_SINK_PORT',
+    doc: 'Port of the sink’s /health and /metrics endpoints.',
+    default: 9465,
+    parse: positiveInt('OMNIA_SINK_PORT'),
+  },
   host: { env: 'OMNIA_SINK_HOST', doc: 'Address the health and metrics endpoints listen on.', default: '0.0.0.0', parse: text },
 };
 
@@ -231,8 +332,18 @@ export const querySection: SettingsTable<QueryConfig> = {
   },
   jwtIssuer: { env: 'OMNIA_JWT_ISSUER', doc: 'When set, tokens must carry this `iss`.', default: undefined, parse: optionalText },
   jwtAudience: { env: 'OMNIA_JWT_AUDIENCE', doc: 'When set, tokens’ `aud` must include this.', default: undefined, parse: optionalText },
-  jwtClockSkewSeconds: { env: 'OMNIA_JWT_CLOCK_SKEW_SECONDS', doc: 'Tolerance for token exp/nbf/iat against this host’s clock.', default: 30, parse: nonNegativeInt('OMNIA_JWT_CLOCK_SKEW_SECONDS') },
-  rateLimitPerSecond: { env: 'OMNIA_RATE_LIMIT_PER_SECOND', doc: 'Sustained requests per second allowed per token.', default: 20, parse: positiveNumber('OMNIA_RATE_LIMIT_PER_SECOND') },
+  jwtClockSkewSeconds: {
+    env: 'OMNIA_JWT_CLOCK_SKEW_SECONDS',
+    doc: 'Tolerance for token exp/nbf/iat against this host’s clock.',
+    default: 30,
+    parse: nonNegativeInt('OMNIA_JWT_CLOCK_SKEW_SECONDS'),
+  },
+  rateLimitPerSecond: {
+    env: 'OMNIA_RATE_LIMIT_PER_SECOND',
+    doc: 'Sustained requests per second allowed per token.',
+    default: 20,
+    parse: positiveNumber('OMNIA_RATE_LIMIT_PER_SECOND'),
+  },
   rateLimitBurst: {
     env: 'OMNIA_RATE_LIMIT_BURST',
     doc: 'Requests a token may make at once after being idle: the limit of one window of BURST / PER_SECOND seconds.',
@@ -267,9 +378,27 @@ export const embeddedSection: SettingsTable<EmbeddedConfig> = {
 };
 
 export const webhookSection: SettingsTable<WebhookConfig> = {
-  slickSecret: { env: 'OMNIA_SLICK_WEBHOOK_SECRET', doc: 'HMAC secret Slick signs ship-event webhooks with (required to start; use ≥ 32 random bytes).', default: undefined, parse: optionalText, secret: true },
-  grabSecret: { env: 'OMNIA_GRAB_WEBHOOK_SECRET', doc: 'HMAC secret Grab signs delivery-status webhooks with (required to start).', default: undefined, parse: optionalText, secret: true },
-  pmpSecret: { env: 'OMNIA_PMP_WEBHOOK_SECRET', doc: 'HMAC secret PMP signs delivered / cash-collected webhooks with (required to start).', default: undefined, parse: optionalText, secret: true },
+  slickSecret: {
+    env: 'OMNIA_SLICK_WEBHOOK_SECRET',
+    doc: 'HMAC secret Slick signs ship-event webhooks with (required to start; use ≥ 32 random bytes).',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
+  grabSecret: {
+    env: 'OMNIA_GRAB_WEBHOOK_SECRET',
+    doc: 'HMAC secret Grab signs delivery-status webhooks with (required to start).',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
+  pmpSecret: {
+    env: 'OMNIA_PMP_WEBHOOK_SECRET',
+    doc: 'HMAC secret PMP signs delivered / cash-collected webhooks with (required to start).',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
   port: { env: 'OMNIA_WEBHOOK_PORT', doc: 'Port the webhook ingress listens on.', default: 8090, parse: positiveInt('OMNIA_WEBHOOK_PORT') },
   host: { env: 'OMNIA_WEBHOOK_HOST', doc: 'Address the webhook ingress listens on.', default: '0.0.0.0', parse: text },
   toleranceSeconds: {
@@ -291,7 +420,12 @@ export const webhookSection: SettingsTable<WebhookConfig> = {
     parse: optionalText,
     secret: true,
   },
-  bodyLimitBytes: { env: 'OMNIA_WEBHOOK_BODY_LIMIT_BYTES', doc: 'Largest request body accepted (413 beyond).', default: 256 * 1024, parse: positiveInt('OMNIA_WEBHOOK_BODY_LIMIT_BYTES') },
+  bodyLimitBytes: {
+    env: 'OMNIA_WEBHOOK_BODY_LIMIT_BYTES',
+    doc: 'Largest request body accepted (413 beyond).',
+    default: 256 * 1024,
+    parse: positiveInt('OMNIA_WEBHOOK_BODY_LIMIT_BYTES'),
+  },
   produceTimeoutMs: {
     env: 'OMNIA_WEBHOOK_PRODUCE_TIMEOUT_MS',
     doc: 'Longest wait for Kafka’s acks before answering 503 (the partner retries; a late write is then a duplicate EventID, ignored downstream).',
@@ -301,28 +435,78 @@ export const webhookSection: SettingsTable<WebhookConfig> = {
 };
 
 export const slickSection: SettingsTable<SlickEgressConfig> = {
-  baseUrl: { env: 'SLICK_BASE_URL', doc: 'Base URL of Slick’s REST API (https://slick.example.com); the connector posts to /v1/releases and /v1/collections under it.', default: undefined, parse: optionalText },
+  baseUrl: {
+    env: 'SLICK_BASE_URL',
+    doc: 'Base URL of Slick’s REST API (https://slick.example.com); the connector posts to /v1/releases and /v1/collections under it.',
+    default: undefined,
+    parse: optionalText,
+  },
   token: { env: 'SLICK_TOKEN', doc: 'Bearer token for Slick.', default: undefined, parse: optionalText, secret: true },
-  timeoutMs: { env: 'SLICK_TIMEOUT_MS', doc: 'How long one call waits for Slick’s answer.', default: 30_000, parse: positiveInt('SLICK_TIMEOUT_MS') },
-  attempts: { env: 'SLICK_ATTEMPTS', doc: 'Attempts in one round; a round given up is recorded (GAVE_UP) and started again after the longest backoff: a release is never dropped.', default: 3, parse: positiveInt('SLICK_ATTEMPTS') },
-  backoffMs: { env: 'SLICK_BACKOFF_MS', doc: 'First retry delay; doubled after each failure (1 s, 2 s, 4 s).', default: 1_000, parse: positiveInt('SLICK_BACKOFF_MS') },
+  timeoutMs: {
+    env: 'SLICK_TIMEOUT_MS',
+    doc: 'How long one call waits for Slick’s answer.',
+    default: 30_000,
+    parse: positiveInt('SLICK_TIMEOUT_MS'),
+  },
+  attempts: {
+    env: 'SLICK_ATTEMPTS',
+    doc: 'Attempts in one round; a round given up is recorded (GAVE_UP) and started again after the longest backoff: a release is never dropped.',
+    default: 3,
+    parse: positiveInt('SLICK_ATTEMPTS'),
+  },
+  backoffMs: {
+    env: 'SLICK_BACKOFF_MS',
+    doc: 'First retry delay; doubled after each failure (1 s, 2 s, 4 s).',
+    default: 1_000,
+    parse: positiveInt('SLICK_BACKOFF_MS'),
+  },
   backoffMaxMs: { env: 'SLICK_BACKOFF_MAX_MS', doc: 'Longest retry delay.', default: 30_000, parse: positiveInt('SLICK_BACKOFF_MAX_MS') },
-  jitter: { env: 'SLICK_BACKOFF_JITTER', doc: 'Spread of each delay as a fraction of it: 0.2 draws from 80 %–120 %.', default: 0.2, parse: fraction('SLICK_BACKOFF_JITTER') },
-  breakerFailures: { env: 'SLICK_BREAKER_FAILURES', doc: 'Consecutive failed calls that open the circuit breaker.', default: 5, parse: positiveInt('SLICK_BREAKER_FAILURES') },
-  breakerCoolDownMs: { env: 'SLICK_BREAKER_COOLDOWN_MS', doc: 'How long the circuit stays open before one probe call.', default: 30_000, parse: positiveInt('SLICK_BREAKER_COOLDOWN_MS') },
+  jitter: {
+    env: 'SLICK_BACKOFF_JITTER',
+    doc: 'Spread of each delay as a fraction of it: 0.2 draws from 80 %–120 %.',
+    default: 0.2,
+    parse: fraction('SLICK_BACKOFF_JITTER'),
+  },
+  breakerFailures: {
+    env: 'SLICK_BREAKER_FAILURES',
+    doc: 'Consecutive failed calls that open the circuit breaker.',
+    default: 5,
+    parse: positiveInt('SLICK_BREAKER_FAILURES'),
+  },
+  breakerCoolDownMs: {
+    env: 'SLICK_BREAKER_COOLDOWN_MS',
+    doc: 'How long the circuit stays open before one probe call.',
+    default: 30_000,
+    parse: positiveInt('SLICK_BREAKER_COOLDOWN_MS'),
+  },
   maxConcurrentCalls: {
     env: 'SLICK_MAX_CONCURRENT_CALLS',
     doc: 'Most calls in flight to Slick at once (a bulkhead); more wait their turn. Partitions (Kafka) or stores (embedded) are delivered concurrently, one record each.',
     default: DEFAULT_MAX_CONCURRENT_CALLS,
     parse: positiveInt('SLICK_MAX_CONCURRENT_CALLS'),
   },
-  group: { env: 'OMNIA_SLICK_GROUP', doc: 'Consumer group of the connector; default <OMNIA_APPLICATION_ID>-slick-egress.', default: undefined, parse: optionalText },
-  port: { env: 'OMNIA_SLICK_PORT', doc: 'Port of the connector’s /health and /metrics endpoints.', default: 9466, parse: positiveInt('OMNIA_SLICK_PORT') },
+  group: {
+    env: 'OMNIA_SLICK_GROUP',
+    doc: 'Consumer group of the connector; default <OMNIA_APPLICATION_ID>-slick-egress.',
+    default: undefined,
+    parse: optionalText,
+  },
+  port: {
+    env: 'OMNIA_SLICK_PORT',
+    doc: 'Port of the connector’s /health and /metrics endpoints.',
+    default: 9466,
+    parse: positiveInt('OMNIA_SLICK_PORT'),
+  },
   host: { env: 'OMNIA_SLICK_HOST', doc: 'Address the health and metrics endpoints listen on.', default: '0.0.0.0', parse: text },
 };
 
 export const loggingSettings: SettingsTable<{ level: LogLevel }> = {
-  level: { env: 'OMNIA_LOG_LEVEL', doc: `Least level of the JSON log lines on stdout: ${LOG_LEVELS.join(', ')}.`, default: 'info', parse: oneOf('OMNIA_LOG_LEVEL', LOG_LEVELS) },
+  level: {
+    env: 'OMNIA_LOG_LEVEL',
+    doc: `Least level of the JSON log lines on stdout: ${LOG_LEVELS.join(', ')}.`,
+    default: 'info',
+    parse: oneOf('OMNIA_LOG_LEVEL', LOG_LEVELS),
+  },
 };
 
 export interface Section {
@@ -331,11 +515,19 @@ export interface Section {
   readonly settings: Readonly<Record<string, Setting<unknown>>>;
 }
 
-const section = <C>(name: string, title: string, settings: SettingsTable<C>): Section => ({ name, title, settings: settings as Section['settings'] });
+const section = <C>(name: string, title: string, settings: SettingsTable<C>): Section => ({
+  name,
+  title,
+  settings: settings as Section['settings'],
+});
 
 /** Every section, in the order `omnia config` and the README list them. */
 export const registry: readonly Section[] = [
-  section('runtime', 'the stream runtime (omnia start on Kafka; KAFKA_BROKERS and OMNIA_APPLICATION_ID for every Kafka process)', runtimeSettings),
+  section(
+    'runtime',
+    'the stream runtime (omnia start on Kafka; KAFKA_BROKERS and OMNIA_APPLICATION_ID for every Kafka process)',
+    runtimeSettings,
+  ),
   section('order', 'the order pipeline’s rules (omnia start, omnia replay)', orderSettings),
   section('serdes', 'wire formats and the schema registry (every process that reads or writes topics)', serdeSettings),
   section('sink', 'the Postgres sink connector (omnia sink)', sinkSection),

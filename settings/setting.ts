@@ -62,7 +62,11 @@ export const text = (raw: string) => raw;
 export const optionalText = (raw: string): string | undefined => raw || undefined;
 
 /** Reads a settings table: an override, else the environment variable parsed, else the default. */
-export function loadSettings<C extends object>(table: SettingsTable<C>, overrides: Partial<C> = {}, env: NodeJS.ProcessEnv = process.env): C {
+export function loadSettings<C extends object>(
+  table: SettingsTable<C>,
+  overrides: Partial<C> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): C {
   const config: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(table) as Array<[string, Setting<unknown>]>) {
     if (key in overrides) config[key] = (overrides as Record<string, unknown>)[key];

@@ -74,7 +74,8 @@ class TableRows {
     // A new owner row starts its sets afresh: what an earlier row of the same key brought is superseded.
     if (spec.write.mode === 'upsert') {
       const key = keyOf(spec, row.values);
-      for (const owned of this.replacing) if (owned.write.mode === 'replace' && owned.write.owner === spec.name) this.setOf(owned, key).length = 0;
+      for (const owned of this.replacing)
+        if (owned.write.mode === 'replace' && owned.write.owner === spec.name) this.setOf(owned, key).length = 0;
     }
   }
 
@@ -174,7 +175,15 @@ export class BatchWriter {
           await session.query(
             `INSERT INTO sink_dead_letters (consumer, topic, partition, kafka_offset, key, value, error)
              SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::bytea[], $6::bytea[], $7::text[])`,
-            [this.consumer, deadLetters.map((d) => d.topic), deadLetters.map((d) => d.partition), deadLetters.map((d) => d.offset.toString()), deadLetters.map((d) => d.key), deadLetters.map((d) => d.value), deadLetters.map((d) => d.unusable)],
+            [
+              this.consumer,
+              deadLetters.map((d) => d.topic),
+              deadLetters.map((d) => d.partition),
+              deadLetters.map((d) => d.offset.toString()),
+              deadLetters.map((d) => d.key),
+              deadLetters.map((d) => d.value),
+              deadLetters.map((d) => d.unusable),
+            ],
           );
         }
         await advanceOffsets(session, this.consumer, [...next.values()]);

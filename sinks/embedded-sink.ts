@@ -36,7 +36,8 @@ export class EmbeddedSink {
       this.nextOffset.set(key, offset + 1n);
       items.push(itemOf({ ...record, offset }, this.sources));
     }
-    if (unseen.size) for (const [key, offset] of await loadOffsets(this.db, this.group, [...unseen.values()])) this.expected.set(key, offset);
+    if (unseen.size)
+      for (const [key, offset] of await loadOffsets(this.db, this.group, [...unseen.values()])) this.expected.set(key, offset);
     return this.writer.write(items, this.expected);
   }
 }

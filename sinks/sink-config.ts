@@ -14,4 +14,5 @@ export interface SinkConfig {
 
 export const sinkSettings = sinkSection;
 
-export const loadSinkConfig = (overrides: Partial<SinkConfig> = {}, env: NodeJS.ProcessEnv = process.env): SinkConfig => loadSettings(sinkSettings, overrides, env);
+export const loadSinkConfig = (overrides: Partial<SinkConfig> = {}, env: NodeJS.ProcessEnv = process.env): SinkConfig =>
+  loadSettings(sinkSettings, overrides, env);

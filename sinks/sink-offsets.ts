@@ -48,9 +48,17 @@ export async function advanceOffsets(session: SqlSession, consumer: string, move
     `UPDATE sink_offsets AS s SET next_offset = v.next
      FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::bigint[]) AS v(topic, partition, expected, next)
      WHERE s.consumer = $1 AND s.topic = v.topic AND s.partition = v.partition AND s.next_offset = v.expected`,
-    [consumer, moves.map((m) => m.topic), moves.map((m) => m.partition), moves.map((m) => m.expected.toString()), moves.map((m) => m.next.toString())],
+    [
+      consumer,
+      moves.map((m) => m.topic),
+      moves.map((m) => m.partition),
+      moves.map((m) => m.expected.toString()),
+      moves.map((m) => m.next.toString()),
+    ],
   );
   if (rowCount !== moves.length) {
-    throw new SinkFencedError(`${moves.length - rowCount} of ${moves.length} partitions were written by another replica since this one read their offsets (a rebalance moved them)`);
+    throw new SinkFencedError(
+      `${moves.length - rowCount} of ${moves.length} partitions were written by another replica since this one read their offsets (a rebalance moved them)`,
+    );
   }
 }

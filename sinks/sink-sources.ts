@@ -55,7 +55,10 @@ export function itemOf(record: ConsumedRecord, sources: SinkSources): SinkItem {
   const source = sources.sourceOf(record.topic);
   if (!source) return { ...base, rows: [], unusable: `the sink does not read ${record.topic}` };
   try {
-    return { ...base, rows: rowsOf(source, sources.decode(record.topic, record.value), { partition: record.partition, offset: record.offset }) };
+    return {
+      ...base,
+      rows: rowsOf(source, sources.decode(record.topic, record.value), { partition: record.partition, offset: record.offset }),
+    };
   } catch (error) {
     return { ...base, rows: [], unusable: `${error instanceof UnusableRecordError ? '' : 'undecodable: '}${(error as Error).message}` };
   }

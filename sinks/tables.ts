@@ -16,7 +16,8 @@ export interface TableSpec {
    * owner row is written, the set for its key is deleted and the rows that came with it go in — none, if
    * none came. insert: plain INSERT; a duplicate is a bug and fails the batch.
    */
-  readonly write: { mode: 'upsert'; key: readonly string[] } | { mode: 'replace'; key: readonly string[]; owner: string } | { mode: 'insert' };
+  readonly write:
+    { mode: 'upsert'; key: readonly string[] } | { mode: 'replace'; key: readonly string[]; owner: string } | { mode: 'insert' };
 }
 
 export interface Row {
@@ -45,31 +46,71 @@ const table = (name: string, write: TableSpec['write'], columns: string): TableS
 });
 
 export const Tables = {
-  orders: table('orders', { mode: 'upsert', key: ['order_id'] }, `order_id text, ship_from_location_id text, customer_id text, cust_ref text, status integer,
+  orders: table(
+    'orders',
+    { mode: 'upsert', key: ['order_id'] },
+    `order_id text, ship_from_location_id text, customer_id text, cust_ref text, status integer,
     payment_method text, payment_status text, release_id text, sub_total numeric, total_discount numeric, total_taxes numeric,
     informational_taxes numeric, total_charges numeric, order_total numeric, created_at timestamptz, updated_at timestamptz,
-    tracking_id text, carrier text, estimated_delivery timestamptz, delivered_at timestamptz, collected_amount numeric, collected_at timestamptz`),
-  orderLines: table('order_lines', { mode: 'replace', key: ['order_id'], owner: 'orders' }, `order_id text, line_id text, item_id text, quantity integer, unit_price numeric,
-    line_amount numeric, line_discount numeric, line_tax numeric, bundle_group_id text, bundle_id text, short_description text, image_url text`),
-  statusHistory: table('order_status_history', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text,
-    from_status integer, to_status integer, reason text, source text, at timestamptz`),
-  releases: table('releases', { mode: 'insert' }, `release_id text, order_id text, ship_from_location_id text, payment_method text, t1_membership_id text,
+    tracking_id text, carrier text, estimated_delivery timestamptz, delivered_at timestamptz, collected_amount numeric, collected_at timestamptz`,
+  ),
+  orderLines: table(
+    'order_lines',
+    { mode: 'replace', key: ['order_id'], owner: 'orders' },
+    `order_id text, line_id text, item_id text, quantity integer, unit_price numeric,
+    line_amount numeric, line_discount numeric, line_tax numeric, bundle_group_id text, bundle_id text, short_description text, image_url text`,
+  ),
+  statusHistory: table(
+    'order_status_history',
+    { mode: 'insert' },
+    `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text,
+    from_status integer, to_status integer, reason text, source text, at timestamptz`,
+  ),
+  releases: table(
+    'releases',
+    { mode: 'insert' },
+    `release_id text, order_id text, ship_from_location_id text, payment_method text, t1_membership_id text,
     line_count integer, sub_total numeric, total_discount numeric, total_taxes numeric, informational_taxes numeric, total_charges numeric,
-    order_total numeric, cod_amount numeric, released_at timestamptz`),
-  payments: table('payments', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text, payment_method text,
-    payment_status text, amount numeric, at timestamptz`),
-  validations: table('validations', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text, valid boolean,
-    error_count integer, at timestamptz`),
-  validationErrors: table('validation_errors', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, error_index integer, order_id text,
-    ship_from_location_id text, rule text, code text, field text, message text, at timestamptz`),
-  fulfillmentInteractions: table('fulfillment_interactions', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, release_id text, order_id text,
-    ship_from_location_id text, action text, attempt integer, outcome text, http_status integer, error text, amount numeric, at timestamptz`),
-  reconciliationRuns: table('reconciliation_runs', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, ship_from_location_id text, business_day date,
+    order_total numeric, cod_amount numeric, released_at timestamptz`,
+  ),
+  payments: table(
+    'payments',
+    { mode: 'insert' },
+    `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text, payment_method text,
+    payment_status text, amount numeric, at timestamptz`,
+  ),
+  validations: table(
+    'validations',
+    { mode: 'insert' },
+    `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text, valid boolean,
+    error_count integer, at timestamptz`,
+  ),
+  validationErrors: table(
+    'validation_errors',
+    { mode: 'insert' },
+    `kafka_partition integer, kafka_offset bigint, error_index integer, order_id text,
+    ship_from_location_id text, rule text, code text, field text, message text, at timestamptz`,
+  ),
+  fulfillmentInteractions: table(
+    'fulfillment_interactions',
+    { mode: 'insert' },
+    `kafka_partition integer, kafka_offset bigint, release_id text, order_id text,
+    ship_from_location_id text, action text, attempt integer, outcome text, http_status integer, error text, amount numeric, at timestamptz`,
+  ),
+  reconciliationRuns: table(
+    'reconciliation_runs',
+    { mode: 'insert' },
+    `kafka_partition integer, kafka_offset bigint, ship_from_location_id text, business_day date,
     time_zone text, cut_off_at timestamptz, reconciled_orders integer, reconciled_amount numeric, exception_count integer, expected_total numeric,
-    collected_total numeric, at timestamptz`),
-  reconciliationExceptions: table('reconciliation_exceptions', { mode: 'insert' }, `kafka_partition integer, kafka_offset bigint, exception_index integer,
+    collected_total numeric, at timestamptz`,
+  ),
+  reconciliationExceptions: table(
+    'reconciliation_exceptions',
+    { mode: 'insert' },
+    `kafka_partition integer, kafka_offset bigint, exception_index integer,
     ship_from_location_id text, business_day date, cut_off_at timestamptz, order_id text, kind text, expected_amount numeric, collected_amount numeric,
-    difference numeric, delivered_at timestamptz, collected_at timestamptz, at timestamptz`),
+    difference numeric, delivered_at timestamptz, collected_at timestamptz, at timestamptz`,
+  ),
 } as const;
 
 /** What each consumed topic holds, by the sink's name for it. */
@@ -77,7 +118,10 @@ export type SinkSource = 'orders' | 'status' | 'payment' | 'release' | 'validati
 
 /** Money goes in as the exact string; Postgres would round a 5th decimal silently, so refuse it here. */
 function money(value: unknown, field: string): string {
-  if (!isMoney(value)) throw new UnusableRecordError(`${field} ${JSON.stringify(value)} is not money (a decimal string with at most 14 integer and 4 fraction digits)`);
+  if (!isMoney(value))
+    throw new UnusableRecordError(
+      `${field} ${JSON.stringify(value)} is not money (a decimal string with at most 14 integer and 4 fraction digits)`,
+    );
   return value;
 }
 
@@ -95,13 +139,28 @@ function orderRows(state: OrderState): Row[] {
     {
       table: Tables.orders,
       values: [
-        order.OrderID, order.ShipFromLocationID, order.CustomerID ?? null, order.CustRef ?? null, state.Status, order.PaymentMethod,
-        state.PaymentStatus ?? null, state.ReleaseID ?? null,
-        optionalMoney(totals?.SubTotal, 'SubTotal'), optionalMoney(totals?.TotalDiscount, 'TotalDiscount'), optionalMoney(totals?.TotalTaxes, 'TotalTaxes'),
-        optionalMoney(totals?.InformationalTaxes, 'InformationalTaxes'), optionalMoney(totals?.TotalCharges, 'TotalCharges'), optionalMoney(totals?.OrderTotal, 'OrderTotal'),
-        order.CreatedAt, state.UpdatedAt,
-        state.TrackingID ?? null, state.Carrier ?? null, state.EstimatedDelivery ?? null, state.DeliveredAt ?? null,
-        optionalMoney(state.CollectedAmount, 'CollectedAmount'), state.CollectedAt ?? null,
+        order.OrderID,
+        order.ShipFromLocationID,
+        order.CustomerID ?? null,
+        order.CustRef ?? null,
+        state.Status,
+        order.PaymentMethod,
+        state.PaymentStatus ?? null,
+        state.ReleaseID ?? null,
+        optionalMoney(totals?.SubTotal, 'SubTotal'),
+        optionalMoney(totals?.TotalDiscount, 'TotalDiscount'),
+        optionalMoney(totals?.TotalTaxes, 'TotalTaxes'),
+        optionalMoney(totals?.InformationalTaxes, 'InformationalTaxes'),
+        optionalMoney(totals?.TotalCharges, 'TotalCharges'),
+        optionalMoney(totals?.OrderTotal, 'OrderTotal'),
+        order.CreatedAt,
+        state.UpdatedAt,
+        state.TrackingID ?? null,
+        state.Carrier ?? null,
+        state.EstimatedDelivery ?? null,
+        state.DeliveredAt ?? null,
+        optionalMoney(state.CollectedAmount, 'CollectedAmount'),
+        state.CollectedAt ?? null,
       ],
     },
   ];
@@ -109,9 +168,18 @@ function orderRows(state: OrderState): Row[] {
     rows.push({
       table: Tables.orderLines,
       values: [
-        order.OrderID, line.LineID, line.ItemID, line.Quantity, money(line.UnitPrice, `line ${line.LineID} UnitPrice`), money(line.LineAmount, `line ${line.LineID} LineAmount`),
-        money(line.LineDiscount, `line ${line.LineID} LineDiscount`), money(line.LineTax, `line ${line.LineID} LineTax`),
-        line.BundleGroupID ?? null, bundleIdOf(line.BundleGroupID ?? null), line.ShortDescription ?? null, line.ImageURL ?? null,
+        order.OrderID,
+        line.LineID,
+        line.ItemID,
+        line.Quantity,
+        money(line.UnitPrice, `line ${line.LineID} UnitPrice`),
+        money(line.LineAmount, `line ${line.LineID} LineAmount`),
+        money(line.LineDiscount, `line ${line.LineID} LineDiscount`),
+        money(line.LineTax, `line ${line.LineID} LineTax`),
+        line.BundleGroupID ?? null,
+        bundleIdOf(line.BundleGroupID ?? null),
+        line.ShortDescription ?? null,
+        line.ImageURL ?? null,
       ],
     });
   }
@@ -122,7 +190,8 @@ function orderRows(state: OrderState): Row[] {
 function businessDay(value: unknown): string {
   const text = String(value);
   const parsed = Date.parse(`${text}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== text) throw new UnusableRecordError(`BusinessDay ${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== text)
+    throw new UnusableRecordError(`BusinessDay ${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
   return text;
 }
 
@@ -135,16 +204,37 @@ function reconciliationRows(report: ReconciliationReport, partition: number, off
     {
       table: Tables.reconciliationRuns,
       values: [
-        partition, offset, store, day, report.TimeZone, report.CutOffAt, report.ReconciledOrders, money(report.ReconciledAmount, 'ReconciledAmount'),
-        exceptions.length, money(report.ExpectedTotal, 'ExpectedTotal'), money(report.CollectedTotal, 'CollectedTotal'), report.At,
+        partition,
+        offset,
+        store,
+        day,
+        report.TimeZone,
+        report.CutOffAt,
+        report.ReconciledOrders,
+        money(report.ReconciledAmount, 'ReconciledAmount'),
+        exceptions.length,
+        money(report.ExpectedTotal, 'ExpectedTotal'),
+        money(report.CollectedTotal, 'CollectedTotal'),
+        report.At,
       ],
     },
     ...exceptions.map((exception, index): Row => ({
       table: Tables.reconciliationExceptions,
       values: [
-        partition, offset, index, store, day, report.CutOffAt, exception.OrderID, exception.Kind,
-        money(exception.ExpectedAmount, `exception ${exception.OrderID} ExpectedAmount`), optionalMoney(exception.CollectedAmount, `exception ${exception.OrderID} CollectedAmount`),
-        money(exception.Difference, `exception ${exception.OrderID} Difference`), exception.DeliveredAt ?? null, exception.CollectedAt ?? null, report.At,
+        partition,
+        offset,
+        index,
+        store,
+        day,
+        report.CutOffAt,
+        exception.OrderID,
+        exception.Kind,
+        money(exception.ExpectedAmount, `exception ${exception.OrderID} ExpectedAmount`),
+        optionalMoney(exception.CollectedAmount, `exception ${exception.OrderID} CollectedAmount`),
+        money(exception.Difference, `exception ${exception.OrderID} Difference`),
+        exception.DeliveredAt ?? null,
+        exception.CollectedAt ?? null,
+        report.At,
       ],
     })),
   ];
@@ -162,11 +252,40 @@ export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] 
       return orderRows(value as OrderState);
     case 'status': {
       const change = value as StatusChange;
-      return [{ table: Tables.statusHistory, values: [partition, offset, change.OrderID, change.ShipFromLocationID, change.FromStatus ?? null, change.ToStatus, change.Reason ?? null, change.Source, change.At] }];
+      return [
+        {
+          table: Tables.statusHistory,
+          values: [
+            partition,
+            offset,
+            change.OrderID,
+            change.ShipFromLocationID,
+            change.FromStatus ?? null,
+            change.ToStatus,
+            change.Reason ?? null,
+            change.Source,
+            change.At,
+          ],
+        },
+      ];
     }
     case 'payment': {
       const event = value as PaymentEvent;
-      return [{ table: Tables.payments, values: [partition, offset, event.OrderID, event.ShipFromLocationID, event.PaymentMethod, event.PaymentStatus, money(event.Amount, 'Amount'), event.At] }];
+      return [
+        {
+          table: Tables.payments,
+          values: [
+            partition,
+            offset,
+            event.OrderID,
+            event.ShipFromLocationID,
+            event.PaymentMethod,
+            event.PaymentStatus,
+            money(event.Amount, 'Amount'),
+            event.At,
+          ],
+        },
+      ];
     }
     case 'release': {
       const release = value as Release;
@@ -174,10 +293,20 @@ export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] 
         {
           table: Tables.releases,
           values: [
-            release.ReleaseID, release.OrderID, release.ShipFromLocationID, release.PaymentMethod, release.T1MembershipID ?? null, release.ReleaseLines.length,
-            money(release.SubTotal, 'SubTotal'), money(release.TotalDiscount, 'TotalDiscount'), money(release.TotalTaxes, 'TotalTaxes'),
-            money(release.InformationalTaxes, 'InformationalTaxes'), money(release.TotalCharges, 'TotalCharges'), money(release.OrderTotal, 'OrderTotal'),
-            money(release.CodAmount, 'CodAmount'), release.At,
+            release.ReleaseID,
+            release.OrderID,
+            release.ShipFromLocationID,
+            release.PaymentMethod,
+            release.T1MembershipID ?? null,
+            release.ReleaseLines.length,
+            money(release.SubTotal, 'SubTotal'),
+            money(release.TotalDiscount, 'TotalDiscount'),
+            money(release.TotalTaxes, 'TotalTaxes'),
+            money(release.InformationalTaxes, 'InformationalTaxes'),
+            money(release.TotalCharges, 'TotalCharges'),
+            money(release.OrderTotal, 'OrderTotal'),
+            money(release.CodAmount, 'CodAmount'),
+            release.At,
           ],
         },
       ];
@@ -186,10 +315,24 @@ export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] 
       const result = value as ValidationResult;
       const errors = result.Errors ?? [];
       return [
-        { table: Tables.validations, values: [partition, offset, result.OrderID, result.ShipFromLocationID, result.Valid, errors.length, result.At] },
+        {
+          table: Tables.validations,
+          values: [partition, offset, result.OrderID, result.ShipFromLocationID, result.Valid, errors.length, result.At],
+        },
         ...errors.map((error, index): Row => ({
           table: Tables.validationErrors,
-          values: [partition, offset, index, result.OrderID, result.ShipFromLocationID, error.Rule, error.Code, error.Field, error.Message, result.At],
+          values: [
+            partition,
+            offset,
+            index,
+            result.OrderID,
+            result.ShipFromLocationID,
+            error.Rule,
+            error.Code,
+            error.Field,
+            error.Message,
+            result.At,
+          ],
         })),
       ];
     }
@@ -199,8 +342,18 @@ export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] 
         {
           table: Tables.fulfillmentInteractions,
           values: [
-            partition, offset, call.ReleaseID ?? null, call.OrderID, call.ShipFromLocationID, call.Action, call.Attempt, call.Outcome,
-            call.HttpStatus ?? null, call.Error ?? null, optionalMoney(call.Amount, 'Amount'), call.At,
+            partition,
+            offset,
+            call.ReleaseID ?? null,
+            call.OrderID,
+            call.ShipFromLocationID,
+            call.Action,
+            call.Attempt,
+            call.Outcome,
+            call.HttpStatus ?? null,
+            call.Error ?? null,
+            optionalMoney(call.Amount, 'Amount'),
+            call.At,
           ],
         },
       ];

@@ -9,7 +9,12 @@ export interface StoreDefinition<K = unknown, V = unknown> {
   readonly logged: boolean;
 }
 
-export function keyValueStore<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, options: { logged?: boolean } = {}): StoreDefinition<K, V> {
+export function keyValueStore<K, V>(
+  name: string,
+  keySerde: Serde<K>,
+  valueSerde: Serde<V>,
+  options: { logged?: boolean } = {},
+): StoreDefinition<K, V> {
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`store name "${name}" must be a valid topic name fragment`);
   return { name, keySerde, valueSerde, logged: options.logged ?? true };
 }

@@ -47,7 +47,10 @@ export function orderSerdes(config: SerdeConfig, topicPrefix = ''): OrderSerdes 
         const type = TOPIC_RECORD_TYPES[topic];
         if (!type) throw new Error(`no record type is declared for topic ${topic}`);
         const name = topicPrefix + topic;
-        serde = VALIDATED_BY_STAGE.has(topic) && formatFor(name, config) === 'json' ? jsonObjectSerde(name) : (serdeFor(name, type, config) as Serde<unknown>);
+        serde =
+          VALIDATED_BY_STAGE.has(topic) && formatFor(name, config) === 'json'
+            ? jsonObjectSerde(name)
+            : (serdeFor(name, type, config) as Serde<unknown>);
         topics.set(topic, serde);
       }
       return serde;

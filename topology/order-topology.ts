@@ -32,39 +32,87 @@ export interface OrderSerdes {
 export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topology {
   const s = (topic: string) => serdes.topic(topic);
   const t = (topic: string) => config.topicPrefix + topic;
-  return (
-    new TopologyBuilder()
-      .addGlobalTable(Stores.catalog, t(Topics.catalog), stringSerde, s(Topics.catalog))
-      .addGlobalTable(Stores.customers, t(Topics.customers), stringSerde, s(Topics.customers))
-      .addGlobalTable(Stores.bundles, t(Topics.bundles), stringSerde, s(Topics.bundles))
-      .addSource('create-in', [t(Topics.orderCreate)], stringSerde, withBytes(s(Topics.orderCreate)))
-      .addSource('update-in', [t(Topics.orderUpdate)], stringSerde, s(Topics.orderUpdate))
-      .addSource('inventory-in', [t(Topics.inventoryLevel)], stringSerde, s(Topics.inventoryLevel))
-      .addSource('ship-event-in', [t(Topics.shipEvent)], stringSerde, s(Topics.shipEvent))
-      .addSource('delivery-status-in', [t(Topics.deliveryStatus)], stringSerde, s(Topics.deliveryStatus))
-      .addProcessor(Stages.validate, validateStage, 'create-in')
-      .addProcessor(Stages.update, updateStage, 'update-in')
-      .addProcessor(Stages.inventoryLevel, inventoryLevelStage, 'inventory-in')
-      .addProcessor(Stages.enrich, enrichStage, Stages.validate, Stages.update)
-      .addProcessor(Stages.calculate, calculateStage, Stages.enrich)
-      .addProcessor(Stages.allocate, allocateStage, Stages.calculate)
-      .addProcessor(Stages.pay, () => paymentStage(config), Stages.allocate)
-      .addProcessor(Stages.release, () => releaseStage(config), Stages.pay)
-      .addProcessor(Stages.fulfil, fulfilStage, 'ship-event-in')
-      .addProcessor(Stages.deliver, deliverStage, 'delivery-status-in')
-      .addProcessor(Stages.reconcile, () => reconcileStage(config), Stages.deliver)
-      .addStateStore(keyValueStore(Stores.orders, stringSerde, serdes.store(Stores.orders)), Stages.validate, Stages.update, Stages.calculate, Stages.pay, Stages.release, Stages.fulfil, Stages.deliver, Stages.reconcile)
-      .addStateStore(keyValueStore(Stores.inventory, stringSerde, serdes.store(Stores.inventory)), Stages.allocate, Stages.pay, Stages.update, Stages.inventoryLevel, Stages.fulfil)
-      .addStateStore(keyValueStore(Stores.held, stringSerde, stringSerde), Stages.release, Stages.update, Stages.calculate, Stages.pay)
-      .addStateStore(keyValueStore(Stores.rejected, stringSerde, stringSerde), Stages.validate)
-      .addStateStore(keyValueStore(Stores.codOpen, stringSerde, stringSerde), Stages.reconcile)
-      .addStateStore(keyValueStore(Stores.reconciliationRuns, stringSerde, stringSerde), Stages.reconcile)
-      .addSink(Sinks.validation, t(Topics.validation), stringSerde, s(Topics.validation), Stages.validate, Stages.update, Stages.calculate, Stages.pay)
-      .addSink(Sinks.status, t(Topics.status), stringSerde, s(Topics.status), Stages.validate, Stages.update, Stages.calculate, Stages.allocate, Stages.pay, Stages.release, Stages.fulfil, Stages.deliver)
-      .addSink(Sinks.payment, t(Topics.payment), stringSerde, s(Topics.payment), Stages.update, Stages.calculate, Stages.pay, Stages.fulfil, Stages.deliver, Stages.reconcile)
-      .addSink(Sinks.release, t(Topics.release), stringSerde, s(Topics.release), Stages.release)
-      .addSink(Sinks.lowStock, t(Topics.lowStock), stringSerde, s(Topics.lowStock), Stages.allocate)
-      .addSink(Sinks.reconciliation, t(Topics.reconciliation), stringSerde, s(Topics.reconciliation), Stages.reconcile)
-      .build()
-  );
+  return new TopologyBuilder()
+    .addGlobalTable(Stores.catalog, t(Topics.catalog), stringSerde, s(Topics.catalog))
+    .addGlobalTable(Stores.customers, t(Topics.customers), stringSerde, s(Topics.customers))
+    .addGlobalTable(Stores.bundles, t(Topics.bundles), stringSerde, s(Topics.bundles))
+    .addSource('create-in', [t(Topics.orderCreate)], stringSerde, withBytes(s(Topics.orderCreate)))
+    .addSource('update-in', [t(Topics.orderUpdate)], stringSerde, s(Topics.orderUpdate))
+    .addSource('inventory-in', [t(Topics.inventoryLevel)], stringSerde, s(Topics.inventoryLevel))
+    .addSource('ship-event-in', [t(Topics.shipEvent)], stringSerde, s(Topics.shipEvent))
+    .addSource('delivery-status-in', [t(Topics.deliveryStatus)], stringSerde, s(Topics.deliveryStatus))
+    .addProcessor(Stages.validate, validateStage, 'create-in')
+    .addProcessor(Stages.update, updateStage, 'update-in')
+    .addProcessor(Stages.inventoryLevel, inventoryLevelStage, 'inventory-in')
+    .addProcessor(Stages.enrich, enrichStage, Stages.validate, Stages.update)
+    .addProcessor(Stages.calculate, calculateStage, Stages.enrich)
+    .addProcessor(Stages.allocate, allocateStage, Stages.calculate)
+    .addProcessor(Stages.pay, () => paymentStage(config), Stages.allocate)
+    .addProcessor(Stages.release, () => releaseStage(config), Stages.pay)
+    .addProcessor(Stages.fulfil, fulfilStage, 'ship-event-in')
+    .addProcessor(Stages.deliver, deliverStage, 'delivery-status-in')
+    .addProcessor(Stages.reconcile, () => reconcileStage(config), Stages.deliver)
+    .addStateStore(
+      keyValueStore(Stores.orders, stringSerde, serdes.store(Stores.orders)),
+      Stages.validate,
+      Stages.update,
+      Stages.calculate,
+      Stages.pay,
+      Stages.release,
+      Stages.fulfil,
+      Stages.deliver,
+      Stages.reconcile,
+    )
+    .addStateStore(
+      keyValueStore(Stores.inventory, stringSerde, serdes.store(Stores.inventory)),
+      Stages.allocate,
+      Stages.pay,
+      Stages.update,
+      Stages.inventoryLevel,
+      Stages.fulfil,
+    )
+    .addStateStore(keyValueStore(Stores.held, stringSerde, stringSerde), Stages.release, Stages.update, Stages.calculate, Stages.pay)
+    .addStateStore(keyValueStore(Stores.rejected, stringSerde, stringSerde), Stages.validate)
+    .addStateStore(keyValueStore(Stores.codOpen, stringSerde, stringSerde), Stages.reconcile)
+    .addStateStore(keyValueStore(Stores.reconciliationRuns, stringSerde, stringSerde), Stages.reconcile)
+    .addSink(
+      Sinks.validation,
+      t(Topics.validation),
+      stringSerde,
+      s(Topics.validation),
+      Stages.validate,
+      Stages.update,
+      Stages.calculate,
+      Stages.pay,
+    )
+    .addSink(
+      Sinks.status,
+      t(Topics.status),
+      stringSerde,
+      s(Topics.status),
+      Stages.validate,
+      Stages.update,
+      Stages.calculate,
+      Stages.allocate,
+      Stages.pay,
+      Stages.release,
+      Stages.fulfil,
+      Stages.deliver,
+    )
+    .addSink(
+      Sinks.payment,
+      t(Topics.payment),
+      stringSerde,
+      s(Topics.payment),
+      Stages.update,
+      Stages.calculate,
+      Stages.pay,
+      Stages.fulfil,
+      Stages.deliver,
+      Stages.reconcile,
+    )
+    .addSink(Sinks.release, t(Topics.release), stringSerde, s(Topics.release), Stages.release)
+    .addSink(Sinks.lowStock, t(Topics.lowStock), stringSerde, s(Topics.lowStock), Stages.allocate)
+    .addSink(Sinks.reconciliation, t(Topics.reconciliation), stringSerde, s(Topics.reconciliation), Stages.reconcile)
+    .build();
 }

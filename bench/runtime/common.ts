@@ -17,7 +17,10 @@ import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js'
 import { partitionForKey } from '../../runtime/partitioner.js';
 import type { ProducedRecord } from '../../runtime/produced-record.js';
 
-export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((entry) => entry.trim()).filter(Boolean);
+export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+  .split(',')
+  .map((entry) => entry.trim())
+  .filter(Boolean);
 export const PARTITIONS = 4;
 /** Same settings the runtime gives the changelogs it creates itself. */
 export const CHANGELOG_CONFIGS = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } as const;
@@ -53,14 +56,21 @@ const OPTION_DOC: Array<[string, string, string]> = [
   ['--value-bytes=N', 'RUNTIME_BENCH_VALUE_BYTES', 'bytes of each throughput input value (default 100; 1 = bare {"seq":n})'],
   ['--restore-keys=N', 'RUNTIME_BENCH_RESTORE_KEYS', 'changelog records / distinct keys for restore and restart (default 1000000)'],
   ['--restarts=N', 'RUNTIME_BENCH_RESTARTS', 'SIGKILL + restart rounds (default 3)'],
-  ['--repeat=N', 'RUNTIME_BENCH_REPEAT', 'runs of each throughput guarantee and of the restore; median reported (default 5, 1 with --profile)'],
+  [
+    '--repeat=N',
+    'RUNTIME_BENCH_REPEAT',
+    'runs of each throughput guarantee and of the restore; median reported (default 5, 1 with --profile)',
+  ],
   ['--figures=a,b', 'RUNTIME_BENCH_FIGURES', 'subset of throughput,restore,restart (default all)'],
   ['--guarantees=a,b', 'RUNTIME_BENCH_GUARANTEES', 'subset of exactly_once,at_least_once (default both)'],
   ['--profile', 'RUNTIME_BENCH_PROFILE=1', 'CPU-profile the runtime processes (measured windows) and print summaries'],
 ];
 
 export function usage(): string {
-  return ['usage: node dist/bench/runtime.js [options]   (or: npm run bench -- [options])', ...OPTION_DOC.map(([flag, env, doc]) => `  ${flag.padEnd(18)} ${env.padEnd(26)} ${doc}`)].join('\n');
+  return [
+    'usage: node dist/bench/runtime.js [options]   (or: npm run bench -- [options])',
+    ...OPTION_DOC.map(([flag, env, doc]) => `  ${flag.padEnd(18)} ${env.padEnd(26)} ${doc}`),
+  ].join('\n');
 }
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
@@ -70,7 +80,18 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     if (!match) throw new Error(`unknown argument "${arg}"\n${usage()}`);
     flags.set(match[1]!, match[2] ?? 'true');
   }
-  const known = new Set(['records', 'keys', 'value-bytes', 'restore-keys', 'restarts', 'repeat', 'figures', 'guarantees', 'profile', 'help']);
+  const known = new Set([
+    'records',
+    'keys',
+    'value-bytes',
+    'restore-keys',
+    'restarts',
+    'repeat',
+    'figures',
+    'guarantees',
+    'profile',
+    'help',
+  ]);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${usage()}`);
   const raw = (flag: string, variable: string) => flags.get(flag) ?? env[variable];
   const int = (flag: string, variable: string, fallback: number) => {
@@ -83,8 +104,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
   const list = <T extends string>(flag: string, variable: string, allowed: readonly T[]): T[] => {
     const value = raw(flag, variable);
     if (value === undefined || value === '') return [...allowed];
-    const items = value.split(',').map((item) => item.trim()).filter(Boolean);
-    for (const item of items) if (!allowed.includes(item as T)) throw new Error(`--${flag} / ${variable}: "${item}" is not one of ${allowed.join(', ')}`);
+    const items = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+    for (const item of items)
+      if (!allowed.includes(item as T)) throw new Error(`--${flag} / ${variable}: "${item}" is not one of ${allowed.join(', ')}`);
     return items as T[];
   };
   const profileRaw = raw('profile', 'RUNTIME_BENCH_PROFILE');
@@ -152,7 +177,9 @@ export async function cleanUpApp(admin: AdminClient, app: BenchApp): Promise<voi
     if (groups.has(app.applicationId)) {
       // A static member stays in the group after its process ends; remove it so the group can go.
       await raw.removeMembersFromConsumerGroup({ groupId: app.applicationId }).catch(() => undefined);
-      await raw.deleteGroups({ groups: [app.applicationId] }).catch((error: Error) => log(`could not delete group ${app.applicationId}: ${error.message}`));
+      await raw
+        .deleteGroups({ groups: [app.applicationId] })
+        .catch((error: Error) => log(`could not delete group ${app.applicationId}: ${error.message}`));
     }
   } finally {
     await raw.close().catch(() => undefined);
@@ -282,7 +309,13 @@ export class MachineWatch {
   constructor(private readonly runtimePid: number) {}
 
   mark(name: string, at = now()): void {
-    this.marks.set(name, { at, machine: machineBusySeconds(), runtime: cpuSeconds(this.runtimePid), broker: this.broker === undefined ? undefined : cpuSeconds(this.broker), self: cpuSeconds(process.pid) });
+    this.marks.set(name, {
+      at,
+      machine: machineBusySeconds(),
+      runtime: cpuSeconds(this.runtimePid),
+      broker: this.broker === undefined ? undefined : cpuSeconds(this.broker),
+      self: cpuSeconds(process.pid),
+    });
   }
 
   /** Cores used between two marks; undefined parts were not readable. */
@@ -291,12 +324,14 @@ export class MachineWatch {
     const b = this.marks.get(to);
     if (!a || !b || b.at <= a.at) return undefined;
     const seconds = (b.at - a.at) / 1000;
-    const delta = (key: 'machine' | 'runtime' | 'broker' | 'self') => (a[key] === undefined || b[key] === undefined ? undefined : Math.round(((b[key]! - a[key]!) / seconds) * 100) / 100);
+    const delta = (key: 'machine' | 'runtime' | 'broker' | 'self') =>
+      a[key] === undefined || b[key] === undefined ? undefined : Math.round(((b[key]! - a[key]!) / seconds) * 100) / 100;
     const machine = delta('machine');
     const runtime = delta('runtime');
     const broker = delta('broker');
     const bench = delta('self');
-    const other = machine === undefined ? undefined : Math.max(0, Math.round((machine - (runtime ?? 0) - (broker ?? 0) - (bench ?? 0)) * 100) / 100);
+    const other =
+      machine === undefined ? undefined : Math.max(0, Math.round((machine - (runtime ?? 0) - (broker ?? 0) - (bench ?? 0)) * 100) / 100);
     return { machine, runtime, broker, bench, other };
   }
 }
@@ -336,8 +371,14 @@ export interface SpawnedChild {
 }
 
 /** Spawns a Node script, optionally under --cpu-prof, with stderr passed through and stdout watched line by line. */
-export function spawnNode(script: string, env: NodeJS.ProcessEnv, options: { ipc?: boolean; profile?: { dir: string; name: string } } = {}): SpawnedChild {
-  const args = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile.dir}`, `--cpu-prof-name=${options.profile.name}`, script] : [script];
+export function spawnNode(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  options: { ipc?: boolean; profile?: { dir: string; name: string } } = {},
+): SpawnedChild {
+  const args = options.profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${options.profile.dir}`, `--cpu-prof-name=${options.profile.name}`, script]
+    : [script];
   const spawnedAt = now();
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit', ...(options.ipc ? (['ipc'] as const) : [])] });
   const lines: Array<{ text: string; at: number }> = [];
@@ -361,7 +402,10 @@ export function spawnNode(script: string, env: NodeJS.ProcessEnv, options: { ipc
     exited,
     line: (pattern, timeoutMs) =>
       new Promise<number>((resolve, reject) => {
-        const deadline = setTimeout(() => reject(new Error(`no line matching ${pattern} from ${path.basename(script)} within ${timeoutMs} ms`)), timeoutMs);
+        const deadline = setTimeout(
+          () => reject(new Error(`no line matching ${pattern} from ${path.basename(script)} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         let gone = false;
         void exited.then(() => {
           gone = true;
@@ -409,7 +453,9 @@ export class GroupOffsets {
 
   /** Sum over the topic's partitions of the group's committed offsets (0 where nothing is committed). */
   async committed(groupId: string, topic: string): Promise<number> {
-    const groups = await this.admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: [{ name: topic, partitionIndexes: partitionsOf(topic).map((tp) => tp.partition) }] }] });
+    const groups = await this.admin.listConsumerGroupOffsets({
+      groups: [{ groupId, topics: [{ name: topic, partitionIndexes: partitionsOf(topic).map((tp) => tp.partition) }] }],
+    });
     let total = 0n;
     for (const group of groups) {
       for (const entry of group.topics) {

@@ -94,7 +94,11 @@ function runtimeEnv(app: BenchApp, stateDir: string, extra: Record<string, strin
 function startRunner(context: Context, env: NodeJS.ProcessEnv, profileName: string, profileWindow: 'commits' | 'restore') {
   // The runner profiles its measured window itself (inspector), not its whole life.
   const profile = profileFor(context, profileName);
-  const spawned = spawnNode(RUNNER, profile ? { ...env, BENCH_PROFILE_FILE: path.join(profile.dir, profile.name), BENCH_PROFILE_WINDOW: profileWindow } : env, { ipc: true });
+  const spawned = spawnNode(
+    RUNNER,
+    profile ? { ...env, BENCH_PROFILE_FILE: path.join(profile.dir, profile.name), BENCH_PROFILE_WINDOW: profileWindow } : env,
+    { ipc: true },
+  );
   context.children.add(spawned);
   void spawned.exited.then(() => context.children.delete(spawned));
   const messages: RunnerMessage[] = [];
@@ -109,7 +113,10 @@ function startRunner(context: Context, env: NodeJS.ProcessEnv, profileName: stri
     clearTimeout(timer);
   };
   /** Asks the runner for its phase timings or memory and waits for the answer. */
-  const request = <T extends 'phases' | 'memory'>(type: T, message: string = type): Promise<Extract<RunnerMessage, { type: T }> | undefined> =>
+  const request = <T extends 'phases' | 'memory'>(
+    type: T,
+    message: string = type,
+  ): Promise<Extract<RunnerMessage, { type: T }> | undefined> =>
     new Promise((resolve) => {
       if (!spawned.child.connected) return resolve(undefined);
       const timer = setTimeout(() => {
@@ -127,7 +134,8 @@ function startRunner(context: Context, env: NodeJS.ProcessEnv, profileName: stri
     });
   /** The runner's own account of why it failed, if it sent one. */
   const failure = () => messages.find((m): m is Extract<RunnerMessage, { type: 'failed' }> => m.type === 'failed')?.message;
-  const stateAt = (state: string, after = 0) => messages.find((m): m is Extract<RunnerMessage, { type: 'state' }> => m.type === 'state' && m.state === state && m.at >= after)?.at;
+  const stateAt = (state: string, after = 0) =>
+    messages.find((m): m is Extract<RunnerMessage, { type: 'state' }> => m.type === 'state' && m.state === state && m.at >= after)?.at;
   return { spawned, messages, stop, stateAt, request, failure };
 }
 
@@ -183,10 +191,24 @@ export interface PhaseBreakdown {
 function breakdown(windowMs: number, phases: Record<string, Phase>, runtime: RuntimeFigures): PhaseBreakdown {
   const ms = (name: string) => phases[name]?.ms ?? 0;
   const pollMs = ms('consumer.poll');
-  const produceAndCommitMs = ms('producer.beginTransaction') + ms('producer.send') + ms('producer.sendOffsetsToTransaction') + ms('producer.commitTransaction') + ms('consumer.commit');
+  const produceAndCommitMs =
+    ms('producer.beginTransaction') +
+    ms('producer.send') +
+    ms('producer.sendOffsetsToTransaction') +
+    ms('producer.commitTransaction') +
+    ms('consumer.commit');
   const commitOtherMs = Math.max(0, runtime.commitMs - produceAndCommitMs);
   const rest = windowMs - pollMs - runtime.commitMs - runtime.processorMs;
-  return { windowMs: Math.round(windowMs), pollMs, produceAndCommitMs, commitOtherMs, processorMs: runtime.processorMs, restMs: Math.round(rest), runtime, raw: phases };
+  return {
+    windowMs: Math.round(windowMs),
+    pollMs,
+    produceAndCommitMs,
+    commitOtherMs,
+    processorMs: runtime.processorMs,
+    restMs: Math.round(rest),
+    runtime,
+    raw: phases,
+  };
 }
 
 /** Counts the committed records of a topic without keeping them. */
@@ -220,7 +242,9 @@ export async function throughputInput(context: Context): Promise<ThroughputInput
   const app = benchAppFor(context, 'input');
   await context.admin.ensureTopics([{ topic: app.input, partitions: PARTITIONS }]);
   const producer = await openProducer(context.client);
-  log(`throughput: producing ${records} input records over ${keys} keys (values of ${inputValue(0, valueBytes).length} bytes) to ${app.input}`);
+  log(
+    `throughput: producing ${records} input records over ${keys} keys (values of ${inputValue(0, valueBytes).length} bytes) to ${app.input}`,
+  );
   const rate = await produceMany(producer, records, (i) => keyedRecord(app.input, `key-${i % keys}`, inputValue(i, valueBytes)));
   await producer.close();
   const inputEnd = await committedEnd(context.admin, app.input);
@@ -229,7 +253,12 @@ export async function throughputInput(context: Context): Promise<ThroughputInput
   return { topic: app.input, produceRecordsPerSec: rate };
 }
 
-export async function throughput(context: Context, guarantee: ProcessingGuarantee, input: ThroughputInput, run: number): Promise<ThroughputResult> {
+export async function throughput(
+  context: Context,
+  guarantee: ProcessingGuarantee,
+  input: ThroughputInput,
+  run: number,
+): Promise<ThroughputResult> {
   const { records, keys, valueBytes } = context.options;
   const app = benchAppFor(context, guarantee === 'exactly_once' ? 'eos' : 'alos', input.topic);
   await context.admin.ensureTopics([{ topic: app.output, partitions: PARTITIONS }]);
@@ -239,10 +268,17 @@ export async function throughput(context: Context, guarantee: ProcessingGuarante
   const stateDir = await tempStateDir(guarantee);
   context.dirs.push(stateDir);
   const profileName = `throughput-${guarantee}-${run}`;
-  const runner = startRunner(context, runtimeEnv(app, stateDir, { OMNIA_PROCESSING_GUARANTEE: guarantee, BENCH_EXPECT_PARTITIONS: String(PARTITIONS) }), profileName, 'commits');
+  const runner = startRunner(
+    context,
+    runtimeEnv(app, stateDir, { OMNIA_PROCESSING_GUARANTEE: guarantee, BENCH_EXPECT_PARTITIONS: String(PARTITIONS) }),
+    profileName,
+    'commits',
+  );
   const watch = new ProcessWatch(runner.spawned.child.pid!);
   const machine = new MachineWatch(runner.spawned.child.pid!);
-  log(`throughput ${guarantee}: runtime started (pid ${runner.spawned.child.pid}), polling committed offsets of group ${app.applicationId}`);
+  log(
+    `throughput ${guarantee}: runtime started (pid ${runner.spawned.child.pid}), polling committed offsets of group ${app.applicationId}`,
+  );
 
   // Progress is the group's committed input offsets: exact under both guarantees (outputs are committed
   // with them under exactly-once, before them under at-least-once). Output end offsets also count
@@ -265,11 +301,16 @@ export async function throughput(context: Context, guarantee: ProcessingGuarante
       machine.mark('done', at);
       break;
     }
-    if (runner.spawned.child.exitCode !== null) throw new Error(`runtime exited with ${runner.spawned.child.exitCode} before committing all input: ${runner.failure() ?? 'see its output above'}`);
+    if (runner.spawned.child.exitCode !== null)
+      throw new Error(
+        `runtime exited with ${runner.spawned.child.exitCode} before committing all input: ${runner.failure() ?? 'see its output above'}`,
+      );
     if (committed > progress.committed) progress = { at, committed };
     else if (at - progress.at > STALL_MS) {
       await runner.stop();
-      throw new Error(`no input committed for ${STALL_MS / 1000} s (stuck at ${committed} of ${records}; see the runtime's OMNIA_RETRY warnings above)`);
+      throw new Error(
+        `no input committed for ${STALL_MS / 1000} s (stuck at ${committed} of ${records}; see the runtime's OMNIA_RETRY warnings above)`,
+      );
     }
     await sleep(25);
   }
@@ -309,10 +350,15 @@ export async function throughput(context: Context, guarantee: ProcessingGuarante
   };
   if (result.phases) {
     const p = result.phases;
-    log(`throughput ${guarantee}: window ${p.windowMs} ms = poll ${p.pollMs} + produce/commit ${p.produceAndCommitMs} + other commit work ${p.commitOtherMs} + processors ${p.processorMs} + rest ${p.restMs}; ${p.runtime.commits} commits`);
+    log(
+      `throughput ${guarantee}: window ${p.windowMs} ms = poll ${p.pollMs} + produce/commit ${p.produceAndCommitMs} + other commit work ${p.commitOtherMs} + processors ${p.processorMs} + rest ${p.restMs}; ${p.runtime.commits} commits`,
+    );
   }
-  log(`throughput ${guarantee}: ${result.recordsPerSec} records/s (first→last commit ${result.firstToLastCommitMs} ms), outputs ${outputRecords}, RSS peak ${result.rssPeakMb} MB`);
-  if (guarantee === 'exactly_once' && outputRecords !== records) log(`WARNING: exactly-once run committed ${outputRecords} outputs for ${records} inputs`);
+  log(
+    `throughput ${guarantee}: ${result.recordsPerSec} records/s (first→last commit ${result.firstToLastCommitMs} ms), outputs ${outputRecords}, RSS peak ${result.rssPeakMb} MB`,
+  );
+  if (guarantee === 'exactly_once' && outputRecords !== records)
+    log(`WARNING: exactly-once run committed ${outputRecords} outputs for ${records} inputs`);
   return result;
 }
 
@@ -349,7 +395,12 @@ export async function changelogFixture(context: Context): Promise<ChangelogFixtu
   ]);
   const producer = await openProducer(context.client);
   log(`changelog: producing ${keys} distinct keys to ${app.changelog}`);
-  const rate = await produceMany(producer, keys, (i) => keyedRecord(app.changelog, changelogKey(i), int64Serde.serialize(changelogValue(i)), Date.now()), 20_000);
+  const rate = await produceMany(
+    producer,
+    keys,
+    (i) => keyedRecord(app.changelog, changelogKey(i), int64Serde.serialize(changelogValue(i)), Date.now()),
+    20_000,
+  );
   await producer.close();
   const end = await committedEnd(context.admin, app.changelog);
   if (end !== keys) throw new Error(`changelog holds ${end} records, expected ${keys}`);
@@ -393,7 +444,15 @@ export async function restore(context: Context, fixture: ChangelogFixture, run: 
   const stateDir = await tempStateDir('restore');
   context.dirs.push(stateDir);
   const profileName = `restore-${run}`;
-  const runner = startRunner(context, runtimeEnv(fixture.app, stateDir, { BENCH_EXPECT_PARTITIONS: String(PARTITIONS), NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim() }), profileName, 'restore');
+  const runner = startRunner(
+    context,
+    runtimeEnv(fixture.app, stateDir, {
+      BENCH_EXPECT_PARTITIONS: String(PARTITIONS),
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim(),
+    }),
+    profileName,
+    'restore',
+  );
   const pid = runner.spawned.child.pid!;
   const watch = new ProcessWatch(pid);
   const machine = new MachineWatch(pid);
@@ -407,7 +466,10 @@ export async function restore(context: Context, fixture: ChangelogFixture, run: 
         restoringSeen = true;
         machine.mark('restoring', runner.stateAt('restoring'));
       }
-      if (runner.spawned.child.exitCode !== null) throw new Error(`runtime exited with ${runner.spawned.child.exitCode} during restore: ${runner.failure() ?? 'see its output above'}`);
+      if (runner.spawned.child.exitCode !== null)
+        throw new Error(
+          `runtime exited with ${runner.spawned.child.exitCode} during restore: ${runner.failure() ?? 'see its output above'}`,
+        );
       return runner.messages.some((m) => m.type === 'restored');
     },
     300_000,
@@ -448,7 +510,9 @@ export async function restore(context: Context, fixture: ChangelogFixture, run: 
     memoryAfterGc: memoryAfterGc?.memory,
     profile: readProfile(context, profileName),
   };
-  log(`restore: fetch + decode ${result.fetchMs} ms, engine writes ${result.writeMs} ms, ${result.batches} batches; heap after restore ${result.memory?.heapUsed} MB used, ${result.memoryAfterGc?.heapUsed} MB after GC (RSS ${result.memoryAfterGc?.rss} MB)`);
+  log(
+    `restore: fetch + decode ${result.fetchMs} ms, engine writes ${result.writeMs} ms, ${result.batches} batches; heap after restore ${result.memory?.heapUsed} MB used, ${result.memoryAfterGc?.heapUsed} MB after GC (RSS ${result.memoryAfterGc?.rss} MB)`,
+  );
   log(`restore: ${result.restored} records in ${result.restoreMs} ms = ${result.recordsPerSec} records/s, RSS peak ${result.rssPeakMb} MB`);
   if (result.restored !== fixture.keys) log(`WARNING: restored ${result.restored} records of a ${fixture.keys}-record changelog`);
   return result;
@@ -576,7 +640,9 @@ export async function restart(context: Context, fixture: ChangelogFixture): Prom
         rssMb: watch.lastRssMb,
       };
       rounds.push(result);
-      log(`restart ${round + 1}: SIGKILL → running ${result.spawnToRunningMs} ms, first output ${result.spawnToFirstOutputMs} ms, all outputs ${result.spawnToAllOutputsMs} ms, RSS ${result.rssMb} MB`);
+      log(
+        `restart ${round + 1}: SIGKILL → running ${result.spawnToRunningMs} ms, first output ${result.spawnToFirstOutputMs} ms, all outputs ${result.spawnToAllOutputsMs} ms, RSS ${result.rssMb} MB`,
+      );
     }
     await terminate(worker);
     await producer.close();

@@ -48,7 +48,8 @@ function timed<T extends object>(target: T, prefix: string, methods: readonly st
       const value = Reflect.get(object, property, object) as unknown;
       if (typeof value !== 'function') return value;
       if (typeof property === 'string' && methods.includes(property)) {
-        return (...args: unknown[]) => clock.time(`${prefix}.${property}`, () => (value as (...a: unknown[]) => Promise<unknown>).apply(object, args));
+        return (...args: unknown[]) =>
+          clock.time(`${prefix}.${property}`, () => (value as (...a: unknown[]) => Promise<unknown>).apply(object, args));
       }
       return (value as (...a: unknown[]) => unknown).bind(object);
     },
@@ -60,7 +61,13 @@ export function instrument(client: KafkaClient, clock: PhaseClock): KafkaClient 
     name: client.name,
     admin: () => timed(client.admin(), 'admin', ['endOffsets', 'partitionCounts', 'ensureTopics'], clock),
     groupConsumer: (options) => timed(client.groupConsumer(options), 'consumer', ['join', 'poll', 'commit', 'rewindToCommitted'], clock),
-    producer: (options) => timed(client.producer(options), 'producer', ['init', 'beginTransaction', 'send', 'sendOffsetsToTransaction', 'commitTransaction', 'abortTransaction'], clock),
+    producer: (options) =>
+      timed(
+        client.producer(options),
+        'producer',
+        ['init', 'beginTransaction', 'send', 'sendOffsetsToTransaction', 'commitTransaction', 'abortTransaction'],
+        clock,
+      ),
     partitionReader: () => {
       const reader = client.partitionReader();
       const wrapped: PartitionReader = {

@@ -55,13 +55,25 @@ export interface ProfileSummary {
  * LevelDB counts as the engine, a send's record encoding as the producer, and so on.
  */
 const SUBSYSTEMS: Array<[string, RegExp]> = [
-  ['state engine (classic-level / LevelDB)', /\/node_modules\/(classic-level|abstract-level|level-transcoder|module-error)\/|\/state\/leveldb-engine\.js/],
+  [
+    'state engine (classic-level / LevelDB)',
+    /\/node_modules\/(classic-level|abstract-level|level-transcoder|module-error)\/|\/state\/leveldb-engine\.js/,
+  ],
   ['runtime: restore (records to engine batches)', /\/topology\/restore\.js/],
-  ['Kafka client: produce (encode, send, transactions)', /@platformatic\/kafka\/dist\/(clients\/producer|apis\/producer)\/|\/topology\/kafka\/platformatic-producer\.js/],
-  ['Kafka client: fetch (decode, aborted-transaction filter)', /@platformatic\/kafka\/dist\/apis\/consumer\/fetch|\/topology\/kafka\/(platformatic-fetch|platformatic-reader|record-batches)\.js/],
+  [
+    'Kafka client: produce (encode, send, transactions)',
+    /@platformatic\/kafka\/dist\/(clients\/producer|apis\/producer)\/|\/topology\/kafka\/platformatic-producer\.js/,
+  ],
+  [
+    'Kafka client: fetch (decode, aborted-transaction filter)',
+    /@platformatic\/kafka\/dist\/apis\/consumer\/fetch|\/topology\/kafka\/(platformatic-fetch|platformatic-reader|record-batches)\.js/,
+  ],
   ['metrics (prom-client)', /\/node_modules\/prom-client\//],
   ['Kafka client: other (metadata, group, connections)', /@platformatic\/kafka\//],
-  ['runtime: commit (collect output, flush stores, checkpoints)', /\/topology\/streams-runtime\.js:commit|\/state\/(task-store|checkpoint|transaction-buffer)\.js:(flush|writes|pendingChangelog|writeCheckpoint|entries|committed)/],
+  [
+    'runtime: commit (collect output, flush stores, checkpoints)',
+    /\/topology\/streams-runtime\.js:commit|\/state\/(task-store|checkpoint|transaction-buffer)\.js:(flush|writes|pendingChangelog|writeCheckpoint|entries|committed)/,
+  ],
   ['runtime: per-record processing (task, serdes, stores, processors)', /\/(topology|state|test)\//],
   ['module loading and start-up', /node:internal\/modules\//],
 ];
@@ -109,7 +121,8 @@ export function summarise(file: string, top = 15): ProfileSummary {
   const hits = new Map<number, number>();
   for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
 
-  const keyOf = (node: ProfileNode) => `${node.callFrame.functionName || '(anonymous)'}\u0000${node.callFrame.url}\u0000${node.callFrame.lineNumber}`;
+  const keyOf = (node: ProfileNode) =>
+    `${node.callFrame.functionName || '(anonymous)'}\u0000${node.callFrame.url}\u0000${node.callFrame.lineNumber}`;
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   const perFile = new Map<string, number>();
@@ -146,9 +159,15 @@ export function summarise(file: string, top = 15): ProfileSummary {
       inclusive.set(frameKey, (inclusive.get(frameKey) ?? 0) + count);
     }
     const entryKey = entry ?? (META.has(name) ? key : `(no runtime frame: ${fileOf(node.callFrame.url)})\u0000\u0000-1`);
-    if (!frames.has(entryKey)) frames.set(entryKey, { id: -1, callFrame: { functionName: entryKey.split('\u0000')[0]!, url: '', lineNumber: -1, columnNumber: -1 } });
+    if (!frames.has(entryKey))
+      frames.set(entryKey, {
+        id: -1,
+        callFrame: { functionName: entryKey.split('\u0000')[0]!, url: '', lineNumber: -1, columnNumber: -1 },
+      });
     perEntry.set(entryKey, (perEntry.get(entryKey) ?? 0) + count);
-    const subsystem = META.has(name) ? name : (SUBSYSTEMS.find(([, pattern]) => stack.some((frame) => pattern.test(frame)))?.[0] ?? 'other (Node internals, timers, sockets)');
+    const subsystem = META.has(name)
+      ? name
+      : (SUBSYSTEMS.find(([, pattern]) => stack.some((frame) => pattern.test(frame)))?.[0] ?? 'other (Node internals, timers, sockets)');
     perSubsystem.set(subsystem, (perSubsystem.get(subsystem) ?? 0) + count);
   }
   const percent = (count: number) => Math.round((count / Math.max(1, total)) * 1000) / 10;
@@ -159,7 +178,12 @@ export function summarise(file: string, top = 15): ProfileSummary {
       .slice(0, top)
       .map(([key, count]) => {
         const frame = frames.get(key)!.callFrame;
-        return { name: frame.functionName || '(anonymous)', where: frame.url ? `${shortLocation(frame.url)}:${frame.lineNumber + 1}` : '(native)', percent: percent(count), ms: Math.round(count * msPerSample) };
+        return {
+          name: frame.functionName || '(anonymous)',
+          where: frame.url ? `${shortLocation(frame.url)}:${frame.lineNumber + 1}` : '(native)',
+          percent: percent(count),
+          ms: Math.round(count * msPerSample),
+        };
       });
   return {
     file,
@@ -181,7 +205,13 @@ export function summarise(file: string, top = 15): ProfileSummary {
 
 export function formatSummary(summary: ProfileSummary): string {
   const table = (title: string, rows: ProfileRow[], withWhere: boolean) =>
-    [title, ...rows.map((row) => `  ${row.percent.toFixed(1).padStart(5)}%  ${String(row.ms).padStart(6)} ms  ${row.name}${withWhere ? `  ${row.where}` : ''}`)].join('\n');
+    [
+      title,
+      ...rows.map(
+        (row) =>
+          `  ${row.percent.toFixed(1).padStart(5)}%  ${String(row.ms).padStart(6)} ms  ${row.name}${withWhere ? `  ${row.where}` : ''}`,
+      ),
+    ].join('\n');
   return [
     `profile ${path.basename(summary.file)}: ${summary.durationMs} ms, idle ${summary.idlePercent}%, GC ${summary.gcPercent}%`,
     table('time by subsystem (whole stack):', summary.bySubsystem, false),

@@ -82,7 +82,8 @@ const runtime = new StreamsRuntime(counterTopology(process.env.COUNTER_INPUT!, p
 async function runtimeFigures(): Promise<RuntimeFigures> {
   const metrics = runtime.metrics;
   const commits = (await metrics.commits.get()).values;
-  const sumOf = async (metric: typeof metrics.commitLatency) => (await metric.get()).values.filter((v) => v.metricName?.endsWith('_sum')).reduce((sum, v) => sum + v.value, 0);
+  const sumOf = async (metric: typeof metrics.commitLatency) =>
+    (await metric.get()).values.filter((v) => v.metricName?.endsWith('_sum')).reduce((sum, v) => sum + v.value, 0);
   return {
     commits: commits.find((v) => v.labels.result === 'committed')?.value ?? 0,
     aborted: commits.find((v) => v.labels.result === 'aborted')?.value ?? 0,
@@ -140,7 +141,12 @@ process.on('message', (message) => {
         type: 'phases',
         at,
         phases,
-        metrics: { commits: figures.commits - baseline.commits, aborted: figures.aborted - baseline.aborted, commitMs: figures.commitMs - baseline.commitMs, processorMs: figures.processorMs - baseline.processorMs },
+        metrics: {
+          commits: figures.commits - baseline.commits,
+          aborted: figures.aborted - baseline.aborted,
+          commitMs: figures.commitMs - baseline.commitMs,
+          processorMs: figures.processorMs - baseline.processorMs,
+        },
       }),
     );
   }
@@ -149,7 +155,17 @@ process.on('message', (message) => {
     if (message === 'gc-memory') (globalThis as { gc?: () => void }).gc?.();
     const usage = process.memoryUsage();
     const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
-    send({ type: 'memory', at: now(), memory: { rss: mb(usage.rss), heapTotal: mb(usage.heapTotal), heapUsed: mb(usage.heapUsed), external: mb(usage.external), arrayBuffers: mb(usage.arrayBuffers) } });
+    send({
+      type: 'memory',
+      at: now(),
+      memory: {
+        rss: mb(usage.rss),
+        heapTotal: mb(usage.heapTotal),
+        heapUsed: mb(usage.heapUsed),
+        external: mb(usage.external),
+        arrayBuffers: mb(usage.arrayBuffers),
+      },
+    });
   }
 });
 process.on('disconnect', stop);

@@ -64,7 +64,12 @@ export class DeliverySimulator {
     private readonly options: DeliverySimulatorOptions,
   ) {
     this.log = rootLogger.child({ component: `${partner.toLowerCase()}-simulator` });
-    this.server = new PartnerServer(partner.toLowerCase(), { token: options.token, ...(options.port !== undefined ? { port: options.port } : {}), ...(options.faults ? { faults: options.faults } : {}), ...(options.random ? { random: options.random } : {}) });
+    this.server = new PartnerServer(partner.toLowerCase(), {
+      token: options.token,
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.random ? { random: options.random } : {}),
+    });
     this.webhook = new WebhookSender(options.webhook, this.server.faults, this.server.random, options.webhookOptions, this.log);
     this.server.route('POST', '/v1/shipments', (request) => this.shipment(request));
   }
@@ -106,15 +111,32 @@ export class DeliverySimulator {
   /** The callbacks a shipment goes through, as sent to the webhook (before callback faults). */
   callbacks(shipment: Shipment, options: DeliverOptions = {}, now: Date = new Date()): Callback[] {
     const cod = shipment.CodAmount ? (options.collectedAmount ?? shipment.CodAmount) : null;
-    const statuses = this.partner === 'PMP'
-      ? ['DELIVERED']
-      : ['HANDED_OVER', 'IN_TRANSIT', 'OUT_FOR_DELIVERY', ...(options.failFirstAttempt ? ['FAILED', 'RESCHEDULED', 'OUT_FOR_DELIVERY'] : []), 'DELIVERED'];
+    const statuses =
+      this.partner === 'PMP'
+        ? ['DELIVERED']
+        : [
+            'HANDED_OVER',
+            'IN_TRANSIT',
+            'OUT_FOR_DELIVERY',
+            ...(options.failFirstAttempt ? ['FAILED', 'RESCHEDULED', 'OUT_FOR_DELIVERY'] : []),
+            'DELIVERED',
+          ];
     const end = options.until ? statuses.indexOf(options.until) : -1;
     const steps: Array<[string, string | null]> = (end >= 0 ? statuses.slice(0, end + 1) : statuses).map((status) => [status, null]);
     if (cod !== null && steps[steps.length - 1]?.[0] === 'DELIVERED') steps.push(['COLLECTED', cod]);
     return steps.map(([status, amount], index) => {
-      const base = { EventID: `${this.partner}-${shipment.TrackingID}-${index + 1}`, OrderID: shipment.OrderID, ShipFromLocationID: shipment.ShipFromLocationID, At: new Date(now.getTime() + index * 60_000).toISOString() };
-      if (this.partner === 'GRAB') return { method: WEBHOOK_ROUTES.grabStatus.method, path: WEBHOOK_ROUTES.grabStatus.url, body: { ...base, Status: status, CollectedAmount: amount } };
+      const base = {
+        EventID: `${this.partner}-${shipment.TrackingID}-${index + 1}`,
+        OrderID: shipment.OrderID,
+        ShipFromLocationID: shipment.ShipFromLocationID,
+        At: new Date(now.getTime() + index * 60_000).toISOString(),
+      };
+      if (this.partner === 'GRAB')
+        return {
+          method: WEBHOOK_ROUTES.grabStatus.method,
+          path: WEBHOOK_ROUTES.grabStatus.url,
+          body: { ...base, Status: status, CollectedAmount: amount },
+        };
       const route = status === 'COLLECTED' ? WEBHOOK_ROUTES.pmpCashCollected : WEBHOOK_ROUTES.pmpDelivered;
       return { method: route.method, path: route.url, body: status === 'COLLECTED' ? { ...base, CollectedAmount: amount } : base };
     });
@@ -136,16 +158,28 @@ export class DeliverySimulator {
   private shipment(request: PartnerRequest): PartnerAnswer {
     const body = request.body as Partial<Shipment> | null;
     if (!body || typeof body.OrderID !== 'string' || typeof body.ShipFromLocationID !== 'string' || typeof body.TrackingID !== 'string') {
-      return { status: 400, body: { error: 'BAD_REQUEST', message: 'body must carry OrderID, ShipFromLocationID and TrackingID' }, result: 'bad-request' };
+      return {
+        status: 400,
+        body: { error: 'BAD_REQUEST', message: 'body must carry OrderID, ShipFromLocationID and TrackingID' },
+        result: 'bad-request',
+      };
     }
     const key = header(request, 'idempotency-key') ?? body.TrackingID;
     if (this.shipments.has(key)) {
       this.duplicatesSeen++;
       return { status: 200, body: { status: 'duplicate', trackingId: key }, result: 'duplicate' };
     }
-    const shipment: Shipment = { OrderID: body.OrderID, ShipFromLocationID: body.ShipFromLocationID, TrackingID: body.TrackingID, CodAmount: body.CodAmount ?? null };
+    const shipment: Shipment = {
+      OrderID: body.OrderID,
+      ShipFromLocationID: body.ShipFromLocationID,
+      TrackingID: body.TrackingID,
+      CodAmount: body.CodAmount ?? null,
+    };
     this.shipments.set(key, shipment);
-    if (this.options.autoDeliver && this.options.webhook) void this.deliver(shipment).catch((error: unknown) => this.log.error({ OrderID: shipment.OrderID, TrackingID: shipment.TrackingID, err: error }, 'delivery callbacks not sent'));
+    if (this.options.autoDeliver && this.options.webhook)
+      void this.deliver(shipment).catch((error: unknown) =>
+        this.log.error({ OrderID: shipment.OrderID, TrackingID: shipment.TrackingID, err: error }, 'delivery callbacks not sent'),
+      );
     return { status: 201, body: { status: 'accepted', trackingId: key }, result: 'accepted' };
   }
 }

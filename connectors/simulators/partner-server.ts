@@ -27,7 +27,14 @@ export interface Faults {
   outOfOrderCallbacks: boolean;
 }
 
-export const NO_FAULTS: Faults = { failureRate: 0, failAfterAcceptRate: 0, latencyMs: 0, timeoutRate: 0, duplicateCallbackRate: 0, outOfOrderCallbacks: false };
+export const NO_FAULTS: Faults = {
+  failureRate: 0,
+  failAfterAcceptRate: 0,
+  latencyMs: 0,
+  timeoutRate: 0,
+  duplicateCallbackRate: 0,
+  outOfOrderCallbacks: false,
+};
 
 export interface PartnerRequest {
   readonly method: string;
@@ -219,7 +226,8 @@ export class PartnerServer {
     if (method === 'POST' && path === '/_sim/faults' && body && typeof body === 'object') {
       const allowed = Object.keys(NO_FAULTS);
       const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
-      if (unknown.length) return [400, { error: 'BAD_REQUEST', message: `unknown faults ${unknown.join(', ')}; known: ${allowed.join(', ')}` }];
+      if (unknown.length)
+        return [400, { error: 'BAD_REQUEST', message: `unknown faults ${unknown.join(', ')}; known: ${allowed.join(', ')}` }];
       this.setFaults(body as Partial<Faults>);
       return [200, this.state()];
     }

@@ -66,7 +66,12 @@ export class SlickSimulator {
   private readonly handOverTimeout = timeout(5_000, TimeoutStrategy.Cooperative);
 
   constructor(private readonly options: SlickSimulatorOptions) {
-    this.server = new PartnerServer('slick', { token: options.token, ...(options.port !== undefined ? { port: options.port } : {}), ...(options.faults ? { faults: options.faults } : {}), ...(options.random ? { random: options.random } : {}) });
+    this.server = new PartnerServer('slick', {
+      token: options.token,
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.random ? { random: options.random } : {}),
+    });
     this.webhook = new WebhookSender(options.webhook, this.server.faults, this.server.random, options.webhookOptions, this.log);
     this.server.route('POST', '/v1/releases', (request) => this.release(request));
     this.server.route('POST', '/v1/collections', (request) => this.collection(request));
@@ -182,7 +187,12 @@ export class SlickSimulator {
         const response = await fetch(`${partner.url.replace(/\/+$/, '')}/v1/shipments`, {
           method: 'POST',
           headers: { authorization: `Bearer ${partner.token}`, 'content-type': 'application/json', 'idempotency-key': shipped.TrackingID! },
-          body: JSON.stringify({ OrderID: release.OrderID, ShipFromLocationID: release.ShipFromLocationID, TrackingID: shipped.TrackingID, CodAmount: release.PaymentMethod === 'COD' ? release.CodAmount : null }),
+          body: JSON.stringify({
+            OrderID: release.OrderID,
+            ShipFromLocationID: release.ShipFromLocationID,
+            TrackingID: shipped.TrackingID,
+            CodAmount: release.PaymentMethod === 'COD' ? release.CodAmount : null,
+          }),
           signal,
         });
         await response.text().catch(() => '');
@@ -197,35 +207,69 @@ export class SlickSimulator {
   private release(request: PartnerRequest): PartnerAnswer {
     const key = header(request, 'idempotency-key');
     const release = request.body as Release | null;
-    if (!key) return { status: 400, body: { error: 'IDEMPOTENCY_KEY_REQUIRED', message: 'Idempotency-Key header is required' }, result: 'bad-request' };
+    if (!key)
+      return {
+        status: 400,
+        body: { error: 'IDEMPOTENCY_KEY_REQUIRED', message: 'Idempotency-Key header is required' },
+        result: 'bad-request',
+      };
     if (!release || typeof release !== 'object' || typeof release.ReleaseID !== 'string' || typeof release.OrderID !== 'string') {
-      return { status: 400, body: { error: 'BAD_REQUEST', message: 'body must be a Release with ReleaseID and OrderID' }, result: 'bad-request' };
+      return {
+        status: 400,
+        body: { error: 'BAD_REQUEST', message: 'body must be a Release with ReleaseID and OrderID' },
+        result: 'bad-request',
+      };
     }
-    if (key !== release.ReleaseID) return { status: 400, body: { error: 'KEY_MISMATCH', message: `Idempotency-Key ${key} is not the ReleaseID ${release.ReleaseID}` }, result: 'bad-request' };
+    if (key !== release.ReleaseID)
+      return {
+        status: 400,
+        body: { error: 'KEY_MISMATCH', message: `Idempotency-Key ${key} is not the ReleaseID ${release.ReleaseID}` },
+        result: 'bad-request',
+      };
     this.releaseCalls.set(key, (this.releaseCalls.get(key) ?? 0) + 1);
     const digest = digestOf(release);
     const known = this.stored.get(key);
     if (known) {
-      if (known.digest !== digest) return { status: 409, body: { error: 'IDEMPOTENCY_CONFLICT', message: `release ${key} was accepted with another payload` }, result: 'conflict' };
+      if (known.digest !== digest)
+        return {
+          status: 409,
+          body: { error: 'IDEMPOTENCY_CONFLICT', message: `release ${key} was accepted with another payload` },
+          result: 'conflict',
+        };
       this.duplicatesSeen++;
       return { status: 200, body: { status: 'duplicate', releaseId: key }, result: 'duplicate' };
     }
     this.stored.set(key, { release, digest });
-    if (this.options.autoShip && this.options.webhook) void this.ship(key).catch((error: unknown) => this.log.error({ ReleaseID: key, err: error }, 'ship events not sent'));
+    if (this.options.autoShip && this.options.webhook)
+      void this.ship(key).catch((error: unknown) => this.log.error({ ReleaseID: key, err: error }, 'ship events not sent'));
     return { status: 201, body: { status: 'accepted', releaseId: key }, result: 'accepted' };
   }
 
   private collection(request: PartnerRequest): PartnerAnswer {
     const key = header(request, 'idempotency-key');
     const body = request.body as { OrderID?: unknown; Amount?: unknown } | null;
-    if (!key) return { status: 400, body: { error: 'IDEMPOTENCY_KEY_REQUIRED', message: 'Idempotency-Key header is required' }, result: 'bad-request' };
+    if (!key)
+      return {
+        status: 400,
+        body: { error: 'IDEMPOTENCY_KEY_REQUIRED', message: 'Idempotency-Key header is required' },
+        result: 'bad-request',
+      };
     if (!body || typeof body.OrderID !== 'string' || typeof body.Amount !== 'string') {
-      return { status: 400, body: { error: 'BAD_REQUEST', message: 'body must carry OrderID and Amount (decimal string)' }, result: 'bad-request' };
+      return {
+        status: 400,
+        body: { error: 'BAD_REQUEST', message: 'body must carry OrderID and Amount (decimal string)' },
+        result: 'bad-request',
+      };
     }
     const digest = digestOf(body);
     const known = this.collectionStore.get(body.OrderID);
     if (known) {
-      if (known.digest !== digest) return { status: 409, body: { error: 'IDEMPOTENCY_CONFLICT', message: `collection of ${body.OrderID} was confirmed with another payload` }, result: 'conflict' };
+      if (known.digest !== digest)
+        return {
+          status: 409,
+          body: { error: 'IDEMPOTENCY_CONFLICT', message: `collection of ${body.OrderID} was confirmed with another payload` },
+          result: 'conflict',
+        };
       this.collectionDuplicatesSeen++;
       return { status: 200, body: { status: 'duplicate', orderId: body.OrderID }, result: 'collection-duplicate' };
     }

@@ -58,10 +58,13 @@ export class WebhookSender {
     const attempts = options.attempts ?? 3;
     if (!Number.isInteger(attempts) || attempts < 1) throw new Error(`attempts must be an integer >= 1, got ${attempts}`);
     const baseDelayMs = options.retryDelayMs ?? 100;
-    this.retry = retry(handleAll.orWhenResult((status) => (status as number) >= 500), {
-      maxAttempts: attempts - 1,
-      backoff: jitteredBackoff({ baseDelayMs, maxDelayMs: Math.max(baseDelayMs, 30_000), jitter: 0.2 }),
-    });
+    this.retry = retry(
+      handleAll.orWhenResult((status) => (status as number) >= 500),
+      {
+        maxAttempts: attempts - 1,
+        backoff: jitteredBackoff({ baseDelayMs, maxDelayMs: Math.max(baseDelayMs, 30_000), jitter: 0.2 }),
+      },
+    );
     this.timeout = timeout(options.timeoutMs ?? 5_000, TimeoutStrategy.Cooperative);
   }
 
@@ -102,7 +105,12 @@ export class WebhookSender {
     try {
       status = await this.retry.execute(() =>
         this.timeout.execute(async ({ signal }) => {
-          const response = await fetch(url, { method: callback.method, headers: { 'content-type': 'application/json', ...signWebhook(target.secret, raw) }, body: raw, signal });
+          const response = await fetch(url, {
+            method: callback.method,
+            headers: { 'content-type': 'application/json', ...signWebhook(target.secret, raw) },
+            body: raw,
+            signal,
+          });
           await response.text().catch(() => '');
           return response.status;
         }),

@@ -39,7 +39,8 @@ import type { BundleDefinition, Money, OrderCreate } from './types.js';
  * A bundle's pricing once checked (`isValidPricing`): the field its Type names is set. The BundlePricing record
  * carries all three fields, the two unused ones null.
  */
-export type PricingRule = { Type: 'FIXED'; Price: Money } | { Type: 'PERCENT_OFF'; Percent: string } | { Type: 'AMOUNT_OFF'; Amount: Money };
+export type PricingRule =
+  { Type: 'FIXED'; Price: Money } | { Type: 'PERCENT_OFF'; Percent: string } | { Type: 'AMOUNT_OFF'; Amount: Money };
 
 /** What bundle detection reads of an order. */
 export type BundleOrder = Pick<OrderCreate, 'ShipFromLocationID' | 'CreatedAt' | 'OrderLines'>;
@@ -218,7 +219,8 @@ function prepare(definition: BundleDefinition): PreparedBundle | string {
     if (same) same.quantity += c.Quantity;
     else components.push({ itemId: c.ItemID, quantity: c.Quantity });
   }
-  if (!isValidPricing(d.Pricing)) return `Pricing ${JSON.stringify(d.Pricing)} is not FIXED {Price}, PERCENT_OFF {Percent 0–100} or AMOUNT_OFF {Amount}, non-negative`;
+  if (!isValidPricing(d.Pricing))
+    return `Pricing ${JSON.stringify(d.Pricing)} is not FIXED {Price}, PERCENT_OFF {Percent 0–100} or AMOUNT_OFF {Amount}, non-negative`;
   if (typeof d.Priority !== 'number' || !Number.isFinite(d.Priority)) return `Priority ${JSON.stringify(d.Priority)} is not a number`;
   const from = parseBound(d.ActiveFrom as string | null | undefined, -Infinity);
   const to = parseBound(d.ActiveTo as string | null | undefined, Infinity);
@@ -227,7 +229,15 @@ function prepare(definition: BundleDefinition): PreparedBundle | string {
   if (locations !== null && locations !== undefined && (!Array.isArray(locations) || !locations.every((l) => typeof l === 'string'))) {
     return 'Locations is not an array of strings';
   }
-  return { id: d.BundleID, components, pricing: d.Pricing, priority: d.Priority, from, to, locations: (locations as string[] | null | undefined) ?? [] };
+  return {
+    id: d.BundleID,
+    components,
+    pricing: d.Pricing,
+    priority: d.Priority,
+    from,
+    to,
+    locations: (locations as string[] | null | undefined) ?? [],
+  };
 }
 
 function activeAt(bundle: PreparedBundle, createdAt: number, location: string): boolean {
@@ -272,7 +282,7 @@ function formInstances(bundle: PreparedBundle, pool: readonly WorkLine[], declar
   }
   const runs: Run[] = [];
   const cursor = new Array<number>(bundle.components.length).fill(0);
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     // How many identical instances in a row: each component must come whole from one line for all of them.
     let repeat = count - done;
     for (let c = 0; c < bundle.components.length; c++) {
@@ -341,11 +351,14 @@ export function applyBundles(order: BundleOrder, definitions: Iterable<BundleDef
     const isDeclared = typeof id === 'string' && declaredPools.has(id);
     const components = (definition as { Components?: unknown }).Components;
     const couldDetect =
-      Array.isArray(components) && components.length > 0 && components.every((c) => freeItems.has((c as { ItemID?: string } | null)?.ItemID as string));
+      Array.isArray(components) &&
+      components.length > 0 &&
+      components.every((c) => freeItems.has((c as { ItemID?: string } | null)?.ItemID as string));
     if (!isDeclared && !couldDetect) continue;
     const prepared = prepare(definition);
     if (typeof prepared === 'string') {
-      if (isDeclared) for (const line of declaredPools.get(id as string)!) notes.push(note(id as string, line, 'INVALID_DEFINITION', prepared));
+      if (isDeclared)
+        for (const line of declaredPools.get(id as string)!) notes.push(note(id as string, line, 'INVALID_DEFINITION', prepared));
       else notes.push({ BundleID: String(id), LineID: null, Reason: 'INVALID_DEFINITION', Message: prepared });
       continue;
     }
@@ -368,7 +381,8 @@ export function applyBundles(order: BundleOrder, definitions: Iterable<BundleDef
   const known = new Set(declared.map((bundle) => bundle.id));
   for (const [bundleId, pool] of declaredPools) {
     const invalid = notes.some((n) => n.BundleID === bundleId && n.Reason === 'INVALID_DEFINITION');
-    if (!known.has(bundleId) && !invalid) for (const line of pool) notes.push(note(bundleId, line, 'UNKNOWN_BUNDLE', `no bundle definition ${JSON.stringify(bundleId)}`));
+    if (!known.has(bundleId) && !invalid)
+      for (const line of pool) notes.push(note(bundleId, line, 'UNKNOWN_BUNDLE', `no bundle definition ${JSON.stringify(bundleId)}`));
   }
   for (const bundle of declared) {
     const pool = declaredPools.get(bundle.id)!;

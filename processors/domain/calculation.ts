@@ -55,7 +55,8 @@ export function sumAmounts(entries: readonly AmountEntry[] | null | undefined): 
 export const lineAmount = (line: Pick<OrderLine, 'UnitPrice' | 'Quantity'>): Decimal => parseMoney(line.UnitPrice).times(line.Quantity);
 
 /** round4((amount − discount) × TaxRate), half to even. */
-export const lineTax = (amount: Decimal, discount: Decimal, taxRate: string): Decimal => round4(amount.minus(discount).times(parseMoney(taxRate)));
+export const lineTax = (amount: Decimal, discount: Decimal, taxRate: string): Decimal =>
+  round4(amount.minus(discount).times(parseMoney(taxRate)));
 
 /** Cal A–F over the order's lines and charges. `shares` holds one entry per line in a bundle (any order). */
 export function calculateOrder(order: CalculationInput, shares: readonly BundleShareInput[] = []): OrderCalculation {

@@ -50,7 +50,11 @@ export function validateCod(subject: CodSubject, config: CodConfig = DEFAULT_COD
     errors.push(fail(ErrorCode.CodAmountOutOfRange, 'OrderTotal', `OrderTotal ${JSON.stringify(subject.OrderTotal)} is not an amount`));
   } else if (total.isLessThan(min) || total.isGreaterThan(max)) {
     errors.push(
-      fail(ErrorCode.CodAmountOutOfRange, 'OrderTotal', `OrderTotal ${formatMoney(total)} is outside the COD range ${formatMoney(min)}–${formatMoney(max)}`),
+      fail(
+        ErrorCode.CodAmountOutOfRange,
+        'OrderTotal',
+        `OrderTotal ${formatMoney(total)} is outside the COD range ${formatMoney(min)}–${formatMoney(max)}`,
+      ),
     );
   }
 
@@ -69,15 +73,31 @@ export function validateCod(subject: CodSubject, config: CodConfig = DEFAULT_COD
   if (customer) {
     const who = JSON.stringify(customer.CustomerID);
     if (customer.CodEligible !== true) {
-      errors.push(fail(ErrorCode.CodCustomerIneligible, 'CustomerID', `customer ${who} is not eligible for COD (CodEligible ${JSON.stringify(customer.CodEligible)})`));
+      errors.push(
+        fail(
+          ErrorCode.CodCustomerIneligible,
+          'CustomerID',
+          `customer ${who} is not eligible for COD (CodEligible ${JSON.stringify(customer.CodEligible)})`,
+        ),
+      );
     }
     if (customer.CodLimit !== null && customer.CodLimit !== undefined) {
       const limit = tryParseMoney(customer.CodLimit);
       if (limit === undefined) {
-        errors.push(fail(ErrorCode.CodCustomerIneligible, 'CustomerID', `customer ${who} has CodLimit ${JSON.stringify(customer.CodLimit)}, not an amount`));
+        errors.push(
+          fail(
+            ErrorCode.CodCustomerIneligible,
+            'CustomerID',
+            `customer ${who} has CodLimit ${JSON.stringify(customer.CodLimit)}, not an amount`,
+          ),
+        );
       } else if (total !== undefined && total.isGreaterThan(limit)) {
         errors.push(
-          fail(ErrorCode.CodCustomerIneligible, 'CustomerID', `OrderTotal ${formatMoney(total)} exceeds customer ${who}'s CodLimit ${formatMoney(limit)}`),
+          fail(
+            ErrorCode.CodCustomerIneligible,
+            'CustomerID',
+            `OrderTotal ${formatMoney(total)} exceeds customer ${who}'s CodLimit ${formatMoney(limit)}`,
+          ),
         );
       }
     }

@@ -80,7 +80,12 @@ export function applyShorts(lines: readonly OrderLine[], priced: readonly Priced
       shorted.push({ LineID: line.LineID, ItemID: line.ItemID, Quantity: line.Quantity, Whole: true, BundleGroupID: group });
     } else if (short > 0) {
       const left = line.Quantity - short;
-      kept.push({ ...line, Quantity: left, Discounts: scale(line.Discounts, left, line.Quantity), InformationalTaxes: scale(line.InformationalTaxes, left, line.Quantity) });
+      kept.push({
+        ...line,
+        Quantity: left,
+        Discounts: scale(line.Discounts, left, line.Quantity),
+        InformationalTaxes: scale(line.InformationalTaxes, left, line.Quantity),
+      });
       shorted.push({ LineID: line.LineID, ItemID: line.ItemID, Quantity: short, Whole: false, BundleGroupID: null });
     } else {
       kept.push(line);
@@ -96,7 +101,11 @@ export function bundleSharesOf(lines: readonly OrderLine[], priced: readonly Pri
   for (const line of lines) {
     const was = byId.get(line.LineID);
     if (!was || was.BundleGroupID === null) continue;
-    shares.push({ LineID: line.LineID, BundleGroupID: was.BundleGroupID, BundleDiscount: formatMoney(parseMoney(was.LineDiscount).minus(sumAmounts(line.Discounts))) });
+    shares.push({
+      LineID: line.LineID,
+      BundleGroupID: was.BundleGroupID,
+      BundleDiscount: formatMoney(parseMoney(was.LineDiscount).minus(sumAmounts(line.Discounts))),
+    });
   }
   return shares;
 }
@@ -110,15 +119,16 @@ export const SUBSTITUTE_MAX_INCREASE_PERCENT = '20';
 
 /** True when `substitutePrice` ≤ `originalPrice` × 1.2 (exact; exactly 20 % above is accepted). */
 export function substitutePriceAccepted(originalPrice: Money, substitutePrice: Money): boolean {
-  const limit = parseMoney(originalPrice).times(decimal('100').plus(decimal(SUBSTITUTE_MAX_INCREASE_PERCENT))).div(100);
+  const limit = parseMoney(originalPrice)
+    .times(decimal('100').plus(decimal(SUBSTITUTE_MAX_INCREASE_PERCENT)))
+    .div(100);
   return parseMoney(substitutePrice).isLessThanOrEqualTo(limit);
 }
 
-export type SubstitutionRefusal = 'SUBSTITUTE_UNKNOWN' | 'SUBSTITUTE_MISSING' | 'SUBSTITUTE_TOO_EXPENSIVE' | 'SUBSTITUTE_IN_BUNDLE' | 'SUBSTITUTION_PARTIAL';
+export type SubstitutionRefusal =
+  'SUBSTITUTE_UNKNOWN' | 'SUBSTITUTE_MISSING' | 'SUBSTITUTE_TOO_EXPENSIVE' | 'SUBSTITUTE_IN_BUNDLE' | 'SUBSTITUTION_PARTIAL';
 
-export type SubstitutionDecision =
-  | { Accepted: true; Line: OrderLine }
-  | { Accepted: false; Reason: SubstitutionRefusal; Message: string };
+export type SubstitutionDecision = { Accepted: true; Line: OrderLine } | { Accepted: false; Reason: SubstitutionRefusal; Message: string };
 
 /** Whether `line` may be replaced by `request.SubstituteItemID` (catalog entry `product`), and the new line if so. */
 export function decideSubstitution(
@@ -129,11 +139,21 @@ export function decideSubstitution(
 ): SubstitutionDecision {
   const item = request.SubstituteItemID;
   if (!item) return { Accepted: false, Reason: 'SUBSTITUTE_MISSING', Message: `line ${line.LineID}: no SubstituteItemID` };
-  if (bundleGroupId !== null) return { Accepted: false, Reason: 'SUBSTITUTE_IN_BUNDLE', Message: `line ${line.LineID} is in bundle group ${bundleGroupId}; a bundle component is not substituted` };
+  if (bundleGroupId !== null)
+    return {
+      Accepted: false,
+      Reason: 'SUBSTITUTE_IN_BUNDLE',
+      Message: `line ${line.LineID} is in bundle group ${bundleGroupId}; a bundle component is not substituted`,
+    };
   if (request.Quantity !== line.Quantity) {
-    return { Accepted: false, Reason: 'SUBSTITUTION_PARTIAL', Message: `line ${line.LineID}: ${request.Quantity} of ${line.Quantity} units; only a whole line is substituted` };
+    return {
+      Accepted: false,
+      Reason: 'SUBSTITUTION_PARTIAL',
+      Message: `line ${line.LineID}: ${request.Quantity} of ${line.Quantity} units; only a whole line is substituted`,
+    };
   }
-  if (!product) return { Accepted: false, Reason: 'SUBSTITUTE_UNKNOWN', Message: `line ${line.LineID}: substitute ${item} is not in the catalog` };
+  if (!product)
+    return { Accepted: false, Reason: 'SUBSTITUTE_UNKNOWN', Message: `line ${line.LineID}: substitute ${item} is not in the catalog` };
   if (!substitutePriceAccepted(line.UnitPrice, product.UnitPrice)) {
     return {
       Accepted: false,

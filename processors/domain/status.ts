@@ -48,7 +48,12 @@ export function checkOrderUnlocked(status: OrderStatusCode): ValidationError | u
 /** DUPLICATE_RELEASE when the order already has its one release; else undefined. */
 export function checkNotReleased(releaseId: string | null | undefined): ValidationError | undefined {
   if (releaseId === null || releaseId === undefined) return undefined;
-  return { Rule: '—', Code: ErrorCode.DuplicateRelease, Field: '', Message: `the order already has release ${JSON.stringify(releaseId)}; exactly one is allowed` };
+  return {
+    Rule: '—',
+    Code: ErrorCode.DuplicateRelease,
+    Field: '',
+    Message: `the order already has release ${JSON.stringify(releaseId)}; exactly one is allowed`,
+  };
 }
 
 /** Slick ship events and the status each sets. */

@@ -114,11 +114,19 @@ export function classifyArrival(previous: SeenOrder | null | undefined, hash: st
 /** Structure and the fields no rule covers: ShipFromLocationID, CreatedAt, Currency, DeliveryAddress, Charges. */
 export const checkRecordShape: OrderRule = (order, _lookups, errors) => {
   if (!isNonEmptyString(order.ShipFromLocationID)) {
-    malformed(errors, 'ShipFromLocationID', `ShipFromLocationID must be a non-empty string, got ${describeValue(order.ShipFromLocationID)}`);
+    malformed(
+      errors,
+      'ShipFromLocationID',
+      `ShipFromLocationID must be a non-empty string, got ${describeValue(order.ShipFromLocationID)}`,
+    );
   }
   const createdAt = order.CreatedAt;
   if (typeof createdAt !== 'string' || !UTC_TIMESTAMP.test(createdAt) || Number.isNaN(Date.parse(createdAt))) {
-    malformed(errors, 'CreatedAt', `CreatedAt must be a UTC ISO-8601 timestamp such as "2026-11-21T09:15:00Z", got ${describeValue(createdAt)}`);
+    malformed(
+      errors,
+      'CreatedAt',
+      `CreatedAt must be a UTC ISO-8601 timestamp such as "2026-11-21T09:15:00Z", got ${describeValue(createdAt)}`,
+    );
   }
   if (isGiven(order.Currency) && typeof order.Currency !== 'string') {
     malformed(errors, 'Currency', `Currency must be a string or null, got ${describeValue(order.Currency)}`);
@@ -159,10 +167,15 @@ function checkAmountEntries(entries: unknown, field: string, errors: ValidationE
       malformed(errors, path, `${path} must be an object {Type, Amount}, got ${describeValue(entry)}`);
       continue;
     }
-    if (typeof entry.Type !== 'string') malformed(errors, `${path}.Type`, `${path}.Type must be a string, got ${describeValue(entry.Type)}`);
+    if (typeof entry.Type !== 'string')
+      malformed(errors, `${path}.Type`, `${path}.Type must be a string, got ${describeValue(entry.Type)}`);
     const amount = tryParseMoney(entry.Amount);
     if (amount === undefined || amount.isNegative()) {
-      invalidLine(errors, `${path}.Amount`, `${path}.Amount must be a money amount ≥ 0 with at most 4 decimals, got ${describeValue(entry.Amount)}`);
+      invalidLine(
+        errors,
+        `${path}.Amount`,
+        `${path}.Amount must be a money amount ≥ 0 with at most 4 decimals, got ${describeValue(entry.Amount)}`,
+      );
     }
   }
 }
@@ -173,14 +186,26 @@ function checkAmountEntries(entries: unknown, field: string, errors: ValidationE
 export const checkOrderId: OrderRule = (order, _lookups, errors) => {
   const id = order.OrderID;
   if (typeof id !== 'string' || !ORDER_ID.test(id)) {
-    push(errors, 'A', ErrorCode.InvalidOrderId, 'OrderID', `OrderID must be 1–50 characters of A–Z, a–z, 0–9, "_" or "-", got ${describeValue(id)}`);
+    push(
+      errors,
+      'A',
+      ErrorCode.InvalidOrderId,
+      'OrderID',
+      `OrderID must be 1–50 characters of A–Z, a–z, 0–9, "_" or "-", got ${describeValue(id)}`,
+    );
   }
 };
 
 /** Rule A: the OrderID was not seen before with a different payload (see `classifyArrival`). */
 export const checkDuplicateOrderId: OrderRule = (order, lookups, errors) => {
   if (classifyArrival(lookups.previous, lookups.payloadHash) === 'duplicate') {
-    push(errors, 'A', ErrorCode.DuplicateOrderId, 'OrderID', `OrderID ${describeValue(order.OrderID)} was already received with a different payload`);
+    push(
+      errors,
+      'A',
+      ErrorCode.DuplicateOrderId,
+      'OrderID',
+      `OrderID ${describeValue(order.OrderID)} was already received with a different payload`,
+    );
   }
 };
 
@@ -208,7 +233,13 @@ function checkLineLocations(lines: readonly unknown[], location: string, errors:
 /** Rule C: IsForceAllocation is the boolean true. */
 export const checkForceAllocation: OrderRule = (order, _lookups, errors) => {
   if (order.IsForceAllocation !== true) {
-    push(errors, 'C', ErrorCode.ForceAllocationRequired, 'IsForceAllocation', `IsForceAllocation must be true, got ${describeValue(order.IsForceAllocation)}`);
+    push(
+      errors,
+      'C',
+      ErrorCode.ForceAllocationRequired,
+      'IsForceAllocation',
+      `IsForceAllocation must be true, got ${describeValue(order.IsForceAllocation)}`,
+    );
   }
 };
 
@@ -216,7 +247,13 @@ export const checkForceAllocation: OrderRule = (order, _lookups, errors) => {
 export const checkT1MembershipId: OrderRule = (order, _lookups, errors) => {
   const value = order.T1MembershipID;
   if (isGiven(value) && (typeof value !== 'string' || !T1_MEMBERSHIP_ID.test(value))) {
-    push(errors, 'D', ErrorCode.InvalidT1MembershipId, 'T1MembershipID', `T1MembershipID must be exactly 16 digits, got ${describeValue(value)}`);
+    push(
+      errors,
+      'D',
+      ErrorCode.InvalidT1MembershipId,
+      'T1MembershipID',
+      `T1MembershipID must be exactly 16 digits, got ${describeValue(value)}`,
+    );
   }
 };
 
@@ -250,7 +287,13 @@ export const checkCustomer: OrderRule = (order, lookups, errors) => {
 /** PaymentMethod is "COD", the only method supported. */
 export const checkPaymentMethod: OrderRule = (order, _lookups, errors) => {
   if (order.PaymentMethod !== SUPPORTED_PAYMENT_METHOD) {
-    push(errors, '—', ErrorCode.UnsupportedPaymentMethod, 'PaymentMethod', `PaymentMethod must be "COD", got ${describeValue(order.PaymentMethod)}`);
+    push(
+      errors,
+      '—',
+      ErrorCode.UnsupportedPaymentMethod,
+      'PaymentMethod',
+      `PaymentMethod must be "COD", got ${describeValue(order.PaymentMethod)}`,
+    );
   }
 };
 
@@ -287,19 +330,29 @@ function checkLines(lines: unknown, errors: ValidationError[]): void {
 
 /** One line's own fields (not its location: Rule B; not LineID uniqueness: `checkLines`). */
 export function checkLine(line: Fields, path: string, errors: ValidationError[]): void {
-  if (!isNonEmptyString(line.LineID)) invalidLine(errors, `${path}.LineID`, `LineID must be a non-empty string, got ${describeValue(line.LineID)}`);
-  if (!isNonEmptyString(line.ItemID)) invalidLine(errors, `${path}.ItemID`, `ItemID must be a non-empty string, got ${describeValue(line.ItemID)}`);
+  if (!isNonEmptyString(line.LineID))
+    invalidLine(errors, `${path}.LineID`, `LineID must be a non-empty string, got ${describeValue(line.LineID)}`);
+  if (!isNonEmptyString(line.ItemID))
+    invalidLine(errors, `${path}.ItemID`, `ItemID must be a non-empty string, got ${describeValue(line.ItemID)}`);
   const quantity = line.Quantity;
   if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1) {
     invalidLine(errors, `${path}.Quantity`, `Quantity must be a whole number ≥ 1, got ${describeValue(quantity)}`);
   }
   const price = tryParseMoney(line.UnitPrice);
   if (price === undefined || price.isNegative()) {
-    invalidLine(errors, `${path}.UnitPrice`, `UnitPrice must be a money amount ≥ 0 with at most 4 decimals, got ${describeValue(line.UnitPrice)}`);
+    invalidLine(
+      errors,
+      `${path}.UnitPrice`,
+      `UnitPrice must be a money amount ≥ 0 with at most 4 decimals, got ${describeValue(line.UnitPrice)}`,
+    );
   }
   const rate = tryParseMoney(line.TaxRate);
   if (rate === undefined || rate.isNegative() || rate.isGreaterThan(1)) {
-    invalidLine(errors, `${path}.TaxRate`, `TaxRate must be a fraction from 0 to 1 with at most 4 decimals ("0.0700" is 7 %), got ${describeValue(line.TaxRate)}`);
+    invalidLine(
+      errors,
+      `${path}.TaxRate`,
+      `TaxRate must be a fraction from 0 to 1 with at most 4 decimals ("0.0700" is 7 %), got ${describeValue(line.TaxRate)}`,
+    );
   }
   if (isGiven(line.BundleID) && !isNonEmptyString(line.BundleID)) {
     invalidLine(errors, `${path}.BundleID`, `BundleID must be a non-empty string or null, got ${describeValue(line.BundleID)}`);
@@ -336,7 +389,14 @@ export const ORDER_RULES: readonly OrderRule[] = [
  */
 export function validateOrder(value: unknown, lookups: OrderLookups = {}): ValidationError[] {
   if (!isObject(value)) {
-    return [{ Rule: '—', Code: ErrorCode.MalformedRecord, Field: '', Message: `an OrderCreate must be a JSON object, got ${describeValue(value)}` }];
+    return [
+      {
+        Rule: '—',
+        Code: ErrorCode.MalformedRecord,
+        Field: '',
+        Message: `an OrderCreate must be a JSON object, got ${describeValue(value)}`,
+      },
+    ];
   }
   const errors: ValidationError[] = [];
   for (const rule of ORDER_RULES) rule(value, lookups, errors);
@@ -350,18 +410,28 @@ export function validateOrder(value: unknown, lookups: OrderLookups = {}): Valid
  */
 export function validateOrderUpdate(value: unknown, currentStatus?: OrderStatusCode | null): ValidationError[] {
   if (!isObject(value)) {
-    return [{ Rule: '—', Code: ErrorCode.MalformedRecord, Field: '', Message: `an OrderUpdate must be a JSON object, got ${describeValue(value)}` }];
+    return [
+      {
+        Rule: '—',
+        Code: ErrorCode.MalformedRecord,
+        Field: '',
+        Message: `an OrderUpdate must be a JSON object, got ${describeValue(value)}`,
+      },
+    ];
   }
   const errors: ValidationError[] = [];
   checkOrderId(value, {}, errors);
   const location = value.ShipFromLocationID;
-  if (!isNonEmptyString(location)) malformed(errors, 'ShipFromLocationID', `ShipFromLocationID must be a non-empty string, got ${describeValue(location)}`);
-  if (isGiven(value.Reason) && typeof value.Reason !== 'string') malformed(errors, 'Reason', `Reason must be a string or null, got ${describeValue(value.Reason)}`);
+  if (!isNonEmptyString(location))
+    malformed(errors, 'ShipFromLocationID', `ShipFromLocationID must be a non-empty string, got ${describeValue(location)}`);
+  if (isGiven(value.Reason) && typeof value.Reason !== 'string')
+    malformed(errors, 'Reason', `Reason must be a string or null, got ${describeValue(value.Reason)}`);
   const action = value.Action;
   if (action === OrderUpdateAction.Modify) {
     const hasLines = isGiven(value.OrderLines);
     const hasAddress = isGiven(value.DeliveryAddress);
-    if (!hasLines && !hasAddress) malformed(errors, 'OrderLines', 'a MODIFY must carry new OrderLines and/or a new DeliveryAddress, got neither');
+    if (!hasLines && !hasAddress)
+      malformed(errors, 'OrderLines', 'a MODIFY must carry new OrderLines and/or a new DeliveryAddress, got neither');
     if (hasLines) {
       checkLines(value.OrderLines, errors);
       if (typeof location === 'string' && Array.isArray(value.OrderLines)) checkLineLocations(value.OrderLines, location, errors);
@@ -378,7 +448,8 @@ export function validateOrderUpdate(value: unknown, currentStatus?: OrderStatusC
 }
 
 /** True when the errors say the record is not of the schema: the caller dead-letters it as MALFORMED_RECORD. */
-export const isMalformed = (errors: readonly ValidationError[]): boolean => errors.some((error) => error.Code === ErrorCode.MalformedRecord);
+export const isMalformed = (errors: readonly ValidationError[]): boolean =>
+  errors.some((error) => error.Code === ErrorCode.MalformedRecord);
 
 /** The `order.validation.v1` record for a processed value; OrderID and location read as "" when unusable. */
 export function validationResult(value: unknown, errors: ValidationError[], at: Timestamp): ValidationResult {

@@ -61,10 +61,15 @@ export function calculateStage(): Processor<string, OrderFlow, string, unknown> 
       if (errors.length > 0) {
         // A MODIFY reaches here with its old allocation already given back by the update stage.
         reject(context, record.key, state.Order, errors, { deadLetter: true });
-        await cancelOrder(context, { orders, held }, { ...state, Lines: lines, Totals: totals }, errors[0]!.Code, 'calculate', { allocated: false });
+        await cancelOrder(context, { orders, held }, { ...state, Lines: lines, Totals: totals }, errors[0]!.Code, 'calculate', {
+          allocated: false,
+        });
         return;
       }
-      emit(context, Stages.allocate, record.key, { ...record.value, state: { ...state, Lines: lines, Totals: totals } } satisfies OrderFlow);
+      emit(context, Stages.allocate, record.key, {
+        ...record.value,
+        state: { ...state, Lines: lines, Totals: totals },
+      } satisfies OrderFlow);
     },
   };
 }

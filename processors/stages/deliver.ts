@@ -37,11 +37,15 @@ export interface CodOpen {
 function collectedAmount(event: DeliveryStatus): string | null {
   const amount = event.CollectedAmount;
   if (amount === null) {
-    if (event.Status === 'COLLECTED') throw new DeadLetterError(ErrorCode.InvalidCollectedAmount, 'a COLLECTED status must carry CollectedAmount');
+    if (event.Status === 'COLLECTED')
+      throw new DeadLetterError(ErrorCode.InvalidCollectedAmount, 'a COLLECTED status must carry CollectedAmount');
     return null;
   }
   if (!isMoney(amount) || amount.startsWith('-')) {
-    throw new DeadLetterError(ErrorCode.InvalidCollectedAmount, `CollectedAmount must be a money amount ≥ 0 with at most 4 decimals, got ${JSON.stringify(amount)}`);
+    throw new DeadLetterError(
+      ErrorCode.InvalidCollectedAmount,
+      `CollectedAmount must be a money amount ≥ 0 with at most 4 decimals, got ${JSON.stringify(amount)}`,
+    );
   }
   return normaliseMoney(amount);
 }
@@ -61,7 +65,11 @@ export function deliverStage(): Processor<string, DeliveryStatus, string, unknow
       const event = record.value;
       const found = await findOrder(orders, record.key, event);
       const to = statusForDelivery(event.Status);
-      if (to === undefined) throw new DeadLetterError(ErrorCode.UnknownEventType, `unknown delivery status ${JSON.stringify(event.Status)} from ${event.Partner}`);
+      if (to === undefined)
+        throw new DeadLetterError(
+          ErrorCode.UnknownEventType,
+          `unknown delivery status ${JSON.stringify(event.Status)} from ${event.Partner}`,
+        );
       const collected = collectedAmount(event);
       if (hasSeen(found, event.EventID)) return;
       const key = record.key;
@@ -75,10 +83,18 @@ export function deliverStage(): Processor<string, DeliveryStatus, string, unknow
         const outcome = classifyCollection(expected, collected);
         state = { ...state, PaymentStatus: PaymentStatus.Collected, CollectedAmount: collected, CollectedAt: eventTime(event, at) };
         emit(context, Sinks.payment, key, { ...paymentEvent(state, PaymentStatus.Collected, at), Amount: collected });
-        state = note(state, `COLLECTED ${collected} by ${event.Partner}${outcome === 'RECONCILED' ? '' : `: ${outcome} against ${expected}, a reconciliation exception`}`, source, at);
+        state = note(
+          state,
+          `COLLECTED ${collected} by ${event.Partner}${outcome === 'RECONCILED' ? '' : `: ${outcome} against ${expected}, a reconciliation exception`}`,
+          source,
+          at,
+        );
       }
       if ((delivered || collected !== null) && state.Order.PaymentMethod === 'COD') {
-        emit(context, Stages.reconcile, key, { OrderID: state.Order.OrderID, ShipFromLocationID: state.Order.ShipFromLocationID } satisfies CodOpen);
+        emit(context, Stages.reconcile, key, {
+          OrderID: state.Order.OrderID,
+          ShipFromLocationID: state.Order.ShipFromLocationID,
+        } satisfies CodOpen);
       }
       orders.put(state.Order.OrderID, state);
     },

@@ -20,7 +20,15 @@ import type { Record } from '../../runtime/record.js';
 import { formatMoney, parseMoney } from '../domain/money.js';
 import { applyShorts, decideSubstitution, repriceOrder, type ShortedLine } from '../domain/shorts.js';
 import { statusForShipEvent } from '../domain/status.js';
-import { ErrorCode, OrderStatus, PaymentStatus, type OrderLine, type Product, type ShipEvent, type ShipEventLine } from '../domain/types.js';
+import {
+  ErrorCode,
+  OrderStatus,
+  PaymentStatus,
+  type OrderLine,
+  type Product,
+  type ShipEvent,
+  type ShipEventLine,
+} from '../domain/types.js';
 import { cancelOrder, paymentEvent } from '../cancel.js';
 import { pricedOrder } from './calculate.js';
 import { adjustAllocation, type InventoryCounter } from '../inventory.js';
@@ -49,8 +57,10 @@ function eventLines(event: ShipEvent, state: OrderState): ShipEventLine[] {
   if (lines.length === 0) throw new DeadLetterError(ErrorCode.InvalidLine, `a ${event.EventType} event must list the lines it concerns`);
   const known = new Set([...state.Lines, ...state.ShortedLines].map((line) => line.LineID));
   for (const line of lines) {
-    if (!Number.isInteger(line.Quantity) || line.Quantity < 1) throw new DeadLetterError(ErrorCode.InvalidLine, `line ${line.LineID}: Quantity must be a whole number ≥ 1, got ${line.Quantity}`);
-    if (!known.has(line.LineID)) throw new DeadLetterError(ErrorCode.UnknownLine, `order ${state.Order.OrderID} has no line ${JSON.stringify(line.LineID)}`);
+    if (!Number.isInteger(line.Quantity) || line.Quantity < 1)
+      throw new DeadLetterError(ErrorCode.InvalidLine, `line ${line.LineID}: Quantity must be a whole number ≥ 1, got ${line.Quantity}`);
+    if (!known.has(line.LineID))
+      throw new DeadLetterError(ErrorCode.UnknownLine, `order ${state.Order.OrderID} has no line ${JSON.stringify(line.LineID)}`);
   }
   return lines;
 }
@@ -69,7 +79,9 @@ function shortedPart(short: ShortedLine, before: PricedLine, after: PricedLine |
 }
 
 const describeShort = (short: ShortedLine): string =>
-  short.Whole ? `line ${short.LineID}${short.BundleGroupID ? ` (bundle group ${short.BundleGroupID})` : ''}` : `${short.Quantity} units of line ${short.LineID}`;
+  short.Whole
+    ? `line ${short.LineID}${short.BundleGroupID ? ` (bundle group ${short.BundleGroupID})` : ''}`
+    : `${short.Quantity} units of line ${short.LineID}`;
 
 export function fulfilStage(): Processor<string, ShipEvent, string, unknown> {
   let context: StageContext;
@@ -91,7 +103,8 @@ export function fulfilStage(): Processor<string, ShipEvent, string, unknown> {
   const short = async (key: string, state: OrderState, event: ShipEvent): Promise<OrderState> => {
     const outcome = applyShorts(state.Order.OrderLines, state.Lines, eventLines(event, state));
     const at = nowIso(context);
-    if (outcome.Shorted.length === 0) return note(state, `SHORT: line ${outcome.UnknownLineIDs.join(', ')} already shorted; nothing changed`, SOURCE, at);
+    if (outcome.Shorted.length === 0)
+      return note(state, `SHORT: line ${outcome.UnknownLineIDs.join(', ')} already shorted; nothing changed`, SOURCE, at);
     await adjustAllocation(inventory, state.Order.ShipFromLocationID, outcome.Shorted, -1);
     const already = outcome.UnknownLineIDs.length > 0 ? ` (already shorted: line ${outcome.UnknownLineIDs.join(', ')})` : '';
     const description = `SHORT: ${outcome.Shorted.map(describeShort).join(', ')}${already}`;
@@ -140,8 +153,18 @@ export function fulfilStage(): Processor<string, ShipEvent, string, unknown> {
     let next = state;
     if (moved.length > 0) {
       const location = state.Order.ShipFromLocationID;
-      await adjustAllocation(inventory, location, moved.map((m) => m.from), -1);
-      await adjustAllocation(inventory, location, moved.map((m) => m.to), 1);
+      await adjustAllocation(
+        inventory,
+        location,
+        moved.map((m) => m.from),
+        -1,
+      );
+      await adjustAllocation(
+        inventory,
+        location,
+        moved.map((m) => m.to),
+        1,
+      );
       next = reprice(key, state, orderLines);
       notes.push(`OrderTotal ${state.Totals?.OrderTotal ?? '—'} → ${next.Totals!.OrderTotal}`);
     }
@@ -165,13 +188,19 @@ export function fulfilStage(): Processor<string, ShipEvent, string, unknown> {
         const reason = event.EventType.toUpperCase();
         if (!linesOpen(state)) {
           eventLines(event, state);
-          state = note(state, `OUT_OF_ORDER: ${reason} ignored at ${state.Status}; lines change only between Released (3000) and shipping (7000)`, SOURCE, nowIso(context));
+          state = note(
+            state,
+            `OUT_OF_ORDER: ${reason} ignored at ${state.Status}; lines change only between Released (3000) and shipping (7000)`,
+            SOURCE,
+            nowIso(context),
+          );
         } else {
           state = event.EventType === 'short' ? await short(key, state, event) : await substitute(key, state, event);
         }
       } else {
         const to = statusForShipEvent(event.EventType);
-        if (to === undefined) throw new DeadLetterError(ErrorCode.UnknownEventType, `unknown ship event type ${JSON.stringify(event.EventType)}`);
+        if (to === undefined)
+          throw new DeadLetterError(ErrorCode.UnknownEventType, `unknown ship event type ${JSON.stringify(event.EventType)}`);
         state = step(context, key, state, to, event.EventType.toUpperCase(), SOURCE);
       }
       orders.put(state.Order.OrderID, state);

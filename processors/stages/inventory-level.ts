@@ -16,12 +16,25 @@ export function inventoryLevelStage(): Processor<string, InventoryLevel, string,
     },
     async process(record: Record<string, InventoryLevel>) {
       const level = record.value;
-      if (typeof level?.ItemID !== 'string' || typeof level.ShipFromLocationID !== 'string' || !Number.isInteger(level.OnHand) || level.OnHand < 0) {
-        throw new DeadLetterError(ErrorCode.MalformedRecord, `an inventory level needs ShipFromLocationID, ItemID and a whole OnHand ≥ 0, got ${JSON.stringify(level)}`);
+      if (
+        typeof level?.ItemID !== 'string' ||
+        typeof level.ShipFromLocationID !== 'string' ||
+        !Number.isInteger(level.OnHand) ||
+        level.OnHand < 0
+      ) {
+        throw new DeadLetterError(
+          ErrorCode.MalformedRecord,
+          `an inventory level needs ShipFromLocationID, ItemID and a whole OnHand ≥ 0, got ${JSON.stringify(level)}`,
+        );
       }
       const key = counterKey(level.ShipFromLocationID, level.ItemID);
       const current = await inventory.get(key);
-      inventory.put(key, { ShipFromLocationID: level.ShipFromLocationID, ItemID: level.ItemID, OnHand: level.OnHand, Allocated: current?.Allocated ?? 0 });
+      inventory.put(key, {
+        ShipFromLocationID: level.ShipFromLocationID,
+        ItemID: level.ItemID,
+        OnHand: level.OnHand,
+        Allocated: current?.Allocated ?? 0,
+      });
     },
   };
 }

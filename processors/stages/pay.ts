@@ -34,16 +34,21 @@ export function paymentStage(config: OrderConfig): Processor<string, OrderFlow, 
       const { state, mode } = record.value;
       const customerId = state.Order.CustomerID;
       const customer = customerId ? await customers.get(customerId) : undefined;
-      const errors = validateCod({ OrderTotal: state.Totals!.OrderTotal, DeliveryAddress: state.Order.DeliveryAddress, Customer: customer ?? null }, config);
+      const errors = validateCod(
+        { OrderTotal: state.Totals!.OrderTotal, DeliveryAddress: state.Order.DeliveryAddress, Customer: customer ?? null },
+        config,
+      );
       if (errors.length > 0) {
         reject(context, record.key, state.Order, errors, { deadLetter: false });
         const failed = { ...state, PaymentStatus: state.PaymentStatus === PaymentStatus.Paid ? state.PaymentStatus : PaymentStatus.Failed };
-        if (failed.PaymentStatus === PaymentStatus.Failed) emit(context, Sinks.payment, record.key, paymentEvent(failed, PaymentStatus.Failed, nowIso(context)));
+        if (failed.PaymentStatus === PaymentStatus.Failed)
+          emit(context, Sinks.payment, record.key, paymentEvent(failed, PaymentStatus.Failed, nowIso(context)));
         await cancelOrder(context, { orders, inventory, held }, failed, errors[0]!.Code, 'pay', { allocated: true });
         return;
       }
       const paid = { ...state, PaymentStatus: PaymentStatus.Paid };
-      if (mode === 'create' || record.value.previousTotal !== state.Totals!.OrderTotal) emit(context, Sinks.payment, record.key, paymentEvent(paid, PaymentStatus.Paid, nowIso(context)));
+      if (mode === 'create' || record.value.previousTotal !== state.Totals!.OrderTotal)
+        emit(context, Sinks.payment, record.key, paymentEvent(paid, PaymentStatus.Paid, nowIso(context)));
       emit(context, Stages.release, record.key, { ...record.value, state: paid } satisfies OrderFlow);
     },
   };

@@ -35,7 +35,8 @@ const LAST_RUN = 'last-cut-off';
 export const codOpenKey = (store: string, orderId: string): string => `${store}|${orderId}`;
 
 /** What an order should have collected: its OrderTotal, nothing once cancelled. */
-const expectedOf = (state: OrderState): string => (state.Status === OrderStatus.Cancelled ? '0.0000' : (state.Totals?.OrderTotal ?? '0.0000'));
+const expectedOf = (state: OrderState): string =>
+  state.Status === OrderStatus.Cancelled ? '0.0000' : (state.Totals?.OrderTotal ?? '0.0000');
 
 export function reconcileStage(config: OrderConfig): Processor<string, CodOpen, string, unknown> {
   let context: StageContext;
@@ -47,7 +48,9 @@ export function reconcileStage(config: OrderConfig): Processor<string, CodOpen, 
   const run = async (now: number): Promise<void> => {
     const cutOff = latestCutOff(now, config.reconciliationCutOff, config.businessTimeZone);
     // A task that never ran counts the cut-off before it started as done: its first run is the next cut-off.
-    const last = (await runs.get(LAST_RUN)) ?? new Date(latestCutOff(startedAt, config.reconciliationCutOff, config.businessTimeZone).at).toISOString();
+    const last =
+      (await runs.get(LAST_RUN)) ??
+      new Date(latestCutOff(startedAt, config.reconciliationCutOff, config.businessTimeZone).at).toISOString();
     if (Date.parse(last) >= cutOff.at) return;
     const cutOffAt = new Date(cutOff.at).toISOString();
     runs.put(LAST_RUN, cutOffAt);
@@ -71,15 +74,35 @@ export function reconcileStage(config: OrderConfig): Processor<string, CodOpen, 
         const expected = expectedOf(state);
         const collected = state.CollectedAmount;
         const outcome = classifyCollection(expected, collected);
-        items.push({ OrderID: orderId, Outcome: outcome, ExpectedAmount: expected, CollectedAmount: collected, DeliveredAt: state.DeliveredAt, CollectedAt: state.CollectedAt });
+        items.push({
+          OrderID: orderId,
+          Outcome: outcome,
+          ExpectedAmount: expected,
+          CollectedAmount: collected,
+          DeliveredAt: state.DeliveredAt,
+          CollectedAt: state.CollectedAt,
+        });
         if (outcome === 'MISSING') continue;
         open.delete(key);
         if (outcome === 'RECONCILED') {
-          const reconciled = note({ ...state, PaymentStatus: PaymentStatus.Reconciled }, `RECONCILED ${collected} for business day ${cutOff.businessDay}`, SOURCE, at);
+          const reconciled = note(
+            { ...state, PaymentStatus: PaymentStatus.Reconciled },
+            `RECONCILED ${collected} for business day ${cutOff.businessDay}`,
+            SOURCE,
+            at,
+          );
           emit(context, Sinks.payment, store, { ...paymentEvent(reconciled, PaymentStatus.Reconciled, at), Amount: collected! });
           orders.put(orderId, reconciled);
         } else {
-          orders.put(orderId, note(state, `RECONCILIATION_EXCEPTION ${outcome}: collected ${collected} against ${expected} for business day ${cutOff.businessDay}`, SOURCE, at));
+          orders.put(
+            orderId,
+            note(
+              state,
+              `RECONCILIATION_EXCEPTION ${outcome}: collected ${collected} against ${expected} for business day ${cutOff.businessDay}`,
+              SOURCE,
+              at,
+            ),
+          );
         }
       }
       if (items.length > 0) emit(context, Sinks.reconciliation, store, reconciliationReport(store, day, items));

@@ -56,7 +56,13 @@ export function releaseStage(config: OrderConfig): Processor<string, OrderFlow, 
 
   const release = (key: string, state: OrderState): void => {
     const at = nowIso(context);
-    const moved = transition({ ...state, ReleaseID: releaseId(state.Order.OrderID), ReleaseDueAt: null }, OrderStatus.Released, 'RELEASED', 'release', at);
+    const moved = transition(
+      { ...state, ReleaseID: releaseId(state.Order.OrderID), ReleaseDueAt: null },
+      OrderStatus.Released,
+      'RELEASED',
+      'release',
+      at,
+    );
     emit(context, Sinks.release, key, releaseOf(moved.state, at));
     emit(context, Sinks.status, key, moved.change);
     orders.put(state.Order.OrderID, moved.state);

@@ -33,7 +33,8 @@ export function updateStage(): Processor<string, unknown, string, unknown> {
       const state = typeof fields.OrderID === 'string' ? await orders.get(fields.OrderID) : undefined;
       const errors = validateOrderUpdate(record.value, state?.Status ?? null);
       if (!state && typeof fields.OrderID === 'string') errors.push(notFound(fields.OrderID));
-      if (state && fields.ShipFromLocationID !== state.Order.ShipFromLocationID) errors.push(locationMismatch(fields.ShipFromLocationID, state.Order.ShipFromLocationID));
+      if (state && fields.ShipFromLocationID !== state.Order.ShipFromLocationID)
+        errors.push(locationMismatch(fields.ShipFromLocationID, state.Order.ShipFromLocationID));
       const update: OrderUpdate | undefined = errors.length === 0 ? acceptedRecord(decodeUpdate, record.value, errors) : undefined;
       if (!update || !state) {
         reject(context, record.key, record.value, errors, { deadLetter: true });
@@ -53,15 +54,29 @@ export function updateStage(): Processor<string, unknown, string, unknown> {
         ...(update.DeliveryAddress ? { DeliveryAddress: update.DeliveryAddress } : {}),
       };
       const modified = note({ ...state, Order: order }, `MODIFIED${because}`, 'update', nowIso(context));
-      emit(context, Stages.enrich, record.key, { state: modified, mode: 'modify', ...(state.Totals ? { previousTotal: state.Totals.OrderTotal } : {}) } satisfies OrderFlow);
+      emit(context, Stages.enrich, record.key, {
+        state: modified,
+        mode: 'modify',
+        ...(state.Totals ? { previousTotal: state.Totals.OrderTotal } : {}),
+      } satisfies OrderFlow);
     },
   };
 }
 
 function notFound(orderId: string): ValidationError {
-  return { Rule: '—', Code: ErrorCode.OrderNotFound, Field: 'OrderID', Message: `no order ${JSON.stringify(orderId)} at this location; an update must follow its order's create` };
+  return {
+    Rule: '—',
+    Code: ErrorCode.OrderNotFound,
+    Field: 'OrderID',
+    Message: `no order ${JSON.stringify(orderId)} at this location; an update must follow its order's create`,
+  };
 }
 
 function locationMismatch(given: unknown, actual: string): ValidationError {
-  return { Rule: 'B', Code: ErrorCode.ShipFromLocationMismatch, Field: 'ShipFromLocationID', Message: `the update names location ${JSON.stringify(given)}, the order belongs to ${JSON.stringify(actual)}` };
+  return {
+    Rule: 'B',
+    Code: ErrorCode.ShipFromLocationMismatch,
+    Field: 'ShipFromLocationID',
+    Message: `the update names location ${JSON.stringify(given)}, the order belongs to ${JSON.stringify(actual)}`,
+  };
 }

@@ -31,7 +31,8 @@ export function validateStage(): Processor<string, WithBytes<unknown>, string, u
     async process(record: Record<string, WithBytes<unknown>>) {
       const value = record.value.value as Partial<OrderCreate> | null;
       const fields = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
-      const orderId = typeof fields?.OrderID === 'string' && fields.OrderID.length > 0 && fields.OrderID.length <= 50 ? fields.OrderID : undefined;
+      const orderId =
+        typeof fields?.OrderID === 'string' && fields.OrderID.length > 0 && fields.OrderID.length <= 50 ? fields.OrderID : undefined;
       const hash = payloadHash(record.value.bytes);
       const previous = orderId === undefined ? undefined : await orders.get(orderId);
       if (classifyArrival(previous && { payloadHash: previous.PayloadHash }, hash) === 'redelivery') return;
@@ -41,20 +42,31 @@ export function validateStage(): Processor<string, WithBytes<unknown>, string, u
 
       const customerId = fields?.CustomerID;
       const customer = typeof customerId === 'string' && customerId ? await customers.get(customerId) : undefined;
-      const errors = validateOrder(value, { customer: customer ?? null, previous: previous && { payloadHash: previous.PayloadHash }, payloadHash: hash });
+      const errors = validateOrder(value, {
+        customer: customer ?? null,
+        previous: previous && { payloadHash: previous.PayloadHash },
+        payloadHash: hash,
+      });
       const location = fields?.ShipFromLocationID;
       if (typeof location === 'string' && location !== record.key) errors.push(keyMismatch(record.key, location));
       const order: OrderCreate | undefined = errors.length === 0 ? acceptedRecord(decodeOrder, value, errors) : undefined;
       if (!order) {
         // A record with no usable OrderID cannot be answered on order.validation.v1: it is only dead-lettered.
-        if (isMalformed(errors) && orderId === undefined) context.deadLetter(ErrorCode.MalformedRecord, errors.map((error) => error.Message).join('; '));
+        if (isMalformed(errors) && orderId === undefined)
+          context.deadLetter(ErrorCode.MalformedRecord, errors.map((error) => error.Message).join('; '));
         else reject(context, record.key, value, errors, { deadLetter: true });
         if (orderId !== undefined && !previous) rejected.put(orderId, hash);
         return;
       }
       const at = nowIso(context);
       const { state, change } = openOrder(order, hash, at);
-      emit(context, Sinks.validation, record.key, { OrderID: order.OrderID, ShipFromLocationID: order.ShipFromLocationID, Valid: true, Errors: [], At: at });
+      emit(context, Sinks.validation, record.key, {
+        OrderID: order.OrderID,
+        ShipFromLocationID: order.ShipFromLocationID,
+        Valid: true,
+        Errors: [],
+        At: at,
+      });
       emit(context, Sinks.status, record.key, change);
       emit(context, Stages.enrich, record.key, { state, mode: 'create' } satisfies OrderFlow);
     },

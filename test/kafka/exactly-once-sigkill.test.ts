@@ -26,7 +26,15 @@ t.test('SIGKILL at random moments loses and duplicates nothing under exactly-onc
   let worker: ChildProcess | undefined;
   const startWorker = () => {
     worker = spawn(process.execPath, [WORKER], {
-      env: { ...process.env, KAFKA_BROKERS: BROKERS.join(','), OMNIA_APPLICATION_ID: app, OMNIA_STATE_DIR: stateDir, OMNIA_INSTANCE_ID: `${app}-0`, COUNTER_INPUT: input, COUNTER_OUTPUT: output },
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: BROKERS.join(','),
+        OMNIA_APPLICATION_ID: app,
+        OMNIA_STATE_DIR: stateDir,
+        OMNIA_INSTANCE_ID: `${app}-0`,
+        COUNTER_INPUT: input,
+        COUNTER_OUTPUT: output,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     return new Promise<void>((resolve) => worker!.stdout!.once('data', () => resolve()));
@@ -38,7 +46,14 @@ t.test('SIGKILL at random moments loses and duplicates nothing under exactly-onc
 
   const records: ProducedRecord[] = Array.from({ length: RECORDS }, (_, seq) => {
     const key = Buffer.from(`QC${String(seq % KEYS).padStart(4, '0')}`);
-    return { topic: input, partition: partitionForKey(key, PARTITIONS), key, value: Buffer.from(JSON.stringify({ seq })), timestamp: Date.now(), headers: {} };
+    return {
+      topic: input,
+      partition: partitionForKey(key, PARTITIONS),
+      key,
+      value: Buffer.from(JSON.stringify({ seq })),
+      timestamp: Date.now(),
+      headers: {},
+    };
   });
   await startWorker();
   // Input arrives while the replica is being killed, so kills land mid-transaction as well as between.
@@ -56,9 +71,11 @@ t.test('SIGKILL at random moments loses and duplicates nothing under exactly-onc
   }
   await feeding;
   let produced = 0;
-  await waitFor('every output committed', async () => (produced = (await readAll(client, output)).length) >= RECORDS, 120_000).catch((error) => {
-    throw new Error(`${(error as Error).message}: ${produced} of ${RECORDS} outputs committed`);
-  });
+  await waitFor('every output committed', async () => (produced = (await readAll(client, output)).length) >= RECORDS, 120_000).catch(
+    (error) => {
+      throw new Error(`${(error as Error).message}: ${produced} of ${RECORDS} outputs committed`);
+    },
+  );
   worker!.kill('SIGTERM');
   await new Promise((resolve) => worker!.once('exit', resolve));
 
@@ -77,10 +94,17 @@ t.test('SIGKILL at random moments loses and duplicates nothing under exactly-onc
   // A straight run counts each key 1, 2, …, n in input order; so must the killed one.
   const perKey = RECORDS / KEYS;
   const expected = Array.from({ length: perKey }, (_, i) => i + 1);
-  t.equal([...countsByKey.values()].filter((counts) => JSON.stringify(counts) !== JSON.stringify(expected)).length, 0, 'every key counted 1..n with no gap or repeat');
+  t.equal(
+    [...countsByKey.values()].filter((counts) => JSON.stringify(counts) !== JSON.stringify(expected)).length,
+    0,
+    'every key counted 1..n with no gap or repeat',
+  );
   const changelog = await readAll(client, changelogTopic(app, 'counts'));
   const finalState = new Map<string, number>();
   for (const record of changelog) finalState.set(record.key!.toString(), Number(record.value!.readBigInt64BE()));
   t.equal(finalState.size, KEYS, 'the changelog holds every key');
-  t.ok([...finalState.values()].every((count) => count === perKey), `every key's final count is ${perKey}`);
+  t.ok(
+    [...finalState.values()].every((count) => count === perKey),
+    `every key's final count is ${perKey}`,
+  );
 });

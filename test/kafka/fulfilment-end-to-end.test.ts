@@ -42,7 +42,11 @@ const ORDERS = 1_000;
 const STORES = 20;
 const PARTITIONS = 4;
 const TOKENS = { slick: 'slick-e2e-token', grab: 'grab-e2e-token', pmp: 'pmp-e2e-token' };
-const SECRETS = { slick: 'slick-e2e-webhook-secret-0123456789abcdef', grab: 'grab-e2e-webhook-secret-0123456789abcdef', pmp: 'pmp-e2e-webhook-secret-0123456789abcdef' };
+const SECRETS = {
+  slick: 'slick-e2e-webhook-secret-0123456789abcdef',
+  grab: 'grab-e2e-webhook-secret-0123456789abcdef',
+  pmp: 'pmp-e2e-webhook-secret-0123456789abcdef',
+};
 const GRAB_STATUSES = [1000, 2000, 3000, 3500, 3600, 3700, 7000, 7100, 7200, 7300, 7500];
 // PMP reports only delivered and cash collected: from Fulfilled (7000) straight to Delivered.
 const PMP_STATUSES = [1000, 2000, 3000, 3500, 3600, 3700, 7000, 7500];
@@ -104,7 +108,12 @@ function byOrder<T extends { OrderID: string }>(list: T[]): Map<string, T[]> {
   return map;
 }
 
-async function waitUntil(what: string, timeoutMs: number, condition: () => Promise<string | true>, progress?: (line: string) => void): Promise<void> {
+async function waitUntil(
+  what: string,
+  timeoutMs: number,
+  condition: () => Promise<string | true>,
+  progress?: (line: string) => void,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   let reported = Date.now();
@@ -131,16 +140,28 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
   await createPipelineTopics(client, prefix, PARTITIONS);
 
   const createdAt = new Date();
-  const record = (topic: string, key: string, value: unknown, partitions: number) => jsonRecord(name(topic), key, value, partitions, createdAt.getTime());
+  const record = (topic: string, key: string, value: unknown, partitions: number) =>
+    jsonRecord(name(topic), key, value, partitions, createdAt.getTime());
   const reference = referenceData(200);
-  await produce(client, reference.map((entry) => record(entry.topic, entry.key, entry.value, 1)));
+  await produce(
+    client,
+    reference.map((entry) => record(entry.topic, entry.key, entry.value, 1)),
+  );
 
   // The orders: the demo feed's, keeping the first 1,000 that the topology releases (valid, passing COD), with
   // the OrderTotal each is released with, from the same topology run in-process.
-  const candidates = Array.from({ length: Math.ceil(ORDERS * 1.4) }, (_, n) => demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 11 }));
-  const driver = new InProcessRuntime(orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)), { startTime: createdAt.getTime(), partitions: PARTITIONS });
+  const candidates = Array.from({ length: Math.ceil(ORDERS * 1.4) }, (_, n) =>
+    demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 11 }),
+  );
+  const driver = new InProcessRuntime(
+    orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)),
+    { startTime: createdAt.getTime(), partitions: PARTITIONS },
+  );
   for (const entry of reference) await driver.pipeRaw(name(entry.topic), Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
-  for (const order of candidates) await driver.pipeRaw(name(Topics.orderCreate), Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), { timestamp: createdAt.getTime() });
+  for (const order of candidates)
+    await driver.pipeRaw(name(Topics.orderCreate), Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), {
+      timestamp: createdAt.getTime(),
+    });
   const releasedTotals = new Map<string, string>();
   for (const output of driver.output) {
     if (output.topic !== name(Topics.release)) continue;
@@ -150,7 +171,10 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
   await driver.close();
   const orders = candidates.filter((order) => releasedTotals.has(order.OrderID)).slice(0, ORDERS);
   t.equal(orders.length, ORDERS, `${ORDERS} releasable COD orders out of ${candidates.length} demo orders`);
-  t.ok(orders.every((order) => order.PaymentMethod === 'COD'), 'all of them COD');
+  t.ok(
+    orders.every((order) => order.PaymentMethod === 'COD'),
+    'all of them COD',
+  );
   const expectedTotal = new Map(orders.map((order) => [order.OrderID, releasedTotals.get(order.OrderID)!]));
   const storeOf = new Map(orders.map((order) => [order.OrderID, order.ShipFromLocationID]));
   const stores = [...new Set(orders.map((order) => order.ShipFromLocationID))].sort();
@@ -158,11 +182,22 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
 
   // Wrong collections: the first orders of four stores, delivered by PMP, collect a different amount.
   const wrong = new Map<string, { delta: bigint; kind: 'SHORT' | 'OVER' }>();
-  const deltas: Array<[bigint, 'SHORT' | 'OVER']> = [[-1n, 'SHORT'], [1n, 'OVER'], [-100_000n, 'SHORT'], [55_000n, 'OVER']];
-  deltas.forEach(([delta, kind], i) => wrong.set(orders.find((order) => order.ShipFromLocationID === stores[i * 3])!.OrderID, { delta, kind }));
+  const deltas: Array<[bigint, 'SHORT' | 'OVER']> = [
+    [-1n, 'SHORT'],
+    [1n, 'OVER'],
+    [-100_000n, 'SHORT'],
+    [55_000n, 'OVER'],
+  ];
+  deltas.forEach(([delta, kind], i) =>
+    wrong.set(orders.find((order) => order.ShipFromLocationID === stores[i * 3])!.OrderID, { delta, kind }),
+  );
   const carrierOf = new Map<string, Carrier>();
   const carrierFor = (release: Release): Carrier => {
-    const carrier = wrong.has(release.OrderID) ? 'PMP' : createHash('sha256').update(release.ReleaseID).digest()[0]! % 2 === 0 ? 'GRAB' : 'PMP';
+    const carrier = wrong.has(release.OrderID)
+      ? 'PMP'
+      : createHash('sha256').update(release.ReleaseID).digest()[0]! % 2 === 0
+        ? 'GRAB'
+        : 'PMP';
     carrierOf.set(release.OrderID, carrier);
     return carrier;
   };
@@ -243,15 +278,26 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
 
   t.comment(`processes started ${((Date.now() - started) / 1000).toFixed(1)} s after the start`);
   for (let i = 0; i < orders.length; i += 250) {
-    await produce(client, orders.slice(i, i + 250).map((order) => record(Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS)));
+    await produce(
+      client,
+      orders.slice(i, i + 250).map((order) => record(Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS)),
+    );
   }
 
   // Every order's cash collected (payment Collected on order.payment.v1).
   const payments = () => values<PaymentEvent>(client, name(Topics.payment));
-  await waitUntil('every order collected', 120_000, async () => {
-    const collected = new Set((await payments()).filter((event) => event.PaymentStatus === 'Collected').map((event) => event.OrderID));
-    return collected.size === ORDERS || `${collected.size} of ${ORDERS} collected; Slick has ${slick.acceptedReleases} releases, Grab ${grab.shipments.size} and PMP ${pmp.shipments.size} shipments`;
-  }, (line) => t.comment(`${((Date.now() - started) / 1000).toFixed(0)} s: ${line}`));
+  await waitUntil(
+    'every order collected',
+    120_000,
+    async () => {
+      const collected = new Set((await payments()).filter((event) => event.PaymentStatus === 'Collected').map((event) => event.OrderID));
+      return (
+        collected.size === ORDERS ||
+        `${collected.size} of ${ORDERS} collected; Slick has ${slick.acceptedReleases} releases, Grab ${grab.shipments.size} and PMP ${pmp.shipments.size} shipments`
+      );
+    },
+    (line) => t.comment(`${((Date.now() - started) / 1000).toFixed(0)} s: ${line}`),
+  );
   const collectedAfter = Date.now() - started;
 
   // Restart with the cut-off at the next minute boundary at least 10 s ahead: after all the cash, and after the
@@ -260,13 +306,17 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
   const cutOffAt = new Date(Math.ceil((Date.now() + 10_000) / 60_000) * 60_000);
   const restarting = Date.now();
   children.worker = await startWorker(hhmm(cutOffAt));
-  t.comment(`all cash collected ${(collectedAfter / 1000).toFixed(1)} s after the start; restarted in ${((Date.now() - restarting) / 1000).toFixed(1)} s; cut-off at ${cutOffAt.toISOString()}, ${((cutOffAt.getTime() - Date.now()) / 1000).toFixed(1)} s ahead`);
+  t.comment(
+    `all cash collected ${(collectedAfter / 1000).toFixed(1)} s after the start; restarted in ${((Date.now() - restarting) / 1000).toFixed(1)} s; cut-off at ${cutOffAt.toISOString()}, ${((cutOffAt.getTime() - Date.now()) / 1000).toFixed(1)} s ahead`,
+  );
 
   const reconciliation = () => values<ReconciliationReport>(client, name(Topics.reconciliation));
   await waitUntil('every order reconciled and every store reported', cutOffAt.getTime() - Date.now() + 60_000, async () => {
     const reconciled = new Set((await payments()).filter((event) => event.PaymentStatus === 'Reconciled').map((event) => event.OrderID));
     const reports = await reconciliation();
-    return (reconciled.size === ORDERS - wrong.size && reports.length >= STORES) || `${reconciled.size} reconciled, ${reports.length} reports`;
+    return (
+      (reconciled.size === ORDERS - wrong.size && reports.length >= STORES) || `${reconciled.size} reconciled, ${reports.length} reports`
+    );
   });
   // The collection confirmations to Slick follow the Collected events; let the egress record the last of them.
   const interactions = () => values<FulfillmentInteraction>(client, name(Topics.fulfillment));
@@ -283,9 +333,20 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
     const expected = carrierOf.get(order.OrderID) === 'GRAB' ? GRAB_STATUSES : PMP_STATUSES;
     return JSON.stringify(statuses.get(order.OrderID)?.map((change) => change.ToStatus)) !== JSON.stringify(expected);
   });
-  t.same(wrongSequences.slice(0, 5).map((order) => ({ order: order.OrderID, carrier: carrierOf.get(order.OrderID), statuses: statuses.get(order.OrderID)?.map((c) => c.ToStatus) })), [], `${wrongSequences.length} orders off their carrier's sequence; every order went 1000 → … → 3000 → 3500 → 3600 → 3700 → 7000 → (Grab: 7100 → 7200 → 7300) → 7500`);
+  t.same(
+    wrongSequences.slice(0, 5).map((order) => ({
+      order: order.OrderID,
+      carrier: carrierOf.get(order.OrderID),
+      statuses: statuses.get(order.OrderID)?.map((c) => c.ToStatus),
+    })),
+    [],
+    `${wrongSequences.length} orders off their carrier's sequence; every order went 1000 → … → 3000 → 3500 → 3600 → 3700 → 7000 → (Grab: 7100 → 7200 → 7300) → 7500`,
+  );
   const byCarrier = (carrier: Carrier) => orders.filter((order) => carrierOf.get(order.OrderID) === carrier).length;
-  t.ok(byCarrier('GRAB') > ORDERS / 3 && byCarrier('PMP') > ORDERS / 3, `delivered by both partners (Grab ${byCarrier('GRAB')}, PMP ${byCarrier('PMP')})`);
+  t.ok(
+    byCarrier('GRAB') > ORDERS / 3 && byCarrier('PMP') > ORDERS / 3,
+    `delivered by both partners (Grab ${byCarrier('GRAB')}, PMP ${byCarrier('PMP')})`,
+  );
 
   // Payments: accepted (5000), collected with the order's total (or the miscounted cash), then reconciled.
   const paymentsByOrder = byOrder(await payments());
@@ -296,14 +357,29 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
     const events = paymentsByOrder.get(id) ?? [];
     const miscount = wrong.get(id);
     const collected = miscount ? money(units(total) + miscount.delta) : total;
-    const expected = miscount ? [['5000', total], ['Collected', collected]] : [['5000', total], ['Collected', total], ['Reconciled', total]];
+    const expected = miscount
+      ? [
+          ['5000', total],
+          ['Collected', collected],
+        ]
+      : [
+          ['5000', total],
+          ['Collected', total],
+          ['Reconciled', total],
+        ];
     const actual = events.map((event) => [event.PaymentStatus, event.Amount]);
-    if (JSON.stringify(actual) !== JSON.stringify(expected)) paymentProblems.push(`${id}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+    if (JSON.stringify(actual) !== JSON.stringify(expected))
+      paymentProblems.push(`${id}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
     // Collected before the cut-off (the restart was waiting for all of them), Reconciled at or after it.
     const at = (status: string) => Date.parse(events.find((event) => event.PaymentStatus === status)?.At ?? '');
-    if (!(at('Collected') < cutOffAt.getTime()) || (!miscount && !(at('Reconciled') >= cutOffAt.getTime()))) paymentProblems.push(`${id}: collected at ${at('Collected')}, reconciled at ${at('Reconciled')}`);
+    if (!(at('Collected') < cutOffAt.getTime()) || (!miscount && !(at('Reconciled') >= cutOffAt.getTime())))
+      paymentProblems.push(`${id}: collected at ${at('Collected')}, reconciled at ${at('Reconciled')}`);
   }
-  t.same(paymentProblems.slice(0, 5), [], `payment events 5000 → Collected → Reconciled with the OrderTotal for the ${ORDERS - wrong.size} orders collected right; 5000 → Collected for the ${wrong.size} miscounted`);
+  t.same(
+    paymentProblems.slice(0, 5),
+    [],
+    `payment events 5000 → Collected → Reconciled with the OrderTotal for the ${ORDERS - wrong.size} orders collected right; 5000 → Collected for the ${wrong.size} miscounted`,
+  );
   t.equal(paymentsByOrder.size, ORDERS, 'payment events for these orders only');
 
   // The reports: one per store, exact to the ten-thousandth.
@@ -319,7 +395,13 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
     const collectedOf = (id: string) => units(expectedTotal.get(id)!) + (wrong.get(id)?.delta ?? 0n);
     const expectedExceptions = mine
       .filter((id) => wrong.has(id))
-      .map((id) => ({ OrderID: id, Kind: wrong.get(id)!.kind, ExpectedAmount: expectedTotal.get(id)!, CollectedAmount: money(collectedOf(id)), Difference: money(wrong.get(id)!.delta) }));
+      .map((id) => ({
+        OrderID: id,
+        Kind: wrong.get(id)!.kind,
+        ExpectedAmount: expectedTotal.get(id)!,
+        CollectedAmount: money(collectedOf(id)),
+        Difference: money(wrong.get(id)!.delta),
+      }));
     t.same(
       {
         BusinessDay: report.BusinessDay,
@@ -329,7 +411,13 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
         ReconciledAmount: report.ReconciledAmount,
         ExpectedTotal: report.ExpectedTotal,
         CollectedTotal: report.CollectedTotal,
-        Exceptions: (report.Exceptions ?? []).map((e) => ({ OrderID: e.OrderID, Kind: e.Kind, ExpectedAmount: e.ExpectedAmount, CollectedAmount: e.CollectedAmount, Difference: e.Difference })),
+        Exceptions: (report.Exceptions ?? []).map((e) => ({
+          OrderID: e.OrderID,
+          Kind: e.Kind,
+          ExpectedAmount: e.ExpectedAmount,
+          CollectedAmount: e.CollectedAmount,
+          Difference: e.Difference,
+        })),
       },
       {
         BusinessDay: businessDay,
@@ -349,10 +437,21 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
 
   // Slick: each release exactly once, as released; every call recorded on order.fulfillment.v1.
   t.equal(slick.acceptedReleases, ORDERS, 'Slick accepted every release');
-  t.same([...slick.releaseCalls.values()].filter((calls) => calls !== 1), [], 'each release reached Slick exactly once');
+  t.same(
+    [...slick.releaseCalls.values()].filter((calls) => calls !== 1),
+    [],
+    'each release reached Slick exactly once',
+  );
   t.equal(slick.duplicatesSeen, 0, 'no resends');
   t.same(
-    slick.releases.filter((release) => release.OrderTotal !== expectedTotal.get(release.OrderID) || release.CodAmount !== release.OrderTotal || release.PaymentMethod !== 'COD').map((release) => release.OrderID),
+    slick.releases
+      .filter(
+        (release) =>
+          release.OrderTotal !== expectedTotal.get(release.OrderID) ||
+          release.CodAmount !== release.OrderTotal ||
+          release.PaymentMethod !== 'COD',
+      )
+      .map((release) => release.OrderID),
     [],
     'every release carries the order’s total as its COD amount',
   );
@@ -363,18 +462,35 @@ t.test('1,000 COD orders released, shipped, delivered, collected and reconciled 
   const releaseCallCount = [...slick.releaseCalls.values()].reduce((total, calls) => total + calls, 0);
   t.equal(sends.length, releaseCallCount, `every one of Slick's ${releaseCallCount} release calls is on order.fulfillment.v1`);
   t.same(sends.filter((i) => i.Outcome !== 'ACCEPTED').length, 0, 'each one ACCEPTED');
-  t.same([...byOrder(sends).values()].filter((list) => list.length !== 1 || list[0]!.ReleaseID !== `REL-${list[0]!.OrderID}`).length, 0, 'one per order, with its ReleaseID');
-  t.equal(confirmations.length, slick.collections.size + slick.collectionDuplicatesSeen, 'every collection call is on order.fulfillment.v1');
   t.same(
-    confirmations.filter((i) => i.Outcome !== 'ACCEPTED' || i.Amount !== money(units(expectedTotal.get(i.OrderID)!) + (wrong.get(i.OrderID)?.delta ?? 0n))).map((i) => i.OrderID),
+    [...byOrder(sends).values()].filter((list) => list.length !== 1 || list[0]!.ReleaseID !== `REL-${list[0]!.OrderID}`).length,
+    0,
+    'one per order, with its ReleaseID',
+  );
+  t.equal(
+    confirmations.length,
+    slick.collections.size + slick.collectionDuplicatesSeen,
+    'every collection call is on order.fulfillment.v1',
+  );
+  t.same(
+    confirmations
+      .filter(
+        (i) => i.Outcome !== 'ACCEPTED' || i.Amount !== money(units(expectedTotal.get(i.OrderID)!) + (wrong.get(i.OrderID)?.delta ?? 0n)),
+      )
+      .map((i) => i.OrderID),
     [],
     'each accepted, with the cash collected',
   );
 
   // The partners: every shipment handed over once, every callback accepted by the ingress.
   t.equal(grab.shipments.size + pmp.shipments.size, ORDERS, 'every order handed to a delivery partner');
-  for (const topic of [Topics.shipEvent, Topics.deliveryStatus]) t.same(await readAll(client, dlqTopic(name(topic))), [], `no dead letters from ${topic}`);
-  for (const [partner, results] of [['slick', slick.webhook.results], ['grab', grab.webhook.results], ['pmp', pmp.webhook.results]] as const) {
+  for (const topic of [Topics.shipEvent, Topics.deliveryStatus])
+    t.same(await readAll(client, dlqTopic(name(topic))), [], `no dead letters from ${topic}`);
+  for (const [partner, results] of [
+    ['slick', slick.webhook.results],
+    ['grab', grab.webhook.results],
+    ['pmp', pmp.webhook.results],
+  ] as const) {
     const notDelivered = [...results].filter(([result]) => result !== 'delivered');
     t.same(notDelivered, [], `every ${partner} callback accepted (${results.get('delivered') ?? 0})`);
   }

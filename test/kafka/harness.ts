@@ -46,7 +46,6 @@ export async function createTopics(client: KafkaClient, topics: string[], partit
   await admin.close();
 }
 
-
 /** Produces records (idempotent, not transactional) and waits for the acks. */
 export async function produce(client: KafkaClient, records: ProducedRecord[]): Promise<void> {
   const producer = client.producer({});
@@ -102,5 +101,12 @@ export async function createPipelineTopics(client: KafkaClient, prefix: string, 
 /** A JSON record keyed and partitioned as the producers upstream do (Java-compatible murmur2 of the key). */
 export function jsonRecord(topic: string, key: string, value: unknown, partitions: number, timestamp = Date.now()): ProducedRecord {
   const keyBytes = Buffer.from(key);
-  return { topic, partition: partitionForKey(keyBytes, partitions), key: keyBytes, value: Buffer.from(JSON.stringify(value)), timestamp, headers: {} };
+  return {
+    topic,
+    partition: partitionForKey(keyBytes, partitions),
+    key: keyBytes,
+    value: Buffer.from(JSON.stringify(value)),
+    timestamp,
+    headers: {},
+  };
 }

@@ -23,7 +23,14 @@ const auth = { algorithm: 'HS256' as const, secret: SECRET, clockSkewSeconds: 30
 interface Answer {
   source: string;
   answeredBy: string;
-  order: { orderId: string; shipFromLocationId: string; status: number; totals: { orderTotal: string } | null; lines: unknown[]; history: unknown[] };
+  order: {
+    orderId: string;
+    shipFromLocationId: string;
+    status: number;
+    totals: { orderTotal: string } | null;
+    lines: unknown[];
+    history: unknown[];
+  };
 }
 
 t.test('lookups: answered through the owning replica, by Postgres when the owner is gone, never across stores', async (t) => {
@@ -39,7 +46,10 @@ t.test('lookups: answered through the owning replica, by Postgres when the owner
   await createPipelineTopics(client, prefix, PARTITIONS);
   const topicAdmin = client.admin();
   const record = (topic: string, key: string, value: unknown, partitions: number) => jsonRecord(name(topic), key, value, partitions);
-  await produce(client, referenceData(200).map((entry) => record(entry.topic, entry.key, entry.value, 1)));
+  await produce(
+    client,
+    referenceData(200).map((entry) => record(entry.topic, entry.key, entry.value, 1)),
+  );
 
   const replicas = new Map<string, { process: ChildProcess; port: number }>();
   const startReplica = async (id: string) => {
@@ -84,33 +94,60 @@ t.test('lookups: answered through the owning replica, by Postgres when the owner
     throw new Error(`${error.message}: ${sink.output}`);
   });
 
-  const orders = Array.from({ length: 400 }, (_, n) => demoOrder(n, new Date(), { stores: 20, customers: 200, seed: 5 })).filter((order) => order.IsForceAllocation);
-  await produce(client, orders.map((order) => record(Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS)));
+  const orders = Array.from({ length: 400 }, (_, n) => demoOrder(n, new Date(), { stores: 20, customers: 200, seed: 5 })).filter(
+    (order) => order.IsForceAllocation,
+  );
+  await produce(
+    client,
+    orders.map((order) => record(Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS)),
+  );
 
   // Who owns what, as the group says; wait until both replicas hold partitions.
   let owned = new Map<string, number[]>();
-  await waitFor('both replicas to own partitions', async () => {
-    owned = new Map();
-    for (const member of await topicAdmin.groupMembers(app)) {
-      const instance = (JSON.parse(member.metadata!.toString()) as { instance: string }).instance;
-      owned.set(instance, [...new Set(member.partitions.filter((tp) => tp.topic === name(Topics.orderCreate)).map((tp) => tp.partition))]);
-    }
-    return owned.get(`${app}-a`)?.length === 2 && owned.get(`${app}-b`)?.length === 2;
-  }, 60_000);
+  await waitFor(
+    'both replicas to own partitions',
+    async () => {
+      owned = new Map();
+      for (const member of await topicAdmin.groupMembers(app)) {
+        const instance = (JSON.parse(member.metadata!.toString()) as { instance: string }).instance;
+        owned.set(instance, [
+          ...new Set(member.partitions.filter((tp) => tp.topic === name(Topics.orderCreate)).map((tp) => tp.partition)),
+        ]);
+      }
+      return owned.get(`${app}-a`)?.length === 2 && owned.get(`${app}-b`)?.length === 2;
+    },
+    60_000,
+  );
   const onB = orders.find((order) => owned.get(`${app}-b`)!.includes(partitionForKey(Buffer.from(order.ShipFromLocationID), PARTITIONS)))!;
   const otherStore = orders.find((order) => order.ShipFromLocationID !== onB.ShipFromLocationID)!.ShipFromLocationID;
   t.ok(onB, `order ${onB.OrderID} of store ${onB.ShipFromLocationID} lives on replica b`);
 
   const coordinator = devToken(auth, { sub: 'coordinator', roles: ['regional_coordinator'] });
   const ask = async (replica: string, orderId: string, token = coordinator, query = '') => {
-    const response = await fetch(`http://127.0.0.1:${replicas.get(replica)!.port}/api/v1/orders/${orderId}${query}`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`http://127.0.0.1:${replicas.get(replica)!.port}/api/v1/orders/${orderId}${query}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     return { status: response.status, body: (await response.json()) as Answer & { error?: { code: string } } };
   };
 
   // On replica a, which does not own it: answered by b, through a.
   let viaA: Awaited<ReturnType<typeof ask>> | undefined;
-  await waitFor('the order to be released and answerable', async () => (viaA = await ask('a', onB.OrderID, coordinator, `?store=${onB.ShipFromLocationID}`)).status === 200 && viaA.body.order.status === 3000, 60_000);
-  t.match(viaA!.body, { source: 'replica', answeredBy: `${app}-b`, order: { orderId: onB.OrderID, shipFromLocationId: onB.ShipFromLocationID, status: 3000 } }, 'replica a relays the owner’s answer, and says so');
+  await waitFor(
+    'the order to be released and answerable',
+    async () =>
+      (viaA = await ask('a', onB.OrderID, coordinator, `?store=${onB.ShipFromLocationID}`)).status === 200 &&
+      viaA.body.order.status === 3000,
+    60_000,
+  );
+  t.match(
+    viaA!.body,
+    {
+      source: 'replica',
+      answeredBy: `${app}-b`,
+      order: { orderId: onB.OrderID, shipFromLocationId: onB.ShipFromLocationID, status: 3000 },
+    },
+    'replica a relays the owner’s answer, and says so',
+  );
   t.ok(viaA!.body.order.lines.length > 0 && viaA!.body.order.history.length === 3, 'with its lines and its history (1000 → 2000 → 3000)');
   const direct = await ask('b', onB.OrderID);
   t.match(direct.body, { source: 'local-state', answeredBy: `${app}-b` }, 'the owner answers from its own state');
@@ -128,12 +165,20 @@ t.test('lookups: answered through the owning replica, by Postgres when the owner
   t.equal((await ask('a', onB.OrderID, ownManager)).status, 200, 'its own store’s manager reads it');
 
   // Owner gone: the sink has the order by now; Postgres answers on replica a.
-  await waitFor('the sink to have the order', async () => (await admin.query(`SELECT status FROM ${schema}.orders WHERE order_id = $1`, [onB.OrderID])).rows[0]?.status === 3000, 60_000);
+  await waitFor(
+    'the sink to have the order',
+    async () => (await admin.query(`SELECT status FROM ${schema}.orders WHERE order_id = $1`, [onB.OrderID])).rows[0]?.status === 3000,
+    60_000,
+  );
   replicas.get('b')!.process.kill('SIGKILL');
   await new Promise((resolve) => replicas.get('b')!.process.once('exit', resolve));
   const fallback = await ask('a', onB.OrderID, coordinator, `?store=${onB.ShipFromLocationID}`);
   t.equal(fallback.status, 200);
-  t.match(fallback.body, { source: 'postgres', answeredBy: 'postgres', order: { orderId: onB.OrderID, status: 3000 } }, 'with the owner down, Postgres answers, and says so');
+  t.match(
+    fallback.body,
+    { source: 'postgres', answeredBy: 'postgres', order: { orderId: onB.OrderID, status: 3000 } },
+    'with the owner down, Postgres answers, and says so',
+  );
   t.same(fallback.body.order.totals, direct.body.order.totals, 'the same totals, to the 4th decimal');
   t.same(fallback.body.order.lines, direct.body.order.lines, 'the same lines');
 });

@@ -28,7 +28,10 @@ interface Outcome {
   deadLetters: Map<string, string[]>;
 }
 
-function outcomeOf(records: Array<{ topic: string; value: Buffer | null; headers: Readonly<Record<string, string>> }>, prefix: string): Outcome {
+function outcomeOf(
+  records: Array<{ topic: string; value: Buffer | null; headers: Readonly<Record<string, string>> }>,
+  prefix: string,
+): Outcome {
   const outcome: Outcome = { statuses: new Map(), releases: new Map(), validations: new Map(), deadLetters: new Map() };
   const add = <T>(map: Map<string, T[]>, id: string, value: T) => map.set(id, [...(map.get(id) ?? []), value]);
   for (const record of records) {
@@ -56,23 +59,46 @@ t.test('10,000 orders across 50 stores on the real broker, killed twice mid-run,
   const reference = referenceData(200);
   const createdAt = new Date();
   const orders = Array.from({ length: ORDERS }, (_, n) => demoOrder(n, createdAt, { stores: STORES, customers: 200, seed: 7 }));
-  const record = (topic: string, key: string, value: unknown, partitions: number) => jsonRecord(name(topic), key, value, partitions, createdAt.getTime());
-  await produce(client, reference.map((entry) => record(entry.topic, entry.key, entry.value, 1)));
+  const record = (topic: string, key: string, value: unknown, partitions: number) =>
+    jsonRecord(name(topic), key, value, partitions, createdAt.getTime());
+  await produce(
+    client,
+    reference.map((entry) => record(entry.topic, entry.key, entry.value, 1)),
+  );
 
   // The straight run: the same topology in-process over the same input.
-  const driver = new InProcessRuntime(orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)), { startTime: createdAt.getTime(), partitions: PARTITIONS });
+  const driver = new InProcessRuntime(
+    orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)),
+    { startTime: createdAt.getTime(), partitions: PARTITIONS },
+  );
   for (const entry of reference) await driver.pipeRaw(name(entry.topic), Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
-  for (const order of orders) await driver.pipeRaw(name(Topics.orderCreate), Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), { timestamp: createdAt.getTime() });
-  const expected = outcomeOf(driver.output.filter((r) => !r.topic.endsWith('-changelog')), prefix);
+  for (const order of orders)
+    await driver.pipeRaw(name(Topics.orderCreate), Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), {
+      timestamp: createdAt.getTime(),
+    });
+  const expected = outcomeOf(
+    driver.output.filter((r) => !r.topic.endsWith('-changelog')),
+    prefix,
+  );
   await driver.close();
   const invalid = orders.filter((order) => !order.IsForceAllocation).length;
-  t.ok(invalid > 100 && expected.releases.size > ORDERS * 0.8, `the feed mixes ${expected.releases.size} releasable orders, ${invalid} invalid ones and COD failures`);
+  t.ok(
+    invalid > 100 && expected.releases.size > ORDERS * 0.8,
+    `the feed mixes ${expected.releases.size} releasable orders, ${invalid} invalid ones and COD failures`,
+  );
 
   const stateDir = `.state/test-${app}`;
   let worker: ChildProcess | undefined;
   const startWorker = () => {
     worker = spawn(process.execPath, [OMNIA, 'start'], {
-      env: { ...process.env, KAFKA_BROKERS: BROKERS.join(','), OMNIA_APPLICATION_ID: app, OMNIA_INSTANCE_ID: `${app}-0`, OMNIA_STATE_DIR: stateDir, OMNIA_TOPIC_PREFIX: prefix },
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: BROKERS.join(','),
+        OMNIA_APPLICATION_ID: app,
+        OMNIA_INSTANCE_ID: `${app}-0`,
+        OMNIA_STATE_DIR: stateDir,
+        OMNIA_TOPIC_PREFIX: prefix,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     return new Promise<void>((resolve) => worker!.stdout!.once('data', () => resolve()));
@@ -84,7 +110,10 @@ t.test('10,000 orders across 50 stores on the real broker, killed twice mid-run,
   await startWorker();
   const feeding = (async () => {
     for (let i = 0; i < ORDERS; i += 500) {
-      await produce(client, orders.slice(i, i + 500).map((order) => record(Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS)));
+      await produce(
+        client,
+        orders.slice(i, i + 500).map((order) => record(Topics.orderCreate, order.ShipFromLocationID, order, PARTITIONS)),
+      );
       await sleep(200);
     }
   })();
@@ -98,26 +127,44 @@ t.test('10,000 orders across 50 stores on the real broker, killed twice mid-run,
 
   const expectedStatusRecords = [...expected.statuses.values()].reduce((sum, list) => sum + list.length, 0);
   let read: ConsumedRecord[] = [];
-  await waitFor('every status change committed', async () => {
-    read = await readAll(client, name(Topics.status));
-    return read.length >= expectedStatusRecords;
-  }, 180_000).catch((error) => {
+  await waitFor(
+    'every status change committed',
+    async () => {
+      read = await readAll(client, name(Topics.status));
+      return read.length >= expectedStatusRecords;
+    },
+    180_000,
+  ).catch((error) => {
     throw new Error(`${(error as Error).message}: ${read.length} of ${expectedStatusRecords}`);
   });
   worker!.kill('SIGTERM');
   await new Promise((resolve) => worker!.once('exit', resolve));
 
   const outputs = [];
-  for (const topic of [Topics.status, Topics.release, Topics.validation, `${Topics.orderCreate}.dlq`]) outputs.push(...(await readAll(client, name(topic))));
+  for (const topic of [Topics.status, Topics.release, Topics.validation, `${Topics.orderCreate}.dlq`])
+    outputs.push(...(await readAll(client, name(topic))));
   const actual = outcomeOf(outputs, prefix);
   const differing = (a: Map<string, unknown[]>, b: Map<string, unknown[]>) =>
     [...new Set([...a.keys(), ...b.keys()])].filter((id) => JSON.stringify(a.get(id)) !== JSON.stringify(b.get(id)));
-  t.same(differing(actual.releases, expected.releases).slice(0, 5), [], `exactly one release per releasable order, same totals (${actual.releases.size} orders)`);
+  t.same(
+    differing(actual.releases, expected.releases).slice(0, 5),
+    [],
+    `exactly one release per releasable order, same totals (${actual.releases.size} orders)`,
+  );
   t.same(differing(actual.statuses, expected.statuses).slice(0, 5), [], 'every order has the same status sequence as the straight run');
   t.same(differing(actual.validations, expected.validations).slice(0, 5), [], 'the same validation records');
   t.same(differing(actual.deadLetters, expected.deadLetters).slice(0, 5), [], 'the same dead letters');
   const released = [...actual.statuses.entries()].filter(([id]) => actual.releases.has(id));
-  t.ok(released.every(([, statuses]) => JSON.stringify(statuses) === '[1000,2000,3000]'), 'every released order went 1000 → 2000 → 3000');
+  t.ok(
+    released.every(([, statuses]) => JSON.stringify(statuses) === '[1000,2000,3000]'),
+    'every released order went 1000 → 2000 → 3000',
+  );
   const rejected = orders.filter((order) => !order.IsForceAllocation).map((order) => order.OrderID);
-  t.ok(rejected.every((id) => actual.validations.get(id)?.length === 1 && actual.validations.get(id)![0] === false && actual.deadLetters.get(id)?.length === 1), `each of the ${rejected.length} invalid orders has exactly one validation record and one dead letter`);
+  t.ok(
+    rejected.every(
+      (id) =>
+        actual.validations.get(id)?.length === 1 && actual.validations.get(id)![0] === false && actual.deadLetters.get(id)?.length === 1,
+    ),
+    `each of the ${rejected.length} invalid orders has exactly one validation record and one dead letter`,
+  );
 });

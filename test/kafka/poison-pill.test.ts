@@ -13,7 +13,11 @@ t.test('a poison pill goes to the DLQ with its headers and the records after it 
   const [input, output] = [`${app}-in`, `${app}-out`];
   await createTopics(client, [input, output], 2);
   const stateDir = `.state/test-${app}`;
-  const runtime = new StreamsRuntime(counterTopology(input, output), loadConfig({ applicationId: app, bootstrapServers: BROKERS, stateDir, instanceId: `${app}-0` }), client);
+  const runtime = new StreamsRuntime(
+    counterTopology(input, output),
+    loadConfig({ applicationId: app, bootstrapServers: BROKERS, stateDir, instanceId: `${app}-0` }),
+    client,
+  );
   t.teardown(async () => {
     await runtime.stop();
     await rm(stateDir, { recursive: true, force: true });
@@ -27,7 +31,14 @@ t.test('a poison pill goes to the DLQ with its headers and the records after it 
   ]);
   await waitFor('two outputs', async () => (await readAll(client, output)).length >= 2);
   const out = (await readAll(client, output)).map((record) => JSON.parse(record.value!.toString()));
-  t.same(out, [{ seq: 1, count: 1 }, { seq: 3, count: 2 }], 'records after the poison pill are processed');
+  t.same(
+    out,
+    [
+      { seq: 1, count: 1 },
+      { seq: 3, count: 2 },
+    ],
+    'records after the poison pill are processed',
+  );
   const dlq = await readAll(client, `${input}.dlq`);
   t.equal(dlq.length, 1);
   const letter = dlq[0]!;
@@ -40,9 +51,20 @@ t.test('a poison pill goes to the DLQ with its headers and the records after it 
   t.match(letter.headers[DlqHeaders.message], /cannot decode/);
   t.equal(letter.headers['x-trace'], 'abc', 'original headers kept');
   const deadLetters = (await runtime.metrics.deadLetters.get()).values;
-  t.same(deadLetters.map((sample) => [sample.labels.topic, sample.labels.code, sample.value]), [[`${input}.dlq`, 'MALFORMED_RECORD', 1]], 'the DLQ count is a metric');
+  t.same(
+    deadLetters.map((sample) => [sample.labels.topic, sample.labels.code, sample.value]),
+    [[`${input}.dlq`, 'MALFORMED_RECORD', 1]],
+    'the DLQ count is a metric',
+  );
   // Lag is end of partition minus position; both partitions caught up, partition 0 read to its end.
   await waitFor('lag reported for both partitions', async () => (await runtime.metrics.consumerLag.get()).values.length === 2);
   const lag = (await runtime.metrics.consumerLag.get()).values.map((sample) => [sample.labels.partition, sample.value]).sort();
-  t.same(lag, [['0', 0], ['1', 0]], 'consumer lag per partition is a metric, zero once caught up');
+  t.same(
+    lag,
+    [
+      ['0', 0],
+      ['1', 0],
+    ],
+    'consumer lag per partition is a metric, zero once caught up',
+  );
 });

@@ -14,7 +14,14 @@ t.test('read_committed on the real broker: aborted transactions never reach the 
   const plan = [true, false, true, false, true];
   for (const [round, commit] of plan.entries()) {
     await producer.beginTransaction();
-    const records: ProducedRecord[] = Array.from({ length: 50 }, (_, i) => ({ topic, partition: 0, key: Buffer.from('k'), value: Buffer.from(`${round}:${i}`), timestamp: Date.now(), headers: {} }));
+    const records: ProducedRecord[] = Array.from({ length: 50 }, (_, i) => ({
+      topic,
+      partition: 0,
+      key: Buffer.from('k'),
+      value: Buffer.from(`${round}:${i}`),
+      timestamp: Date.now(),
+      headers: {},
+    }));
     await producer.send(records);
     if (commit) await producer.commitTransaction();
     else await producer.abortTransaction();
@@ -25,7 +32,10 @@ t.test('read_committed on the real broker: aborted transactions never reach the 
   t.equal(read.length, 150, 'exactly the committed records');
   t.same([...new Set(read.map((record) => record.value!.toString().split(':')[0]))], ['0', '2', '4'], 'only rounds that committed');
   const admin = client.admin();
-  const [committedEnd, highWatermark] = [await admin.endOffsets([{ topic, partition: 0 }], true), await admin.endOffsets([{ topic, partition: 0 }], false)];
+  const [committedEnd, highWatermark] = [
+    await admin.endOffsets([{ topic, partition: 0 }], true),
+    await admin.endOffsets([{ topic, partition: 0 }], false),
+  ];
   await admin.close();
   t.equal(committedEnd.get(tpKey(topic, 0)), highWatermark.get(tpKey(topic, 0)), 'no transaction left open');
 });
@@ -37,7 +47,16 @@ t.test('a partial read stops at `until` and says to go on from there: nothing pa
   await createTopics(client, [topic], 1);
   const producer = client.producer({});
   await producer.init();
-  await producer.send(Array.from({ length: 100 }, (_, i) => ({ topic, partition: 0, key: null, value: Buffer.from(String(i)), timestamp: Date.now(), headers: {} })));
+  await producer.send(
+    Array.from({ length: 100 }, (_, i) => ({
+      topic,
+      partition: 0,
+      key: null,
+      value: Buffer.from(String(i)),
+      timestamp: Date.now(),
+      headers: {},
+    })),
+  );
   await producer.close();
   const reader = client.partitionReader();
   const seen: string[] = [];
@@ -47,5 +66,9 @@ t.test('a partial read stops at `until` and says to go on from there: nothing pa
   t.equal(next, 40n, 'the next read starts at 40');
   await reader.read({ topic, partition: 0 }, next, 100n, collect);
   await reader.close();
-  t.same(seen, Array.from({ length: 100 }, (_, i) => String(i)), 'every record exactly once, across the two reads');
+  t.same(
+    seen,
+    Array.from({ length: 100 }, (_, i) => String(i)),
+    'every record exactly once, across the two reads',
+  );
 });

@@ -51,11 +51,28 @@ t.test('a backlog on two inputs of a task is processed in timestamp order across
   // 400 events on each, interleaved in time: ship i at 10 i, delivery i at 10 i + 5. Ship events are 8 KiB (a
   // 1 MiB fetch holds ~128 of them), delivery statuses 40 bytes (one fetch holds them all).
   const base = Date.now() - 3_600_000;
-  const event = (topic: string, i: number, size: number, offsetMs: number) => ({ topic, partition: 0, key: Buffer.from('store-1'), value: Buffer.alloc(size, i % 251), timestamp: base + i * 10 + offsetMs, headers: {} });
-  await produce(client, Array.from({ length: 400 }, (_, i) => event(ship, i, 8192, 0)));
-  await produce(client, Array.from({ length: 400 }, (_, i) => event(delivery, i, 40, 5)));
+  const event = (topic: string, i: number, size: number, offsetMs: number) => ({
+    topic,
+    partition: 0,
+    key: Buffer.from('store-1'),
+    value: Buffer.alloc(size, i % 251),
+    timestamp: base + i * 10 + offsetMs,
+    headers: {},
+  });
+  await produce(
+    client,
+    Array.from({ length: 400 }, (_, i) => event(ship, i, 8192, 0)),
+  );
+  await produce(
+    client,
+    Array.from({ length: 400 }, (_, i) => event(delivery, i, 40, 5)),
+  );
 
-  const runtime = new StreamsRuntime(witnessTopology(ship, delivery, output), loadConfig({ applicationId: name, bootstrapServers: BROKERS, stateDir: `/tmp/${name}` }, {}), client);
+  const runtime = new StreamsRuntime(
+    witnessTopology(ship, delivery, output),
+    loadConfig({ applicationId: name, bootstrapServers: BROKERS, stateDir: `/tmp/${name}` }, {}),
+    client,
+  );
   t.teardown(() => runtime.stop());
   await runtime.start();
   let seen: Seen[] = [];
@@ -71,5 +88,8 @@ t.test('a backlog on two inputs of a task is processed in timestamp order across
     ['ship@0', 'delivery@0', 'ship@1', 'delivery@1', 'ship@2', 'delivery@2'],
     'the two topics interleaved as written',
   );
-  t.same(seen.slice(-2).map((record) => `${record.from}@${record.offset}`), ['ship@399', 'delivery@399']);
+  t.same(
+    seen.slice(-2).map((record) => `${record.from}@${record.offset}`),
+    ['ship@399', 'delivery@399'],
+  );
 });

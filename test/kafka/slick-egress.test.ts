@@ -23,7 +23,19 @@ function release(i: number): Release {
     ReleaseID: `REL-${orderId}`,
     OrderID: orderId,
     ShipFromLocationID: store,
-    ReleaseLines: [{ LineID: '1', ItemID: 'SKU-100', Quantity: 1, UnitPrice: '35.5000', LineDiscount: '0.0000', LineTax: '2.4850', BundleGroupID: null, ShortDescription: null, ImageURL: null }],
+    ReleaseLines: [
+      {
+        LineID: '1',
+        ItemID: 'SKU-100',
+        Quantity: 1,
+        UnitPrice: '35.5000',
+        LineDiscount: '0.0000',
+        LineTax: '2.4850',
+        BundleGroupID: null,
+        ShortDescription: null,
+        ImageURL: null,
+      },
+    ],
     SubTotal: '35.5000',
     TotalDiscount: '0.0000',
     TotalTaxes: '2.4850',
@@ -46,7 +58,11 @@ function records<T extends { ShipFromLocationID: string }>(topic: string, values
 
 async function setup(client: KafkaClient, slick: SlickSimulator, breakerCoolDownMs = 300) {
   const prefix = uniqueName('slick');
-  const topics: SlickEgressTopics = { release: `${prefix}.order.release.v1`, payment: `${prefix}.order.payment.v1`, fulfillment: `${prefix}.order.fulfillment.v1` };
+  const topics: SlickEgressTopics = {
+    release: `${prefix}.order.release.v1`,
+    payment: `${prefix}.order.payment.v1`,
+    fulfillment: `${prefix}.order.fulfillment.v1`,
+  };
   await createTopics(client, [topics.release, topics.payment], PARTITIONS);
   const url = await slick.start();
   const lines: string[] = [];
@@ -62,7 +78,8 @@ async function setup(client: KafkaClient, slick: SlickSimulator, breakerCoolDown
   return { topics, egress, lines };
 }
 
-const interactions = async (client: KafkaClient, topic: string) => (await readAll(client, topic)).map((record) => fulfillmentSerde.deserialize(record.value!));
+const interactions = async (client: KafkaClient, topic: string) =>
+  (await readAll(client, topic)).map((record) => fulfillmentSerde.deserialize(record.value!));
 
 t.test('Slick failing half of the calls: every release arrives once, every call is on order.fulfillment.v1', async (t) => {
   if (!(await requireKafka(t))) return;
@@ -77,20 +94,47 @@ t.test('Slick failing half of the calls: every release arrives once, every call 
     await slick.stop();
   });
   const releases = Array.from({ length: 60 }, (_, i) => release(i));
-  await produce(client, records(topics.release, releases, (value) => releaseSerde.serialize(value)));
-  const collected: PaymentEvent[] = releases.slice(0, 10).map((r) => ({ OrderID: r.OrderID, ShipFromLocationID: r.ShipFromLocationID, PaymentMethod: 'COD', PaymentStatus: 'Collected', Amount: r.CodAmount, At: '2026-11-21T11:00:00Z' }));
-  const paid: PaymentEvent[] = releases.slice(10, 15).map((r) => ({ ...collected[0]!, OrderID: r.OrderID, ShipFromLocationID: r.ShipFromLocationID, PaymentStatus: '5000' }));
-  await produce(client, records(topics.payment, [...collected, ...paid], (value) => paymentSerde.serialize(value)));
+  await produce(
+    client,
+    records(topics.release, releases, (value) => releaseSerde.serialize(value)),
+  );
+  const collected: PaymentEvent[] = releases.slice(0, 10).map((r) => ({
+    OrderID: r.OrderID,
+    ShipFromLocationID: r.ShipFromLocationID,
+    PaymentMethod: 'COD',
+    PaymentStatus: 'Collected',
+    Amount: r.CodAmount,
+    At: '2026-11-21T11:00:00Z',
+  }));
+  const paid: PaymentEvent[] = releases
+    .slice(10, 15)
+    .map((r) => ({ ...collected[0]!, OrderID: r.OrderID, ShipFromLocationID: r.ShipFromLocationID, PaymentStatus: '5000' }));
+  await produce(
+    client,
+    records(topics.payment, [...collected, ...paid], (value) => paymentSerde.serialize(value)),
+  );
   await egress.start();
 
-  await waitFor('every release and collection at Slick', () => slick.acceptedReleases === releases.length && slick.collections.size === collected.length, 50_000);
+  await waitFor(
+    'every release and collection at Slick',
+    () => slick.acceptedReleases === releases.length && slick.collections.size === collected.length,
+    50_000,
+  );
   await waitFor('the last outcomes recorded', async () => {
     const done = (await interactions(client, topics.fulfillment)).filter((i) => i.Outcome === 'ACCEPTED' || i.Outcome === 'DUPLICATE');
     return new Set(done.map((i) => `${i.Action}:${i.OrderID}`)).size === releases.length + collected.length;
   });
 
-  t.same(slick.releases.map((r) => r.ReleaseID).sort(), releases.map((r) => r.ReleaseID).sort(), 'every release accepted by Slick, each once');
-  t.same([...slick.collections.keys()].sort(), collected.map((p) => p.OrderID).sort(), 'only Collected payment events confirmed, each once');
+  t.same(
+    slick.releases.map((r) => r.ReleaseID).sort(),
+    releases.map((r) => r.ReleaseID).sort(),
+    'every release accepted by Slick, each once',
+  );
+  t.same(
+    [...slick.collections.keys()].sort(),
+    collected.map((p) => p.OrderID).sort(),
+    'only Collected payment events confirmed, each once',
+  );
   t.ok(slick.server.callsOf('failed-5xx') > 0 && slick.server.callsOf('failed-after-accept') > 0, 'the simulator did fail calls');
   t.ok(slick.duplicatesSeen > 0, 'retries of stored releases were answered as duplicates');
 
@@ -102,13 +146,23 @@ t.test('Slick failing half of the calls: every release arrives once, every call 
     const calls = slick.releaseCalls.get(r.ReleaseID) ?? 0;
     const answered = mine.filter((i) => i.Outcome !== 'CIRCUIT_OPEN' && i.Outcome !== 'GAVE_UP').length;
     if (answered < calls) t.fail(`${r.ReleaseID}: Slick saw ${calls} calls, ${answered} recorded`);
-    if (mine.some((i) => i.ShipFromLocationID !== r.ShipFromLocationID || i.OrderID !== r.OrderID)) t.fail(`${r.ReleaseID}: wrong ids recorded`);
+    if (mine.some((i) => i.ShipFromLocationID !== r.ShipFromLocationID || i.OrderID !== r.OrderID))
+      t.fail(`${r.ReleaseID}: wrong ids recorded`);
   }
   const failed = all.filter((i) => i.Outcome === 'FAILED');
   t.ok(failed.length > 0, `failed attempts recorded (${failed.length})`);
-  t.ok(failed.some((i) => i.HttpStatus === 503), 'with the HTTP status');
-  t.ok(failed.some((i) => i.HttpStatus === null && /no answer within 500 ms/.test(i.Error ?? '')), 'timeouts recorded without a status');
-  t.ok(all.filter((i) => i.Action === 'CONFIRM_COLLECTION').every((i) => i.ReleaseID === null && i.Amount === '37.9850'), 'collections carry the amount');
+  t.ok(
+    failed.some((i) => i.HttpStatus === 503),
+    'with the HTTP status',
+  );
+  t.ok(
+    failed.some((i) => i.HttpStatus === null && /no answer within 500 ms/.test(i.Error ?? '')),
+    'timeouts recorded without a status',
+  );
+  t.ok(
+    all.filter((i) => i.Action === 'CONFIRM_COLLECTION').every((i) => i.ReleaseID === null && i.Amount === '37.9850'),
+    'collections carry the amount',
+  );
   const metrics = await egress.metrics.registry.getSingleMetricAsString('omnia_slick_sends_total');
   t.match(metrics, /action="SEND_RELEASE",outcome="FAILED"/, 'sends by outcome are a metric');
   t.equal(egress.status().lag, 0, 'nothing left to read');
@@ -124,35 +178,63 @@ t.test('Slick down: the breaker opens, nothing is lost, delivery resumes when Sl
     await slick.stop();
   });
   const first = Array.from({ length: 10 }, (_, i) => release(i));
-  await produce(client, records(topics.release, first, (value) => releaseSerde.serialize(value)));
+  await produce(
+    client,
+    records(topics.release, first, (value) => releaseSerde.serialize(value)),
+  );
   await egress.start();
   await waitFor('the first releases at Slick', () => slick.acceptedReleases === first.length);
 
   await slick.down();
   const more = Array.from({ length: 30 }, (_, i) => release(100 + i));
-  await produce(client, records(topics.release, more, (value) => releaseSerde.serialize(value)));
+  await produce(
+    client,
+    records(topics.release, more, (value) => releaseSerde.serialize(value)),
+  );
   await waitFor('the breaker open', async () => (await interactions(client, topics.fulfillment)).some((i) => i.Outcome === 'CIRCUIT_OPEN'));
   t.equal(egress.status().state, 'blocked', 'health says the connector is blocked');
   t.ok(egress.status().pending.length > 0, 'and on which releases');
-  t.match(await egress.metrics.registry.getSingleMetricAsString('omnia_slick_breaker_openings_total'), /omnia_slick_breaker_openings_total [1-9]/, 'breaker openings are a metric');
+  t.match(
+    await egress.metrics.registry.getSingleMetricAsString('omnia_slick_breaker_openings_total'),
+    /omnia_slick_breaker_openings_total [1-9]/,
+    'breaker openings are a metric',
+  );
   await waitFor('a probe failed while Slick is down', () => lines.some((line) => /half-open → open/.test(line)));
   t.equal(slick.acceptedReleases, first.length, 'nothing reached Slick while down');
 
   await slick.up();
   await waitFor('every release at Slick', () => slick.acceptedReleases === first.length + more.length, 30_000);
   await waitFor('breaker closed', () => egress.status().breaker === 'closed');
-  t.match(await egress.metrics.registry.getSingleMetricAsString('omnia_slick_breaker_state'), /omnia_slick_breaker_state 0/, 'the state gauge says closed');
-  t.match(await egress.metrics.registry.getSingleMetricAsString('omnia_slick_breaker_openings_total'), /omnia_slick_breaker_openings_total ([2-9]|\d\d+)/, 'opened again after each failed probe');
-  t.same(slick.releases.map((r) => r.ReleaseID).sort(), [...first, ...more].map((r) => r.ReleaseID).sort(), 'all releases accepted, each once');
+  t.match(
+    await egress.metrics.registry.getSingleMetricAsString('omnia_slick_breaker_state'),
+    /omnia_slick_breaker_state 0/,
+    'the state gauge says closed',
+  );
+  t.match(
+    await egress.metrics.registry.getSingleMetricAsString('omnia_slick_breaker_openings_total'),
+    /omnia_slick_breaker_openings_total ([2-9]|\d\d+)/,
+    'opened again after each failed probe',
+  );
+  t.same(
+    slick.releases.map((r) => r.ReleaseID).sort(),
+    [...first, ...more].map((r) => r.ReleaseID).sort(),
+    'all releases accepted, each once',
+  );
   const all = await interactions(client, topics.fulfillment);
   const refusedWhileOpen = all.filter((i) => i.Outcome === 'CIRCUIT_OPEN');
   t.ok(refusedWhileOpen.length > 0, `CIRCUIT_OPEN outcomes recorded (${refusedWhileOpen.length})`);
-  t.ok(all.some((i) => i.Outcome === 'FAILED' && /ECONNREFUSED/.test(i.Error ?? '')), 'connection refused recorded');
+  t.ok(
+    all.some((i) => i.Outcome === 'FAILED' && /ECONNREFUSED/.test(i.Error ?? '')),
+    'connection refused recorded',
+  );
   for (const r of more) {
     const delivered = all.filter((i) => i.ReleaseID === r.ReleaseID && (i.Outcome === 'ACCEPTED' || i.Outcome === 'DUPLICATE'));
     if (delivered.length !== 1) t.fail(`${r.ReleaseID}: ${delivered.length} delivery outcomes`);
   }
-  t.ok(lines.some((line) => /closed → open/.test(line)) && lines.some((line) => /half-open → closed/.test(line)), 'the breaker opened and closed again');
+  t.ok(
+    lines.some((line) => /closed → open/.test(line)) && lines.some((line) => /half-open → closed/.test(line)),
+    'the breaker opened and closed again',
+  );
 });
 
 t.test('a release that cannot be decoded goes to the DLQ; the ones after it are delivered', async (t) => {
@@ -183,7 +265,11 @@ t.test('stopped while waiting for its topics: start resolves without creating or
   const client = testClient();
   const slick = new SlickSimulator({ token: TOKEN });
   const prefix = uniqueName('slick-stop-early');
-  const topics: SlickEgressTopics = { release: `${prefix}.order.release.v1`, payment: `${prefix}.order.payment.v1`, fulfillment: `${prefix}.order.fulfillment.v1` };
+  const topics: SlickEgressTopics = {
+    release: `${prefix}.order.release.v1`,
+    payment: `${prefix}.order.payment.v1`,
+    fulfillment: `${prefix}.order.fulfillment.v1`,
+  };
   const egress = new SlickEgress(client, new SlickClient({ baseUrl: await slick.start(), token: TOKEN, timeoutMs: 500 }), {
     group: `${prefix}-egress`,
     topics,
@@ -196,7 +282,14 @@ t.test('stopped while waiting for its topics: start resolves without creating or
   const starting = egress.start();
   await waitFor('the egress to wait for the pipeline’s topics', () => egress.status().state === 'waiting-for-topics', 30_000);
   await egress.stop();
-  t.equal(await starting.then(() => 'resolved', (error: Error) => `rejected: ${error.message}`), 'resolved', 'start() resolves');
+  t.equal(
+    await starting.then(
+      () => 'resolved',
+      (error: Error) => `rejected: ${error.message}`,
+    ),
+    'resolved',
+    'start() resolves',
+  );
   t.equal(egress.status().state, 'stopped', 'and the egress stays stopped');
   const admin = client.admin();
   t.same([...(await admin.partitionCounts([topics.fulfillment, `${topics.release}.dlq`])).keys()], [], 'it created none of its topics');

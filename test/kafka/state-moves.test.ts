@@ -17,7 +17,14 @@ const KEYS = 40;
 function inputs(topic: string, count: number, firstSeq: number): ProducedRecord[] {
   return Array.from({ length: count * KEYS }, (_, i) => {
     const key = Buffer.from(`QC${String(i % KEYS).padStart(4, '0')}`);
-    return { topic, partition: partitionForKey(key, PARTITIONS), key, value: Buffer.from(JSON.stringify({ seq: firstSeq + i })), timestamp: Date.now(), headers: {} };
+    return {
+      topic,
+      partition: partitionForKey(key, PARTITIONS),
+      key,
+      value: Buffer.from(JSON.stringify({ seq: firstSeq + i })),
+      timestamp: Date.now(),
+      headers: {},
+    };
   });
 }
 
@@ -31,11 +38,18 @@ async function snapshot(runtime: StreamsRuntime): Promise<Record<string, number>
 }
 
 async function outputsOf(client: KafkaClient, topic: string): Promise<Array<{ key: string; seq: number; count: number }>> {
-  return (await readAll(client, topic)).map((record) => ({ key: record.key!.toString(), ...(JSON.parse(record.value!.toString()) as { seq: number; count: number }) }));
+  return (await readAll(client, topic)).map((record) => ({
+    key: record.key!.toString(),
+    ...(JSON.parse(record.value!.toString()) as { seq: number; count: number }),
+  }));
 }
 
 function runtimeFor(client: KafkaClient, app: string, input: string, output: string, overrides: Partial<RuntimeConfig>): StreamsRuntime {
-  return new StreamsRuntime(counterTopology(input, output), loadConfig({ applicationId: app, bootstrapServers: BROKERS, ...overrides }), client);
+  return new StreamsRuntime(
+    counterTopology(input, output),
+    loadConfig({ applicationId: app, bootstrapServers: BROKERS, ...overrides }),
+    client,
+  );
 }
 
 t.test('deleting a task state dir and restarting restores it from the changelog to an identical state', async (t) => {
@@ -75,7 +89,10 @@ t.test('deleting a task state dir and restarting restores it from the changelog 
   await waitFor('the next outputs', async () => (await readAll(client, output)).length >= 26 * KEYS);
   const next = (await outputsOf(client, output)).filter((record) => record.seq >= 1000);
   t.equal(next.length, KEYS, 'one output per new input');
-  t.ok(next.every((record) => record.count === 26), 'every key continues at 26');
+  t.ok(
+    next.every((record) => record.count === 26),
+    'every key continues at 26',
+  );
 });
 
 t.test('two replicas split the partitions; stopping one moves its tasks, with state, to the other', async (t) => {
@@ -92,7 +109,11 @@ t.test('two replicas split the partitions; stopping one moves its tasks, with st
   t.teardown(() => Promise.all([a.stop(), b.stop()]));
   await a.start();
   await b.start();
-  await waitFor('both replicas own tasks', () => a.ownedPartitions.length > 0 && b.ownedPartitions.length > 0 && a.ownedPartitions.length + b.ownedPartitions.length === PARTITIONS);
+  await waitFor(
+    'both replicas own tasks',
+    () =>
+      a.ownedPartitions.length > 0 && b.ownedPartitions.length > 0 && a.ownedPartitions.length + b.ownedPartitions.length === PARTITIONS,
+  );
   const [ownedByA, ownedByB] = [a.ownedPartitions, b.ownedPartitions];
   t.same([...ownedByA, ...ownedByB].sort(), [0, 1, 2, 3], `the partitions are split with no overlap (a: ${ownedByA}, b: ${ownedByB})`);
 
@@ -112,7 +133,10 @@ t.test('two replicas split the partitions; stopping one moves its tasks, with st
   const out = await outputsOf(client, output);
   t.equal(out.length, 11 * KEYS, 'exactly one output per input across the move');
   const next = out.filter((record) => record.seq >= 1000);
-  t.ok(next.every((record) => record.count === 11), 'keys of the moved tasks continue at 11, nothing counted twice or lost');
+  t.ok(
+    next.every((record) => record.count === 11),
+    'keys of the moved tasks continue at 11, nothing counted twice or lost',
+  );
 });
 
 t.test('a static member restarted within its session gets its own tasks back; no task moves or restores', async (t) => {
@@ -123,13 +147,18 @@ t.test('a static member restarted within its session gets its own tasks back; no
   await createTopics(client, [input, output], PARTITIONS);
   const dirs = [`.state/test-${app}-a`, `.state/test-${app}-b`];
   t.teardown(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
-  const replica = (name: 'a' | 'b', stateDir: string) => runtimeFor(client, app, input, output, { stateDir, instanceId: `${app}-${name}`, sessionTimeoutMs: 30_000 });
+  const replica = (name: 'a' | 'b', stateDir: string) =>
+    runtimeFor(client, app, input, output, { stateDir, instanceId: `${app}-${name}`, sessionTimeoutMs: 30_000 });
   const a = replica('a', dirs[0]!);
   let b = replica('b', dirs[1]!);
   t.teardown(() => Promise.all([a.stop(), b.stop()]));
   await a.start();
   await b.start();
-  await waitFor('both replicas own tasks', () => a.ownedPartitions.length > 0 && b.ownedPartitions.length > 0 && a.ownedPartitions.length + b.ownedPartitions.length === PARTITIONS);
+  await waitFor(
+    'both replicas own tasks',
+    () =>
+      a.ownedPartitions.length > 0 && b.ownedPartitions.length > 0 && a.ownedPartitions.length + b.ownedPartitions.length === PARTITIONS,
+  );
   const [ownedByA, ownedByB, generation] = [a.ownedPartitions, b.ownedPartitions, a.groupGeneration];
   await produce(client, inputs(input, 5, 0));
   await waitFor('first outputs', async () => (await readAll(client, output)).length >= 5 * KEYS);
@@ -150,7 +179,8 @@ t.test('a static member restarted within its session gets its own tasks back; no
   t.same(b.ownedPartitions, ownedByB, 'b got its own partitions back');
   t.same(a.ownedPartitions, ownedByA, 'a kept its partitions');
   t.same(changesOfA, [], 'a never gave up or gained a task while b restarted');
-  const restoredBy = async (runtime: StreamsRuntime) => (await runtime.metrics.restored.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+  const restoredBy = async (runtime: StreamsRuntime) =>
+    (await runtime.metrics.restored.get()).values.reduce((sum, sample) => sum + sample.value, 0);
   t.equal(await restoredBy(a), restoredOfA, `a restored nothing (group generation ${generation} → ${a.groupGeneration})`);
   t.equal(await restoredBy(b), 0, 'b found its local state current: nothing to restore from the changelog');
   const next = (await outputsOf(client, output)).filter((record) => record.seq >= 1000);

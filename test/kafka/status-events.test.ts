@@ -85,17 +85,35 @@ t.test('committed status changes reach SSE clients through the Kafka tail, in or
   });
   const record = (value: StatusChange | Buffer): ProducedRecord => {
     const store = Buffer.isBuffer(value) ? 'S001' : value.ShipFromLocationID;
-    return { topic, partition: partitionOf(store), key: Buffer.from(store), value: Buffer.isBuffer(value) ? value : serde.serialize(value), timestamp: Date.now(), headers: {} };
+    return {
+      topic,
+      partition: partitionOf(store),
+      key: Buffer.from(store),
+      value: Buffer.isBuffer(value) ? value : serde.serialize(value),
+      timestamp: Date.now(),
+      headers: {},
+    };
   };
 
   // Before the tail starts: not streamed (the tail starts at the end).
-  await produce(client, STORES.map((store) => record(change(store, { OrderID: 'BEFORE' }))));
+  await produce(
+    client,
+    STORES.map((store) => record(change(store, { OrderID: 'BEFORE' }))),
+  );
 
   const flaky = flakyClient(client);
   const registry = new Registry();
   const feed = new StatusFeed({ registry });
   const log: string[] = [];
-  const tail = new KafkaStatusTail({ client: flaky, feed, serdes: serdeConfig({}), topicPrefix: prefix, pollIntervalMs: 20, retryDelayMs: 50, log: (line) => log.push(line) });
+  const tail = new KafkaStatusTail({
+    client: flaky,
+    feed,
+    serdes: serdeConfig({}),
+    topicPrefix: prefix,
+    pollIntervalMs: 20,
+    retryDelayMs: 50,
+    log: (line) => log.push(line),
+  });
   await tail.start();
   t.teardown(() => tail.stop());
   const { app } = testService({ registry, routes: [eventsRoutes(feed)], rateLimit: { perSecond: 1000, burst: 1000 } });
@@ -119,7 +137,9 @@ t.test('committed status changes reach SSE clients through the Kafka tail, in or
   await producer.init();
   const committed: StatusChange[] = [];
   for (const [round, commit] of [true, false, true].entries()) {
-    const changes = Array.from({ length: 60 }, (_, i) => change(STORES[i % STORES.length]!, { Reason: `round ${round}`, Source: `allocate ${i}` }));
+    const changes = Array.from({ length: 60 }, (_, i) =>
+      change(STORES[i % STORES.length]!, { Reason: `round ${round}`, Source: `allocate ${i}` }),
+    );
     await producer.beginTransaction();
     await producer.send(changes.map(record));
     if (commit) {
@@ -170,8 +190,16 @@ t.test('committed status changes reach SSE clients through the Kafka tail, in or
   await twoStores.waitForEvents(ofStores(['S002', 'S005']).length, 10_000);
   await staff.waitForEvents(ofStores(['S003']).length, 10_000);
   const sorted = (ids: unknown[]) => ids.map(String).sort();
-  t.same(sorted(twoStores.statusData().map((data) => data.orderId)), sorted(ofStores(['S002', 'S005']).map((c) => c.OrderID)), '?store=S002,S005: exactly those stores');
-  t.same(sorted(staff.statusData().map((data) => data.orderId)), sorted(ofStores(['S003']).map((c) => c.OrderID)), 'a store role: exactly its store');
+  t.same(
+    sorted(twoStores.statusData().map((data) => data.orderId)),
+    sorted(ofStores(['S002', 'S005']).map((c) => c.OrderID)),
+    '?store=S002,S005: exactly those stores',
+  );
+  t.same(
+    sorted(staff.statusData().map((data) => data.orderId)),
+    sorted(ofStores(['S003']).map((c) => c.OrderID)),
+    'a store role: exactly its store',
+  );
 
   // Latency: one change per transaction, each waited for before the next.
   const latencies: number[] = [];
@@ -190,7 +218,9 @@ t.test('committed status changes reach SSE clients through the Kafka tail, in or
   await producer.close();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1);
-  t.comment(`commit → SSE receipt over ${latencies.length} single-change transactions: p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms (poll interval 20 ms)`);
+  t.comment(
+    `commit → SSE receipt over ${latencies.length} single-change transactions: p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms (poll interval 20 ms)`,
+  );
 
   // The broker stops answering for a while; changes committed meanwhile arrive once it answers again.
   const start = everything.events.length;
@@ -208,7 +238,12 @@ t.test('committed status changes reach SSE clients through the Kafka tail, in or
   );
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.same(
-    sorted(everything.statusData().slice(start).map((data) => data.orderId)),
+    sorted(
+      everything
+        .statusData()
+        .slice(start)
+        .map((data) => data.orderId),
+    ),
     sorted(during.map((c) => c.OrderID)),
     'after the outage: every change committed meanwhile, once',
   );
@@ -220,9 +255,17 @@ t.test('committed status changes reach SSE clients through the Kafka tail, in or
   await tail.start();
   const afterRestart = change('S005', { Reason: 'after restart' });
   await produce(client, [record(afterRestart)]);
-  await everything.waitFor('the changes around the restart', () => everything.statusData().some((data) => data.orderId === afterRestart.OrderID), 10_000);
+  await everything.waitFor(
+    'the changes around the restart',
+    () => everything.statusData().some((data) => data.orderId === afterRestart.OrderID),
+    10_000,
+  );
   t.same(
-    everything.statusData().slice(-2).map((data) => data.orderId).sort(),
+    everything
+      .statusData()
+      .slice(-2)
+      .map((data) => data.orderId)
+      .sort(),
     [whileStopped.OrderID, afterRestart.OrderID].sort(),
     'a restarted tail publishes what was committed while it was stopped, and after',
   );

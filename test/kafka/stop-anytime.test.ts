@@ -32,7 +32,11 @@ for (const moment of ['starting', 'restoring', 'running'] as const) {
       await admin.close();
       await rm(stateDir, { recursive: true, force: true });
     });
-    const runtime = new StreamsRuntime(counterTopology(input, output), loadConfig({ applicationId: app, bootstrapServers: BROKERS, stateDir, sessionTimeoutMs: 6_000 }), client);
+    const runtime = new StreamsRuntime(
+      counterTopology(input, output),
+      loadConfig({ applicationId: app, bootstrapServers: BROKERS, stateDir, sessionTimeoutMs: 6_000 }),
+      client,
+    );
 
     const states: RuntimeState[] = [];
     let stopping: Promise<void> | undefined;
@@ -41,19 +45,29 @@ for (const moment of ['starting', 'restoring', 'running'] as const) {
       // On the next turn of the event loop, as a signal handler runs: the runtime is inside that state's work.
       // 'running' once its tasks are restored (start() reports running before the first assignment).
       const reached = state === moment && (moment !== 'running' || states.includes('restoring'));
-      if (reached && !stopping) setImmediate(() => (stopping ??= runtime.stop()));
+      if (reached && !stopping)
+        setImmediate(() => {
+          stopping ??= runtime.stop();
+        });
     });
     await runtime.start();
-    const stopped = await settles((async () => {
-      while (!stopping) await new Promise((resolve) => setTimeout(resolve, 50));
-      await stopping;
-      await runtime.whenStopped();
-    })(), 60_000);
+    const stopped = await settles(
+      (async () => {
+        while (!stopping) await new Promise((resolve) => setTimeout(resolve, 50));
+        await stopping;
+        await runtime.whenStopped();
+      })(),
+      60_000,
+    );
 
     t.not(stopped, 'hung', `stop() and whenStopped() settle (states: ${states.join(' → ')})`);
     t.equal(runtime.currentState, 'stopped', 'the runtime ends stopped');
     const afterStop = states.slice(states.indexOf('stopping'));
-    t.same(afterStop.filter((state) => state !== 'stopping' && state !== 'stopped'), [], `nothing after the stop brings it back (${afterStop.join(' → ')})`);
+    t.same(
+      afterStop.filter((state) => state !== 'stopping' && state !== 'stopped'),
+      [],
+      `nothing after the stop brings it back (${afterStop.join(' → ')})`,
+    );
     if (stopped === 'hung') await runtime.stop().catch(() => undefined);
   });
 }

@@ -21,7 +21,10 @@ type Route = (typeof WEBHOOK_ROUTES)[keyof typeof WEBHOOK_ROUTES];
 async function endOffsets(client: KafkaClient, topics: string[]): Promise<Map<string, bigint>> {
   const admin = client.admin();
   try {
-    return await admin.endOffsets(topics.flatMap((topic) => Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition }))), false);
+    return await admin.endOffsets(
+      topics.flatMap((topic) => Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition }))),
+      false,
+    );
   } finally {
     await admin.close();
   }
@@ -51,7 +54,14 @@ t.test('webhook ingress on Kafka', async (t) => {
   await createTopics(client, [topics.shipEvents, topics.deliveryStatus], PARTITIONS);
   // Warnings and errors only: the latency run below would print two access lines per request.
   const quiet = logger.child({ component: 'webhook-ingress' }, { level: 'warn' });
-  const server = await startWebhookServer({ config: { ...secretsConfig(), port: 0, host: '127.0.0.1' }, env: {}, client, serdeConfig: serdeConfig({}), topics, logger: quiet });
+  const server = await startWebhookServer({
+    config: { ...secretsConfig(), port: 0, host: '127.0.0.1' },
+    env: {},
+    client,
+    serdeConfig: serdeConfig({}),
+    topics,
+    logger: quiet,
+  });
   t.teardown(() => server.close());
   const all = [topics.shipEvents, topics.deliveryStatus];
 
@@ -65,8 +75,28 @@ t.test('webhook ingress on Kafka', async (t) => {
         route: WEBHOOK_ROUTES.slickShipEvents,
         secret: secrets.slick,
         topic: topics.shipEvents,
-        body: { EventID: 'SLK-R1-shipped', OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', EventType: 'shipped', TrackingID: 'GRAB-R1', Carrier: 'GRAB', EstimatedDelivery: '2026-11-21T11:15:00Z', Lines: null, At: at },
-        record: { EventID: 'SLK-R1-shipped', OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', EventType: 'shipped', TrackingID: 'GRAB-R1', Carrier: 'GRAB', EstimatedDelivery: '2026-11-21T11:15:00Z', Lines: null, At: at },
+        body: {
+          EventID: 'SLK-R1-shipped',
+          OrderID: 'QC0042-000123',
+          ShipFromLocationID: 'QC0042',
+          EventType: 'shipped',
+          TrackingID: 'GRAB-R1',
+          Carrier: 'GRAB',
+          EstimatedDelivery: '2026-11-21T11:15:00Z',
+          Lines: null,
+          At: at,
+        },
+        record: {
+          EventID: 'SLK-R1-shipped',
+          OrderID: 'QC0042-000123',
+          ShipFromLocationID: 'QC0042',
+          EventType: 'shipped',
+          TrackingID: 'GRAB-R1',
+          Carrier: 'GRAB',
+          EstimatedDelivery: '2026-11-21T11:15:00Z',
+          Lines: null,
+          At: at,
+        },
         serde: shipSerde,
       },
       {
@@ -74,8 +104,25 @@ t.test('webhook ingress on Kafka', async (t) => {
         route: WEBHOOK_ROUTES.slickShipEvents,
         secret: secrets.slick,
         topic: topics.shipEvents,
-        body: { EventID: 'SLK-R2-sub', OrderID: 'QC0007-000001', ShipFromLocationID: 'QC0007', EventType: 'substitution', Lines: [{ LineID: '1', ItemID: 'SKU-1', Quantity: 1, SubstituteItemID: 'SKU-9' }], At: at },
-        record: { EventID: 'SLK-R2-sub', OrderID: 'QC0007-000001', ShipFromLocationID: 'QC0007', EventType: 'substitution', TrackingID: null, Carrier: null, EstimatedDelivery: null, Lines: [{ LineID: '1', ItemID: 'SKU-1', Quantity: 1, SubstituteItemID: 'SKU-9' }], At: at },
+        body: {
+          EventID: 'SLK-R2-sub',
+          OrderID: 'QC0007-000001',
+          ShipFromLocationID: 'QC0007',
+          EventType: 'substitution',
+          Lines: [{ LineID: '1', ItemID: 'SKU-1', Quantity: 1, SubstituteItemID: 'SKU-9' }],
+          At: at,
+        },
+        record: {
+          EventID: 'SLK-R2-sub',
+          OrderID: 'QC0007-000001',
+          ShipFromLocationID: 'QC0007',
+          EventType: 'substitution',
+          TrackingID: null,
+          Carrier: null,
+          EstimatedDelivery: null,
+          Lines: [{ LineID: '1', ItemID: 'SKU-1', Quantity: 1, SubstituteItemID: 'SKU-9' }],
+          At: at,
+        },
         serde: shipSerde,
       },
       {
@@ -84,7 +131,15 @@ t.test('webhook ingress on Kafka', async (t) => {
         secret: secrets.grab,
         topic: topics.deliveryStatus,
         body: { EventID: 'GRAB-1', OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', Status: 'OUT_FOR_DELIVERY', At: at },
-        record: { EventID: 'GRAB-1', OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', Partner: 'GRAB', Status: 'OUT_FOR_DELIVERY', CollectedAmount: null, At: at },
+        record: {
+          EventID: 'GRAB-1',
+          OrderID: 'QC0042-000123',
+          ShipFromLocationID: 'QC0042',
+          Partner: 'GRAB',
+          Status: 'OUT_FOR_DELIVERY',
+          CollectedAmount: null,
+          At: at,
+        },
         serde: statusSerde,
       },
       {
@@ -93,7 +148,15 @@ t.test('webhook ingress on Kafka', async (t) => {
         secret: secrets.pmp,
         topic: topics.deliveryStatus,
         body: { EventID: 'PMP-1', OrderID: 'QC0101-000009', ShipFromLocationID: 'QC0101', At: at },
-        record: { EventID: 'PMP-1', OrderID: 'QC0101-000009', ShipFromLocationID: 'QC0101', Partner: 'PMP', Status: 'DELIVERED', CollectedAmount: null, At: at },
+        record: {
+          EventID: 'PMP-1',
+          OrderID: 'QC0101-000009',
+          ShipFromLocationID: 'QC0101',
+          Partner: 'PMP',
+          Status: 'DELIVERED',
+          CollectedAmount: null,
+          At: at,
+        },
         serde: statusSerde,
       },
       {
@@ -102,7 +165,15 @@ t.test('webhook ingress on Kafka', async (t) => {
         secret: secrets.pmp,
         topic: topics.deliveryStatus,
         body: { EventID: 'PMP-2', OrderID: 'QC0101-000009', ShipFromLocationID: 'QC0101', CollectedAmount: '245.5000', At: at },
-        record: { EventID: 'PMP-2', OrderID: 'QC0101-000009', ShipFromLocationID: 'QC0101', Partner: 'PMP', Status: 'COLLECTED', CollectedAmount: '245.5000', At: at },
+        record: {
+          EventID: 'PMP-2',
+          OrderID: 'QC0101-000009',
+          ShipFromLocationID: 'QC0101',
+          Partner: 'PMP',
+          Status: 'COLLECTED',
+          CollectedAmount: '245.5000',
+          At: at,
+        },
         serde: statusSerde,
       },
     ];
@@ -123,7 +194,13 @@ t.test('webhook ingress on Kafka', async (t) => {
 
   t.test('refused requests get their status and code, and nothing reaches Kafka', async (t) => {
     const before = await endOffsets(client, all);
-    const body = JSON.stringify({ EventID: 'GRAB-9', OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', Status: 'DELIVERED', At: '2026-11-21T09:15:00Z' });
+    const body = JSON.stringify({
+      EventID: 'GRAB-9',
+      OrderID: 'QC0042-000123',
+      ShipFromLocationID: 'QC0042',
+      Status: 'DELIVERED',
+      At: '2026-11-21T09:15:00Z',
+    });
     const now = Math.floor(Date.now() / 1000);
     const valid = signWebhook(secrets.grab, body);
     const forged = { ...valid, 'X-Omnia-Signature': `sha256=${'0'.repeat(64)}` };
@@ -135,14 +212,42 @@ t.test('webhook ingress on Kafka', async (t) => {
     const cases: Array<[string, Route, string, Record<string, string>, number, string]> = [
       ['forged signature', WEBHOOK_ROUTES.grabStatus, body, forged, 401, 'SIGNATURE_INVALID'],
       ['no signature headers', WEBHOOK_ROUTES.grabStatus, body, {}, 401, 'SIGNATURE_INVALID'],
-      ['body altered after signing', WEBHOOK_ROUTES.grabStatus, body.replace('DELIVERED', 'FAILED'), signWebhook(secrets.grab, body), 401, 'SIGNATURE_INVALID'],
-      ['stale timestamp', WEBHOOK_ROUTES.grabStatus, body, signWebhook(secrets.grab, body, { timestamp: now - 301 }), 401, 'TIMESTAMP_OUT_OF_WINDOW'],
-      ['timestamp from the future', WEBHOOK_ROUTES.grabStatus, body, signWebhook(secrets.grab, body, { timestamp: now + 3600 }), 401, 'TIMESTAMP_OUT_OF_WINDOW'],
+      [
+        'body altered after signing',
+        WEBHOOK_ROUTES.grabStatus,
+        body.replace('DELIVERED', 'FAILED'),
+        signWebhook(secrets.grab, body),
+        401,
+        'SIGNATURE_INVALID',
+      ],
+      [
+        'stale timestamp',
+        WEBHOOK_ROUTES.grabStatus,
+        body,
+        signWebhook(secrets.grab, body, { timestamp: now - 301 }),
+        401,
+        'TIMESTAMP_OUT_OF_WINDOW',
+      ],
+      [
+        'timestamp from the future',
+        WEBHOOK_ROUTES.grabStatus,
+        body,
+        signWebhook(secrets.grab, body, { timestamp: now + 3600 }),
+        401,
+        'TIMESTAMP_OUT_OF_WINDOW',
+      ],
       ['replayed nonce', WEBHOOK_ROUTES.grabStatus, body, valid, 409, 'NONCE_REPLAYED'],
       ['Slick’s secret on the Grab route', WEBHOOK_ROUTES.grabStatus, body, signWebhook(secrets.slick, body), 401, 'SIGNATURE_INVALID'],
       ['PMP’s secret on the Slick route', WEBHOOK_ROUTES.slickShipEvents, body, signWebhook(secrets.pmp, body), 401, 'SIGNATURE_INVALID'],
       ['malformed JSON, signed', WEBHOOK_ROUTES.grabStatus, badJson, signWebhook(secrets.grab, badJson), 400, 'MALFORMED_JSON'],
-      ['body failing the partner schema, signed', WEBHOOK_ROUTES.grabStatus, badSchema, signWebhook(secrets.grab, badSchema), 400, 'VALIDATION_FAILED'],
+      [
+        'body failing the partner schema, signed',
+        WEBHOOK_ROUTES.grabStatus,
+        badSchema,
+        signWebhook(secrets.grab, badSchema),
+        400,
+        'VALIDATION_FAILED',
+      ],
       ['malformed JSON, unsigned (signature first)', WEBHOOK_ROUTES.grabStatus, badJson, {}, 401, 'SIGNATURE_INVALID'],
     ];
     for (const [name, route, payload, headers, status, code] of cases) {
@@ -150,17 +255,31 @@ t.test('webhook ingress on Kafka', async (t) => {
       const json = (await response.json()) as { error: { code: string; message: string; details?: Array<{ field: string }> } };
       t.equal(response.status, status, `${name}: ${status}`);
       t.equal(json.error.code, code, `${name}: ${code}`);
-      if (code === 'VALIDATION_FAILED') t.same(json.error.details?.map((detail) => detail.field), ['Status', 'OrderID', 'ShipFromLocationID', 'At'], `${name}: every failing field`);
+      if (code === 'VALIDATION_FAILED')
+        t.same(
+          json.error.details?.map((detail) => detail.field),
+          ['Status', 'OrderID', 'ShipFromLocationID', 'At'],
+          `${name}: every failing field`,
+        );
     }
     t.same(await endOffsets(client, all), afterValid, 'end offsets unchanged by every refused request');
-    t.not(afterValid.get(tpKey(topics.deliveryStatus, partitionForKey(Buffer.from('QC0042'), PARTITIONS))), before.get(tpKey(topics.deliveryStatus, partitionForKey(Buffer.from('QC0042'), PARTITIONS))));
+    t.not(
+      afterValid.get(tpKey(topics.deliveryStatus, partitionForKey(Buffer.from('QC0042'), PARTITIONS))),
+      before.get(tpKey(topics.deliveryStatus, partitionForKey(Buffer.from('QC0042'), PARTITIONS))),
+    );
   });
 
   t.test('ack latency over a few hundred requests (reported, not asserted)', async (t) => {
     const before = await endOffsets(client, all);
     const stores = Array.from({ length: 20 }, (_, i) => `QC${String(i).padStart(4, '0')}`);
     const one = async (i: number) => {
-      const body = JSON.stringify({ EventID: `LAT-${i}`, OrderID: `O-${i}`, ShipFromLocationID: stores[i % stores.length], EventType: 'picked', At: new Date().toISOString() });
+      const body = JSON.stringify({
+        EventID: `LAT-${i}`,
+        OrderID: `O-${i}`,
+        ShipFromLocationID: stores[i % stores.length],
+        EventType: 'picked',
+        At: new Date().toISOString(),
+      });
       const started = performance.now();
       const response = await send(server, WEBHOOK_ROUTES.slickShipEvents, body, signWebhook(secrets.slick, body));
       await response.arrayBuffer();
@@ -169,7 +288,9 @@ t.test('webhook ingress on Kafka', async (t) => {
     };
     const report = (label: string, samples: number[], elapsedMs: number) => {
       const sorted = [...samples].sort((a, b) => a - b);
-      t.comment(`${label}: ${samples.length} requests, p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms, ${((samples.length / elapsedMs) * 1000).toFixed(0)} req/s`);
+      t.comment(
+        `${label}: ${samples.length} requests, p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms, ${((samples.length / elapsedMs) * 1000).toFixed(0)} req/s`,
+      );
     };
     const sequential: number[] = [];
     let started = performance.now();
@@ -189,8 +310,11 @@ t.test('webhook ingress on Kafka', async (t) => {
     // Server side: from handing the record to the producer to its acks (the rest of a request's time is HTTP,
     // signing and verifying, with client and server sharing this one process).
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    const series = (name: string) => Number(new RegExp(`^omnia_webhook_produce_seconds_${name}\\{topic="${topics.shipEvents}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
-    t.comment(`produce to acks (server side, all ${series('count')} Slick events): mean ${((series('sum') / series('count')) * 1000).toFixed(2)} ms`);
+    const series = (name: string) =>
+      Number(new RegExp(`^omnia_webhook_produce_seconds_${name}\\{topic="${topics.shipEvents}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    t.comment(
+      `produce to acks (server side, all ${series('count')} Slick events): mean ${((series('sum') / series('count')) * 1000).toFixed(2)} ms`,
+    );
 
     const after = await endOffsets(client, all);
     const added = [...after].reduce((sum, [key, end]) => sum + Number(end - (before.get(key) ?? 0n)), 0);

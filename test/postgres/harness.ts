@@ -31,7 +31,8 @@ export async function freshSchema(t: Test): Promise<pg.Client | undefined> {
 }
 
 /** A connection string whose sessions use `schema` (tables land there, apart from other tests). */
-export const withSchema = (url: string, schema: string): string => `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+export const withSchema = (url: string, schema: string): string =>
+  `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 
 /** A fresh schema with the migrations applied, as the sink sees it (a pool whose sessions use that schema) and as a plain client. */
 export async function migratedDatabase(t: Test): Promise<{ db: SqlDatabase; client: pg.Client } | undefined> {

@@ -20,7 +20,10 @@ interface RegionReply {
 
 let offset = 0;
 /** Status transitions as the sink writes them from order.status.v1. */
-async function insertHistory(client: pg.Client, rows: readonly { order: string; store: string; from: number | null; to: number; at: string }[]): Promise<void> {
+async function insertHistory(
+  client: pg.Client,
+  rows: readonly { order: string; store: string; from: number | null; to: number; at: string }[],
+): Promise<void> {
   for (const row of rows) {
     await client.query(
       'INSERT INTO order_status_history (kafka_partition, kafka_offset, order_id, ship_from_location_id, from_status, to_status, source, at) VALUES (0, $1, $2, $3, $4, $5, $6, $7)',
@@ -80,10 +83,25 @@ t.test("one store's pipeline: counts and oldest per status, open orders, the las
     ],
     lastHour: { from: ago(3600), to: NOW.toISOString(), created: 3, released: 2, cancelled: 1 },
   });
-  t.equal(body.lastHour.created, QC0001.filter((o) => Date.parse(o.createdAt) > NOW.getTime() - 3_600_000).length, 'created: orders created within the hour');
+  t.equal(
+    body.lastHour.created,
+    QC0001.filter((o) => Date.parse(o.createdAt) > NOW.getTime() - 3_600_000).length,
+    'created: orders created within the hour',
+  );
 
   const unknown = await get<StoreReply>(app, '/api/v1/stores/NOPE/pipeline', coordinator);
-  t.same([unknown.status, unknown.body.orders, unknown.body.openOrders, unknown.body.oldestOpen, unknown.body.statuses, unknown.body.lastHour.created], [200, 0, 0, null, [], 0], 'a coordinator asking for a store without orders gets zeros');
+  t.same(
+    [
+      unknown.status,
+      unknown.body.orders,
+      unknown.body.openOrders,
+      unknown.body.oldestOpen,
+      unknown.body.statuses,
+      unknown.body.lastHour.created,
+    ],
+    [200, 0, 0, null, [], 0],
+    'a coordinator asking for a store without orders gets zeros',
+  );
   const missing = await get(app, '/api/v1/stores/QC0001/pipeline', undefined);
   t.same([missing.status, missing.body.error?.code], [401, 'TOKEN_MISSING']);
 });
@@ -97,10 +115,18 @@ t.test("a store role gets 404 for a store outside its claim, and its own store's
   const other = await get(app, '/api/v1/stores/QC0001/pipeline', staff);
   t.same([other.status, other.body.error?.code], [404, 'STORE_NOT_FOUND'], 'another store, with orders: 404, not 403');
   const nowhere = await get(app, '/api/v1/stores/QC0099/pipeline', staff);
-  t.same([nowhere.status, nowhere.body], [other.status, { error: { code: 'STORE_NOT_FOUND', message: 'no store "QC0099"' } }], 'the same answer as for a store that has no orders at all');
+  t.same(
+    [nowhere.status, nowhere.body],
+    [other.status, { error: { code: 'STORE_NOT_FOUND', message: 'no store "QC0099"' } }],
+    'the same answer as for a store that has no orders at all',
+  );
   const own = await get<StoreReply>(app, '/api/v1/stores/QC0002/pipeline', staff);
   t.same([own.status, own.body.orders, own.body.oldestOpen?.orderId], [200, 1, 'QC0002-A']);
-  t.equal((await get(app, '/api/v1/stores/QC0001/pipeline', { ...staff, roles: ['store_manager', 'admin'] })).status, 200, 'an admin sees every store');
+  t.equal(
+    (await get(app, '/api/v1/stores/QC0001/pipeline', { ...staff, roles: ['store_manager', 'admin'] })).status,
+    200,
+    'an admin sees every store',
+  );
 });
 
 t.test('the region: every visible store, worst first, and totals over them', async (t) => {
@@ -124,12 +150,16 @@ t.test('the region: every visible store, worst first, and totals over them', asy
   ]);
   const { status, body } = await get<RegionReply>(app, '/api/v1/region/pipeline', coordinator);
   t.equal(status, 200);
-  t.same(body.stores.map((s) => [s.storeId, s.openOrders, s.oldestOpen?.orderId ?? null]), [
-    ['QC0001', 4, 'QC0001-A'],
-    ['QC0002', 3, 'QC0002-C'], // as many open as QC0003, but waiting longer
-    ['QC0003', 3, 'QC0003-C'],
-    ['QC0004', 0, null],
-  ], 'most open orders first, then the oldest open order');
+  t.same(
+    body.stores.map((s) => [s.storeId, s.openOrders, s.oldestOpen?.orderId ?? null]),
+    [
+      ['QC0001', 4, 'QC0001-A'],
+      ['QC0002', 3, 'QC0002-C'], // as many open as QC0003, but waiting longer
+      ['QC0003', 3, 'QC0003-C'],
+      ['QC0004', 0, null],
+    ],
+    'most open orders first, then the oldest open order',
+  );
   const single = await get<StoreReply>(app, '/api/v1/stores/QC0002/pipeline', coordinator);
   const { asOf: _asOf, ...qc0002 } = single.body;
   t.same(body.stores[1], qc0002, "a store's entry is its own pipeline");
@@ -137,22 +167,72 @@ t.test('the region: every visible store, worst first, and totals over them', asy
     stores: 4,
     orders: 14,
     openOrders: 10,
-    oldestOpen: { orderId: 'QC0002-C', storeId: 'QC0002', status: 7400, statusName: 'Delivery Failed', createdAt: ago(50_000), ageSeconds: 50_000 },
+    oldestOpen: {
+      orderId: 'QC0002-C',
+      storeId: 'QC0002',
+      status: 7400,
+      statusName: 'Delivery Failed',
+      createdAt: ago(50_000),
+      ageSeconds: 50_000,
+    },
     statuses: [
-      { status: 1000, statusName: 'Open', orders: 4, oldest: { orderId: 'QC0003-C', storeId: 'QC0003', createdAt: ago(40_000), ageSeconds: 40_000 } },
-      { status: 2000, statusName: 'Allocated', orders: 2, oldest: { orderId: 'QC0001-A', storeId: 'QC0001', createdAt: ago(7200), ageSeconds: 7200 } },
-      { status: 3000, statusName: 'Released', orders: 2, oldest: { orderId: 'QC0001-D', storeId: 'QC0001', createdAt: ago(1800), ageSeconds: 1800 } },
-      { status: 3700, statusName: 'Packed', orders: 1, oldest: { orderId: 'QC0002-B', storeId: 'QC0002', createdAt: ago(120), ageSeconds: 120 } },
-      { status: 7400, statusName: 'Delivery Failed', orders: 1, oldest: { orderId: 'QC0002-C', storeId: 'QC0002', createdAt: ago(50_000), ageSeconds: 50_000 } },
-      { status: 7500, statusName: 'Delivered', orders: 3, oldest: { orderId: 'QC0001-F', storeId: 'QC0001', createdAt: ago(90_000), ageSeconds: 90_000 } },
-      { status: 9000, statusName: 'Cancelled', orders: 1, oldest: { orderId: 'QC0001-G', storeId: 'QC0001', createdAt: ago(3000), ageSeconds: 3000 } },
+      {
+        status: 1000,
+        statusName: 'Open',
+        orders: 4,
+        oldest: { orderId: 'QC0003-C', storeId: 'QC0003', createdAt: ago(40_000), ageSeconds: 40_000 },
+      },
+      {
+        status: 2000,
+        statusName: 'Allocated',
+        orders: 2,
+        oldest: { orderId: 'QC0001-A', storeId: 'QC0001', createdAt: ago(7200), ageSeconds: 7200 },
+      },
+      {
+        status: 3000,
+        statusName: 'Released',
+        orders: 2,
+        oldest: { orderId: 'QC0001-D', storeId: 'QC0001', createdAt: ago(1800), ageSeconds: 1800 },
+      },
+      {
+        status: 3700,
+        statusName: 'Packed',
+        orders: 1,
+        oldest: { orderId: 'QC0002-B', storeId: 'QC0002', createdAt: ago(120), ageSeconds: 120 },
+      },
+      {
+        status: 7400,
+        statusName: 'Delivery Failed',
+        orders: 1,
+        oldest: { orderId: 'QC0002-C', storeId: 'QC0002', createdAt: ago(50_000), ageSeconds: 50_000 },
+      },
+      {
+        status: 7500,
+        statusName: 'Delivered',
+        orders: 3,
+        oldest: { orderId: 'QC0001-F', storeId: 'QC0001', createdAt: ago(90_000), ageSeconds: 90_000 },
+      },
+      {
+        status: 9000,
+        statusName: 'Cancelled',
+        orders: 1,
+        oldest: { orderId: 'QC0001-G', storeId: 'QC0001', createdAt: ago(3000), ageSeconds: 3000 },
+      },
     ],
     lastHour: { from: ago(3600), to: NOW.toISOString(), created: 3 + 2 + 2 + 1, released: 3, cancelled: 0 },
   });
 
   const staff = await get<RegionReply>(app, '/api/v1/region/pipeline', storeStaff('QC0003', 'QC0001', 'QC0042'));
-  t.same(staff.body.stores.map((s) => s.storeId), ['QC0001', 'QC0003', 'QC0042'], 'a store role: its claimed stores only, a store without orders as zeros, last');
-  t.same([staff.body.totals.stores, staff.body.totals.orders, staff.body.totals.openOrders, staff.body.totals.lastHour.released], [3, 10, 7, 2], 'totals over its stores only');
+  t.same(
+    staff.body.stores.map((s) => s.storeId),
+    ['QC0001', 'QC0003', 'QC0042'],
+    'a store role: its claimed stores only, a store without orders as zeros, last',
+  );
+  t.same(
+    [staff.body.totals.stores, staff.body.totals.orders, staff.body.totals.openOrders, staff.body.totals.lastHour.released],
+    [3, 10, 7, 2],
+    'totals over its stores only',
+  );
   t.notOk(JSON.stringify(staff.body).includes('QC0002'), "no trace of another store's orders");
   t.same((await get<RegionReply>(app, '/api/v1/region/pipeline', storeStaff())).body.totals.stores, 0, 'an empty claim: an empty region');
   const missing = await get(app, '/api/v1/region/pipeline', undefined);

@@ -36,7 +36,12 @@ export async function insertOrders(client: pg.Client, orders: readonly OrderFixt
 }
 
 export const coordinator: Principal = { subject: 'coord', roles: ['regional_coordinator'], stores: [], tokenId: 't-coord' };
-export const storeStaff = (...stores: string[]): Principal => ({ subject: 'staff', roles: ['store_staff'], stores, tokenId: `t-${stores.join('-')}` });
+export const storeStaff = (...stores: string[]): Principal => ({
+  subject: 'staff',
+  roles: ['store_staff'],
+  stores,
+  tokenId: `t-${stores.join('-')}`,
+});
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -58,12 +63,14 @@ export async function testApp(t: Test, plugin: (app: FastifyInstance) => Promise
     if (!schema) throw new Error(`no response schema for ${reply.statusCode}`);
     let validate = validators.get(schema);
     if (!validate) validators.set(schema, (validate = ajv.compile(schema)));
-    if (!validate(payload)) throw new Error(`response does not match its schema: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(payload).slice(0, 500)}`);
+    if (!validate(payload))
+      throw new Error(`response does not match its schema: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(payload).slice(0, 500)}`);
     return payload;
   });
   app.addHook('onRoute', (route) => {
     const schema = route.schema as Record<string, unknown> | undefined;
-    if (!schema?.summary || !Array.isArray(schema.tags) || !schema.response) throw new Error(`route ${route.url} lacks summary, tags or response schemas`);
+    if (!schema?.summary || !Array.isArray(schema.tags) || !schema.response)
+      throw new Error(`route ${route.url} lacks summary, tags or response schemas`);
   });
   await app.register(plugin, { prefix: '/api/v1' });
   await app.ready();
@@ -76,7 +83,11 @@ export interface ErrorReply {
 }
 
 /** GET as `principal` (none: no principal at all); the status and the JSON body, read as `B`. */
-export async function get<B = ErrorReply>(app: FastifyInstance, url: string, principal: Principal | undefined): Promise<{ status: number; body: B }> {
+export async function get<B = ErrorReply>(
+  app: FastifyInstance,
+  url: string,
+  principal: Principal | undefined,
+): Promise<{ status: number; body: B }> {
   const response = await app.inject({ method: 'GET', url, headers: principal ? { 'x-test-principal': JSON.stringify(principal) } : {} });
   return { status: response.statusCode, body: response.json<B>() };
 }

@@ -8,7 +8,17 @@ import { migratedDatabase } from './harness.js';
 import { coordinator, get, insertOrders, type OrderFixture, storeStaff, testApp } from './query-harness.js';
 
 interface SearchBody {
-  orders: { orderId: string; shipFromLocationId: string; customerId: string | null; status: number; statusName: string | null; paymentStatus: string | null; orderTotal: string | null; createdAt: string; updatedAt: string }[];
+  orders: {
+    orderId: string;
+    shipFromLocationId: string;
+    customerId: string | null;
+    status: number;
+    statusName: string | null;
+    paymentStatus: string | null;
+    orderTotal: string | null;
+    createdAt: string;
+    updatedAt: string;
+  }[];
   nextCursor: string | null;
 }
 
@@ -25,7 +35,12 @@ const newestFirst = (a: OrderFixture, b: OrderFixture) => {
 };
 
 /** Every page of a search, following nextCursor; the ids in the order they came. */
-async function walk(app: FastifyInstance, query: string, principal: Principal, limit: number): Promise<{ ids: string[]; pages: number; cursors: string[] }> {
+async function walk(
+  app: FastifyInstance,
+  query: string,
+  principal: Principal,
+  limit: number,
+): Promise<{ ids: string[]; pages: number; cursors: string[] }> {
   const ids: string[] = [];
   const cursors: string[] = [];
   let cursor: string | null = null;
@@ -60,7 +75,14 @@ const FIXTURE: OrderFixture[] = Array.from({ length: 120 }, (_, i) => ({
   store: STORES[i % 3]!,
   customer: i % 10 === 0 ? null : `C-${i % 7}`,
   status: STATUSES[i % STATUSES.length]!,
-  total: i === 5 ? '99999999999999.9999' : i === 6 ? '0.0001' : i === 7 ? null : `${(i * 37) % 500}.${String((i * 1237) % 10000).padStart(4, '0')}`,
+  total:
+    i === 5
+      ? '99999999999999.9999'
+      : i === 6
+        ? '0.0001'
+        : i === 7
+          ? null
+          : `${(i * 37) % 500}.${String((i * 1237) % 10000).padStart(4, '0')}`,
   // groups of four share a creation time, to the microsecond
   createdAt: `${new Date(Date.UTC(2026, 10, 21, 9, 0, 0) - Math.floor(i / 4) * 60_000).toISOString().slice(0, -1)}123Z`,
   paymentStatus: i % 2 ? '5000' : null,
@@ -71,7 +93,10 @@ t.test('each filter returns exactly its orders, newest first, with every field a
   if (!ctx) return;
   const { app, client } = ctx;
   await insertOrders(client, FIXTURE);
-  const expect = (predicate: (o: OrderFixture) => boolean) => FIXTURE.filter(predicate).sort(newestFirst).map((o) => o.id);
+  const expect = (predicate: (o: OrderFixture) => boolean) =>
+    FIXTURE.filter(predicate)
+      .sort(newestFirst)
+      .map((o) => o.id);
   const cases: [string, (o: OrderFixture) => boolean][] = [
     ['', () => true],
     ['store=QC0002', (o) => o.store === 'QC0002'],
@@ -83,15 +108,24 @@ t.test('each filter returns exactly its orders, newest first, with every field a
     ['store=QC0002&status=7500', (o) => o.store === 'QC0002' && o.status === 7500],
     ['store=QC0001,QC0002&status=1000,2000,7500', (o) => o.store !== 'QC0003' && [1000, 2000, 7500].includes(o.status)],
     ['customer=C-3', (o) => o.customer === 'C-3'],
-    ['customer=C-3&store=QC0001,QC0002&status=1000,2000,3000,3500,3600,3700', (o) => o.customer === 'C-3' && o.store !== 'QC0003' && o.status < 7000],
+    [
+      'customer=C-3&store=QC0001,QC0002&status=1000,2000,3000,3500,3600,3700',
+      (o) => o.customer === 'C-3' && o.store !== 'QC0003' && o.status < 7000,
+    ],
     ['from=2026-11-21T08:30:00Z', (o) => micros(o.createdAt) >= micros('2026-11-21T08:30:00Z')],
     ['to=2026-11-21T08:30:00.000123Z', (o) => micros(o.createdAt) < micros('2026-11-21T08:30:00.000123Z')],
     ['to=2026-11-21T08:30:00.000124Z', (o) => micros(o.createdAt) < micros('2026-11-21T08:30:00.000124Z')],
-    ['from=2026-11-21T08:10:00.000124Z&to=2026-11-21T15:50:00%2B07:00', (o) => micros(o.createdAt) >= micros('2026-11-21T08:10:00.000124Z') && micros(o.createdAt) < micros('2026-11-21T08:50:00Z')],
+    [
+      'from=2026-11-21T08:10:00.000124Z&to=2026-11-21T15:50:00%2B07:00',
+      (o) => micros(o.createdAt) >= micros('2026-11-21T08:10:00.000124Z') && micros(o.createdAt) < micros('2026-11-21T08:50:00Z'),
+    ],
     ['minTotal=250', (o) => o.total != null && Number(o.total) >= 250],
     ['maxTotal=0.0001', (o) => o.total != null && Number(o.total) <= 0.0001],
     ['minTotal=99999999999999.9999', (o) => o.total === '99999999999999.9999'],
-    ['minTotal=100.5&maxTotal=300&store=QC0003', (o) => o.total != null && Number(o.total) >= 100.5 && Number(o.total) <= 300 && o.store === 'QC0003'],
+    [
+      'minTotal=100.5&maxTotal=300&store=QC0003',
+      (o) => o.total != null && Number(o.total) >= 100.5 && Number(o.total) <= 300 && o.store === 'QC0003',
+    ],
   ];
   for (const [query, predicate] of cases) {
     const { ids } = await walk(app, query, coordinator, 200);
@@ -116,10 +150,14 @@ t.test('each filter returns exactly its orders, newest first, with every field a
   t.same(mismatches, [], 'every field as stored; amounts are the exact 4-decimal strings, times in milliseconds');
   t.same(
     all.orders.filter((o) => ['QC0003-0995', 'QC0001-0994', 'QC0002-0993'].includes(o.orderId)).map((o) => [o.orderId, o.orderTotal]),
-    [['QC0003-0995', '99999999999999.9999'], ['QC0002-0993', null], ['QC0001-0994', '0.0001']],
+    [
+      ['QC0003-0995', '99999999999999.9999'],
+      ['QC0002-0993', null],
+      ['QC0001-0994', '0.0001'],
+    ],
     'the largest amount NUMERIC(18,4) holds and the smallest come back whole; an unpriced order has a null total',
   );
-  const named = ((await get<SearchBody>(app, '/api/v1/orders?status=7300&limit=1', coordinator)).body).orders[0];
+  const named = (await get<SearchBody>(app, '/api/v1/orders?status=7300&limit=1', coordinator)).body.orders[0];
   t.same([named?.status, named?.statusName], [7300, 'Out for Delivery'], 'status names as §4 gives them');
 });
 
@@ -128,16 +166,25 @@ t.test('pages walk every row exactly once, in order, with stable cursors, whatev
   if (!ctx) return;
   const { app, client } = ctx;
   await insertOrders(client, FIXTURE);
-  const expect = (predicate: (o: OrderFixture) => boolean) => FIXTURE.filter(predicate).sort(newestFirst).map((o) => o.id);
+  const expect = (predicate: (o: OrderFixture) => boolean) =>
+    FIXTURE.filter(predicate)
+      .sort(newestFirst)
+      .map((o) => o.id);
   const walks: [string, (o: OrderFixture) => boolean][] = [
     ['', () => true],
     ['store=QC0001', (o) => o.store === 'QC0001'],
     ['store=QC0001,QC0002', (o) => o.store !== 'QC0003'],
     ['status=7500', (o) => o.status === 7500],
     ['status=1000,7500,9000', (o) => [1000, 7500, 9000].includes(o.status)],
-    ['store=QC0001,QC0003&status=1000,2000,3000,7500,9000', (o) => o.store !== 'QC0002' && [1000, 2000, 3000, 7500, 9000].includes(o.status)],
+    [
+      'store=QC0001,QC0003&status=1000,2000,3000,7500,9000',
+      (o) => o.store !== 'QC0002' && [1000, 2000, 3000, 7500, 9000].includes(o.status),
+    ],
     ['customer=C-2', (o) => o.customer === 'C-2'],
-    ['from=2026-11-21T08:00:00Z&maxTotal=400', (o) => micros(o.createdAt) >= micros('2026-11-21T08:00:00Z') && o.total != null && Number(o.total) <= 400],
+    [
+      'from=2026-11-21T08:00:00Z&maxTotal=400',
+      (o) => micros(o.createdAt) >= micros('2026-11-21T08:00:00Z') && o.total != null && Number(o.total) <= 400,
+    ],
   ];
   for (const [query, predicate] of walks) {
     for (const limit of [1, 3, 7]) {
@@ -150,7 +197,11 @@ t.test('pages walk every row exactly once, in order, with stable cursors, whatev
   // Many stores × statuses: the stores become a filter on the status ranges; the walk is the same.
   const manyStores = ['QC0001', 'QC0002', ...Array.from({ length: 60 }, (_, i) => `X${i}`)].join(',');
   const { ids: wide } = await walk(app, `store=${manyStores}&status=1000,7500`, coordinator, 100);
-  t.same(wide, expect((o) => o.store !== 'QC0003' && [1000, 7500].includes(o.status)), 'stores × statuses past the range budget');
+  t.same(
+    wide,
+    expect((o) => o.store !== 'QC0003' && [1000, 7500].includes(o.status)),
+    'stores × statuses past the range budget',
+  );
 
   const first = (await get<SearchBody>(app, '/api/v1/orders?store=QC0002&limit=5', coordinator)).body;
   const again = (await get<SearchBody>(app, '/api/v1/orders?store=QC0002&limit=5', coordinator)).body;
@@ -179,18 +230,33 @@ t.test('garbage, altered and foreign cursors are refused with 400 INVALID_CURSOR
   const edited = Buffer.from(payload.toString('latin1').replace('QC0001', 'QC0002'), 'latin1').toString('base64url');
   const bad = ['garbage', 'AAAA', flipped, cursor.slice(0, -3), edited, `${cursor}xyz`, 'not base64!', 'x'.repeat(600)];
   for (const value of bad) {
-    const { status, body } = await get(app, `/api/v1/orders?store=QC0001&status=7500,9000&limit=2&cursor=${encodeURIComponent(value)}`, coordinator);
+    const { status, body } = await get(
+      app,
+      `/api/v1/orders?store=QC0001&status=7500,9000&limit=2&cursor=${encodeURIComponent(value)}`,
+      coordinator,
+    );
     t.same([status, body.error?.code], [400, 'INVALID_CURSOR'], `refused: ${value.slice(0, 40)}`);
   }
   const ok = await get(app, `/api/v1/orders?status=9000,7500&store=QC0001&limit=2&cursor=${cursor}`, coordinator);
   t.equal(ok.status, 200, 'the same filters in another order and spelling are the same search');
-  for (const other of ['store=QC0002&status=7500,9000', 'store=QC0001&status=7500', 'store=QC0001&status=7500,9000&customer=C-1', 'store=QC0001&status=7500,9000&minTotal=1', 'status=7500,9000', 'store=QC0001&status=7500,9000&from=2020-01-01T00:00:00Z']) {
+  for (const other of [
+    'store=QC0002&status=7500,9000',
+    'store=QC0001&status=7500',
+    'store=QC0001&status=7500,9000&customer=C-1',
+    'store=QC0001&status=7500,9000&minTotal=1',
+    'status=7500,9000',
+    'store=QC0001&status=7500,9000&from=2020-01-01T00:00:00Z',
+  ]) {
     const { status, body } = await get(app, `/api/v1/orders?${other}&limit=2&cursor=${cursor}`, coordinator);
     t.same([status, body.error?.code], [400, 'INVALID_CURSOR'], `a cursor with other filters: ${other}`);
     t.match(body.error?.message, /other filters/);
   }
   const otherSecret = await testApp(t, searchRoutes(ctx.db, { cursorSecret: 'another key' }));
-  t.equal((await get(otherSecret, `/api/v1/orders?store=QC0001&status=7500,9000&limit=2&cursor=${cursor}`, coordinator)).status, 400, 'a replica with another key refuses it');
+  t.equal(
+    (await get(otherSecret, `/api/v1/orders?store=QC0001&status=7500,9000&limit=2&cursor=${cursor}`, coordinator)).status,
+    400,
+    'a replica with another key refuses it',
+  );
 });
 
 t.test('bad filters are 400 with a code naming the filter; no principal is 401', async (t) => {
@@ -239,20 +305,37 @@ t.test('a store role only ever sees its own stores', async (t) => {
   const { app, client } = ctx;
   await insertOrders(client, FIXTURE);
   const mine = storeStaff('QC0002');
-  const own = FIXTURE.filter((o) => o.store === 'QC0002').sort(newestFirst).map((o) => o.id);
+  const own = FIXTURE.filter((o) => o.store === 'QC0002')
+    .sort(newestFirst)
+    .map((o) => o.id);
   t.same((await walk(app, '', mine, 7)).ids, own, 'no filter: its store only, every row once');
   t.same((await walk(app, 'store=QC0001,QC0002,QC0003', mine, 5)).ids, own, 'naming other stores narrows to its own');
   const other = await get(app, '/api/v1/orders?store=QC0001', mine);
   t.same([other.status, other.body], [200, { orders: [], nextCursor: null }], "another store's filter is an empty page, not an error");
   const byCustomer = await walk(app, 'customer=C-3', mine, 50);
-  t.same(byCustomer.ids, FIXTURE.filter((o) => o.store === 'QC0002' && o.customer === 'C-3').sort(newestFirst).map((o) => o.id), "a customer's orders at other stores stay hidden");
+  t.same(
+    byCustomer.ids,
+    FIXTURE.filter((o) => o.store === 'QC0002' && o.customer === 'C-3')
+      .sort(newestFirst)
+      .map((o) => o.id),
+    "a customer's orders at other stores stay hidden",
+  );
   const byStatus = await walk(app, 'status=1000,2000,3000,7500', mine, 3);
   t.ok(byStatus.ids.length > 0 && byStatus.ids.every((id) => id.startsWith('QC0002-')), 'status filters stay within its store');
-  t.same((await walk(app, '', storeStaff('QC0001', 'QC0003'), 9)).ids, FIXTURE.filter((o) => o.store !== 'QC0002').sort(newestFirst).map((o) => o.id), 'two stores in the claim');
+  t.same(
+    (await walk(app, '', storeStaff('QC0001', 'QC0003'), 9)).ids,
+    FIXTURE.filter((o) => o.store !== 'QC0002')
+      .sort(newestFirst)
+      .map((o) => o.id),
+    'two stores in the claim',
+  );
   t.same((await get(app, '/api/v1/orders', storeStaff())).body, { orders: [], nextCursor: null }, 'an empty claim sees nothing');
 
   // A coordinator's cursor replayed by a store role continues the same search, still only over its stores.
   const { nextCursor } = (await get<SearchBody>(app, '/api/v1/orders?limit=2', coordinator)).body;
   const replayed = (await get<SearchBody>(app, `/api/v1/orders?limit=200&cursor=${nextCursor}`, mine)).body;
-  t.ok(replayed.orders.every((o) => o.shipFromLocationId === 'QC0002'), "a cursor never widens what a caller sees");
+  t.ok(
+    replayed.orders.every((o) => o.shipFromLocationId === 'QC0002'),
+    'a cursor never widens what a caller sees',
+  );
 });

@@ -47,7 +47,8 @@ async function replica(t: Test, redis: PrivateRedis) {
     await app.close();
     await nonces.close();
   });
-  const post = (request: { body: string; headers: Record<string, string> }) => app.inject({ method: route.method, url: route.url, headers: request.headers, payload: request.body });
+  const post = (request: { body: string; headers: Record<string, string> }) =>
+    app.inject({ method: route.method, url: route.url, headers: request.headers, payload: request.body });
   return { post, published, fail, nonces };
 }
 
@@ -100,7 +101,11 @@ t.test('replicas sharing Redis', async (t) => {
     t.equal(a.published.length, 0, 'nothing reached the publisher');
     await redis.start();
     let status = 0;
-    await waitFor('the replica to reconnect and accept the retry', async () => (status = (await a.post(request)).statusCode) !== 503, 20_000);
+    await waitFor(
+      'the replica to reconnect and accept the retry',
+      async () => (status = (await a.post(request)).statusCode) !== 503,
+      20_000,
+    );
     t.equal(status, 202, 'the identical retry is accepted');
     t.equal(a.published.length, 1);
   });
@@ -108,7 +113,10 @@ t.test('replicas sharing Redis', async (t) => {
 
 t.test('a nonce store nobody answers at stops the ingress at start, naming it', async (t) => {
   const url = `redis://:secret@127.0.0.1:${await freePort()}`;
-  await t.rejects(RedisNonceStore.forWindow(url, TOLERANCE_SECONDS, { commandTimeoutMs: 500 }), /cannot connect to the nonce store at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+/);
+  await t.rejects(
+    RedisNonceStore.forWindow(url, TOLERANCE_SECONDS, { commandTimeoutMs: 500 }),
+    /cannot connect to the nonce store at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+/,
+  );
 });
 
 t.test('OMNIA_WEBHOOK_NONCE_REDIS_URL: two ingress processes on Kafka share their nonces', async (t) => {
@@ -118,7 +126,14 @@ t.test('OMNIA_WEBHOOK_NONCE_REDIS_URL: two ingress processes on Kafka share thei
   const client = testClient();
   const topics = { shipEvents: uniqueName('ship-event'), deliveryStatus: uniqueName('delivery-status') };
   await createTopics(client, [topics.shipEvents, topics.deliveryStatus], 3);
-  const config = { slickSecret: secrets.slick, grabSecret: secrets.grab, pmpSecret: secrets.pmp, port: 0, host: '127.0.0.1', nonceRedisUrl: redis.url };
+  const config = {
+    slickSecret: secrets.slick,
+    grabSecret: secrets.grab,
+    pmpSecret: secrets.pmp,
+    port: 0,
+    host: '127.0.0.1',
+    nonceRedisUrl: redis.url,
+  };
   const [a, b] = [
     await startWebhookServer({ config, env: {}, client, serdeConfig: serdeConfig({}), topics }),
     await startWebhookServer({ config, env: {}, client, serdeConfig: serdeConfig({}), topics }),
@@ -131,9 +146,14 @@ t.test('OMNIA_WEBHOOK_NONCE_REDIS_URL: two ingress processes on Kafka share thei
     await admin.close();
   });
   const request = delivered('PMP-kafka-1');
-  const send = (server: typeof a) => fetch(`${server.url}${route.url}`, { method: route.method, headers: request.headers, body: request.body });
+  const send = (server: typeof a) =>
+    fetch(`${server.url}${route.url}`, { method: route.method, headers: request.headers, body: request.body });
   t.equal((await send(a)).status, 202, 'accepted by A');
   t.equal((await send(b)).status, 409, 'replayed to B');
   const records = await readAll(client, topics.deliveryStatus);
-  t.same(records.map((record) => JSON.parse(record.value!.toString()).EventID), ['PMP-kafka-1'], 'one record on the topic');
+  t.same(
+    records.map((record) => JSON.parse(record.value!.toString()).EventID),
+    ['PMP-kafka-1'],
+    'one record on the topic',
+  );
 });

@@ -22,7 +22,11 @@ const auth = { secret: SECRET };
 const token = (jti: string) => ({ authorization: `Bearer ${devToken(auth, { jti })}` });
 
 const ping: RoutePlugin = async (app) => {
-  app.get('/ping', { schema: { summary: 'Answers', tags: ['test'], response: { 200: { type: 'object', properties: { pong: { type: 'boolean' } } } } } }, async () => ({ pong: true }));
+  app.get(
+    '/ping',
+    { schema: { summary: 'Answers', tags: ['test'], response: { 200: { type: 'object', properties: { pong: { type: 'boolean' } } } } } },
+    async () => ({ pong: true }),
+  );
 };
 
 /** One replica: the service with its own Redis client, as each process has. */
@@ -73,7 +77,11 @@ t.test('replicas on one Redis', async (t) => {
     await raw.connect();
     t.teardown(() => raw.close());
     const keys = await raw.keys('omnia:query-rate-limit:*');
-    t.same(keys.sort(), ['omnia:query-rate-limit:jti:shared-1', 'omnia:query-rate-limit:jti:shared-other'], 'one counter per token, keyed by its jti');
+    t.same(
+      keys.sort(),
+      ['omnia:query-rate-limit:jti:shared-1', 'omnia:query-rate-limit:jti:shared-other'],
+      'one counter per token, keyed by its jti',
+    );
     const ttl = await raw.pTTL('omnia:query-rate-limit:jti:shared-1');
     t.ok(ttl > 0 && ttl <= 2_000, `the counter expires with its window (PTTL ${ttl} ms)`);
 
@@ -141,7 +149,14 @@ t.test('a rate-limit Redis nobody answers at stops the service at start, naming 
   const url = `redis://:secret@127.0.0.1:${await freePort()}`;
   const env = { PORT: String(await freePort()), OMNIA_QUERY_HOST: '127.0.0.1', OMNIA_JWT_SECRET: SECRET, OMNIA_RATE_LIMIT_REDIS_URL: url };
   await t.rejects(
-    startQueryService({ db: {} as SqlDatabase, local: {} as LocalOrders, registry: new Registry(), readiness: () => ({ ready: true }), env, logger: pino({ level: 'silent' }) }),
+    startQueryService({
+      db: {} as SqlDatabase,
+      local: {} as LocalOrders,
+      registry: new Registry(),
+      readiness: () => ({ ready: true }),
+      env,
+      logger: pino({ level: 'silent' }),
+    }),
     /cannot connect to the rate-limit Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+/,
   );
 });

@@ -9,7 +9,16 @@ import { pgDatabase, type SqlDatabase } from '../../postgres/sql.js';
 import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js';
 import { BROKERS, produce, requireKafka, testClient, uniqueName, waitFor } from '../kafka/harness.js';
 import { DATABASE_URL, freshSchema } from '../postgres/harness.js';
-import { createSinkTopics, digestOfTables, digestOfTopics, pipelineOutput, readSinkTopics, sameTables, sourcesFor, withSchema } from './harness.js';
+import {
+  createSinkTopics,
+  digestOfTables,
+  digestOfTopics,
+  pipelineOutput,
+  readSinkTopics,
+  sameTables,
+  sourcesFor,
+  withSchema,
+} from './harness.js';
 
 const PARTITIONS = 4;
 const BATCH = 300;
@@ -60,14 +69,21 @@ t.test('batches stay within batchRecords, and replicas joining and leaving mid-r
   const sizes: number[] = [];
   const replica = (name: string) => {
     const db = counting(pgDatabase(withSchema(DATABASE_URL, schema), { applicationName: `${group}-${name}` }), sizes);
-    const connector = new SinkConnector(db, new PlatformaticClient(BROKERS, `${group}-${name}`), sources, { group, batchRecords: BATCH, lingerMs: 20, sessionTimeoutMs: 6_000, log: () => undefined });
+    const connector = new SinkConnector(db, new PlatformaticClient(BROKERS, `${group}-${name}`), sources, {
+      group,
+      batchRecords: BATCH,
+      lingerMs: 20,
+      sessionTimeoutMs: 6_000,
+      log: () => undefined,
+    });
     t.teardown(async () => {
       await connector.stop();
       await db.close();
     });
     return connector;
   };
-  const consumed = async (connector: SinkConnector) => (await connector.metrics.recordsConsumed.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+  const consumed = async (connector: SinkConnector) =>
+    (await connector.metrics.recordsConsumed.get()).values.reduce((sum, sample) => sum + sample.value, 0);
 
   const a = replica('a');
   await a.start();
@@ -88,15 +104,32 @@ t.test('batches stay within batchRecords, and replicas joining and leaving mid-r
   await feeding;
 
   const expected = await readSinkTopics(client, sources);
-  const perTopic = (list: ReadonlyArray<{ topic: string }>) => sources.topics.map((topic) => list.filter((record) => record.topic === topic).length).join('/');
-  t.equal(expected.length, records.length, `every record is on the topics (read back per topic ${perTopic(expected)}, produced ${perTopic(records)})`);
+  const perTopic = (list: ReadonlyArray<{ topic: string }>) =>
+    sources.topics.map((topic) => list.filter((record) => record.topic === topic).length).join('/');
+  t.equal(
+    expected.length,
+    records.length,
+    `every record is on the topics (read back per topic ${perTopic(expected)}, produced ${perTopic(records)})`,
+  );
   const stored = async () =>
-    (await admin.query<{ n: string }>('SELECT coalesce(sum(greatest(next_offset, 0)), 0) AS n FROM sink_offsets WHERE consumer = $1', [group])).rows[0]!.n;
+    (
+      await admin.query<{ n: string }>('SELECT coalesce(sum(greatest(next_offset, 0)), 0) AS n FROM sink_offsets WHERE consumer = $1', [
+        group,
+      ])
+    ).rows[0]!.n;
   await waitFor('the offsets to reach the topic ends', async () => Number(await stored()) === records.length, 60_000);
 
-  const retries = async (connector: SinkConnector) => (await connector.metrics.retries.get()).values.map((sample) => `${sample.labels.cause} ${sample.value}`).join(', ') || 'none';
+  const retries = async (connector: SinkConnector) =>
+    (await connector.metrics.retries.get()).values.map((sample) => `${sample.labels.cause} ${sample.value}`).join(', ') || 'none';
   t.comment(`records written: a ${await consumed(a)}, b ${await consumed(b)}; retries: a ${await retries(a)}, b ${await retries(b)}`);
-  t.ok(sizes.length > 0 && sizes.every((size) => size <= BATCH), `no batch holds more than ${BATCH} records (largest ${Math.max(...sizes)}, ${sizes.length} batches)`);
-  t.equal(Number((await admin.query('SELECT count(*) AS n FROM sink_dead_letters')).rows[0].n), 0, 'no dead letters (a record written twice would be one)');
+  t.ok(
+    sizes.length > 0 && sizes.every((size) => size <= BATCH),
+    `no batch holds more than ${BATCH} records (largest ${Math.max(...sizes)}, ${sizes.length} batches)`,
+  );
+  t.equal(
+    Number((await admin.query('SELECT count(*) AS n FROM sink_dead_letters')).rows[0].n),
+    0,
+    'no dead letters (a record written twice would be one)',
+  );
   sameTables(t, await digestOfTables(admin), digestOfTopics(expected, sources), 'after two rebalances');
 });

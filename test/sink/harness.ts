@@ -24,7 +24,8 @@ import { freePort } from '../free-port.js';
 
 const OMNIA = resolve('dist/bin/omnia.js');
 
-export const sourcesFor = (app: string): SinkSources => sinkSources({ applicationId: app, topicPrefix: `${app}.`, serdes: serdeConfig({}) });
+export const sourcesFor = (app: string): SinkSources =>
+  sinkSources({ applicationId: app, topicPrefix: `${app}.`, serdes: serdeConfig({}) });
 
 /** Creates the topics the sink reads, as the pipeline would: the changelog compacted. */
 export async function createSinkTopics(client: KafkaClient, sources: SinkSources, partitions: number): Promise<void> {
@@ -50,12 +51,19 @@ export async function pipelineOutput(app: string, orders: number, partitions: nu
   const prefix = `${app}.`;
   const config = loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix });
   const start = Date.parse('2026-11-20T01:00:00Z');
-  const driver = new InProcessRuntime(orderTopology(config, orderSerdes(serdeConfig({}), prefix)), { applicationId: app, partitions, startTime: start });
-  for (const entry of referenceData(200)) await driver.pipeRaw(prefix + entry.topic, Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
+  const driver = new InProcessRuntime(orderTopology(config, orderSerdes(serdeConfig({}), prefix)), {
+    applicationId: app,
+    partitions,
+    startTime: start,
+  });
+  for (const entry of referenceData(200))
+    await driver.pipeRaw(prefix + entry.topic, Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
   for (let n = 0; n < orders; n++) {
     const at = start + n * 3_600;
     const order = demoOrder(n, new Date(at), { stores: 50, customers: 200, seed });
-    await driver.pipeRaw(prefix + Topics.orderCreate, Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), { timestamp: at });
+    await driver.pipeRaw(prefix + Topics.orderCreate, Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), {
+      timestamp: at,
+    });
   }
   const wanted = new Set(sourcesFor(app).topics);
   const records = driver.output.filter((record) => wanted.has(record.topic));
@@ -86,7 +94,10 @@ export class SinkProcess {
 
   async start(): Promise<void> {
     const port = await SinkProcess.freePort();
-    this.child = spawn(process.execPath, [OMNIA, 'sink'], { env: { ...process.env, ...this.env, OMNIA_SINK_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [OMNIA, 'sink'], {
+      env: { ...process.env, ...this.env, OMNIA_SINK_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout!.on('data', (chunk) => (this.output += chunk.toString()));
     this.child.stderr!.on('data', (chunk) => (this.output += chunk.toString()));
   }
@@ -133,7 +144,8 @@ function money4(value: string | null | undefined): string | null {
   return `${whole}.${fraction.padEnd(4, '0')}`;
 }
 
-const add = (map: Record<string, string>, key: string, entry: string) => void (map[key] = map[key] === undefined ? entry : `${map[key]} | ${entry}`);
+const add = (map: Record<string, string>, key: string, entry: string) =>
+  void (map[key] = map[key] === undefined ? entry : `${map[key]} | ${entry}`);
 
 /** What the topics say the tables must hold. Records must be in offset order per partition (readAll's order). */
 export function digestOfTopics(records: readonly ConsumedRecord[], sources: SinkSources): TablesDigest {
@@ -146,9 +158,15 @@ export function digestOfTopics(records: readonly ConsumedRecord[], sources: Sink
     const value = sources.decode(record.topic, record.value) as Loose | null;
     if (value === null) continue;
     if (source === 'orders') latest.set(record.key!.toString(), value as unknown as OrderState);
-    else if (source === 'status') add(digest.history, value.OrderID, `${value.FromStatus}>${value.ToStatus} ${value.Reason} ${value.Source} ${Date.parse(value.At)}`);
+    else if (source === 'status')
+      add(digest.history, value.OrderID, `${value.FromStatus}>${value.ToStatus} ${value.Reason} ${value.Source} ${Date.parse(value.At)}`);
     else if (source === 'payment') add(digest.payments, value.OrderID, `${value.PaymentStatus} ${value.Amount} ${Date.parse(value.At)}`);
-    else if (source === 'release') add(digest.releases, value.OrderID, `${value.ReleaseID} ${(value.ReleaseLines as unknown[]).length} ${value.SubTotal} ${value.TotalDiscount} ${value.TotalTaxes} ${value.InformationalTaxes} ${value.TotalCharges} ${value.OrderTotal} ${value.CodAmount}`);
+    else if (source === 'release')
+      add(
+        digest.releases,
+        value.OrderID,
+        `${value.ReleaseID} ${(value.ReleaseLines as unknown[]).length} ${value.SubTotal} ${value.TotalDiscount} ${value.TotalTaxes} ${value.InformationalTaxes} ${value.TotalCharges} ${value.OrderTotal} ${value.CodAmount}`,
+      );
     else if (source === 'fulfillment') extra.fulfillment_interactions++;
     else if (source === 'reconciliation') {
       extra.reconciliation_runs++;
@@ -164,7 +182,12 @@ export function digestOfTopics(records: readonly ConsumedRecord[], sources: Sink
     digest.orders[id] =
       `${state.Order.ShipFromLocationID} ${state.Status} ${state.PaymentStatus} ${state.ReleaseID} ${totals?.SubTotal} ${totals?.TotalDiscount} ${totals?.TotalTaxes} ${totals?.TotalCharges} ${totals?.OrderTotal} ${Date.parse(state.Order.CreatedAt)}` +
       ` ${state.TrackingID ?? null} ${state.Carrier ?? null} ${msOf(state.DeliveredAt)} ${money4(state.CollectedAmount)} ${msOf(state.CollectedAt)}`;
-    for (const line of [...state.Lines].sort((a, b) => a.LineID.localeCompare(b.LineID))) add(digest.lines, id, `${line.LineID} ${line.ItemID} ${line.Quantity} ${line.UnitPrice} ${line.LineAmount} ${line.LineDiscount} ${line.LineTax} ${line.BundleGroupID}`);
+    for (const line of [...state.Lines].sort((a, b) => a.LineID.localeCompare(b.LineID)))
+      add(
+        digest.lines,
+        id,
+        `${line.LineID} ${line.ItemID} ${line.Quantity} ${line.UnitPrice} ${line.LineAmount} ${line.LineDiscount} ${line.LineTax} ${line.BundleGroupID}`,
+      );
   }
   digest.counts = {
     orders: latest.size,
@@ -189,14 +212,42 @@ export async function digestOfTables(db: pg.Client): Promise<TablesDigest> {
       `${r.ship_from_location_id} ${r.status} ${r.payment_status} ${r.release_id} ${r.sub_total} ${r.total_discount} ${r.total_taxes} ${r.total_charges} ${r.order_total} ${ms(r.created_at)}` +
       ` ${r.tracking_id} ${r.carrier} ${r.delivered_at === null ? null : ms(r.delivered_at)} ${r.collected_amount} ${r.collected_at === null ? null : ms(r.collected_at)}`;
   }
-  for (const r of await rows('SELECT * FROM order_lines ORDER BY order_id, line_id')) add(digest.lines, r.order_id, `${r.line_id} ${r.item_id} ${r.quantity} ${r.unit_price} ${r.line_amount} ${r.line_discount} ${r.line_tax} ${r.bundle_group_id}`);
-  for (const r of await rows('SELECT * FROM order_status_history ORDER BY order_id, kafka_offset')) add(digest.history, r.order_id, `${r.from_status}>${r.to_status} ${r.reason} ${r.source} ${ms(r.at)}`);
-  for (const r of await rows('SELECT * FROM payments ORDER BY order_id, kafka_offset')) add(digest.payments, r.order_id, `${r.payment_status} ${r.amount} ${ms(r.at)}`);
-  for (const r of await rows('SELECT * FROM releases ORDER BY order_id')) add(digest.releases, r.order_id, `${r.release_id} ${r.line_count} ${r.sub_total} ${r.total_discount} ${r.total_taxes} ${r.informational_taxes} ${r.total_charges} ${r.order_total} ${r.cod_amount}`);
+  for (const r of await rows('SELECT * FROM order_lines ORDER BY order_id, line_id'))
+    add(
+      digest.lines,
+      r.order_id,
+      `${r.line_id} ${r.item_id} ${r.quantity} ${r.unit_price} ${r.line_amount} ${r.line_discount} ${r.line_tax} ${r.bundle_group_id}`,
+    );
+  for (const r of await rows('SELECT * FROM order_status_history ORDER BY order_id, kafka_offset'))
+    add(digest.history, r.order_id, `${r.from_status}>${r.to_status} ${r.reason} ${r.source} ${ms(r.at)}`);
+  for (const r of await rows('SELECT * FROM payments ORDER BY order_id, kafka_offset'))
+    add(digest.payments, r.order_id, `${r.payment_status} ${r.amount} ${ms(r.at)}`);
+  for (const r of await rows('SELECT * FROM releases ORDER BY order_id'))
+    add(
+      digest.releases,
+      r.order_id,
+      `${r.release_id} ${r.line_count} ${r.sub_total} ${r.total_discount} ${r.total_taxes} ${r.informational_taxes} ${r.total_charges} ${r.order_total} ${r.cod_amount}`,
+    );
   const errors = new Map<string, string[]>();
-  for (const r of await rows('SELECT * FROM validation_errors ORDER BY kafka_partition, kafka_offset, error_index')) errors.set(`${r.kafka_partition}:${r.kafka_offset}`, [...(errors.get(`${r.kafka_partition}:${r.kafka_offset}`) ?? []), `${r.code}:${r.field}`]);
-  for (const r of await rows('SELECT * FROM validations ORDER BY order_id, kafka_offset')) add(digest.validations, r.order_id, `${r.valid} ${(errors.get(`${r.kafka_partition}:${r.kafka_offset}`) ?? []).join(',')}`);
-  for (const table of ['orders', 'order_lines', 'order_status_history', 'payments', 'releases', 'validations', 'validation_errors', 'fulfillment_interactions', 'reconciliation_runs', 'reconciliation_exceptions']) {
+  for (const r of await rows('SELECT * FROM validation_errors ORDER BY kafka_partition, kafka_offset, error_index'))
+    errors.set(`${r.kafka_partition}:${r.kafka_offset}`, [
+      ...(errors.get(`${r.kafka_partition}:${r.kafka_offset}`) ?? []),
+      `${r.code}:${r.field}`,
+    ]);
+  for (const r of await rows('SELECT * FROM validations ORDER BY order_id, kafka_offset'))
+    add(digest.validations, r.order_id, `${r.valid} ${(errors.get(`${r.kafka_partition}:${r.kafka_offset}`) ?? []).join(',')}`);
+  for (const table of [
+    'orders',
+    'order_lines',
+    'order_status_history',
+    'payments',
+    'releases',
+    'validations',
+    'validation_errors',
+    'fulfillment_interactions',
+    'reconciliation_runs',
+    'reconciliation_exceptions',
+  ]) {
     digest.counts[table] = Number((await db.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
   }
   return digest;
@@ -215,7 +266,11 @@ export function sameTables(t: Test, actual: TablesDigest, expected: TablesDigest
   for (const table of ['orders', 'lines', 'history', 'payments', 'releases', 'validations'] as const) {
     const ids = [...new Set([...Object.keys(actual[table]), ...Object.keys(expected[table])])];
     const differing = ids.filter((id) => actual[table][id] !== expected[table][id]).slice(0, 3);
-    t.same(differing.map((id) => ({ id, actual: actual[table][id], expected: expected[table][id] })), [], `${what}: ${table} agree for all ${ids.length} orders`);
+    t.same(
+      differing.map((id) => ({ id, actual: actual[table][id], expected: expected[table][id] })),
+      [],
+      `${what}: ${table} agree for all ${ids.length} orders`,
+    );
   }
 }
 

@@ -19,7 +19,16 @@ import type { ProducedRecord } from '../../runtime/produced-record.js';
 import { InProcessRuntime } from '../../runtime/in-process-runtime.js';
 import { produce, requireKafka, testClient, uniqueName, waitFor } from '../kafka/harness.js';
 import { PrivatePostgres } from '../postgres/private-cluster.js';
-import { createSinkTopics, digestOfTables, digestOfTopics, pgClient, readSinkTopics, sameTables, SinkProcess, sourcesFor } from './harness.js';
+import {
+  createSinkTopics,
+  digestOfTables,
+  digestOfTopics,
+  pgClient,
+  readSinkTopics,
+  sameTables,
+  SinkProcess,
+  sourcesFor,
+} from './harness.js';
 
 const ORDERS = 3_000;
 const PARTITIONS = 4;
@@ -48,7 +57,7 @@ async function tryQuery<R>(url: string, sql: string, params: unknown[] = []): Pr
 async function sinkInTransaction(url: string, group: string, timeoutMs: number): Promise<boolean> {
   const client = await pgClient(url);
   try {
-    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
       const { rows } = await client.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND xact_start IS NOT NULL', [group]);
       if (rows.length) return true;
     }
@@ -60,7 +69,11 @@ async function sinkInTransaction(url: string, group: string, timeoutMs: number):
 
 /** Records the sink has stored offsets past, over all its partitions (offsets start at 0 on these fresh topics). */
 async function recordsWritten(url: string, group: string): Promise<number | undefined> {
-  const rows = await tryQuery<{ n: string }>(url, 'SELECT coalesce(sum(greatest(next_offset, 0)), 0) AS n FROM sink_offsets WHERE consumer = $1', [group]);
+  const rows = await tryQuery<{ n: string }>(
+    url,
+    'SELECT coalesce(sum(greatest(next_offset, 0)), 0) AS n FROM sink_offsets WHERE consumer = $1',
+    [group],
+  );
   return rows === undefined ? undefined : Number(rows[0]!.n);
 }
 
@@ -74,22 +87,30 @@ async function pipelineOutputInSlices(app: string, orders: number, partitions: n
   const prefix = `${app}.`;
   const config = loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix });
   const start = Date.parse('2026-11-20T01:00:00Z');
-  const driver = new InProcessRuntime(orderTopology(config, orderSerdes(serdeConfig({}), prefix)), { applicationId: app, partitions, startTime: start });
+  const driver = new InProcessRuntime(orderTopology(config, orderSerdes(serdeConfig({}), prefix)), {
+    applicationId: app,
+    partitions,
+    startTime: start,
+  });
   const wanted = new Set(sourcesFor(app).topics);
   const changelog = changelogTopic(app, Stores.orders);
-  for (const entry of referenceData(200)) await driver.pipeRaw(prefix + entry.topic, Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
+  for (const entry of referenceData(200))
+    await driver.pipeRaw(prefix + entry.topic, Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
   const out: ProducedRecord[][] = [];
   for (let slice = 0; slice < slices; slice++) {
     for (let n = Math.floor((orders * slice) / slices); n < Math.floor((orders * (slice + 1)) / slices); n++) {
       const at = start + n * 3_600;
       const order = demoOrder(n, new Date(at), { stores: 50, customers: 200, seed: 11 });
-      await driver.pipeRaw(prefix + Topics.orderCreate, Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), { timestamp: at });
+      await driver.pipeRaw(prefix + Topics.orderCreate, Buffer.from(order.ShipFromLocationID), Buffer.from(JSON.stringify(order)), {
+        timestamp: at,
+      });
     }
     const records = driver.output.filter((record) => wanted.has(record.topic));
     driver.clearOutput();
     for (let partition = 0; partition < partitions; partition++) {
       const { engine } = driver.store<{ engine: StoreEngine }>(Stores.orders, partition);
-      for await (const [key, value] of engine.range()) records.push({ topic: changelog, partition, key, value, timestamp: Date.now(), headers: {} });
+      for await (const [key, value] of engine.range())
+        records.push({ topic: changelog, partition, key, value, timestamp: Date.now(), headers: {} });
     }
     out.push(records);
   }
@@ -99,7 +120,9 @@ async function pipelineOutputInSlices(app: string, orders: number, partitions: n
 
 /** The records in `pieces` consecutive slices, each partition's records staying in order. */
 const split = (records: ProducedRecord[], pieces: number): ProducedRecord[][] =>
-  Array.from({ length: pieces }, (_, i) => records.slice(Math.floor((records.length * i) / pieces), Math.floor((records.length * (i + 1)) / pieces)));
+  Array.from({ length: pieces }, (_, i) =>
+    records.slice(Math.floor((records.length * i) / pieces), Math.floor((records.length * (i + 1)) / pieces)),
+  );
 
 t.test('Stopping Postgres for a while and starting it again loses nothing', async (t) => {
   if (!(await requireKafka(t))) return;
@@ -116,9 +139,16 @@ t.test('Stopping Postgres for a while and starting it again loses nothing', asyn
   const client = testClient();
   const sources = sourcesFor(app);
 
-  const [before, during, after] = (await pipelineOutputInSlices(app, ORDERS, PARTITIONS, 3)) as [ProducedRecord[], ProducedRecord[], ProducedRecord[]];
+  const [before, during, after] = (await pipelineOutputInSlices(app, ORDERS, PARTITIONS, 3)) as [
+    ProducedRecord[],
+    ProducedRecord[],
+    ProducedRecord[],
+  ];
   const records = [...before, ...during, ...after];
-  t.ok(before.some((record) => sources.sourceOf(record.topic) === 'orders'), 'the feed includes the orders changelog');
+  t.ok(
+    before.some((record) => sources.sourceOf(record.topic) === 'orders'),
+    'the feed includes the orders changelog',
+  );
   await createSinkTopics(client, sources, PARTITIONS);
   const producePiecesOver = async (slice: ProducedRecord[], spanMs: number) => {
     for (const piece of split(slice, PIECES)) {
@@ -136,7 +166,11 @@ t.test('Stopping Postgres for a while and starting it again loses nothing', asyn
 
   // Before: a third of the feed, written while Postgres is up.
   await producePiecesOver(before, 1_000);
-  await waitFor('the sink to write the first third', async () => running() && ((await recordsWritten(cluster.url, group)) ?? 0) >= before.length, 60_000).catch((error) => {
+  await waitFor(
+    'the sink to write the first third',
+    async () => running() && ((await recordsWritten(cluster.url, group)) ?? 0) >= before.length,
+    60_000,
+  ).catch((error) => {
     throw new Error(`${(error as Error).message}\n--- sink output ---\n${sink.output}`);
   });
   t.ok(sink.running, 'the sink is running before the outage');
@@ -155,7 +189,9 @@ t.test('Stopping Postgres for a while and starting it again loses nothing', asyn
   const caught = await sinkInTransaction(cluster.url, group, 3_000);
   await cluster.stop();
   const stoppedAt = Date.now();
-  t.comment(caught ? 'Postgres stopped while the sink had a transaction open' : 'the sink was not seen in a transaction; Postgres stopped anyway');
+  t.comment(
+    caught ? 'Postgres stopped while the sink had a transaction open' : 'the sink was not seen in a transaction; Postgres stopped anyway',
+  );
   await feeding;
   await sleep(Math.max(0, OUTAGE_MS - (Date.now() - stoppedAt)));
   t.ok(sink.running, 'the sink is still running while Postgres is down');
@@ -165,7 +201,11 @@ t.test('Stopping Postgres for a while and starting it again loses nothing', asyn
   // After: the last third, while the sink finds Postgres again by itself.
   await producePiecesOver(after, 1_000);
   let written: number | undefined;
-  await waitFor('the sink to catch up after the outage', async () => running() && (written = await recordsWritten(cluster.url, group)) === records.length, 120_000).catch((error) => {
+  await waitFor(
+    'the sink to catch up after the outage',
+    async () => running() && (written = await recordsWritten(cluster.url, group)) === records.length,
+    120_000,
+  ).catch((error) => {
     throw new Error(`${(error as Error).message}: ${written} of ${records.length} records written\n--- sink output ---\n${sink.output}`);
   });
   t.comment(`caught up ${Date.now() - startedAt} ms after Postgres came back`);
@@ -193,7 +233,10 @@ t.test('Stopping Postgres for a while and starting it again loses nothing', asyn
     const key = tpKey(record.topic, record.partition);
     if ((ends.get(key) ?? -1n) < record.offset + 1n) ends.set(key, record.offset + 1n);
   }
-  const stored = await db.query<{ topic: string; partition: number; next_offset: string }>('SELECT topic, partition, next_offset FROM sink_offsets WHERE consumer = $1', [group]);
+  const stored = await db.query<{ topic: string; partition: number; next_offset: string }>(
+    'SELECT topic, partition, next_offset FROM sink_offsets WHERE consumer = $1',
+    [group],
+  );
   const storedMap = new Map(stored.rows.map((row) => [tpKey(row.topic, row.partition), BigInt(row.next_offset)]));
   t.equal(stored.rows.length, sources.topics.length * PARTITIONS, 'sink_offsets has a row for every partition the sink reads');
   t.same(
@@ -203,4 +246,3 @@ t.test('Stopping Postgres for a while and starting it again loses nothing', asyn
   );
   t.ok(sink.running, 'the sink is still running at the end');
 });
-

@@ -39,20 +39,43 @@ t.test('a task waits while one input has nothing buffered but records on the bro
   // The first fetch returned only delivery statuses; the ship events written before them are still on the broker.
   group.add([r('delivery', 0, 0, 150), r('delivery', 0, 1, 160)]);
   const lag = new Map([['ship:0', 3]]);
-  t.same(drain(group, (key) => lag.get(key)), [], 'nothing processed while ship:0 lags');
-  t.same(group.next(0, inputs, (key) => lag.get(key), 0), { record: undefined, waitingFor: 'ship:0' }, 'says what it waits for');
+  t.same(
+    drain(group, (key) => lag.get(key)),
+    [],
+    'nothing processed while ship:0 lags',
+  );
+  t.same(
+    group.next(0, inputs, (key) => lag.get(key), 0),
+    { record: undefined, waitingFor: 'ship:0' },
+    'says what it waits for',
+  );
   group.add([r('ship', 0, 0, 100), r('ship', 0, 1, 110), r('ship', 0, 2, 155)]);
   lag.set('ship:0', 0);
-  t.same(drain(group, (key) => lag.get(key)), ['ship@0', 'ship@1', 'delivery@0', 'ship@2', 'delivery@1']);
+  t.same(
+    drain(group, (key) => lag.get(key)),
+    ['ship@0', 'ship@1', 'delivery@0', 'ship@2', 'delivery@1'],
+  );
 });
 
 t.test('it does not wait for records not written yet; it does wait for a partition no fetch has answered for', async (t) => {
   const group = new PartitionGroup<R>(1000, 5000);
   group.add([r('delivery', 0, 0, 150)]);
-  t.same(drain(group, () => 0), ['delivery@0'], 'ship:0 caught up: go on');
+  t.same(
+    drain(group, () => 0),
+    ['delivery@0'],
+    'ship:0 caught up: go on',
+  );
   group.add([r('delivery', 0, 1, 160)]);
-  t.same(drain(group, (key) => (key === 'ship:0' ? undefined : 0)), [], 'ship:0 not known yet: wait');
-  t.same(drain(group, () => 0), ['delivery@1'], 'known and caught up: go on');
+  t.same(
+    drain(group, (key) => (key === 'ship:0' ? undefined : 0)),
+    [],
+    'ship:0 not known yet: wait',
+  );
+  t.same(
+    drain(group, () => 0),
+    ['delivery@1'],
+    'known and caught up: go on',
+  );
 });
 
 t.test('after the longest idle it goes on with what it has, and says the record was enforced', async (t) => {
@@ -64,7 +87,11 @@ t.test('after the longest idle it goes on with what it has, and says the record 
   t.same(group.next(0, inputs, lagging, 6_000), { record: r('delivery', 0, 0, 150), enforced: true });
   t.same(group.next(0, inputs, lagging, 6_001), { record: r('delivery', 0, 1, 160), enforced: true });
   group.add([r('delivery', 0, 2, 170)]);
-  t.same(group.next(0, inputs, caughtUp, 6_002), { record: r('delivery', 0, 2, 170), enforced: false }, 'caught up again: in order, not enforced');
+  t.same(
+    group.next(0, inputs, caughtUp, 6_002),
+    { record: r('delivery', 0, 2, 170), enforced: false },
+    'caught up again: in order, not enforced',
+  );
   group.add([r('delivery', 0, 3, 180)]);
   t.same(group.next(0, inputs, lagging, 6_003), { record: undefined, waitingFor: 'ship:0' }, 'a new wait starts its own clock');
 });
@@ -74,7 +101,10 @@ t.test('tasks are independent: one waiting does not hold up another', async (t) 
   group.add([r('delivery', 0, 0, 1), r('delivery', 1, 0, 1)]);
   const lag = (key: string) => (key === 'ship:0' ? 5 : 0);
   t.equal(group.next(0, inputs, lag, 0)?.record, undefined);
-  const task1 = [{ topic: 'ship', partition: 1 }, { topic: 'delivery', partition: 1 }];
+  const task1 = [
+    { topic: 'ship', partition: 1 },
+    { topic: 'delivery', partition: 1 },
+  ];
   t.same(group.next(1, task1, lag, 0), { record: r('delivery', 1, 0, 1), enforced: false });
 });
 
@@ -99,6 +129,9 @@ t.test('a long queue keeps its order while its consumed prefix is dropped', asyn
     offsets.push(next.record.offset);
     if (offsets.length === 1500) group.add([r('ship', 0, 3000, 3000)]);
   }
-  t.same(offsets, Array.from({ length: 3001 }, (_, offset) => offset));
+  t.same(
+    offsets,
+    Array.from({ length: 3001 }, (_, offset) => offset),
+  );
   t.equal(group.buffered('ship:0'), 0);
 });

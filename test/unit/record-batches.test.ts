@@ -12,7 +12,13 @@ function data(producerId: bigint, first: bigint, count: number, transactional = 
     firstTimestamp: 0n,
     attributes: transactional ? TRANSACTIONAL : 0,
     producerId,
-    records: Array.from({ length: count }, (_, i) => ({ offsetDelta: i, timestampDelta: 0n, key: null, value: Buffer.from(String(first + BigInt(i))), headers: [] })),
+    records: Array.from({ length: count }, (_, i) => ({
+      offsetDelta: i,
+      timestampDelta: 0n,
+      key: null,
+      value: Buffer.from(String(first + BigInt(i))),
+      headers: [],
+    })),
   };
 }
 
@@ -20,7 +26,14 @@ function data(producerId: bigint, first: bigint, count: number, transactional = 
 function marker(producerId: bigint, offset: bigint, commit: boolean): FetchedBatch {
   const key = Buffer.alloc(4);
   key.writeInt16BE(commit ? 1 : 0, 2);
-  return { firstOffset: offset, lastOffsetDelta: 0, firstTimestamp: 0n, attributes: TRANSACTIONAL | CONTROL, producerId, records: [{ offsetDelta: 0, timestampDelta: 0n, key, value: null, headers: [] }] };
+  return {
+    firstOffset: offset,
+    lastOffsetDelta: 0,
+    firstTimestamp: 0n,
+    attributes: TRANSACTIONAL | CONTROL,
+    producerId,
+    records: [{ offsetDelta: 0, timestampDelta: 0n, key, value: null, headers: [] }],
+  };
 }
 
 const offsets = (result: ReturnType<typeof committedRecords>) => result.records.map((record) => Number(record.offset));
@@ -34,7 +47,16 @@ t.test('committed transactions pass, aborted ones and markers do not', async (t)
 
 t.test('two aborted transactions of one producer in one fetch are both dropped', async (t) => {
   const batches = [data(7n, 0n, 2), marker(7n, 2n, false), data(7n, 3n, 2), marker(7n, 5n, true), data(7n, 6n, 2), marker(7n, 8n, false)];
-  const result = committedRecords('t', 0, batches, [{ producerId: 7n, firstOffset: 0n }, { producerId: 7n, firstOffset: 6n }], 0n);
+  const result = committedRecords(
+    't',
+    0,
+    batches,
+    [
+      { producerId: 7n, firstOffset: 0n },
+      { producerId: 7n, firstOffset: 6n },
+    ],
+    0n,
+  );
   t.same(offsets(result), [3, 4]);
 });
 
@@ -56,5 +78,9 @@ t.test('an aborted producer does not hide another producer interleaved with it',
 t.test('records before the requested offset in a returned batch are skipped', async (t) => {
   const result = committedRecords('t', 0, [data(1n, 10n, 5, false)], [], 12n);
   t.same(offsets(result), [12, 13, 14]);
-  t.same(result.records.map((record) => record.value!.toString()), ['12', '13', '14'], 'values stay with their offsets');
+  t.same(
+    result.records.map((record) => record.value!.toString()),
+    ['12', '13', '14'],
+    'values stay with their offsets',
+  );
 });

@@ -56,10 +56,14 @@ async function runReplay(): Promise<{ lines: string[]; byInput: OutputLine[][] }
       yield text;
     }
   }
-  await replay(feed(), (line) => {
-    lines.push(line);
-    current.push(JSON.parse(line) as OutputLine);
-  }, ENV);
+  await replay(
+    feed(),
+    (line) => {
+      lines.push(line);
+      current.push(JSON.parse(line) as OutputLine);
+    },
+    ENV,
+  );
   return { lines, byInput };
 }
 
@@ -92,7 +96,8 @@ const sumUnits = (amounts: string[]): bigint => amounts.reduce((total, amount) =
 async function outputs() {
   const { byInput } = await run;
   const all = byInput.flat();
-  const on = (topic: string, orderId?: string) => all.filter((line) => line.topic === topic && (orderId === undefined || orderIdOf(line.value) === orderId));
+  const on = (topic: string, orderId?: string) =>
+    all.filter((line) => line.topic === topic && (orderId === undefined || orderIdOf(line.value) === orderId));
   return {
     all,
     byInput,
@@ -110,8 +115,21 @@ const codes = (result: ValidationResult | undefined) => result?.Errors.map((erro
 
 /** Orders that pass every check: each is released exactly once, 1000 → 2000 → 3000. */
 const RELEASED = [
-  'QC0042-001201', 'QC0107-003101', 'QC0215-004101', 'QC0388-005101', 'QC0042-001206', 'QC0215-004106', 'QC0042-001207',
-  'QC0107-003106', 'QC0215-004108', 'QC0388-005106', 'QC0388-005107', 'QC0388-005108', 'QC0107-003109', 'QC0042-001210', 'QC0215-004109',
+  'QC0042-001201',
+  'QC0107-003101',
+  'QC0215-004101',
+  'QC0388-005101',
+  'QC0042-001206',
+  'QC0215-004106',
+  'QC0042-001207',
+  'QC0107-003106',
+  'QC0215-004108',
+  'QC0388-005106',
+  'QC0388-005107',
+  'QC0388-005108',
+  'QC0107-003109',
+  'QC0042-001210',
+  'QC0215-004109',
 ];
 
 t.test('(a) the output equals expected.jsonl line for line', async (t) => {
@@ -160,7 +178,15 @@ t.test('(b) each order breaking one rule: one validation record with its code, o
     t.equal(dead[0]?.headers?.[DlqHeaders.topic], 'order.create.v1', `${label}: source topic header`);
     t.same(dead[0]?.value, inputs[index]!.value, `${label}: the dead letter carries the record as it arrived`);
   }
-  t.same(steps(o.statuses('QC0042-001201')), [[null, 1000], [1000, 2000], [2000, 3000]], 'the duplicate did not touch the first order');
+  t.same(
+    steps(o.statuses('QC0042-001201')),
+    [
+      [null, 1000],
+      [1000, 2000],
+      [2000, 3000],
+    ],
+    'the duplicate did not touch the first order',
+  );
 });
 
 t.test('(b) the order breaking every rule at once lists every code; the dead letter names the first', async (t) => {
@@ -178,22 +204,35 @@ t.test('(b) the order breaking every rule at once lists every code; the dead let
     'INVALID_LINE',
     'UNSUPPORTED_PAYMENT_METHOD',
   ]);
-  t.same(result?.Errors.map((error) => error.Rule), ['A', 'B', 'C', 'D', 'E', 'F', 'G', '—', '—']);
+  t.same(
+    result?.Errors.map((error) => error.Rule),
+    ['A', 'B', 'C', 'D', 'E', 'F', 'G', '—', '—'],
+  );
   const dead = produced.filter((line) => line.topic === 'order.create.v1.dlq');
   t.equal(dead.length, 1);
   t.equal(dead[0]?.headers?.[DlqHeaders.code], 'INVALID_ORDER_ID');
-  t.match(dead[0]?.headers?.[DlqHeaders.message], /INVALID_ORDER_ID.*SHIP_FROM_LOCATION_MISMATCH.*UNSUPPORTED_PAYMENT_METHOD/, 'the message lists every failure');
+  t.match(
+    dead[0]?.headers?.[DlqHeaders.message],
+    /INVALID_ORDER_ID.*SHIP_FROM_LOCATION_MISMATCH.*UNSUPPORTED_PAYMENT_METHOD/,
+    'the message lists every failure',
+  );
   t.same(o.statuses('QC0042 001205'), [], 'no order was created');
 });
 
 t.test('(b) undecodable values go to the DLQ as MALFORMED_RECORD only; the redelivery yields nothing', async (t) => {
   const o = await outputs();
-  const raw = inputs.flatMap((line, index) => (line?.topic === 'order.create.v1' && (typeof line.value !== 'object' || Array.isArray(line.value)) ? [index] : []));
+  const raw = inputs.flatMap((line, index) =>
+    line?.topic === 'order.create.v1' && (typeof line.value !== 'object' || Array.isArray(line.value)) ? [index] : [],
+  );
   t.equal(raw.length, 2, 'two undecodable values: truncated JSON text and a JSON array');
   for (const index of raw) {
     // Releases that fell due at this record's time come first; they name their orders, the dead letter does not.
     const produced = o.of(index).filter((line) => orderIdOf(line.value) === undefined);
-    t.same(o.of(index).filter((line) => line.topic === 'order.validation.v1'), [], `input line ${index + 1}: no validation record`);
+    t.same(
+      o.of(index).filter((line) => line.topic === 'order.validation.v1'),
+      [],
+      `input line ${index + 1}: no validation record`,
+    );
     t.equal(produced.length, 1, `input line ${index + 1}: only a dead letter`);
     t.equal(produced[0]?.topic, 'order.create.v1.dlq');
     t.equal(produced[0]?.headers?.[DlqHeaders.code], 'MALFORMED_RECORD');
@@ -213,9 +252,21 @@ t.test('(b) each valid order: one validation, 1000 → 2000 → 3000, COD accept
   t.same([...released].sort(), [...RELEASED].sort(), 'exactly these orders are released');
   t.equal(o.releases().length, RELEASED.length, 'one release per order');
   for (const orderId of RELEASED) {
-    t.same(steps(o.statuses(orderId)), [[null, 1000], [1000, 2000], [2000, 3000]], `${orderId}: 1000 → 2000 → 3000`);
+    t.same(
+      steps(o.statuses(orderId)),
+      [
+        [null, 1000],
+        [1000, 2000],
+        [2000, 3000],
+      ],
+      `${orderId}: 1000 → 2000 → 3000`,
+    );
     const validations = o.of(createOf(orderId), orderId).filter((line) => line.topic === 'order.validation.v1');
-    t.same(validations.map((line) => (line.value as ValidationResult).Valid), [true], `${orderId}: one validation record, valid`);
+    t.same(
+      validations.map((line) => (line.value as ValidationResult).Valid),
+      [true],
+      `${orderId}: one validation record, valid`,
+    );
     t.equal(o.validations(orderId).filter((result) => result.Valid).length, 1, `${orderId}: no other valid record for it`);
     const [release] = o.releases(orderId);
     const payments = o.payments(orderId);
@@ -231,32 +282,51 @@ t.test('(b) every release adds up (Cal A–F) and shows the enriched description
   const o = await outputs();
   for (const release of o.releases()) {
     const lines = release.ReleaseLines;
-    t.equal(sumUnits(lines.map((line) => line.LineDiscount)), units(release.TotalDiscount), `${release.OrderID}: TotalDiscount = Σ LineDiscount`);
+    t.equal(
+      sumUnits(lines.map((line) => line.LineDiscount)),
+      units(release.TotalDiscount),
+      `${release.OrderID}: TotalDiscount = Σ LineDiscount`,
+    );
     t.equal(sumUnits(lines.map((line) => line.LineTax)), units(release.TotalTaxes), `${release.OrderID}: TotalTaxes = Σ LineTax`);
     const subTotal = lines.reduce((total, line) => total + units(line.UnitPrice) * BigInt(line.Quantity), 0n);
     t.equal(subTotal, units(release.SubTotal), `${release.OrderID}: SubTotal = Σ UnitPrice × Quantity`);
-    t.equal(units(release.SubTotal) - units(release.TotalDiscount) + units(release.TotalTaxes) + units(release.TotalCharges), units(release.OrderTotal), `${release.OrderID}: OrderTotal`);
+    t.equal(
+      units(release.SubTotal) - units(release.TotalDiscount) + units(release.TotalTaxes) + units(release.TotalCharges),
+      units(release.OrderTotal),
+      `${release.OrderID}: OrderTotal`,
+    );
     t.equal(release.CodAmount, release.OrderTotal, `${release.OrderID}: CodAmount = OrderTotal`);
-    t.ok(lines.every((line) => line.ShortDescription && line.ImageURL), `${release.OrderID}: every line has a description and an image`);
+    t.ok(
+      lines.every((line) => line.ShortDescription && line.ImageURL),
+      `${release.OrderID}: every line has a description and an image`,
+    );
   }
   const totals = Object.fromEntries(o.releases().map((release) => [release.OrderID, release.OrderTotal]));
-  t.match(totals, {
-    'QC0042-001201': '90.6200',
-    'QC0107-003101': '313.1200',
-    'QC0215-004101': '251.8684',
-    'QC0042-001206': '131.8150',
-    'QC0215-004106': '337.5135',
-    'QC0042-001207': '257.1258',
-    'QC0107-003106': '287.4800',
-    'QC0215-004108': '231.5300',
-    'QC0388-005108': '300.2575',
-    'QC0042-001210': '217.4150',
-  }, 'order totals computed by hand (README.md)');
+  t.match(
+    totals,
+    {
+      'QC0042-001201': '90.6200',
+      'QC0107-003101': '313.1200',
+      'QC0215-004101': '251.8684',
+      'QC0042-001206': '131.8150',
+      'QC0215-004106': '337.5135',
+      'QC0042-001207': '257.1258',
+      'QC0107-003106': '287.4800',
+      'QC0215-004108': '231.5300',
+      'QC0388-005108': '300.2575',
+      'QC0042-001210': '217.4150',
+    },
+    'order totals computed by hand (README.md)',
+  );
   const [peanuts] = o.releases('QC0215-004101');
   t.equal(peanuts?.ReleaseLines[2]?.LineTax, '0.8634', '12.3350 × 0.07 = 0.86345 rounds half to even');
   t.equal(peanuts?.InformationalTaxes, '11.8400', 'informational taxes reported');
   t.equal(peanuts?.TotalCharges, '45.0000', 'two charges');
-  t.same(peanuts?.ReleaseLines.map((line) => line.ShortDescription), ['Butter croissant', 'Dish soap, lime', 'Roasted peanuts 100 g'], 'blank descriptions enriched, given ones kept');
+  t.same(
+    peanuts?.ReleaseLines.map((line) => line.ShortDescription),
+    ['Butter croissant', 'Dish soap, lime', 'Roasted peanuts 100 g'],
+    'blank descriptions enriched, given ones kept',
+  );
   t.equal(o.releases('QC0042-001201')[0]?.T1MembershipID, '1234567890123456', 'the T1 membership travels to the release');
 });
 
@@ -265,18 +335,47 @@ t.test('(b) bundles: line discounts sum exactly to the bundle discount', async (
   const lineOf = (orderId: string) => o.releases(orderId)[0]!.ReleaseLines;
 
   const coffee = lineOf('QC0042-001206');
-  t.same(coffee.map((line) => [line.LineDiscount, line.BundleGroupID]), [['5.0714', 'BDL-COFFEE-SET#1'], ['6.4286', 'BDL-COFFEE-SET#1']], 'detected FIXED 69.0000: 80.5000 − 69.0000 = 11.5000, the leftover 0.0001 to the larger remainder');
+  t.same(
+    coffee.map((line) => [line.LineDiscount, line.BundleGroupID]),
+    [
+      ['5.0714', 'BDL-COFFEE-SET#1'],
+      ['6.4286', 'BDL-COFFEE-SET#1'],
+    ],
+    'detected FIXED 69.0000: 80.5000 − 69.0000 = 11.5000, the leftover 0.0001 to the larger remainder',
+  );
   t.equal(sumUnits(coffee.map((line) => line.LineDiscount)), units('11.5000'));
 
   const hair = lineOf('QC0215-004106');
-  t.same(hair.map((line) => [line.LineDiscount, line.BundleGroupID]), [['23.8500', 'BDL-HAIRCARE#1'], ['20.8500', 'BDL-HAIRCARE#1'], ['5.0000', null]], 'declared PERCENT_OFF 15 on 298.0000 = 44.7000; the dish soap keeps its own 5.0000 promo');
+  t.same(
+    hair.map((line) => [line.LineDiscount, line.BundleGroupID]),
+    [
+      ['23.8500', 'BDL-HAIRCARE#1'],
+      ['20.8500', 'BDL-HAIRCARE#1'],
+      ['5.0000', null],
+    ],
+    'declared PERCENT_OFF 15 on 298.0000 = 44.7000; the dish soap keeps its own 5.0000 promo',
+  );
   t.equal(sumUnits(hair.slice(0, 2).map((line) => line.LineDiscount)), units('44.7000'));
 
   const rice = lineOf('QC0042-001207');
-  t.same(rice.map((line) => [line.LineDiscount, line.BundleGroupID]), [['14.9407', 'BDL-RICE-SAUCE#1'], ['5.0593', 'BDL-RICE-SAUCE#1']], 'detected AMOUNT_OFF 20.0000 at QC0042');
+  t.same(
+    rice.map((line) => [line.LineDiscount, line.BundleGroupID]),
+    [
+      ['14.9407', 'BDL-RICE-SAUCE#1'],
+      ['5.0593', 'BDL-RICE-SAUCE#1'],
+    ],
+    'detected AMOUNT_OFF 20.0000 at QC0042',
+  );
   t.equal(sumUnits(rice.map((line) => line.LineDiscount)), units('20.0000'));
 
-  t.same(lineOf('QC0107-003106').map((line) => [line.LineDiscount, line.BundleGroupID]), [['0.0000', null], ['0.0000', null]], 'same items at QC0107: the bundle is for QC0042 only');
+  t.same(
+    lineOf('QC0107-003106').map((line) => [line.LineDiscount, line.BundleGroupID]),
+    [
+      ['0.0000', null],
+      ['0.0000', null],
+    ],
+    'same items at QC0107: the bundle is for QC0042 only',
+  );
 });
 
 t.test('(b) COD failures and a discount above the subtotal cancel the order; nothing is released', async (t) => {
@@ -289,19 +388,59 @@ t.test('(b) COD failures and a discount above the subtotal cancel the order; not
     ['QC0215-004107', 'COD_CUSTOMER_INELIGIBLE', '1380.3000'],
   ];
   for (const [orderId, code, amount] of cod) {
-    t.same(steps(o.statuses(orderId)), [[null, 1000], [1000, 2000], [2000, 9000]], `${orderId}: allocated, then cancelled`);
+    t.same(
+      steps(o.statuses(orderId)),
+      [
+        [null, 1000],
+        [1000, 2000],
+        [2000, 9000],
+      ],
+      `${orderId}: allocated, then cancelled`,
+    );
     t.equal(o.statuses(orderId).at(-1)?.Reason, code, `${orderId}: reason ${code}`);
-    t.same(o.validations(orderId).map((result) => [result.Valid, codes(result)]), [[true, []], [false, [code]]], `${orderId}: a validation record lists ${code}`);
-    t.same(o.payments(orderId).map((payment) => [payment.PaymentStatus, payment.Amount]), [['Failed', amount]], `${orderId}: payment Failed for ${amount}`);
+    t.same(
+      o.validations(orderId).map((result) => [result.Valid, codes(result)]),
+      [
+        [true, []],
+        [false, [code]],
+      ],
+      `${orderId}: a validation record lists ${code}`,
+    );
+    t.same(
+      o.payments(orderId).map((payment) => [payment.PaymentStatus, payment.Amount]),
+      [['Failed', amount]],
+      `${orderId}: payment Failed for ${amount}`,
+    );
     t.same(o.releases(orderId), [], `${orderId}: not released`);
-    t.same(o.of(createOf(orderId)).filter((line) => line.topic.endsWith('.dlq')), [], `${orderId}: no dead letter (the record itself was valid)`);
+    t.same(
+      o.of(createOf(orderId)).filter((line) => line.topic.endsWith('.dlq')),
+      [],
+      `${orderId}: no dead letter (the record itself was valid)`,
+    );
   }
   const over = 'QC0388-005105';
-  t.same(steps(o.statuses(over)), [[null, 1000], [1000, 9000]], 'discount above subtotal: opened, then cancelled');
+  t.same(
+    steps(o.statuses(over)),
+    [
+      [null, 1000],
+      [1000, 9000],
+    ],
+    'discount above subtotal: opened, then cancelled',
+  );
   t.equal(o.statuses(over).at(-1)?.Reason, 'DISCOUNT_EXCEEDS_SUBTOTAL');
-  t.same(o.validations(over).map((result) => [result.Valid, codes(result)]), [[true, []], [false, ['DISCOUNT_EXCEEDS_SUBTOTAL']]]);
+  t.same(
+    o.validations(over).map((result) => [result.Valid, codes(result)]),
+    [
+      [true, []],
+      [false, ['DISCOUNT_EXCEEDS_SUBTOTAL']],
+    ],
+  );
   const dead = o.of(createOf(over)).filter((line) => line.topic === 'order.create.v1.dlq');
-  t.same(dead.map((line) => line.headers?.[DlqHeaders.code]), ['DISCOUNT_EXCEEDS_SUBTOTAL'], 'the create record is dead-lettered');
+  t.same(
+    dead.map((line) => line.headers?.[DlqHeaders.code]),
+    ['DISCOUNT_EXCEEDS_SUBTOTAL'],
+    'the create record is dead-lettered',
+  );
   t.same(o.payments(over), [], 'never reached COD');
   t.same(o.releases(over), []);
 });
@@ -311,17 +450,36 @@ t.test('(b) updates before release cancel or modify; after release they are ORDE
 
   const cancelled = 'QC0107-003108';
   t.same(
-    o.of(updateOf(cancelled), cancelled).map((line) => [line.topic, (line.value as { ToStatus?: number; PaymentStatus?: string }).ToStatus ?? (line.value as PaymentEvent).PaymentStatus]),
-    [['order.payment.v1', 'Reversed'], ['order.status.v1', 9000]],
+    o
+      .of(updateOf(cancelled), cancelled)
+      .map((line) => [
+        line.topic,
+        (line.value as { ToStatus?: number; PaymentStatus?: string }).ToStatus ?? (line.value as PaymentEvent).PaymentStatus,
+      ]),
+    [
+      ['order.payment.v1', 'Reversed'],
+      ['order.status.v1', 9000],
+    ],
     'CANCEL: COD reversed, 2000 → 9000',
   );
   t.equal(o.statuses(cancelled).at(-1)?.Reason, 'CANCELLED: customer ordered twice');
   t.same(o.releases(cancelled), [], 'a cancelled order is never released');
 
   const modified = 'QC0215-004108';
-  t.same(o.of(updateOf(modified), modified).map((line) => [line.topic, (line.value as PaymentEvent).Amount]), [['order.payment.v1', '231.5300']], 'MODIFY lines: the new total is accepted for COD, nothing else yet');
+  t.same(
+    o.of(updateOf(modified), modified).map((line) => [line.topic, (line.value as PaymentEvent).Amount]),
+    [['order.payment.v1', '231.5300']],
+    'MODIFY lines: the new total is accepted for COD, nothing else yet',
+  );
   const [release] = o.releases(modified);
-  t.same(release?.ReleaseLines.map((line) => [line.ItemID, line.Quantity]), [['SKU-900', 1], ['SKU-101', 2]], 'released with the new lines');
+  t.same(
+    release?.ReleaseLines.map((line) => [line.ItemID, line.Quantity]),
+    [
+      ['SKU-900', 1],
+      ['SKU-101', 2],
+    ],
+    'released with the new lines',
+  );
   t.equal(release?.OrderTotal, '231.5300');
 
   const moved = 'QC0388-005106';
@@ -330,19 +488,37 @@ t.test('(b) updates before release cancel or modify; after release they are ORDE
 
   const away = 'QC0042-001209';
   const awayOut = o.of(updateOf(away), away);
-  t.same(codes(awayOut.find((line) => line.topic === 'order.validation.v1')?.value as ValidationResult), ['COD_AREA_NOT_SERVED'], 'MODIFY address out of the service area fails COD');
-  t.same(o.payments(away).map((payment) => payment.PaymentStatus), ['5000', 'Reversed']);
-  t.same(steps(o.statuses(away)), [[null, 1000], [1000, 2000], [2000, 9000]]);
+  t.same(
+    codes(awayOut.find((line) => line.topic === 'order.validation.v1')?.value as ValidationResult),
+    ['COD_AREA_NOT_SERVED'],
+    'MODIFY address out of the service area fails COD',
+  );
+  t.same(
+    o.payments(away).map((payment) => payment.PaymentStatus),
+    ['5000', 'Reversed'],
+  );
+  t.same(steps(o.statuses(away)), [
+    [null, 1000],
+    [1000, 2000],
+    [2000, 9000],
+  ]);
   t.same(o.releases(away), []);
 
-  for (const [orderId, action] of [['QC0042-001201', 'CANCEL'], ['QC0042-001206', 'MODIFY']] as const) {
+  for (const [orderId, action] of [
+    ['QC0042-001201', 'CANCEL'],
+    ['QC0042-001206', 'MODIFY'],
+  ] as const) {
     const index = updateOf(orderId);
     t.equal((inputs[index]!.value as { Action: string }).Action, action);
     const releasedAt = o.all.findIndex((line) => line.topic === 'order.release.v1' && orderIdOf(line.value) === orderId);
     const updateAt = o.all.indexOf(o.byInput[index]![0]!);
     t.ok(releasedAt >= 0 && releasedAt < updateAt, `${orderId}: released before the ${action} arrives`);
     const produced = o.of(index);
-    t.same(produced.map((line) => line.topic), ['order.update.v1.dlq', 'order.validation.v1'], `${action} after release: a dead letter and a validation record`);
+    t.same(
+      produced.map((line) => line.topic),
+      ['order.update.v1.dlq', 'order.validation.v1'],
+      `${action} after release: a dead letter and a validation record`,
+    );
     t.same(codes(produced[1]?.value as ValidationResult), ['ORDER_LOCKED']);
     t.equal(produced[0]?.headers?.[DlqHeaders.code], 'ORDER_LOCKED');
     t.equal(produced[0]?.headers?.[DlqHeaders.topic], 'order.update.v1');
@@ -350,7 +526,11 @@ t.test('(b) updates before release cancel or modify; after release they are ORDE
   }
 
   const unknown = o.of(updateOf('QC0388-009999'), 'QC0388-009999');
-  t.same(unknown.map((line) => line.topic), ['order.update.v1.dlq', 'order.validation.v1'], 'an update of an unknown order is rejected');
+  t.same(
+    unknown.map((line) => line.topic),
+    ['order.update.v1.dlq', 'order.validation.v1'],
+    'an update of an unknown order is rejected',
+  );
   t.same(codes(unknown[1]?.value as ValidationResult), ['ORDER_NOT_FOUND']);
   t.equal(unknown[0]?.headers?.[DlqHeaders.code], 'ORDER_NOT_FOUND');
 });
@@ -359,7 +539,14 @@ t.test('(b) the stock count makes a later order oversell: one low-stock event', 
   const o = await outputs();
   const lowStock = o.all.filter((line) => line.topic === 'inventory.low-stock.v1');
   t.equal(lowStock.length, 1);
-  t.same(lowStock[0]?.value, { ShipFromLocationID: 'QC0388', ItemID: 'SKU-700', OnHand: 2, Allocated: 3, OrderID: 'QC0388-005107', At: '2026-11-21T09:12:20.000Z' });
+  t.same(lowStock[0]?.value, {
+    ShipFromLocationID: 'QC0388',
+    ItemID: 'SKU-700',
+    OnHand: 2,
+    Allocated: 3,
+    OrderID: 'QC0388-005107',
+    At: '2026-11-21T09:12:20.000Z',
+  });
   t.ok(o.of(createOf('QC0388-005107')).includes(lowStock[0]!), 'raised while allocating that order');
   t.equal(o.releases('QC0388-005107').length, 1, 'overselling never blocks the order');
 });
@@ -370,7 +557,13 @@ t.test('(c) the CLI writes the same lines; a line that is not JSON exits 1 namin
   const actual = cli.stdout.split('\n');
   const expected = expectedText.split('\n');
   const first = actual.findIndex((line, i) => line !== expected[i]);
-  t.equal(first, -1, first < 0 ? 'stdout equals expected.jsonl' : `first difference at stdout line ${first + 1}:\n  expected: ${expected[first]}\n  actual:   ${actual[first]}`);
+  t.equal(
+    first,
+    -1,
+    first < 0
+      ? 'stdout equals expected.jsonl'
+      : `first difference at stdout line ${first + 1}:\n  expected: ${expected[first]}\n  actual:   ${actual[first]}`,
+  );
   t.equal(actual.length, expected.length, 'as many lines as expected.jsonl');
   t.match(cli.stderr, /omnia replay: 72 input records, 178 output records/);
 

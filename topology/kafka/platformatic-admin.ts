@@ -55,7 +55,9 @@ export class PlatformaticAdmin implements AdminClient {
       return {
         memberId: member.id,
         metadata: raw === undefined || raw === null ? null : Buffer.isBuffer(raw) ? raw : Buffer.from(raw),
-        partitions: [...(member.assignments?.values() ?? [])].flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
+        partitions: [...(member.assignments?.values() ?? [])].flatMap(({ topic, partitions }) =>
+          partitions.map((partition) => ({ topic, partition })),
+        ),
       };
     });
   }
@@ -67,7 +69,10 @@ export class PlatformaticAdmin implements AdminClient {
     for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
     const listed = await this.admin.listOffsets({
       isolationLevel: committedOnly ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
-      topics: [...byTopic].map(([name, list]) => ({ name, partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) })),
+      topics: [...byTopic].map(([name, list]) => ({
+        name,
+        partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })),
+      })),
     });
     for (const topic of listed) {
       for (const partition of topic.partitions) out.set(tpKey(topic.name, partition.partitionIndex), partition.offset);

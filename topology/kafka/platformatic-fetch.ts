@@ -41,7 +41,11 @@ export function inFetchOrder<V>(positions: ReadonlyMap<string, V>, round: number
  * purpose: the runtime owns positions (it rewinds them when a transaction aborts), and aborted-transaction
  * filtering is done by `committedRecords`.
  */
-export async function fetchOnce(consumer: Consumer, positions: ReadonlyMap<string, { tp: TopicPartition; offset: bigint }>, settings: FetchSettings): Promise<FetchOutcome> {
+export async function fetchOnce(
+  consumer: Consumer,
+  positions: ReadonlyMap<string, { tp: TopicPartition; offset: bigint }>,
+  settings: FetchSettings,
+): Promise<FetchOutcome> {
   const outcome: FetchOutcome = { records: [], positions: new Map(), outOfRange: [], ends: new Map() };
   if (positions.size === 0) return outcome;
   const topics = [...new Set([...positions.values()].map(({ tp }) => tp.topic))];
@@ -93,7 +97,10 @@ export async function fetchOnce(consumer: Consumer, positions: ReadonlyMap<strin
             continue;
           }
           const from = positions.get(tpKey(topic, partition))!.offset;
-          const end = settings.readCommitted && partitionResponse.lastStableOffset >= 0n ? partitionResponse.lastStableOffset : partitionResponse.highWatermark;
+          const end =
+            settings.readCommitted && partitionResponse.lastStableOffset >= 0n
+              ? partitionResponse.lastStableOffset
+              : partitionResponse.highWatermark;
           outcome.ends.set(tpKey(topic, partition), end);
           const { records, nextOffset } = committedRecords(
             topic,

@@ -76,7 +76,10 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
 
   async poll(maxWaitMs: number, paused: ReadonlySet<string> = new Set()): Promise<ConsumedRecord[]> {
     if (this.seededVersion !== this.version) await this.seedPositions();
-    const positions = inFetchOrder(paused.size === 0 ? this.positions : new Map([...this.positions].filter(([key]) => !paused.has(key))), this.fetches++);
+    const positions = inFetchOrder(
+      paused.size === 0 ? this.positions : new Map([...this.positions].filter(([key]) => !paused.has(key))),
+      this.fetches++,
+    );
     if (positions.size === 0) {
       await sleep(Math.min(maxWaitMs, 100));
       return [];
@@ -111,7 +114,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   }
 
   async commit(offsets: readonly PartitionOffset[], generation: GroupMetadata): Promise<void> {
-    if (generation.generationId !== this.current.generationId) throw new TaskMigratedError(`generation ${generation.generationId} is stale (now ${this.current.generationId})`);
+    if (generation.generationId !== this.current.generationId)
+      throw new TaskMigratedError(`generation ${generation.generationId} is stale (now ${this.current.generationId})`);
     if (offsets.length === 0) return;
     await this.consumer.commit({ offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset, leaderEpoch: -1 })) });
   }
@@ -136,14 +140,16 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
     const committed = this.options.committedOffsets
       ? await this.options.committedOffsets(partitions)
-      : await this.consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })) }).then((offsets) => {
-          const flat = new Map<string, bigint>();
-          for (const tp of partitions) {
-            const offset = offsets.get(tp.topic)?.[tp.partition];
-            if (offset !== undefined) flat.set(tpKey(tp.topic, tp.partition), offset);
-          }
-          return flat;
-        });
+      : await this.consumer
+          .listCommittedOffsets({ topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })) })
+          .then((offsets) => {
+            const flat = new Map<string, bigint>();
+            for (const tp of partitions) {
+              const offset = offsets.get(tp.topic)?.[tp.partition];
+              if (offset !== undefined) flat.set(tpKey(tp.topic, tp.partition), offset);
+            }
+            return flat;
+          });
     if (version !== this.version) return; // reassigned while reading: seed again for the new assignment
     const earliest = await this.consumer.listOffsets({ topics: [...byTopic.keys()], timestamp: -2n });
     for (const tp of partitions) {

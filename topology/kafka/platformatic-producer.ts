@@ -39,7 +39,9 @@ export class PlatformaticProducer implements Producer {
     if (this.transaction && !this.transaction.completed) throw new Error('a transaction is already open');
     // -1/-1 asks the broker for this transactional id's current producer: the client's default (0/0) is
     // answered PRODUCER_FENCED whenever the id was used before, i.e. on every restart of a replica.
-    this.transaction = await fenced(this.producer.beginTransaction(this.producer.producerId === undefined ? { producerId: -1n, producerEpoch: -1 } : {}));
+    this.transaction = await fenced(
+      this.producer.beginTransaction(this.producer.producerId === undefined ? { producerId: -1n, producerEpoch: -1 } : {}),
+    );
   }
 
   async send(records: readonly ProducedRecord[]): Promise<Map<string, bigint>> {
@@ -57,7 +59,9 @@ export class PlatformaticProducer implements Producer {
     // client sends one batch per partition whatever its size. Chunks are sequential: concurrent idempotent
     // sends lose records in this client (bench/clients/README.md).
     for (const chunk of chunks(messages, records)) {
-      const result = await fenced(this.transaction ? this.transaction.send({ messages: chunk as never }) : this.producer.send({ messages: chunk as never }));
+      const result = await fenced(
+        this.transaction ? this.transaction.send({ messages: chunk as never }) : this.producer.send({ messages: chunk as never }),
+      );
       for (const { topic, partition, offset } of result.offsets ?? []) {
         const key = tpKey(topic, partition);
         if (!offsets.has(key)) offsets.set(key, offset);
@@ -73,7 +77,18 @@ export class PlatformaticProducer implements Producer {
     await fenced(transaction.addConsumer({ groupId: group.groupId } as never));
     for (const { topic, partition, offset } of offsets) {
       // The client commits `message.offset + 1` under the generation the message carries.
-      await fenced(transaction.addOffset({ topic, partition, offset: offset - 1n, key: undefined, value: undefined, headers: new Map(), timestamp: 0n, metadata: { consumer: group } } as never));
+      await fenced(
+        transaction.addOffset({
+          topic,
+          partition,
+          offset: offset - 1n,
+          key: undefined,
+          value: undefined,
+          headers: new Map(),
+          timestamp: 0n,
+          metadata: { consumer: group },
+        } as never),
+      );
     }
   }
 

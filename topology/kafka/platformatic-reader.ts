@@ -16,7 +16,14 @@ export class PlatformaticReader implements PartitionReader {
 
   constructor(bootstrapBrokers: string[], clientId: string) {
     // A group id is required by the client's constructor; this consumer never joins it.
-    this.consumer = new Consumer({ clientId, bootstrapBrokers, groupId: `${clientId}-reader`, retries: 5, retryDelay: 250, timeout: 15_000 });
+    this.consumer = new Consumer({
+      clientId,
+      bootstrapBrokers,
+      groupId: `${clientId}-reader`,
+      retries: 5,
+      retryDelay: 250,
+      timeout: 15_000,
+    });
   }
 
   async read(tp: TopicPartition, from: bigint, until: bigint, onRecords: (records: ConsumedRecord[]) => Promise<void>): Promise<bigint> {
@@ -24,7 +31,11 @@ export class PlatformaticReader implements PartitionReader {
     const positions = new Map([[tpKey(tp.topic, tp.partition), position]]);
     let idleRounds = 0;
     while (position.offset < until) {
-      const outcome = await fetchOnce(this.consumer, positions, { readCommitted: true, maxWaitMs: 200, maxBytesPerPartition: RESTORE_FETCH_BYTES });
+      const outcome = await fetchOnce(this.consumer, positions, {
+        readCommitted: true,
+        maxWaitMs: 200,
+        maxBytesPerPartition: RESTORE_FETCH_BYTES,
+      });
       if (outcome.outOfRange.length) position.offset = await this.startOffset(tp);
       const next = outcome.positions.get(tpKey(tp.topic, tp.partition));
       if (next === undefined) {

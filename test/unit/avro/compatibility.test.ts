@@ -18,8 +18,14 @@ const { ReleaseDueAt: _due, ...stateWithoutDue } = examples.OrderState;
 const orderStateV1 = { ...stateWithoutDue, Order: orderCreateV1 };
 
 t.test('OrderCreate and OrderState have a real v1 → v2 evolution on record', async (t) => {
-  t.same(schemaVersions('OrderCreate').map((v) => v.version), [1, 2]);
-  t.same(schemaVersions('OrderState').map((v) => v.version), [1, 2, 3]);
+  t.same(
+    schemaVersions('OrderCreate').map((v) => v.version),
+    [1, 2],
+  );
+  t.same(
+    schemaVersions('OrderState').map((v) => v.version),
+    [1, 2, 3],
+  );
   const fieldNames = (type: Type) => (type as unknown as { fields: Array<{ name: string }> }).fields.map((f) => f.name);
   const [createV1, createV2] = schemaVersions('OrderCreate');
   t.notOk(fieldNames(createV1!.type).includes('CustRef'), 'v1 has no CustRef');
@@ -29,7 +35,10 @@ t.test('OrderCreate and OrderState have a real v1 → v2 evolution on record', a
   t.ok(fieldNames(stateV2!.type).includes('ReleaseDueAt'), 'v2 adds ReleaseDueAt');
   const stateV3 = schemaVersions('OrderState')[2]!;
   t.notOk(fieldNames(stateV2!.type).includes('SeenEventIDs'), 'v2 has no SeenEventIDs');
-  t.ok(['TrackingID', 'SeenEventIDs', 'ShortedLines', 'CollectedAmount'].every((name) => fieldNames(stateV3.type).includes(name)), 'v3 adds the fulfillment and delivery fields');
+  t.ok(
+    ['TrackingID', 'SeenEventIDs', 'ShortedLines', 'CollectedAmount'].every((name) => fieldNames(stateV3.type).includes(name)),
+    'v3 adds the fulfillment and delivery fields',
+  );
 });
 
 t.test('every current schema reads every earlier version, and earlier versions read the current one', async (t) => {
@@ -52,7 +61,10 @@ t.test('data written with v1 reads with the current schema; the added field take
   t.same(plain(back), plain(orderCreateV1), 'v1 reads v2 data without CustRef');
 
   const [stateV1, stateV2] = schemaVersions('OrderState');
-  const state = stateV2!.type.fromBuffer(stateV1!.type.toBuffer(orderStateV1), stateV2!.type.createResolver(stateV1!.type)) as typeof examples.OrderState;
+  const state = stateV2!.type.fromBuffer(
+    stateV1!.type.toBuffer(orderStateV1),
+    stateV2!.type.createResolver(stateV1!.type),
+  ) as typeof examples.OrderState;
   t.equal(state.ReleaseDueAt, null, 'ReleaseDueAt defaults to null');
   t.equal(state.Order.CustRef, null, 'the nested OrderCreate evolves too');
   t.same(state.History, plain(examples.OrderState.History), 'history intact');
@@ -89,15 +101,28 @@ t.test('adding a required field without a default breaks BACKWARD, and the check
   ]);
   t.ok(unreadable(broken, schemaVersions('OrderCreate')[1]!.type), 'the resolver refuses it');
 
-  const fine = proposedOrderCreate((fields) => [...fields, { name: 'Channel', type: ['null', 'string'], default: null, doc: 'Sales channel.' }]);
+  const fine = proposedOrderCreate((fields) => [
+    ...fields,
+    { name: 'Channel', type: ['null', 'string'], default: null, doc: 'Sales channel.' },
+  ]);
   t.same(compatibilityProblems('OrderCreate', ['backward', 'forward'], fine), [], 'the same field with a default is compatible both ways');
 
-  const retyped = proposedOrderCreate((fields) => fields.map((field) => (field.name === 'PaymentMethod' ? { ...field, type: 'int' } : field)));
-  t.match(compatibilityProblems('OrderCreate', ['backward'], retyped), [{ message: /cannot read "string" as "int"/ }], 'changing a field type is caught too');
+  const retyped = proposedOrderCreate((fields) =>
+    fields.map((field) => (field.name === 'PaymentMethod' ? { ...field, type: 'int' } : field)),
+  );
+  t.match(
+    compatibilityProblems('OrderCreate', ['backward'], retyped),
+    [{ message: /cannot read "string" as "int"/ }],
+    'changing a field type is caught too',
+  );
 
   const dropped = proposedOrderCreate((fields) => fields.filter((field) => field.name !== 'PaymentMethod'));
   t.same(compatibilityProblems('OrderCreate', ['backward'], dropped), [], 'removing a field is BACKWARD compatible (the reader skips it)');
-  t.match(compatibilityProblems('OrderCreate', ['forward'], dropped), [{ direction: 'forward', message: /PaymentMethod/ }], '...but not FORWARD: old readers need it');
+  t.match(
+    compatibilityProblems('OrderCreate', ['forward'], dropped),
+    [{ direction: 'forward', message: /PaymentMethod/ }],
+    '...but not FORWARD: old readers need it',
+  );
 });
 
 t.test('a changed schema keeps its previous version: history/fingerprints.json matches the current schemas', async (t) => {

@@ -25,7 +25,13 @@ t.test('OrderCreate on a subject an upstream producer already uses (v1 id 3; our
   const config = serdeConfig({ registry });
   const serde = serdeFor('order.create.v1', 'OrderCreate', config);
 
-  failsWith(t, () => serde.serialize(orderCreate), Error, /order\.create\.v1: the Confluent serde of OrderCreate was used before ConfluentRegistry\.prepare\(\) resolved/, 'used before prepare');
+  failsWith(
+    t,
+    () => serde.serialize(orderCreate),
+    Error,
+    /order\.create\.v1: the Confluent serde of OrderCreate was used before ConfluentRegistry\.prepare\(\) resolved/,
+    'used before prepare',
+  );
 
   await prepareSerdes(config);
   t.same(replay.unmatched, [], 'every request was one the registry recording answers');
@@ -43,7 +49,11 @@ t.test('OrderCreate on a subject an upstream producer already uses (v1 id 3; our
     'look up, register, then fetch every version of the subject',
   );
   const registered = JSON.parse(replay.requests[2]!.body) as { schema: string };
-  t.same(JSON.parse(registered.schema), schemaDefinition('OrderCreate'), 'the registered schema is our self-contained OrderCreate, docs included');
+  t.same(
+    JSON.parse(registered.schema),
+    schemaDefinition('OrderCreate'),
+    'the registered schema is our self-contained OrderCreate, docs included',
+  );
   t.same(registry.knownSchemaIds(), [3, 7]);
 
   await prepareSerdes(config);
@@ -53,7 +63,11 @@ t.test('OrderCreate on a subject an upstream producer already uses (v1 id 3; our
     const bytes = serde.serialize(orderCreate);
     t.equal(bytes[0], 0, 'magic byte 0');
     t.equal(bytes.readUInt32BE(1), 7, 'schema id 7, big-endian');
-    t.same(plain(avroType('OrderCreate').fromBuffer(bytes.subarray(5))), plain(orderCreate), 'the body is plain Avro of the current schema');
+    t.same(
+      plain(avroType('OrderCreate').fromBuffer(bytes.subarray(5))),
+      plain(orderCreate),
+      'the body is plain Avro of the current schema',
+    );
     const back = serde.deserialize(bytes);
     t.same(plain(back), plain(orderCreate));
     t.equal(back.OrderLines![0]!.UnitPrice, '35.5000', 'money is the exact string');
@@ -73,7 +87,13 @@ t.test('OrderCreate on a subject an upstream producer already uses (v1 id 3; our
     const { default: avsc } = await import('avsc');
     const v3 = avsc.Type.forSchema(v3Schema as never, { wrapUnions: 'never' });
     const bytes = frame(12, v3.toBuffer({ ...orderCreate, Channel: 'LINE' }));
-    failsWith(t, () => serde.deserialize(bytes), SchemaNotReadyError, /^order\.create\.v1: Confluent-framed OrderCreate written with schema id 12, which this replica has not fetched yet/, 'first record of id 12');
+    failsWith(
+      t,
+      () => serde.deserialize(bytes),
+      SchemaNotReadyError,
+      /^order\.create\.v1: Confluent-framed OrderCreate written with schema id 12, which this replica has not fetched yet/,
+      'first record of id 12',
+    );
     t.ok(
       (() => {
         try {
@@ -94,7 +114,11 @@ t.test('OrderCreate on a subject an upstream producer already uses (v1 id 3; our
   t.test('bytes that are not Confluent-framed OrderCreate give clear errors', async (t) => {
     const good = serde.serialize(orderCreate);
     const cases: Array<[string, Buffer, RegExp]> = [
-      ['empty', Buffer.alloc(0), /^order\.create\.v1: cannot read Confluent-framed Avro OrderCreate: 0 bytes, shorter than the 5-byte header/],
+      [
+        'empty',
+        Buffer.alloc(0),
+        /^order\.create\.v1: cannot read Confluent-framed Avro OrderCreate: 0 bytes, shorter than the 5-byte header/,
+      ],
       ['too short', Buffer.from([0, 0, 0]), /3 bytes, shorter than the 5-byte header/],
       ['JSON', Buffer.from(JSON.stringify(orderCreate)), /magic byte 0x7b, expected 0x00 \(this looks like JSON\)/],
       ['other magic byte', Buffer.from([1, 0, 0, 0, 7, 0]), /magic byte 0x01, expected 0x00/],
@@ -106,7 +130,13 @@ t.test('OrderCreate on a subject an upstream producer already uses (v1 id 3; our
     const unknown = frame(99, Buffer.from([0]));
     failsWith(t, () => serde.deserialize(unknown), SchemaNotReadyError, /schema id 99/, 'unknown id, first time: looked up');
     await registry.settled();
-    failsWith(t, () => serde.deserialize(unknown), RecordDecodeError, /^order\.create\.v1: cannot read Confluent-framed Avro OrderCreate: schema id 99 is not in the registry http:\/\/127\.0\.0\.1:\d+ \(.*Schema 99 not found\)/, 'unknown id, once the registry said 404');
+    failsWith(
+      t,
+      () => serde.deserialize(unknown),
+      RecordDecodeError,
+      /^order\.create\.v1: cannot read Confluent-framed Avro OrderCreate: schema id 99 is not in the registry http:\/\/127\.0\.0\.1:\d+ \(.*Schema 99 not found\)/,
+      'unknown id, once the registry said 404',
+    );
     await t.rejects(registry.ensureSchema(99), /schema id 99 is not in the registry/);
   });
 
@@ -117,7 +147,13 @@ t.test('OrderCreate on a subject an upstream producer already uses (v1 id 3; our
     await misread.prepare();
     const v1Bytes = frame(3, schemaVersions('OrderCreate')[0]!.type.toBuffer(examples.OrderState.Order));
     for (const attempt of ['first', 'cached']) {
-      failsWith(t, () => wrong.deserialize(v1Bytes), RecordDecodeError, /^order\.status\.v1: cannot read Confluent-framed Avro StatusChange: written with schema id 3, which cannot be read as the current StatusChange: /, `${attempt} attempt`);
+      failsWith(
+        t,
+        () => wrong.deserialize(v1Bytes),
+        RecordDecodeError,
+        /^order\.status\.v1: cannot read Confluent-framed Avro StatusChange: written with schema id 3, which cannot be read as the current StatusChange: /,
+        `${attempt} attempt`,
+      );
     }
   });
 
@@ -139,11 +175,20 @@ t.test('Release on a new subject: registered as id 8 and the subject set to BACK
   const put = replay.requests.find((r) => r.method === 'PUT');
   t.same(JSON.parse(put?.body ?? '{}'), { compatibility: 'BACKWARD' }, 'compatibility set on the subject it created');
   const basic = `Basic ${Buffer.from('omnia:s3cret').toString('base64')}`;
-  t.ok(replay.requests.every((r) => r.headers.authorization === basic), 'credentials from the URL go as basic auth on every request');
+  t.ok(
+    replay.requests.every((r) => r.headers.authorization === basic),
+    'credentials from the URL go as basic auth on every request',
+  );
   const bytes = serde.serialize(examples.Release);
   t.equal(bytes.readUInt32BE(1), 8);
   t.same(plain(serde.deserialize(bytes)), plain(examples.Release));
-  failsWith(t, () => serde.serialize({ ...examples.Release, OrderTotal: 90.62 } as never), RecordEncodeError, /order\.release\.v1: cannot write Release as Confluent-framed Avro: OrderTotal: expected string, got 90\.62/, 'bad value');
+  failsWith(
+    t,
+    () => serde.serialize({ ...examples.Release, OrderTotal: 90.62 } as never),
+    RecordEncodeError,
+    /order\.release\.v1: cannot write Release as Confluent-framed Avro: OrderTotal: expected string, got 90\.62/,
+    'bad value',
+  );
 });
 
 t.test('auto-registration off: schemas are looked up only', async (t) => {
@@ -154,9 +199,18 @@ t.test('auto-registration off: schemas are looked up only', async (t) => {
   const payment = serdeFor('order.payment.v1', 'PaymentEvent', config);
   await prepareSerdes(config);
   t.same(replay.unmatched, []);
-  t.notOk(replay.requests.some((r) => r.path.endsWith('/versions') && r.method === 'POST'), 'nothing registered');
+  t.notOk(
+    replay.requests.some((r) => r.path.endsWith('/versions') && r.method === 'POST'),
+    'nothing registered',
+  );
   t.equal(status.serialize(examples.StatusChange).readUInt32BE(1), 11, 'the id the deployment pipeline registered');
-  failsWith(t, () => payment.serialize(examples.PaymentEvent), Error, /order\.payment\.v1: cannot encode PaymentEvent: its schema is not registered under subject order\.payment\.v1-value and auto-registration is off/, 'unregistered subject');
+  failsWith(
+    t,
+    () => payment.serialize(examples.PaymentEvent),
+    Error,
+    /order\.payment\.v1: cannot encode PaymentEvent: its schema is not registered under subject order\.payment\.v1-value and auto-registration is off/,
+    'unregistered subject',
+  );
 });
 
 t.test('a subject with another compatibility level: refused under BACKWARD, registered when configured to match', async (t) => {
@@ -164,7 +218,10 @@ t.test('a subject with another compatibility level: refused under BACKWARD, regi
   t.teardown(() => replay.close());
   const backward = serdeConfigFromEnv({ SCHEMA_REGISTRY_URL: replay.url });
   serdeFor('order.status.v1', 'StatusChange', backward);
-  await t.rejects(prepareSerdes(backward), /cannot prepare subject order\.status\.v1-value \(StatusChange\): Compatibility does not match the configuration \(BACKWARD != FULL\)/);
+  await t.rejects(
+    prepareSerdes(backward),
+    /cannot prepare subject order\.status\.v1-value \(StatusChange\): Compatibility does not match the configuration \(BACKWARD != FULL\)/,
+  );
   const full = serdeConfigFromEnv({ SCHEMA_REGISTRY_URL: replay.url, OMNIA_SCHEMA_COMPATIBILITY: 'FULL' });
   const serde = serdeFor('order.status.v1', 'StatusChange', full);
   await prepareSerdes(full);
@@ -178,5 +235,8 @@ t.test('a registry that does not answer fails startup, naming it and the subject
   await replay.close();
   const registry = new ConfluentRegistry({ url });
   registry.serde('order.create.v1', 'OrderCreate');
-  await t.rejects(registry.prepare(), new RegExp(`^schema registry ${url.replace(/\./g, '\\.')}: cannot prepare subject order\\.create\\.v1-value \\(OrderCreate\\)`));
+  await t.rejects(
+    registry.prepare(),
+    new RegExp(`^schema registry ${url.replace(/\./g, '\\.')}: cannot prepare subject order\\.create\\.v1-value \\(OrderCreate\\)`),
+  );
 });

@@ -34,15 +34,24 @@ export async function replayRegistry(fixture: string): Promise<RegistryReplay> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const received = { method: req.method ?? '', path: new URL(req.url ?? '/', 'http://registry').pathname, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const received = {
+        method: req.method ?? '',
+        path: new URL(req.url ?? '/', 'http://registry').pathname,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(received);
       const exchange = exchanges.find((e) => e.request.method === received.method && e.request.path === received.path);
       if (!exchange) {
         unmatched.push(received);
-        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 500, message: `no recorded exchange for ${received.method} ${received.path}` }));
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error_code: 500, message: `no recorded exchange for ${received.method} ${received.path}` }));
         return;
       }
-      res.writeHead(exchange.response.status, exchange.response.headers ?? { 'content-type': 'application/json' }).end(JSON.stringify(exchange.response.body));
+      res
+        .writeHead(exchange.response.status, exchange.response.headers ?? { 'content-type': 'application/json' })
+        .end(JSON.stringify(exchange.response.body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -101,7 +101,11 @@ t.test('money and timestamps are strings, and money docs say why', async (t) => 
         if (money) {
           moneyFields++;
           t.equal(type, 'string', `${record.name}.${field.name} (money) is a string`);
-          t.match(field.doc, /never float\/double, because it is exact and the JSON view equals the Avro view/, `${record.name}.${field.name} says why`);
+          t.match(
+            field.doc,
+            /never float\/double, because it is exact and the JSON view equals the Avro view/,
+            `${record.name}.${field.name} says why`,
+          );
         }
         if (/^(At|CreatedAt|UpdatedAt|ActiveFrom|ActiveTo|EstimatedDelivery|ReleaseDueAt)$/.test(field.name)) {
           t.equal(type, 'string', `${record.name}.${field.name} (timestamp) is a string`);

@@ -96,7 +96,14 @@ async function setup(t: { teardown(fn: () => Promise<void>): void }) {
   const redis = new StandInRedis();
   await redis.start();
   const { logger, lines, text } = capturingLogger();
-  const store = await RedisNonceStore.connect({ url: `redis://:hunter2-secret@127.0.0.1:${redis.port}`, ttlMs: 600_000, commandTimeoutMs: 150, breakerFailures: 3, breakerCoolDownMs: 400, logger });
+  const store = await RedisNonceStore.connect({
+    url: `redis://:hunter2-secret@127.0.0.1:${redis.port}`,
+    ttlMs: 600_000,
+    commandTimeoutMs: 150,
+    breakerFailures: 3,
+    breakerCoolDownMs: 400,
+    logger,
+  });
   t.teardown(async () => {
     await store.close();
     await redis.stop();
@@ -126,7 +133,13 @@ t.test('timeout, breaker open after 3 failures (answered at once, Redis not aske
   t.equal(lines.filter((line) => /closed → open/.test(line.msg)).length, 1, 'the opening is logged once');
   t.match(
     lines.find((line) => /closed → open/.test(line.msg)),
-    { level: 'warn', dependency: 'redis', store: /^redis:\/\/:\*\*\*@127\.0\.0\.1:\d+/, breaker: { from: 'closed', to: 'open' }, err: { message: /timed out/ } },
+    {
+      level: 'warn',
+      dependency: 'redis',
+      store: /^redis:\/\/:\*\*\*@127\.0\.0\.1:\d+/,
+      breaker: { from: 'closed', to: 'open' },
+      err: { message: /timed out/ },
+    },
   );
 
   const started = Date.now();
@@ -150,13 +163,23 @@ t.test('the ingress answers 503 NONCE_STORE_UNAVAILABLE while Redis hangs, and p
   const { logger } = capturingLogger();
   const app = buildWebhookServer({
     secrets: { slick: 'slick-webhook-secret-for-tests', grab: 'grab-webhook-secret-for-tests', pmp: secret },
-    publisher: { publish: async (record) => (published.push(record), { partition: 0 }), readiness: () => ({ ready: true }), close: async () => undefined },
+    publisher: {
+      publish: async (record) => (published.push(record), { partition: 0 }),
+      readiness: () => ({ ready: true }),
+      close: async () => undefined,
+    },
     nonces: store,
     logger,
   });
   t.teardown(() => app.close());
   const body = JSON.stringify({ EventID: 'PMP-1', OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', At: '2026-11-21T09:15:00Z' });
-  const send = () => app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: { 'content-type': 'application/json', ...signWebhook(secret, body) }, payload: body });
+  const send = () =>
+    app.inject({
+      method: 'POST',
+      url: WEBHOOK_ROUTES.pmpDelivered.url,
+      headers: { 'content-type': 'application/json', ...signWebhook(secret, body) },
+      payload: body,
+    });
   redis.hang();
   const refused = await send();
   t.equal(refused.statusCode, 503);
@@ -178,6 +201,13 @@ t.test('a lost connection is logged once (not per reconnect attempt), and so is 
   await redis.start();
   await until('the return logged', () => lines.some((line) => /connection back/.test(line.msg)), 5_000);
   t.equal(lines.filter((line) => /connection lost/.test(line.msg)).length, 1, 'one line for the loss');
-  t.match(lines.find((line) => /connection lost/.test(line.msg)), { level: 'error', store: /redis:\/\/:\*\*\*@/, err: { message: String } });
-  await until('claims accepted again', async () => (await store.claim(`pmp:back-${Date.now()}`).catch(() => 'refused')) === 'claimed', 5_000);
+  t.match(
+    lines.find((line) => /connection lost/.test(line.msg)),
+    { level: 'error', store: /redis:\/\/:\*\*\*@/, err: { message: String } },
+  );
+  await until(
+    'claims accepted again',
+    async () => (await store.claim(`pmp:back-${Date.now()}`).catch(() => 'refused')) === 'claimed',
+    5_000,
+  );
 });

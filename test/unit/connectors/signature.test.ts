@@ -6,13 +6,18 @@ import { NONCE_HEADER, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWe
 const SECRET = 'slick-secret-0123456789abcdef';
 const BODY = '{"EventID":"E1","Note":"สวัสดี"}';
 const NOW = 1_790_000_000_000;
-const lower = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+const lower = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 
 t.test('signWebhook implements the contract: sha256=hex(HMAC(secret, "ts.nonce.body")) over the body bytes', async (t) => {
   const headers = signWebhook(SECRET, BODY, { timestamp: 1_790_000_000, nonce: 'nonce-0001' });
   const expected = createHmac('sha256', SECRET).update(`1790000000.nonce-0001.${BODY}`).digest('hex');
   t.same(headers, { [TIMESTAMP_HEADER]: '1790000000', [NONCE_HEADER]: 'nonce-0001', [SIGNATURE_HEADER]: `sha256=${expected}` });
-  t.same(signWebhook(SECRET, Buffer.from(BODY), { timestamp: 1_790_000_000, nonce: 'nonce-0001' }), headers, 'a Buffer body signs the same as its UTF-8 string');
+  t.same(
+    signWebhook(SECRET, Buffer.from(BODY), { timestamp: 1_790_000_000, nonce: 'nonce-0001' }),
+    headers,
+    'a Buffer body signs the same as its UTF-8 string',
+  );
   const fresh = signWebhook(SECRET, BODY);
   t.match(fresh[NONCE_HEADER], /^[A-Za-z0-9_-]{8,128}$/, 'a generated nonce fits the alphabet');
   t.not(signWebhook(SECRET, BODY)[NONCE_HEADER], fresh[NONCE_HEADER], 'and is new every call');
@@ -31,7 +36,12 @@ t.test('verifyWebhook accepts a signed request, with lower-cased (Node) or canon
 t.test('verifyWebhook refuses forged, altered, mis-formed and missing signatures with SIGNATURE_INVALID', async (t) => {
   const good = lower(signWebhook(SECRET, BODY, { timestamp: NOW / 1000, nonce: 'abcdefgh' }));
   const cases: Array<[string, Record<string, string | string[] | undefined>, string | Buffer, RegExp]> = [
-    ['another secret', lower(signWebhook('grab-secret-0123456789abcdef', BODY, { timestamp: NOW / 1000, nonce: 'abcdefgh' })), BODY, /does not match/],
+    [
+      'another secret',
+      lower(signWebhook('grab-secret-0123456789abcdef', BODY, { timestamp: NOW / 1000, nonce: 'abcdefgh' })),
+      BODY,
+      /does not match/,
+    ],
     ['body changed by one byte', good, BODY.replace('E1', 'E2'), /does not match/],
     ['body re-serialised (whitespace)', good, JSON.stringify(JSON.parse(BODY), null, 1), /does not match/],
     ['nonce changed', { ...good, 'x-omnia-nonce': 'abcdefgi' }, BODY, /does not match/],
@@ -58,7 +68,8 @@ t.test('verifyWebhook refuses forged, altered, mis-formed and missing signatures
 });
 
 t.test('the timestamp window is ±tolerance, checked after the HMAC', async (t) => {
-  const at = (offsetSeconds: number, secret = SECRET) => lower(signWebhook(secret, BODY, { timestamp: NOW / 1000 + offsetSeconds, nonce: 'abcdefgh' }));
+  const at = (offsetSeconds: number, secret = SECRET) =>
+    lower(signWebhook(secret, BODY, { timestamp: NOW / 1000 + offsetSeconds, nonce: 'abcdefgh' }));
   for (const offset of [-300, 300, 0, -299]) t.ok(verifyWebhook(SECRET, BODY, at(offset), { nowMs: NOW }).ok, `${offset} s accepted`);
   for (const offset of [-301, 301, -86_400]) {
     const result = verifyWebhook(SECRET, BODY, at(offset), { nowMs: NOW });

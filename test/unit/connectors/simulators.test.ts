@@ -3,7 +3,12 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { cashCollectedFromPmp, deliveredFromPmp, deliveryStatusFromGrab, shipEventFromSlick } from '../../../connectors/partner-payloads.js';
+import {
+  cashCollectedFromPmp,
+  deliveredFromPmp,
+  deliveryStatusFromGrab,
+  shipEventFromSlick,
+} from '../../../connectors/partner-payloads.js';
 import { verifyWebhook } from '../../../connectors/signature.js';
 import { SlickClient, SlickCallError } from '../../../connectors/slick-client.js';
 import { GrabSimulator } from '../../../connectors/simulators/grab-simulator.js';
@@ -27,12 +32,20 @@ async function failure(call: Promise<unknown>): Promise<SlickCallError | undefin
 /** A webhook receiver that keeps every request it verified and parsed, answering 202. */
 async function receiver(t: { teardown(fn: () => Promise<void>): void }) {
   const received: Array<{ method: string; path: string; body: unknown; signed: boolean; nonce: string }> = [];
+  // The handler's promise is the request's whole life; a failure fails the test through the client's answer.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
   const server = createServer(async (request: IncomingMessage, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks);
     const verified = verifyWebhook(SECRET, raw, request.headers);
-    received.push({ method: request.method!, path: request.url!, body: JSON.parse(raw.toString('utf8')), signed: verified.ok, nonce: String(request.headers['x-omnia-nonce']) });
+    received.push({
+      method: request.method!,
+      path: request.url!,
+      body: JSON.parse(raw.toString('utf8')),
+      signed: verified.ok,
+      nonce: String(request.headers['x-omnia-nonce']),
+    });
     response.writeHead(202).end('{}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,9 +63,25 @@ t.test('Slick: bearer auth, a release accepted once by Idempotency-Key, duplicat
   t.same(await client.sendRelease(release), { outcome: 'DUPLICATE', status: 200 });
   t.equal(slick.acceptedReleases, 1);
   t.equal(slick.duplicatesSeen, 1);
-  t.match(await failure(client.sendRelease({ ...release, OrderTotal: '1.0000' })), { status: 409, partnerFault: false }, 'same key, another payload');
-  t.match(await failure(new SlickClient({ baseUrl: url, token: 'wrong', timeoutMs: 2_000 }).sendRelease(release)), { status: 401 }, 'wrong token');
-  t.same(await client.confirmCollection({ OrderID: release.OrderID, ShipFromLocationID: release.ShipFromLocationID, Amount: '90.6200', CollectedAt: '2026-11-21T11:00:00Z' }), { outcome: 'ACCEPTED', status: 201 });
+  t.match(
+    await failure(client.sendRelease({ ...release, OrderTotal: '1.0000' })),
+    { status: 409, partnerFault: false },
+    'same key, another payload',
+  );
+  t.match(
+    await failure(new SlickClient({ baseUrl: url, token: 'wrong', timeoutMs: 2_000 }).sendRelease(release)),
+    { status: 401 },
+    'wrong token',
+  );
+  t.same(
+    await client.confirmCollection({
+      OrderID: release.OrderID,
+      ShipFromLocationID: release.ShipFromLocationID,
+      Amount: '90.6200',
+      CollectedAt: '2026-11-21T11:00:00Z',
+    }),
+    { outcome: 'ACCEPTED', status: 201 },
+  );
   t.equal(slick.server.callsOf('accepted'), 1);
   t.equal(slick.server.callsOf('unauthorized'), 1);
 });
@@ -68,10 +97,18 @@ t.test('Slick faults: 5xx, never answering, down (connection refused) and up aga
   t.match(await failure(client.sendRelease(examples.Release)), { status: null, message: /no answer within 300 ms/ });
   slick.setFaults({ timeoutRate: 0 });
   await slick.down();
-  t.match(await failure(client.sendRelease(examples.Release)), { status: null, message: /ECONNREFUSED|other side closed/ }, 'refused, or a pooled connection closed');
+  t.match(
+    await failure(client.sendRelease(examples.Release)),
+    { status: null, message: /ECONNREFUSED|other side closed/ },
+    'refused, or a pooled connection closed',
+  );
   t.equal(await slick.up(), url, 'same URL after up()');
   t.same(await client.sendRelease(examples.Release), { outcome: 'ACCEPTED', status: 201 });
-  const state = await fetch(`${url}/_sim/faults`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ latencyMs: 5 }) }).then((r) => r.json() as Promise<{ faults: { latencyMs: number } }>);
+  const state = await fetch(`${url}/_sim/faults`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ latencyMs: 5 }),
+  }).then((r) => r.json() as Promise<{ faults: { latencyMs: number } }>);
   t.equal(state.faults.latencyMs, 5, 'faults settable over HTTP');
 });
 
@@ -82,8 +119,14 @@ t.test('Slick ship events: signed, picking → picked → packed → shipped wit
   t.teardown(() => slick.stop());
   await new SlickClient({ baseUrl: url, token: TOKEN, timeoutMs: 2_000 }).sendRelease(examples.Release);
   await slick.ship(examples.Release.ReleaseID);
-  t.same(hook.received.map((r) => (r.body as { EventType: string }).EventType), ['picking', 'picked', 'packed', 'shipped']);
-  t.ok(hook.received.every((r) => r.signed && r.method === 'POST' && r.path === '/api/fulfillment/ship-events'), 'signed, to the ingress route');
+  t.same(
+    hook.received.map((r) => (r.body as { EventType: string }).EventType),
+    ['picking', 'picked', 'packed', 'shipped'],
+  );
+  t.ok(
+    hook.received.every((r) => r.signed && r.method === 'POST' && r.path === '/api/fulfillment/ship-events'),
+    'signed, to the ingress route',
+  );
   t.equal(new Set(hook.received.map((r) => r.nonce)).size, 4, 'a nonce per request');
   for (const { body } of hook.received) t.ok(shipEventFromSlick(body).ok, 'the ingress reads it');
   t.match(hook.received[3]!.body, { TrackingID: /^PMP-/, Carrier: 'PMP', EstimatedDelivery: /Z$/ });
@@ -91,7 +134,11 @@ t.test('Slick ship events: signed, picking → picked → packed → shipped wit
 
 t.test('callback faults: duplicates resend the same event, out-of-order shuffles a sequence', async (t) => {
   const hook = await receiver(t);
-  const grab = new GrabSimulator({ token: TOKEN, webhook: { url: hook.url, secret: SECRET }, faults: { duplicateCallbackRate: 1, outOfOrderCallbacks: true } });
+  const grab = new GrabSimulator({
+    token: TOKEN,
+    webhook: { url: hook.url, secret: SECRET },
+    faults: { duplicateCallbackRate: 1, outOfOrderCallbacks: true },
+  });
   await grab.start();
   t.teardown(() => grab.stop());
   await grab.deliver({ OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', TrackingID: 'GRAB-1', CodAmount: '90.6200' });
@@ -112,26 +159,44 @@ t.test('Grab and PMP: delivery callbacks the ingress reads; the collected amount
     await grab.stop();
     await pmp.stop();
   });
-  await grab.deliver({ OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', TrackingID: 'G1', CodAmount: '90.6200' }, { failFirstAttempt: true });
+  await grab.deliver(
+    { OrderID: 'QC0042-000123', ShipFromLocationID: 'QC0042', TrackingID: 'G1', CodAmount: '90.6200' },
+    { failFirstAttempt: true },
+  );
   const grabBodies = hook.received.splice(0).map((r) => {
     t.ok(r.signed && r.method === 'PUT' && r.path === '/api/delivery/status');
     const read = deliveryStatusFromGrab(r.body);
     t.ok(read.ok, `grab ${JSON.stringify(r.body)} is read by the ingress`);
     return r.body as { Status: string; CollectedAmount: string | null };
   });
-  t.same(grabBodies.map((b) => b.Status), ['HANDED_OVER', 'IN_TRANSIT', 'OUT_FOR_DELIVERY', 'FAILED', 'RESCHEDULED', 'OUT_FOR_DELIVERY', 'DELIVERED', 'COLLECTED']);
+  t.same(
+    grabBodies.map((b) => b.Status),
+    ['HANDED_OVER', 'IN_TRANSIT', 'OUT_FOR_DELIVERY', 'FAILED', 'RESCHEDULED', 'OUT_FOR_DELIVERY', 'DELIVERED', 'COLLECTED'],
+  );
   t.equal(grabBodies.at(-1)!.CollectedAmount, '90.6200');
 
   const shipment = { OrderID: 'QC0042-000124', ShipFromLocationID: 'QC0042', TrackingID: 'P1', CodAmount: '50.0000' };
-  const post = () => fetch(`${pmpUrl}/v1/shipments`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(shipment) });
+  const post = () =>
+    fetch(`${pmpUrl}/v1/shipments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(shipment),
+    });
   t.equal((await post()).status, 201);
   t.equal((await post()).status, 200, 'a shipment posted again is a duplicate');
   await new Promise((resolve) => setTimeout(resolve, 200));
   await pmp.stop();
-  t.same(hook.received.map((r) => r.path), ['/api/delivery/pmp/delivered', '/api/delivery/pmp/cash-collected']);
+  t.same(
+    hook.received.map((r) => r.path),
+    ['/api/delivery/pmp/delivered', '/api/delivery/pmp/cash-collected'],
+  );
   t.ok(deliveredFromPmp(hook.received[0]!.body).ok && cashCollectedFromPmp(hook.received[1]!.body).ok, 'the ingress reads both');
   t.match(hook.received[1]!.body, { CollectedAmount: '50.0000' });
-  t.same(pmp.callbacks(shipment, { collectedAmount: '49.0000' }).map((c) => (c.body as { CollectedAmount?: string }).CollectedAmount), [undefined, '49.0000'], 'a mismatching amount on demand');
+  t.same(
+    pmp.callbacks(shipment, { collectedAmount: '49.0000' }).map((c) => (c.body as { CollectedAmount?: string }).CollectedAmount),
+    [undefined, '49.0000'],
+    'a mismatching amount on demand',
+  );
 });
 
 t.test('callback retries are bounded: 5xx and no answer are retried (3 attempts, growing delays), 4xx is not', async (t) => {
@@ -149,7 +214,11 @@ t.test('callback retries are bounded: 5xx and no answer are retried (3 attempts,
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  const grab = new GrabSimulator({ token: TOKEN, webhook: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, secret: SECRET }, webhookOptions: { retryDelayMs: 40, timeoutMs: 150 } });
+  const grab = new GrabSimulator({
+    token: TOKEN,
+    webhook: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, secret: SECRET },
+    webhookOptions: { retryDelayMs: 40, timeoutMs: 150 },
+  });
   const callback = { method: 'PUT' as const, path: '/api/delivery/status', body: { EventID: 'GRAB-T-1' } };
 
   answers.push(503, 503);

@@ -39,7 +39,11 @@ t.test('bulkhead: at most maxConcurrentCalls in flight; the others wait and all 
   const slick = await slowSlick(t, 60);
   const client = new SlickClient({ baseUrl: slick.url, token: 'x', timeoutMs: 2_000, maxConcurrentCalls: 2 });
   const answers = await Promise.all(Array.from({ length: 6 }, (_, n) => client.sendRelease(release(n))));
-  t.same(answers.map((a) => a.outcome), Array(6).fill('ACCEPTED'), 'every call answered');
+  t.same(
+    answers.map((a) => a.outcome),
+    Array(6).fill('ACCEPTED'),
+    'every call answered',
+  );
   t.equal(slick.state.calls, 6);
   t.equal(slick.state.maxInFlight, 2, 'never more than 2 at Slick at once');
   t.equal(client.bulkhead.executionSlots, 2, 'slots free again');
@@ -51,22 +55,29 @@ t.test('bulkhead: at most maxConcurrentCalls in flight; the others wait and all 
   t.throws(() => new SlickClient({ baseUrl: slick.url, token: 'x', timeoutMs: 1, maxConcurrentCalls: 0 }), /maxConcurrentCalls/);
 });
 
-t.test('timeout: a call Slick does not answer fails after timeoutMs as a partner fault without a status; waiting for a slot does not count', async (t) => {
-  const silent = await slowSlick(t, null);
-  const client = new SlickClient({ baseUrl: silent.url, token: 'x', timeoutMs: 150 });
-  const started = Date.now();
-  const error = await client.sendRelease(release(1)).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  const elapsed = Date.now() - started;
-  t.ok(error instanceof SlickCallError, 'a SlickCallError');
-  t.match(error, { status: null, partnerFault: true, message: 'no answer within 150 ms' });
-  t.ok(elapsed >= 140 && elapsed < 1_000, `fired after the timeout (${elapsed} ms)`);
+t.test(
+  'timeout: a call Slick does not answer fails after timeoutMs as a partner fault without a status; waiting for a slot does not count',
+  async (t) => {
+    const silent = await slowSlick(t, null);
+    const client = new SlickClient({ baseUrl: silent.url, token: 'x', timeoutMs: 150 });
+    const started = Date.now();
+    const error = await client.sendRelease(release(1)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - started;
+    t.ok(error instanceof SlickCallError, 'a SlickCallError');
+    t.match(error, { status: null, partnerFault: true, message: 'no answer within 150 ms' });
+    t.ok(elapsed >= 140 && elapsed < 1_000, `fired after the timeout (${elapsed} ms)`);
 
-  // One slot, calls of 150 ms, a timeout of 250 ms: the second call waits 150 ms for the slot, then has its own 250 ms.
-  const slow = await slowSlick(t, 150);
-  const single = new SlickClient({ baseUrl: slow.url, token: 'x', timeoutMs: 250, maxConcurrentCalls: 1 });
-  const answers = await Promise.all([single.sendRelease(release(1)), single.sendRelease(release(2))]);
-  t.same(answers.map((a) => a.status), [201, 201], 'both answered: the queue wait is not part of the call');
-});
+    // One slot, calls of 150 ms, a timeout of 250 ms: the second call waits 150 ms for the slot, then has its own 250 ms.
+    const slow = await slowSlick(t, 150);
+    const single = new SlickClient({ baseUrl: slow.url, token: 'x', timeoutMs: 250, maxConcurrentCalls: 1 });
+    const answers = await Promise.all([single.sendRelease(release(1)), single.sendRelease(release(2))]);
+    t.same(
+      answers.map((a) => a.status),
+      [201, 201],
+      'both answered: the queue wait is not part of the call',
+    );
+  },
+);

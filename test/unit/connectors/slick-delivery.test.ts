@@ -26,7 +26,10 @@ function stubSlick() {
     const partnerFault = current >= 500 || current === 408 || current === 429;
     throw new SlickCallError(`HTTP ${current} from POST /v1/releases`, current, partnerFault);
   };
-  const slick: SlickApi = { sendRelease: (release) => answer(release.ReleaseID), confirmCollection: (collection) => answer(`collection ${collection.OrderID}`) };
+  const slick: SlickApi = {
+    sendRelease: (release) => answer(release.ReleaseID),
+    confirmCollection: (collection) => answer(`collection ${collection.OrderID}`),
+  };
   return {
     slick,
     calls,
@@ -53,13 +56,22 @@ function setup(options: Partial<Pick<SlickDeliveryOptions, 'retry' | 'breaker' |
 }
 
 const release = (n: number): Release => ({ ...examples.Release, ReleaseID: `REL-${n}`, OrderID: `QC0042-${String(n).padStart(6, '0')}` });
-const metric = async (delivery: SlickDelivery, name: string) => (await delivery.metrics.registry.getSingleMetricAsString(name)).split('\n').filter((line) => !line.startsWith('#'));
+const metric = async (delivery: SlickDelivery, name: string) =>
+  (await delivery.metrics.registry.getSingleMetricAsString(name)).split('\n').filter((line) => !line.startsWith('#'));
 
 t.test('backoff: 1 s, 2 s, 4 s nominal by default, each within ±jitter, reaching both ends; capped; jitter 0 is exact', async (t) => {
   const low = jitteredBackoff(DEFAULTS, () => 0);
   const high = jitteredBackoff(DEFAULTS, () => 0.999999);
-  t.same([1, 2, 3].map((n) => nthDelayMs(low, n)), [800, 1_600, 3_200], 'random 0: the lower bound, 80 %');
-  t.same([1, 2, 3].map((n) => nthDelayMs(high, n)), [1_200, 2_400, 4_800], 'random → 1: the upper bound, 120 %');
+  t.same(
+    [1, 2, 3].map((n) => nthDelayMs(low, n)),
+    [800, 1_600, 3_200],
+    'random 0: the lower bound, 80 %',
+  );
+  t.same(
+    [1, 2, 3].map((n) => nthDelayMs(high, n)),
+    [1_200, 2_400, 4_800],
+    'random → 1: the upper bound, 120 %',
+  );
   const spread = jitteredBackoff(DEFAULTS);
   const seen = new Set<number>();
   for (let i = 0; i < 500; i++) {
@@ -72,7 +84,11 @@ t.test('backoff: 1 s, 2 s, 4 s nominal by default, each within ±jitter, reachin
   }
   t.ok(seen.size > 50, `delays are spread, not one value (${seen.size} distinct)`);
   const capped = jitteredBackoff({ baseDelayMs: 100, maxDelayMs: 500, jitter: 0 });
-  t.same([1, 2, 3, 4, 5, 10].map((n) => nthDelayMs(capped, n)), [100, 200, 400, 500, 500, 500], 'capped at maxDelayMs before jitter');
+  t.same(
+    [1, 2, 3, 4, 5, 10].map((n) => nthDelayMs(capped, n)),
+    [100, 200, 400, 500, 500, 500],
+    'capped at maxDelayMs before jitter',
+  );
 });
 
 t.test('settings are checked, naming what is wrong', async (t) => {
@@ -80,12 +96,25 @@ t.test('settings are checked, naming what is wrong', async (t) => {
   t.throws(() => validateRetrySettings({ ...DEFAULTS, baseDelayMs: 10, maxDelayMs: 5 }), /max delay/);
   t.throws(() => validateRetrySettings({ ...DEFAULTS, jitter: 1.5 }), /jitter/);
   t.throws(() => validateBreakerSettings({ failureThreshold: 0, coolDownMs: 1 }), /threshold/);
-  t.throws(() => new SlickDelivery(stubSlick().slick, { retry: { ...DEFAULTS, attempts: 0 }, breaker: { failureThreshold: 5, coolDownMs: 1 }, record: async () => undefined, signal: new AbortController().signal }), /attempts/);
+  t.throws(
+    () =>
+      new SlickDelivery(stubSlick().slick, {
+        retry: { ...DEFAULTS, attempts: 0 },
+        breaker: { failureThreshold: 5, coolDownMs: 1 },
+        record: async () => undefined,
+        signal: new AbortController().signal,
+      }),
+    /attempts/,
+  );
 });
 
 t.test('retries are bounded: a round is `attempts` calls with the backoff between them, then GAVE_UP, then another round', async (t) => {
   // random 0.5: every delay is its nominal value; 10 ms, 20 ms between the calls of a round, 40 ms after it.
-  const { delivery, calls, outcomes, set, recorded } = setup({ retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 1_000, jitter: 0.2 }, breaker: { failureThreshold: 100, coolDownMs: 100 }, random: () => 0.5 });
+  const { delivery, calls, outcomes, set, recorded } = setup({
+    retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 1_000, jitter: 0.2 },
+    breaker: { failureThreshold: 100, coolDownMs: 100 },
+    random: () => 0.5,
+  });
   const delays: number[] = [];
   delivery.retry.onRetry(({ delay }) => delays.push(delay));
   set(503);
@@ -93,11 +122,22 @@ t.test('retries are bounded: a round is `attempts` calls with the backoff betwee
   const delivered = delivery.deliver(releaseJob(release(1)), () => rounds >= 2);
   await until('two rounds given up', () => (rounds = outcomes().filter((o) => o === 'GAVE_UP').length) >= 2);
   t.equal(await delivered, false, 'abandoned when asked, never delivered');
-  t.same(outcomes(), ['FAILED', 'FAILED', 'FAILED', 'GAVE_UP', 'FAILED', 'FAILED', 'FAILED', 'GAVE_UP'], 'two rounds of 3 attempts, each recorded');
+  t.same(
+    outcomes(),
+    ['FAILED', 'FAILED', 'FAILED', 'GAVE_UP', 'FAILED', 'FAILED', 'FAILED', 'GAVE_UP'],
+    'two rounds of 3 attempts, each recorded',
+  );
   t.equal(calls.length, 6, 'Slick called 3 times per round, no more');
   t.same(delays, [10, 20, 10, 20], 'the retry waited the backoff between the attempts of a round');
-  t.same(recorded.map((r) => r.Attempt), [1, 2, 3, 3, 4, 5, 6, 6], 'attempts numbered across rounds');
-  t.ok(recorded.filter((r) => r.Outcome === 'FAILED').every((r) => r.HttpStatus === 503 && /HTTP 503/.test(r.Error ?? '')), 'each failure with its status and error');
+  t.same(
+    recorded.map((r) => r.Attempt),
+    [1, 2, 3, 3, 4, 5, 6, 6],
+    'attempts numbered across rounds',
+  );
+  t.ok(
+    recorded.filter((r) => r.Outcome === 'FAILED').every((r) => r.HttpStatus === 503 && /HTTP 503/.test(r.Error ?? '')),
+    'each failure with its status and error',
+  );
   t.equal(delivery.breakerState, 'closed', 'under the threshold the breaker stays closed');
 });
 
@@ -115,36 +155,51 @@ t.test('a failure then success: delivered in the same round; a duplicate answer 
   t.same(delivery.pending.size, 0, 'nothing pending');
 });
 
-t.test('the breaker opens after 5 consecutive failures, refuses while open (CIRCUIT_OPEN, Slick not called), and one half-open probe closes it', async (t) => {
-  const { delivery, calls, outcomes, set, lines } = setup({ breaker: { failureThreshold: 5, coolDownMs: 500 } });
-  set(503);
-  const delivered = delivery.deliver(releaseJob(release(1)), () => false);
-  await until('CIRCUIT_OPEN recorded', () => outcomes().includes('CIRCUIT_OPEN'));
-  t.equal(calls.length, 5, 'opened after exactly 5 failed calls');
-  t.same(outcomes(), ['FAILED', 'FAILED', 'FAILED', 'GAVE_UP', 'FAILED', 'FAILED', 'CIRCUIT_OPEN']);
-  t.equal(delivery.breakerState, 'open');
-  t.match(await metric(delivery, 'omnia_slick_breaker_state'), ['omnia_slick_breaker_state 2'], 'gauge: 2 = open');
-  t.match(await metric(delivery, 'omnia_slick_breaker_openings_total'), ['omnia_slick_breaker_openings_total 1']);
-  t.same([...delivery.pending], ['REL-1'], 'the release is pending');
+t.test(
+  'the breaker opens after 5 consecutive failures, refuses while open (CIRCUIT_OPEN, Slick not called), and one half-open probe closes it',
+  async (t) => {
+    const { delivery, calls, outcomes, set, lines } = setup({ breaker: { failureThreshold: 5, coolDownMs: 500 } });
+    set(503);
+    const delivered = delivery.deliver(releaseJob(release(1)), () => false);
+    await until('CIRCUIT_OPEN recorded', () => outcomes().includes('CIRCUIT_OPEN'));
+    t.equal(calls.length, 5, 'opened after exactly 5 failed calls');
+    t.same(outcomes(), ['FAILED', 'FAILED', 'FAILED', 'GAVE_UP', 'FAILED', 'FAILED', 'CIRCUIT_OPEN']);
+    t.equal(delivery.breakerState, 'open');
+    t.match(await metric(delivery, 'omnia_slick_breaker_state'), ['omnia_slick_breaker_state 2'], 'gauge: 2 = open');
+    t.match(await metric(delivery, 'omnia_slick_breaker_openings_total'), ['omnia_slick_breaker_openings_total 1']);
+    t.same([...delivery.pending], ['REL-1'], 'the release is pending');
 
-  await sleep(150);
-  t.equal(calls.length, 5, 'no call while open');
-  t.equal(outcomes().filter((o) => o === 'CIRCUIT_OPEN').length, 1, 'CIRCUIT_OPEN recorded once per cool-down');
-  set('ok');
-  t.equal(await delivered, true, 'delivered by the probe after the cool-down');
-  t.equal(calls.length, 6, 'exactly one probe call');
-  t.same(outcomes().slice(-2), ['CIRCUIT_OPEN', 'ACCEPTED']);
-  t.equal(delivery.breakerState, 'closed');
-  t.match(await metric(delivery, 'omnia_slick_breaker_state'), ['omnia_slick_breaker_state 0'], 'gauge: 0 = closed');
+    await sleep(150);
+    t.equal(calls.length, 5, 'no call while open');
+    t.equal(outcomes().filter((o) => o === 'CIRCUIT_OPEN').length, 1, 'CIRCUIT_OPEN recorded once per cool-down');
+    set('ok');
+    t.equal(await delivered, true, 'delivered by the probe after the cool-down');
+    t.equal(calls.length, 6, 'exactly one probe call');
+    t.same(outcomes().slice(-2), ['CIRCUIT_OPEN', 'ACCEPTED']);
+    t.equal(delivery.breakerState, 'closed');
+    t.match(await metric(delivery, 'omnia_slick_breaker_state'), ['omnia_slick_breaker_state 0'], 'gauge: 0 = closed');
 
-  const opened = lines.filter((line) => /closed → open/.test(line.msg));
-  t.equal(opened.length, 1, 'one line for the opening');
-  t.match(opened[0], { level: 'warn', partner: 'slick', OrderID: 'QC0042-000001', ReleaseID: 'REL-1', action: 'SEND_RELEASE', breaker: { from: 'closed', to: 'open' }, err: { message: /HTTP 503/, stack: /SlickCallError/ } }, 'with the partner, the order and the failure');
-  t.equal(lines.filter((line) => /half-open → closed/.test(line.msg)).length, 1, 'one line for the closing');
-  const gaveUp = lines.filter((line) => /attempts failed/.test(line.msg));
-  t.equal(gaveUp.length, 1, 'one line for the given-up round');
-  t.match(gaveUp[0], { level: 'warn', partner: 'slick', OrderID: 'QC0042-000001', ReleaseID: 'REL-1', attempts: 3 });
-});
+    const opened = lines.filter((line) => /closed → open/.test(line.msg));
+    t.equal(opened.length, 1, 'one line for the opening');
+    t.match(
+      opened[0],
+      {
+        level: 'warn',
+        partner: 'slick',
+        OrderID: 'QC0042-000001',
+        ReleaseID: 'REL-1',
+        action: 'SEND_RELEASE',
+        breaker: { from: 'closed', to: 'open' },
+        err: { message: /HTTP 503/, stack: /SlickCallError/ },
+      },
+      'with the partner, the order and the failure',
+    );
+    t.equal(lines.filter((line) => /half-open → closed/.test(line.msg)).length, 1, 'one line for the closing');
+    const gaveUp = lines.filter((line) => /attempts failed/.test(line.msg));
+    t.equal(gaveUp.length, 1, 'one line for the given-up round');
+    t.match(gaveUp[0], { level: 'warn', partner: 'slick', OrderID: 'QC0042-000001', ReleaseID: 'REL-1', attempts: 3 });
+  },
+);
 
 t.test('a failed probe opens the breaker again for a full cool-down', async (t) => {
   const { delivery, calls, outcomes, set, lines } = setup({ breaker: { failureThreshold: 2, coolDownMs: 300 } });
@@ -156,7 +211,11 @@ t.test('a failed probe opens the breaker again for a full cool-down', async (t) 
   t.ok(Date.now() - opened >= 280, 'the probe came after the cool-down');
   await until('open again', () => lines.some((line) => /half-open → open/.test(line.msg)));
   t.equal(delivery.breakerState, 'open');
-  t.match(await metric(delivery, 'omnia_slick_breaker_openings_total'), ['omnia_slick_breaker_openings_total 2'], 'counted as a second opening');
+  t.match(
+    await metric(delivery, 'omnia_slick_breaker_openings_total'),
+    ['omnia_slick_breaker_openings_total 2'],
+    'counted as a second opening',
+  );
   await sleep(100);
   t.equal(calls.length, 3, 'no call during the new cool-down');
   set('ok');
@@ -222,5 +281,9 @@ t.test('a stop cuts the wait of an open breaker short; a record that fails ends 
     signal: new AbortController().signal,
     logger: capturingLogger().logger,
   });
-  await t.rejects(failing.deliver(releaseJob(release(2)), () => false), /broker gone/, 'the caller sees the record failure (and reads the record again)');
+  await t.rejects(
+    failing.deliver(releaseJob(release(2)), () => false),
+    /broker gone/,
+    'the caller sees the record failure (and reads the record again)',
+  );
 });

@@ -27,7 +27,13 @@ function stubPublisher() {
 function server(options: { produceTimeoutMs?: number } = {}) {
   const stub = stubPublisher();
   const log = capturingLogger();
-  const app = buildWebhookServer({ secrets, publisher: stub.publisher, now: () => NOW, produceTimeoutMs: options.produceTimeoutMs ?? 1000, logger: log.logger });
+  const app = buildWebhookServer({
+    secrets,
+    publisher: stub.publisher,
+    now: () => NOW,
+    produceTimeoutMs: options.produceTimeoutMs ?? 1000,
+    logger: log.logger,
+  });
   return { app, ...stub, log };
 }
 
@@ -86,7 +92,12 @@ t.test('a failed or timed-out produce answers 503 PRODUCE_FAILED, releases the n
 t.test('transport errors keep the JSON error shape: wrong media type, oversize body, unknown route; health', async (t) => {
   const { app, published } = server();
   const body = JSON.stringify(pmp);
-  const text = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: { ...signed(body), 'content-type': 'text/plain' }, payload: body });
+  const text = await app.inject({
+    method: 'POST',
+    url: WEBHOOK_ROUTES.pmpDelivered.url,
+    headers: { ...signed(body), 'content-type': 'text/plain' },
+    payload: body,
+  });
   t.equal(text.statusCode, 415);
   t.equal(text.json().error.code, 'UNSUPPORTED_MEDIA_TYPE');
   const big = JSON.stringify({ ...pmp, Padding: 'x'.repeat(300 * 1024) });
@@ -109,45 +120,71 @@ t.test('transport errors keep the JSON error shape: wrong media type, oversize b
 t.test('request ids: a usable X-Request-Id is kept, returned and on every log line of the request; otherwise a new one', async (t) => {
   const { app, log } = server();
   const body = JSON.stringify(pmp);
-  const given = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: { ...signed(body), 'x-request-id': 'partner-req-42' }, payload: body });
+  const given = await app.inject({
+    method: 'POST',
+    url: WEBHOOK_ROUTES.pmpDelivered.url,
+    headers: { ...signed(body), 'x-request-id': 'partner-req-42' },
+    payload: body,
+  });
   t.equal(given.statusCode, 202);
   t.equal(given.headers['x-request-id'], 'partner-req-42', 'returned as sent');
   const mine = log.lines.filter((line) => line.reqId === 'partner-req-42');
-  t.ok(mine.some((line) => line.msg === 'request done'), 'the access lines carry it');
+  t.ok(
+    mine.some((line) => line.msg === 'request done'),
+    'the access lines carry it',
+  );
 
-  const none = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: signed(body, secrets.pmp, 'second-nonce-1'), payload: body });
+  const none = await app.inject({
+    method: 'POST',
+    url: WEBHOOK_ROUTES.pmpDelivered.url,
+    headers: signed(body, secrets.pmp, 'second-nonce-1'),
+    payload: body,
+  });
   t.match(none.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'a UUID when none was sent');
   const hostile = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'bad id\nforged: line' } });
   t.match(hostile.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'replaced when it is not a plain token');
-  const refused = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: { 'content-type': 'application/json', 'x-request-id': 'r-401' }, payload: body });
+  const refused = await app.inject({
+    method: 'POST',
+    url: WEBHOOK_ROUTES.pmpDelivered.url,
+    headers: { 'content-type': 'application/json', 'x-request-id': 'r-401' },
+    payload: body,
+  });
   t.equal(refused.statusCode, 401);
   t.equal(refused.headers['x-request-id'], 'r-401', 'on refusals too');
 });
 
-t.test('a failed produce leaves one warn line with partner, order, event, topic, partition and the error; no secret or signature is logged', async (t) => {
-  const { app, fail, log } = server();
-  const body = JSON.stringify(pmp);
-  const headers = signed(body, secrets.pmp, 'log-nonce-1');
-  fail(new PublishError('delivery.status.v1', 2, new Error('NOT_ENOUGH_REPLICAS')));
-  const failed = await app.inject({ method: 'POST', url: WEBHOOK_ROUTES.pmpDelivered.url, headers: { ...headers, 'x-request-id': 'r-503' }, payload: body });
-  t.equal(failed.statusCode, 503);
-  const warnings = log.lines.filter((line) => line.level === 'warn' || line.level === 'error');
-  t.equal(warnings.length, 1, 'one line, not one more from the error handler');
-  t.match(warnings[0], {
-    level: 'warn',
-    reqId: 'r-503',
-    partner: 'pmp',
-    OrderID: 'QC0042-000123',
-    EventID: 'PMP-1',
-    ShipFromLocationID: 'QC0042',
-    topic: 'delivery.status.v1',
-    partition: 2,
-    err: { type: 'PublishError', message: /NOT_ENOUGH_REPLICAS/, stack: /PublishError/ },
-  });
-  const text = log.text();
-  t.notMatch(text, new RegExp(secrets.pmp), 'no partner secret');
-  t.notMatch(text, new RegExp(headers['X-Omnia-Signature'].replace('sha256=', '')), 'no signature');
-});
+t.test(
+  'a failed produce leaves one warn line with partner, order, event, topic, partition and the error; no secret or signature is logged',
+  async (t) => {
+    const { app, fail, log } = server();
+    const body = JSON.stringify(pmp);
+    const headers = signed(body, secrets.pmp, 'log-nonce-1');
+    fail(new PublishError('delivery.status.v1', 2, new Error('NOT_ENOUGH_REPLICAS')));
+    const failed = await app.inject({
+      method: 'POST',
+      url: WEBHOOK_ROUTES.pmpDelivered.url,
+      headers: { ...headers, 'x-request-id': 'r-503' },
+      payload: body,
+    });
+    t.equal(failed.statusCode, 503);
+    const warnings = log.lines.filter((line) => line.level === 'warn' || line.level === 'error');
+    t.equal(warnings.length, 1, 'one line, not one more from the error handler');
+    t.match(warnings[0], {
+      level: 'warn',
+      reqId: 'r-503',
+      partner: 'pmp',
+      OrderID: 'QC0042-000123',
+      EventID: 'PMP-1',
+      ShipFromLocationID: 'QC0042',
+      topic: 'delivery.status.v1',
+      partition: 2,
+      err: { type: 'PublishError', message: /NOT_ENOUGH_REPLICAS/, stack: /PublishError/ },
+    });
+    const text = log.text();
+    t.notMatch(text, new RegExp(secrets.pmp), 'no partner secret');
+    t.notMatch(text, new RegExp(headers['X-Omnia-Signature'].replace('sha256=', '')), 'no signature');
+  },
+);
 
 t.test('the produce timeout fires: 503 PRODUCE_FAILED at the deadline, logged as a timeout', async (t) => {
   const { app, hang, log } = server({ produceTimeoutMs: 80 });
@@ -159,5 +196,8 @@ t.test('the produce timeout fires: 503 PRODUCE_FAILED at the deadline, logged as
   t.equal(response.statusCode, 503);
   t.equal(response.json().error.code, 'PRODUCE_FAILED');
   t.ok(elapsed >= 75 && elapsed < 1_000, `answered at the 80 ms deadline (${elapsed} ms)`);
-  t.match(log.lines.find((line) => line.level === 'warn'), { msg: /no acks within 80 ms/, partner: 'pmp', OrderID: 'QC0042-000123', err: { message: /timed out/ } });
+  t.match(
+    log.lines.find((line) => line.level === 'warn'),
+    { msg: /no acks within 80 ms/, partner: 'pmp', OrderID: 'QC0042-000123', err: { message: /timed out/ } },
+  );
 });

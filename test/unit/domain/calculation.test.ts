@@ -39,7 +39,19 @@ t.test('line tax rounds half to even: 0.00005 → 0.0000, 0.00015 → 0.0002, 0.
 
 t.test('line discount adds the line’s discounts and its bundle share; the line carries its group', async (t) => {
   const result = calculateOrder(
-    { Charges: [], OrderLines: [plain({ LineID: '1', Discounts: [{ Type: 'Promo', Amount: '1.0000' }, { Type: 'Staff', Amount: '0.5000' }] }), plain({ LineID: '2' })] },
+    {
+      Charges: [],
+      OrderLines: [
+        plain({
+          LineID: '1',
+          Discounts: [
+            { Type: 'Promo', Amount: '1.0000' },
+            { Type: 'Staff', Amount: '0.5000' },
+          ],
+        }),
+        plain({ LineID: '2' }),
+      ],
+    },
     [{ LineID: '1', BundleDiscount: '2.2500', BundleGroupID: 'B1#1' }],
   );
   t.same(result.Lines[0], { LineID: '1', LineAmount: '71.0000', LineDiscount: '3.7500', LineTax: '4.7075', BundleGroupID: 'B1#1' });
@@ -48,12 +60,25 @@ t.test('line discount adds the line’s discounts and its bundle share; the line
 });
 
 t.test('Cal A SubTotal is the sum of line amounts', async (t) => {
-  const result = calculateOrder({ Charges: [], OrderLines: [plain({ LineID: '1', UnitPrice: '0.1', Quantity: 1 }), plain({ LineID: '2', UnitPrice: '0.2', Quantity: 1 })] });
+  const result = calculateOrder({
+    Charges: [],
+    OrderLines: [plain({ LineID: '1', UnitPrice: '0.1', Quantity: 1 }), plain({ LineID: '2', UnitPrice: '0.2', Quantity: 1 })],
+  });
   t.equal(result.SubTotal, '0.3000');
 });
 
 t.test('Cal B TotalCharges sums the order charges; none is zero', async (t) => {
-  t.equal(calculateOrder(order({ Charges: [{ Type: 'DeliveryFee', Amount: '20' }, { Type: 'Packaging', Amount: '0.0001' }] })).TotalCharges, '20.0001');
+  t.equal(
+    calculateOrder(
+      order({
+        Charges: [
+          { Type: 'DeliveryFee', Amount: '20' },
+          { Type: 'Packaging', Amount: '0.0001' },
+        ],
+      }),
+    ).TotalCharges,
+    '20.0001',
+  );
   t.equal(calculateOrder(order({ Charges: [] })).TotalCharges, '0.0000');
 });
 
@@ -64,10 +89,16 @@ t.test('Cal C OrderTotal = SubTotal − TotalDiscount + TotalTaxes + TotalCharge
 });
 
 t.test('Cal D TotalDiscount equal to SubTotal is fine; above it is DISCOUNT_EXCEEDS_SUBTOTAL', async (t) => {
-  const equal = calculateOrder({ Charges: [], OrderLines: [plain({ UnitPrice: '10', Quantity: 1, Discounts: [{ Type: 'Promo', Amount: '10' }] })] });
+  const equal = calculateOrder({
+    Charges: [],
+    OrderLines: [plain({ UnitPrice: '10', Quantity: 1, Discounts: [{ Type: 'Promo', Amount: '10' }] })],
+  });
   t.same(equal.Errors, []);
   t.equal(equal.OrderTotal, '0.0000');
-  const over = calculateOrder({ Charges: [], OrderLines: [plain({ UnitPrice: '10', Quantity: 1, Discounts: [{ Type: 'Promo', Amount: '10.0001' }] })] });
+  const over = calculateOrder({
+    Charges: [],
+    OrderLines: [plain({ UnitPrice: '10', Quantity: 1, Discounts: [{ Type: 'Promo', Amount: '10.0001' }] })],
+  });
   t.same(
     over.Errors.map((error) => [error.Code, error.Field]),
     [['DISCOUNT_EXCEEDS_SUBTOTAL', 'TotalDiscount']],
@@ -78,12 +109,28 @@ t.test('Cal D TotalDiscount equal to SubTotal is fine; above it is DISCOUNT_EXCE
 
 t.test('Cal E TotalTaxes is the sum of the rounded line taxes', async (t) => {
   // Each line's tax is 0.00015 → 0.0002; the sum of rounded taxes is 0.0004, not round4(0.0003).
-  const result = calculateOrder({ Charges: [], OrderLines: [plain({ LineID: '1', UnitPrice: '0.0015', Quantity: 1, TaxRate: '0.1' }), plain({ LineID: '2', UnitPrice: '0.0015', Quantity: 1, TaxRate: '0.1' })] });
+  const result = calculateOrder({
+    Charges: [],
+    OrderLines: [
+      plain({ LineID: '1', UnitPrice: '0.0015', Quantity: 1, TaxRate: '0.1' }),
+      plain({ LineID: '2', UnitPrice: '0.0015', Quantity: 1, TaxRate: '0.1' }),
+    ],
+  });
   t.equal(result.TotalTaxes, '0.0004');
 });
 
 t.test('Cal F InformationalTaxes are summed and never charged', async (t) => {
-  const result = calculateOrder({ Charges: [], OrderLines: [plain({ InformationalTaxes: [{ Type: 'VATIncluded', Amount: '4.6500' }, { Type: 'Excise', Amount: '1' }] })] });
+  const result = calculateOrder({
+    Charges: [],
+    OrderLines: [
+      plain({
+        InformationalTaxes: [
+          { Type: 'VATIncluded', Amount: '4.6500' },
+          { Type: 'Excise', Amount: '1' },
+        ],
+      }),
+    ],
+  });
   t.equal(result.InformationalTaxes, '5.6500');
   t.equal(result.OrderTotal, '75.9700', 'OrderTotal ignores them');
   t.equal(formatMoney(sumAmounts(null)), '0.0000');
@@ -131,12 +178,18 @@ t.test('property: OrderTotal = SubTotal − TotalDiscount + TotalTaxes + TotalCh
   fc.assert(
     fc.property(orderArb, ({ lines, Charges }) => {
       const OrderLines = lines.map(({ share: _share, ...fields }, i) => line({ ...fields, LineID: String(i + 1) }));
-      const shares = lines.flatMap((l, i) => (l.share === null ? [] : [{ LineID: String(i + 1), BundleDiscount: l.share, BundleGroupID: `B#${i}` }]));
+      const shares = lines.flatMap((l, i) =>
+        l.share === null ? [] : [{ LineID: String(i + 1), BundleDiscount: l.share, BundleGroupID: `B#${i}` }],
+      );
       const result = calculateOrder({ OrderLines, Charges }, shares);
       for (const money of [result.SubTotal, result.TotalDiscount, result.TotalTaxes, result.TotalCharges, result.OrderTotal]) {
         if (!/^-?[0-9]+\.[0-9]{4}$/.test(money)) return false;
       }
-      if (units(result.OrderTotal) !== units(result.SubTotal) - units(result.TotalDiscount) + units(result.TotalTaxes) + units(result.TotalCharges)) return false;
+      if (
+        units(result.OrderTotal) !==
+        units(result.SubTotal) - units(result.TotalDiscount) + units(result.TotalTaxes) + units(result.TotalCharges)
+      )
+        return false;
       // An independent oracle in integers for every line and total.
       let sub = 0n;
       let discount = 0n;

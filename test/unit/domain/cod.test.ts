@@ -37,7 +37,10 @@ t.test('service area: postal-code prefixes; empty serves all', async (t) => {
   t.notOk(isInServiceArea('20110', ['101']));
   t.notOk(isInServiceArea('', ['101']));
   t.notOk(isInServiceArea(null, ['101']));
-  const errors = validateCod({ OrderTotal: '50', DeliveryAddress: { PostalCode: '50200' } }, { ...DEFAULT_COD_CONFIG, codServiceArea: ['10', '11'] });
+  const errors = validateCod(
+    { OrderTotal: '50', DeliveryAddress: { PostalCode: '50200' } },
+    { ...DEFAULT_COD_CONFIG, codServiceArea: ['10', '11'] },
+  );
   t.same(codes(errors), ['COD_AREA_NOT_SERVED']);
   t.equal(errors[0]?.Field, 'DeliveryAddress.PostalCode');
   t.match(errors[0]?.Message, /"50200"/);
@@ -55,7 +58,9 @@ t.test('a known customer’s CodLimit bounds the OrderTotal, inclusive; null is 
   t.same(codes(over), ['COD_CUSTOMER_INELIGIBLE']);
   t.match(over[0]?.Message, /3000\.0001.*3000\.0000/);
   t.same(validateCod({ OrderTotal: '4999', DeliveryAddress: address, Customer: customer({ CodLimit: null }) }), []);
-  t.same(codes(validateCod({ OrderTotal: '10', DeliveryAddress: address, Customer: customer({ CodLimit: 'lots' }) })), ['COD_CUSTOMER_INELIGIBLE']);
+  t.same(codes(validateCod({ OrderTotal: '10', DeliveryAddress: address, Customer: customer({ CodLimit: 'lots' }) })), [
+    'COD_CUSTOMER_INELIGIBLE',
+  ]);
 });
 
 t.test('every COD check failing at once reports each', async (t) => {

@@ -37,6 +37,20 @@ t.test('a store report lists exceptions with differences and sums everything exa
     { OrderID: 'C', Outcome: 'MISSING', ExpectedAmount: '45.0001', CollectedAmount: null, DeliveredAt: 'd', CollectedAt: null },
     { OrderID: 'D', Outcome: 'OVER', ExpectedAmount: '0.1000', CollectedAmount: '0.2000', DeliveredAt: null, CollectedAt: 'c' },
   ]);
-  t.match(report, { ShipFromLocationID: 'QC0042', BusinessDay: '2026-11-21', ReconciledOrders: 1, ReconciledAmount: '90.6200', ExpectedTotal: '226.3401', CollectedTotal: '180.8200' });
-  t.same(report.Exceptions.map((e) => [e.OrderID, e.Kind, e.Difference]), [['B', 'SHORT', '-0.6200'], ['C', 'MISSING', '-45.0001'], ['D', 'OVER', '0.1000']]);
+  t.match(report, {
+    ShipFromLocationID: 'QC0042',
+    BusinessDay: '2026-11-21',
+    ReconciledOrders: 1,
+    ReconciledAmount: '90.6200',
+    ExpectedTotal: '226.3401',
+    CollectedTotal: '180.8200',
+  });
+  t.same(
+    report.Exceptions.map((e) => [e.OrderID, e.Kind, e.Difference]),
+    [
+      ['B', 'SHORT', '-0.6200'],
+      ['C', 'MISSING', '-45.0001'],
+      ['D', 'OVER', '0.1000'],
+    ],
+  );
 });

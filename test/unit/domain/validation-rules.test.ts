@@ -37,11 +37,22 @@ t.test('the contract example is valid', async (t) => {
 });
 
 t.test('optional fields may be absent or null', async (t) => {
-  const minimal: Record<string, unknown> = { ...order(), T1MembershipID: null, T1Number: undefined, CustRef: null, CustomerID: null, Charges: null };
+  const minimal: Record<string, unknown> = {
+    ...order(),
+    T1MembershipID: null,
+    T1Number: undefined,
+    CustRef: null,
+    CustomerID: null,
+    Charges: null,
+  };
   delete minimal.Currency;
   minimal.OrderLines = [{ LineID: '1', ItemID: 'SKU-1', Quantity: 1, UnitPrice: '0', TaxRate: '0' }];
   t.same(validateOrder(minimal, {}), []);
-  t.same(validateOrder({ ...order(), Currency: null }, known), [], 'Currency null: the schema makes it optional (an Avro-decoded order without one)');
+  t.same(
+    validateOrder({ ...order(), Currency: null }, known),
+    [],
+    'Currency null: the schema makes it optional (an Avro-decoded order without one)',
+  );
 });
 
 t.test('Rule A: OrderID 1–50 characters of [A-Za-z0-9_-]', async (t) => {
@@ -79,7 +90,13 @@ t.test('canonicalJson ignores key order and spacing', async (t) => {
 });
 
 t.test('Rule B: a line ShipFromLocationID, when given, equals the order’s', async (t) => {
-  t.same(run(checkShipFromLocation, order({ OrderLines: [line({ ShipFromLocationID: undefined }), line({ LineID: '2', ShipFromLocationID: null })] })), []);
+  t.same(
+    run(
+      checkShipFromLocation,
+      order({ OrderLines: [line({ ShipFromLocationID: undefined }), line({ LineID: '2', ShipFromLocationID: null })] }),
+    ),
+    [],
+  );
   const errors = run(checkShipFromLocation, order({ OrderLines: [line(), line({ LineID: '2', ShipFromLocationID: 'QC0099' })] }));
   t.same(codes(errors), ['SHIP_FROM_LOCATION_MISMATCH']);
   t.same(fields(errors), ['OrderLines[1].ShipFromLocationID']);
@@ -101,7 +118,11 @@ t.test('Rule D: T1MembershipID, when given, exactly 16 digits', async (t) => {
     t.same(codes(errors), ['INVALID_T1_MEMBERSHIP_ID'], String(bad));
     t.equal(errors[0]?.Rule, 'D');
   }
-  t.same(codes(run(checkT1MembershipId, order({ T1MembershipID: '๑๒๓๔๕๖๗๘๙๐๑๒๓๔๕๖' }))), ['INVALID_T1_MEMBERSHIP_ID'], 'Thai digits are not digits here');
+  t.same(
+    codes(run(checkT1MembershipId, order({ T1MembershipID: '๑๒๓๔๕๖๗๘๙๐๑๒๓๔๕๖' }))),
+    ['INVALID_T1_MEMBERSHIP_ID'],
+    'Thai digits are not digits here',
+  );
 });
 
 t.test('Rule E: T1Number, when given, "T1-" and 6 digits', async (t) => {
@@ -156,7 +177,8 @@ t.test('lines: Quantity a whole number ≥ 1', async (t) => {
 });
 
 t.test('lines: UnitPrice money ≥ 0 with at most 4 decimals', async (t) => {
-  for (const good of ['0', '0.0000', '35.5', '99.9999']) t.same(run(checkOrderLines, order({ OrderLines: [line({ UnitPrice: good })] })), [], good);
+  for (const good of ['0', '0.0000', '35.5', '99.9999'])
+    t.same(run(checkOrderLines, order({ OrderLines: [line({ UnitPrice: good })] })), [], good);
   for (const bad of ['-0.0001', '35.50001', '1e2', '', 'NaN', 35.5]) {
     const errors = run(checkOrderLines, order({ OrderLines: [line({ UnitPrice: bad as string })] }));
     t.same(codes(errors), ['INVALID_LINE'], String(bad));
@@ -177,14 +199,19 @@ t.test('lines: unique LineIDs, non-empty LineID and ItemID', async (t) => {
   t.same(codes(errors), ['INVALID_LINE']);
   t.same(fields(errors), ['OrderLines[2].LineID']);
   t.match(errors[0]?.Message, /"1".*OrderLines\[0\]/);
-  t.same(fields(run(checkOrderLines, order({ OrderLines: [line({ LineID: '', ItemID: '' })] }))), ['OrderLines[0].LineID', 'OrderLines[0].ItemID']);
+  t.same(fields(run(checkOrderLines, order({ OrderLines: [line({ LineID: '', ItemID: '' })] }))), [
+    'OrderLines[0].LineID',
+    'OrderLines[0].ItemID',
+  ]);
   t.same(fields(run(checkOrderLines, order({ OrderLines: [line({ BundleID: '' })] }))), ['OrderLines[0].BundleID']);
 });
 
 t.test('lines: discount and informational tax amounts are money ≥ 0', async (t) => {
   const errors = run(
     checkOrderLines,
-    order({ OrderLines: [line({ Discounts: [{ Type: 'Promo', Amount: '1.00005' }], InformationalTaxes: [{ Type: 'VAT', Amount: '-1' }] })] }),
+    order({
+      OrderLines: [line({ Discounts: [{ Type: 'Promo', Amount: '1.00005' }], InformationalTaxes: [{ Type: 'VAT', Amount: '-1' }] })],
+    }),
   );
   t.same(codes(errors), ['INVALID_LINE', 'INVALID_LINE']);
   t.same(fields(errors), ['OrderLines[0].Discounts[0].Amount', 'OrderLines[0].InformationalTaxes[0].Amount']);
@@ -248,20 +275,35 @@ t.test('missing OrderLines array and wrong types give clear errors, not exceptio
   };
   const errors = validateOrder(value, {});
   t.ok(isMalformed(errors));
-  t.same(fields(errors).sort(), ['Charges', 'CreatedAt', 'Currency', 'DeliveryAddress.Phone', 'DeliveryAddress.PostalCode', 'OrderLines', 'ShipFromLocationID']);
+  t.same(fields(errors).sort(), [
+    'Charges',
+    'CreatedAt',
+    'Currency',
+    'DeliveryAddress.Phone',
+    'DeliveryAddress.PostalCode',
+    'OrderLines',
+    'ShipFromLocationID',
+  ]);
   t.match(errors.find((error) => error.Field === 'OrderLines')?.Message, /array.*missing/);
   t.match(errors.find((error) => error.Field === 'CreatedAt')?.Message, /"yesterday"/);
 });
 
 t.test('lines and entries that are not objects are MALFORMED_RECORD at their path', async (t) => {
-  const errors = validateOrder(order({ OrderLines: [null, line({ LineID: '2', Discounts: ['5.0000'] as never, ShortDescription: 3 as never })] as never }), known);
+  const errors = validateOrder(
+    order({ OrderLines: [null, line({ LineID: '2', Discounts: ['5.0000'] as never, ShortDescription: 3 as never })] as never }),
+    known,
+  );
   t.same(fields(errors), ['OrderLines[0]', 'OrderLines[1].ShortDescription', 'OrderLines[1].Discounts[0]']);
   t.same([...new Set(codes(errors))], ['MALFORMED_RECORD']);
-  t.same(validateOrder(order({ DeliveryAddress: undefined as never }), known).map((error) => error.Field), ['DeliveryAddress']);
+  t.same(
+    validateOrder(order({ DeliveryAddress: undefined as never }), known).map((error) => error.Field),
+    ['DeliveryAddress'],
+  );
 });
 
 t.test('CreatedAt must be UTC ISO-8601', async (t) => {
-  for (const good of ['2026-11-21T09:15:00Z', '2026-11-21T09:15:00.123Z', '2026-11-21T09:15:00+00:00']) t.same(validateOrder(order({ CreatedAt: good }), known), [], good);
+  for (const good of ['2026-11-21T09:15:00Z', '2026-11-21T09:15:00.123Z', '2026-11-21T09:15:00+00:00'])
+    t.same(validateOrder(order({ CreatedAt: good }), known), [], good);
   for (const bad of ['2026-11-21T09:15:00+07:00', '2026-11-21', '2026-13-45T09:15:00Z', '']) {
     t.same(fields(validateOrder(order({ CreatedAt: bad }), known)), ['CreatedAt'], bad);
   }

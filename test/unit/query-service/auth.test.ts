@@ -6,11 +6,25 @@ import { type AuthConfig, tokenVerifier } from '../../../query-service/auth.js';
 import { bearer, hs256, SECRET, T0, testService } from './helpers.js';
 
 const now = Math.floor(T0 / 1000);
-const claims = (extra: Record<string, unknown> = {}) => ({ sub: 'clerk-1', roles: ['store_staff'], stores: ['S001'], iat: now, exp: now + 600, ...extra });
+const claims = (extra: Record<string, unknown> = {}) => ({
+  sub: 'clerk-1',
+  roles: ['store_staff'],
+  stores: ['S001'],
+  iat: now,
+  exp: now + 600,
+  ...extra,
+});
 
 /** A JWT signed by jose (the issuer's side): HS* with a string secret, RS256/ES256 with a private key. */
-const signJwt = (alg: string, key: string | KeyObject, payload: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> =>
-  new SignJWT(JSON.parse(JSON.stringify(payload))).setProtectedHeader({ alg, typ: 'JWT', ...header }).sign(typeof key === 'string' ? new TextEncoder().encode(key) : key);
+const signJwt = (
+  alg: string,
+  key: string | KeyObject,
+  payload: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+): Promise<string> =>
+  new SignJWT(JSON.parse(JSON.stringify(payload)))
+    .setProtectedHeader({ alg, typ: 'JWT', ...header })
+    .sign(typeof key === 'string' ? new TextEncoder().encode(key) : key);
 
 /** Asks /api/v1/orders/O-100 with the given headers; returns status, body and the challenge header. */
 async function ask(headers: Record<string, string>, service = testService()) {
@@ -28,10 +42,18 @@ const expect401 = async (t: Test, headers: Record<string, string>, code: string,
 
 t.test('a valid HS256 token: 200, and the route sees the principal', async (t) => {
   const service = testService();
-  const token = await signJwt('HS256', SECRET, claims({ jti: 'token-7', roles: ['store_manager', 'shelf_stacker'], stores: ['S001', 'S002'] }));
+  const token = await signJwt(
+    'HS256',
+    SECRET,
+    claims({ jti: 'token-7', roles: ['store_manager', 'shelf_stacker'], stores: ['S001', 'S002'] }),
+  );
   const response = await service.app.inject({ url: '/api/v1/whoami', headers: bearer(token) });
   t.equal(response.statusCode, 200);
-  t.same(response.json(), { subject: 'clerk-1', roles: ['store_manager'], stores: ['S001', 'S002'], tokenId: 'jti:token-7' }, 'unknown roles are dropped');
+  t.same(
+    response.json(),
+    { subject: 'clerk-1', roles: ['store_manager'], stores: ['S001', 'S002'], tokenId: 'jti:token-7' },
+    'unknown roles are dropped',
+  );
   const order = await service.app.inject({ url: '/api/v1/orders/O-100', headers: bearer(devToken(hs256, { sub: 'dev-1' }, T0)) });
   t.equal(order.statusCode, 200);
   t.equal(order.json().viewer, 'dev-1', 'devToken makes a token the service accepts');
@@ -62,7 +84,11 @@ t.test('a malformed token: 401 TOKEN_MALFORMED', async (t) => {
 
 t.test('an expired token: 401 TOKEN_EXPIRED; within the clock skew it still passes', async (t) => {
   await expect401(t, bearer(await signJwt('HS256', SECRET, claims({ iat: now - 3600, exp: now - 31 }))), 'TOKEN_EXPIRED');
-  t.equal((await ask(bearer(await signJwt('HS256', SECRET, claims({ iat: now - 3600, exp: now - 10 }))))).status, 200, '10 s past exp is within the 30 s skew');
+  t.equal(
+    (await ask(bearer(await signJwt('HS256', SECRET, claims({ iat: now - 3600, exp: now - 10 }))))).status,
+    200,
+    '10 s past exp is within the 30 s skew',
+  );
   const service = testService();
   const token = await signJwt('HS256', SECRET, claims({ exp: now + 60 }));
   t.equal((await ask(bearer(token), service)).status, 200);
@@ -83,14 +109,22 @@ t.test('a bad signature: 401 TOKEN_SIGNATURE_INVALID', async (t) => {
   const forged = Buffer.from(JSON.stringify(claims({ roles: ['admin'] }))).toString('base64url');
   await expect401(t, bearer(`${header}.${forged}.${signature}`), 'TOKEN_SIGNATURE_INVALID');
   // A signature is checked before the claims: an expired forgery is a bad signature, not "expired".
-  await expect401(t, bearer(await signJwt('HS256', 'another-secret-also-at-least-32-bytes!!', claims({ exp: now - 1000 }))), 'TOKEN_SIGNATURE_INVALID');
+  await expect401(
+    t,
+    bearer(await signJwt('HS256', 'another-secret-also-at-least-32-bytes!!', claims({ exp: now - 1000 }))),
+    'TOKEN_SIGNATURE_INVALID',
+  );
 });
 
 t.test('alg none and other algorithms: 401 TOKEN_ALGORITHM_REJECTED', async (t) => {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   await expect401(t, bearer(new UnsecuredJWT(claims()).encode()), 'TOKEN_ALGORITHM_REJECTED');
   await expect401(t, bearer(`${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims())}.`), 'TOKEN_ALGORITHM_REJECTED');
-  await expect401(t, bearer(`${encode({ alg: 'none' })}.${encode(claims())}.${createHmac('sha256', SECRET).update('x').digest('base64url')}`), 'TOKEN_ALGORITHM_REJECTED');
+  await expect401(
+    t,
+    bearer(`${encode({ alg: 'none' })}.${encode(claims())}.${createHmac('sha256', SECRET).update('x').digest('base64url')}`),
+    'TOKEN_ALGORITHM_REJECTED',
+  );
   await expect401(t, bearer(`${encode({ alg: 'HS512' })}.${encode(claims())}.c2ln`), 'TOKEN_ALGORITHM_REJECTED');
   await expect401(t, bearer(await signJwt('HS512', SECRET, claims())), 'TOKEN_ALGORITHM_REJECTED');
   await expect401(t, bearer(`${encode({ typ: 'JWT' })}.${encode(claims())}.c2ln`), 'TOKEN_MALFORMED');
@@ -108,12 +142,35 @@ t.test('claims: exp is required, sub a string, roles and stores string arrays: e
 t.test('issuer and audience, when configured, must match', async (t) => {
   const config: AuthConfig = { ...hs256, issuer: 'https://idp.omnia.example', audience: 'omnia-query' };
   const service = () => testService({ auth: config });
-  t.equal((await ask(bearer(await signJwt('HS256', SECRET, claims({ iss: 'https://idp.omnia.example', aud: ['other', 'omnia-query'] }))), service())).status, 200);
+  t.equal(
+    (
+      await ask(
+        bearer(await signJwt('HS256', SECRET, claims({ iss: 'https://idp.omnia.example', aud: ['other', 'omnia-query'] }))),
+        service(),
+      )
+    ).status,
+    200,
+  );
   t.equal((await ask(bearer(devToken(config, {}, T0)), service())).status, 200, 'devToken fills in iss and aud');
-  await expect401(t, bearer(await signJwt('HS256', SECRET, claims({ iss: 'https://evil.example', aud: 'omnia-query' }))), 'TOKEN_ISSUER_INVALID', service());
+  await expect401(
+    t,
+    bearer(await signJwt('HS256', SECRET, claims({ iss: 'https://evil.example', aud: 'omnia-query' }))),
+    'TOKEN_ISSUER_INVALID',
+    service(),
+  );
   await expect401(t, bearer(await signJwt('HS256', SECRET, claims({ aud: 'omnia-query' }))), 'TOKEN_ISSUER_INVALID', service());
-  await expect401(t, bearer(await signJwt('HS256', SECRET, claims({ iss: 'https://idp.omnia.example', aud: 'billing' }))), 'TOKEN_AUDIENCE_INVALID', service());
-  await expect401(t, bearer(await signJwt('HS256', SECRET, claims({ iss: 'https://idp.omnia.example' }))), 'TOKEN_AUDIENCE_INVALID', service());
+  await expect401(
+    t,
+    bearer(await signJwt('HS256', SECRET, claims({ iss: 'https://idp.omnia.example', aud: 'billing' }))),
+    'TOKEN_AUDIENCE_INVALID',
+    service(),
+  );
+  await expect401(
+    t,
+    bearer(await signJwt('HS256', SECRET, claims({ iss: 'https://idp.omnia.example' }))),
+    'TOKEN_AUDIENCE_INVALID',
+    service(),
+  );
 });
 
 t.test('a token with no known role: 403 FORBIDDEN', async (t) => {
@@ -125,28 +182,31 @@ t.test('a token with no known role: 403 FORBIDDEN', async (t) => {
   }
 });
 
-t.test('RS256 with one public key: a token signed with the private key passes; HS256 signed with the public key (alg confusion) is refused', async (t) => {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const service = () => testService({ auth: { publicKey: publicPem } });
+t.test(
+  'RS256 with one public key: a token signed with the private key passes; HS256 signed with the public key (alg confusion) is refused',
+  async (t) => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const service = () => testService({ auth: { publicKey: publicPem } });
 
-  const good = await signJwt('RS256', privateKey, claims({ roles: ['regional_coordinator'] }));
-  const response = await service().app.inject({ url: '/api/v1/whoami', headers: bearer(good) });
-  t.equal(response.statusCode, 200);
-  t.same(response.json().roles, ['regional_coordinator']);
+    const good = await signJwt('RS256', privateKey, claims({ roles: ['regional_coordinator'] }));
+    const response = await service().app.inject({ url: '/api/v1/whoami', headers: bearer(good) });
+    t.equal(response.statusCode, 200);
+    t.same(response.json().roles, ['regional_coordinator']);
 
-  // The classic confusion: the attacker knows the public key and uses it as an HMAC secret.
-  await expect401(t, bearer(await signJwt('HS256', publicPem, claims({ roles: ['admin'] }))), 'TOKEN_ALGORITHM_REJECTED', service());
-  const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-  await expect401(t, bearer(await signJwt('RS256', other, claims())), 'TOKEN_SIGNATURE_INVALID', service());
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  await expect401(t, bearer(`${encode({ alg: 'none' })}.${encode(claims())}.`), 'TOKEN_ALGORITHM_REJECTED', service());
-  // An RS256 token against an HS256 service is refused the same way.
-  await expect401(t, bearer(good), 'TOKEN_ALGORITHM_REJECTED');
-  // ES256 is not RS256's key type: refused before any key is tried.
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  await expect401(t, bearer(await signJwt('ES256', ec, claims())), 'TOKEN_ALGORITHM_REJECTED', service());
-});
+    // The classic confusion: the attacker knows the public key and uses it as an HMAC secret.
+    await expect401(t, bearer(await signJwt('HS256', publicPem, claims({ roles: ['admin'] }))), 'TOKEN_ALGORITHM_REJECTED', service());
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    await expect401(t, bearer(await signJwt('RS256', other, claims())), 'TOKEN_SIGNATURE_INVALID', service());
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    await expect401(t, bearer(`${encode({ alg: 'none' })}.${encode(claims())}.`), 'TOKEN_ALGORITHM_REJECTED', service());
+    // An RS256 token against an HS256 service is refused the same way.
+    await expect401(t, bearer(good), 'TOKEN_ALGORITHM_REJECTED');
+    // ES256 is not RS256's key type: refused before any key is tried.
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    await expect401(t, bearer(await signJwt('ES256', ec, claims())), 'TOKEN_ALGORITHM_REJECTED', service());
+  },
+);
 
 t.test('ES256 with one public key (P-256)', async (t) => {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -154,7 +214,12 @@ t.test('ES256 with one public key (P-256)', async (t) => {
   const response = await service.app.inject({ url: '/api/v1/whoami', headers: bearer(await signJwt('ES256', privateKey, claims())) });
   t.equal(response.statusCode, 200);
   t.equal(response.json().subject, 'clerk-1');
-  await expect401(t, bearer(await signJwt('ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, claims())), 'TOKEN_SIGNATURE_INVALID', service);
+  await expect401(
+    t,
+    bearer(await signJwt('ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, claims())),
+    'TOKEN_SIGNATURE_INVALID',
+    service,
+  );
 });
 
 t.test('a config that cannot verify, or would accept HS256 next to a public key, is refused at start', async (t) => {
@@ -172,7 +237,10 @@ t.test('a config that cannot verify, or would accept HS256 next to a public key,
   t.throws(() => tokenVerifier({ publicKey: generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey }), /P-256/);
   t.throws(() => tokenVerifier({ publicKey: rsa, algorithm: 'ES256' }), /does not fit/);
   t.throws(() => tokenVerifier({ algorithm: 'none' as 'HS256', secret: SECRET }), /Unsupported/);
-  t.doesNotThrow(() => tokenVerifier({ jwksUrl: 'https://idp.example/jwks.json' }), 'a JWKS is fetched when a token needs it, not at start');
+  t.doesNotThrow(
+    () => tokenVerifier({ jwksUrl: 'https://idp.example/jwks.json' }),
+    'a JWKS is fetched when a token needs it, not at start',
+  );
   t.throws(() => devToken({ publicKey: rsa }), /HS256/);
 });
 
@@ -186,7 +254,16 @@ t.test('the rate-limit key: jti when present, else a hash of the token', async (
 
 t.test('open routes need no token; an unknown /api path without one is 401, with one 404', async (t) => {
   const { app } = testService();
-  for (const url of ['/health/live', '/health/ready', '/metrics', '/docs', '/docs/', '/docs/openapi.json', '/docs/json', '/docs/static/index.css']) {
+  for (const url of [
+    '/health/live',
+    '/health/ready',
+    '/metrics',
+    '/docs',
+    '/docs/',
+    '/docs/openapi.json',
+    '/docs/json',
+    '/docs/static/index.css',
+  ]) {
     t.equal((await app.inject({ url })).statusCode, 200, url);
   }
   t.equal((await app.inject({ url: '/api/v1/nothing-here' })).statusCode, 401);

@@ -60,7 +60,11 @@ t.test('from the environment; a public key as PEM text or as a path', async (t) 
   t.equal(config.jwtPublicKey, pem);
   t.same(authConfig(config), { algorithm: 'RS256', publicKey: pem, issuer: 'https://idp', audience: 'omnia-query', clockSkewSeconds: 30 });
   t.same(rateLimitConfig(config), { perSecond: 2.5, burst: 10 });
-  t.equal(loadQueryConfig({}, { OMNIA_JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).jwtPublicKey, pem, 'PEM text with escaped newlines, as env files often hold it');
+  t.equal(
+    loadQueryConfig({}, { OMNIA_JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).jwtPublicKey,
+    pem,
+    'PEM text with escaped newlines, as env files often hold it',
+  );
 });
 
 t.test('bad values refuse to start', async (t) => {
@@ -77,6 +81,9 @@ t.test('npm start without a secret: a random one for the process, and a dev toke
   t.ok(auth.secret && auth.secret.length >= 32);
   t.not(withDevSecret(authConfig(loadQueryConfig({}, {}))).secret, auth.secret, 'random per process');
   t.match(devToken(auth), /^[\w-]+\.[\w-]+\.[\w-]+$/);
-  t.equal(withDevSecret({ algorithm: 'HS256', secret: 'configured-secret-configured-secret!' }).secret, 'configured-secret-configured-secret!');
+  t.equal(
+    withDevSecret({ algorithm: 'HS256', secret: 'configured-secret-configured-secret!' }).secret,
+    'configured-secret-configured-secret!',
+  );
   t.equal(withDevSecret({ publicKey: 'PEM' }).secret, undefined, 'nor next to a public key');
 });

@@ -64,10 +64,13 @@ t.test('a status change reaches the stream as event: status with an id and its d
   feed.publish(first);
   feed.publish(change('S002'));
   await client.waitForEvents(2);
-  t.same(client.events.map((event) => [event.event, event.id]), [
-    ['status', '1'],
-    ['status', '2'],
-  ]);
+  t.same(
+    client.events.map((event) => [event.event, event.id]),
+    [
+      ['status', '1'],
+      ['status', '2'],
+    ],
+  );
   t.same(client.statusData()[0], {
     orderId: first.OrderID,
     shipFromLocationId: 'S001',
@@ -95,7 +98,11 @@ t.test('?store filters: only the named stores; without it, every store', async (
   await two.waitForEvents(4);
   await one.waitForEvents(2);
   const stores = (client: SseClient) => client.statusData().map((data) => data.shipFromLocationId);
-  t.same(stores(all), ['S001', 'S002', 'S003', 'S004', 'S003', 'S002'], 'a coordinator without a filter sees every store, in publish order');
+  t.same(
+    stores(all),
+    ['S001', 'S002', 'S003', 'S004', 'S003', 'S002'],
+    'a coordinator without a filter sees every store, in publish order',
+  );
   t.same(stores(two), ['S002', 'S003', 'S003', 'S002']);
   t.same(stores(one), ['S003', 'S003']);
 
@@ -143,7 +150,9 @@ t.test('without a valid token: 401 in the error shape, no stream', async (t) => 
   t.equal(missing.status, 401);
   t.equal((await missing.json()).error.code, 'TOKEN_MISSING');
   t.match(missing.headers['www-authenticate'], /^Bearer/);
-  const forged = await connect({ authorization: `Bearer ${devToken({ algorithm: 'HS256', secret: 'another-secret-that-is-32-bytes-long!!' }, {}, T0)}` });
+  const forged = await connect({
+    authorization: `Bearer ${devToken({ algorithm: 'HS256', secret: 'another-secret-that-is-32-bytes-long!!' }, {}, T0)}`,
+  });
   t.equal(forged.status, 401);
   t.equal((await forged.json()).error.code, 'TOKEN_SIGNATURE_INVALID');
   t.equal(feed.subscriberCount, 0);
@@ -224,10 +233,14 @@ t.test('StatusFeed: a backed-up listener is held for, resumed in order, dropped 
   const got: StatusFeedEvent[] = [];
   let accept = true;
   let overflowed = 0;
-  const subscription = feed.subscribe({ stores: ['S001'] }, (event) => {
-    got.push(event);
-    return accept;
-  }, { onOverflow: () => overflowed++ });
+  const subscription = feed.subscribe(
+    { stores: ['S001'] },
+    (event) => {
+      got.push(event);
+      return accept;
+    },
+    { onOverflow: () => overflowed++ },
+  );
   const others: string[] = [];
   feed.subscribe({}, (event) => void others.push(event.id));
   feed.subscribe({}, () => {
@@ -239,12 +252,19 @@ t.test('StatusFeed: a backed-up listener is held for, resumed in order, dropped 
   feed.publish(change('S002')); // not for it
   feed.publish(change('S001'));
   feed.publish(change('S001'));
-  t.same(got.map((event) => event.id), ['1']);
+  t.same(
+    got.map((event) => event.id),
+    ['1'],
+  );
   t.equal(subscription.buffered, 2);
   t.equal(feed.subscriberCount, 2, 'the throwing subscriber is gone, the others stay');
   accept = true;
   subscription.resume();
-  t.same(got.map((event) => event.id), ['1', '3', '4'], 'held events follow in order');
+  t.same(
+    got.map((event) => event.id),
+    ['1', '3', '4'],
+    'held events follow in order',
+  );
   t.equal(subscription.buffered, 0);
 
   accept = false;
@@ -253,7 +273,11 @@ t.test('StatusFeed: a backed-up listener is held for, resumed in order, dropped 
   t.equal(feed.subscriberCount, 1);
   subscription.resume();
   subscription();
-  t.same(got.map((event) => event.id), ['1', '3', '4', '5'], 'nothing after the overflow');
+  t.same(
+    got.map((event) => event.id),
+    ['1', '3', '4', '5'],
+    'nothing after the overflow',
+  );
   t.same(others, ['1', '2', '3', '4', '5', '6', '7', '8', '9'], 'the other subscriber got everything');
 });
 

@@ -30,7 +30,11 @@ export const demoRoutes: RoutePlugin = async (app) => {
       schema: {
         summary: 'One order by id',
         tags: ['orders'],
-        params: { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string', minLength: 3, description: 'The OrderID' } } },
+        params: {
+          type: 'object',
+          required: ['orderId'],
+          properties: { orderId: { type: 'string', minLength: 3, description: 'The OrderID' } },
+        },
         response: { 200: orderSchema, 404: errorResponseSchema },
       },
     },
@@ -57,7 +61,13 @@ export const demoRoutes: RoutePlugin = async (app) => {
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
           },
         },
-        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: orderSchema }, limit: { type: 'integer' } } } },
+        response: {
+          200: {
+            type: 'object',
+            required: ['items'],
+            properties: { items: { type: 'array', items: orderSchema }, limit: { type: 'integer' } },
+          },
+        },
       },
     },
     async (request) => {
@@ -66,15 +76,23 @@ export const demoRoutes: RoutePlugin = async (app) => {
     },
   );
 
-  app.get('/stores/:storeId', { schema: { params: { type: 'object', properties: { storeId: { type: 'string' } } }, response: { 200: { $ref: 'store#' } } } }, async (request) => ({
-    id: (request.params as { storeId: string }).storeId,
-  }));
+  app.get(
+    '/stores/:storeId',
+    { schema: { params: { type: 'object', properties: { storeId: { type: 'string' } } }, response: { 200: { $ref: 'store#' } } } },
+    async (request) => ({
+      id: (request.params as { storeId: string }).storeId,
+    }),
+  );
 
   app.post(
     '/notes',
     {
       schema: {
-        body: { type: 'object', required: ['orderId', 'text'], properties: { orderId: { type: 'string' }, text: { type: 'string', maxLength: 20 } } },
+        body: {
+          type: 'object',
+          required: ['orderId', 'text'],
+          properties: { orderId: { type: 'string' }, text: { type: 'string', maxLength: 20 } },
+        },
         response: { 201: { type: 'object', properties: { saved: { type: 'boolean' } } } },
       },
     },
@@ -82,14 +100,26 @@ export const demoRoutes: RoutePlugin = async (app) => {
   );
 
   // A bug: the handler returns numbers where the schema says strings, and misses a required field.
-  app.get('/broken', { schema: { response: { 200: orderSchema } } }, async () => ({ OrderID: 42, status: 'released', secret: 'card 4111' }));
+  app.get('/broken', { schema: { response: { 200: orderSchema } } }, async () => ({
+    OrderID: 42,
+    status: 'released',
+    secret: 'card 4111',
+  }));
 
   // Subtler: Fastify's serializer alone would quietly send OrderID "42".
-  app.get('/coerced', { schema: { response: { 200: orderSchema } } }, async () => ({ OrderID: 42, ShipFromLocationID: 'S001', status: 3000 }));
-
-  app.get('/dated', { schema: { response: { 200: { type: 'object', required: ['at'], properties: { at: { type: 'string', format: 'date-time' } } } } } }, async () => ({
-    at: new Date(Date.UTC(2026, 10, 21, 9)),
+  app.get('/coerced', { schema: { response: { 200: orderSchema } } }, async () => ({
+    OrderID: 42,
+    ShipFromLocationID: 'S001',
+    status: 3000,
   }));
+
+  app.get(
+    '/dated',
+    { schema: { response: { 200: { type: 'object', required: ['at'], properties: { at: { type: 'string', format: 'date-time' } } } } } },
+    async () => ({
+      at: new Date(Date.UTC(2026, 10, 21, 9)),
+    }),
+  );
 
   app.get('/boom', async () => {
     throw new Error('connection to postgres://admin:hunter2@db failed');

@@ -45,7 +45,15 @@ async function jwksServer(t: Test) {
 
 /** A token as the issuer signs it; `claims` override the defaults. */
 const sign = (key: IssuerKey, claims: Record<string, unknown> = {}) =>
-  new SignJWT({ sub: `signed-by-${key.kid}`, iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 600, roles: ['regional_coordinator'], ...claims })
+  new SignJWT({
+    sub: `signed-by-${key.kid}`,
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 600,
+    roles: ['regional_coordinator'],
+    ...claims,
+  })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
     .sign(key.privateKey);
 
@@ -58,36 +66,39 @@ function service(url: string, overrides: Partial<AuthConfig> = {}) {
   };
 }
 
-t.test('key rotation: during the overlap the old and the new key both pass; once the old key is gone from the JWKS, its tokens are 401', async (t) => {
-  const { state, url } = await jwksServer(t);
-  const [oldKey, newKey] = [await issuerKey('2026-10', 'RS256'), await issuerKey('2026-11', 'RS256')];
-  const ask = service(url);
-  const [oldToken, newToken] = [await sign(oldKey), await sign(newKey)];
+t.test(
+  'key rotation: during the overlap the old and the new key both pass; once the old key is gone from the JWKS, its tokens are 401',
+  async (t) => {
+    const { state, url } = await jwksServer(t);
+    const [oldKey, newKey] = [await issuerKey('2026-10', 'RS256'), await issuerKey('2026-11', 'RS256')];
+    const ask = service(url);
+    const [oldToken, newToken] = [await sign(oldKey), await sign(newKey)];
 
-  state.keys = [oldKey.jwk];
-  const before = await ask(oldToken);
-  t.equal(before.status, 200, 'the old key, before the rotation');
-  t.equal(before.body.subject, 'signed-by-2026-10');
+    state.keys = [oldKey.jwk];
+    const before = await ask(oldToken);
+    t.equal(before.status, 200, 'the old key, before the rotation');
+    t.equal(before.body.subject, 'signed-by-2026-10');
 
-  // The issuer publishes the new key next to the old one and starts signing with it.
-  state.keys = [oldKey.jwk, newKey.jwk];
-  const fetches = state.fetches;
-  const fresh = await ask(newToken);
-  t.equal(fresh.status, 200, 'a token of the new key: its unknown kid fetches the set again');
-  t.equal(fresh.body.subject, 'signed-by-2026-11');
-  t.equal(state.fetches, fetches + 1, 'one fetch for the unknown kid');
-  t.equal((await ask(oldToken)).status, 200, 'the old key still passes during the overlap');
-  t.equal((await ask(newToken)).status, 200);
+    // The issuer publishes the new key next to the old one and starts signing with it.
+    state.keys = [oldKey.jwk, newKey.jwk];
+    const fetches = state.fetches;
+    const fresh = await ask(newToken);
+    t.equal(fresh.status, 200, 'a token of the new key: its unknown kid fetches the set again');
+    t.equal(fresh.body.subject, 'signed-by-2026-11');
+    t.equal(state.fetches, fetches + 1, 'one fetch for the unknown kid');
+    t.equal((await ask(oldToken)).status, 200, 'the old key still passes during the overlap');
+    t.equal((await ask(newToken)).status, 200);
 
-  // The issuer retires the old key; once the cached set is older than its max age, it is fetched again.
-  state.keys = [newKey.jwk];
-  await sleep(400);
-  const retired = await ask(oldToken);
-  t.equal(retired.status, 401, 'a token of the removed key is refused');
-  t.equal(retired.body.error.code, 'TOKEN_SIGNATURE_INVALID');
-  t.equal((await ask(newToken)).status, 200, 'the new key goes on passing');
-  t.equal((await ask(await sign(oldKey))).status, 401, 'and so is every token the old key signs now');
-});
+    // The issuer retires the old key; once the cached set is older than its max age, it is fetched again.
+    state.keys = [newKey.jwk];
+    await sleep(400);
+    const retired = await ask(oldToken);
+    t.equal(retired.status, 401, 'a token of the removed key is refused');
+    t.equal(retired.body.error.code, 'TOKEN_SIGNATURE_INVALID');
+    t.equal((await ask(newToken)).status, 200, 'the new key goes on passing');
+    t.equal((await ask(await sign(oldKey))).status, 401, 'and so is every token the old key signs now');
+  },
+);
 
 t.test('RS256 and ES256 keys in one set both pass; a key the set lacks, a forged signature and HS256 are refused', async (t) => {
   const { state, url } = await jwksServer(t);
@@ -121,7 +132,11 @@ t.test('RS256 and ES256 keys in one set both pass; a key the set lacks, a forged
     t.equal(refused.body.error.code, 'TOKEN_ALGORITHM_REJECTED');
   }
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  t.equal((await ask(`${encode({ alg: 'none', kid: 'rsa-1' })}.${encode({ sub: 'x', exp: now + 60, roles: ['admin'] })}.`)).body.error.code, 'TOKEN_ALGORITHM_REJECTED', 'none');
+  t.equal(
+    (await ask(`${encode({ alg: 'none', kid: 'rsa-1' })}.${encode({ sub: 'x', exp: now + 60, roles: ['admin'] })}.`)).body.error.code,
+    'TOKEN_ALGORITHM_REJECTED',
+    'none',
+  );
 
   t.equal((await ask(await sign(rsa, { aud: 'billing' }))).body.error.code, 'TOKEN_AUDIENCE_INVALID', 'audience checked');
   t.equal((await ask(await sign(rsa, { iss: 'https://evil.example' }))).body.error.code, 'TOKEN_ISSUER_INVALID', 'issuer checked');

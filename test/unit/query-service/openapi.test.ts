@@ -58,14 +58,17 @@ t.test('an operation: summary, tags, path parameters, responses with their schem
   t.equal(operation.summary, 'One order by id');
   t.same(operation.tags, ['orders']);
   t.equal(operation.operationId, 'getApiV1OrdersOrderId');
-  t.same(operation.parameters, [{ name: 'orderId', in: 'path', required: true, description: 'The OrderID', schema: { type: 'string', minLength: 3 } }]);
+  t.same(operation.parameters, [
+    { name: 'orderId', in: 'path', required: true, description: 'The OrderID', schema: { type: 'string', minLength: 3 } },
+  ]);
   t.same(operation.security, [{ bearerAuth: [] }]);
   const ok = operation.responses['200'];
   t.equal(ok.description, 'OK');
   t.same(ok.content['application/json'].schema.required, ['OrderID', 'ShipFromLocationID', 'status']);
   t.same(ok.content['application/json'].schema.properties.status, { type: 'integer' });
   t.same(operation.responses['404'].content['application/json'].schema.required, ['error'], 'the route’s own 404 schema');
-  for (const status of ['400', '401', '403', '429', '500']) t.match(operation.responses[status], { $ref: /^#\/components\/responses\// }, `${status} documented`);
+  for (const status of ['400', '401', '403', '429', '500'])
+    t.match(operation.responses[status], { $ref: /^#\/components\/responses\// }, `${status} documented`);
 });
 
 t.test('query parameters with required, enum, bounds and defaults; a request body', async (t) => {
@@ -92,11 +95,21 @@ t.test('query parameters with required, enum, bounds and defaults; a request bod
 
 t.test('shared schemas become components named by their $id, and $refs point there', async (t) => {
   const document = await documentOf();
-  t.same(document.paths['/api/v1/stores/{storeId}'].get.responses['200'].content['application/json'].schema, { $ref: '#/components/schemas/store' });
-  t.match(document.components.schemas.store, { type: 'object', required: ['id'], properties: { id: { type: 'string' }, name: { type: 'string' } } });
+  t.same(document.paths['/api/v1/stores/{storeId}'].get.responses['200'].content['application/json'].schema, {
+    $ref: '#/components/schemas/store',
+  });
+  t.match(document.components.schemas.store, {
+    type: 'object',
+    required: ['id'],
+    properties: { id: { type: 'string' }, name: { type: 'string' } },
+  });
   t.match(document.components.schemas.Error, { required: ['error'] }, 'the error shape');
   for (const name of ['ValidationFailed', 'Unauthorized', 'Forbidden', 'RateLimited', 'InternalError']) {
-    t.same(document.components.responses[name].content['application/json'].schema, { $ref: '#/components/schemas/Error' }, `${name}: the error shape`);
+    t.same(
+      document.components.responses[name].content['application/json'].schema,
+      { $ref: '#/components/schemas/Error' },
+      `${name}: the error shape`,
+    );
   }
   t.notMatch(JSON.stringify(document), /"\$id"/, 'no $id left to change how $refs resolve');
 });
@@ -125,7 +138,9 @@ t.test('the service’s own routes: every one is in the document, with each resp
   const db = {} as SqlDatabase; // no route queries while the document is built
   const local = {} as LocalOrders;
   const feed = new StatusFeed({ registry, log: () => undefined });
-  const routes = [orderLookupRoutes({ local, db }), searchRoutes(db), pipelineRoutes(db), reconciliationRoutes(db), eventsRoutes(feed)].map(watched);
+  const routes = [orderLookupRoutes({ local, db }), searchRoutes(db), pipelineRoutes(db), reconciliationRoutes(db), eventsRoutes(feed)].map(
+    watched,
+  );
   const { app } = testService({ registry, routes });
   const document: Json = (await app.inject({ url: '/docs/openapi.json' })).json();
 

@@ -22,7 +22,11 @@ t.test('per token: the burst passes, then 429 with Retry-After; the next window 
 
   const limited = await ask(alice);
   t.equal(limited.statusCode, 429);
-  t.match(limited.json(), { error: { code: 'RATE_LIMITED', message: /^Too many requests for this token; retry in [12] s$/ } }, 'the service’s error shape');
+  t.match(
+    limited.json(),
+    { error: { code: 'RATE_LIMITED', message: /^Too many requests for this token; retry in [12] s$/ } },
+    'the service’s error shape',
+  );
   t.same(Object.keys(limited.json().error), ['code', 'message']);
   t.match(limited.headers['retry-after'], /^[12]$/);
   t.equal(limited.headers['ratelimit-remaining'], '0');
@@ -41,7 +45,8 @@ t.test('per token: the burst passes, then 429 with Retry-After; the next window 
 
 t.test('a bad token is refused before the rate limit, and counts against nothing', async (t) => {
   const service = testService({ rateLimit: { perSecond: 0.01, burst: 1 } });
-  for (let i = 0; i < 5; i++) t.equal((await service.app.inject({ url: '/api/v1/orders/O-100', headers: bearer('x.y.z') })).statusCode, 401);
+  for (let i = 0; i < 5; i++)
+    t.equal((await service.app.inject({ url: '/api/v1/orders/O-100', headers: bearer('x.y.z') })).statusCode, 401);
   t.equal((await service.app.inject({ url: '/api/v1/orders/O-100', headers: bearer(devToken(hs256, {}, T0)) })).statusCode, 200);
 });
 

@@ -19,87 +19,106 @@ function capturedLogger(level: 'debug' | 'info' | 'error' = 'info') {
 
 const auth = bearer(devToken(hs256, { roles: ['store_manager'], stores: ['S001'] }, T0));
 
-t.test('security headers (helmet) on every response: success, 401, 404, 429, 500, metrics and docs; nothing names the server', async (t) => {
-  const { app } = testService({ rateLimit: { perSecond: 1, burst: 1 } });
-  const limitedToken = bearer(devToken(hs256, { jti: 'limited' }, T0));
-  await app.inject({ url: '/api/v1/orders/O-100', headers: limitedToken });
-  const responses = {
-    ok: await app.inject({ url: '/api/v1/orders/O-100', headers: auth }),
-    unauthorized: await app.inject({ url: '/api/v1/orders/O-100' }),
-    notFound: await app.inject({ url: '/nowhere' }),
-    limited: await app.inject({ url: '/api/v1/orders/O-100', headers: limitedToken }),
-    failed: await app.inject({ url: '/api/v1/boom', headers: auth }),
-    metrics: await app.inject({ url: '/metrics' }),
-  };
-  t.equal(responses.limited.statusCode, 429);
-  for (const [name, response] of Object.entries(responses)) {
-    t.same(wrongSecurityHeaders(response.headers), [], `${name}: every security header`);
-    t.equal(response.headers['content-security-policy'], "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'", `${name}: the API's strict policy`);
-    t.equal(response.headers['cache-control'], 'no-store', `${name}: not cached`);
-    t.notOk(response.headers['x-powered-by'], `${name}: no X-Powered-By`);
-    t.notOk(response.headers.server, `${name}: no Server`);
-  }
+t.test(
+  'security headers (helmet) on every response: success, 401, 404, 429, 500, metrics and docs; nothing names the server',
+  async (t) => {
+    const { app } = testService({ rateLimit: { perSecond: 1, burst: 1 } });
+    const limitedToken = bearer(devToken(hs256, { jti: 'limited' }, T0));
+    await app.inject({ url: '/api/v1/orders/O-100', headers: limitedToken });
+    const responses = {
+      ok: await app.inject({ url: '/api/v1/orders/O-100', headers: auth }),
+      unauthorized: await app.inject({ url: '/api/v1/orders/O-100' }),
+      notFound: await app.inject({ url: '/nowhere' }),
+      limited: await app.inject({ url: '/api/v1/orders/O-100', headers: limitedToken }),
+      failed: await app.inject({ url: '/api/v1/boom', headers: auth }),
+      metrics: await app.inject({ url: '/metrics' }),
+    };
+    t.equal(responses.limited.statusCode, 429);
+    for (const [name, response] of Object.entries(responses)) {
+      t.same(wrongSecurityHeaders(response.headers), [], `${name}: every security header`);
+      t.equal(
+        response.headers['content-security-policy'],
+        "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'",
+        `${name}: the API's strict policy`,
+      );
+      t.equal(response.headers['cache-control'], 'no-store', `${name}: not cached`);
+      t.notOk(response.headers['x-powered-by'], `${name}: no X-Powered-By`);
+      t.notOk(response.headers.server, `${name}: no Server`);
+    }
 
-  // The docs (Swagger UI) load their own scripts and styles, from this origin only.
-  const docs = await app.inject({ url: '/docs' });
-  t.equal(docs.statusCode, 200);
-  t.match(docs.headers['content-type'], /^text\/html/);
-  t.same(
-    wrongSecurityHeaders(docs.headers).filter((name) => name !== 'content-security-policy'),
-    [],
-    'docs: the security headers',
-  );
-  const csp = String(docs.headers['content-security-policy']);
-  t.match(csp, /script-src 'self';/);
-  t.match(csp, /frame-ancestors 'none'/);
-  t.notMatch(csp, /https?:|\*|unsafe/, 'no other origin, nothing inline');
-  const sources = [...docs.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
-  t.ok(sources.length > 0);
-  t.ok(
-    sources.every((source) => source.startsWith('/docs/') || source.startsWith('./')),
-    'every script and style of the page is served here',
-  );
-  const script = await app.inject({ url: sources.find((source) => source.endsWith('swagger-ui-bundle.js'))! });
-  t.equal(script.statusCode, 200, 'Swagger UI’s own script is served without a token');
-});
+    // The docs (Swagger UI) load their own scripts and styles, from this origin only.
+    const docs = await app.inject({ url: '/docs' });
+    t.equal(docs.statusCode, 200);
+    t.match(docs.headers['content-type'], /^text\/html/);
+    t.same(
+      wrongSecurityHeaders(docs.headers).filter((name) => name !== 'content-security-policy'),
+      [],
+      'docs: the security headers',
+    );
+    const csp = String(docs.headers['content-security-policy']);
+    t.match(csp, /script-src 'self';/);
+    t.match(csp, /frame-ancestors 'none'/);
+    t.notMatch(csp, /https?:|\*|unsafe/, 'no other origin, nothing inline');
+    const sources = [...docs.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+    t.ok(sources.length > 0);
+    t.ok(
+      sources.every((source) => source.startsWith('/docs/') || source.startsWith('./')),
+      'every script and style of the page is served here',
+    );
+    const script = await app.inject({ url: sources.find((source) => source.endsWith('swagger-ui-bundle.js'))! });
+    t.equal(script.statusCode, 200, 'Swagger UI’s own script is served without a token');
+  },
+);
 
-t.test('logging: the project logger; every request line has the request id, taken from x-request-id or generated, and sent back', async (t) => {
-  const { logger, lines } = capturedLogger('debug');
-  const { app } = testService({ logger });
-  const given = await app.inject({ url: '/api/v1/orders/O-100', headers: { ...auth, 'x-request-id': 'edge-7f3a' } });
-  t.equal(given.statusCode, 200);
-  t.equal(given.headers['x-request-id'], 'edge-7f3a', 'an incoming id is kept and returned');
-  const generated = await app.inject({ url: '/api/v1/orders/O-100', headers: auth });
-  const id = String(generated.headers['x-request-id']);
-  t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'one is generated otherwise');
-  t.not((await app.inject({ url: '/api/v1/orders/O-100', headers: auth })).headers['x-request-id'], id, 'a new one per request');
-  const refused = await app.inject({ url: '/api/v1/orders/O-100', headers: { 'x-request-id': 'edge-401' } });
-  t.equal(refused.statusCode, 401);
-  t.equal(refused.headers['x-request-id'], 'edge-401', 'a refused request has it too');
+t.test(
+  'logging: the project logger; every request line has the request id, taken from x-request-id or generated, and sent back',
+  async (t) => {
+    const { logger, lines } = capturedLogger('debug');
+    const { app } = testService({ logger });
+    const given = await app.inject({ url: '/api/v1/orders/O-100', headers: { ...auth, 'x-request-id': 'edge-7f3a' } });
+    t.equal(given.statusCode, 200);
+    t.equal(given.headers['x-request-id'], 'edge-7f3a', 'an incoming id is kept and returned');
+    const generated = await app.inject({ url: '/api/v1/orders/O-100', headers: auth });
+    const id = String(generated.headers['x-request-id']);
+    t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'one is generated otherwise');
+    t.not((await app.inject({ url: '/api/v1/orders/O-100', headers: auth })).headers['x-request-id'], id, 'a new one per request');
+    const refused = await app.inject({ url: '/api/v1/orders/O-100', headers: { 'x-request-id': 'edge-401' } });
+    t.equal(refused.statusCode, 401);
+    t.equal(refused.headers['x-request-id'], 'edge-401', 'a refused request has it too');
 
-  const ofGiven = lines.filter((line) => line.reqId === 'edge-7f3a');
-  t.ok(ofGiven.some((line) => line.msg === 'request done'), 'the request’s lines carry its id');
-  t.ok(
-    lines.some((line) => line.reqId === id),
-    'so do those of a generated one',
-  );
-  const requestLines = lines.filter((line) => line.msg === 'request done');
-  t.equal(requestLines.length, 4, 'one access line per request');
-  t.ok(
-    requestLines.every((line) => typeof line.reqId === 'string' && line.component === 'query-service' && /^\d{4}-\d\d-\d\dT/.test(line.time)),
-    'every access line: the request id, the component, the project’s time format',
-  );
+    const ofGiven = lines.filter((line) => line.reqId === 'edge-7f3a');
+    t.ok(
+      ofGiven.some((line) => line.msg === 'request done'),
+      'the request’s lines carry its id',
+    );
+    t.ok(
+      lines.some((line) => line.reqId === id),
+      'so do those of a generated one',
+    );
+    const requestLines = lines.filter((line) => line.msg === 'request done');
+    t.equal(requestLines.length, 4, 'one access line per request');
+    t.ok(
+      requestLines.every(
+        (line) => typeof line.reqId === 'string' && line.component === 'query-service' && /^\d{4}-\d\d-\d\dT/.test(line.time),
+      ),
+      'every access line: the request id, the component, the project’s time format',
+    );
 
-  const failed = await app.inject({ url: '/api/v1/boom', headers: { ...auth, 'x-request-id': 'edge-500' } });
-  t.equal(failed.statusCode, 500);
-  const error = lines.find((line) => line.reqId === 'edge-500' && line.level === 'error');
-  t.ok(error, 'a 5xx is logged as an error, with the request id');
-  t.match(error?.err?.stack, /Error: connection to postgres.*\n\s+at /s, 'with its stack');
-});
+    const failed = await app.inject({ url: '/api/v1/boom', headers: { ...auth, 'x-request-id': 'edge-500' } });
+    t.equal(failed.statusCode, 500);
+    const error = lines.find((line) => line.reqId === 'edge-500' && line.level === 'error');
+    t.ok(error, 'a 5xx is logged as an error, with the request id');
+    t.match(error?.err?.stack, /Error: connection to postgres.*\n\s+at /s, 'with its stack');
+  },
+);
 
 t.test('an unknown route: 404 in the error shape', async (t) => {
   const { app } = testService();
-  for (const [method, url] of [['GET', '/nowhere'], ['POST', '/health/live'], ['DELETE', '/api/v1/orders/O-100']] as const) {
+  for (const [method, url] of [
+    ['GET', '/nowhere'],
+    ['POST', '/health/live'],
+    ['DELETE', '/api/v1/orders/O-100'],
+  ] as const) {
     const response = await app.inject({ method, url, headers: auth });
     t.equal(response.statusCode, 404, `${method} ${url}`);
     t.match(response.headers['content-type'], /^application\/json/);
@@ -117,12 +136,23 @@ t.test('an invalid request: 400 VALIDATION_FAILED listing every failing field', 
   t.equal(query.statusCode, 400);
   const { error } = query.json();
   t.equal(error.code, 'VALIDATION_FAILED');
-  t.same(new Set(error.details.map((detail: { field: string }) => detail.field)), new Set(['store', 'status', 'limit']), 'all three fields, not just the first');
-  t.ok(error.details.every((detail: { location: string; message: string }) => detail.location === 'querystring' && detail.message), 'each with where and why');
+  t.same(
+    new Set(error.details.map((detail: { field: string }) => detail.field)),
+    new Set(['store', 'status', 'limit']),
+    'all three fields, not just the first',
+  );
+  t.ok(
+    error.details.every((detail: { location: string; message: string }) => detail.location === 'querystring' && detail.message),
+    'each with where and why',
+  );
   t.match(error.message, /store/);
 
   const missing = await app.inject({ url: '/api/v1/search', headers: auth });
-  t.same(missing.json().error.details.map((detail: { field: string }) => detail.field), ['store'], 'a missing required field is named');
+  t.same(
+    missing.json().error.details.map((detail: { field: string }) => detail.field),
+    ['store'],
+    'a missing required field is named',
+  );
 
   const params = await app.inject({ url: '/api/v1/orders/ab', headers: auth });
   t.equal(params.statusCode, 400);
@@ -132,7 +162,12 @@ t.test('an invalid request: 400 VALIDATION_FAILED listing every failing field', 
   t.equal(body.statusCode, 400);
   t.same(new Set(body.json().error.details.map((detail: { field: string }) => detail.field)), new Set(['orderId', 'text']));
 
-  const badJson = await app.inject({ method: 'POST', url: '/api/v1/notes', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"orderId":' });
+  const badJson = await app.inject({
+    method: 'POST',
+    url: '/api/v1/notes',
+    headers: { ...auth, 'content-type': 'application/json' },
+    payload: '{"orderId":',
+  });
   t.equal(badJson.statusCode, 400);
   t.equal(badJson.json().error.code, 'BAD_REQUEST');
 
@@ -154,7 +189,9 @@ t.test('a response that breaks its schema: 500 RESPONSE_INVALID, logged, never s
   const { app } = testService({ logger: pino({ level: 'error' }, stream) });
   const response = await app.inject({ url: '/api/v1/broken', headers: auth });
   t.equal(response.statusCode, 500);
-  t.same(response.json(), { error: { code: 'RESPONSE_INVALID', message: 'The service produced a response that does not match its schema' } });
+  t.same(response.json(), {
+    error: { code: 'RESPONSE_INVALID', message: 'The service produced a response that does not match its schema' },
+  });
   t.notMatch(response.body, /4111|released|42/, 'nothing of the payload reaches the client');
   const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.details?.route === 'GET /api/v1/broken');
   t.ok(logged, 'the mismatch is logged with its route');
@@ -174,7 +211,11 @@ t.test('a response that breaks its schema: 500 RESPONSE_INVALID, logged, never s
   const coerced = await app.inject({ url: '/api/v1/coerced', headers: auth });
   t.equal(coerced.json().error?.code, 'RESPONSE_INVALID', 'a wrong type is caught, not coerced');
   const unchecked = testService({ validateResponses: false });
-  t.same((await unchecked.app.inject({ url: '/api/v1/coerced', headers: auth })).json().OrderID, '42', 'without validation the serializer would have coerced it');
+  t.same(
+    (await unchecked.app.inject({ url: '/api/v1/coerced', headers: auth })).json().OrderID,
+    '42',
+    'without validation the serializer would have coerced it',
+  );
 });
 
 t.test('an unexpected error: 500 INTERNAL_ERROR with no message, stack or detail of it', async (t) => {
@@ -208,8 +249,14 @@ t.test('metrics: the registry passed in, with request durations by route pattern
   t.equal(response.statusCode, 200);
   t.match(response.headers['content-type'], /^text\/plain/);
   t.match(response.body, /omnia_test_things_total 3/);
-  t.match(response.body, /omnia_query_http_request_duration_seconds_count\{route="\/api\/v1\/orders\/:orderId",method="GET",status="200"\} 2/);
-  t.match(response.body, /omnia_query_http_request_duration_seconds_count\{route="\/api\/v1\/orders\/:orderId",method="GET",status="401"\} 1/);
+  t.match(
+    response.body,
+    /omnia_query_http_request_duration_seconds_count\{route="\/api\/v1\/orders\/:orderId",method="GET",status="200"\} 2/,
+  );
+  t.match(
+    response.body,
+    /omnia_query_http_request_duration_seconds_count\{route="\/api\/v1\/orders\/:orderId",method="GET",status="401"\} 1/,
+  );
   t.match(response.body, /route="unmatched",method="GET",status="404"/, 'unknown paths share one label');
   t.match(response.body, /omnia_query_auth_refused_total\{code="TOKEN_MISSING"\} 1/);
   t.match(response.body, /^process_cpu_user_seconds_total \d/m, 'Node’s default metrics');

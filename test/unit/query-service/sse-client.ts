@@ -45,7 +45,9 @@ export class SseClient {
 
   static connect(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
     return new Promise((resolve, reject) => {
-      const request = get(url, { headers: { accept: 'text/event-stream', ...headers } }, (response) => resolve(new SseClient(response.statusCode ?? 0, response.headers, response)));
+      const request = get(url, { headers: { accept: 'text/event-stream', ...headers } }, (response) =>
+        resolve(new SseClient(response.statusCode ?? 0, response.headers, response)),
+      );
       request.on('error', reject);
     });
   }

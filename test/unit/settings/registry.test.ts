@@ -18,12 +18,30 @@ t.test('the README configuration table is the registry', async (t) => {
   const end = readme.indexOf(END);
   t.ok(start >= 0 && end > start, `README.md holds the table between ${BEGIN} and ${END}`);
   const table = readme.slice(start + BEGIN.length, end).trim();
-  t.equal(table, markdownTable(), 'README table differs from the registry: run `npm run build && node dist/bin/omnia.js config --markdown` and paste it between the markers');
+  t.equal(
+    table,
+    markdownTable(),
+    'README table differs from the registry: run `npm run build && node dist/bin/omnia.js config --markdown` and paste it between the markers',
+  );
 });
 
 t.test('every variable named in the product code is in the registry', async (t) => {
   const known = new Set(settingRows().map((row) => row.env));
-  const rooms = ['runtime', 'topology', 'processors', 'state', 'postgres', 'sinks', 'connectors', 'query-service', 'avro', 'bin', 'serdes', 'observability', 'settings'];
+  const rooms = [
+    'runtime',
+    'topology',
+    'processors',
+    'state',
+    'postgres',
+    'sinks',
+    'connectors',
+    'query-service',
+    'avro',
+    'bin',
+    'serdes',
+    'observability',
+    'settings',
+  ];
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
       entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
@@ -36,13 +54,28 @@ t.test('every variable named in the product code is in the registry', async (t) 
       unknown.set(name, file);
     }
   }
-  t.same([...unknown].map(([name, file]) => `${name} (${file})`), [], 'variables read but not in settings/registry.ts');
-  t.same(settingRows().filter((row) => !row.doc.trim()).map((row) => row.env), [], 'every setting is documented');
+  t.same(
+    [...unknown].map(([name, file]) => `${name} (${file})`),
+    [],
+    'variables read but not in settings/registry.ts',
+  );
+  t.same(
+    settingRows()
+      .filter((row) => !row.doc.trim())
+      .map((row) => row.env),
+    [],
+    'every setting is documented',
+  );
 });
 
 t.test('omnia config shows values, redacts secrets and names bad values', async (t) => {
   const secret = 'a-very-secret-value-that-must-not-appear';
-  const out = describeCurrent({ OMNIA_JWT_SECRET: secret, DATABASE_URL: `postgres://omnia:${secret}@db/omnia`, OMNIA_COMMIT_INTERVAL_MS: '250', OMNIA_COD_MIN: '1.23456' });
+  const out = describeCurrent({
+    OMNIA_JWT_SECRET: secret,
+    DATABASE_URL: `postgres://omnia:${secret}@db/omnia`,
+    OMNIA_COMMIT_INTERVAL_MS: '250',
+    OMNIA_COD_MIN: '1.23456',
+  });
   t.notOk(out.includes(secret), 'no secret in the output');
   t.match(out, /OMNIA_JWT_SECRET\s+\(set, redacted\)/);
   t.match(out, /OMNIA_COMMIT_INTERVAL_MS\s+250\n/);
@@ -55,7 +88,16 @@ t.test('a section loads its defaults and refuses a bad value by name', async (t)
   const order = loadSettings(orderSettings, {}, {});
   t.same(order.reconciliationCutOff, { hour: 23, minute: 0 });
   t.equal(order.codMax, '5000.0000');
-  t.throws(() => loadSettings(orderSettings, {}, { OMNIA_RECONCILIATION_CUTOFF: '25:00' }), /OMNIA_RECONCILIATION_CUTOFF must be a time of day/);
-  t.throws(() => loadSettings(orderSettings, {}, { OMNIA_BUSINESS_TIMEZONE: 'Mars/Olympus' }), /OMNIA_BUSINESS_TIMEZONE must be an IANA time zone/);
-  t.ok(registry.every((section) => section.name && section.title), 'every section is named and titled');
+  t.throws(
+    () => loadSettings(orderSettings, {}, { OMNIA_RECONCILIATION_CUTOFF: '25:00' }),
+    /OMNIA_RECONCILIATION_CUTOFF must be a time of day/,
+  );
+  t.throws(
+    () => loadSettings(orderSettings, {}, { OMNIA_BUSINESS_TIMEZONE: 'Mars/Olympus' }),
+    /OMNIA_BUSINESS_TIMEZONE must be an IANA time zone/,
+  );
+  t.ok(
+    registry.every((section) => section.name && section.title),
+    'every section is named and titled',
+  );
 });

@@ -18,10 +18,14 @@ t.test('the embedded default: the driver’s output lands in the embedded Postgr
   t.ok((await migrate(session)).length >= 3, 'the migrations apply to the embedded Postgres too');
   session.release();
 
-  const driver = new InProcessRuntime(orderTopology(loadOrderConfig({}), orderSerdes(serdeConfig({}))), { partitions: 4, startTime: Date.parse('2026-11-21T09:00:00Z') });
+  const driver = new InProcessRuntime(orderTopology(loadOrderConfig({}), orderSerdes(serdeConfig({}))), {
+    partitions: 4,
+    startTime: Date.parse('2026-11-21T09:00:00Z'),
+  });
   t.teardown(() => driver.close());
   const sink = new EmbeddedSink(db, sinkSources({ applicationId: driver.applicationId, topicPrefix: '', serdes: serdeConfig({}) }));
-  for (const entry of referenceData(50)) await driver.pipeRaw(entry.topic, Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
+  for (const entry of referenceData(50))
+    await driver.pipeRaw(entry.topic, Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
   for (let round = 0; round < 3; round++) {
     for (let n = round * 100; n < (round + 1) * 100; n++) {
       const order = demoOrder(n, new Date(driver.now), { stores: 5, customers: 50, seed: 3 });
@@ -34,9 +38,20 @@ t.test('the embedded default: the driver’s output lands in the embedded Postgr
   const count = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]!.n);
   const accepted = await count('SELECT count(*) AS n FROM orders');
   const rejected = await count('SELECT count(*) AS n FROM validations WHERE NOT valid');
-  t.ok(accepted > 250 && accepted + rejected >= 300, `every order is a row or a rejected verdict (${accepted} accepted, ${rejected} rejections)`);
-  t.equal(await count('SELECT count(*) AS n FROM releases'), await count('SELECT count(*) AS n FROM orders WHERE status = 3000'), 'one release per released order');
-  t.equal(await count("SELECT count(*) AS n FROM order_status_history WHERE to_status = 1000"), accepted, 'each accepted order opened once');
+  t.ok(
+    accepted > 250 && accepted + rejected >= 300,
+    `every order is a row or a rejected verdict (${accepted} accepted, ${rejected} rejections)`,
+  );
+  t.equal(
+    await count('SELECT count(*) AS n FROM releases'),
+    await count('SELECT count(*) AS n FROM orders WHERE status = 3000'),
+    'one release per released order',
+  );
+  t.equal(
+    await count('SELECT count(*) AS n FROM order_status_history WHERE to_status = 1000'),
+    accepted,
+    'each accepted order opened once',
+  );
   t.equal(await count('SELECT count(*) AS n FROM sink_dead_letters'), 0);
   const perStore = await db.query<{ orders: string }>('SELECT sum(orders) AS orders FROM orders_per_store_status');
   t.equal(Number(perStore.rows[0]!.orders), accepted, 'the analyst views answer on the embedded Postgres');
