@@ -9,8 +9,8 @@
  * abandons what is queued.
  */
 import type { FulfillmentInteraction, PaymentEvent, Release } from '../avro/records.js';
-import { type Logger, logger as rootLogger } from '../observability/logger.js';
-import { type BreakerSettings, type BreakerState, linesLogger, type RetrySettings } from './resilience.js';
+import { componentLogger, type Logger } from '../observability/logger.js';
+import { type BreakerSettings, type BreakerState, type RetrySettings } from './resilience.js';
 import type { SlickApi } from './slick-client.js';
 import { collectionJob, releaseJob, SlickDelivery, type SlickJob } from './slick-delivery.js';
 import type { SlickMetrics } from './slick-metrics.js';
@@ -47,7 +47,7 @@ export class EmbeddedSlickEgress {
   private readonly log: Logger;
 
   constructor(slick: SlickApi, options: EmbeddedSlickEgressOptions) {
-    this.log = options.logger ?? (options.log ? linesLogger(options.log) : rootLogger).child({ component: 'embedded-slick-egress' });
+    this.log = options.logger ?? componentLogger('embedded-slick-egress', options.log);
     this.delivery = new SlickDelivery(
       slick,
       {

@@ -14,8 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CircuitBreakerPolicy, CircuitState, ExponentialBackoff, type GeneratorFn, noJitterGenerator } from 'cockatiel';
-import { pino } from 'pino';
-import { type Logger, loggerOptions } from '../observability/logger.js';
+import type { Logger } from '../observability/logger.js';
 
 /** Retries of a partner call: `attempts` in one round, the n-th delay `baseDelayMs × 2^(n−1)` capped, ±`jitter`. */
 export interface RetrySettings {
@@ -127,11 +126,6 @@ export function watchBreaker(
     from = to;
     options.onMove?.(previous, to);
   });
-}
-
-/** A logger that hands each line's message, as text, to `lines` (for callers that take text lines). */
-export function linesLogger(lines: (line: string) => void): Logger {
-  return pino(loggerOptions(), { write: (json: string) => lines(String((JSON.parse(json) as { msg?: unknown }).msg ?? '')) });
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts (never rejects). */

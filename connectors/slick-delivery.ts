@@ -28,13 +28,12 @@ import {
   type RetryPolicy,
 } from 'cockatiel';
 import type { FulfillmentAction, FulfillmentInteraction, FulfillmentOutcome, PaymentEvent, Release } from '../avro/records.js';
-import { type Logger, logger as rootLogger } from '../observability/logger.js';
+import { componentLogger, type Logger } from '../observability/logger.js';
 import {
   type BreakerSettings,
   type BreakerState,
   breakerStateOf,
   jitteredBackoff,
-  linesLogger,
   nthDelayMs,
   pause,
   type RetrySettings,
@@ -137,7 +136,7 @@ export class SlickDelivery {
   ) {
     const settings = validateRetrySettings(options.retry);
     validateBreakerSettings(options.breaker);
-    this.log = options.logger ?? (options.log ? linesLogger(options.log) : rootLogger).child({ component: 'slick-delivery' });
+    this.log = options.logger ?? componentLogger('slick-delivery', options.log);
     this.backoff = jitteredBackoff(settings, options.random);
     this.retry = retry(handleType(AttemptFailed), { maxAttempts: settings.attempts - 1, backoff: this.backoff });
     // Everything but Slick refusing the request itself (a 4xx other than 408 / 429) counts against the breaker.

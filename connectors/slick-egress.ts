@@ -18,12 +18,13 @@
  * The second send is recorded DUPLICATE (delivered). A rebalance or stop abandons records not yet committed; they
  * are read again from the committed offsets. An undecodable record goes to `<topic>.dlq` (runtime/dead-letter.ts).
  */
+import { componentLogger } from '../observability/logger.js';
 import type { FulfillmentInteraction, PaymentEvent, Release } from '../avro/records.js';
 import type { GroupConsumer, KafkaClient, Producer } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
 import { deadLetter, dlqTopic, MALFORMED_RECORD } from '../runtime/dead-letter.js';
 import { partitionForKey } from '../runtime/partitioner.js';
-import { componentLogger, Lifecycle, type LifecycleState, type StateChange } from '../runtime/lifecycle.js';
+import { Lifecycle, type LifecycleState, type StateChange } from '../runtime/lifecycle.js';
 import type { ConsumedRecord, ProducedRecord } from '../runtime/produced-record.js';
 import type { Logger } from '../observability/logger.js';
 import type { Serde } from '../serdes/serde.js';

@@ -21,3 +21,14 @@ export function loggerOptions(level: LogLevel = (process.env.OMNIA_LOG_LEVEL as 
 }
 
 export const logger: Logger = pino(loggerOptions());
+
+/**
+ * A component's logger: the project logger's child `{ component }`; or, for a caller that collects the
+ * component's lines itself (a test, a bench, the embedded default), the same records as their message lines.
+ */
+export function componentLogger(component: string, lines?: (line: string) => void): Logger {
+  if (!lines) return logger.child({ component });
+  return pino(loggerOptions(), { write: (json: string) => lines(String((JSON.parse(json) as { msg?: unknown }).msg ?? '')) }).child({
+    component,
+  });
+}

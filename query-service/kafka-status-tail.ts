@@ -17,13 +17,14 @@
  * With a schema registry (Confluent format), run `prepareSerdes(serdes)` after constructing the tail (its serde
  * is made then) and before `start()`.
  */
+import { componentLogger } from '../observability/logger.js';
 import type { SerdeConfig } from '../avro/config.js';
 import type { StatusChange } from '../processors/domain/types.js';
 import { orderSerdes } from '../topology/order-serdes.js';
 import { Topics } from '../topology/topics.js';
 import type { AdminClient, KafkaClient, PartitionReader, TopicPartition } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
-import { componentLogger, Lifecycle, type LifecycleState, type StartContext, type StateChange } from '../runtime/lifecycle.js';
+import { Lifecycle, type LifecycleState, type StartContext, type StateChange } from '../runtime/lifecycle.js';
 import type { ConsumedRecord } from '../runtime/produced-record.js';
 import type { Logger } from '../observability/logger.js';
 import type { StatusFeed } from './status-feed.js';

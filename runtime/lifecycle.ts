@@ -24,8 +24,7 @@
  * - `whenStopped()` resolves once stopped, and rejects with the error that failed the component.
  * - `onChange(listener)` sees each transition once (readiness, metrics); every transition is logged once.
  */
-import { pino } from 'pino';
-import { logger as rootLogger, loggerOptions, type Logger } from '../observability/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { AdminClient } from '../topology/kafka/client.js';
 
 export type LifecycleState =
@@ -146,17 +145,6 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
     };
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/**
- * A component's logger: the project logger's child `{ component }`; or, for a caller that collects the
- * component's lines itself (a test, a bench, the embedded default), the same records as their message lines.
- */
-export function componentLogger(component: string, lines?: (line: string) => void): Logger {
-  if (!lines) return rootLogger.child({ component });
-  return pino(loggerOptions(), { write: (json: string) => lines(String((JSON.parse(json) as { msg?: unknown }).msg ?? '')) }).child({
-    component,
   });
 }
 

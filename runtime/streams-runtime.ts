@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { componentLogger } from '../observability/logger.js';
 import { join } from 'node:path';
 import { createEngine } from '../state/engines.js';
 import { GlobalStore } from '../state/global-store.js';
@@ -21,7 +22,7 @@ import { RuntimeMetrics } from './metrics.js';
 import type { ConsumedRecord, ProducedRecord } from './produced-record.js';
 import { PartitionGroup } from './partition-group.js';
 import { restoreStores } from './restore.js';
-import { componentLogger, Lifecycle, type LifecycleState, type StartContext, type StateChange } from './lifecycle.js';
+import { Lifecycle, type LifecycleState, type StartContext, type StateChange } from './lifecycle.js';
 import type { Logger } from '../observability/logger.js';
 import { StreamTask } from './stream-task.js';
 import type { Topology } from './topology-builder.js';

@@ -13,6 +13,7 @@
  * The next batch is fetched and decoded while one is written (Kafka and Postgres work at the same time); it is
  * dropped with a batch that fails, and never read under an assignment other than the written batch's.
  */
+import { componentLogger } from '../observability/logger.js';
 import type { GroupConsumer, KafkaClient, PartitionOffset, TopicPartition } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
 import { BatchWriter, type SinkItem } from './batch-writer.js';
@@ -21,7 +22,7 @@ import { SinkMetrics } from './sink-metrics.js';
 import { loadOffsets, SinkFencedError } from './sink-offsets.js';
 import { itemOf, type SinkSources } from './sink-sources.js';
 import { isDataSqlError, isTransientSqlError, type SqlDatabase } from '../postgres/sql.js';
-import { componentLogger, Lifecycle, type LifecycleState, type StartContext, type StateChange } from '../runtime/lifecycle.js';
+import { Lifecycle, type LifecycleState, type StartContext, type StateChange } from '../runtime/lifecycle.js';
 import type { Logger } from '../observability/logger.js';
 
 /** How often an idle connector checks that Postgres still answers. */

@@ -1,12 +1,6 @@
 import t from 'tap';
-import {
-  componentLogger,
-  IllegalTransitionError,
-  Lifecycle,
-  type LifecycleState,
-  type StateChange,
-  TRANSITIONS,
-} from '../../runtime/lifecycle.js';
+import { componentLogger } from '../../observability/logger.js';
+import { IllegalTransitionError, Lifecycle, type LifecycleState, type StateChange, TRANSITIONS } from '../../runtime/lifecycle.js';
 
 /** A lifecycle whose transitions (as the listener saw them) and log lines are recorded. */
 function recorded(options: { close?: () => Promise<void>; restartable?: boolean } = {}) {
