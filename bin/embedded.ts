@@ -15,6 +15,7 @@
  * processes one record at a time, as one Kafka task does. Its output is handed on after each step — status
  * changes to the live feed, releases and collections to the egress, every record to the sink's next batch.
  */
+import { logger as rootLogger } from '../observability/logger.js';
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { serdeConfigFromEnv } from '../avro/config.js';
@@ -360,6 +361,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
 
 /** `omnia start` without KAFKA_BROKERS: starts everything, says where it is, runs until SIGINT / SIGTERM. */
 export async function runEmbedded(): Promise<void> {
+  // The console is the demo's screen: the per-second lines below, not every component's info logs.
+  if (!process.env.OMNIA_LOG_LEVEL) rootLogger.level = 'warn';
   const embedded = await startEmbedded();
   const config = loadSettings(embeddedSettings, {}, process.env);
   const token = embedded.partnerToken;

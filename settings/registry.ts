@@ -503,7 +503,7 @@ export const slickSection: SettingsTable<SlickEgressConfig> = {
 export const loggingSettings: SettingsTable<{ level: LogLevel }> = {
   level: {
     env: 'OMNIA_LOG_LEVEL',
-    doc: `Least level of the JSON log lines on stdout: ${LOG_LEVELS.join(', ')}.`,
+    doc: `Least level of the JSON log lines on stdout: ${LOG_LEVELS.join(', ')}. Unset under \`npm start\`: warn, so the demo's console stays readable.`,
     default: 'info',
     parse: oneOf('OMNIA_LOG_LEVEL', LOG_LEVELS),
   },
