@@ -44,7 +44,7 @@ import type { KafkaClient } from '../topology/kafka/client.js';
 import { Topics } from '../topology/topics.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
 import { ApiError, errorBody, installErrorHandlers, sendError } from '../query-service/errors.js';
-import { installSecurityHeaders } from '../query-service/plugins.js';
+import { installSecurityHeaders } from '../http/security-headers.js';
 import type { Serde } from '../serdes/serde.js';
 import { type ClaimResult, NonceCache, type NonceStore } from './nonce-cache.js';
 import { NonceStoreUnavailableError, RedisNonceStore } from './redis-nonce-store.js';

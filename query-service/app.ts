@@ -4,7 +4,7 @@
  * the order they are added here:
  *
  *   onRequest       here                      the request id back in `x-request-id`
- *   onRequest       @fastify/helmet           security headers (plugins.ts)
+ *   onRequest       helmet                    security headers, cache-control (http/security-headers.ts)
  *   onRequest       auth.ts (jose)            bearer token → request.principal (401/403), except open routes
  *   onRequest       @fastify/rate-limit       per-token limit (429), a route hook, so after auth (plugins.ts)
  *   (validation)    Fastify                   request params/query/body against the route schema (400)
@@ -27,7 +27,8 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { type Logger, logger as projectLogger } from '../observability/logger.js';
 import { type AuthConfig, installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
-import { installDocs, installRateLimit, installSecurityHeaders, type OpenApiInfo, type RateLimitConfig } from './plugins.js';
+import { installSecurityHeaders } from '../http/security-headers.js';
+import { installDocs, installRateLimit, type OpenApiInfo, type RateLimitConfig } from './plugins.js';
 import { installResponseValidation } from './response-validation.js';
 
 export { devToken } from './auth.js';

@@ -21,13 +21,15 @@
  *   at least one known role                                          else 403 FORBIDDEN
  *   (the JWKS cannot be fetched                                           503 AUTH_UNAVAILABLE)
  *
- * jose verifies the signature before it reads a claim. Times allow `clockSkewSeconds` either way.
+ * jose verifies the signature before it reads a claim. Times allow `clockSkewSeconds` either way. A token that
+ * passed is remembered (verified-tokens.ts): the same token again skips the signature, never the time checks.
  */
 import { createHash, createHmac, createPublicKey, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, type ExportedJWKSCache, jwksCache, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ApiError } from './errors.js';
 import { type Principal, type Role, Roles } from './principal.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -107,7 +109,12 @@ interface KeyMaterial {
   key: Uint8Array | KeyObject | JWTVerifyGetKey;
   algorithms: JwtAlgorithm[];
   remote: boolean;
+  /** Which key set is in use now (changes on every JWKS fetch), or undefined when it is due to be fetched. */
+  keySetVersion: () => unknown;
 }
+
+/** A key configured in the process never changes. */
+const local = () => 'local';
 
 /** The key and the algorithm allowlist of a config; refuses at start a config that cannot verify anything. */
 function keyMaterial(config: AuthConfig): KeyMaterial {
@@ -132,22 +139,26 @@ function keyMaterial(config: AuthConfig): KeyMaterial {
       throw new Error(`OMNIA_JWT_JWKS_URL is not a URL: ${config.jwksUrl}`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('OMNIA_JWT_JWKS_URL must be an http(s) URL');
+    // jose stamps `uat` on this object at every fetch of the set: the version verified tokens are bound to.
+    const fetched = {} as ExportedJWKSCache;
     const jwks = createRemoteJWKSet(url, {
       cacheMaxAge: config.jwksCacheMaxAgeMs ?? 600_000,
       cooldownDuration: config.jwksCooldownMs ?? 30_000,
       timeoutDuration: config.jwksTimeoutMs ?? 5_000,
+      [jwksCache]: fetched,
     });
-    return { key: jwks, algorithms: pinned(['RS256', 'ES256']), remote: true };
+    const keySetVersion = () => (jwks.fresh ? fetched.uat : undefined);
+    return { key: jwks, algorithms: pinned(['RS256', 'ES256']), remote: true, keySetVersion };
   }
   if (config.publicKey) {
     const key = typeof config.publicKey === 'string' ? createPublicKey(config.publicKey) : config.publicKey;
     if (key.type !== 'public') throw new Error('OMNIA_JWT_PUBLIC_KEY must be a public key');
     if (key.asymmetricKeyType === 'rsa') {
       if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new Error('RS256 needs an RSA key of at least 2048 bits');
-      return { key, algorithms: pinned(['RS256']), remote: false };
+      return { key, algorithms: pinned(['RS256']), remote: false, keySetVersion: local };
     }
     if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
-      return { key, algorithms: pinned(['ES256']), remote: false };
+      return { key, algorithms: pinned(['ES256']), remote: false, keySetVersion: local };
     throw new Error('OMNIA_JWT_PUBLIC_KEY must be an RSA key (RS256) or an EC P-256 key (ES256)');
   }
   if (config.algorithm !== undefined && config.algorithm !== 'HS256')
@@ -155,7 +166,7 @@ function keyMaterial(config: AuthConfig): KeyMaterial {
   if (!config.secret)
     throw new Error('No way to verify tokens: set OMNIA_JWT_JWKS_URL (or OMNIA_JWT_PUBLIC_KEY), or OMNIA_JWT_SECRET for HS256');
   if (Buffer.byteLength(config.secret) < 32) throw new Error('HS256 needs a secret of at least 32 bytes (OMNIA_JWT_SECRET)');
-  return { key: new TextEncoder().encode(config.secret), algorithms: ['HS256'], remote: false };
+  return { key: new TextEncoder().encode(config.secret), algorithms: ['HS256'], remote: false, keySetVersion: local };
 }
 
 /** jose's refusal as this service's 401 (or 503 when the JWKS is out of reach). */
@@ -222,7 +233,7 @@ export type TokenVerifier = (token: string, nowMs: number) => Promise<Principal>
 
 /** Builds the verifier once per config (keys parsed, the JWKS fetcher made here, not per request). */
 export function tokenVerifier(config: AuthConfig): TokenVerifier {
-  const { key: material, algorithms, remote } = keyMaterial(config);
+  const { key: material, algorithms, remote, keySetVersion } = keyMaterial(config);
   // An HS256 secret imported once: handed to jose as bytes, it was imported again on every request (a third of
   // the verify time; bench/query-service).
   const key: Promise<unknown> =
@@ -230,8 +241,12 @@ export function tokenVerifier(config: AuthConfig): TokenVerifier {
       ? crypto.subtle.importKey('raw', new Uint8Array(material), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
       : Promise.resolve(material);
   const skew = config.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  const verified = new VerifiedTokens({ clockSkewSeconds: skew, keySetVersion });
   return async (token, nowMs) => {
     if (token.length > MAX_TOKEN_LENGTH) throw tokenError('TOKEN_MALFORMED', 'The token is longer than this service accepts');
+    const known = verified.get(token, nowMs);
+    if (known !== undefined) return known;
+    const keySet = verified.currentKeySet();
     let claims: JWTPayload;
     try {
       ({ payload: claims } = await jwtVerify(token, (await key) as JWTVerifyGetKey, {
@@ -245,7 +260,9 @@ export function tokenVerifier(config: AuthConfig): TokenVerifier {
     } catch (error) {
       throw refusal(error, remote);
     }
-    return principalOf(token, claims, nowMs / 1000, skew);
+    const principal = principalOf(token, claims, nowMs / 1000, skew);
+    verified.remember(token, principal, { exp: claims.exp!, nbf: claims.nbf, iat: claims.iat }, nowMs, keySet);
+    return principal;
   };
 }
 

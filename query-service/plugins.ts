@@ -1,42 +1,16 @@
 /**
  * The maintained Fastify plugins the service's HTTP concerns are made of, configured the way this project
- * needs them; shared with the webhook ingress (security headers).
+ * needs them (security headers are http/security-headers.ts, shared with the webhook ingress).
  *
- *   @fastify/helmet       security headers on every response (errors, 404s and the SSE stream included: they
- *                         are set on the raw response in onRequest); nothing is cached unless a route says so
  *   @fastify/rate-limit   a per-token limit, after auth; counts in-process or in Redis (redis-rate-limit-store.ts)
  *   @fastify/swagger      the OpenAPI 3.1 document, generated from the route schemas Fastify validates with
  *   @fastify/swagger-ui   the interactive docs at /docs; the document itself at /docs/openapi.json (and /docs/json)
  */
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, errorResponseSchema } from './errors.js';
-
-/** The API answers JSON only: one strict policy — no scripts, styles, frames, forms or referrers. */
-const API_CSP = {
-  useDefaults: false,
-  directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
-};
-
-/**
- * Helmet's headers on every response, `cache-control: no-store` unless a route sets its own (orders and what a
- * token may see are stored nowhere). Register before the routes and before any hook that may refuse a request.
- */
-export function installSecurityHeaders(app: FastifyInstance): void {
-  app.register(fastifyHelmet, {
-    contentSecurityPolicy: API_CSP,
-    crossOriginResourcePolicy: { policy: 'same-origin' },
-    referrerPolicy: { policy: 'no-referrer' },
-    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-    xFrameOptions: { action: 'deny' },
-  });
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.header('cache-control', 'no-store');
-  });
-}
 
 export interface RateLimitConfig {
   /** Sustained requests per second per token. */

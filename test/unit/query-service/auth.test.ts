@@ -271,3 +271,24 @@ t.test('open routes need no token; an unknown /api path without one is 401, with
   t.equal(unknown.statusCode, 404);
   t.equal(unknown.json().error.code, 'NOT_FOUND');
 });
+
+t.test('a token verified once is not trusted beyond its claims: the same token expires, and waits for nbf, on the clock', async (t) => {
+  const verify = tokenVerifier({ secret: SECRET, clockSkewSeconds: 30 });
+  const token = await signJwt('HS256', SECRET, claims({ exp: now + 100 }));
+  t.equal((await verify(token, T0)).subject, 'clerk-1', 'verified');
+  t.equal((await verify(token, T0 + 120_000)).subject, 'clerk-1', 'again, within the skew after exp');
+  await t.rejects(verify(token, T0 + 131_000), { code: 'TOKEN_EXPIRED' }, 'once past exp and the skew, refused with its code');
+  t.equal((await verify(token, T0)).subject, 'clerk-1', 'the clock back: it passes again (verified afresh)');
+
+  const early = await signJwt('HS256', SECRET, claims({ nbf: now + 60 }));
+  await t.rejects(verify(early, T0), { code: 'TOKEN_NOT_YET_VALID' }, 'nbf beyond the skew');
+  t.equal((await verify(early, T0 + 31_000)).subject, 'clerk-1', 'valid from nbf minus the skew');
+  await t.rejects(verify(early, T0), { code: 'TOKEN_NOT_YET_VALID' }, 'remembered, yet refused again before nbf');
+
+  const forged = `${token.slice(0, token.lastIndexOf('.'))}.${'A'.repeat(43)}`;
+  await t.rejects(
+    verify(forged, T0),
+    { code: 'TOKEN_SIGNATURE_INVALID' },
+    'another signature on the same claims is not the remembered token',
+  );
+});
