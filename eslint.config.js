@@ -56,7 +56,7 @@ const boundaries = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.kafka/', '.state/', '.omnia/', 'coverage/', '.tap/', 'bench/clients/'] },
+  { ignores: ['dist/', 'node_modules/', '.kafka/', '.state/', '.omnia/', 'coverage/', '.tap/', 'bench/clients/', 'web/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -907,6 +907,7 @@ async function events(
           Reason: 'picking',
           Source: 'bench',
           At: new Date().toISOString(),
+          Actor: null,
         };
       });
       await producer.beginTransaction();

@@ -16,6 +16,7 @@
  * changes to the live feed, releases and collections to the egress, every record to the sink's next batch.
  */
 import { logger as rootLogger } from '../observability/logger.js';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { serdeConfigFromEnv } from '../avro/config.js';
@@ -37,6 +38,7 @@ import { orderTopology } from '../topology/order-topology.js';
 import { Topics } from '../topology/topics.js';
 import { driverOrders } from '../query-service/local-orders.js';
 import { startQueryService } from '../query-service/service.js';
+import { devToken, type AuthConfig } from '../query-service/auth.js';
 import { StatusFeed } from '../query-service/status-feed.js';
 import { embeddedPostgres } from '../postgres/embedded-postgres.js';
 import { EmbeddedSink } from '../sinks/embedded-sink.js';
@@ -57,6 +59,7 @@ export interface EmbeddedConfig {
   stores: number;
   databaseUrl: string | undefined;
   pgDir: string | undefined;
+  openBrowser: boolean;
 }
 
 export const embeddedSettings = embeddedSection;
@@ -76,7 +79,7 @@ export interface Embedded {
   readonly driver: InProcessRuntime;
   readonly db: SqlDatabase;
   readonly tablesAt: string;
-  readonly query: { url: string; devToken?: string };
+  readonly query: { url: string; devToken?: string; devAuth?: AuthConfig };
   readonly webhookUrl: string;
   readonly partners: { readonly slick: SlickSimulator; readonly grab: GrabSimulator; readonly pmp: PmpSimulator };
   readonly partnerToken: string;
@@ -265,9 +268,22 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     forSink.push(...records);
   });
 
+  const updateSerde = serdeFor(topic(Topics.orderUpdate), 'OrderUpdate', serdeConfig);
   const query = await startQueryService({
     db,
     local: driverOrders(driver, PARTITIONS),
+    // Actions' commands go into the pipeline as any update does; the 202 waits until it is processed.
+    actions: {
+      publisher: {
+        publish: async (record) => {
+          const key = Buffer.from(record.key, 'utf8');
+          await chain.pipe(record.topic, key, record.value, record.timestamp);
+          return { partition: partitionForKey(key, PARTITIONS) };
+        },
+      },
+      updateTopic: topic(Topics.orderUpdate),
+      encode: (update) => updateSerde.serialize(update),
+    },
     registry,
     feed: statusFeed,
     readiness: () => ({ ready: true }),
@@ -370,6 +386,10 @@ export async function runEmbedded(): Promise<void> {
     `omnia: embedded default (in-process driver, no broker): ${config.ordersPerSecond} demo orders/s from ${config.stores} stores; tables in ${embedded.tablesAt}. Ctrl-C stops.`,
   );
   if (embedded.query.devToken) {
+    const link = `${embedded.query.url}/#token=${embedded.query.devToken}`;
+    const storeLink = `${embedded.query.url}/#token=${devToken(embedded.query.devAuth!, { sub: 'clerk-QC0001', roles: ['store_staff'], stores: ['QC0001'], expiresInSeconds: 12 * 3600 })}`;
+    console.log(`omnia: store web app, signed in as admin (12 h):\n  ${link}\n  as a clerk of store QC0001 (Thai):\n  ${storeLink}`);
+    if (config.openBrowser) openInBrowser(link);
     console.log(
       `omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs). A token for this process (admin, 12 h):\n  export OMNIA_TOKEN=${embedded.query.devToken}\n  curl -H "authorization: Bearer $OMNIA_TOKEN" ${embedded.query.url}/api/v1/region/pipeline`,
     );
@@ -392,4 +412,21 @@ export async function runEmbedded(): Promise<void> {
     process.on('SIGTERM', stop);
   });
   await embedded.stop();
+}
+
+/** Opens the link in the desktop's browser, when there is a desktop and a person at the terminal; silent otherwise. */
+function openInBrowser(url: string): void {
+  if (process.env.CI || !process.stdout.isTTY) return;
+  const command =
+    process.platform === 'darwin'
+      ? 'open'
+      : process.platform === 'win32'
+        ? 'explorer'
+        : process.env.DISPLAY || process.env.WAYLAND_DISPLAY
+          ? 'xdg-open'
+          : undefined;
+  if (!command) return;
+  const child = spawn(command, [url], { stdio: 'ignore', detached: true });
+  child.on('error', () => undefined);
+  child.unref();
 }

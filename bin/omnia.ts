@@ -27,6 +27,8 @@ import { PartitionOwners } from '../query-service/partition-owners.js';
 import { KafkaStatusTail } from '../query-service/kafka-status-tail.js';
 import { startQueryService } from '../query-service/service.js';
 import { StatusFeed } from '../query-service/status-feed.js';
+import { KafkaWebhookPublisher } from '../connectors/webhook-publisher.js';
+import { serdeFor } from '../avro/serdes.js';
 import { runConnectors } from './connectors.js';
 import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
@@ -72,8 +74,14 @@ async function onKafka(): Promise<void> {
     const feed = new StatusFeed({ registry: runtime.metrics.registry });
     const tail = new KafkaStatusTail({ client, feed, serdes: serdeConfig, topicPrefix: orderConfig.topicPrefix });
     await tail.start();
+    // Actions (cancel, …) become order.update.v1 records, sent by this replica's own idempotent producer.
+    const updateTopic = orderConfig.topicPrefix + Topics.orderUpdate;
+    const commands = new KafkaWebhookPublisher(client, [updateTopic], logger.child({ component: 'order-commands' }));
+    await commands.start();
+    const updateSerde = serdeFor(updateTopic, 'OrderUpdate', serdeConfig);
     const query = await startQueryService({
       feed,
+      actions: { publisher: commands, updateTopic, encode: (update) => updateSerde.serialize(update) },
       db,
       local: runtimeOrders(runtime, orderConfig.topicPrefix),
       owners,

@@ -22,7 +22,7 @@ export async function cancelOrder(
   state: OrderState,
   reason: string,
   source: string,
-  options: { allocated: boolean },
+  options: { allocated: boolean; actor?: string | null },
 ): Promise<OrderState> {
   const at = nowIso(context);
   const location = state.Order.ShipFromLocationID;
@@ -33,7 +33,7 @@ export async function cancelOrder(
     next = { ...next, PaymentStatus: PaymentStatus.Reversed };
   }
   if (state.ReleaseDueAt && stores.held) stores.held.delete(heldKey(Date.parse(state.ReleaseDueAt), state.Order.OrderID));
-  const cancelled = transition({ ...next, ReleaseDueAt: null }, OrderStatus.Cancelled, reason, source, at);
+  const cancelled = transition({ ...next, ReleaseDueAt: null }, OrderStatus.Cancelled, reason, source, at, options.actor ?? null);
   emit(context, Sinks.status, location, cancelled.change);
   stores.orders.put(state.Order.OrderID, cancelled.state);
   return cancelled.state;

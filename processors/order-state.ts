@@ -45,9 +45,10 @@ export function transition(
   reason: string,
   source: string,
   at: Timestamp,
+  actor: string | null = null,
 ): { state: OrderState; change: StatusChange } {
   const from = state.Status;
-  const entry: StatusHistoryEntry = { From: from, To: to, Reason: reason, Source: source, At: at };
+  const entry: StatusHistoryEntry = { From: from, To: to, Reason: reason, Source: source, At: at, Actor: actor };
   return {
     state: { ...state, Status: to, History: [...state.History, entry], UpdatedAt: at },
     change: {
@@ -58,13 +59,22 @@ export function transition(
       Reason: reason,
       Source: source,
       At: at,
+      Actor: actor,
     },
   };
 }
 
 /** A change that keeps the status (a modification, an ignored out-of-order event): history only. */
-export function note(state: OrderState, reason: string, source: string, at: Timestamp, to: OrderStatusCode = state.Status): OrderState {
-  return { ...state, History: [...state.History, { From: state.Status, To: to, Reason: reason, Source: source, At: at }], UpdatedAt: at };
+export function note(
+  state: OrderState,
+  reason: string,
+  source: string,
+  at: Timestamp,
+  to: OrderStatusCode = state.Status,
+  actor: string | null = null,
+): OrderState {
+  const entry: StatusHistoryEntry = { From: state.Status, To: to, Reason: reason, Source: source, At: at, Actor: actor };
+  return { ...state, History: [...state.History, entry], UpdatedAt: at };
 }
 
 /** A newly validated order at 1000 Open, with its first history entry. */
@@ -78,7 +88,7 @@ export function openOrder(order: OrderCreate, payloadHash: string, at: Timestamp
     PayloadHash: payloadHash,
     ReleaseID: null,
     ReleaseDueAt: null,
-    History: [{ From: null, To: 1000, Reason: 'VALIDATED', Source: 'validate', At: at }],
+    History: [{ From: null, To: 1000, Reason: 'VALIDATED', Source: 'validate', At: at, Actor: null }],
     UpdatedAt: at,
     TrackingID: null,
     Carrier: null,
@@ -98,6 +108,7 @@ export function openOrder(order: OrderCreate, payloadHash: string, at: Timestamp
       ToStatus: 1000,
       Reason: 'VALIDATED',
       Source: 'validate',
+      Actor: null,
       At: at,
     },
   };

@@ -12,6 +12,7 @@
  *   onResponse      here                      request duration histogram by route, method, status
  *   errors          errors.ts                 `{ error: { code, message, details? } }` for everything
  *   onRoute         @fastify/swagger          the OpenAPI document from the route schemas; Swagger UI at /docs
+ *   (routes)        web-app.ts                the store web app at `/` (@fastify/static), when `webApp` names its directory
  *
  * Logs: the project's pino logger (observability/logger.ts), a child with `component: query-service`; every
  * line of a request carries its `reqId`, taken from an incoming `x-request-id` or generated. Failures (5xx)
@@ -21,7 +22,7 @@
  */
 import { accessLog, quietRequests } from '../observability/access-log.js';
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { withDefaultMetrics } from '../observability/metrics.js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { type Logger, logger as projectLogger } from '../observability/logger.js';
@@ -30,6 +31,7 @@ import { installErrorHandlers } from './errors.js';
 import { installSecurityHeaders } from '../http/security-headers.js';
 import { installDocs, installRateLimit, type OpenApiInfo, type RateLimitConfig } from './plugins.js';
 import { installResponseValidation } from './response-validation.js';
+import { installWebApp } from './web-app.js';
 
 export { devToken } from './auth.js';
 
@@ -56,6 +58,8 @@ export interface QueryServiceOptions {
   /** Check every response against its route's schema; default true. */
   validateResponses?: boolean;
   openapi?: Partial<OpenApiInfo>;
+  /** Serve the store web app at `/` from this directory (dist/web when built); default: no web app. */
+  webApp?: string;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -121,7 +125,9 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
-  installErrorHandlers(app);
+  // The web app's routes are declared after the docs (below); its not-found fallback is needed now.
+  let webAppFallback: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined;
+  installErrorHandlers(app, (request, reply) => webAppFallback?.(request, reply) ?? false);
   installSecurityHeaders(app);
   installAuth(app, options.auth, { now, onRefused: (code) => metrics.refused.inc({ code }) });
   installRateLimit(app, options.rateLimit, { onLimited: () => metrics.limited.inc() });
@@ -134,6 +140,7 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
       'Order lookups, search and pipeline counts for store staff and coordinators. Store roles see only the stores in their token; another store’s order is answered 404.',
   });
 
+  if (options.webApp !== undefined) webAppFallback = installWebApp(app, options.webApp);
   accessLog(app);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');

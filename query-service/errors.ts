@@ -3,7 +3,7 @@
  * Route code throws `ApiError`; Fastify's own errors (validation, bad JSON, body too large, unknown route) are
  * translated here; anything else is a 500 whose message and stack stay in the log.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -104,7 +104,11 @@ export function sendError(
 }
 
 /** The error and not-found handlers of the whole service. */
-export function installErrorHandlers(app: FastifyInstance): void {
+export function installErrorHandlers(
+  app: FastifyInstance,
+  /** Answers a not-found request itself when it returns true (the web app's own paths). */
+  fallback?: (request: FastifyRequest, reply: FastifyReply) => boolean,
+): void {
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
       if (error.statusCode >= 500) request.log.error({ err: error, details: error.details }, error.message);
@@ -128,7 +132,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
     return sendError(reply, 500, errorBody('INTERNAL_ERROR', 'Internal server error'));
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, errorBody('NOT_FOUND', `No route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    if (fallback?.(request, reply)) return reply;
+    return sendError(reply, 404, errorBody('NOT_FOUND', `No route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}`));
+  });
 }

@@ -44,6 +44,8 @@ export interface StatusEventData {
   reason: string;
   source: string;
   at: string;
+  /** Who asked for it, for a person's action (the token subject); null otherwise. */
+  actor: string | null;
 }
 
 export const statusEventData = ({ change }: StatusFeedEvent): StatusEventData => ({
@@ -54,6 +56,7 @@ export const statusEventData = ({ change }: StatusFeedEvent): StatusEventData =>
   reason: change.Reason,
   source: change.Source,
   at: change.At,
+  actor: change.Actor ?? null,
 });
 
 /** One SSE message; `data` is single-line JSON, so it needs one `data:` line. */

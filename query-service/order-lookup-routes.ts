@@ -32,16 +32,16 @@ export interface LookupOptions {
 
 type Source = 'local-state' | 'replica' | 'postgres';
 
-interface Answer {
+export interface Answer {
   source: Source;
   answeredBy: string;
   order: OrderView;
 }
 
 /** Ends a lookup with "no such order", from whichever source was authoritative. */
-class NotFound extends Error {}
+export class NotFound extends Error {}
 /** No source can answer now (a forwarded request reached a restoring replica; Postgres is down): 503. */
-class Unavailable extends Error {}
+export class Unavailable extends Error {}
 
 const answerSchema = {
   type: 'object',
@@ -70,7 +70,14 @@ const schema = {
   response: { 200: answerSchema, 404: errorResponseSchema, 503: errorResponseSchema },
 } as const;
 
-export function orderLookupRoutes(options: LookupOptions) {
+export interface OrderLocator {
+  /** The order, from the best source; throws NotFound or Unavailable. Store scope is the caller's to check. */
+  lookup(request: FastifyRequest, orderId: string, store: string | undefined): Promise<Answer>;
+  close(): void;
+}
+
+/** Finds an order wherever it is answered best (see the top of this file); the lookup route and the actions share it. */
+export function orderLocator(options: LookupOptions): OrderLocator {
   const { local, db, owners } = options;
   const timeoutMs = options.forwardTimeoutMs ?? 1_000;
   // Forwards reuse their connections to the other replicas. node:http rather than fetch: a forwarded lookup
@@ -185,8 +192,14 @@ export function orderLookupRoutes(options: LookupOptions) {
     throw new NotFound();
   };
 
+  return { lookup, close: () => agent.destroy() };
+}
+
+export function orderLookupRoutes(options: LookupOptions | OrderLocator) {
+  const locator = 'lookup' in options ? options : orderLocator(options);
+  const lookup = locator.lookup;
   return async (app: FastifyInstance): Promise<void> => {
-    app.addHook('onClose', async () => agent.destroy());
+    app.addHook('onClose', async () => locator.close());
     app.get('/orders/:orderId', { schema }, async (request: FastifyRequest, reply: FastifyReply) => {
       const { orderId } = request.params as { orderId: string };
       const { store } = request.query as { store?: string };

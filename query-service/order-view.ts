@@ -35,6 +35,8 @@ export interface HistoryView {
   reason: string | null;
   source: string;
   at: string;
+  /** Who asked for it (the token subject of a person's action); null for the pipeline's own steps. */
+  actor: string | null;
 }
 
 export interface OrderView {
@@ -138,12 +140,13 @@ export const orderViewSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['from', 'to', 'reason', 'source', 'at'],
+        required: ['from', 'to', 'reason', 'source', 'at', 'actor'],
         properties: {
           from: { type: ['integer', 'null'] },
           to: { type: 'integer' },
           reason: nullableString,
           source: { type: 'string' },
+          actor: nullableString,
           at: timestamp,
         },
       },
@@ -199,6 +202,7 @@ export function viewOfState(state: OrderState): OrderView {
       reason: entry.Reason ?? null,
       source: entry.Source,
       at: iso(entry.At),
+      actor: entry.Actor ?? null,
     })),
   };
 }
@@ -211,7 +215,7 @@ export async function viewFromPostgres(db: SqlSession, orderId: string): Promise
   if (!row) return undefined;
   const lines = await db.query<Row>('SELECT * FROM order_lines WHERE order_id = $1 ORDER BY line_id', [orderId]);
   const history = await db.query<Row>(
-    'SELECT from_status, to_status, reason, source, at FROM order_status_history WHERE order_id = $1 ORDER BY kafka_offset',
+    'SELECT from_status, to_status, reason, source, at, actor FROM order_status_history WHERE order_id = $1 ORDER BY kafka_offset',
     [orderId],
   );
   const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
@@ -256,6 +260,7 @@ export async function viewFromPostgres(db: SqlSession, orderId: string): Promise
       reason: text(entry.reason),
       source: String(entry.source),
       at: iso(entry.at as Date),
+      actor: text(entry.actor),
     })),
   };
 }

@@ -9,15 +9,17 @@ import { buildQueryService, type Readiness, type RoutePlugin } from './app.js';
 import { eventsRoutes } from './events-routes.js';
 import type { StatusFeed } from './status-feed.js';
 import { authConfig, loadQueryConfig, rateLimitConfig, withDevSecret } from './config.js';
-import { devToken } from './auth.js';
+import { type AuthConfig, devToken } from './auth.js';
 import { connectRateLimitRedis, redactedUrl, redisRateLimitStore } from './redis-rate-limit-store.js';
 import { type Logger, logger } from '../observability/logger.js';
 import type { LocalOrders } from './local-orders.js';
-import { orderLookupRoutes } from './order-lookup-routes.js';
+import { orderLocator, orderLookupRoutes } from './order-lookup-routes.js';
+import { type OrderActionOptions, orderActionRoutes } from './order-action-routes.js';
 import type { PartitionOwners } from './partition-owners.js';
 import { pipelineRoutes } from './pipeline-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
 import { searchRoutes } from './search-routes.js';
+import { WEB_APP_DIR } from './web-app.js';
 
 export interface QueryServiceParts {
   readonly db: SqlDatabase;
@@ -27,6 +29,10 @@ export interface QueryServiceParts {
   readonly readiness: () => Readiness | Promise<Readiness>;
   /** Status changes for GET /events, fed from the status topic (or the in-process driver); none, no route. */
   readonly feed?: StatusFeed;
+  /** Where actions send their commands; none, no action routes (a read-only replica). */
+  readonly actions?: Omit<OrderActionOptions, 'locator'>;
+  /** The web app's directory; default dist/web. */
+  readonly webApp?: string;
   /** Further routes. */
   readonly routes?: readonly RoutePlugin[];
   /** A random HS256 secret when none is configured, and a printed admin token: the embedded default only. */
@@ -36,7 +42,9 @@ export interface QueryServiceParts {
   readonly logger?: Logger;
 }
 
-export async function startQueryService(parts: QueryServiceParts): Promise<{ app: FastifyInstance; url: string; devToken?: string }> {
+export async function startQueryService(
+  parts: QueryServiceParts,
+): Promise<{ app: FastifyInstance; url: string; devToken?: string; devAuth?: AuthConfig }> {
   const config = loadQueryConfig({}, parts.env ?? process.env);
   const auth = parts.devSecret ? withDevSecret(authConfig(config)) : authConfig(config);
   const log = parts.logger ?? logger.child({ component: 'query-service' });
@@ -62,6 +70,7 @@ export async function startQueryService(parts: QueryServiceParts): Promise<{ app
       })
     : undefined;
   const closeRedis = async () => void (await redis?.close().catch(() => redis.destroy()));
+  const locator = orderLocator({ local: parts.local, db: parts.db, ...(parts.owners ? { owners: parts.owners } : {}) });
   let app: FastifyInstance;
   try {
     app = buildQueryService({
@@ -70,8 +79,10 @@ export async function startQueryService(parts: QueryServiceParts): Promise<{ app
       rateLimit: { ...rateLimitConfig(config), ...(store ? { store } : {}) },
       readiness: parts.readiness,
       registry: parts.registry,
+      webApp: parts.webApp ?? WEB_APP_DIR,
       routes: [
-        orderLookupRoutes({ local: parts.local, db: parts.db, ...(parts.owners ? { owners: parts.owners } : {}) }),
+        orderLookupRoutes(locator),
+        ...(parts.actions ? [orderActionRoutes({ ...parts.actions, locator })] : []),
         searchRoutes(parts.db),
         pipelineRoutes(parts.db),
         reconciliationRoutes(parts.db),
@@ -95,6 +106,9 @@ export async function startQueryService(parts: QueryServiceParts): Promise<{ app
   return {
     app,
     url,
-    ...(parts.devSecret && auth.secret ? { devToken: devToken(auth, { sub: 'dev', roles: ['admin'], expiresInSeconds: 12 * 3600 }) } : {}),
+    // The process's own secret, to sign other demo tokens with (the embedded default's store-clerk link).
+    ...(parts.devSecret && auth.secret
+      ? { devToken: devToken(auth, { sub: 'dev', roles: ['admin'], expiresInSeconds: 12 * 3600 }), devAuth: auth }
+      : {}),
   };
 }

@@ -375,6 +375,12 @@ export const embeddedSection: SettingsTable<EmbeddedConfig> = {
     defaultText: '(in memory)',
     parse: optionalText,
   },
+  openBrowser: {
+    env: 'OMNIA_OPEN_BROWSER',
+    doc: 'Open the store web app, signed in, in the desktop browser when the embedded default starts (only with a terminal and a desktop; never under CI).',
+    default: true,
+    parse: flag('OMNIA_OPEN_BROWSER'),
+  },
 };
 
 export const webhookSection: SettingsTable<WebhookConfig> = {

@@ -64,7 +64,7 @@ export const Tables = {
     'order_status_history',
     { mode: 'insert' },
     `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text,
-    from_status integer, to_status integer, reason text, source text, at timestamptz`,
+    from_status integer, to_status integer, reason text, source text, at timestamptz, actor text`,
   ),
   releases: table(
     'releases',
@@ -265,6 +265,7 @@ export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] 
             change.Reason ?? null,
             change.Source,
             change.At,
+            change.Actor ?? null,
           ],
         },
       ];

@@ -281,7 +281,7 @@ export interface OrderLine {
 /**
  * State-store value: everything the pipeline knows about one order (key OrderID). Version 2: adds ReleaseDueAt.
  * Version 3: adds TrackingID, Carrier, EstimatedDelivery, SeenEventIDs, ShortedLines, DeliveredAt, CollectedAmount,
- * CollectedAt (fulfillment and delivery after release).
+ * CollectedAt (fulfillment and delivery after release). Version 4: adds Actor to history entries.
  */
 export interface OrderState {
   /** The order as accepted, with any accepted MODIFY applied. */
@@ -388,11 +388,16 @@ export interface StatusHistoryEntry {
   Source: string;
   /** When: ISO-8601 UTC. */
   At: Timestamp;
+  /**
+   * Who asked for it: the token subject of a person's action (cancel, modify, confirm cash); null for the
+   * pipeline's own steps and partner events. Added in version 4.
+   */
+  Actor: string | null;
 }
 
 /**
  * A change to an existing order (topic order.update.v1, key ShipFromLocationID): cancel it, or replace its lines
- * and/or address.
+ * and/or address. Version 2: adds RequestedBy and CommandID.
  */
 export interface OrderUpdate {
   /** Order to change. */
@@ -407,6 +412,13 @@ export interface OrderUpdate {
   OrderLines: OrderLine[] | null;
   /** MODIFY only: the new delivery address; null leaves the address unchanged. */
   DeliveryAddress: DeliveryAddress | null;
+  /**
+   * Who asked for it: the token subject when the update comes through the query service's actions; recorded in the
+   * order's history as its Actor. Added in version 2.
+   */
+  RequestedBy: string | null;
+  /** The action's id (one per Idempotency-Key), so a command produced twice is applied once. Added in version 2. */
+  CommandID: string | null;
 }
 
 /** What an OrderUpdate does. */
@@ -588,7 +600,10 @@ export interface ShipEventLine {
   SubstituteItemID: string | null;
 }
 
-/** One order status transition (topic order.status.v1, key ShipFromLocationID), emitted in order. */
+/**
+ * One order status transition (topic order.status.v1, key ShipFromLocationID), emitted in order. Version 2: adds
+ * Actor.
+ */
 export interface StatusChange {
   /** Order whose status changed. */
   OrderID: string;
@@ -606,6 +621,11 @@ export interface StatusChange {
   Source: string;
   /** When the transition happened: ISO-8601 UTC. */
   At: Timestamp;
+  /**
+   * Who asked for it: the token subject of a person's action; null for the pipeline's own steps and partner events.
+   * Added in version 2.
+   */
+  Actor: string | null;
 }
 
 /**

@@ -81,6 +81,7 @@ t.test('committed status changes reach SSE clients through the Kafka tail, in or
     Reason: 'allocated',
     Source: 'allocate',
     At: new Date(T0 + sequence * 1000).toISOString(),
+    Actor: null,
     ...overrides,
   });
   const record = (value: StatusChange | Buffer): ProducedRecord => {

@@ -57,6 +57,8 @@ export const examples: { [K in RecordTypeName]: RecordTypes[K] } = {
       },
     ],
     DeliveryAddress: null,
+    RequestedBy: 'clerk-7',
+    CommandID: 'c0d1f2e3-0000-4000-8000-000000000001',
   },
   Product: {
     ItemID: 'SKU-100',
@@ -121,6 +123,7 @@ export const examples: { [K in RecordTypeName]: RecordTypes[K] } = {
     Reason: 'RELEASED',
     Source: 'release',
     At: '2026-11-21T09:15:01Z',
+    Actor: null,
   },
   PaymentEvent: {
     OrderID: 'QC0042-000123',
@@ -188,9 +191,9 @@ export const examples: { [K in RecordTypeName]: RecordTypes[K] } = {
     ReleaseID: 'R-QC0042-000123',
     ReleaseDueAt: null,
     History: [
-      { From: null, To: 1000, Reason: 'VALIDATED', Source: 'validate', At: '2026-11-21T09:15:01Z' },
-      { From: 1000, To: 2000, Reason: 'FORCE_ALLOCATION', Source: 'allocate', At: '2026-11-21T09:15:01Z' },
-      { From: 2000, To: 3000, Reason: 'RELEASED', Source: 'release', At: '2026-11-21T09:15:01Z' },
+      { From: null, To: 1000, Reason: 'VALIDATED', Source: 'validate', At: '2026-11-21T09:15:01Z', Actor: null },
+      { From: 1000, To: 2000, Reason: 'FORCE_ALLOCATION', Source: 'allocate', At: '2026-11-21T09:15:01Z', Actor: null },
+      { From: 2000, To: 3000, Reason: 'RELEASED', Source: 'release', At: '2026-11-21T09:15:01Z', Actor: 'ops-1' },
     ],
     UpdatedAt: '2026-11-21T09:15:01Z',
     TrackingID: 'GRB-554433',

@@ -93,6 +93,7 @@ t.test('release → ship events → delivery → cash collected → Reconciled a
     Reason: 'DELIVERED',
     Source: 'pmp',
     At: out(Topics.status).at(-1)!.value.At,
+    Actor: null,
   });
   t.same(payments(), [
     ['5000', '90.6200'],

@@ -23,6 +23,7 @@ const change = (store: string, overrides: Partial<StatusChange> = {}): StatusCha
   Reason: 'allocated',
   Source: 'allocate',
   At: new Date(T0 + sequence * 1000).toISOString(),
+  Actor: null,
   ...overrides,
 });
 
@@ -79,6 +80,7 @@ t.test('a status change reaches the stream as event: status with an id and its d
     reason: 'created',
     source: 'validate',
     at: first.At,
+    actor: null,
   });
   feed.publish(change('S003'), '4-17');
   await client.waitForEvents(3);

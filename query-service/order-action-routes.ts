@@ -1,0 +1,271 @@
+/**
+ * Actions on orders: cancel one, cancel several. Each action becomes an `order.update.v1` record that the
+ * topology applies (processors/stages/update.ts), never a direct write: the answer (202) says the command was
+ * accepted; the outcome arrives as status changes (GET /events, the order's history).
+ *
+ * Before sending, the order is looked up as GET /orders/:id looks it up, so that what the pipeline would refuse
+ * is answered at once: another store's order or none is 404 ORDER_NOT_FOUND; an order released or later is 409
+ * ORDER_LOCKED, a cancelled one 409 ORDER_ALREADY_CANCELLED. The pipeline checks again (the lookup may be a
+ * moment old) and has the last word.
+ *
+ * Who may act: store staff and managers on their own stores, admins everywhere; a regional coordinator reads
+ * but does not act (403). The token subject travels with the command (`RequestedBy`) into the order's history,
+ * the status topic and the tables. Every action takes an `Idempotency-Key` (idempotency.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { OrderUpdate } from '../avro/records.js';
+import type { WebhookPublisher } from '../connectors/webhook-publisher.js';
+import { OrderStatus, type OrderStatusCode } from '../processors/domain/types.js';
+import { isLocked } from '../processors/domain/status.js';
+import { ApiError, errorResponseSchema } from './errors.js';
+import { type Answer as IdempotentAnswer, commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
+import { NotFound, type OrderLocator, Unavailable } from './order-lookup-routes.js';
+import type { OrderView } from './order-view.js';
+import { canSeeStore, type Principal } from './principal.js';
+
+export interface OrderActionOptions {
+  readonly locator: OrderLocator;
+  /** Where commands go: Kafka's order.update.v1, or the in-process pipeline. */
+  readonly publisher: Pick<WebhookPublisher, 'publish'>;
+  /** The update topic's full name (with the deployment's prefix). */
+  readonly updateTopic: string;
+  /** The record's bytes in the topic's format. */
+  readonly encode: (update: OrderUpdate) => Buffer;
+  readonly idempotency?: IdempotentActions;
+  readonly now?: () => number;
+}
+
+/** Roles that act on orders: store staff and managers on their stores, admins on all. */
+export const canActOn = (principal: Principal, store: string): boolean =>
+  principal.roles.includes('admin') ||
+  (principal.roles.some((role) => role === 'store_staff' || role === 'store_manager') && principal.stores.includes(store));
+
+const actsAtAll = (principal: Principal): boolean =>
+  principal.roles.some((role) => role === 'admin' || role === 'store_staff' || role === 'store_manager');
+
+const reason = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  pattern: '\\S',
+  description: 'why, as the customer or the store states it; shown in the order’s history',
+} as const;
+const idempotencyHeader = {
+  type: 'object',
+  properties: {
+    [IDEMPOTENCY_HEADER]: { type: 'string', description: 'one per user intent (a UUID); a retry sends the same one' },
+  },
+} as const;
+
+const acceptedSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['accepted', 'orderId', 'action', 'commandId', 'requestedBy', 'acceptedAt'],
+  properties: {
+    accepted: { type: 'boolean', const: true },
+    orderId: { type: 'string' },
+    action: { type: 'string', enum: ['CANCEL'] },
+    commandId: { type: 'string', description: 'the command’s id on order.update.v1' },
+    requestedBy: { type: 'string', description: 'the token subject, recorded in the order’s history' },
+    acceptedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const cancelSchema = {
+  summary: 'Cancel an order before it is released',
+  description:
+    'Sends a CANCEL command to the pipeline. 202 means accepted; the order moves to 9000 Cancelled moments later (GET /events). Refused at once with 409 ORDER_LOCKED from 3000 Released on.',
+  tags: ['actions'],
+  headers: idempotencyHeader,
+  params: { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string', minLength: 1, maxLength: 50 } } },
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['reason'],
+    properties: { reason, store: { type: 'string', minLength: 1, maxLength: 50, description: 'the order’s store, when known' } },
+  },
+  response: { 202: acceptedSchema, 404: errorResponseSchema, 409: errorResponseSchema, 422: errorResponseSchema, 503: errorResponseSchema },
+} as const;
+
+const bulkCancelSchema = {
+  summary: 'Cancel several orders',
+  description: 'One CANCEL command per order that may be cancelled; each order’s outcome in `results`, in the order given.',
+  tags: ['actions'],
+  headers: idempotencyHeader,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['orderIds', 'reason'],
+    properties: {
+      orderIds: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 50 } },
+      reason,
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['results'],
+      properties: {
+        results: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['orderId', 'outcome'],
+            properties: {
+              orderId: { type: 'string' },
+              outcome: { type: 'string', enum: ['accepted', 'rejected'] },
+              commandId: { type: 'string' },
+              code: { type: 'string' },
+              message: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    422: errorResponseSchema,
+  },
+} as const;
+
+/** Why an order cannot be cancelled by request now, as the pipeline would say it; undefined when it can. */
+function cancelRefusal(order: OrderView): ApiError | undefined {
+  if (order.status === OrderStatus.Cancelled)
+    return new ApiError(409, 'ORDER_ALREADY_CANCELLED', `Order ${order.orderId} is already cancelled; nothing to do`);
+  if (isLocked(order.status as OrderStatusCode))
+    return new ApiError(
+      409,
+      'ORDER_LOCKED',
+      `Order ${order.orderId} is ${order.statusName} (${order.status}): it has gone to the warehouse and can no longer be cancelled here. Ask the fulfilment center to stop it, or let it be delivered and returned.`,
+    );
+  return undefined;
+}
+
+export function orderActionRoutes(options: OrderActionOptions) {
+  const now = options.now ?? Date.now;
+  const idempotency = options.idempotency ?? new IdempotentActions();
+
+  const notFound = (orderId: string) => new ApiError(404, 'ORDER_NOT_FOUND', `No order ${JSON.stringify(orderId)} in your stores`);
+
+  /** The order the principal may act on, or the refusal. */
+  const actionable = async (request: FastifyRequest, principal: Principal, orderId: string, store: string | undefined) => {
+    if (store !== undefined && !canSeeStore(principal, store)) throw notFound(orderId);
+    let order: OrderView;
+    try {
+      order = (await options.locator.lookup(request, orderId, store)).order;
+    } catch (error) {
+      if (error instanceof NotFound) throw notFound(orderId);
+      if (error instanceof Unavailable)
+        throw new ApiError(
+          503,
+          'ORDER_SOURCE_UNAVAILABLE',
+          `The order cannot be read right now (${error.message}); try again in a moment`,
+          undefined,
+          {
+            'retry-after': '2',
+          },
+        );
+      throw error;
+    }
+    if (!canSeeStore(principal, order.shipFromLocationId)) throw notFound(orderId);
+    if (!canActOn(principal, order.shipFromLocationId))
+      throw new ApiError(403, 'FORBIDDEN', 'Your role can see this order but not change it; ask the store’s staff or manager');
+    return order;
+  };
+
+  const sendCancel = async (principal: Principal, order: OrderView, why: string, id: string) => {
+    const update: OrderUpdate = {
+      OrderID: order.orderId,
+      ShipFromLocationID: order.shipFromLocationId,
+      Action: 'CANCEL',
+      Reason: why.trim(),
+      OrderLines: null,
+      DeliveryAddress: null,
+      RequestedBy: principal.subject,
+      CommandID: id,
+    };
+    try {
+      await options.publisher.publish({
+        topic: options.updateTopic,
+        key: order.shipFromLocationId,
+        value: options.encode(update),
+        timestamp: now(),
+        headers: { 'omnia-command-id': id },
+      });
+    } catch (error) {
+      throw new ApiError(
+        503,
+        'COMMAND_NOT_SENT',
+        'The command could not be sent to the pipeline; try again (the same Idempotency-Key is safe)',
+        {
+          cause: (error as Error).message,
+        },
+      );
+    }
+  };
+
+  const principalOf = (request: FastifyRequest): Principal => {
+    const principal = request.principal;
+    if (!principal) throw new ApiError(401, 'TOKEN_MISSING', 'a bearer token is required');
+    if (!actsAtAll(principal)) throw new ApiError(403, 'FORBIDDEN', 'Your role can see orders but not change them');
+    return principal;
+  };
+
+  const send = (reply: FastifyReply, answer: IdempotentAnswer & { replayed: boolean }) => {
+    if (answer.replayed) reply.header('idempotent-replayed', 'true');
+    return reply.code(answer.status).send(answer.body);
+  };
+
+  return async (app: FastifyInstance): Promise<void> => {
+    app.post('/orders/:orderId/cancel', { schema: cancelSchema }, async (request, reply) => {
+      const principal = principalOf(request);
+      const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
+      const { orderId } = request.params as { orderId: string };
+      const body = request.body as { reason: string; store?: string };
+      const answer = await idempotency.run(key, principal.subject, { action: 'cancel', orderId, body }, async () => {
+        const order = await actionable(request, principal, orderId, body.store);
+        const refusal = cancelRefusal(order);
+        if (refusal) throw refusal;
+        const id = commandId(principal.subject, key, orderId, randomUUID);
+        await sendCancel(principal, order, body.reason, id);
+        return {
+          status: 202,
+          body: {
+            accepted: true,
+            orderId,
+            action: 'CANCEL',
+            commandId: id,
+            requestedBy: principal.subject,
+            acceptedAt: new Date(now()).toISOString(),
+          },
+        };
+      });
+      return send(reply, answer);
+    });
+
+    app.post('/orders/cancel', { schema: bulkCancelSchema }, async (request, reply) => {
+      const principal = principalOf(request);
+      const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
+      const body = request.body as { orderIds: string[]; reason: string };
+      const answer = await idempotency.run(key, principal.subject, { action: 'bulk-cancel', body }, async () => {
+        const results = [];
+        for (const orderId of body.orderIds) {
+          try {
+            const order = await actionable(request, principal, orderId, undefined);
+            const refusal = cancelRefusal(order);
+            if (refusal) throw refusal;
+            const id = commandId(principal.subject, key, orderId, randomUUID);
+            await sendCancel(principal, order, body.reason, id);
+            results.push({ orderId, outcome: 'accepted' as const, commandId: id });
+          } catch (error) {
+            if (!(error instanceof ApiError)) throw error;
+            results.push({ orderId, outcome: 'rejected' as const, code: error.code, message: error.message });
+          }
+        }
+        return { status: 200, body: { results } };
+      });
+      return send(reply, answer);
+    });
+  };
+}

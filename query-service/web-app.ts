@@ -1,0 +1,63 @@
+/**
+ * The store operations web app (web/, built by `npm run build` into dist/web), served at `/` by the query
+ * service it talks to: same origin, so the API needs no CORS and the app's policy can say `'self'` for
+ * everything. Hashed assets are cached for a year; index.html is revalidated on every load, so a deploy shows.
+ * A path the app owns (not /api, not /docs) that is no file answers index.html, so a reload on `/orders/X` works.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Where `npm run build` puts the app, seen from dist/query-service/. */
+export const WEB_APP_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'web');
+
+/** The app's own policy: its scripts, styles and API from this origin; product images from https. */
+export const WEB_APP_CSP =
+  "default-src 'self'; img-src 'self' data: https:; connect-src 'self'; style-src 'self'; script-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
+const isAppPath = (url: string): boolean =>
+  !url.startsWith('/api/') && url !== '/api' && !url.startsWith('/docs') && !url.startsWith('/health') && url !== '/metrics';
+
+/** Serves the app when it is built; otherwise `/` explains how to build it. Returns the not-found fallback. */
+export function installWebApp(
+  app: FastifyInstance,
+  root = WEB_APP_DIR,
+): ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined {
+  const built = existsSync(join(root, 'index.html'));
+  app.register(async (web) => {
+    web.addHook('onRoute', (route) => {
+      route.config = { ...(route.config ?? {}), public: true };
+      route.schema = { ...(route.schema ?? {}), hide: true };
+    });
+    web.addHook('onRequest', async (_request, reply) => {
+      reply.raw.setHeader('content-security-policy', WEB_APP_CSP);
+    });
+    if (!built) {
+      web.get('/', async (_request, reply) =>
+        reply
+          .code(503)
+          .type('text/plain; charset=utf-8')
+          .send('The web app is not built. Run `npm run build` (it builds web/ into dist/web), then restart.\n'),
+      );
+      return;
+    }
+    await web.register(fastifyStatic, {
+      root,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+      cacheControl: false,
+      setHeaders: (reply, path) =>
+        void reply.header('cache-control', path.includes(join('web', 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    });
+  });
+  if (!built) return undefined;
+  return (request, reply) => {
+    if (request.method !== 'GET' || !isAppPath(request.url)) return false;
+    reply.raw.setHeader('content-security-policy', WEB_APP_CSP);
+    void reply.header('cache-control', 'no-cache').sendFile('index.html', root);
+    return true;
+  };
+}
