@@ -12,8 +12,11 @@
  * name any store, or none for all.
  *
  * A comment line `: ping` every 15 s keeps proxies from closing an idle stream. A client that falls more than
- * the feed's buffer behind gets `event: overflow` and the stream ends; it reconnects to continue (the stream
- * has no history: `Last-Event-ID` is not replayed).
+ * the feed's buffer behind gets `event: overflow` and the stream ends; it reconnects to continue.
+ *
+ * Reconnecting with `Last-Event-ID` (the header browsers send, or `?lastEventId=`) replays the changes published
+ * since that event, from the feed's recent history (status-feed.ts), before the live ones. When the feed no longer
+ * holds that id, the stream starts with `event: reset`: the client cannot know what it missed and reloads its view.
  *
  * The stream is written to the socket directly (`reply.hijack()`), so Fastify's onSend hooks do not run for
  * it: the headers already on the reply (request id, rate limit) and the stream's own are written here; helmet's
@@ -68,9 +71,10 @@ const MAX_STORES = 100;
 const eventsSchema = {
   summary: 'Live order status changes (Server-Sent Events)',
   description:
-    'A text/event-stream of `event: status` messages, each with an `id:` and JSON data {orderId, shipFromLocationId, fromStatus, toStatus, reason, source, at}, ' +
+    'A text/event-stream of `event: status` messages, each with an `id:` and JSON data {orderId, shipFromLocationId, fromStatus, toStatus, reason, source, at, actor}, ' +
     'and a `: ping` comment every 15 s. Store roles receive only their stores’ changes. A client that falls too far behind receives `event: overflow` and the ' +
-    'stream ends; reconnect to continue. No history is replayed.',
+    'stream ends; reconnect to continue. Reconnecting with `Last-Event-ID` (or `?lastEventId=`) replays what was missed; when that id is too old, the ' +
+    'stream starts with `event: reset` (reload the view).',
   tags: ['events'],
   querystring: {
     type: 'object',
@@ -82,6 +86,12 @@ const eventsSchema = {
         pattern: '^[^,\\s]+(,[^,\\s]+)*$',
         description:
           'Comma-separated ShipFromLocationIDs to receive; default every store the caller may see. A store role naming a store outside its claim gets 404.',
+      },
+      lastEventId: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 100,
+        description: 'resume after this event id (for clients that cannot send the Last-Event-ID header)',
       },
     },
   },
@@ -117,7 +127,9 @@ export function eventsRoutes(feed: StatusFeed, options: EventsRoutesOptions = {}
     app.get('/events', { schema: eventsSchema }, async (request: FastifyRequest, reply: FastifyReply) => {
       const principal = request.principal;
       if (!principal) throw tokenError('TOKEN_MISSING', 'A bearer token is required');
-      const { store } = request.query as { store?: string };
+      const { store, lastEventId } = request.query as { store?: string; lastEventId?: string };
+      const lastHeader = request.headers['last-event-id'];
+      const after = (typeof lastHeader === 'string' && lastHeader !== '' ? lastHeader : lastEventId)?.slice(0, 100);
 
       let stores: readonly string[] | undefined;
       if (store !== undefined) {
@@ -167,7 +179,7 @@ export function eventsRoutes(feed: StatusFeed, options: EventsRoutesOptions = {}
       open.add(close);
       raw.once('close', () => close());
 
-      // `close` and the listener run on later events only, after `subscription` is set.
+      // The listener runs at once for replayed events (it only touches `subscription` later, on drain); `close` runs on later events only.
       const subscription: StatusSubscription = feed.subscribe(
         stores === undefined ? {} : { stores },
         (event) => {
@@ -176,8 +188,13 @@ export function eventsRoutes(feed: StatusFeed, options: EventsRoutesOptions = {}
           if (!writable) raw.once('drain', () => subscription.resume());
           return writable;
         },
-        { onOverflow: () => close(sseMessage('overflow', { reason: 'The client fell too far behind; reconnect to continue' })) },
+        {
+          onOverflow: () => close(sseMessage('overflow', { reason: 'The client fell too far behind; reconnect to continue' })),
+          ...(after === undefined ? {} : { after }),
+        },
       );
+      if (after !== undefined && !subscription.resumed)
+        raw.write(sseMessage('reset', { reason: 'The changes since your last event are no longer held here; reload the orders' }));
       request.log.debug({ stores: stores ?? 'all' }, 'status events stream opened');
     });
   };

@@ -9,6 +9,11 @@
  * that subscriber's next events, at most `maxBuffered` of them, until the subscriber calls `resume()`. One
  * that falls further behind is dropped: it is unsubscribed and told once, through `onOverflow`, so the client
  * can reconnect and catch up elsewhere; every other subscriber goes on as before.
+ *
+ * The feed also keeps the last `replayCapacity` events, so a client that reconnects with the id of the last
+ * event it saw (SSE `Last-Event-ID`) gets what it missed, in the order the feed published it, before anything
+ * new. An id the feed no longer holds (too old, or from before this process started) cannot be resumed from:
+ * `subscribe` says so, and the client reloads its view instead.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { StatusChange } from '../processors/domain/types.js';
@@ -30,6 +35,8 @@ export type StatusListener = (event: StatusFeedEvent) => boolean | void;
 export interface SubscribeOptions {
   /** Called once when the subscriber fell more than `maxBuffered` events behind and was dropped. */
   onOverflow?: () => void;
+  /** Resume after this event id: the held events published after it are delivered first. */
+  after?: string;
 }
 
 /** Calling it unsubscribes (idempotent); `resume()` delivers what was held while the listener was backed up. */
@@ -38,11 +45,15 @@ export interface StatusSubscription {
   resume(): void;
   /** Events held for this subscriber now. */
   readonly buffered: number;
+  /** With `after`: whether the feed still held that id (false: what was missed is unknown; reload). */
+  readonly resumed: boolean;
 }
 
 export interface StatusFeedOptions {
   /** Events held per backed-up subscriber before it is dropped; default 1000. */
   maxBuffered?: number;
+  /** Recent events kept for clients that reconnect with `Last-Event-ID`; default 10,000. */
+  replayCapacity?: number;
   /** Registry for the subscriber gauge and the overflow counter. */
   registry?: Registry;
   log?: (line: string) => void;
@@ -67,9 +78,14 @@ export class StatusFeed {
   private readonly gauge: Gauge | undefined;
   private readonly overflows: Counter | undefined;
   private sequence = 0;
+  /** The last `replayCapacity` events, oldest first (a ring: `recentStart` is the oldest's index). */
+  private readonly recent: StatusFeedEvent[] = [];
+  private recentStart = 0;
+  private readonly replayCapacity: number;
 
   constructor(options: StatusFeedOptions = {}) {
     this.maxBuffered = options.maxBuffered ?? 1000;
+    this.replayCapacity = options.replayCapacity ?? 10_000;
     if (!Number.isInteger(this.maxBuffered) || this.maxBuffered < 1)
       throw new Error(`maxBuffered must be a positive integer, got ${options.maxBuffered}`);
     this.log = options.log ?? ((line) => console.log(`omnia status feed: ${line}`));
@@ -106,6 +122,7 @@ export class StatusFeed {
   /** Hands the change to every matching subscriber, now or (a backed-up one) when it resumes. Never blocks. */
   publish(change: StatusChange, id?: string): void {
     const event: StatusFeedEvent = { id: id ?? String(++this.sequence), change };
+    this.remember(event);
     for (const subscriber of [...this.subscribers]) {
       if (subscriber.stores && !subscriber.stores.has(change.ShipFromLocationID)) continue;
       if (subscriber.paused || subscriber.draining) {
@@ -127,14 +144,41 @@ export class StatusFeed {
       active: true,
       draining: false,
     };
+    const missed = options.after === undefined ? undefined : this.since(options.after);
+    for (const event of missed ?? [])
+      if (!subscriber.stores || subscriber.stores.has(event.change.ShipFromLocationID)) subscriber.queue.push(event);
     this.subscribers.add(subscriber);
     this.gauge?.set(this.subscribers.size);
     const subscription = (() => this.remove(subscriber)) as StatusSubscription;
     Object.defineProperties(subscription, {
       resume: { value: () => this.resume(subscriber) },
       buffered: { get: () => subscriber.queue.length },
+      resumed: { value: missed !== undefined },
     });
+    // What was missed goes first, as if the listener had been backed up (it may back up again while taking it).
+    if (subscriber.queue.length > 0) this.resume(subscriber);
     return subscription;
+  }
+
+  private remember(event: StatusFeedEvent): void {
+    if (this.recent.length < this.replayCapacity) this.recent.push(event);
+    else {
+      this.recent[this.recentStart] = event;
+      this.recentStart = (this.recentStart + 1) % this.replayCapacity;
+    }
+  }
+
+  /** The events published after `id`, oldest first; undefined when the feed no longer holds `id`. */
+  private since(id: string): StatusFeedEvent[] | undefined {
+    const length = this.recent.length;
+    for (let back = 0; back < length; back++) {
+      const index = (this.recentStart + length - 1 - back) % length;
+      if (this.recent[index]!.id !== id) continue;
+      const after: StatusFeedEvent[] = [];
+      for (let next = length - back; next < length; next++) after.push(this.recent[(this.recentStart + next) % length]!);
+      return after;
+    }
+    return undefined;
   }
 
   private deliver(subscriber: Subscriber, event: StatusFeedEvent): void {

@@ -298,3 +298,61 @@ t.test('OpenAPI: GET /api/v1/events is documented as a bearer-secured text/event
   t.ok(operation.responses['401'], 'the standard 401');
   await app.close();
 });
+
+t.test(
+  'Last-Event-ID resumes: what was missed first, in order, then the live changes; an id no longer held starts with event: reset',
+  async (t) => {
+    const { feed, connect } = await serve(t);
+    const first = await connect(admin);
+    await first.waitFor('the connected comment', () => first.comments.includes('connected'));
+    for (const store of ['S001', 'S002', 'S003']) feed.publish(change(store));
+    await first.waitForEvents(3);
+    const seenId = first.events[0]!.id!;
+    first.close();
+
+    // Two more while no client is connected; then the client comes back with the id of the first event it saw.
+    feed.publish(change('S001'));
+    feed.publish(change('S003'));
+    const back = await connect({ ...admin, 'last-event-id': seenId });
+    await back.waitForEvents(4);
+    t.same(
+      back.events.map((event) => event.id),
+      ['2', '3', '4', '5'],
+      'the missed changes, in publication order',
+    );
+    feed.publish(change('S002'));
+    await back.waitForEvents(5);
+    t.equal(back.events[4]!.id, '6', 'then the live ones');
+
+    // A store role resuming gets only its own stores' missed changes.
+    const own = await connect({ ...storeS001, 'last-event-id': seenId });
+    await own.waitForEvents(1);
+    t.same(
+      own.events.map((event) => event.data && JSON.parse(event.data).shipFromLocationId),
+      ['S001'],
+      "only the store's own",
+    );
+
+    // The query-string form, for clients without headers; and an id the feed never held.
+    const byQuery = await connect(admin, `?lastEventId=${seenId}`);
+    await byQuery.waitForEvents(5);
+    t.equal(byQuery.events[0]!.id, '2');
+    const lost = await connect({ ...admin, 'last-event-id': '999-1' });
+    await lost.waitForEvents(1);
+    t.equal(lost.events[0]!.event, 'reset', 'the client is told to reload');
+  },
+);
+
+t.test('the feed holds the last replayCapacity events: older ids cannot be resumed from', async (t) => {
+  const feed = new StatusFeed({ replayCapacity: 3, log: () => undefined });
+  for (let i = 0; i < 5; i++) feed.publish(change('S001'));
+  const ids = (after: string) => {
+    const got: string[] = [];
+    const subscription = feed.subscribe({}, (event) => void got.push(event.id), { after });
+    subscription();
+    return { resumed: subscription.resumed, got };
+  };
+  t.same(ids('3'), { resumed: true, got: ['4', '5'] }, 'held: the two after it');
+  t.same(ids('5'), { resumed: true, got: [] }, 'the newest: nothing missed');
+  t.same(ids('2'), { resumed: false, got: [] }, 'pushed out of the ring');
+});
