@@ -1,0 +1,216 @@
+/**
+ * Cash on delivery (GET /stores/:id/reconciliation): for a business day, what the delivery partner should have
+ * collected against what it did, and the orders to look into (no cash, short, over), open ones first.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import type { StoreReconciliation } from '../api-types.js';
+import { useApp } from '../app-context.js';
+import { Icon } from '../components/icon.js';
+import { Money } from '../components/money.js';
+import { ErrorNotice, InfoNotice, Loading } from '../components/notice.js';
+import { dateTime, day as formatDay } from '../format.js';
+import { useI18n } from '../i18n.js';
+import { isNonZero } from '../logic/money.js';
+import { href } from '../router.js';
+
+export function CodScreen() {
+  const { api, store } = useApp();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [dayInput, setDayInput] = useState('');
+  const [asked, setAsked] = useState<string | undefined>();
+  const [report, setReport] = useState<StoreReconciliation>();
+  const [error, setError] = useState<unknown>();
+  const [loading, setLoading] = useState(true);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    document.title = `${t('cod.title')} – ${t('app.name')}`;
+  }, [t]);
+
+  useEffect(() => {
+    if (!store) return;
+    const controller = new AbortController();
+    setLoading(true);
+    setError(undefined);
+    api
+      .get<StoreReconciliation>(`/stores/${encodeURIComponent(store)}/reconciliation`, { day: asked }, controller.signal)
+      .then((answer) => {
+        setReport(answer);
+        if (answer.day) setDayInput(answer.day);
+      })
+      .catch((failure: unknown) => {
+        if (!controller.signal.aborted) setError(failure);
+      })
+      .finally(() => {
+        if (!controller.signal.aborted) setLoading(false);
+      });
+    return () => controller.abort();
+  }, [api, store, asked, attempt]);
+
+  if (!store) {
+    return (
+      <section class="screen">
+        <h1>{t('cod.title')}</h1>
+        <InfoNotice>{t('board.chooseStore')}</InfoNotice>
+      </section>
+    );
+  }
+
+  const exceptions = [...(report?.exceptions ?? [])].sort((a, b) => Number(b.open) - Number(a.open));
+  return (
+    <section class="screen cod" aria-labelledby="cod-title" data-testid="cod">
+      <div class="screen-head">
+        <h1 id="cod-title">{t('cod.heading', { store })}</h1>
+      </div>
+      <form
+        class="panel inline-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setAsked(dayInput || undefined);
+        }}
+      >
+        <div class="field">
+          <label for="cod-day">{t('cod.day')}</label>
+          <input id="cod-day" type="date" value={dayInput} onInput={(e) => setDayInput(e.currentTarget.value)} />
+        </div>
+        <button type="submit" class="button button-primary">
+          {t('cod.show')}
+        </button>
+        <button
+          type="button"
+          class="button"
+          onClick={() => {
+            setDayInput('');
+            setAsked(undefined);
+            setAttempt((n) => n + 1);
+          }}
+        >
+          {t('cod.latest')}
+        </button>
+      </form>
+
+      {loading && <Loading label={t('cod.loading')} />}
+      {error !== undefined && <ErrorNotice error={error} onRetry={() => setAttempt((n) => n + 1)} />}
+      {!loading && report && report.runs.length === 0 && <InfoNotice>{asked ? t('cod.noneForDay') : t('cod.none')}</InfoNotice>}
+
+      {report && report.runs.length > 0 && (
+        <>
+          {report.day && <h2 class="cod-day">{formatDay(i18n, report.day)}</h2>}
+          <div class="run-list">
+            {report.runs.map((run) => {
+              const difference = subtract(run.collectedTotal, run.expectedTotal);
+              return (
+                <section key={run.cutOffAt} class="panel run" aria-label={t('cod.run', { time: dateTime(i18n, run.cutOffAt) })}>
+                  <p class="run-title">{t('cod.run', { time: dateTime(i18n, run.cutOffAt) })}</p>
+                  <dl class="stat-grid">
+                    <div class="stat">
+                      <dt>{t('cod.expected')}</dt>
+                      <dd>
+                        <Money value={run.expectedTotal} />
+                      </dd>
+                    </div>
+                    <div class="stat">
+                      <dt>{t('cod.collected')}</dt>
+                      <dd>
+                        <Money value={run.collectedTotal} />
+                      </dd>
+                    </div>
+                    <div class={`stat ${difference && isNonZero(difference) ? 'stat-attention' : 'stat-done'}`}>
+                      <dt>{t('cod.difference')}</dt>
+                      <dd>
+                        <Icon name={difference && isNonZero(difference) ? 'warning' : 'check'} />{' '}
+                        {difference ? <Money value={difference} /> : t('common.none')}
+                      </dd>
+                    </div>
+                    <div class="stat">
+                      <dt>{t('cod.reconciled')}</dt>
+                      <dd>{run.reconciledOrders}</dd>
+                    </div>
+                    <div class="stat">
+                      <dt>{t('cod.reconciledAmount')}</dt>
+                      <dd>
+                        <Money value={run.reconciledAmount} />
+                      </dd>
+                    </div>
+                  </dl>
+                </section>
+              );
+            })}
+          </div>
+
+          <section class="panel" aria-labelledby="exceptions-title">
+            <h2 id="exceptions-title">{t('cod.exceptions')}</h2>
+            {exceptions.length === 0 ? (
+              <InfoNotice tone="success">{t('cod.noExceptions')}</InfoNotice>
+            ) : (
+              <div class="table-wrap">
+                <table class="results-table">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('cod.col.order')}</th>
+                      <th scope="col">{t('cod.col.problem')}</th>
+                      <th scope="col" class="num">
+                        {t('cod.col.expected')}
+                      </th>
+                      <th scope="col" class="num">
+                        {t('cod.col.collected')}
+                      </th>
+                      <th scope="col" class="num">
+                        {t('cod.col.difference')}
+                      </th>
+                      <th scope="col">{t('cod.col.state')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {exceptions.map((exception) => (
+                      <tr key={`${exception.orderId}-${exception.cutOffAt}`}>
+                        <th scope="row">
+                          <a class="row-link" href={href.order(exception.orderId, store)}>
+                            {exception.orderId}
+                          </a>
+                        </th>
+                        <td>
+                          {t(`cod.kind.${exception.kind}`)}
+                          {exception.kind === 'MISSING' && <span class="line-meta">{t('cod.kind.MISSING.hint')}</span>}
+                        </td>
+                        <td class="num">
+                          <Money value={exception.expectedAmount} />
+                        </td>
+                        <td class="num">{exception.collectedAmount ? <Money value={exception.collectedAmount} /> : t('common.none')}</td>
+                        <td class="num">
+                          <Money value={exception.difference} />
+                        </td>
+                        <td>
+                          <span class={`tone-tag ${exception.open ? 'tone-attention' : 'tone-done'}`}>
+                            <Icon name={exception.open ? 'warning' : 'check'} />
+                            {exception.open ? t('cod.open') : t('cod.resolved')}
+                          </span>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        </>
+      )}
+    </section>
+  );
+}
+
+/** a − b on 4-decimal strings, exactly (BigInt on the scaled digits). */
+function subtract(a: string, b: string): string | undefined {
+  const scaled = (value: string): bigint | undefined => {
+    const match = /^(-?)(\d+)\.(\d{4})$/.exec(value);
+    return match ? BigInt(`${match[1]}${match[2]}${match[3]}`) : undefined;
+  };
+  const x = scaled(a);
+  const y = scaled(b);
+  if (x === undefined || y === undefined) return undefined;
+  const d = x - y;
+  const negative = d < 0n;
+  const digits = (negative ? -d : d).toString().padStart(5, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -4)}.${digits.slice(-4)}`;
+}
