@@ -37,6 +37,7 @@ import { orderSerdes } from '../topology/order-serdes.js';
 import { orderTopology } from '../topology/order-topology.js';
 import { Topics } from '../topology/topics.js';
 import { driverOrders } from '../query-service/local-orders.js';
+import { driverBundles } from '../query-service/bundle-catalog.js';
 import { startQueryService } from '../query-service/service.js';
 import { devToken, type AuthConfig } from '../query-service/auth.js';
 import { StatusFeed } from '../query-service/status-feed.js';
@@ -269,6 +270,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   });
 
   const updateSerde = serdeFor(topic(Topics.orderUpdate), 'OrderUpdate', serdeConfig);
+  const deliverySerde = serdeFor(topic(Topics.deliveryStatus), 'DeliveryStatus', serdeConfig);
+  const bundleSerde = serdeFor(topic(Topics.bundles), 'BundleDefinition', serdeConfig);
   const query = await startQueryService({
     db,
     local: driverOrders(driver, PARTITIONS),
@@ -283,6 +286,31 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       },
       updateTopic: topic(Topics.orderUpdate),
       encode: (update) => updateSerde.serialize(update),
+    },
+    // COD cash confirmed by store staff: a delivery status into the pipeline, as a partner's callback is.
+    cod: {
+      publisher: {
+        publish: async (record) => {
+          const key = Buffer.from(record.key, 'utf8');
+          await chain.pipe(record.topic, key, record.value, record.timestamp);
+          return { partition: partitionForKey(key, PARTITIONS) };
+        },
+      },
+      deliveryTopic: topic(Topics.deliveryStatus),
+      encode: (status) => deliverySerde.serialize(status),
+    },
+    // Bundle definitions go into the driver's global table the same way; the 202 waits until it holds them.
+    bundles: {
+      catalog: driverBundles(driver),
+      publisher: {
+        publish: async (record) => {
+          const key = Buffer.from(record.key, 'utf8');
+          await chain.pipe(record.topic, key, record.value, record.timestamp);
+          return { partition: 0 };
+        },
+      },
+      bundleTopic: topic(Topics.bundles),
+      encode: (bundle) => bundleSerde.serialize(bundle),
     },
     registry,
     feed: statusFeed,

@@ -23,6 +23,7 @@ import { pgDatabase } from '../postgres/sql.js';
 import { loadSinkConfig } from '../sinks/sink-config.js';
 import { describeCurrent, markdownTable } from '../settings/describe.js';
 import { runtimeOrders } from '../query-service/local-orders.js';
+import { runtimeBundles } from '../query-service/bundle-catalog.js';
 import { PartitionOwners } from '../query-service/partition-owners.js';
 import { KafkaStatusTail } from '../query-service/kafka-status-tail.js';
 import { startQueryService } from '../query-service/service.js';
@@ -79,9 +80,26 @@ async function onKafka(): Promise<void> {
     const commands = new KafkaWebhookPublisher(client, [updateTopic], logger.child({ component: 'order-commands' }));
     await commands.start();
     const updateSerde = serdeFor(updateTopic, 'OrderUpdate', serdeConfig);
+    // COD cash confirmed by store staff becomes a delivery.status.v1 record, as a partner's callback does.
+    const deliveryTopic = orderConfig.topicPrefix + Topics.deliveryStatus;
+    const confirmations = new KafkaWebhookPublisher(client, [deliveryTopic], logger.child({ component: 'cod-confirmations' }));
+    await confirmations.start();
+    const deliverySerde = serdeFor(deliveryTopic, 'DeliveryStatus', serdeConfig);
+    // Bundle definitions written through the API go to bundle.definition.v1 the same way.
+    const bundleTopic = orderConfig.topicPrefix + Topics.bundles;
+    const bundlePublisher = new KafkaWebhookPublisher(client, [bundleTopic], logger.child({ component: 'bundle-commands' }));
+    await bundlePublisher.start();
+    const bundleSerde = serdeFor(bundleTopic, 'BundleDefinition', serdeConfig);
     const query = await startQueryService({
       feed,
       actions: { publisher: commands, updateTopic, encode: (update) => updateSerde.serialize(update) },
+      cod: { publisher: confirmations, deliveryTopic, encode: (status) => deliverySerde.serialize(status) },
+      bundles: {
+        catalog: runtimeBundles(runtime),
+        publisher: bundlePublisher,
+        bundleTopic,
+        encode: (bundle) => bundleSerde.serialize(bundle),
+      },
       db,
       local: runtimeOrders(runtime, orderConfig.topicPrefix),
       owners,

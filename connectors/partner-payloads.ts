@@ -211,7 +211,9 @@ function deliveryStatus(
     reader.fail('CollectedAmount', `is only accepted with Status COLLECTED (got ${status})`);
   const At = reader.timestamp('At', true);
   if (reader.errors.length) return { ok: false, errors: reader.errors };
-  return { ok: true, record: { ...ids, Partner: partner, Status: status, CollectedAmount, At } as DeliveryStatus };
+  // ConfirmedBy, Reference and Note belong to cash confirmed by store staff (the query service), never to a partner.
+  const record = { ...ids, Partner: partner, Status: status, CollectedAmount, At, ConfirmedBy: null, Reference: null, Note: null };
+  return { ok: true, record: record as DeliveryStatus };
 }
 
 /** Grab's status update → DeliveryStatus (delivery.status.v1, Partner GRAB). */

@@ -36,7 +36,8 @@ export async function findOrder(orders: KeyValueStore<string, OrderState>, key: 
 
 /**
  * Applies an event that would set status `to`: a transition (with its `order.status.v1` record) when it moves the
- * order forward; a repeated status is ignored; anything else is noted in history as OUT_OF_ORDER.
+ * order forward; a repeated status is ignored; anything else is noted in history as OUT_OF_ORDER. `actor` is the
+ * person the event comes from (a confirmation by store staff), recorded on the history entry and the status change.
  */
 export function step(
   context: StageContext,
@@ -45,11 +46,12 @@ export function step(
   to: OrderStatusCode,
   reason: string,
   source: string,
+  actor: string | null = null,
 ): OrderState {
   const at = nowIso(context);
   switch (fulfillmentTransitionKind(state.Status, to)) {
     case 'ADVANCE': {
-      const moved = transition(state, to, reason, source, at);
+      const moved = transition(state, to, reason, source, at, actor);
       emit(context, Sinks.status, key, moved.change);
       return moved.state;
     }
@@ -61,6 +63,8 @@ export function step(
         `OUT_OF_ORDER: ${reason} (${to} ${OrderStatusName[to]}) ignored at ${state.Status} ${OrderStatusName[state.Status]}`,
         source,
         at,
+        state.Status,
+        actor,
       );
   }
 }

@@ -2,7 +2,7 @@
  * Who is asking, as the bearer token says: roles and the stores a store role may see. A store role sees only
  * its stores' orders; another store's order is answered 404, not 403, so ids of other stores leak nothing.
  */
-export const Roles = ['store_staff', 'store_manager', 'regional_coordinator', 'admin'] as const;
+export const Roles = ['store_staff', 'store_manager', 'regional_coordinator', 'admin', 'bundle_manager'] as const;
 export type Role = (typeof Roles)[number];
 
 export interface Principal {
@@ -15,9 +15,9 @@ export interface Principal {
   readonly tokenId: string;
 }
 
-/** Regional coordinators and admins see every store; store roles see the stores in their claim. */
+/** Regional coordinators, admins and bundle managers see every store; store roles see the stores in their claim. */
 export const seesAllStores = (principal: Principal): boolean =>
-  principal.roles.some((role) => role === 'regional_coordinator' || role === 'admin');
+  principal.roles.some((role) => role === 'regional_coordinator' || role === 'admin' || role === 'bundle_manager');
 
 export const canSeeStore = (principal: Principal, shipFromLocationId: string): boolean =>
   seesAllStores(principal) || principal.stores.includes(shipFromLocationId);

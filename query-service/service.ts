@@ -15,6 +15,8 @@ import { type Logger, logger } from '../observability/logger.js';
 import type { LocalOrders } from './local-orders.js';
 import { orderLocator, orderLookupRoutes } from './order-lookup-routes.js';
 import { type OrderActionOptions, orderActionRoutes } from './order-action-routes.js';
+import { type BundleRouteOptions, bundleRoutes } from './bundle-routes.js';
+import { type CodConfirmOptions, codRoutes } from './cod-routes.js';
 import type { PartitionOwners } from './partition-owners.js';
 import { pipelineRoutes } from './pipeline-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
@@ -31,6 +33,10 @@ export interface QueryServiceParts {
   readonly feed?: StatusFeed;
   /** Where actions send their commands; none, no action routes (a read-only replica). */
   readonly actions?: Omit<OrderActionOptions, 'locator'>;
+  /** Bundle promotions: the bundle table and where definitions go; none, no bundle routes. */
+  readonly bundles?: BundleRouteOptions;
+  /** Where COD cash confirmations by store staff go (delivery.status.v1); none, no confirmation route. */
+  readonly cod?: Omit<CodConfirmOptions, 'locator'>;
   /** The web app's directory; default dist/web. */
   readonly webApp?: string;
   /** Further routes. */
@@ -83,6 +89,8 @@ export async function startQueryService(
       routes: [
         orderLookupRoutes(locator),
         ...(parts.actions ? [orderActionRoutes({ ...parts.actions, locator })] : []),
+        ...(parts.bundles ? [bundleRoutes(parts.bundles)] : []),
+        ...(parts.cod ? [codRoutes({ ...parts.cod, locator })] : []),
         searchRoutes(parts.db),
         pipelineRoutes(parts.db),
         reconciliationRoutes(parts.db),

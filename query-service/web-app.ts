@@ -4,14 +4,15 @@
  * everything. Hashed assets are cached for a year; index.html is revalidated on every load, so a deploy shows.
  * A path the app owns (not /api, not /docs) that is no file answers index.html, so a reload on `/orders/X` works.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** Where `npm run build` puts the app, seen from dist/query-service/. */
-export const WEB_APP_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'web');
+/** Where `npm run build` puts the app: dist/web, seen from dist/query-service/ or (sources run directly) query-service/. */
+const here = dirname(fileURLToPath(import.meta.url));
+export const WEB_APP_DIR = basename(dirname(here)) === 'dist' ? join(here, '..', 'web') : join(here, '..', 'dist', 'web');
 
 /** The app's own policy: its scripts, styles and API from this origin; product images from https. */
 export const WEB_APP_CSP =
@@ -54,10 +55,13 @@ export function installWebApp(
     });
   });
   if (!built) return undefined;
+  // The fallback answers from the root instance, where the static plugin's reply.sendFile is not visible; the
+  // page is a few hundred bytes, read once.
+  const index = readFileSync(join(root, 'index.html'));
   return (request, reply) => {
     if (request.method !== 'GET' || !isAppPath(request.url)) return false;
     reply.raw.setHeader('content-security-policy', WEB_APP_CSP);
-    void reply.header('cache-control', 'no-cache').sendFile('index.html', root);
+    void reply.code(200).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index);
     return true;
   };
 }

@@ -92,7 +92,8 @@ export interface DeliveryAddress {
 
 /**
  * A delivery update from a delivery partner (topic delivery.status.v1, key ShipFromLocationID), from the Grab / PMP
- * connectors.
+ * connectors, or a cash collection confirmed by store staff for the order's partner (the query service's COD
+ * confirmation). Version 2: adds ConfirmedBy, Reference and Note.
  */
 export interface DeliveryStatus {
   /** Unique event id; the idempotency key (a repeated EventID is ignored). */
@@ -113,6 +114,21 @@ export interface DeliveryStatus {
   CollectedAmount: Money | null;
   /** When the partner recorded the update: ISO-8601 UTC. */
   At: Timestamp;
+  /**
+   * Who confirmed the cash when store staff did it instead of the partner: the token subject; recorded as the Actor
+   * of the order's history and status change. Null for partner events. Added in version 2.
+   */
+  ConfirmedBy: string | null;
+  /**
+   * The staff's reference for a confirmed collection (e.g. the receipt number); null for partner events. Added in
+   * version 2.
+   */
+  Reference: string | null;
+  /**
+   * Free text the staff added to a confirmed collection, shown in the order's history; null when none and for
+   * partner events. Added in version 2.
+   */
+  Note: string | null;
 }
 
 /** Delivery partner. */

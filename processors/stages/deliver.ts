@@ -10,6 +10,11 @@
  * once and reported as a reconciliation exception at the cut-off. Delivered or collected COD orders are handed
  * to the reconcile node, which indexes them for the day's run.
  *
+ * Cash confirmed by store staff (the query service's COD confirmation, query-service/cod-routes.ts) arrives as the
+ * COLLECTED status the partner did not send: Partner = the order's carrier, ConfirmedBy = the token subject,
+ * EventID `manual-<CommandID>`. The same rules apply; only the history entry and status change differ: Source
+ * `store` instead of the partner, Actor = ConfirmedBy, and the note names the staff's Reference (and Note).
+ *
  * Dead letters: ORDER_NOT_FOUND, SHIP_FROM_LOCATION_MISMATCH, UNKNOWN_EVENT_TYPE (a Status not in
  * DELIVERY_STATUS), INVALID_COLLECTED_AMOUNT.
  */
@@ -50,6 +55,13 @@ function collectedAmount(event: DeliveryStatus): string | null {
   return normaliseMoney(amount);
 }
 
+/** History and status Source of a collection confirmed by store staff (ConfirmedBy set). */
+export const STORE_SOURCE = 'store';
+
+/** How a staff confirmation reads in history: `confirmed at the store (reference "R-1": note)`. */
+const storeConfirmation = (event: DeliveryStatus): string =>
+  `confirmed at the store (reference ${JSON.stringify(event.Reference ?? '')}${event.Note ? `: ${event.Note}` : ''})`;
+
 /** The event's At when it is a timestamp, else the processing time. */
 const eventTime = (event: DeliveryStatus, fallback: string): string => (Number.isFinite(Date.parse(event.At)) ? event.At : fallback);
 
@@ -73,9 +85,10 @@ export function deliverStage(): Processor<string, DeliveryStatus, string, unknow
       const collected = collectedAmount(event);
       if (hasSeen(found, event.EventID)) return;
       const key = record.key;
-      const source = event.Partner.toLowerCase();
+      const confirmedBy = event.ConfirmedBy ?? null;
+      const source = confirmedBy === null ? event.Partner.toLowerCase() : STORE_SOURCE;
       const at = nowIso(context);
-      let state = step(context, key, rememberEvent(found, event.EventID), to, event.Status, source);
+      let state = step(context, key, rememberEvent(found, event.EventID), to, event.Status, source, confirmedBy);
       const delivered = state.Status === OrderStatus.Delivered && found.Status !== OrderStatus.Delivered;
       if (delivered) state = { ...state, DeliveredAt: eventTime(event, at) };
       if (collected !== null) {
@@ -83,11 +96,14 @@ export function deliverStage(): Processor<string, DeliveryStatus, string, unknow
         const outcome = classifyCollection(expected, collected);
         state = { ...state, PaymentStatus: PaymentStatus.Collected, CollectedAmount: collected, CollectedAt: eventTime(event, at) };
         emit(context, Sinks.payment, key, { ...paymentEvent(state, PaymentStatus.Collected, at), Amount: collected });
+        const by = confirmedBy === null ? `by ${event.Partner}` : `for ${event.Partner}, ${storeConfirmation(event)}`;
         state = note(
           state,
-          `COLLECTED ${collected} by ${event.Partner}${outcome === 'RECONCILED' ? '' : `: ${outcome} against ${expected}, a reconciliation exception`}`,
+          `COLLECTED ${collected} ${by}${outcome === 'RECONCILED' ? '' : `: ${outcome} against ${expected}, a reconciliation exception`}`,
           source,
           at,
+          state.Status,
+          confirmedBy,
         );
       }
       if ((delivered || collected !== null) && state.Order.PaymentMethod === 'COD') {

@@ -36,7 +36,11 @@ function client(embedded: Embedded, claims: { sub: string; roles: string[]; stor
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: response.status, body: (await response.json()) as Body, replayed: response.headers.get('idempotent-replayed') === 'true' };
+    return {
+      status: response.status,
+      body: (await response.json()) as Body,
+      replayed: response.headers.get('idempotent-replayed') === 'true',
+    };
   };
   return { get: (path) => call('GET', path), post: (path, body, key) => call('POST', path, body, key) };
 }

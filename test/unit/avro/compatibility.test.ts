@@ -146,3 +146,28 @@ t.test('a changed schema keeps its previous version: history/fingerprints.json m
     );
   }
 });
+
+t.test('DeliveryStatus v2: partner events written with v1 read with null ConfirmedBy, Reference and Note', async (t) => {
+  const [v1, v2] = schemaVersions('DeliveryStatus');
+  t.same(
+    schemaVersions('DeliveryStatus').map((v) => v.version),
+    [1, 2],
+  );
+  const { ConfirmedBy: _by, Reference: _ref, Note: _note, ...partnerV1 } = examples.DeliveryStatus;
+  const read = v2!.type.fromBuffer(v1!.type.toBuffer(partnerV1), v2!.type.createResolver(v1!.type)) as typeof examples.DeliveryStatus;
+  t.same(plain(read), plain({ ...partnerV1, ConfirmedBy: null, Reference: null, Note: null }), 'the added fields default to null');
+
+  // A replica not yet upgraded reads a staff confirmation as the partner's COLLECTED it stands for.
+  const confirmed = {
+    ...examples.DeliveryStatus,
+    EventID: 'manual-c0d1f2e3-0000-4000-8000-000000000002',
+    Status: 'COLLECTED',
+    ConfirmedBy: 'clerk-7',
+    Reference: 'RCPT-0042',
+    Note: 'rider brought the cash back',
+  };
+  const back = v1!.type.fromBuffer(v2!.type.toBuffer(confirmed), v1!.type.createResolver(v2!.type));
+  t.same(plain(back), plain({ ...partnerV1, EventID: confirmed.EventID, Status: 'COLLECTED' }), 'v1 reads v2 data without the new fields');
+  const json = jsonSerde<typeof examples.DeliveryStatus>('DeliveryStatus', 'delivery.status.v1');
+  t.same(json.deserialize(Buffer.from(JSON.stringify(partnerV1))).ConfirmedBy, null, 'a JSON partner event without them reads null');
+});

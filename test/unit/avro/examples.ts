@@ -99,6 +99,9 @@ export const examples: { [K in RecordTypeName]: RecordTypes[K] } = {
     Status: 'DELIVERED',
     CollectedAmount: '85.9700',
     At: '2026-11-21T10:32:05Z',
+    ConfirmedBy: null,
+    Reference: null,
+    Note: null,
   },
   ValidationResult: {
     OrderID: 'QC0042-000124',

@@ -88,16 +88,23 @@ t.test('Slick ship events: every failing field is named', async (t) => {
   );
 });
 
+/** The DeliveryStatus v2 fields of a staff confirmation: always null from a partner, whatever its body says. */
+const partnerOnly = { ConfirmedBy: null, Reference: null, Note: null };
+
 t.test('Grab status updates map to DeliveryStatus (Partner GRAB) with the shared status list', async (t) => {
   const serde = jsonSerde('DeliveryStatus');
   for (const Status of DELIVERY_STATUSES.filter((status) => status !== 'COLLECTED')) {
     const result = deliveryStatusFromGrab({ ...base, EventID: `GRAB-${Status}`, Status });
-    t.same(result, { ok: true, record: { ...base, EventID: `GRAB-${Status}`, Partner: 'GRAB', Status, CollectedAmount: null } }, Status);
+    t.same(
+      result,
+      { ok: true, record: { ...base, EventID: `GRAB-${Status}`, Partner: 'GRAB', Status, CollectedAmount: null, ...partnerOnly } },
+      Status,
+    );
     if (result.ok) t.same(serde.deserialize(serde.serialize(result.record)), result.record);
   }
   t.same(deliveryStatusFromGrab({ ...base, Status: 'COLLECTED', CollectedAmount: '120.5' }), {
     ok: true,
-    record: { ...base, Partner: 'GRAB', Status: 'COLLECTED', CollectedAmount: '120.5000' },
+    record: { ...base, Partner: 'GRAB', Status: 'COLLECTED', CollectedAmount: '120.5000', ...partnerOnly },
   });
   t.same(fields(deliveryStatusFromGrab({ ...base, Status: 'COLLECTED' })), ['CollectedAmount']);
   t.same(
@@ -105,16 +112,24 @@ t.test('Grab status updates map to DeliveryStatus (Partner GRAB) with the shared
     ['CollectedAmount'],
     'an amount only with COLLECTED',
   );
+  t.same(
+    deliveryStatusFromGrab({ ...base, Status: 'DELIVERED', ConfirmedBy: 'clerk-7', Reference: 'R-1' }),
+    { ok: true, record: { ...base, Partner: 'GRAB', Status: 'DELIVERED', CollectedAmount: null, ...partnerOnly } },
+    'a partner cannot pass its event off as a staff confirmation',
+  );
   t.same(fields(deliveryStatusFromGrab({ ...base, Status: 'delivered' })), ['Status'], 'statuses are exact');
   t.same(fields(deliveryStatusFromGrab({ OrderID: 'O1' })), ['Status', 'EventID', 'ShipFromLocationID', 'At']);
 });
 
 t.test('PMP delivered and cash-collected map to DELIVERED and COLLECTED (Partner PMP)', async (t) => {
-  t.same(deliveredFromPmp(base), { ok: true, record: { ...base, Partner: 'PMP', Status: 'DELIVERED', CollectedAmount: null } });
+  t.same(deliveredFromPmp(base), {
+    ok: true,
+    record: { ...base, Partner: 'PMP', Status: 'DELIVERED', CollectedAmount: null, ...partnerOnly },
+  });
   t.same(fields(deliveredFromPmp({ ...base, CollectedAmount: '10.0000' })), ['CollectedAmount']);
   t.same(cashCollectedFromPmp({ ...base, CollectedAmount: '1234.5600' }), {
     ok: true,
-    record: { ...base, Partner: 'PMP', Status: 'COLLECTED', CollectedAmount: '1234.5600' },
+    record: { ...base, Partner: 'PMP', Status: 'COLLECTED', CollectedAmount: '1234.5600', ...partnerOnly },
   });
   t.same(cashCollectedFromPmp({ ...base, CollectedAmount: '0' }).ok && 'ok', 'ok');
   const money = (CollectedAmount: unknown) => cashCollectedFromPmp({ ...base, CollectedAmount });

@@ -53,7 +53,15 @@ t.test('an accepted event is published (key ShipFromLocationID, JSON record) bef
   t.equal(published[0]!.topic, 'delivery.status.v1');
   t.equal(published[0]!.key, 'QC0042');
   t.equal(published[0]!.timestamp, NOW);
-  t.same(JSON.parse(published[0]!.value.toString()), { ...pmp, Partner: 'PMP', Status: 'DELIVERED', CollectedAmount: null });
+  t.same(JSON.parse(published[0]!.value.toString()), {
+    ...pmp,
+    Partner: 'PMP',
+    Status: 'DELIVERED',
+    CollectedAmount: null,
+    ConfirmedBy: null,
+    Reference: null,
+    Note: null,
+  });
   t.equal(response.headers['x-content-type-options'], 'nosniff', 'security headers');
   t.equal(response.headers['cache-control'], 'no-store');
 });
