@@ -195,13 +195,16 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     grab: secretOf('grab', webhookConfig.grabSecret),
     pmp: secretOf('pmp', webhookConfig.pmpSecret),
   };
+  // What the webhook ingress accepts and what people's actions send go into the pipeline as any record does; the
+  // answer waits until it is processed (the embedded counterpart of "acknowledged by Kafka").
+  const intoPipeline = new InProcessPublisher(async (record) => {
+    const key = Buffer.from(record.key, 'utf8');
+    await chain.pipe(record.topic, key, record.value, record.timestamp);
+    return { partition: partitionForKey(key, PARTITIONS) };
+  });
   const webhooks = buildWebhookServer({
     secrets,
-    publisher: new InProcessPublisher(async (record) => {
-      const key = Buffer.from(record.key, 'utf8');
-      await chain.pipe(record.topic, key, record.value, record.timestamp);
-      return { partition: partitionForKey(key, PARTITIONS) };
-    }),
+    publisher: intoPipeline,
     topics: { shipEvents: topic(SHIP_EVENT_TOPIC), deliveryStatus: topic(DELIVERY_STATUS_TOPIC) },
     serdes: {
       shipEvent: serdeFor(topic(SHIP_EVENT_TOPIC), 'ShipEvent', serdeConfig),
@@ -277,38 +280,20 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     local: driverOrders(driver, PARTITIONS),
     // Actions' commands go into the pipeline as any update does; the 202 waits until it is processed.
     actions: {
-      publisher: {
-        publish: async (record) => {
-          const key = Buffer.from(record.key, 'utf8');
-          await chain.pipe(record.topic, key, record.value, record.timestamp);
-          return { partition: partitionForKey(key, PARTITIONS) };
-        },
-      },
+      publisher: intoPipeline,
       updateTopic: topic(Topics.orderUpdate),
       encode: (update) => updateSerde.serialize(update),
     },
     // COD cash confirmed by store staff: a delivery status into the pipeline, as a partner's callback is.
     cod: {
-      publisher: {
-        publish: async (record) => {
-          const key = Buffer.from(record.key, 'utf8');
-          await chain.pipe(record.topic, key, record.value, record.timestamp);
-          return { partition: partitionForKey(key, PARTITIONS) };
-        },
-      },
+      publisher: intoPipeline,
       deliveryTopic: topic(Topics.deliveryStatus),
       encode: (status) => deliverySerde.serialize(status),
     },
     // Bundle definitions go into the driver's global table the same way; the 202 waits until it holds them.
     bundles: {
       catalog: driverBundles(driver),
-      publisher: {
-        publish: async (record) => {
-          const key = Buffer.from(record.key, 'utf8');
-          await chain.pipe(record.topic, key, record.value, record.timestamp);
-          return { partition: 0 };
-        },
-      },
+      publisher: intoPipeline,
       bundleTopic: topic(Topics.bundles),
       encode: (bundle) => bundleSerde.serialize(bundle),
     },

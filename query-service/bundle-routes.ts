@@ -38,7 +38,6 @@
 import { randomUUID } from 'node:crypto';
 import { Ajv } from 'ajv';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { WebhookPublisher } from '../connectors/webhook-publisher.js';
 import type { BundleDefinition } from '../processors/domain/types.js';
 import { type BundleCatalog, CatalogUnavailable } from './bundle-catalog.js';
 import {
@@ -58,6 +57,7 @@ import {
   type PreviewInput,
   viewOf,
 } from './bundle-definitions.js';
+import { type CommandPublisher, idempotencyHeaderSchema, sendAnswer, sendCommand, signedIn } from './commands.js';
 import { ApiError, errorResponseSchema, type FieldError, fieldErrors } from './errors.js';
 import { type Answer as IdempotentAnswer, commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
 import { canSeeStore, type Principal, seesAllStores } from './principal.js';
@@ -65,7 +65,7 @@ import { canSeeStore, type Principal, seesAllStores } from './principal.js';
 export interface BundleRouteOptions {
   readonly catalog: BundleCatalog;
   /** Where definitions go: Kafka's bundle.definition.v1, or the in-process pipeline. */
-  readonly publisher: Pick<WebhookPublisher, 'publish'>;
+  readonly publisher: CommandPublisher;
   /** The bundle topic's full name (with the deployment's prefix). */
   readonly bundleTopic: string;
   /** The record's bytes in the topic's format. */
@@ -97,13 +97,6 @@ const amountEntry = {
   additionalProperties: false,
   required: ['type', 'amount'],
   properties: { type: { type: 'string', minLength: 1, maxLength: 50 }, amount: money('money ≥ 0, at most 4 decimals, as a string') },
-} as const;
-
-const idempotencyHeader = {
-  type: 'object',
-  properties: {
-    [IDEMPOTENCY_HEADER]: { type: 'string', description: 'one per user intent (a UUID); a retry sends the same one' },
-  },
 } as const;
 
 const bundleIdParams = {
@@ -278,7 +271,7 @@ const createSchema = {
   description:
     'Sends a new BundleDefinition to bundle.definition.v1. 202 means sent; the pipeline prices with it once its table has it. 409 BUNDLE_EXISTS when the bundleId is taken.',
   tags: ['bundles'],
-  headers: idempotencyHeader,
+  headers: idempotencyHeaderSchema,
   body: bundleBody(true),
   response: writeResponses,
 } as const;
@@ -287,7 +280,7 @@ const editSchema = {
   summary: 'Replace a bundle',
   description: 'The whole definition is replaced: a field left out takes its default (no window, every store, priority 0).',
   tags: ['bundles'],
-  headers: idempotencyHeader,
+  headers: idempotencyHeaderSchema,
   params: bundleIdParams,
   body: bundleBody(false),
   response: writeResponses,
@@ -298,7 +291,7 @@ const activateSchema = {
   description:
     'Sets activeFrom to now (an activeTo still ahead is kept, else the bundle runs open-ended). 409 BUNDLE_ALREADY_ACTIVE when it is active; 409 BUNDLE_INVALID when the pipeline would ignore the definition.',
   tags: ['bundles'],
-  headers: idempotencyHeader,
+  headers: idempotencyHeaderSchema,
   params: bundleIdParams,
   response: writeResponses,
 } as const;
@@ -308,7 +301,7 @@ const deactivateSchema = {
   description:
     'Sets activeTo to now: orders created from now on do not get it, orders created before keep it. A bundle that has not started yet gets an empty window. Lines that declare the bundleId still get it (docs/contract.md §6). 409 BUNDLE_ALREADY_INACTIVE when it is neither active nor scheduled.',
   tags: ['bundles'],
-  headers: idempotencyHeader,
+  headers: idempotencyHeaderSchema,
   params: bundleIdParams,
   response: writeResponses,
 } as const;
@@ -517,14 +510,8 @@ export function bundleRoutes(options: BundleRouteOptions) {
     }
   };
 
-  const principalOf = (request: FastifyRequest): Principal => {
-    const principal = request.principal;
-    if (!principal) throw new ApiError(401, 'TOKEN_MISSING', 'a bearer token is required');
-    return principal;
-  };
-
   const writerOf = (request: FastifyRequest): Principal => {
-    const principal = principalOf(request);
+    const principal = signedIn(request);
     if (!canWriteBundles(principal))
       throw new ApiError(403, 'FORBIDDEN', 'Your role can see bundles but not change them; ask a bundle manager');
     return principal;
@@ -541,23 +528,17 @@ export function bundleRoutes(options: BundleRouteOptions) {
   };
 
   const publish = async (request: FastifyRequest, principal: Principal, definition: BundleDefinition, action: string, id: string) => {
-    const value = options.encode(definition);
-    try {
-      await options.publisher.publish({
+    await sendCommand(
+      options.publisher,
+      {
         topic: options.bundleTopic,
         key: definition.BundleID,
-        value,
+        value: options.encode(definition),
         timestamp: now(),
         headers: { 'omnia-command-id': id, 'omnia-requested-by': principal.subject },
-      });
-    } catch (error) {
-      throw new ApiError(
-        503,
-        'COMMAND_NOT_SENT',
-        'The bundle could not be sent to the pipeline; try again (the same Idempotency-Key is safe)',
-        { cause: (error as Error).message },
-      );
-    }
+      },
+      'The bundle',
+    );
     request.log.info({ bundleId: definition.BundleID, actor: principal.subject, action, commandId: id }, `bundle ${action}: sent`);
   };
 
@@ -575,11 +556,6 @@ export function bundleRoutes(options: BundleRouteOptions) {
       status: 202,
       body: { accepted: true, bundleId: definition.BundleID, commandId: id, requestedBy: principal.subject, acceptedAt: iso(now()) },
     };
-  };
-
-  const send = (reply: FastifyReply, answer: IdempotentAnswer & { replayed: boolean }) => {
-    if (answer.replayed) reply.header('idempotent-replayed', 'true');
-    return reply.code(answer.status).send(answer.body);
   };
 
   /** Activate or deactivate: the window rewritten by `change`, or the 409 when there is nothing to change. */
@@ -606,14 +582,14 @@ export function bundleRoutes(options: BundleRouteOptions) {
         if (!next) throw new ApiError(409, 'BUNDLE_ALREADY_INACTIVE', `Bundle ${bundleId} is neither active nor scheduled`);
         return write(request, principal, key, action, next);
       });
-      return send(reply, answer);
+      return sendAnswer(reply, answer);
     };
 
   return async (app: FastifyInstance): Promise<void> => {
     app.setValidatorCompiler(strictValidator());
 
     app.get('/bundles', { schema: listSchema }, async (request) => {
-      const principal = principalOf(request);
+      const principal = signedIn(request);
       const query = request.query as { store?: string; active?: 'true' | 'false' };
       const at = now();
       let definitions = (await read(() => catalog.all())).filter((definition) => canSeeBundle(principal, definition));
@@ -629,7 +605,7 @@ export function bundleRoutes(options: BundleRouteOptions) {
     });
 
     app.get('/bundles/:bundleId', { schema: oneSchema }, async (request) => {
-      const principal = principalOf(request);
+      const principal = signedIn(request);
       const { bundleId } = request.params as { bundleId: string };
       const definition = await read(() => catalog.get(bundleId));
       if (!definition || !canSeeBundle(principal, definition)) throw notFound(bundleId);
@@ -646,7 +622,7 @@ export function bundleRoutes(options: BundleRouteOptions) {
           throw new ApiError(409, 'BUNDLE_EXISTS', `Bundle ${body.bundleId} exists already; change it with PUT /bundles/${body.bundleId}`);
         return write(request, principal, key, 'create', usable(definitionOf(body.bundleId, body)));
       });
-      return send(reply, answer);
+      return sendAnswer(reply, answer);
     });
 
     app.put('/bundles/:bundleId', { schema: editSchema, attachValidation: true }, async (request, reply) => {
@@ -666,14 +642,14 @@ export function bundleRoutes(options: BundleRouteOptions) {
         if (!(await read(() => catalog.get(bundleId)))) throw notFound(bundleId);
         return write(request, principal, key, 'edit', usable(definitionOf(bundleId, body)));
       });
-      return send(reply, answer);
+      return sendAnswer(reply, answer);
     });
 
     app.post('/bundles/:bundleId/activate', { schema: activateSchema, attachValidation: true }, switchRoute('activate'));
     app.post('/bundles/:bundleId/deactivate', { schema: deactivateSchema, attachValidation: true }, switchRoute('deactivate'));
 
     app.post('/bundles/preview', { schema: previewSchema, attachValidation: true }, async (request) => {
-      const principal = principalOf(request);
+      const principal = signedIn(request);
       const drafts: unknown[] = isObject(request.body) && Array.isArray(request.body.bundles) ? request.body.bundles : [];
       refuseInvalid(
         request,

@@ -35,22 +35,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Ajv } from 'ajv';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { DeliveryPartner, DeliveryStatus } from '../avro/records.js';
-import type { WebhookPublisher } from '../connectors/webhook-publisher.js';
 import { normaliseMoney } from '../processors/domain/money.js';
 import { OrderStatus, OrderStatusName, PaymentStatus, type OrderStatusCode } from '../processors/domain/types.js';
 import { ApiError, errorResponseSchema } from './errors.js';
-import { type Answer as IdempotentAnswer, commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
-import { canActOn } from './order-action-routes.js';
-import { NotFound, type OrderLocator, Unavailable } from './order-lookup-routes.js';
+import { actionableOrder, type CommandPublisher, idempotencyHeaderSchema, orderActor, sendAnswer, sendCommand } from './commands.js';
+import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
+import type { OrderLocator } from './order-lookup-routes.js';
 import type { OrderView } from './order-view.js';
-import { canSeeStore, type Principal } from './principal.js';
 
 export interface CodConfirmOptions {
   readonly locator: OrderLocator;
   /** Where confirmations go: Kafka's delivery.status.v1, or the in-process pipeline. */
-  readonly publisher: Pick<WebhookPublisher, 'publish'>;
+  readonly publisher: CommandPublisher;
   /** The delivery status topic's full name (with the deployment's prefix). */
   readonly deliveryTopic: string;
   /** The record's bytes in the topic's format. */
@@ -67,9 +65,6 @@ export const CONFIRMABLE_STATUSES: readonly number[] = [OrderStatus.DeliveryFail
 
 const PARTNERS: readonly DeliveryPartner[] = ['GRAB', 'PMP'];
 
-const actsAtAll = (principal: Principal): boolean =>
-  principal.roles.some((role) => role === 'admin' || role === 'store_staff' || role === 'store_manager');
-
 /** Money > 0, as the webhook ingress reads a partner's: 1–14 integer digits without leading zeros, at most 4 decimals. */
 const AMOUNT_PATTERN = '^(?=[0-9.]*[1-9])(0|[1-9][0-9]{0,13})(\\.[0-9]{1,4})?$';
 
@@ -78,12 +73,7 @@ const confirmSchema = {
   description:
     'Sends the COLLECTED status the partner did not send, on its behalf and in the clerk’s name. 202 means accepted; the payment moves to Collected moments later, and the daily reconciliation compares the amount with the order total. Refused at once with 409 when the order is not COD, its cash is already confirmed, it is neither delivered nor failed delivery, or it has no delivery partner.',
   tags: ['actions'],
-  headers: {
-    type: 'object',
-    properties: {
-      [IDEMPOTENCY_HEADER]: { type: 'string', description: 'one per user intent (a UUID); a retry sends the same one' },
-    },
-  },
+  headers: idempotencyHeaderSchema,
   params: { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string', minLength: 1, maxLength: 50 } } },
   body: {
     type: 'object',
@@ -180,76 +170,29 @@ export function codRoutes(options: CodConfirmOptions) {
   const now = options.now ?? Date.now;
   const idempotency = options.idempotency ?? new IdempotentActions();
 
-  const notFound = (orderId: string) => new ApiError(404, 'ORDER_NOT_FOUND', `No order ${JSON.stringify(orderId)} in your stores`);
-
-  const principalOf = (request: FastifyRequest): Principal => {
-    const principal = request.principal;
-    if (!principal) throw new ApiError(401, 'TOKEN_MISSING', 'a bearer token is required');
-    if (!actsAtAll(principal)) throw new ApiError(403, 'FORBIDDEN', 'Your role can see orders but not confirm their cash');
-    return principal;
-  };
-
-  /** The order the principal may act on, or the refusal. */
-  const actionable = async (request: FastifyRequest, principal: Principal, orderId: string): Promise<OrderView> => {
-    let order: OrderView;
-    try {
-      order = (await options.locator.lookup(request, orderId, undefined)).order;
-    } catch (error) {
-      if (error instanceof NotFound) throw notFound(orderId);
-      if (error instanceof Unavailable)
-        throw new ApiError(
-          503,
-          'ORDER_SOURCE_UNAVAILABLE',
-          `The order cannot be read right now (${error.message}); try again in a moment`,
-          undefined,
-          {
-            'retry-after': '2',
-          },
-        );
-      throw error;
-    }
-    if (!canSeeStore(principal, order.shipFromLocationId)) throw notFound(orderId);
-    if (!canActOn(principal, order.shipFromLocationId))
-      throw new ApiError(403, 'FORBIDDEN', 'Your role can see this order but not confirm its cash; ask the store’s staff or manager');
-    return order;
-  };
-
-  const send = async (record: DeliveryStatus, id: string) => {
-    try {
-      await options.publisher.publish({
+  const send = (record: DeliveryStatus, id: string) =>
+    sendCommand(
+      options.publisher,
+      {
         topic: options.deliveryTopic,
         key: record.ShipFromLocationID,
         value: options.encode(record),
         timestamp: now(),
         headers: { 'omnia-command-id': id },
-      });
-    } catch (error) {
-      throw new ApiError(
-        503,
-        'COMMAND_NOT_SENT',
-        'The confirmation could not be sent to the pipeline; try again (the same Idempotency-Key is safe)',
-        {
-          cause: (error as Error).message,
-        },
-      );
-    }
-  };
-
-  const reply = (response: FastifyReply, answer: IdempotentAnswer & { replayed: boolean }) => {
-    if (answer.replayed) response.header('idempotent-replayed', 'true');
-    return response.code(answer.status).send(answer.body);
-  };
+      },
+      'The confirmation',
+    );
 
   const validatorCompiler = strictValidator();
 
   return async (app: FastifyInstance): Promise<void> => {
     app.post('/orders/:orderId/cod/confirm', { schema: confirmSchema, validatorCompiler }, async (request, response) => {
-      const principal = principalOf(request);
+      const principal = orderActor(request, 'confirm their cash');
       const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
       const { orderId } = request.params as { orderId: string };
       const body = request.body as { amount: string; reference: string; note?: string };
       const answer = await idempotency.run(key, principal.subject, { action: 'cod-confirm', orderId, body }, async () => {
-        const order = await actionable(request, principal, orderId);
+        const order = await actionableOrder(options.locator, request, principal, orderId, undefined, 'confirm its cash');
         const decided = confirmRefusal(order);
         if (decided instanceof ApiError) throw decided;
         const id = commandId(principal.subject, key, orderId, randomUUID);
@@ -275,7 +218,7 @@ export function codRoutes(options: CodConfirmOptions) {
           body: { accepted: true, orderId, action: 'CONFIRM_CASH', commandId: id, requestedBy: principal.subject, acceptedAt: at },
         };
       });
-      return reply(response, answer);
+      return sendAnswer(response, answer);
     });
   };
 }

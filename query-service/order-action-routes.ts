@@ -13,21 +13,21 @@
  * the status topic and the tables. Every action takes an `Idempotency-Key` (idempotency.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { OrderUpdate } from '../avro/records.js';
-import type { WebhookPublisher } from '../connectors/webhook-publisher.js';
 import { OrderStatus, type OrderStatusCode } from '../processors/domain/types.js';
 import { isLocked } from '../processors/domain/status.js';
 import { ApiError, errorResponseSchema } from './errors.js';
-import { type Answer as IdempotentAnswer, commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
-import { NotFound, type OrderLocator, Unavailable } from './order-lookup-routes.js';
+import { actionableOrder, type CommandPublisher, idempotencyHeaderSchema, orderActor, sendAnswer, sendCommand } from './commands.js';
+import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
+import type { OrderLocator } from './order-lookup-routes.js';
 import type { OrderView } from './order-view.js';
-import { canSeeStore, type Principal } from './principal.js';
+import type { Principal } from './principal.js';
 
 export interface OrderActionOptions {
   readonly locator: OrderLocator;
   /** Where commands go: Kafka's order.update.v1, or the in-process pipeline. */
-  readonly publisher: Pick<WebhookPublisher, 'publish'>;
+  readonly publisher: CommandPublisher;
   /** The update topic's full name (with the deployment's prefix). */
   readonly updateTopic: string;
   /** The record's bytes in the topic's format. */
@@ -36,14 +36,6 @@ export interface OrderActionOptions {
   readonly now?: () => number;
 }
 
-/** Roles that act on orders: store staff and managers on their stores, admins on all. */
-export const canActOn = (principal: Principal, store: string): boolean =>
-  principal.roles.includes('admin') ||
-  (principal.roles.some((role) => role === 'store_staff' || role === 'store_manager') && principal.stores.includes(store));
-
-const actsAtAll = (principal: Principal): boolean =>
-  principal.roles.some((role) => role === 'admin' || role === 'store_staff' || role === 'store_manager');
-
 const reason = {
   type: 'string',
   minLength: 1,
@@ -51,13 +43,6 @@ const reason = {
   pattern: '\\S',
   description: 'why, as the customer or the store states it; shown in the order’s history',
 } as const;
-const idempotencyHeader = {
-  type: 'object',
-  properties: {
-    [IDEMPOTENCY_HEADER]: { type: 'string', description: 'one per user intent (a UUID); a retry sends the same one' },
-  },
-} as const;
-
 const acceptedSchema = {
   type: 'object',
   additionalProperties: false,
@@ -77,7 +62,7 @@ const cancelSchema = {
   description:
     'Sends a CANCEL command to the pipeline. 202 means accepted; the order moves to 9000 Cancelled moments later (GET /events). Refused at once with 409 ORDER_LOCKED from 3000 Released on.',
   tags: ['actions'],
-  headers: idempotencyHeader,
+  headers: idempotencyHeaderSchema,
   params: { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string', minLength: 1, maxLength: 50 } } },
   body: {
     type: 'object',
@@ -92,7 +77,7 @@ const bulkCancelSchema = {
   summary: 'Cancel several orders',
   description: 'One CANCEL command per order that may be cancelled; each order’s outcome in `results`, in the order given.',
   tags: ['actions'],
-  headers: idempotencyHeader,
+  headers: idempotencyHeaderSchema,
   body: {
     type: 'object',
     additionalProperties: false,
@@ -146,34 +131,6 @@ export function orderActionRoutes(options: OrderActionOptions) {
   const now = options.now ?? Date.now;
   const idempotency = options.idempotency ?? new IdempotentActions();
 
-  const notFound = (orderId: string) => new ApiError(404, 'ORDER_NOT_FOUND', `No order ${JSON.stringify(orderId)} in your stores`);
-
-  /** The order the principal may act on, or the refusal. */
-  const actionable = async (request: FastifyRequest, principal: Principal, orderId: string, store: string | undefined) => {
-    if (store !== undefined && !canSeeStore(principal, store)) throw notFound(orderId);
-    let order: OrderView;
-    try {
-      order = (await options.locator.lookup(request, orderId, store)).order;
-    } catch (error) {
-      if (error instanceof NotFound) throw notFound(orderId);
-      if (error instanceof Unavailable)
-        throw new ApiError(
-          503,
-          'ORDER_SOURCE_UNAVAILABLE',
-          `The order cannot be read right now (${error.message}); try again in a moment`,
-          undefined,
-          {
-            'retry-after': '2',
-          },
-        );
-      throw error;
-    }
-    if (!canSeeStore(principal, order.shipFromLocationId)) throw notFound(orderId);
-    if (!canActOn(principal, order.shipFromLocationId))
-      throw new ApiError(403, 'FORBIDDEN', 'Your role can see this order but not change it; ask the store’s staff or manager');
-    return order;
-  };
-
   const sendCancel = async (principal: Principal, order: OrderView, why: string, id: string) => {
     const update: OrderUpdate = {
       OrderID: order.orderId,
@@ -185,46 +142,27 @@ export function orderActionRoutes(options: OrderActionOptions) {
       RequestedBy: principal.subject,
       CommandID: id,
     };
-    try {
-      await options.publisher.publish({
+    await sendCommand(
+      options.publisher,
+      {
         topic: options.updateTopic,
         key: order.shipFromLocationId,
         value: options.encode(update),
         timestamp: now(),
         headers: { 'omnia-command-id': id },
-      });
-    } catch (error) {
-      throw new ApiError(
-        503,
-        'COMMAND_NOT_SENT',
-        'The command could not be sent to the pipeline; try again (the same Idempotency-Key is safe)',
-        {
-          cause: (error as Error).message,
-        },
-      );
-    }
-  };
-
-  const principalOf = (request: FastifyRequest): Principal => {
-    const principal = request.principal;
-    if (!principal) throw new ApiError(401, 'TOKEN_MISSING', 'a bearer token is required');
-    if (!actsAtAll(principal)) throw new ApiError(403, 'FORBIDDEN', 'Your role can see orders but not change them');
-    return principal;
-  };
-
-  const send = (reply: FastifyReply, answer: IdempotentAnswer & { replayed: boolean }) => {
-    if (answer.replayed) reply.header('idempotent-replayed', 'true');
-    return reply.code(answer.status).send(answer.body);
+      },
+      'The cancel',
+    );
   };
 
   return async (app: FastifyInstance): Promise<void> => {
     app.post('/orders/:orderId/cancel', { schema: cancelSchema }, async (request, reply) => {
-      const principal = principalOf(request);
+      const principal = orderActor(request, 'change them');
       const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
       const { orderId } = request.params as { orderId: string };
       const body = request.body as { reason: string; store?: string };
       const answer = await idempotency.run(key, principal.subject, { action: 'cancel', orderId, body }, async () => {
-        const order = await actionable(request, principal, orderId, body.store);
+        const order = await actionableOrder(options.locator, request, principal, orderId, body.store, 'change it');
         const refusal = cancelRefusal(order);
         if (refusal) throw refusal;
         const id = commandId(principal.subject, key, orderId, randomUUID);
@@ -241,18 +179,18 @@ export function orderActionRoutes(options: OrderActionOptions) {
           },
         };
       });
-      return send(reply, answer);
+      return sendAnswer(reply, answer);
     });
 
     app.post('/orders/cancel', { schema: bulkCancelSchema }, async (request, reply) => {
-      const principal = principalOf(request);
+      const principal = orderActor(request, 'change them');
       const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
       const body = request.body as { orderIds: string[]; reason: string };
       const answer = await idempotency.run(key, principal.subject, { action: 'bulk-cancel', body }, async () => {
         const results = [];
         for (const orderId of body.orderIds) {
           try {
-            const order = await actionable(request, principal, orderId, undefined);
+            const order = await actionableOrder(options.locator, request, principal, orderId, undefined, 'change it');
             const refusal = cancelRefusal(order);
             if (refusal) throw refusal;
             const id = commandId(principal.subject, key, orderId, randomUUID);
@@ -265,7 +203,7 @@ export function orderActionRoutes(options: OrderActionOptions) {
         }
         return { status: 200, body: { results } };
       });
-      return send(reply, answer);
+      return sendAnswer(reply, answer);
     });
   };
 }

@@ -7,43 +7,14 @@
 import t from 'tap';
 import { demoOrder } from '../../bin/demo-feed.js';
 import { type Embedded, startEmbedded } from '../../bin/embedded.js';
+import { apiClient, type Claims } from './api-client.js';
 import { embeddedPostgres } from '../../postgres/embedded-postgres.js';
 import type { OrderCreate } from '../../processors/domain/types.js';
-import { devToken } from '../../query-service/auth.js';
 import { freePort } from '../free-port.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-interface Client {
-  get(path: string): Promise<{ status: number; body: Json }>;
-  post(path: string, body?: unknown, key?: string): Promise<{ status: number; body: Json; replayed: boolean }>;
-  put(path: string, body: unknown): Promise<{ status: number; body: Json }>;
-}
-
-function client(embedded: Embedded, claims: { sub: string; roles: string[]; stores?: string[] }): Client {
-  const token = devToken(embedded.query.devAuth!, claims);
-  const call = async (method: string, path: string, body?: unknown, key?: string) => {
-    const response = await fetch(`${embedded.query.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(key ? { 'idempotency-key': key } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return {
-      status: response.status,
-      body: (await response.json()) as Json,
-      replayed: response.headers.get('idempotent-replayed') === 'true',
-    };
-  };
-  return {
-    get: (path) => call('GET', path),
-    post: (path, body, key) => call('POST', path, body, key),
-    put: (path, body) => call('PUT', path, body),
-  };
-}
+const client = (embedded: Embedded, claims: Claims) => apiClient<Json>(embedded, claims);
 
 /** The basket of the test, as the preview takes it and as order lines: chips, noodles, water (with its own promo). */
 const BASKET = [

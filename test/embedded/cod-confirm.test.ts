@@ -11,12 +11,13 @@
 import t from 'tap';
 import { demoOrder } from '../../bin/demo-feed.js';
 import { type Embedded, startEmbedded } from '../../bin/embedded.js';
+import { apiClient, type Claims } from './api-client.js';
+import { devToken } from '../../query-service/auth.js';
 import type { DeliveryStatus } from '../../avro/records.js';
 import { WEBHOOK_ROUTES } from '../../connectors/webhook-server.js';
 import type { DeliverySimulator } from '../../connectors/simulators/delivery-simulator.js';
 import { embeddedPostgres } from '../../postgres/embedded-postgres.js';
 import { formatMoney, parseMoney } from '../../processors/domain/money.js';
-import { devToken } from '../../query-service/auth.js';
 import { codRoutes } from '../../query-service/cod-routes.js';
 import type { OrderLocator } from '../../query-service/order-lookup-routes.js';
 import { type OrderView, viewFromPostgres } from '../../query-service/order-view.js';
@@ -55,31 +56,7 @@ interface Body {
   runs: Array<{ reconciledOrders: number }>;
 }
 
-interface Client {
-  get(path: string): Promise<{ status: number; body: Body }>;
-  post(path: string, body: unknown, key?: string): Promise<{ status: number; body: Body; replayed: boolean }>;
-}
-
-function client(embedded: Embedded, claims: { sub: string; roles: string[]; stores?: string[] }): Client {
-  const token = devToken(embedded.query.devAuth!, claims);
-  const call = async (method: string, path: string, body?: unknown, key?: string) => {
-    const response = await fetch(`${embedded.query.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(key ? { 'idempotency-key': key } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return {
-      status: response.status,
-      body: (await response.json()) as Body,
-      replayed: response.headers.get('idempotent-replayed') === 'true',
-    };
-  };
-  return { get: (path) => call('GET', path), post: (path, body, key) => call('POST', path, body, key) };
-}
+const client = (embedded: Embedded, claims: Claims) => apiClient<Body>(embedded, claims);
 
 /** HH:MM (UTC) of an instant. */
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);

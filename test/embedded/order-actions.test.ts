@@ -6,8 +6,8 @@
 import t from 'tap';
 import { demoOrder } from '../../bin/demo-feed.js';
 import { type Embedded, startEmbedded } from '../../bin/embedded.js';
+import { apiClient, type Claims } from './api-client.js';
 import { embeddedPostgres } from '../../postgres/embedded-postgres.js';
-import { devToken } from '../../query-service/auth.js';
 import { freePort } from '../free-port.js';
 
 const HOLD_SECONDS = 3600;
@@ -19,31 +19,7 @@ interface Body {
   results: unknown[];
 }
 
-interface Client {
-  get(path: string): Promise<{ status: number; body: Body }>;
-  post(path: string, body: unknown, key?: string): Promise<{ status: number; body: Body; replayed: boolean }>;
-}
-
-function client(embedded: Embedded, claims: { sub: string; roles: string[]; stores?: string[] }): Client {
-  const token = devToken(embedded.query.devAuth!, claims);
-  const call = async (method: string, path: string, body?: unknown, key?: string) => {
-    const response = await fetch(`${embedded.query.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(key ? { 'idempotency-key': key } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return {
-      status: response.status,
-      body: (await response.json()) as Body,
-      replayed: response.headers.get('idempotent-replayed') === 'true',
-    };
-  };
-  return { get: (path) => call('GET', path), post: (path, body, key) => call('POST', path, body, key) };
-}
+const client = (embedded: Embedded, claims: Claims) => apiClient<Body>(embedded, claims);
 
 t.test('actions: cancel, bulk cancel, locked after release, store scope, roles, idempotency, bad input', async (t) => {
   const db = await embeddedPostgres();
