@@ -15,6 +15,7 @@ import { type Logger, logger } from '../observability/logger.js';
 import type { LocalOrders } from './local-orders.js';
 import { orderLocator, orderLookupRoutes } from './order-lookup-routes.js';
 import { type OrderActionOptions, orderActionRoutes } from './order-action-routes.js';
+import { orderModifyRoutes } from './order-modify-routes.js';
 import { type BundleRouteOptions, bundleRoutes } from './bundle-routes.js';
 import { type CodConfirmOptions, codRoutes } from './cod-routes.js';
 import type { PartitionOwners } from './partition-owners.js';
@@ -88,7 +89,7 @@ export async function startQueryService(
       webApp: parts.webApp ?? WEB_APP_DIR,
       routes: [
         orderLookupRoutes(locator),
-        ...(parts.actions ? [orderActionRoutes({ ...parts.actions, locator })] : []),
+        ...(parts.actions ? [orderActionRoutes({ ...parts.actions, locator }), orderModifyRoutes({ ...parts.actions, locator })] : []),
         ...(parts.bundles ? [bundleRoutes(parts.bundles)] : []),
         ...(parts.cod ? [codRoutes({ ...parts.cod, locator })] : []),
         searchRoutes(parts.db),

@@ -15,7 +15,7 @@ const HOLD_SECONDS = 3600;
 /** What the tests read of an answer: an error, an order (lookup), the results of a bulk action. */
 interface Body {
   error: { code: string; message: string; details: unknown[] };
-  order: { status: number; history: unknown[] };
+  order: { status: number; history: unknown[]; totals: { orderTotal: string } | null; lines: Array<{ itemId: string; quantity: number }> };
   results: unknown[];
 }
 
@@ -40,7 +40,7 @@ t.test('actions: cancel, bulk cancel, locked after release, store scope, roles, 
   }));
   for (const order of orders) await embedded.pipeOrder(order);
   const ofStore = (store: string) => orders.filter((order) => order.ShipFromLocationID === store).map((order) => order.OrderID);
-  const [a1, a2, a3] = ofStore('QC0001') as [string, string, string];
+  const [a1, a2, a3, a4] = ofStore('QC0001') as [string, string, string, string];
   const [b1] = ofStore('QC0002') as [string];
 
   const clerkA = client(embedded, { sub: 'clerk-a', roles: ['store_staff'], stores: ['QC0001'] });
@@ -101,6 +101,35 @@ t.test('actions: cancel, bulk cancel, locked after release, store scope, roles, 
   t.equal((await status(a2)).status, 9000);
   t.equal((await managerB.get(`/api/v1/orders/${b1}`)).body.order.status, 2000, "B's order untouched");
 
+  // Modify before release: new lines and address, priced again by the pipeline, the clerk in the history.
+  const modified = await clerkA.post(
+    `/api/v1/orders/${a4}/modify`,
+    {
+      reason: 'customer wants two coffees only',
+      lines: [{ lineId: '1', itemId: 'SKU-100', quantity: 2, unitPrice: '35.5000', taxRate: '0.0700' }],
+      address: { line1: '99 Rama IV Rd', district: 'Pathum Wan', province: 'Bangkok', postalCode: '10330', phone: '+66 81 000 0000' },
+    },
+    'modify-1',
+  );
+  t.equal(modified.status, 202, `modify accepted: ${JSON.stringify(modified.body)}`);
+  const afterModify = await status(a4);
+  t.equal(afterModify.status, 2000, 'still held, allocated again');
+  t.same(
+    afterModify.lines.map((line) => [line.itemId, line.quantity]),
+    [['SKU-100', 2]],
+    'the new lines',
+  );
+  t.equal(afterModify.totals?.orderTotal, '95.9700', 'priced again: 2 × 35.5000, 7 % tax 4.9700, the 20.0000 delivery fee');
+  t.match(afterModify.history.at(-2), { reason: 'MODIFIED: customer wants two coffees only', actor: 'clerk-a' });
+  const noChange = await clerkA.post(`/api/v1/orders/${a4}/modify`, { reason: 'nothing' });
+  t.equal(noChange.status, 400, 'neither lines nor address');
+  const badLines = await clerkA.post(`/api/v1/orders/${a4}/modify`, {
+    reason: 'x',
+    lines: [{ lineId: '1', itemId: 'SKU-100', quantity: 0, unitPrice: '1.23456', taxRate: '7' }],
+  });
+  t.equal(badLines.status, 400);
+  t.ok(badLines.body.error.details.length >= 3, `each failing field: ${JSON.stringify(badLines.body.error.details)}`);
+
   // Past the hold the orders are released: cancelling now is 409 ORDER_LOCKED, and nothing changes.
   offsetMs = (HOLD_SECONDS + 60) * 1000;
   await embedded.tick();
@@ -110,6 +139,8 @@ t.test('actions: cancel, bulk cancel, locked after release, store scope, roles, 
   t.equal(locked.body.error.code, 'ORDER_LOCKED');
   t.match(locked.body.error.message, /can no longer be cancelled/);
   t.equal((await status(a3)).status, 3000, 'still released');
+  const lockedModify = await clerkA.post(`/api/v1/orders/${a3}/modify`, { reason: 'late', address: { postalCode: '10110' } });
+  t.equal(lockedModify.body.error.code, 'ORDER_LOCKED', 'a released order cannot be modified either');
 
   // The analysts' tables carry who cancelled.
   await embedded.flush();
