@@ -3,6 +3,7 @@
  * owns the order's partition, or the analysts' tables in Postgres. One JSON schema serves validation and the
  * OpenAPI document.
  */
+import { normaliseMoney } from '../processors/domain/money.js';
 import { OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
 import type { OrderState } from '../processors/order-state.js';
 import type { SqlSession } from '../postgres/sql.js';
@@ -199,7 +200,8 @@ export function viewOfState(state: OrderState): OrderView {
       lineId: line.LineID,
       itemId: line.ItemID,
       quantity: line.Quantity,
-      unitPrice: line.UnitPrice,
+      // As the customer sent it ("22" is valid input); shown, like every amount here, with 4 decimals.
+      unitPrice: normaliseMoney(line.UnitPrice),
       lineAmount: line.LineAmount,
       lineDiscount: line.LineDiscount,
       lineTax: line.LineTax,

@@ -3,12 +3,24 @@
  * service's own file (type-only: nothing of the server reaches the bundle), so a change there that breaks the app
  * fails `tsc -p web/tsconfig.json`. Where it does not, the type is written here, naming the file it mirrors.
  */
+import type { BundleInput, BundleView, PreviewInput, PreviewView } from '../../query-service/bundle-definitions.js';
 import type { ErrorBody, FieldError } from '../../query-service/errors.js';
 import type { StatusEventData as ServerStatusEventData } from '../../query-service/events-routes.js';
 import type { HistoryView, OrderLineView, OrderTotalsView, OrderView } from '../../query-service/order-view.js';
 import type { StorePipeline } from '../../query-service/pipeline-routes.js';
 
-export type { ErrorBody, FieldError, OrderLineView, OrderTotalsView, OrderView, StorePipeline };
+export type {
+  BundleInput,
+  BundleView,
+  ErrorBody,
+  FieldError,
+  OrderLineView,
+  OrderTotalsView,
+  OrderView,
+  PreviewInput,
+  PreviewView,
+  StorePipeline,
+};
 
 /** A status history entry; `actor` is who made the change, when a person did. */
 export type HistoryEntry = HistoryView;
@@ -112,4 +124,33 @@ export interface BulkCancelResult {
 
 export interface BulkCancelAnswer {
   results: BulkCancelResult[];
+}
+
+/** POST /orders/:orderId/cod/confirm, 202 (query-service/cod-routes.ts, confirmSchema). */
+export interface CashAccepted {
+  accepted: true;
+  orderId: string;
+  action: 'CONFIRM_CASH';
+  commandId: string;
+  requestedBy: string;
+  acceptedAt: string;
+}
+
+/** GET /bundles (query-service/bundle-routes.ts, listSchema). */
+export interface BundleList {
+  bundles: BundleView[];
+}
+
+/** GET /bundles/:bundleId. */
+export interface BundleAnswer {
+  bundle: BundleView;
+}
+
+/** 202 of a bundle write: create, edit, activate, deactivate (query-service/bundle-routes.ts, acceptedSchema). */
+export interface BundleAccepted {
+  accepted: true;
+  bundleId: string;
+  commandId: string;
+  requestedBy: string;
+  acceptedAt: string;
 }

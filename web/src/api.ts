@@ -29,7 +29,7 @@ export class ApiError extends Error {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT';
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
@@ -109,7 +109,11 @@ export class Api {
     return this.request<T>(this.url(path, query), signal ? { signal } : {});
   }
 
-  post<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
-    return this.request<T>(this.url(path), { method: 'POST', body, headers });
+  post<T>(path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<T> {
+    return this.request<T>(this.url(path), { method: 'POST', body, headers, ...(signal && { signal }) });
+  }
+
+  put<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+    return this.request<T>(this.url(path), { method: 'PUT', body, headers });
   }
 }

@@ -3,14 +3,15 @@
  * the chosen store.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { Api } from './api.js';
+import { Api, ApiError } from './api.js';
 import type { RegionPipelineAnswer, StatusEventData } from './api-types.js';
 import { AppContext, type AppContextValue, useApp } from './app-context.js';
 import { dateTime, roleLabel } from './format.js';
 import { I18nContext, type Lang, makeI18n, storedLang, storeLang, useI18n } from './i18n.js';
 import { LiveConnection, type LiveState } from './live.js';
-import { canCancel, defaultLanguage, mainRole, seesAllStores, tokenFromFragment } from './logic/claims.js';
+import { canCancel, defaultLanguage, mainRole, seesAllStores, tokenFromFragment, worksOnBundlesOnly } from './logic/claims.js';
 import { LangSwitch } from './components/lang-switch.js';
+import { ErrorNotice, Loading } from './components/notice.js';
 import { href, navigate, type Route, useRoute } from './router.js';
 import { BoardScreen } from './screens/board.js';
 import { CodScreen } from './screens/cod.js';
@@ -52,7 +53,7 @@ export function App() {
     saveSession(session);
     setAuth({ session });
     if (!storedLang()) setLang(defaultLanguage(session.claims));
-    navigate(href.board());
+    navigate(worksOnBundlesOnly(session.claims) ? href.bundles() : href.board());
   }, []);
 
   // A sign-in link opened in a tab where the app already runs: the fragment changes without a reload.
@@ -101,7 +102,14 @@ function Shell({ session, onSignOut, onSwitchLang }: ShellProps) {
   const { t } = i18n;
   const claims = session.claims;
   const all = seesAllStores(claims);
+  const bundlesOnly = worksOnBundlesOnly(claims);
   const route = useRoute();
+
+  // A bundle manager has no store's orders to show: the order screens lead to the bundles.
+  useEffect(() => {
+    if (bundlesOnly && (route.name === 'board' || route.name === 'search' || route.name === 'cod' || route.name === 'region'))
+      navigate(href.bundles());
+  }, [bundlesOnly, route.name]);
 
   const signOutRef = useRef(onSignOut);
   signOutRef.current = onSignOut;
@@ -183,7 +191,8 @@ function Shell({ session, onSignOut, onSwitchLang }: ShellProps) {
 
   // A new screen: its heading takes the focus, so a screen reader starts there and Tab continues from it.
   const mainRef = useRef<HTMLElement>(null);
-  const routeKey = route.name === 'order' ? `order:${route.orderId}` : route.name;
+  const routeKey =
+    route.name === 'order' ? `order:${route.orderId}` : route.name === 'bundle' ? `bundle:${route.bundleId ?? ''}` : route.name;
   const firstRoute = useRef(true);
   useEffect(() => {
     if (firstRoute.current) {
@@ -258,19 +267,72 @@ function Screen({ route }: { route: Route }) {
       return <CodScreen />;
     case 'region':
       return all ? <RegionScreen /> : <BoardScreen />;
+    case 'bundles':
+    case 'bundle':
+      return <LazyBundles route={route} />;
   }
+}
+
+type BundleScreens = typeof import('./screens/bundles.js');
+let bundleScreens: Promise<BundleScreens> | undefined;
+
+/** The bundle screens are their own chunk, fetched the first time one is opened: most tablets never need them. */
+function LazyBundles({ route }: { route: Extract<Route, { name: 'bundles' | 'bundle' }> }) {
+  const { t } = useI18n();
+  const [screens, setScreens] = useState<BundleScreens>();
+  const [failed, setFailed] = useState(false);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setFailed(false);
+    (bundleScreens ??= import('./screens/bundles.js')).then(
+      (loaded) => {
+        if (!current) return;
+        setScreens(loaded);
+        // The screen's heading takes the focus, as on any other screen (it was not there when the route changed).
+        requestAnimationFrame(() => {
+          const active = document.activeElement;
+          if (active && active !== document.body && active.id !== 'main') return;
+          const heading = document.querySelector<HTMLElement>('#main h1');
+          if (heading) {
+            heading.tabIndex = -1;
+            heading.focus();
+          }
+        });
+      },
+      () => {
+        bundleScreens = undefined;
+        if (current) setFailed(true);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [attempt]);
+  if (failed)
+    return <ErrorNotice error={new ApiError(0, 'NETWORK', 'the screen could not be loaded')} onRetry={() => setAttempt((n) => n + 1)} />;
+  if (!screens) return <Loading label={t('common.loading')} />;
+  return route.name === 'bundles' ? (
+    <screens.BundlesScreen query={route.query} />
+  ) : (
+    <screens.BundleScreen key={route.bundleId ?? ''} bundleId={route.bundleId} />
+  );
 }
 
 function Menu({ route }: { route: Route }) {
   const { t } = useI18n();
-  const { seesAllStores: all } = useApp();
-  const items: { name: Route['name']; label: string; to: string }[] = [
-    { name: 'board', label: t('nav.board'), to: href.board() },
-    { name: 'search', label: t('nav.search'), to: href.search() },
-    { name: 'cod', label: t('nav.cod'), to: href.cod() },
-    ...(all ? [{ name: 'region' as const, label: t('nav.region'), to: href.region() }] : []),
-  ];
-  const current = route.name === 'order' ? 'search' : route.name;
+  const { seesAllStores: all, session } = useApp();
+  const bundles = { name: 'bundles' as const, label: t('nav.bundles'), to: href.bundles() };
+  const items: { name: Route['name']; label: string; to: string }[] = worksOnBundlesOnly(session.claims)
+    ? [bundles]
+    : [
+        { name: 'board', label: t('nav.board'), to: href.board() },
+        { name: 'search', label: t('nav.search'), to: href.search() },
+        { name: 'cod', label: t('nav.cod'), to: href.cod() },
+        ...(all ? [{ name: 'region' as const, label: t('nav.region'), to: href.region() }] : []),
+        bundles,
+      ];
+  const current = route.name === 'order' ? 'search' : route.name === 'bundle' ? 'bundles' : route.name;
   return (
     <nav class="menu" aria-label={t('nav.label')}>
       <ul>

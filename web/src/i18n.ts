@@ -17,6 +17,7 @@ const en = {
   'nav.search': 'Find an order',
   'nav.cod': 'Cash on delivery',
   'nav.region': 'All stores',
+  'nav.bundles': 'Bundles',
   'lang.switchTo': 'ภาษาไทย',
   'who.label': 'Signed in',
   'who.signOut': 'Sign out',
@@ -167,6 +168,19 @@ const en = {
   'error.INVALID_CUSTOMER': 'The customer ID must be 1 to 200 characters.',
   'error.INVALID_CURSOR': 'The list changed while you were reading it. Search again.',
   'error.INVALID_DAY': 'That is not a real date. Choose another day.',
+  'error.NOT_DELIVERED_YET':
+    'This order is not delivered yet: the delivery partner confirms the cash when it delivers. Confirm here only once the order is Delivered or Delivery failed.',
+  'error.COD_ALREADY_CONFIRMED':
+    'The cash of this order is already confirmed. Nothing more to do; a correction goes through the cash report.',
+  'error.NOT_COD': 'This order is not paid cash on delivery, so there is no cash to confirm.',
+  'error.NO_CARRIER': 'This order has no delivery partner the system confirms cash for (Grab or PMP). Call your regional coordinator.',
+  'error.COMMAND_NOT_SENT': 'The request could not be sent. Try again: it will not be applied twice.',
+  'error.BUNDLE_EXISTS': 'A bundle with this ID exists already. Choose another ID, or edit that bundle.',
+  'error.BUNDLE_NOT_FOUND': 'There is no bundle with this ID. Go back to the list.',
+  'error.BUNDLE_ALREADY_ACTIVE': 'This bundle is active already.',
+  'error.BUNDLE_ALREADY_INACTIVE': 'This bundle is neither active nor scheduled: nothing to deactivate.',
+  'error.BUNDLE_INVALID': 'The pipeline ignores this bundle as it is. Edit and save it first, then activate it.',
+  'error.BUNDLES_UNAVAILABLE': 'Bundles cannot be read right now. Try again in a moment.',
   'error.SERVER': 'The server had a problem ({code}). Try again; if it keeps happening, tell your manager.',
   'error.UNKNOWN': 'Something went wrong ({code}). Try again; if it keeps happening, tell your manager.',
 
@@ -294,6 +308,13 @@ const en = {
   'cod.col.state': 'State',
   'cod.open': 'To check',
   'cod.resolved': 'Resolved',
+  'cod.awaiting': 'Delivered, cash not confirmed',
+  'cod.awaitingHint': 'COD orders delivered (or failed delivery) whose cash nobody has confirmed yet.',
+  'cod.awaitingNone': 'No order is waiting for its cash to be confirmed.',
+  'cod.awaitingMore': 'Showing the newest {n}. Older ones are in Find an order.',
+  'cod.col.status': 'Status',
+  'cod.col.total': 'Order total',
+  'cod.col.action': 'Action',
 
   'region.title': 'All stores',
   'region.intro': 'Stores with the most open orders come first. Tap a store to open its board.',
@@ -304,6 +325,33 @@ const en = {
   'region.lastHour': 'Last hour: {created} new, {released} released, {cancelled} cancelled',
   'region.totals': 'Region: {stores} stores, {open} open orders',
   'region.openBoard': 'Open the board of store {store}',
+
+  'cash.action': 'Confirm cash collected',
+  'cash.actionFor': 'Confirm cash collected – order {id}',
+  'cash.title': 'Confirm cash for order {id}',
+  'cash.intro':
+    'Use this when the delivery partner has not confirmed the cash, or the customer paid at the store. It is recorded in your name.',
+  'cash.total': 'Order total: {total}',
+  'cash.amount': 'Amount received (baht)',
+  'cash.amountHint': 'As counted, for example 245.50. Up to 4 decimals.',
+  'cash.differs': 'This is not the order total ({total}): the cash report will show the difference.',
+  'cash.reference': 'Receipt number',
+  'cash.referenceHint': 'The number on the receipt or cash slip.',
+  'cash.note': 'Note (optional)',
+  'cash.noteHint': 'Up to 200 characters.',
+  'cash.problem.amount.required': 'Enter the amount received.',
+  'cash.problem.amount.format': 'Write the amount with digits and one dot, for example 245.50 (no commas, no leading zeros).',
+  'cash.problem.amount.decimals': 'At most 4 decimals.',
+  'cash.problem.amount.tooLarge': 'This amount is too large.',
+  'cash.problem.amount.zero': 'The amount must be more than 0.',
+  'cash.problem.reference.required': 'Enter the receipt number.',
+  'cash.problem.reference.tooLong': 'The receipt number can have at most 100 characters.',
+  'cash.problem.note.tooLong': 'The note can have at most 200 characters.',
+  'cash.submit': 'Confirm cash',
+  'cash.back': 'Go back',
+  'cash.sending': 'Sending…',
+  'cash.accepted': 'Cash confirmation sent. The payment status changes to “Cash collected” once it is recorded.',
+  'cash.recorded': 'Payment status: {status}.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -317,6 +365,7 @@ const th: Dictionary = {
   'nav.search': 'ค้นหาคำสั่งซื้อ',
   'nav.cod': 'เก็บเงินปลายทาง',
   'nav.region': 'ทุกสาขา',
+  'nav.bundles': 'ชุดสินค้า',
   'lang.switchTo': 'English',
   'who.label': 'ผู้ใช้งาน',
   'who.signOut': 'ออกจากระบบ',
@@ -466,6 +515,17 @@ const th: Dictionary = {
   'error.INVALID_CUSTOMER': 'รหัสลูกค้าต้องมี 1 ถึง 200 ตัวอักษร',
   'error.INVALID_CURSOR': 'รายการเปลี่ยนไประหว่างที่ดูอยู่ กรุณาค้นหาใหม่',
   'error.INVALID_DAY': 'วันที่ไม่ถูกต้อง กรุณาเลือกวันอื่น',
+  'error.NOT_DELIVERED_YET': 'คำสั่งซื้อนี้ยังไม่ถึงลูกค้า บริษัทขนส่งจะยืนยันยอดเงินเมื่อส่งของ ยืนยันที่นี่ได้เมื่อสถานะเป็น “ส่งถึงลูกค้าแล้ว” หรือ “จัดส่งไม่สำเร็จ” เท่านั้น',
+  'error.COD_ALREADY_CONFIRMED': 'คำสั่งซื้อนี้ยืนยันรับเงินไปแล้ว ไม่ต้องทำอะไรเพิ่ม หากต้องแก้ไขให้ทำผ่านรายงานเงินสด',
+  'error.NOT_COD': 'คำสั่งซื้อนี้ไม่ได้ชำระแบบเก็บเงินปลายทาง จึงไม่มีเงินสดให้ยืนยัน',
+  'error.NO_CARRIER': 'คำสั่งซื้อนี้ไม่มีบริษัทขนส่งที่ระบบยืนยันเงินแทนได้ (Grab หรือ PMP) กรุณาโทรหาผู้ประสานงานภาค',
+  'error.COMMAND_NOT_SENT': 'ส่งคำขอไม่สำเร็จ กรุณาลองอีกครั้ง ระบบจะไม่บันทึกซ้ำ',
+  'error.BUNDLE_EXISTS': 'มีชุดสินค้ารหัสนี้อยู่แล้ว กรุณาใช้รหัสอื่น หรือแก้ไขชุดสินค้านั้นแทน',
+  'error.BUNDLE_NOT_FOUND': 'ไม่พบชุดสินค้ารหัสนี้ กรุณากลับไปที่รายการ',
+  'error.BUNDLE_ALREADY_ACTIVE': 'ชุดสินค้านี้เปิดใช้งานอยู่แล้ว',
+  'error.BUNDLE_ALREADY_INACTIVE': 'ชุดสินค้านี้ไม่ได้เปิดใช้งานและไม่ได้ตั้งเวลาไว้ จึงไม่มีอะไรให้ปิด',
+  'error.BUNDLE_INVALID': 'ระบบจะไม่ใช้ชุดสินค้านี้ตามที่ตั้งไว้ กรุณาแก้ไขและบันทึกก่อน แล้วจึงเปิดใช้งาน',
+  'error.BUNDLES_UNAVAILABLE': 'ยังอ่านข้อมูลชุดสินค้าไม่ได้ในขณะนี้ กรุณาลองใหม่ในอีกสักครู่',
   'error.SERVER': 'เซิร์ฟเวอร์มีปัญหา ({code}) กรุณาลองอีกครั้ง หากยังเกิดขึ้นอีก ให้แจ้งผู้จัดการร้าน',
   'error.UNKNOWN': 'เกิดข้อผิดพลาด ({code}) กรุณาลองอีกครั้ง หากยังเกิดขึ้นอีก ให้แจ้งผู้จัดการร้าน',
 
@@ -593,6 +653,13 @@ const th: Dictionary = {
   'cod.col.state': 'สถานะ',
   'cod.open': 'ต้องตรวจสอบ',
   'cod.resolved': 'แก้ไขแล้ว',
+  'cod.awaiting': 'ส่งของแล้ว ยังไม่ยืนยันรับเงิน',
+  'cod.awaitingHint': 'คำสั่งซื้อเก็บเงินปลายทางที่ส่งแล้ว (หรือจัดส่งไม่สำเร็จ) แต่ยังไม่มีใครยืนยันรับเงิน',
+  'cod.awaitingNone': 'ไม่มีคำสั่งซื้อที่รอยืนยันรับเงิน',
+  'cod.awaitingMore': 'แสดง {n} รายการล่าสุด รายการที่เก่ากว่าดูได้ในหน้าค้นหา',
+  'cod.col.status': 'สถานะ',
+  'cod.col.total': 'ยอดสุทธิ',
+  'cod.col.action': 'ดำเนินการ',
 
   'region.title': 'ทุกสาขา',
   'region.intro': 'สาขาที่มีคำสั่งซื้อค้างมากที่สุดอยู่ด้านบน แตะที่สาขาเพื่อเปิดกระดานของสาขานั้น',
@@ -603,6 +670,32 @@ const th: Dictionary = {
   'region.lastHour': 'ชั่วโมงที่ผ่านมา: ใหม่ {created} ส่งคลัง {released} ยกเลิก {cancelled}',
   'region.totals': 'ทั้งภาค: {stores} สาขา คำสั่งซื้อที่ยังไม่เสร็จ {open} รายการ',
   'region.openBoard': 'เปิดกระดานของสาขา {store}',
+
+  'cash.action': 'ยืนยันว่ารับเงินสดแล้ว',
+  'cash.actionFor': 'ยืนยันว่ารับเงินสดแล้ว – คำสั่งซื้อ {id}',
+  'cash.title': 'ยืนยันรับเงินสดของคำสั่งซื้อ {id}',
+  'cash.intro': 'ใช้เมื่อบริษัทขนส่งยังไม่ได้ยืนยันยอดเงิน หรือลูกค้ามาชำระเงินที่ร้าน ระบบจะบันทึกในชื่อของคุณ',
+  'cash.total': 'ยอดสุทธิของคำสั่งซื้อ: {total}',
+  'cash.amount': 'จำนวนเงินที่ได้รับ (บาท)',
+  'cash.amountHint': 'ตามที่นับได้จริง เช่น 245.50 ทศนิยมไม่เกิน 4 ตำแหน่ง',
+  'cash.differs': 'จำนวนนี้ไม่ตรงกับยอดสุทธิ ({total}) รายงานเงินสดจะแสดงส่วนต่าง',
+  'cash.reference': 'เลขที่ใบเสร็จ',
+  'cash.referenceHint': 'หมายเลขบนใบเสร็จหรือใบรับเงิน',
+  'cash.note': 'หมายเหตุ (ไม่บังคับ)',
+  'cash.noteHint': 'ไม่เกิน 200 ตัวอักษร',
+  'cash.problem.amount.required': 'กรุณากรอกจำนวนเงินที่ได้รับ',
+  'cash.problem.amount.format': 'กรอกจำนวนเงินเป็นตัวเลขและจุดทศนิยม เช่น 245.50 (ไม่ใส่จุลภาค ไม่ขึ้นต้นด้วยศูนย์)',
+  'cash.problem.amount.decimals': 'ทศนิยมไม่เกิน 4 ตำแหน่ง',
+  'cash.problem.amount.tooLarge': 'จำนวนเงินมากเกินไป',
+  'cash.problem.amount.zero': 'จำนวนเงินต้องมากกว่า 0',
+  'cash.problem.reference.required': 'กรุณากรอกเลขที่ใบเสร็จ',
+  'cash.problem.reference.tooLong': 'เลขที่ใบเสร็จยาวได้ไม่เกิน 100 ตัวอักษร',
+  'cash.problem.note.tooLong': 'หมายเหตุยาวได้ไม่เกิน 200 ตัวอักษร',
+  'cash.submit': 'ยืนยันรับเงิน',
+  'cash.back': 'ย้อนกลับ',
+  'cash.sending': 'กำลังส่ง…',
+  'cash.accepted': 'ส่งการยืนยันรับเงินแล้ว สถานะการชำระเงินจะเปลี่ยนเป็น “เก็บเงินแล้ว” เมื่อระบบบันทึกเรียบร้อย',
+  'cash.recorded': 'สถานะการชำระเงิน: {status}',
 };
 
 export type Lang = 'th' | 'en';
@@ -616,9 +709,12 @@ export type PluralKey = MessageKey extends infer K ? (K extends `${infer Base}.o
 
 export const hasKey = (key: string): key is MessageKey => Object.prototype.hasOwnProperty.call(en, key);
 
+/** `text` with each `{name}` filled from `vars` (a name without a value stays as it is). */
+export const fill = (text: string, vars?: Vars): string =>
+  vars ? text.replace(/\{(\w+)\}/g, (match, name: string) => (name in vars ? String(vars[name]) : match)) : text;
+
 export function translate(lang: Lang, key: MessageKey, vars?: Vars): string {
-  const text = dictionaries[lang][key];
-  return vars ? text.replace(/\{(\w+)\}/g, (match, name: string) => (name in vars ? String(vars[name]) : match)) : text;
+  return fill(dictionaries[lang][key], vars);
 }
 
 export function translatePlural(lang: Lang, key: PluralKey, n: number, vars?: Vars): string {

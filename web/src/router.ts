@@ -1,6 +1,7 @@
 /**
- * Hash routes: #/board, #/search?…, #/orders/:id?store=…, #/cod, #/region. Hash routing keeps every screen
- * on one URL path, so a sign-in link (#token=…) and a reload work wherever the app is served from.
+ * Hash routes: #/board, #/search?…, #/orders/:id?store=…, #/cod, #/region, #/bundles?…, #/bundles/new,
+ * #/bundles/edit/:id. Hash routing keeps every screen on one URL path, so a sign-in link (#token=…) and a reload
+ * work wherever the app is served from.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
@@ -9,7 +10,10 @@ export type Route =
   | { name: 'search'; query: URLSearchParams }
   | { name: 'order'; orderId: string; store: string | undefined }
   | { name: 'cod' }
-  | { name: 'region' };
+  | { name: 'region' }
+  | { name: 'bundles'; query: URLSearchParams }
+  /** `bundleId` undefined: a new bundle. */
+  | { name: 'bundle'; bundleId: string | undefined };
 
 export function parseRoute(hash: string): Route {
   const text = hash.replace(/^#/, '');
@@ -26,6 +30,10 @@ export function parseRoute(hash: string): Route {
       return { name: 'cod' };
     case 'region':
       return { name: 'region' };
+    case 'bundles':
+      if (parts[1] === 'new') return { name: 'bundle', bundleId: undefined };
+      if (parts[1] === 'edit' && parts[2]) return { name: 'bundle', bundleId: decodeURIComponent(parts[2]) };
+      return { name: 'bundles', query };
     default:
       return { name: 'board' };
   }
@@ -43,6 +51,13 @@ export const href = {
     `#/orders/${encodeURIComponent(orderId)}${store ? `?store=${encodeURIComponent(store)}` : ''}`,
   cod: () => '#/cod',
   region: () => '#/region',
+  bundles: (query?: Record<string, string | undefined>) => {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) if (value) params.set(key, value);
+    const text = params.toString();
+    return `#/bundles${text ? `?${text}` : ''}`;
+  },
+  bundle: (bundleId?: string) => (bundleId === undefined ? '#/bundles/new' : `#/bundles/edit/${encodeURIComponent(bundleId)}`),
 };
 
 export const navigate = (to: string): void => {

@@ -58,6 +58,12 @@ const CANCEL_ROLES: readonly string[] = ['store_staff', 'store_manager', 'admin'
 export const seesAllStores = (claims: Claims): boolean => claims.roles.some((role) => REGION_ROLES.includes(role));
 export const isStoreRole = (claims: Claims): boolean => !seesAllStores(claims) && claims.roles.some((role) => STORE_ROLES.includes(role));
 export const canCancel = (claims: Claims): boolean => claims.roles.some((role) => CANCEL_ROLES.includes(role));
+/** Roles the service lets change bundles; every role reads them. */
+export const canWriteBundles = (claims: Pick<Claims, 'roles'>): boolean =>
+  claims.roles.some((role) => role === 'bundle_manager' || role === 'admin');
+/** A bundle manager with no order role: the app opens on the bundles, not on an order board it has no store for. */
+export const worksOnBundlesOnly = (claims: Pick<Claims, 'roles'>): boolean =>
+  claims.roles.includes('bundle_manager') && !claims.roles.some((role) => CANCEL_ROLES.includes(role) || REGION_ROLES.includes(role));
 
 /** The role to show: the broadest one held, known roles before any other. */
 export function mainRole(claims: Claims): string | undefined {

@@ -69,3 +69,44 @@ export function isNonZero(value: string): boolean {
   const rounded = roundDecimal(value, 2);
   return rounded !== undefined && !/^-?0\.00$/.test(rounded);
 }
+
+/** Why typed money is not an amount the API takes; undefined when it is. */
+export type AmountProblem = 'required' | 'format' | 'decimals' | 'tooLarge' | 'zero';
+
+export interface AmountRules {
+  /** Above zero (a cash confirmation); else zero is allowed (a price, an amount off). */
+  positive?: boolean;
+  /** "01.50" refused, as the COD confirmation's pattern refuses it. */
+  noLeadingZeros?: boolean;
+}
+
+/**
+ * Checks money as typed, on the digits: digits with an optional dot and 1–4 decimals, at most 14 whole digits
+ * ("1,000", "1.", "-5", "1e3" are refused). What passes is sent as it was typed (trimmed): the service stores it
+ * with four decimals.
+ */
+export function amountProblem(text: string, rules: AmountRules = {}): AmountProblem | undefined {
+  const value = text.trim();
+  if (value === '') return 'required';
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(value);
+  if (!match) return 'format';
+  const whole = match[1]!;
+  if (rules.noLeadingZeros && /^0\d/.test(whole)) return 'format';
+  if (whole.length > 14) return 'tooLarge';
+  if ((match[2] ?? '').length > 4) return 'decimals';
+  if (rules.positive && !/[1-9]/.test(value)) return 'zero';
+  return undefined;
+}
+
+/**
+ * An amount (4-decimal string from the API) to prefill a field with: two decimals when that is exact
+ * ("123.4500" → "123.45"), else the exact digits without trailing zeros ("123.4550" → "123.455"), so that
+ * accepting the prefill never differs from the amount by a fraction of a satang.
+ */
+export function amountPrefill(value: string | null | undefined): string {
+  if (!value) return '';
+  const p = parts(value);
+  if (!p) return '';
+  const fraction = p.fraction.replace(/0+$/, '').padEnd(2, '0');
+  return `${p.negative ? '-' : ''}${p.whole}.${fraction}`;
+}

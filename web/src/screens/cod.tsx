@@ -1,15 +1,20 @@
 /**
- * Cash on delivery (GET /stores/:id/reconciliation): for a business day, what the delivery partner should have
- * collected against what it did, and the orders to look into (no cash, short, over), open ones first.
+ * Cash on delivery: the delivered COD orders whose cash nobody has confirmed yet (GET /orders, statuses 7400 and
+ * 7500), each with "Confirm cash collected"; and, for a business day (GET /stores/:id/reconciliation), what the
+ * delivery partner should have collected against what it did, and the orders to look into (no cash, short,
+ * over), open ones first.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { StoreReconciliation } from '../api-types.js';
+import type { OrderSummary, SearchPage, StoreReconciliation } from '../api-types.js';
 import { useApp } from '../app-context.js';
+import { CashDialog } from '../components/cash-dialog.js';
 import { Icon } from '../components/icon.js';
 import { Money } from '../components/money.js';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.js';
+import { StatusBadge } from '../components/status-badge.js';
 import { dateTime, day as formatDay } from '../format.js';
 import { useI18n } from '../i18n.js';
+import { awaitsCash, CASH_STATUSES, canConfirmCashAt } from '../logic/cod.js';
 import { isNonZero } from '../logic/money.js';
 import { href } from '../router.js';
 
@@ -89,6 +94,8 @@ export function CodScreen() {
           {t('cod.latest')}
         </button>
       </form>
+
+      <AwaitingCash store={store} />
 
       {loading && <Loading label={t('cod.loading')} />}
       {error !== undefined && <ErrorNotice error={error} onRetry={() => setAttempt((n) => n + 1)} />}
@@ -195,6 +202,117 @@ export function CodScreen() {
             )}
           </section>
         </>
+      )}
+    </section>
+  );
+}
+
+const AWAITING_LIMIT = 50;
+/** The list is read from the tables, which follow the pipeline within a second or two. */
+const AWAITING_RELOAD_MS = [1_500, 5_000];
+
+/** Delivered (or failed-delivery) COD orders of the store whose cash is not confirmed, newest first. */
+function AwaitingCash({ store }: { store: string }) {
+  const { api, session, announce } = useApp();
+  const { t } = useI18n();
+  const [orders, setOrders] = useState<OrderSummary[]>();
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [attempt, setAttempt] = useState(0);
+  const [confirming, setConfirming] = useState<OrderSummary>();
+  const [sent, setSent] = useState<readonly string[]>([]);
+  const canConfirm = canConfirmCashAt(session.claims, store);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api
+      .get<SearchPage>('/orders', { store, status: CASH_STATUSES.join(','), limit: String(AWAITING_LIMIT) }, controller.signal)
+      .then((page) => {
+        setOrders(page.orders.filter(awaitsCash));
+        setMore(page.nextCursor !== null);
+        setError(undefined);
+      })
+      .catch((failure: unknown) => {
+        if (!controller.signal.aborted) setError(failure);
+      });
+    return () => controller.abort();
+  }, [api, store, attempt]);
+
+  useEffect(() => {
+    if (sent.length === 0) return;
+    const timers = AWAITING_RELOAD_MS.map((ms) => setTimeout(() => setAttempt((n) => n + 1), ms));
+    return () => timers.forEach(clearTimeout);
+  }, [sent]);
+
+  const shown = (orders ?? []).filter((order) => !sent.includes(order.orderId));
+  return (
+    <section class="panel" aria-labelledby="awaiting-title" data-testid="cod-awaiting">
+      <h2 id="awaiting-title">{t('cod.awaiting')}</h2>
+      <p class="field-hint">{t('cod.awaitingHint')}</p>
+      {error !== undefined && <ErrorNotice error={error} onRetry={() => setAttempt((n) => n + 1)} />}
+      {orders === undefined && error === undefined && <Loading label={t('common.loading')} />}
+      {sent.length > 0 && (
+        <InfoNotice>
+          <p>{t('cash.accepted')}</p>
+        </InfoNotice>
+      )}
+      {orders !== undefined && shown.length === 0 && <p class="empty">{t('cod.awaitingNone')}</p>}
+      {shown.length > 0 && (
+        <div class="table-wrap">
+          <table class="results-table">
+            <thead>
+              <tr>
+                <th scope="col">{t('cod.col.order')}</th>
+                <th scope="col">{t('cod.col.status')}</th>
+                <th scope="col" class="num">
+                  {t('cod.col.total')}
+                </th>
+                {canConfirm && <th scope="col">{t('cod.col.action')}</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((order) => (
+                <tr key={order.orderId} data-testid={`awaiting-${order.orderId}`}>
+                  <th scope="row">
+                    <a class="row-link" href={href.order(order.orderId, store)}>
+                      {order.orderId}
+                    </a>
+                  </th>
+                  <td>
+                    <StatusBadge status={order.status} />
+                  </td>
+                  <td class="num">{order.orderTotal ? <Money value={order.orderTotal} /> : t('common.none')}</td>
+                  {canConfirm && (
+                    <td>
+                      <button
+                        type="button"
+                        class="button"
+                        data-testid={`confirm-cash-${order.orderId}`}
+                        aria-label={t('cash.actionFor', { id: order.orderId })}
+                        onClick={() => setConfirming(order)}
+                      >
+                        {t('cash.action')}
+                      </button>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {more && <p class="field-hint">{t('cod.awaitingMore', { n: AWAITING_LIMIT })}</p>}
+      {confirming && (
+        <CashDialog
+          orderId={confirming.orderId}
+          orderTotal={confirming.orderTotal}
+          onClose={() => setConfirming(undefined)}
+          onDone={() => {
+            setSent((current) => [...current, confirming.orderId]);
+            setConfirming(undefined);
+            announce(t('cash.accepted'));
+          }}
+        />
       )}
     </section>
   );

@@ -1,7 +1,8 @@
 /**
  * One order: its items (bundles together), the money (two decimals, the exact four on demand), the status
- * history, payment, and what the clerk may do: cancel while it is not yet with the warehouse, print a pick list.
- * It follows the live feed: a change of this order reloads it.
+ * history, payment, and what the clerk may do: cancel while it is not yet with the warehouse, confirm the cash of a
+ * delivered COD order the delivery partner did not confirm, print a pick list. It follows the live feed: a change
+ * of this order reloads it (a cash confirmation that does not move the order is read again after it is sent).
  */
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
@@ -9,18 +10,22 @@ import { ApiError } from '../api.js';
 import type { HistoryEntry, OrderLineView, OrderLookupAnswer, OrderTotalsView, OrderView } from '../api-types.js';
 import { useApp } from '../app-context.js';
 import { CancelDialog } from '../components/cancel-dialog.js';
+import { CashDialog } from '../components/cash-dialog.js';
 import { Icon } from '../components/icon.js';
 import { Money } from '../components/money.js';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.js';
 import { StatusBadge, ToneTag } from '../components/status-badge.js';
 import { dateTime, paymentMethod, paymentStatus, statusLabel, statusTone, toneLabel } from '../format.js';
 import { type MessageKey, useI18n } from '../i18n.js';
+import { awaitsCash, canConfirmCashAt, CASH_DONE } from '../logic/cod.js';
 import { groupLines, totalQuantity } from '../logic/lines.js';
 import { CANCELLED, isCancellable } from '../logic/status.js';
 import { href } from '../router.js';
 
 /** After a cancel is accepted the order is read again at these delays too, in case the feed is for another store. */
 const RECHECK_MS = [1_500, 4_000, 10_000];
+/** After a cash confirmation is accepted: it rarely moves the order, so no status event may come. */
+const CASH_RECHECK_MS = [300, 1_000, 2_500, 5_000, 10_000];
 
 export function OrderScreen({ orderId, store }: { orderId: string; store: string | undefined }) {
   const { api, live, announce } = useApp();
@@ -32,6 +37,8 @@ export function OrderScreen({ orderId, store }: { orderId: string; store: string
   const [dialog, setDialog] = useState(false);
   const [actionError, setActionError] = useState<unknown>();
   const [cancelSent, setCancelSent] = useState(false);
+  const [cashDialog, setCashDialog] = useState(false);
+  const [cashSent, setCashSent] = useState(0);
   const statusRef = useRef<number | undefined>(undefined);
 
   const load = useCallback(
@@ -76,6 +83,12 @@ export function OrderScreen({ orderId, store }: { orderId: string; store: string
     const timers = RECHECK_MS.map((ms) => setTimeout(() => void load(), ms));
     return () => timers.forEach(clearTimeout);
   }, [cancelSent, load]);
+
+  useEffect(() => {
+    if (!cashSent) return;
+    const timers = CASH_RECHECK_MS.map((ms) => setTimeout(() => void load(), ms));
+    return () => timers.forEach(clearTimeout);
+  }, [cashSent, load]);
 
   const order = answer?.order;
   useEffect(() => {
@@ -126,6 +139,11 @@ export function OrderScreen({ orderId, store }: { orderId: string; store: string
         setActionError(undefined);
         setDialog(true);
       }}
+      cashSent={cashSent > 0}
+      onConfirmCash={() => {
+        setActionError(undefined);
+        setCashDialog(true);
+      }}
       refreshError={error}
     >
       {dialog && (
@@ -140,6 +158,19 @@ export function OrderScreen({ orderId, store }: { orderId: string; store: string
           onError={setActionError}
         />
       )}
+      {cashDialog && (
+        <CashDialog
+          orderId={order.orderId}
+          orderTotal={order.totals?.orderTotal ?? null}
+          onClose={() => setCashDialog(false)}
+          onDone={() => {
+            setCashDialog(false);
+            setCashSent((n) => n + 1);
+            announce(t('cash.accepted'));
+            void load();
+          }}
+        />
+      )}
     </OrderDetail>
   );
 }
@@ -152,16 +183,32 @@ interface DetailProps {
   cancelSent: boolean;
   actionError: unknown;
   onCancel(): void;
+  cashSent: boolean;
+  onConfirmCash(): void;
   refreshError: unknown;
   children?: ComponentChildren;
 }
 
-function OrderDetail({ answer, order, exact, onExact, cancelSent, actionError, onCancel, refreshError, children }: DetailProps) {
-  const { canCancel } = useApp();
+function OrderDetail({
+  answer,
+  order,
+  exact,
+  onExact,
+  cancelSent,
+  actionError,
+  onCancel,
+  cashSent,
+  onConfirmCash,
+  refreshError,
+  children,
+}: DetailProps) {
+  const { canCancel, session } = useApp();
   const i18n = useI18n();
   const { t } = i18n;
   const cancellable = isCancellable(order.status);
   const cancelled = order.status === CANCELLED;
+  const cashDone = order.paymentStatus !== null && CASH_DONE.includes(order.paymentStatus);
+  const canConfirmCash = canConfirmCashAt(session.claims, order.shipFromLocationId) && awaitsCash(order);
 
   return (
     <article class="screen detail" data-testid="order-detail" data-state="ready" aria-labelledby="order-title">
@@ -185,6 +232,11 @@ function OrderDetail({ answer, order, exact, onExact, cancelSent, actionError, o
               {t('detail.cancel')}
             </button>
           )}
+          {canConfirmCash && (
+            <button type="button" class="button button-primary" data-testid="confirm-cash" onClick={onConfirmCash}>
+              {t('cash.action')}
+            </button>
+          )}
           <button type="button" class="button" data-testid="print-pick-list" onClick={() => window.print()}>
             <Icon name="printer" />
             {t('detail.print')}
@@ -203,6 +255,16 @@ function OrderDetail({ answer, order, exact, onExact, cancelSent, actionError, o
           <p>{t('cancel.confirmed')}</p>
         </InfoNotice>
       )}
+      {cashSent && !cashDone && (
+        <InfoNotice>
+          <p data-testid="cash-accepted">{t('cash.accepted')}</p>
+        </InfoNotice>
+      )}
+      {cashSent && cashDone && (
+        <InfoNotice tone="success">
+          <p data-testid="cash-recorded">{t('cash.recorded', { status: paymentStatus(i18n, order.paymentStatus) })}</p>
+        </InfoNotice>
+      )}
       {!cancelSent && !cancellable && !cancelled && canCancel && <p class="detail-note">{t('detail.cannotCancel')}</p>}
       {!cancelSent && cancelled && <p class="detail-note">{t('detail.alreadyCancelled')}</p>}
       {!canCancel && <p class="detail-note">{t('detail.readOnly')}</p>}
@@ -218,7 +280,11 @@ function OrderDetail({ answer, order, exact, onExact, cancelSent, actionError, o
             <Fact label={t('detail.custRef')}>{order.custRef ?? t('common.none')}</Fact>
             <Fact label={t('detail.customerId')}>{order.customerId ?? t('common.none')}</Fact>
             <Fact label={t('detail.payment')}>{paymentMethod(i18n, order.paymentMethod)}</Fact>
-            <Fact label={t('detail.paymentStatus')}>{paymentStatus(i18n, order.paymentStatus)}</Fact>
+            <Fact label={t('detail.paymentStatus')}>
+              <span data-testid="payment-status" data-status={order.paymentStatus ?? ''}>
+                {paymentStatus(i18n, order.paymentStatus)}
+              </span>
+            </Fact>
             {order.releaseId && <Fact label={t('detail.release')}>{order.releaseId}</Fact>}
             {order.carrier && <Fact label={t('detail.carrier')}>{order.carrier}</Fact>}
             {order.trackingId && <Fact label={t('detail.tracking')}>{order.trackingId}</Fact>}
