@@ -35,7 +35,7 @@ try {
   const shoot = async (viewport: Viewport, name: string, jwt: string, locale: string, route: string, ready: string) => {
     const { page } = await tabletPage(browser, viewport, locale);
     await page.goto(`${embedded.query.url}/#token=${jwt}`);
-    await page.getByTestId('board').or(page.getByTestId('region')).first().waitFor();
+    await page.getByTestId('board').or(page.getByTestId('region')).or(page.getByTestId('bundles')).first().waitFor();
     if (route !== '#/board') await page.goto(`${embedded.query.url}/${route}`);
     await page.locator(ready).first().waitFor({ timeout: 15_000 });
     await sleep(500);
