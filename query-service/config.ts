@@ -21,6 +21,7 @@ export interface QueryConfig {
   rateLimitPerSecond: number;
   rateLimitBurst: number;
   rateLimitRedisUrl: string | undefined;
+  idempotencyRedisUrl: string | undefined;
 }
 
 export const querySettings = querySection;

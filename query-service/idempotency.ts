@@ -4,15 +4,17 @@
  * running waits for it and gets its answer. Keys are scoped to the caller (token subject), so two clerks can
  * never collide, and remembered for 24 hours.
  *
- * Answers are remembered in this process. Across replicas, one effect still holds: the command id sent with
- * the record is derived from (subject, key), and the pipeline applies a command id once (processors/stages/update.ts),
- * so a retry that lands on another replica is accepted there and ignored by the pipeline.
+ * Answers are remembered in this process, and with `shared` (Redis, shared-idempotency.ts) across the replicas and
+ * restarts. Without it, one effect still holds: the command id sent with the record is derived from (subject, key),
+ * and the pipeline applies a command id once (processors/stages/update.ts), so a retry that lands on another replica
+ * is accepted there and ignored by the pipeline.
  *
  * 5xx and 429 answers are not remembered: the client's retry with the same key is then a new attempt.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { ApiError, errorBody } from './errors.js';
+import type { SharedKeys } from './shared-idempotency.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const KEY = /^[\x21-\x7e]{1,128}$/;
@@ -25,7 +27,7 @@ export interface Answer {
 interface Entry {
   readonly fingerprint: string;
   answer?: Answer;
-  running?: Promise<Answer>;
+  running?: Promise<Answer & { replayed: boolean }>;
 }
 
 export interface IdempotencyOptions {
@@ -33,13 +35,17 @@ export interface IdempotencyOptions {
   maxKeys?: number;
   /** How long a key is remembered; default 24 hours. */
   ttlMs?: number;
+  /** Keys shared with the other replicas (shared-idempotency.ts); none: this process only. */
+  shared?: SharedKeys;
 }
 
 export class IdempotentActions {
   private readonly entries: LRUCache<string, Entry>;
+  private readonly shared: SharedKeys | undefined;
 
   constructor(options: IdempotencyOptions = {}) {
     this.entries = new LRUCache<string, Entry>({ max: options.maxKeys ?? 100_000, ttl: options.ttlMs ?? 86_400_000 });
+    this.shared = options.shared;
   }
 
   /**
@@ -57,33 +63,54 @@ export class IdempotentActions {
     const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('base64url');
     const known = this.entries.get(scoped);
     if (known) {
-      if (known.fingerprint !== fingerprint)
-        throw new ApiError(
-          422,
-          'IDEMPOTENCY_KEY_REUSED',
-          'This Idempotency-Key was used for a different request; send a new key for a new action',
-        );
+      if (known.fingerprint !== fingerprint) throw keyReused();
       if (known.answer) return { ...known.answer, replayed: true };
       if (known.running) return { ...(await known.running), replayed: true };
     }
     const entry: Entry = { fingerprint };
-    entry.running = action();
+    entry.running = this.runOnce(scoped, fingerprint, action);
     this.entries.set(scoped, entry);
     try {
-      const answer = await entry.running;
-      if (answer.status >= 500 || answer.status === 429) this.entries.delete(scoped);
-      else entry.answer = answer;
-      return { ...answer, replayed: false };
+      const outcome = await entry.running;
+      if (outcome.status >= 500 || outcome.status === 429) this.entries.delete(scoped);
+      else entry.answer = { status: outcome.status, body: outcome.body };
+      return outcome;
     } catch (error) {
-      // A refusal thrown as an ApiError is an answer like any other; anything else lets the key be tried again.
-      if (error instanceof ApiError && error.statusCode < 500 && error.statusCode !== 429)
-        entry.answer = { status: error.statusCode, body: errorBody(error.code, error.message, error.details) };
+      const answer = keptAnswer(error);
+      if (answer) entry.answer = answer;
       else this.entries.delete(scoped);
       throw error;
     } finally {
       delete entry.running;
     }
   }
+
+  /** The action, unless another replica has run it (its answer) or runs it now (a wait); its answer shared. */
+  private async runOnce(scoped: string, fingerprint: string, action: () => Promise<Answer>): Promise<Answer & { replayed: boolean }> {
+    if (this.shared) {
+      const claim = await this.shared.claim(scoped, fingerprint);
+      if (claim.kind === 'other') throw keyReused();
+      if (claim.kind === 'done') return { ...claim.answer, replayed: true };
+    }
+    try {
+      const answer = await action();
+      await this.shared?.finish(scoped, fingerprint, answer.status >= 500 || answer.status === 429 ? undefined : answer);
+      return { ...answer, replayed: false };
+    } catch (error) {
+      await this.shared?.finish(scoped, fingerprint, keptAnswer(error));
+      throw error;
+    }
+  }
+}
+
+const keyReused = (): ApiError =>
+  new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request; send a new key for a new action');
+
+/** A refusal thrown as an ApiError is an answer like any other; anything else (and 5xx, 429) lets the key be tried again. */
+function keptAnswer(error: unknown): Answer | undefined {
+  if (!(error instanceof ApiError) || error.statusCode >= 500 || error.statusCode === 429) return undefined;
+  if (error.code === 'IDEMPOTENCY_KEY_REUSED' || error.code === 'IDEMPOTENCY_KEY_IN_USE') return undefined;
+  return { status: error.statusCode, body: errorBody(error.code, error.message, error.details) };
 }
 
 /** The header's key, or undefined when none was sent; a malformed one is a 400 naming the header. */

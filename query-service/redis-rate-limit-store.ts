@@ -82,7 +82,7 @@ export function redisRateLimitStore(client: RateLimitRedis, options: RedisRateLi
 export const redactedUrl = (url: string): string => url.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
 
 /** A client for the store, connected now so a wrong URL stops the service at start rather than being skipped on every request. */
-export async function connectRateLimitRedis(url: string, connectTimeoutMs = 2_000): Promise<RateLimitRedis> {
+export async function connectRateLimitRedis(url: string, connectTimeoutMs = 2_000, what = 'rate-limit'): Promise<RateLimitRedis> {
   let connectedOnce = false;
   const client = createClient({
     url,
@@ -100,7 +100,7 @@ export async function connectRateLimitRedis(url: string, connectTimeoutMs = 2_00
     await client.connect();
   } catch (error) {
     client.destroy();
-    throw new Error(`cannot connect to the rate-limit Redis at ${redactedUrl(url)}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`cannot connect to the ${what} Redis at ${redactedUrl(url)}: ${(error as Error).message}`, { cause: error });
   }
   return client;
 }

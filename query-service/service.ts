@@ -23,6 +23,8 @@ import { pipelineRoutes } from './pipeline-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
 import { searchRoutes } from './search-routes.js';
 import { WEB_APP_DIR } from './web-app.js';
+import { IdempotentActions } from './idempotency.js';
+import { RedisSharedKeys } from './shared-idempotency.js';
 
 export interface QueryServiceParts {
   readonly db: SqlDatabase;
@@ -76,7 +78,23 @@ export async function startQueryService(
         onRecovered: () => log.info({ redis: redactedUrl(config.rateLimitRedisUrl!) }, 'rate-limit Redis answers again'),
       })
     : undefined;
-  const closeRedis = async () => void (await redis?.close().catch(() => redis.destroy()));
+  // OMNIA_IDEMPOTENCY_REDIS_URL: the replicas share actions' keys and answers; one store for every kind of action.
+  const idempotencyRedis = config.idempotencyRedisUrl
+    ? await connectRateLimitRedis(config.idempotencyRedisUrl, 2_000, 'idempotency')
+    : undefined;
+  const idempotency = new IdempotentActions(
+    idempotencyRedis
+      ? {
+          shared: new RedisSharedKeys(idempotencyRedis, {
+            onError: (error) => log.warn({ err: error }, 'idempotency Redis unavailable: keys are remembered by this process only'),
+          }),
+        }
+      : {},
+  );
+  const closeRedis = async () => {
+    await redis?.close().catch(() => redis.destroy());
+    await idempotencyRedis?.close().catch(() => idempotencyRedis.destroy());
+  };
   const locator = orderLocator({ local: parts.local, db: parts.db, ...(parts.owners ? { owners: parts.owners } : {}) });
   let app: FastifyInstance;
   try {
@@ -89,9 +107,11 @@ export async function startQueryService(
       webApp: parts.webApp ?? WEB_APP_DIR,
       routes: [
         orderLookupRoutes(locator),
-        ...(parts.actions ? [orderActionRoutes({ ...parts.actions, locator }), orderModifyRoutes({ ...parts.actions, locator })] : []),
-        ...(parts.bundles ? [bundleRoutes(parts.bundles)] : []),
-        ...(parts.cod ? [codRoutes({ ...parts.cod, locator })] : []),
+        ...(parts.actions
+          ? [orderActionRoutes({ idempotency, ...parts.actions, locator }), orderModifyRoutes({ idempotency, ...parts.actions, locator })]
+          : []),
+        ...(parts.bundles ? [bundleRoutes({ idempotency, ...parts.bundles })] : []),
+        ...(parts.cod ? [codRoutes({ idempotency, ...parts.cod, locator })] : []),
         searchRoutes(parts.db),
         pipelineRoutes(parts.db),
         reconciliationRoutes(parts.db),

@@ -357,6 +357,13 @@ export const querySection: SettingsTable<QueryConfig> = {
     parse: optionalText,
     secret: true,
   },
+  idempotencyRedisUrl: {
+    env: 'OMNIA_IDEMPOTENCY_REDIS_URL',
+    doc: "When set, actions' Idempotency-Keys and their answers live in this Redis for 24 h, so a retry gets the same answer on any replica and after a restart; unset, each process remembers its own (the effect stays single either way).",
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
 };
 
 export const embeddedSection: SettingsTable<EmbeddedConfig> = {
