@@ -12,6 +12,7 @@ import { useApp } from '../app-context.js';
 import { CancelDialog } from '../components/cancel-dialog.js';
 import { CashDialog } from '../components/cash-dialog.js';
 import { Icon } from '../components/icon.js';
+import { ModifyDialog } from '../components/modify-dialog.js';
 import { Money } from '../components/money.js';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.js';
 import { StatusBadge, ToneTag } from '../components/status-badge.js';
@@ -39,6 +40,8 @@ export function OrderScreen({ orderId, store }: { orderId: string; store: string
   const [cancelSent, setCancelSent] = useState(false);
   const [cashDialog, setCashDialog] = useState(false);
   const [cashSent, setCashSent] = useState(0);
+  const [modifyDialog, setModifyDialog] = useState(false);
+  const [modifySent, setModifySent] = useState(0);
   const statusRef = useRef<number | undefined>(undefined);
 
   const load = useCallback(
@@ -83,6 +86,13 @@ export function OrderScreen({ orderId, store }: { orderId: string; store: string
     const timers = RECHECK_MS.map((ms) => setTimeout(() => void load(), ms));
     return () => timers.forEach(clearTimeout);
   }, [cancelSent, load]);
+
+  useEffect(() => {
+    if (!modifySent) return;
+    // The new totals arrive once the pipeline has priced the order again.
+    const timers = CASH_RECHECK_MS.map((ms) => setTimeout(() => void load(), ms));
+    return () => timers.forEach(clearTimeout);
+  }, [modifySent, load]);
 
   useEffect(() => {
     if (!cashSent) return;
@@ -144,6 +154,11 @@ export function OrderScreen({ orderId, store }: { orderId: string; store: string
         setActionError(undefined);
         setCashDialog(true);
       }}
+      modifySent={modifySent > 0}
+      onModify={() => {
+        setActionError(undefined);
+        setModifyDialog(true);
+      }}
       refreshError={error}
     >
       {dialog && (
@@ -171,6 +186,19 @@ export function OrderScreen({ orderId, store }: { orderId: string; store: string
           }}
         />
       )}
+      {modifyDialog && (
+        <ModifyDialog
+          orderId={order.orderId}
+          lines={order.lines}
+          onClose={() => setModifyDialog(false)}
+          onDone={() => {
+            setModifyDialog(false);
+            setModifySent((n) => n + 1);
+            announce(t('modify.accepted'));
+            void load();
+          }}
+        />
+      )}
     </OrderDetail>
   );
 }
@@ -185,6 +213,8 @@ interface DetailProps {
   onCancel(): void;
   cashSent: boolean;
   onConfirmCash(): void;
+  modifySent: boolean;
+  onModify(): void;
   refreshError: unknown;
   children?: ComponentChildren;
 }
@@ -199,6 +229,8 @@ function OrderDetail({
   onCancel,
   cashSent,
   onConfirmCash,
+  modifySent,
+  onModify,
   refreshError,
   children,
 }: DetailProps) {
@@ -232,6 +264,11 @@ function OrderDetail({
               {t('detail.cancel')}
             </button>
           )}
+          {canCancel && cancellable && !cancelSent && (
+            <button type="button" class="button" data-testid="modify-order" onClick={onModify}>
+              {t('modify.action')}
+            </button>
+          )}
           {canConfirmCash && (
             <button type="button" class="button button-primary" data-testid="confirm-cash" onClick={onConfirmCash}>
               {t('cash.action')}
@@ -253,6 +290,11 @@ function OrderDetail({
       {cancelSent && cancelled && (
         <InfoNotice tone="success">
           <p>{t('cancel.confirmed')}</p>
+        </InfoNotice>
+      )}
+      {modifySent && !cancelled && (
+        <InfoNotice>
+          <p data-testid="modify-accepted">{t('modify.accepted')}</p>
         </InfoNotice>
       )}
       {cashSent && !cashDone && (

@@ -1,0 +1,148 @@
+/**
+ * "Change order" (POST /orders/:id/modify): the lines' quantities and the delivery address edited in the dialog,
+ * checked as the service checks them (query-service/order-modify-routes.ts), and the body to send. Only what
+ * changed is sent: the lines when a quantity changed (then all the lines that remain, as the new lines replace
+ * the old ones), the address when a field of it was filled in.
+ */
+
+/** Thai VAT. The order view has no tax rate per line; every demo product carries 7 %, so lines go with it. */
+export const DEFAULT_TAX_RATE = '0.0700';
+export const MAX_MODIFY_REASON_LENGTH = 200;
+export const MAX_QUANTITY = 10_000;
+export const ADDRESS_LIMITS = { line1: 200, district: 100, province: 100, phone: 30 } as const;
+
+/** A line as the order view gives it (query-service/order-view.ts), the parts the request needs. */
+export interface ModifiableLine {
+  lineId: string;
+  itemId: string;
+  quantity: number;
+  unitPrice: string;
+}
+
+export interface AddressForm {
+  line1: string;
+  district: string;
+  province: string;
+  postalCode: string;
+  phone: string;
+}
+
+export const EMPTY_ADDRESS: AddressForm = { line1: '', district: '', province: '', postalCode: '', phone: '' };
+
+export interface ModifyForm {
+  /** The quantity typed per line ID; a line not in it keeps its quantity. */
+  quantities: Readonly<Record<string, string>>;
+  address: AddressForm;
+  reason: string;
+}
+
+export interface ModifyLineBody {
+  lineId: string;
+  itemId: string;
+  quantity: number;
+  unitPrice: string;
+  taxRate: string;
+}
+
+export interface ModifyAddressBody {
+  line1?: string;
+  district?: string;
+  province?: string;
+  postalCode: string;
+  phone?: string;
+}
+
+export interface ModifyBody {
+  reason: string;
+  lines?: ModifyLineBody[];
+  address?: ModifyAddressBody;
+}
+
+export type QuantityProblem = 'format' | 'tooLarge';
+export type AddressProblem = 'postalCode' | 'postalCodeRequired' | 'tooLong';
+
+export interface ModifyProblems {
+  /** Per line ID. */
+  quantities?: Record<string, QuantityProblem>;
+  /** Every line set to 0: at least one must remain. */
+  noLines?: true;
+  address?: Partial<Record<keyof AddressForm, AddressProblem>>;
+  reason?: 'required' | 'tooLong';
+  /** Neither a quantity nor the address changed. */
+  nothing?: true;
+}
+
+/** The quantity typed, as a whole number from 0 (remove the line) to 10 000, or what is wrong with it. */
+export function parseQuantity(
+  text: string,
+): { quantity: number; problem?: undefined } | { quantity?: undefined; problem: QuantityProblem } {
+  const trimmed = text.trim();
+  if (!/^[0-9]{1,6}$/.test(trimmed)) return { problem: 'format' };
+  const quantity = Number(trimmed);
+  if (quantity > MAX_QUANTITY) return { problem: 'tooLarge' };
+  return { quantity };
+}
+
+const hasAddress = (address: AddressForm): boolean => Object.values(address).some((value) => value.trim() !== '');
+
+/** The body to send, or what is wrong. */
+export function modifyRequest(
+  lines: readonly ModifiableLine[],
+  form: ModifyForm,
+): { body: ModifyBody; problems?: undefined } | { body?: undefined; problems: ModifyProblems } {
+  const problems: ModifyProblems = {};
+
+  const kept: ModifyLineBody[] = [];
+  let linesChanged = false;
+  for (const line of lines) {
+    const typed = form.quantities[line.lineId];
+    const parsed = typed === undefined ? { quantity: line.quantity } : parseQuantity(typed);
+    if (parsed.problem) {
+      (problems.quantities ??= {})[line.lineId] = parsed.problem;
+      continue;
+    }
+    if (parsed.quantity !== line.quantity) linesChanged = true;
+    if (parsed.quantity > 0)
+      // The tax rate is not in the order view: Thai VAT, which every product of the demo catalog has.
+      kept.push({
+        lineId: line.lineId,
+        itemId: line.itemId,
+        quantity: parsed.quantity,
+        unitPrice: line.unitPrice,
+        taxRate: DEFAULT_TAX_RATE,
+      });
+  }
+  if (!problems.quantities && linesChanged && kept.length === 0) problems.noLines = true;
+
+  const addressGiven = hasAddress(form.address);
+  const address: ModifyAddressBody = { postalCode: form.address.postalCode.trim() };
+  if (addressGiven) {
+    const addressProblems: Partial<Record<keyof AddressForm, AddressProblem>> = {};
+    if (address.postalCode === '') addressProblems.postalCode = 'postalCodeRequired';
+    else if (!/^[0-9]{5}$/.test(address.postalCode)) addressProblems.postalCode = 'postalCode';
+    for (const field of ['line1', 'district', 'province', 'phone'] as const) {
+      const value = form.address[field].trim().replace(/\s+/g, ' ');
+      if (value === '') continue;
+      if (value.length > ADDRESS_LIMITS[field]) addressProblems[field] = 'tooLong';
+      else address[field] = value;
+    }
+    if (Object.keys(addressProblems).length > 0) problems.address = addressProblems;
+  }
+
+  const reason = form.reason.trim().replace(/\s+/g, ' ');
+  if (reason === '') problems.reason = 'required';
+  else if (reason.length > MAX_MODIFY_REASON_LENGTH) problems.reason = 'tooLong';
+
+  if (Object.keys(problems).length === 0 && !linesChanged && !addressGiven) problems.nothing = true;
+  if (Object.keys(problems).length > 0) return { problems };
+  return { body: { reason, ...(linesChanged ? { lines: kept } : {}), ...(addressGiven ? { address } : {}) } };
+}
+
+/** Refusals another try will not change: the dialog offers only Close. */
+export const FINAL_MODIFY_CODES: readonly string[] = [
+  'ORDER_LOCKED',
+  'ORDER_ALREADY_CANCELLED',
+  'ORDER_NOT_FOUND',
+  'FORBIDDEN',
+  'IDEMPOTENCY_KEY_REUSED',
+];
