@@ -35,6 +35,7 @@
  * other work on the machine shows in the per-run CPU split (`cores.other`).
  */
 import { randomUUID } from 'node:crypto';
+import { CpuWatch } from './cpu-watch.js';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +60,7 @@ import { partitionForKey } from '../runtime/partitioner.js';
 import type { ProducedRecord } from '../runtime/produced-record.js';
 import { SinkProcess, withSchema } from '../test/sink/harness.js';
 import { SseClient } from '../test/unit/query-service/sse-client.js';
-import { brokerPid, cpuSeconds, machineBusySeconds, spawnNode, type SpawnedChild, terminate, until } from './runtime/common.js';
+import { brokerPid, spawnNode, type SpawnedChild, terminate, until } from './runtime/common.js';
 import { formatSummary, summarise } from './runtime/profile.js';
 import { countBy, latency, type LoadRun, type Outcome, openLoop, percentile, type Shot as HttpShot } from './open-loop.js';
 
@@ -219,53 +220,6 @@ function report(run: LoadRun, byLabel: boolean) {
         }
       : {}),
   };
-}
-
-/** Cores used by each watched process, the machine as a whole and the rest, between start() and stop(). */
-class CpuWatch {
-  private startedAt = 0;
-  private before = new Map<string, number | undefined>();
-
-  private resolved: Record<string, readonly number[]> = {};
-
-  /** Per name, a process id, several (summed), or a function giving them (asked again at each start). */
-  constructor(private readonly pids: Record<string, number | undefined | (() => Promise<number[]>)>) {}
-
-  private read(): Map<string, number | undefined> {
-    const values = new Map<string, number | undefined>([
-      ['machine', machineBusySeconds()],
-      ['loadGenerator', cpuSeconds(process.pid)],
-    ]);
-    for (const [name, pids] of Object.entries(this.resolved)) {
-      const each = pids.map((pid) => cpuSeconds(pid));
-      values.set(name, pids.length === 0 || each.includes(undefined) ? undefined : each.reduce<number>((sum, value) => sum + value!, 0));
-    }
-    return values;
-  }
-
-  async start(): Promise<void> {
-    for (const [name, pids] of Object.entries(this.pids))
-      this.resolved[name] = typeof pids === 'function' ? await pids() : pids === undefined ? [] : [pids];
-    this.startedAt = performance.now();
-    this.before = this.read();
-  }
-
-  stop(): Record<string, number> {
-    const seconds = (performance.now() - this.startedAt) / 1000;
-    const after = this.read();
-    const cores: Record<string, number> = {};
-    for (const [name, value] of after) {
-      const was = this.before.get(name);
-      if (value !== undefined && was !== undefined) cores[name] = round((value - was) / seconds, 2);
-    }
-    if (cores.machine !== undefined) {
-      const known = Object.entries(cores)
-        .filter(([name]) => name !== 'machine')
-        .reduce((sum, [, value]) => sum + value, 0);
-      cores.other = round(Math.max(0, cores.machine - known), 2);
-    }
-    return cores;
-  }
 }
 
 /**
@@ -521,13 +475,16 @@ async function onKafka(options: Options, results: Record<string, unknown>): Prom
     const first = await httpJson(a.port, withStore().path, token);
     if (first.status !== 200) throw new Error(`a lookup answered ${first.status}: ${JSON.stringify(first.body)}`);
     const broker = brokerPid();
-    const watchA = new CpuWatch({
-      replicaA: a.process.child.pid,
-      postgresQuery: backends(admin, `${app}-query`),
-      broker,
-      sink: sink['child']?.pid,
-      postgresSink: backends(admin, `${app}-sink-postgres`),
-    });
+    const watchA = new CpuWatch(
+      {
+        replicaA: a.process.child.pid,
+        postgresQuery: backends(admin, `${app}-query`),
+        broker,
+        sink: sink['child']?.pid,
+        postgresSink: backends(admin, `${app}-sink-postgres`),
+      },
+      'loadGenerator',
+    );
 
     if (lookupsToo) {
       for (const rate of options.rates)
@@ -571,14 +528,17 @@ async function onKafka(options: Options, results: Record<string, unknown>): Prom
       120_000,
       500,
     );
-    const watchAB = new CpuWatch({
-      replicaA: a.process.child.pid,
-      replicaB: b.process.child.pid,
-      postgresQuery: backends(admin, `${app}-query`),
-      broker,
-      sink: sink['child']?.pid,
-      postgresSink: backends(admin, `${app}-sink-postgres`),
-    });
+    const watchAB = new CpuWatch(
+      {
+        replicaA: a.process.child.pid,
+        replicaB: b.process.child.pid,
+        postgresQuery: backends(admin, `${app}-query`),
+        broker,
+        sink: sink['child']?.pid,
+        postgresSink: backends(admin, `${app}-sink-postgres`),
+      },
+      'loadGenerator',
+    );
     runs.push({
       replicas: 2,
       store: true,
@@ -818,7 +778,10 @@ async function search(options: Options, results: Record<string, unknown>): Promi
       status === 200 ? `${shot.kind}${body.startsWith('{"orders":[]') ? EMPTY : ''}` : `${shot.kind} HTTP ${status}`;
 
     // Per-kind latencies of one kind at a time are not the mix's: each run reports its kinds (byLabel).
-    const watch = new CpuWatch({ server: server.child.pid, postgres: backends(admin, 'bench-query-search'), broker: brokerPid() });
+    const watch = new CpuWatch(
+      { server: server.child.pid, postgres: backends(admin, 'bench-query-search'), broker: brokerPid() },
+      'loadGenerator',
+    );
     for (const rate of options.searchRates) runs.push(await measured('search mix', options, port, rate, watch, nextShot, rowsOf));
     const plans: Record<string, string> = {};
     for (const kind of kinds) {

@@ -73,7 +73,7 @@ import {
   spread,
   STORES,
 } from './store-app/common.js';
-import { CpuWatch } from './store-app/cpu-watch.js';
+import { CpuWatch } from './cpu-watch.js';
 import { servedWeight, webWeight } from './store-app/web-assets.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

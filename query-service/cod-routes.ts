@@ -40,7 +40,16 @@ import type { DeliveryPartner, DeliveryStatus } from '../avro/records.js';
 import { normaliseMoney } from '../processors/domain/money.js';
 import { OrderStatus, OrderStatusName, PaymentStatus, type OrderStatusCode } from '../processors/domain/types.js';
 import { ApiError, errorResponseSchema } from './errors.js';
-import { actionableOrder, type CommandPublisher, idempotencyHeaderSchema, orderActor, sendAnswer, sendCommand } from './commands.js';
+import {
+  actionableOrder,
+  type CommandPublisher,
+  idempotencyHeaderSchema,
+  orderActor,
+  orderCommandAccepted,
+  orderCommandAcceptedSchema,
+  sendAnswer,
+  sendCommand,
+} from './commands.js';
 import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
 import type { OrderLocator } from './order-lookup-routes.js';
 import type { OrderView } from './order-view.js';
@@ -96,19 +105,7 @@ const confirmSchema = {
     },
   },
   response: {
-    202: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['accepted', 'orderId', 'action', 'commandId', 'requestedBy', 'acceptedAt'],
-      properties: {
-        accepted: { type: 'boolean', const: true },
-        orderId: { type: 'string' },
-        action: { type: 'string', enum: ['CONFIRM_CASH'] },
-        commandId: { type: 'string', description: 'the command’s id; the record on delivery.status.v1 is `manual-<commandId>`' },
-        requestedBy: { type: 'string', description: 'the token subject, recorded in the order’s history' },
-        acceptedAt: { type: 'string', format: 'date-time' },
-      },
-    },
+    202: orderCommandAcceptedSchema('CONFIRM_CASH', 'the command’s id; the record on delivery.status.v1 is `manual-<commandId>`'),
     403: errorResponseSchema,
     404: errorResponseSchema,
     409: errorResponseSchema,
@@ -196,7 +193,8 @@ export function codRoutes(options: CodConfirmOptions) {
         const decided = confirmRefusal(order);
         if (decided instanceof ApiError) throw decided;
         const id = commandId(principal.subject, key, orderId, randomUUID);
-        const at = new Date(now()).toISOString();
+        const nowMs = now();
+        const at = new Date(nowMs).toISOString();
         const note = body.note?.trim();
         await send(
           {
@@ -213,10 +211,7 @@ export function codRoutes(options: CodConfirmOptions) {
           },
           id,
         );
-        return {
-          status: 202,
-          body: { accepted: true, orderId, action: 'CONFIRM_CASH', commandId: id, requestedBy: principal.subject, acceptedAt: at },
-        };
+        return orderCommandAccepted(orderId, 'CONFIRM_CASH', id, principal, nowMs);
       });
       return sendAnswer(response, answer);
     });

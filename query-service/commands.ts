@@ -98,3 +98,24 @@ export function sendAnswer(reply: FastifyReply, answer: Answer & { replayed: boo
   if (answer.replayed) reply.header('idempotent-replayed', 'true');
   return reply.code(answer.status).send(answer.body);
 }
+
+/** The 202 of an action on an order: the command was sent; its outcome arrives as status changes. */
+export const orderCommandAcceptedSchema = (action: string, commandIdDoc: string) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['accepted', 'orderId', 'action', 'commandId', 'requestedBy', 'acceptedAt'],
+    properties: {
+      accepted: { type: 'boolean', const: true },
+      orderId: { type: 'string' },
+      action: { type: 'string', enum: [action] },
+      commandId: { type: 'string', description: commandIdDoc },
+      requestedBy: { type: 'string', description: 'the token subject, recorded in the order’s history' },
+      acceptedAt: { type: 'string', format: 'date-time' },
+    },
+  }) as const;
+
+export const orderCommandAccepted = (orderId: string, action: string, commandId: string, principal: Principal, nowMs: number): Answer => ({
+  status: 202,
+  body: { accepted: true, orderId, action, commandId, requestedBy: principal.subject, acceptedAt: new Date(nowMs).toISOString() },
+});

@@ -18,7 +18,16 @@ import type { OrderUpdate } from '../avro/records.js';
 import { OrderStatus, type OrderStatusCode } from '../processors/domain/types.js';
 import { isLocked } from '../processors/domain/status.js';
 import { ApiError, errorResponseSchema } from './errors.js';
-import { actionableOrder, type CommandPublisher, idempotencyHeaderSchema, orderActor, sendAnswer, sendCommand } from './commands.js';
+import {
+  actionableOrder,
+  type CommandPublisher,
+  idempotencyHeaderSchema,
+  orderActor,
+  orderCommandAccepted,
+  orderCommandAcceptedSchema,
+  sendAnswer,
+  sendCommand,
+} from './commands.js';
 import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
 import type { OrderLocator } from './order-lookup-routes.js';
 import type { OrderView } from './order-view.js';
@@ -43,19 +52,7 @@ const reason = {
   pattern: '\\S',
   description: 'why, as the customer or the store states it; shown in the order’s history',
 } as const;
-const acceptedSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['accepted', 'orderId', 'action', 'commandId', 'requestedBy', 'acceptedAt'],
-  properties: {
-    accepted: { type: 'boolean', const: true },
-    orderId: { type: 'string' },
-    action: { type: 'string', enum: ['CANCEL'] },
-    commandId: { type: 'string', description: 'the command’s id on order.update.v1' },
-    requestedBy: { type: 'string', description: 'the token subject, recorded in the order’s history' },
-    acceptedAt: { type: 'string', format: 'date-time' },
-  },
-} as const;
+const acceptedSchema = orderCommandAcceptedSchema('CANCEL', 'the command’s id on order.update.v1');
 
 const cancelSchema = {
   summary: 'Cancel an order before it is released',
@@ -167,17 +164,7 @@ export function orderActionRoutes(options: OrderActionOptions) {
         if (refusal) throw refusal;
         const id = commandId(principal.subject, key, orderId, randomUUID);
         await sendCancel(principal, order, body.reason, id);
-        return {
-          status: 202,
-          body: {
-            accepted: true,
-            orderId,
-            action: 'CANCEL',
-            commandId: id,
-            requestedBy: principal.subject,
-            acceptedAt: new Date(now()).toISOString(),
-          },
-        };
+        return orderCommandAccepted(orderId, 'CANCEL', id, principal, now());
       });
       return sendAnswer(reply, answer);
     });

@@ -14,7 +14,16 @@ import type { FastifyInstance } from 'fastify';
 import type { DeliveryAddress, OrderLine, OrderUpdate } from '../avro/records.js';
 import { isLocked } from '../processors/domain/status.js';
 import type { OrderStatusCode } from '../processors/domain/types.js';
-import { actionableOrder, type CommandPublisher, idempotencyHeaderSchema, orderActor, sendAnswer, sendCommand } from './commands.js';
+import {
+  actionableOrder,
+  type CommandPublisher,
+  idempotencyHeaderSchema,
+  orderActor,
+  orderCommandAccepted,
+  orderCommandAcceptedSchema,
+  sendAnswer,
+  sendCommand,
+} from './commands.js';
 import { ApiError, errorResponseSchema } from './errors.js';
 import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
 import type { OrderLocator } from './order-lookup-routes.js';
@@ -102,19 +111,7 @@ const modifySchema = {
     },
   },
   response: {
-    202: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['accepted', 'orderId', 'action', 'commandId', 'requestedBy', 'acceptedAt'],
-      properties: {
-        accepted: { type: 'boolean', const: true },
-        orderId: { type: 'string' },
-        action: { type: 'string', enum: ['MODIFY'] },
-        commandId: { type: 'string' },
-        requestedBy: { type: 'string' },
-        acceptedAt: { type: 'string', format: 'date-time' },
-      },
-    },
+    202: orderCommandAcceptedSchema('MODIFY', 'the command’s id on order.update.v1'),
     404: errorResponseSchema,
     409: errorResponseSchema,
     422: errorResponseSchema,
@@ -186,17 +183,7 @@ export function orderModifyRoutes(options: OrderModifyOptions) {
           },
           'The change',
         );
-        return {
-          status: 202,
-          body: {
-            accepted: true,
-            orderId,
-            action: 'MODIFY',
-            commandId: id,
-            requestedBy: principal.subject,
-            acceptedAt: new Date(now()).toISOString(),
-          },
-        };
+        return orderCommandAccepted(orderId, 'MODIFY', id, principal, now());
       });
       return sendAnswer(reply, answer);
     });

@@ -1,9 +1,10 @@
 /**
- * Cores used by each process of the store-app bench between start() and stop(), with the machine as a whole
- * and the rest of it (`other`), from /proc — as bench/query-service.ts's CpuWatch measures them.
+ * Cores used by each watched process of a bench between start() and stop(), with the machine as a whole, the
+ * rest of it (`other`) and which other processes that was, from /proc. Shared by bench/query-service.ts and
+ * bench/store-app.ts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { cpuSeconds, machineBusySeconds, round } from '../runtime/common.js';
+import { cpuSeconds, machineBusySeconds, round } from './runtime/common.js';
 
 /** CPU seconds of every process on the machine now, by pid. */
 function everyProcess(): Map<number, number> {
@@ -45,13 +46,19 @@ export class CpuWatch {
   /** After stop(): the processes outside the watched ones that used most (what `other` was). */
   otherProcesses: Array<{ pid: number; command: string; cores: number }> = [];
 
-  /** Per name: a process id, none, or a function giving several (summed; asked again at each start). */
-  constructor(private readonly pids: Record<string, Pids>) {}
+  /**
+   * Per name: a process id, none, or a function giving several (summed; asked again at each start). `self`: the
+   * name the bench's own process is reported under.
+   */
+  constructor(
+    private readonly pids: Record<string, Pids>,
+    private readonly self = 'bench',
+  ) {}
 
   private read(): Map<string, number | undefined> {
     const values = new Map<string, number | undefined>([
       ['machine', machineBusySeconds()],
-      ['bench', cpuSeconds(process.pid)],
+      [this.self, cpuSeconds(process.pid)],
     ]);
     for (const [name, pids] of Object.entries(this.resolved)) {
       const each = pids.map((pid) => cpuSeconds(pid));
