@@ -36,6 +36,8 @@ export const RECORD_TYPES = [
   'LowStockEvent',
   'FulfillmentInteraction',
   'ReconciliationReport',
+  'ExceptionAction',
+  'ExceptionOutcome',
 ] as const;
 export type RecordTypeName = (typeof RECORD_TYPES)[number];
 

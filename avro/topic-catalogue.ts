@@ -26,6 +26,9 @@ export const TOPIC_CATALOGUE = {
   shipEvent: { topic: 'fulfillment.ship-event.v1', record: 'ShipEvent' },
   deliveryStatus: { topic: 'delivery.status.v1', record: 'DeliveryStatus' },
   reconciliation: { topic: 'order.reconciliation.v1', record: 'ReconciliationReport' },
+  /** People's decisions on exceptions (query-service/exception-routes.ts), applied by the exception stage. */
+  exceptionAction: { topic: 'order.exception-action.v1', record: 'ExceptionAction' },
+  exceptionOutcome: { topic: 'order.exception-outcome.v1', record: 'ExceptionOutcome' },
 } as const satisfies Readonly<Record<string, { topic: string; record: RecordTypeName }>>;
 
 type Catalogue = typeof TOPIC_CATALOGUE;

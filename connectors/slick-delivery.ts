@@ -7,7 +7,10 @@
  *
  * - **retry** (`retry`): a round of `attempts` calls, the delays of `jitteredBackoff` between them (1 s, 2 s,
  *   ±20 %). A round that fails is recorded GAVE_UP and started again after the next delay of the same backoff
- *   (4 s) — a release is never dropped.
+ *   (4 s) — a release is never dropped. A round of a release that Slick refused itself every time (a 4xx other
+ *   than 408 / 429) is recorded GAVE_UP with that status and set aside: its partition moves on, and the release
+ *   waits on the manual-action list (releases_awaiting_slick) until a person retries it (the pipeline sends it
+ *   again) or parks it.
  * - **circuit breaker** (`breaker`, a ConsecutiveBreaker): opens after `failureThreshold` consecutive failed
  *   calls; while open no call is made (CIRCUIT_OPEN is recorded, once per cool-down, and is not an attempt);
  *   after `coolDownMs` one probe call is let through (other calls wait for its outcome) and closes it again on
@@ -106,6 +109,10 @@ class Abandoned extends Error {
   }
 }
 
+/** Slick refusing the request itself (a 4xx other than 408 / 429): sending it again will not change the answer. */
+const isRefusal = (error: unknown): error is SlickCallError & { status: number } =>
+  error instanceof SlickCallError && !error.partnerFault && error.status !== null;
+
 const fieldsOf = (job: SlickJob) => ({
   action: job.action,
   OrderID: job.base.OrderID,
@@ -184,6 +191,19 @@ export class SlickDelivery {
         } catch (error) {
           if (error instanceof Abandoned) return false;
           if (!(error instanceof AttemptFailed)) throw error; // the record of a call failed: the caller re-reads
+          if (job.action === 'SEND_RELEASE' && isRefusal(error.error)) {
+            // Slick refused the release itself a whole round: another round would be refused too, and would hold up
+            // every later release of the partition. It waits on the manual-action list for a person to retry it
+            // (once fixed) or park it (docs/contract.md §10).
+            const refusal = `Slick refused it ${attempts} times (HTTP ${error.error.status}); set aside until someone retries or parks it`;
+            await this.record(job, progress.attempt, 'GAVE_UP', error.error.status, refusal);
+            this.log.warn(
+              { partner: 'slick', ...fieldsOf(job), attempts, httpStatus: error.error.status, err: error.error },
+              `${job.action} ${job.id}: ${refusal}`,
+            );
+            this.metrics.setAside.inc();
+            return true;
+          }
           await this.record(job, progress.attempt, 'GAVE_UP', null, `${attempts} attempts failed; trying again (never dropped)`);
           const delayMs = nthDelayMs(this.backoff, attempts);
           this.log.warn(

@@ -29,6 +29,11 @@ export class SlickMetrics {
     help: 'Times the circuit breaker opened',
     registers: [this.registry],
   });
+  readonly setAside = new Counter({
+    name: 'omnia_slick_releases_set_aside_total',
+    help: 'Releases Slick refused a whole round (a 4xx other than 408 / 429), set aside for a person to retry or park',
+    registers: [this.registry],
+  });
   readonly lag = new Gauge({
     name: 'omnia_slick_lag_records',
     help: 'Records between the connector position and the end of a partition',

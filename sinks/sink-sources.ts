@@ -3,7 +3,8 @@
  * store's changelog for the orders and order_lines tables. The changelog carries each order's whole current
  * state (lines, totals, payment status) — including orders that are never released, which no output topic
  * describes in full — and it is exactly what the pipeline itself restores from. Besides the topology's output,
- * it reads the Slick egress's calls (order.fulfillment.v1) and the daily reconciliation reports.
+ * it reads the Slick egress's calls (order.fulfillment.v1), the daily reconciliation reports and what became of
+ * people's decisions on exceptions (order.exception-outcome.v1).
  */
 import type { SerdeConfig } from '../avro/config.js';
 import { orderSerdes } from '../topology/order-serdes.js';
@@ -36,6 +37,7 @@ export function sinkSources(options: { applicationId: string; topicPrefix: strin
     [options.topicPrefix + Topics.validation, { source: 'validation', serde: serdes.topic(Topics.validation) }],
     [options.topicPrefix + Topics.fulfillment, { source: 'fulfillment', serde: serdes.topic(Topics.fulfillment) }],
     [options.topicPrefix + Topics.reconciliation, { source: 'reconciliation', serde: serdes.topic(Topics.reconciliation) }],
+    [options.topicPrefix + Topics.exceptionOutcome, { source: 'exceptionOutcome', serde: serdes.topic(Topics.exceptionOutcome) }],
   ]);
   return {
     topics: [...byTopic.keys()],

@@ -3,7 +3,7 @@
  * are in the order of the `values` arrays, with the Postgres type each is cast to when written.
  */
 import { isMoney } from '../processors/domain/money.js';
-import type { FulfillmentInteraction, ReconciliationReport } from '../avro/records.js';
+import type { ExceptionOutcome, FulfillmentInteraction, ReconciliationReport } from '../avro/records.js';
 import type { PaymentEvent, Release, StatusChange, ValidationResult } from '../processors/domain/types.js';
 import type { OrderState } from '../processors/order-state.js';
 
@@ -66,9 +66,10 @@ export const Tables = {
     `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text,
     from_status integer, to_status integer, reason text, source text, at timestamptz, actor text`,
   ),
+  // Upserted: a release a person retried comes again as the same record (processors/stages/exception-actions.ts).
   releases: table(
     'releases',
-    { mode: 'insert' },
+    { mode: 'upsert', key: ['release_id'] },
     `release_id text, order_id text, ship_from_location_id text, payment_method text, t1_membership_id text,
     line_count integer, sub_total numeric, total_discount numeric, total_taxes numeric, informational_taxes numeric, total_charges numeric,
     order_total numeric, cod_amount numeric, released_at timestamptz`,
@@ -111,10 +112,16 @@ export const Tables = {
     ship_from_location_id text, business_day date, cut_off_at timestamptz, order_id text, kind text, expected_amount numeric, collected_amount numeric,
     difference numeric, delivered_at timestamptz, collected_at timestamptz, at timestamptz`,
   ),
+  exceptionOutcomes: table(
+    'exception_outcomes',
+    { mode: 'insert' },
+    `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text, exception text,
+    action text, outcome text, reason text, note text, actor text, command_id text, release_id text, requested_at timestamptz, at timestamptz`,
+  ),
 } as const;
 
 /** What each consumed topic holds, by the sink's name for it. */
-export type SinkSource = 'orders' | 'status' | 'payment' | 'release' | 'validation' | 'fulfillment' | 'reconciliation';
+export type SinkSource = 'orders' | 'status' | 'payment' | 'release' | 'validation' | 'fulfillment' | 'reconciliation' | 'exceptionOutcome';
 
 /** Money goes in as the exact string; Postgres would round a 5th decimal silently, so refuse it here. */
 function money(value: unknown, field: string): string {
@@ -361,5 +368,29 @@ export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] 
     }
     case 'reconciliation':
       return reconciliationRows(value as ReconciliationReport, partition, offset);
+    case 'exceptionOutcome': {
+      const { Command: command, ...outcome } = value as ExceptionOutcome;
+      return [
+        {
+          table: Tables.exceptionOutcomes,
+          values: [
+            partition,
+            offset,
+            command.OrderID,
+            command.ShipFromLocationID,
+            command.Exception,
+            command.Action,
+            outcome.Outcome,
+            outcome.Reason ?? null,
+            command.Note,
+            command.RequestedBy,
+            command.CommandID,
+            outcome.ReleaseID ?? null,
+            command.At,
+            outcome.At,
+          ],
+        },
+      ];
+    }
   }
 }

@@ -3,7 +3,8 @@
  * release fulfil (Slick ship events) and deliver (partner statuses, COD collection) → reconcile (daily, per
  * store). All keyed by ShipFromLocationID so one store's orders stay in one task, in order. Reference data
  * (catalog, customers, bundles) are global tables; orders, inventory counters, held releases and the
- * reconciliation index are per-task stores.
+ * reconciliation index are per-task stores. People's decisions on exceptions (acknowledge / resolve a
+ * reconciliation exception, retry / park a release) come in beside the orders and change the same stores.
  */
 import { keyValueStore } from '../state/store-definition.js';
 import { stringSerde, withBytes, type Serde } from '../serdes/serde.js';
@@ -12,6 +13,7 @@ import { allocateStage } from '../processors/stages/allocate.js';
 import { calculateStage } from '../processors/stages/calculate.js';
 import { deliverStage } from '../processors/stages/deliver.js';
 import { enrichStage } from '../processors/stages/enrich.js';
+import { exceptionActionStage } from '../processors/stages/exception-actions.js';
 import { fulfilStage } from '../processors/stages/fulfil.js';
 import { inventoryLevelStage } from '../processors/stages/inventory-level.js';
 import type { OrderConfig } from './order-config.js';
@@ -41,6 +43,7 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
     .addSource('inventory-in', [t(Topics.inventoryLevel)], stringSerde, s(Topics.inventoryLevel))
     .addSource('ship-event-in', [t(Topics.shipEvent)], stringSerde, s(Topics.shipEvent))
     .addSource('delivery-status-in', [t(Topics.deliveryStatus)], stringSerde, s(Topics.deliveryStatus))
+    .addSource('exception-action-in', [t(Topics.exceptionAction)], stringSerde, s(Topics.exceptionAction))
     .addProcessor(Stages.validate, validateStage, 'create-in')
     .addProcessor(Stages.update, updateStage, 'update-in')
     .addProcessor(Stages.inventoryLevel, inventoryLevelStage, 'inventory-in')
@@ -52,6 +55,7 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
     .addProcessor(Stages.fulfil, fulfilStage, 'ship-event-in')
     .addProcessor(Stages.deliver, deliverStage, 'delivery-status-in')
     .addProcessor(Stages.reconcile, () => reconcileStage(config), Stages.deliver)
+    .addProcessor(Stages.exceptionActions, exceptionActionStage, 'exception-action-in')
     .addStateStore(
       keyValueStore(Stores.orders, stringSerde, serdes.store(Stores.orders)),
       Stages.validate,
@@ -62,6 +66,7 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       Stages.fulfil,
       Stages.deliver,
       Stages.reconcile,
+      Stages.exceptionActions,
     )
     .addStateStore(
       keyValueStore(Stores.inventory, stringSerde, serdes.store(Stores.inventory)),
@@ -73,7 +78,7 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
     )
     .addStateStore(keyValueStore(Stores.held, stringSerde, stringSerde), Stages.release, Stages.update, Stages.calculate, Stages.pay)
     .addStateStore(keyValueStore(Stores.rejected, stringSerde, stringSerde), Stages.validate)
-    .addStateStore(keyValueStore(Stores.codOpen, stringSerde, stringSerde), Stages.reconcile)
+    .addStateStore(keyValueStore(Stores.codOpen, stringSerde, stringSerde), Stages.reconcile, Stages.exceptionActions)
     .addStateStore(keyValueStore(Stores.reconciliationRuns, stringSerde, stringSerde), Stages.reconcile)
     .addSink(
       Sinks.validation,
@@ -111,8 +116,9 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       Stages.deliver,
       Stages.reconcile,
     )
-    .addSink(Sinks.release, t(Topics.release), stringSerde, s(Topics.release), Stages.release)
+    .addSink(Sinks.release, t(Topics.release), stringSerde, s(Topics.release), Stages.release, Stages.exceptionActions)
     .addSink(Sinks.lowStock, t(Topics.lowStock), stringSerde, s(Topics.lowStock), Stages.allocate)
     .addSink(Sinks.reconciliation, t(Topics.reconciliation), stringSerde, s(Topics.reconciliation), Stages.reconcile)
+    .addSink(Sinks.exceptionOutcome, t(Topics.exceptionOutcome), stringSerde, s(Topics.exceptionOutcome), Stages.exceptionActions)
     .build();
 }

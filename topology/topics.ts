@@ -13,6 +13,7 @@ export const Sinks = {
   release: 'release-out',
   lowStock: 'low-stock-out',
   reconciliation: 'reconciliation-out',
+  exceptionOutcome: 'exception-outcome-out',
 } as const;
 
 /** Stage (processor) node names, in pipeline order. */
@@ -31,6 +32,8 @@ export const Stages = {
   deliver: 'deliver',
   /** Daily COD reconciliation: keeps the cod-open index, runs at the cut-off. */
   reconcile: 'reconcile',
+  /** People's decisions on exceptions: acknowledge / resolve reconciliation, retry / park a release. */
+  exceptionActions: 'exception-actions',
 } as const;
 
 /** Store and global-table names. */

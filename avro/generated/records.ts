@@ -143,6 +143,61 @@ export interface Discount {
 }
 
 /**
+ * A person's decision on an order's exception (topic order.exception-action.v1, key ShipFromLocationID):
+ * acknowledge or resolve a COD reconciliation exception, retry or park a release Slick has not taken. Applied by
+ * the topology's exception stage; its outcome is an ExceptionOutcome on order.exception-outcome.v1.
+ */
+export interface ExceptionAction {
+  /** Order whose exception it is. */
+  OrderID: string;
+  /** Store of the order; the record key. */
+  ShipFromLocationID: string;
+  /** Which of the order's exceptions. */
+  Exception: ExceptionType;
+  /** What the person decided. */
+  Action: ExceptionActionKind;
+  /** Why, in the person's words: recorded in the order's history. */
+  Note: string;
+  /** Who decided: the token subject. */
+  RequestedBy: string;
+  /** The action's id (one per Idempotency-Key), so a command produced twice is applied once. */
+  CommandID: string;
+  /** When it was asked: ISO-8601 UTC. */
+  At: Timestamp;
+}
+
+/**
+ * RECONCILIATION: a COD reconciliation exception (MISSING / SHORT / OVER); RELEASE: a release Slick refused or has
+ * not taken.
+ */
+export type ExceptionType = 'RECONCILIATION' | 'RELEASE';
+
+/** ACKNOWLEDGE / RESOLVE a reconciliation exception; RETRY / PARK a release. */
+export type ExceptionActionKind = 'ACKNOWLEDGE' | 'RESOLVE' | 'RETRY' | 'PARK';
+
+/**
+ * What became of an ExceptionAction (topic order.exception-outcome.v1, key ShipFromLocationID): applied, or refused
+ * with the reason. One per command, carrying the command as it was asked.
+ */
+export interface ExceptionOutcome {
+  /** The command, as it was asked (order, store, exception, action, note, who, command id). */
+  Command: ExceptionAction;
+  /** Whether the pipeline applied it. */
+  Outcome: ExceptionOutcomeKind;
+  /**
+   * REFUSED only: a code, e.g. ORDER_UNKNOWN, NOT_COD, ALREADY_RECONCILED, NOT_RELEASED, ACTION_NOT_FOR_EXCEPTION.
+   */
+  Reason: string | null;
+  /** RELEASE only: the release concerned (a RETRY sends it to order.release.v1 again). */
+  ReleaseID: string | null;
+  /** When the pipeline applied or refused it: ISO-8601 UTC. */
+  At: Timestamp;
+}
+
+/** APPLIED, or REFUSED (Reason says why). */
+export type ExceptionOutcomeKind = 'APPLIED' | 'REFUSED';
+
+/**
  * One call of the Slick egress connector to Slick and its result (topic order.fulfillment.v1, key
  * ShipFromLocationID): every attempt, every refusal by the circuit breaker, every round given up, and the final
  * acceptance.
@@ -697,6 +752,8 @@ export interface RecordTypes {
   DeliveryAddress: DeliveryAddress;
   DeliveryStatus: DeliveryStatus;
   Discount: Discount;
+  ExceptionAction: ExceptionAction;
+  ExceptionOutcome: ExceptionOutcome;
   FulfillmentInteraction: FulfillmentInteraction;
   InventoryCounter: InventoryCounter;
   InventoryLevel: InventoryLevel;

@@ -17,6 +17,7 @@ const topicOf: Record<SinkSource, string> = {
   validation: 'order.validation.v1',
   fulfillment: 'order.fulfillment.v1',
   reconciliation: 'order.reconciliation.v1',
+  exceptionOutcome: 'order.exception-outcome.v1',
 };
 
 const line = (id: string, quantity: number, unitPrice: string, discount = '0.0000', bundleGroup: string | null = null): PricedLine => {
@@ -790,3 +791,95 @@ t.test('the manual-action list (releases Slick has not taken) and the open recon
     'the latest exception per order; E-1 was reconciled since',
   );
 });
+
+t.test(
+  'decisions on exceptions: a resolved exception closes, an acknowledged one says who; a parked release says why; a retried one is one row',
+  async (t) => {
+    const setup = await migratedDatabase(t);
+    if (!setup) return;
+    const { db, client } = setup;
+    const work = batch();
+    const outcome = (
+      OrderID: string,
+      Exception: 'RECONCILIATION' | 'RELEASE',
+      Action: 'ACKNOWLEDGE' | 'RESOLVE' | 'RETRY' | 'PARK',
+      at: string,
+      extra: object = {},
+    ) => ({
+      Command: {
+        OrderID,
+        ShipFromLocationID: 'QC0011',
+        Exception,
+        Action,
+        Note: `${Action} ${OrderID}`,
+        RequestedBy: 'mgr',
+        CommandID: `${Action}-${OrderID}-${at}`,
+        At: at,
+      },
+      Outcome: 'APPLIED',
+      Reason: null,
+      ReleaseID: Exception === 'RELEASE' ? `REL-${OrderID}` : null,
+      At: at,
+      ...extra,
+    });
+    const exception = (OrderID: string) => ({
+      OrderID,
+      Kind: 'MISSING' as const,
+      ExpectedAmount: '20.0000',
+      CollectedAmount: null,
+      Difference: '-20.0000',
+      DeliveredAt: null,
+      CollectedAt: null,
+    });
+    work.push(
+      'reconciliation',
+      report('QC0011', '2026-11-21', '2026-11-21T16:00:00Z', '2026-11-21T16:00:30Z', [
+        exception('M-1'),
+        exception('M-2'),
+        exception('M-3'),
+      ]),
+    );
+    work.push('exceptionOutcome', outcome('M-1', 'RECONCILIATION', 'RESOLVE', '2026-11-22T02:00:00Z'));
+    work.push('exceptionOutcome', outcome('M-2', 'RECONCILIATION', 'ACKNOWLEDGE', '2026-11-22T02:01:00Z'));
+    work.push('exceptionOutcome', {
+      ...outcome('M-3', 'RECONCILIATION', 'RESOLVE', '2026-11-22T02:02:00Z'),
+      Outcome: 'REFUSED',
+      Reason: 'ALREADY_RECONCILED',
+    });
+    work.push('exceptionOutcome', outcome('M-3', 'RECONCILIATION', 'RESOLVE', '2026-11-21T10:00:00Z')); // before the run reported it
+    for (const id of ['P-1', 'P-2']) {
+      work.push('orders', orderState(id, 'QC0011', 3000, [line('1', 1, '10.0000')], '10.0000'));
+      work.push('release', release(id, 'QC0011', '10.0000'));
+      work.push('fulfillment', { ...interaction(id, 'QC0011', 3, 'GAVE_UP', '2026-11-21T09:00:04Z'), HttpStatus: 422 });
+    }
+    work.push('exceptionOutcome', outcome('P-1', 'RELEASE', 'PARK', '2026-11-21T10:00:00Z'));
+    work.push('exceptionOutcome', outcome('P-2', 'RELEASE', 'PARK', '2026-11-21T10:00:00Z'));
+    work.push('exceptionOutcome', outcome('P-2', 'RELEASE', 'RETRY', '2026-11-21T11:00:00Z'));
+    work.push('release', release('P-2', 'QC0011', '10.0000')); // the retry sends the same release again
+    const written = await new BatchWriter(db, CONSUMER).write(work.items, await offsetsFor(db, work.items));
+    t.same(written.deadLetters, [], 'the release sent again is no dead letter');
+
+    t.same(
+      (await client.query('SELECT order_id, acknowledged_by, acknowledged_note FROM open_reconciliation_exceptions ORDER BY order_id'))
+        .rows,
+      [
+        { order_id: 'M-2', acknowledged_by: 'mgr', acknowledged_note: 'ACKNOWLEDGE M-2' },
+        { order_id: 'M-3', acknowledged_by: null, acknowledged_note: null },
+      ],
+      'M-1 resolved is closed; a refused resolve, or one older than the report, closes nothing',
+    );
+    t.same(
+      (await client.query('SELECT order_id, refused, parked_by, parked_reason FROM releases_awaiting_slick ORDER BY order_id')).rows,
+      [
+        { order_id: 'P-1', refused: true, parked_by: 'mgr', parked_reason: 'PARK P-1' },
+        { order_id: 'P-2', refused: true, parked_by: null, parked_reason: null },
+      ],
+      'parked says who and why; a retry after the park clears it',
+    );
+    t.same((await client.query(`SELECT count(*)::int AS n FROM releases WHERE order_id = 'P-2'`)).rows, [{ n: 1 }]);
+    t.same((await client.query(`SELECT outcome, reason FROM exception_outcomes WHERE order_id = 'M-3' ORDER BY at`)).rows, [
+      { outcome: 'APPLIED', reason: null },
+      { outcome: 'REFUSED', reason: 'ALREADY_RECONCILED' },
+    ]);
+  },
+);

@@ -16,6 +16,7 @@ t.test('migrations apply in order on a real Postgres, and re-running applies not
       )
     ).rows.map((row) => row.table_name);
   t.same(await relations('BASE TABLE'), [
+    'exception_outcomes',
     'fulfillment_interactions',
     'order_lines',
     'order_status_history',

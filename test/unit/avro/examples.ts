@@ -261,6 +261,32 @@ export const examples: { [K in RecordTypeName]: RecordTypes[K] } = {
     CollectedTotal: '180.6200',
     At: '2026-11-21T16:00:00.000Z',
   },
+  ExceptionAction: {
+    OrderID: 'QC0042-000125',
+    ShipFromLocationID: 'QC0042',
+    Exception: 'RECONCILIATION',
+    Action: 'RESOLVE',
+    Note: 'ลูกค้าจ่ายที่ร้าน, receipt R-88',
+    RequestedBy: 'manager-qc0042',
+    CommandID: 'c0ffee00-0000-4000-8000-000000000001',
+    At: '2026-11-22T02:00:00.000Z',
+  },
+  ExceptionOutcome: {
+    Command: {
+      OrderID: 'QC0042-000130',
+      ShipFromLocationID: 'QC0042',
+      Exception: 'RELEASE',
+      Action: 'PARK',
+      Note: 'item withdrawn by Slick, waiting for the buyer',
+      RequestedBy: 'manager-qc0042',
+      CommandID: 'c0ffee00-0000-4000-8000-000000000002',
+      At: '2026-11-22T02:00:00.000Z',
+    },
+    Outcome: 'APPLIED',
+    Reason: null,
+    ReleaseID: 'REL-QC0042-000130',
+    At: '2026-11-22T02:00:00.120Z',
+  },
 };
 
 /** Money fields that must survive every format as the exact same string. */

@@ -6,7 +6,7 @@ import t from 'tap';
 import type { FulfillmentInteraction, Release } from '../../../avro/records.js';
 import { jitteredBackoff, nthDelayMs, validateBreakerSettings, validateRetrySettings } from '../../../connectors/resilience.js';
 import { SlickCallError, type SlickAnswer, type SlickApi } from '../../../connectors/slick-client.js';
-import { releaseJob, SlickDelivery, type SlickDeliveryOptions } from '../../../connectors/slick-delivery.js';
+import { collectionJob, releaseJob, SlickDelivery, type SlickDeliveryOptions } from '../../../connectors/slick-delivery.js';
 import { examples } from '../avro/examples.js';
 import { capturingLogger, sleep, until } from './helpers.js';
 
@@ -241,23 +241,35 @@ t.test('half-open: one probe at a time; the other deliveries wait for it and the
   t.equal(calls.length, 6, 'then each waiting delivery called Slick once');
 });
 
-t.test('Slick refusing the request itself (409) is retried but never opens the breaker', async (t) => {
-  const { delivery, calls, outcomes, set } = setup({ breaker: { failureThreshold: 2, coolDownMs: 1_000 } });
+t.test('Slick refusing a release itself (409) a whole round: set aside (GAVE_UP with the status), never opens the breaker', async (t) => {
+  const { delivery, calls, outcomes, recorded, set } = setup({ breaker: { failureThreshold: 2, coolDownMs: 1_000 } });
   set(409);
-  let stop = false;
-  const delivered = delivery.deliver(releaseJob(release(1)), () => stop);
-  await until('9 refused calls', () => calls.length >= 9);
-  stop = true;
-  await delivered;
-  t.equal(delivery.breakerState, 'closed', 'still closed after 9 refusals in a row');
+  t.equal(await delivery.deliver(releaseJob(release(1)), () => false), true, 'the delivery ends: the partition moves on');
+  t.equal(calls.length, 3, 'one round of 3 attempts, no second round');
+  t.same(outcomes(), ['FAILED', 'FAILED', 'FAILED', 'GAVE_UP']);
+  const last = recorded.at(-1)!;
+  t.equal(last.HttpStatus, 409, 'the refusal status is kept on the GAVE_UP record');
+  t.match(last.Error, /set aside until someone retries or parks it/);
+  t.equal(delivery.breakerState, 'closed', 'still closed after 3 refusals in a row');
   t.notOk(outcomes().includes('CIRCUIT_OPEN'));
+  t.same(await metric(delivery, 'omnia_slick_releases_set_aside_total'), ['omnia_slick_releases_set_aside_total 1']);
   set(503);
-  stop = false;
+  let stop = false;
   const again = delivery.deliver(releaseJob(release(2)), () => stop);
   await until('open', () => delivery.breakerState === 'open');
   t.equal(calls.filter((id) => id === 'REL-2').length, 2, 'the refusals did not count: 2 real failures open it');
   stop = true;
   t.equal(await again, false, 'abandoned after the cool-down wait');
+});
+
+t.test('a refused collection confirmation is not set aside: its rounds go on', async (t) => {
+  const { delivery, calls, set } = setup();
+  set(422);
+  let stop = false;
+  const delivered = delivery.deliver(collectionJob({ ...examples.PaymentEvent, PaymentStatus: 'Collected' })!, () => stop);
+  await until('two rounds', () => calls.length >= 6);
+  stop = true;
+  t.equal(await delivered, false, 'still being retried when stopped');
 });
 
 t.test('a stop cuts the wait of an open breaker short; a record that fails ends the delivery with its error', async (t) => {
