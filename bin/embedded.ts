@@ -275,6 +275,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const updateSerde = serdeFor(topic(Topics.orderUpdate), 'OrderUpdate', serdeConfig);
   const deliverySerde = serdeFor(topic(Topics.deliveryStatus), 'DeliveryStatus', serdeConfig);
   const bundleSerde = serdeFor(topic(Topics.bundles), 'BundleDefinition', serdeConfig);
+  const actionSerde = serdeFor(topic(Topics.exceptionAction), 'ExceptionAction', serdeConfig);
   const query = await startQueryService({
     db,
     local: driverOrders(driver, PARTITIONS),
@@ -289,6 +290,12 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       publisher: intoPipeline,
       deliveryTopic: topic(Topics.deliveryStatus),
       encode: (status) => deliverySerde.serialize(status),
+    },
+    // Decisions on exceptions: into the pipeline, as any command.
+    exceptions: {
+      publisher: intoPipeline,
+      actionTopic: topic(Topics.exceptionAction),
+      encode: (action) => actionSerde.serialize(action),
     },
     // Bundle definitions go into the driver's global table the same way; the 202 waits until it holds them.
     bundles: {

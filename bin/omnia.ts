@@ -90,10 +90,16 @@ async function onKafka(): Promise<void> {
     const bundlePublisher = new KafkaWebhookPublisher(client, [bundleTopic], logger.child({ component: 'bundle-commands' }));
     await bundlePublisher.start();
     const bundleSerde = serdeFor(bundleTopic, 'BundleDefinition', serdeConfig);
+    // Decisions on exceptions (resolve a reconciliation exception, retry / park a release) go the same way.
+    const actionTopic = orderConfig.topicPrefix + Topics.exceptionAction;
+    const decisions = new KafkaWebhookPublisher(client, [actionTopic], logger.child({ component: 'exception-actions' }));
+    await decisions.start();
+    const actionSerde = serdeFor(actionTopic, 'ExceptionAction', serdeConfig);
     const query = await startQueryService({
       feed,
       actions: { publisher: commands, updateTopic, encode: (update) => updateSerde.serialize(update) },
       cod: { publisher: confirmations, deliveryTopic, encode: (status) => deliverySerde.serialize(status) },
+      exceptions: { publisher: decisions, actionTopic, encode: (action) => actionSerde.serialize(action) },
       bundles: {
         catalog: runtimeBundles(runtime),
         publisher: bundlePublisher,

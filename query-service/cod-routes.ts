@@ -34,7 +34,6 @@
  * row of the collection does not say who confirmed it.
  */
 import { randomUUID } from 'node:crypto';
-import { Ajv } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import type { DeliveryPartner, DeliveryStatus } from '../avro/records.js';
 import { normaliseMoney } from '../processors/domain/money.js';
@@ -49,6 +48,7 @@ import {
   orderCommandAcceptedSchema,
   sendAnswer,
   sendCommand,
+  strictValidator,
 } from './commands.js';
 import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
 import type { OrderLocator } from './order-lookup-routes.js';
@@ -113,16 +113,6 @@ const confirmSchema = {
     503: errorResponseSchema,
   },
 } as const;
-
-/**
- * This route's request validator: every error, nothing coerced, nothing removed. Money is a decimal string, never
- * a JSON number (the service's default validator would turn 12.5 into "12.5"), and an unknown field is named
- * rather than dropped.
- */
-function strictValidator() {
-  const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false, logger: false });
-  return ({ schema }: { schema: object }) => ajv.compile(schema);
-}
 
 const statusText = (order: OrderView): string => `${order.statusName} (${order.status})`;
 

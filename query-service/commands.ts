@@ -4,6 +4,7 @@
  *
  * An action is a record on a topic that the pipeline applies; these helpers never write state themselves.
  */
+import { Ajv } from 'ajv';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PublishRecord, WebhookPublisher } from '../connectors/webhook-publisher.js';
 import { ApiError } from './errors.js';
@@ -119,3 +120,13 @@ export const orderCommandAccepted = (orderId: string, action: string, commandId:
   status: 202,
   body: { accepted: true, orderId, action, commandId, requestedBy: principal.subject, acceptedAt: new Date(nowMs).toISOString() },
 });
+
+/**
+ * A request validator for an action's body: every error, nothing coerced, nothing removed. Money is a decimal
+ * string, never a JSON number (the service's default validator would turn 12.5 into "12.5"), and an unknown field
+ * is named rather than dropped.
+ */
+export function strictValidator() {
+  const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false, logger: false });
+  return ({ schema }: { schema: object }) => ajv.compile(schema);
+}

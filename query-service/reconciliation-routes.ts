@@ -71,6 +71,14 @@ const runRequired = [
   'collectedTotal',
 ] as const;
 
+/** A person's decision on an exception (exception_outcomes): who, when, their note. */
+const decisionSchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['by', 'at', 'note'],
+  properties: { by: { type: 'string' }, at: dateTime('when the pipeline applied it'), note: { type: 'string' } },
+} as const;
+
 const exceptionSchema = {
   type: 'object',
   additionalProperties: false,
@@ -85,6 +93,8 @@ const exceptionSchema = {
     'businessDay',
     'cutOffAt',
     'open',
+    'acknowledged',
+    'resolved',
   ],
   properties: {
     orderId: { type: 'string' },
@@ -100,7 +110,9 @@ const exceptionSchema = {
     collectedAt: nullableDateTime('when the partner reported the collection'),
     businessDay: { type: 'string', pattern: DAY_PATTERN },
     cutOffAt: dateTime('the cut-off of the run that reported it'),
-    open: { type: 'boolean', description: "the order's latest exception, not reconciled since" },
+    open: { type: 'boolean', description: "the order's latest exception, neither reconciled nor resolved since" },
+    acknowledged: { ...decisionSchema, description: 'the latest acknowledgement since it was reported, or null' },
+    resolved: { ...decisionSchema, description: 'the resolution since it was reported (it then no longer repeats), or null' },
   },
 } as const;
 
@@ -247,6 +259,8 @@ const awaitingSchema = {
               'lastHttpStatus',
               'lastError',
               'lastAt',
+              'refused',
+              'parked',
             ],
             properties: {
               releaseId: { type: 'string' },
@@ -265,6 +279,11 @@ const awaitingSchema = {
               lastHttpStatus: { type: ['integer', 'null'] },
               lastError: { type: ['string', 'null'] },
               lastAt: nullableDateTime('when the last call ended'),
+              refused: {
+                type: 'boolean',
+                description: 'Slick refused it a whole round (a 4xx other than 408 / 429): set aside until someone retries or parks it',
+              },
+              parked: { ...decisionSchema, description: 'who parked it, when and why; null unless parked (a retry clears it)' },
             },
           },
         },
@@ -349,8 +368,14 @@ export async function storeReconciliation(db: SqlDatabase, store: string, day: s
               e.business_day::text AS "businessDay", ${iso('e.cut_off_at')} AS "cutOffAt",
               NOT EXISTS (SELECT 1 FROM reconciliation_exceptions later WHERE later.order_id = e.order_id
                             AND (later.cut_off_at, later.kafka_partition, later.kafka_offset) > (e.cut_off_at, e.kafka_partition, e.kafka_offset))
-              AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = e.order_id AND p.payment_status = 'Reconciled' AND p.at >= e.cut_off_at) AS open
-       FROM reconciliation_exceptions e WHERE e.ship_from_location_id = $1 AND e.business_day = $2::date
+              AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = e.order_id AND p.payment_status = 'Reconciled' AND p.at >= e.cut_off_at)
+              AND resolved.at IS NULL AS open,
+              CASE WHEN ack.at IS NULL THEN NULL ELSE json_build_object('by', ack.actor, 'at', ${iso('ack.at')}, 'note', ack.note) END AS acknowledged,
+              CASE WHEN resolved.at IS NULL THEN NULL ELSE json_build_object('by', resolved.actor, 'at', ${iso('resolved.at')}, 'note', resolved.note) END AS resolved
+       FROM reconciliation_exceptions e
+       LEFT JOIN LATERAL (${latestDecision('ACKNOWLEDGE')}) ack ON true
+       LEFT JOIN LATERAL (${latestDecision('RESOLVE')}) resolved ON true
+       WHERE e.ship_from_location_id = $1 AND e.business_day = $2::date
        ORDER BY e.cut_off_at, e.kafka_partition, e.kafka_offset, e.exception_index`,
       [store, answered],
     ),
@@ -448,6 +473,12 @@ export function regionTotals(stores: readonly RegionStore[]) {
   };
 }
 
+/** The latest applied decision of a kind on exception `e` since it was reported (exception_outcomes). */
+const latestDecision = (action: 'ACKNOWLEDGE' | 'RESOLVE') =>
+  `SELECT x.actor, x.at, x.note FROM exception_outcomes x
+   WHERE x.order_id = e.order_id AND x.exception = 'RECONCILIATION' AND x.action = '${action}' AND x.outcome = 'APPLIED' AND x.at >= e.at
+   ORDER BY x.at DESC, x.kafka_partition DESC, x.kafka_offset DESC LIMIT 1`;
+
 /** The first `limit` releases awaiting Slick among `stores` (undefined: all), oldest first, and how many there are. */
 export async function releasesAwaitingSlick(db: SqlDatabase, stores: readonly string[] | undefined, limit: number, asOf: Date) {
   const scope = stores ? 'WHERE ship_from_location_id = ANY($1::text[])' : '';
@@ -457,7 +488,9 @@ export async function releasesAwaitingSlick(db: SqlDatabase, stores: readonly st
       `SELECT release_id AS "releaseId", order_id AS "orderId", ship_from_location_id AS "storeId", ${iso('released_at')} AS "releasedAt",
               greatest(0, floor(extract(epoch FROM $${params.length + 1}::timestamptz - released_at)))::int AS "ageSeconds",
               order_status AS "orderStatus", calls, last_attempt AS "lastAttempt", last_outcome AS "lastOutcome",
-              last_http_status AS "lastHttpStatus", last_error AS "lastError", ${iso('last_at')} AS "lastAt"
+              last_http_status AS "lastHttpStatus", last_error AS "lastError", ${iso('last_at')} AS "lastAt",
+              coalesce(refused, false) AS refused,
+              CASE WHEN parked_at IS NULL THEN NULL ELSE json_build_object('by', parked_by, 'at', ${iso('parked_at')}, 'note', parked_reason) END AS parked
        FROM releases_awaiting_slick ${scope} ORDER BY released_at, order_id LIMIT $${params.length + 2}`,
       [...params, asOf.toISOString(), limit],
     ),

@@ -18,6 +18,7 @@ import { type OrderActionOptions, orderActionRoutes } from './order-action-route
 import { orderModifyRoutes } from './order-modify-routes.js';
 import { type BundleRouteOptions, bundleRoutes } from './bundle-routes.js';
 import { type CodConfirmOptions, codRoutes } from './cod-routes.js';
+import { type ExceptionActionOptions, exceptionActionRoutes } from './exception-routes.js';
 import type { PartitionOwners } from './partition-owners.js';
 import { pipelineRoutes } from './pipeline-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
@@ -40,6 +41,8 @@ export interface QueryServiceParts {
   readonly bundles?: BundleRouteOptions;
   /** Where COD cash confirmations by store staff go (delivery.status.v1); none, no confirmation route. */
   readonly cod?: Omit<CodConfirmOptions, 'locator'>;
+  /** Where decisions on exceptions go (acknowledge / resolve reconciliation, retry / park a release); none, no such routes. */
+  readonly exceptions?: Omit<ExceptionActionOptions, 'locator' | 'db'>;
   /** The web app's directory; default dist/web. */
   readonly webApp?: string;
   /** Further routes. */
@@ -112,6 +115,7 @@ export async function startQueryService(
           : []),
         ...(parts.bundles ? [bundleRoutes({ idempotency, ...parts.bundles })] : []),
         ...(parts.cod ? [codRoutes({ idempotency, ...parts.cod, locator })] : []),
+        ...(parts.exceptions ? [exceptionActionRoutes({ idempotency, ...parts.exceptions, locator, db: parts.db })] : []),
         searchRoutes(parts.db),
         pipelineRoutes(parts.db),
         reconciliationRoutes(parts.db),

@@ -20,6 +20,8 @@ import { type Logger, logger as rootLogger } from '../../observability/logger.js
 
 export interface Faults {
   failureRate: number;
+  /** Share of requests refused as the partner's own verdict on them (422: an unknown item, say): retrying will not help. */
+  refusalRate: number;
   failAfterAcceptRate: number;
   latencyMs: number;
   timeoutRate: number;
@@ -29,6 +31,7 @@ export interface Faults {
 
 export const NO_FAULTS: Faults = {
   failureRate: 0,
+  refusalRate: 0,
   failAfterAcceptRate: 0,
   latencyMs: 0,
   timeoutRate: 0,
@@ -204,6 +207,10 @@ export class PartnerServer {
     if (this.draw(this.faults.failureRate)) {
       this.count('failed-5xx');
       return answer(503, { error: 'UNAVAILABLE', message: `${this.name} simulator: injected failure` });
+    }
+    if (this.draw(this.faults.refusalRate)) {
+      this.count('refused-4xx');
+      return answer(422, { error: 'UNPROCESSABLE', message: `${this.name} simulator: injected refusal` });
     }
     let result: PartnerAnswer;
     try {

@@ -420,6 +420,8 @@ t.test('releases awaiting Slick: the manual-action list, oldest first, store-sco
         lastHttpStatus: null,
         lastError: 'circuit open',
         lastAt: '2026-11-24T08:00:02.000Z',
+        refused: false,
+        parked: null,
       },
       {
         releaseId: 'REL-A-2',
@@ -435,6 +437,8 @@ t.test('releases awaiting Slick: the manual-action list, oldest first, store-sco
         lastHttpStatus: null,
         lastError: null,
         lastAt: null,
+        refused: false,
+        parked: null,
       },
       {
         releaseId: 'REL-B-2',
@@ -450,6 +454,8 @@ t.test('releases awaiting Slick: the manual-action list, oldest first, store-sco
         lastHttpStatus: null,
         lastError: null,
         lastAt: null,
+        refused: false,
+        parked: null,
       },
     ],
   });
