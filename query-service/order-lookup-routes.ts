@@ -8,7 +8,8 @@
  * The order's partition follows from its store (ShipFromLocationID). The caller may say it (`?store=`);
  * otherwise this replica's own stores are looked in first, then Postgres is asked which store the order
  * belongs to, and as a last resort every other replica is asked. An order of a store the caller may not see
- * is answered 404 like an order that does not exist.
+ * is answered 404 like an order that does not exist. The delivery address is left out (null) for a role that
+ * neither delivers nor changes the order; Postgres has none to give (order-view.ts).
  */
 import http from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,7 +18,7 @@ import { errorResponseSchema } from './errors.js';
 import type { LocalOrders } from './local-orders.js';
 import { type OrderView, orderViewSchema, viewFromPostgres, viewOfState } from './order-view.js';
 import type { PartitionOwner, PartitionOwners } from './partition-owners.js';
-import { canSeeStore } from './principal.js';
+import { canSeeStore, seesDeliveryAddress } from './principal.js';
 
 /** Marks a forwarded request: the receiver answers from its own state only and never forwards again. */
 export const FORWARDED_HEADER = 'x-omnia-forwarded';
@@ -211,6 +212,8 @@ export function orderLookupRoutes(options: LookupOptions | OrderLocator) {
         const answer = await lookup(request, orderId, store);
         // Another store's order is indistinguishable from no order at all.
         if (!canSeeStore(principal, answer.order.shipFromLocationId)) return notFound();
+        if (answer.order.deliveryAddress && !seesDeliveryAddress(principal, answer.order.shipFromLocationId))
+          return { ...answer, order: { ...answer.order, deliveryAddress: null } };
         return answer;
       } catch (error) {
         if (error instanceof NotFound) return notFound();

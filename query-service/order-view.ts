@@ -2,8 +2,12 @@
  * The order as the lookup API shows it, whichever source answered: the `orders` store of the replica that
  * owns the order's partition, or the analysts' tables in Postgres. One JSON schema serves validation and the
  * OpenAPI document.
+ *
+ * The analysts' tables have neither the lines' tax rates nor the delivery address: an answer from Postgres has
+ * `taxRate: null` on every line and `deliveryAddress: null`. The address is personal data: the lookup route
+ * blanks it for the roles that neither deliver nor change the order (`seesDeliveryAddress`).
  */
-import { normaliseMoney } from '../processors/domain/money.js';
+import { isMoney, normaliseMoney } from '../processors/domain/money.js';
 import { OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
 import type { OrderState } from '../processors/order-state.js';
 import type { SqlSession } from '../postgres/sql.js';
@@ -28,6 +32,16 @@ export interface OrderLineView {
   bundleGroupId: string | null;
   shortDescription: string | null;
   imageUrl: string | null;
+  /** The line's tax rate as a fraction with 4 decimals ("0.0700" is 7 %); null when Postgres answered. */
+  taxRate?: string | null;
+}
+
+export interface DeliveryAddressView {
+  line1: string | null;
+  district: string | null;
+  province: string | null;
+  postalCode: string;
+  phone: string | null;
 }
 
 export interface HistoryView {
@@ -61,9 +75,17 @@ export interface OrderView {
   /** Cash confirmed for the order (by its partner, or by store staff) and when; null while none. */
   collectedAmount: string | null;
   collectedAt: string | null;
+  /**
+   * Where the order goes, as the pipeline holds it (normalised, with any MODIFY applied). Null when Postgres
+   * answered, and for a role that does not deliver or change the order. Optional, as `carrier` is in the schema:
+   * a replica of an earlier version leaves it out of a forwarded answer.
+   */
+  deliveryAddress?: DeliveryAddressView | null;
 }
 
 const money = { type: 'string', pattern: '^-?[0-9]{1,14}\\.[0-9]{4}$' } as const;
+/** A fraction from 0 to 1 with 4 decimals: "0.0700" is 7 %. */
+const TAX_RATE_PATTERN = '^(0\\.[0-9]{4}|1\\.0000)$';
 const nullableString = { type: ['string', 'null'] } as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
 
@@ -139,6 +161,8 @@ export const orderViewSchema = {
           bundleGroupId: nullableString,
           shortDescription: nullableString,
           imageUrl: nullableString,
+          // Not in `required`, for the same reason as `carrier` below.
+          taxRate: { type: ['string', 'null'], pattern: TAX_RATE_PATTERN, description: 'a fraction ("0.0700" is 7 %); null from Postgres' },
         },
       },
     },
@@ -163,6 +187,19 @@ export const orderViewSchema = {
     trackingId: nullableString,
     collectedAmount: { type: ['string', 'null'], pattern: money.pattern },
     collectedAt: { type: ['string', 'null'], format: 'date-time' },
+    deliveryAddress: {
+      type: ['object', 'null'],
+      description: 'null from Postgres, and for a role that neither delivers nor changes the order',
+      additionalProperties: false,
+      required: ['line1', 'district', 'province', 'postalCode', 'phone'],
+      properties: {
+        line1: nullableString,
+        district: nullableString,
+        province: nullableString,
+        postalCode: { type: 'string' },
+        phone: nullableString,
+      },
+    },
   },
 } as const;
 
@@ -171,9 +208,20 @@ const statusName = (status: number): string => OrderStatusName[status as OrderSt
 /** ISO-8601 UTC, whatever form the source holds the time in. */
 const iso = (value: string | Date): string => (value instanceof Date ? value : new Date(value)).toISOString();
 
+const TAX_RATE = new RegExp(TAX_RATE_PATTERN);
+
+/** The rate as the view shows it, 4 decimals (what the modify route takes back); null for one validation never lets through. */
+function taxRateView(rate: string | undefined): string | null {
+  const shown = rate !== undefined && isMoney(rate) ? normaliseMoney(rate) : undefined;
+  return shown !== undefined && TAX_RATE.test(shown) ? shown : null;
+}
+
 export function viewOfState(state: OrderState): OrderView {
   const order = state.Order;
   const totals = state.Totals;
+  // The priced lines have no rate: the order's own lines (as accepted or last modified) do.
+  const rates = new Map(order.OrderLines.map((line) => [line.LineID, line.TaxRate]));
+  const address = order.DeliveryAddress;
   return {
     orderId: order.OrderID,
     shipFromLocationId: order.ShipFromLocationID,
@@ -208,6 +256,7 @@ export function viewOfState(state: OrderState): OrderView {
       bundleGroupId: line.BundleGroupID ?? null,
       shortDescription: line.ShortDescription ?? null,
       imageUrl: line.ImageURL ?? null,
+      taxRate: taxRateView(rates.get(line.LineID)),
     })),
     history: state.History.map((entry) => ({
       from: entry.From ?? null,
@@ -221,6 +270,15 @@ export function viewOfState(state: OrderState): OrderView {
     trackingId: state.TrackingID ?? null,
     collectedAmount: state.CollectedAmount ?? null,
     collectedAt: state.CollectedAt ? iso(state.CollectedAt) : null,
+    deliveryAddress: address
+      ? {
+          line1: address.Line1 ?? null,
+          district: address.District ?? null,
+          province: address.Province ?? null,
+          postalCode: address.PostalCode,
+          phone: address.Phone ?? null,
+        }
+      : null,
   };
 }
 
@@ -270,6 +328,8 @@ export async function viewFromPostgres(db: SqlSession, orderId: string): Promise
       bundleGroupId: text(line.bundle_group_id),
       shortDescription: text(line.short_description),
       imageUrl: text(line.image_url),
+      // order_lines has no tax rate column.
+      taxRate: null,
     })),
     history: history.rows.map((entry) => ({
       from: entry.from_status === null ? null : Number(entry.from_status),
@@ -283,5 +343,7 @@ export async function viewFromPostgres(db: SqlSession, orderId: string): Promise
     trackingId: text(row.tracking_id),
     collectedAmount: text(row.collected_amount),
     collectedAt: row.collected_at === null || row.collected_at === undefined ? null : iso(row.collected_at as Date),
+    // The tables keep no delivery address (the sink never wrote one).
+    deliveryAddress: null,
   };
 }

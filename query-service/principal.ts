@@ -32,3 +32,11 @@ declare module 'fastify' {
     principal?: Principal;
   }
 }
+
+/**
+ * The delivery address is personal data, shown to those who deliver or change the order: store staff and managers
+ * of its store, and admins. Coordinators and bundle managers see the order without it.
+ */
+export const seesDeliveryAddress = (principal: Principal, shipFromLocationId: string): boolean =>
+  principal.roles.includes('admin') ||
+  (principal.roles.some((role) => role === 'store_staff' || role === 'store_manager') && principal.stores.includes(shipFromLocationId));

@@ -22,6 +22,7 @@ import { type ExceptionActionOptions, exceptionActionRoutes } from './exception-
 import type { PartitionOwners } from './partition-owners.js';
 import { pipelineRoutes } from './pipeline-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
+import { reportRoutes } from './report-routes.js';
 import { searchRoutes } from './search-routes.js';
 import { WEB_APP_DIR } from './web-app.js';
 import { IdempotentActions } from './idempotency.js';
@@ -119,6 +120,7 @@ export async function startQueryService(
         searchRoutes(parts.db),
         pipelineRoutes(parts.db),
         reconciliationRoutes(parts.db),
+        reportRoutes(parts.db, { env: parts.env }),
         ...(parts.feed ? [eventsRoutes(parts.feed)] : []),
         ...(parts.routes ?? []),
       ],

@@ -463,7 +463,7 @@ export const slickSection: SettingsTable<SlickEgressConfig> = {
   },
   attempts: {
     env: 'SLICK_ATTEMPTS',
-    doc: 'Attempts in one round; a round given up is recorded (GAVE_UP) and started again after the longest backoff: a release is never dropped.',
+    doc: 'Attempts in one round; a round given up is recorded (GAVE_UP) and started again after the longest backoff: a release is never dropped. A release Slick refused itself (a 4xx other than 408 / 429) a whole round is set aside for a person to send again or park.',
     default: 3,
     parse: positiveInt('SLICK_ATTEMPTS'),
   },

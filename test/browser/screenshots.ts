@@ -1,8 +1,8 @@
 /**
  * `npm run screenshots`: every screen of the store app at 1280×800 and 800×1280 into docs/screens/, taken in
  * Debian's Chromium from the embedded default with its demo feed running (so the board has orders in every
- * column). Store screens as a clerk of QC0001 (Thai, as store staff see them); the region as a coordinator and
- * the bundles as a promotions manager (English).
+ * column). Store screens as a clerk of QC0001 (Thai, as store staff see them); the region and the reports as a
+ * coordinator and the bundles as a promotions manager (English).
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -64,6 +64,7 @@ try {
     await shoot(viewport, 'cod', clerk, 'th-TH', '#/cod', '[data-testid="cod"]');
     await shoot(viewport, 'region', coordinator, 'en-US', '#/region', '[data-testid="region"]');
     await shoot(viewport, 'bundles', promotions, 'en-US', '#/bundles', '[data-testid="bundles"]');
+    await shoot(viewport, 'reports', coordinator, 'en-US', '#/reports', '[data-testid="reports"][data-state="ready"]');
   }
 } finally {
   await browser.close();

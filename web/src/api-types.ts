@@ -6,11 +6,21 @@
 import type { BundleInput, BundleView, PreviewInput, PreviewView } from '../../query-service/bundle-definitions.js';
 import type { ErrorBody, FieldError } from '../../query-service/errors.js';
 import type { StatusEventData as ServerStatusEventData } from '../../query-service/events-routes.js';
-import type { HistoryView, OrderLineView, OrderTotalsView, OrderView } from '../../query-service/order-view.js';
+import type { DeliveryAddressView, HistoryView, OrderLineView, OrderTotalsView, OrderView } from '../../query-service/order-view.js';
 import type { StorePipeline } from '../../query-service/pipeline-routes.js';
+import type {
+  BundleSalesAnswer,
+  BundleSalesRow,
+  CancellationRow,
+  CodDayRow,
+  OrdersDayRow,
+  ReportAnswer,
+  StatusTimeRow,
+} from '../../query-service/report-routes.js';
 
 export type {
   BundleInput,
+  DeliveryAddressView,
   BundleView,
   ErrorBody,
   FieldError,
@@ -20,6 +30,14 @@ export type {
   PreviewInput,
   PreviewView,
   StorePipeline,
+  // GET /reports and GET /bundles/:bundleId/sales (query-service/report-routes.ts)
+  BundleSalesAnswer,
+  BundleSalesRow,
+  CancellationRow,
+  CodDayRow,
+  OrdersDayRow,
+  ReportAnswer,
+  StatusTimeRow,
 };
 
 /** A status history entry; `actor` is who made the change, when a person did. */
@@ -94,6 +112,54 @@ export interface ReconciliationExceptionView {
   businessDay: string;
   cutOffAt: string;
   open: boolean;
+  /** The latest acknowledgement since it was reported. */
+  acknowledged: ExceptionDecisionView | null;
+  /** The resolution since it was reported (it then no longer repeats). */
+  resolved: ExceptionDecisionView | null;
+}
+
+/** A person's decision on an exception, as the lists show it (query-service/reconciliation-routes.ts, decisionSchema). */
+export interface ExceptionDecisionView {
+  by: string;
+  at: string;
+  note: string;
+}
+
+/** Mirrors a release of GET /releases/awaiting-slick (query-service/reconciliation-routes.ts, awaitingSchema). */
+export interface ReleaseAwaitingView {
+  releaseId: string;
+  orderId: string;
+  storeId: string;
+  releasedAt: string;
+  ageSeconds: number;
+  orderStatus: number | null;
+  orderStatusName: string | null;
+  calls: number;
+  lastAttempt: number | null;
+  lastOutcome: 'FAILED' | 'CIRCUIT_OPEN' | 'GAVE_UP' | null;
+  lastHttpStatus: number | null;
+  lastError: string | null;
+  lastAt: string | null;
+  /** Slick refused it a whole round: set aside until someone retries or parks it. */
+  refused: boolean;
+  parked: ExceptionDecisionView | null;
+}
+
+/** The 200 answer of GET /releases/awaiting-slick. */
+export interface ReleasesAwaiting {
+  asOf: string;
+  total: number;
+  releases: ReleaseAwaitingView[];
+}
+
+/** POST /orders/:orderId/reconciliation/{acknowledge,resolve} and /release/{retry,park}, 202 (query-service/exception-routes.ts). */
+export interface ExceptionActionAccepted {
+  accepted: true;
+  orderId: string;
+  action: 'ACKNOWLEDGE_RECONCILIATION' | 'RESOLVE_RECONCILIATION' | 'RETRY_RELEASE' | 'PARK_RELEASE';
+  commandId: string;
+  requestedBy: string;
+  acceptedAt: string;
 }
 
 /** Mirrors the 200 answer of GET /stores/:id/reconciliation (query-service/reconciliation-routes.ts). */

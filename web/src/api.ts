@@ -2,9 +2,12 @@
  * The app's one way to the service: JSON over fetch with the bearer token. Every failure becomes an ApiError
  * with the service's code (`{ error: { code, message, details } }`), or NETWORK when no answer came. A 401
  * ends the session (the app returns to sign-in saying why), as does a 403 on a read (a token without a role the
- * service knows); a 429 is waited out and retried once when the wait is short.
+ * service knows); a 429 is waited out and retried once when the wait is short. Every outcome tells the
+ * reachability monitor whether the service answered (the offline view).
  */
 import type { ErrorBody, FieldError } from './api-types.js';
+import { isUnreachable } from './logic/offline.js';
+import { reachability } from './reachability.js';
 
 export class ApiError extends Error {
   constructor(
@@ -82,9 +85,13 @@ export class Api {
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;
+      reachability.report(false);
       throw new ApiError(0, 'NETWORK', error instanceof Error ? error.message : 'no answer');
     }
-    if (response.ok) return (await response.json()) as T;
+    if (response.ok) {
+      reachability.report(true);
+      return (await response.json()) as T;
+    }
 
     let body: Partial<ErrorBody> | undefined;
     try {
@@ -92,6 +99,7 @@ export class Api {
     } catch {
       body = undefined;
     }
+    reachability.report(!isUnreachable(response.status, body?.error?.code !== undefined));
     const code = body?.error?.code ?? (response.status >= 500 ? 'SERVER' : `HTTP_${response.status}`);
     const message = body?.error?.message ?? response.statusText;
     const retryAfter = response.headers.has('retry-after') ? Number(response.headers.get('retry-after')) || 1 : undefined;

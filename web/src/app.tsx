@@ -11,10 +11,16 @@ import { I18nContext, type Lang, makeI18n, storedLang, storeLang, useI18n } from
 import { LiveConnection, type LiveState } from './live.js';
 import { canCancel, defaultLanguage, mainRole, seesAllStores, tokenFromFragment, worksOnBundlesOnly } from './logic/claims.js';
 import { LangSwitch } from './components/lang-switch.js';
+import { OfflineBanner } from './components/offline-banner.js';
+import { clearBoardSnapshot, useOffline } from './offline.js';
+import { useOfflineI18n } from './offline-i18n.js';
+import { reachability } from './reachability.js';
 import { ErrorNotice, Loading } from './components/notice.js';
 import { href, navigate, type Route, useRoute } from './router.js';
 import { BoardScreen } from './screens/board.js';
 import { CodScreen } from './screens/cod.js';
+import { LazyReports, REPORTS_MENU_LABEL } from './screens/lazy-reports.js';
+import { ReleasesScreen } from './screens/releases.js';
 import { OrderScreen } from './screens/order-detail.js';
 import { RegionScreen } from './screens/region.js';
 import { SearchScreen } from './screens/search.js';
@@ -75,6 +81,7 @@ export function App() {
 
   const signOut = useCallback((notice: SignInNotice) => {
     clearSession();
+    clearBoardSnapshot();
     setAuth({ notice });
   }, []);
 
@@ -107,7 +114,10 @@ function Shell({ session, onSignOut, onSwitchLang }: ShellProps) {
 
   // A bundle manager has no store's orders to show: the order screens lead to the bundles.
   useEffect(() => {
-    if (bundlesOnly && (route.name === 'board' || route.name === 'search' || route.name === 'cod' || route.name === 'region'))
+    if (
+      bundlesOnly &&
+      (route.name === 'board' || route.name === 'search' || route.name === 'cod' || route.name === 'releases' || route.name === 'region')
+    )
       navigate(href.bundles());
   }, [bundlesOnly, route.name]);
 
@@ -147,7 +157,12 @@ function Shell({ session, onSignOut, onSwitchLang }: ShellProps) {
     if (!store) return;
     const connection = new LiveConnection(api.url('/events', { store }), api.bearer, {
       onEvent: (event) => listeners.current.forEach((listener) => listener(event)),
-      onState: (state, epoch) => setLiveState({ state, epoch }),
+      onState: (state, epoch) => {
+        setLiveState({ state, epoch });
+        // The feed is an answer from the service too; its drop is a reason to ask whether the service is there.
+        if (state === 'live') reachability.report(true);
+        else if (state === 'reconnecting') reachability.check();
+      },
       onUnauthorized: (code) => signOutRef.current(noticeOf(code)),
     });
     connection.start();
@@ -242,6 +257,7 @@ function Shell({ session, onSignOut, onSwitchLang }: ShellProps) {
             {t('who.signOut')}
           </button>
         </div>
+        <OfflineBanner />
       </header>
       <Menu route={route} />
       <main id="main" ref={mainRef} tabIndex={-1} class="main">
@@ -265,11 +281,15 @@ function Screen({ route }: { route: Route }) {
       return <OrderScreen key={route.orderId} orderId={route.orderId} store={route.store} />;
     case 'cod':
       return <CodScreen />;
+    case 'releases':
+      return <ReleasesScreen />;
     case 'region':
       return all ? <RegionScreen /> : <BoardScreen />;
     case 'bundles':
     case 'bundle':
       return <LazyBundles route={route} />;
+    case 'reports':
+      return <LazyReports query={route.query} />;
   }
 }
 
@@ -320,7 +340,7 @@ function LazyBundles({ route }: { route: Extract<Route, { name: 'bundles' | 'bun
 }
 
 function Menu({ route }: { route: Route }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { seesAllStores: all, session } = useApp();
   const bundles = { name: 'bundles' as const, label: t('nav.bundles'), to: href.bundles() };
   const items: { name: Route['name']; label: string; to: string }[] = worksOnBundlesOnly(session.claims)
@@ -331,8 +351,10 @@ function Menu({ route }: { route: Route }) {
         { name: 'cod', label: t('nav.cod'), to: href.cod() },
         ...(all ? [{ name: 'region' as const, label: t('nav.region'), to: href.region() }] : []),
         bundles,
+        { name: 'reports', label: REPORTS_MENU_LABEL[lang], to: href.reports() },
       ];
-  const current = route.name === 'order' ? 'search' : route.name === 'bundle' ? 'bundles' : route.name;
+  const current =
+    route.name === 'order' ? 'search' : route.name === 'bundle' ? 'bundles' : route.name === 'releases' ? 'board' : route.name;
   return (
     <nav class="menu" aria-label={t('nav.label')}>
       <ul>
@@ -382,9 +404,17 @@ function StorePicker() {
 function LiveIndicator() {
   const { t } = useI18n();
   const { live, store } = useApp();
+  const { offline } = useOffline();
+  const ot = useOfflineI18n();
   if (!store) return null;
-  const state = live.state === 'live' ? 'live' : 'reconnecting';
-  const label = live.state === 'live' ? t('live.live') : live.state === 'connecting' ? t('live.connecting') : t('live.reconnecting');
+  const state = offline ? 'offline' : live.state === 'live' ? 'live' : 'reconnecting';
+  const label = offline
+    ? ot('offline.live')
+    : live.state === 'live'
+      ? t('live.live')
+      : live.state === 'connecting'
+        ? t('live.connecting')
+        : t('live.reconnecting');
   return (
     <p class={`live live-${state}`} data-testid="live-indicator" data-state={state} role="status">
       <span class="live-dot" aria-hidden="true" />

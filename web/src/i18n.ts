@@ -174,6 +174,12 @@ const en = {
     'The cash of this order is already confirmed. Nothing more to do; a correction goes through the cash report.',
   'error.NOT_COD': 'This order is not paid cash on delivery, so there is no cash to confirm.',
   'error.NO_CARRIER': 'This order has no delivery partner the system confirms cash for (Grab or PMP). Call your regional coordinator.',
+  'error.NO_OPEN_EXCEPTION':
+    'This order has nothing left to check: its cash was reconciled, or someone resolved it already. Reload the list.',
+  'error.RELEASE_NOT_WAITING': 'Slick has this release already; nothing to do. Reload the list.',
+  'error.RELEASE_BEING_RETRIED':
+    'Slick did not refuse this release: the system is still sending it and it goes as soon as Slick answers. Park it if it should wait.',
+  'error.RELEASE_ALREADY_PARKED': 'This release is already parked. Send it again when it should go.',
   'error.COMMAND_NOT_SENT': 'The request could not be sent. Try again: it will not be applied twice.',
   'error.BUNDLE_EXISTS': 'A bundle with this ID exists already. Choose another ID, or edit that bundle.',
   'error.BUNDLE_NOT_FOUND': 'There is no bundle with this ID. Go back to the list.',
@@ -549,6 +555,10 @@ const th: Dictionary = {
   'error.COD_ALREADY_CONFIRMED': 'คำสั่งซื้อนี้ยืนยันรับเงินไปแล้ว ไม่ต้องทำอะไรเพิ่ม หากต้องแก้ไขให้ทำผ่านรายงานเงินสด',
   'error.NOT_COD': 'คำสั่งซื้อนี้ไม่ได้ชำระแบบเก็บเงินปลายทาง จึงไม่มีเงินสดให้ยืนยัน',
   'error.NO_CARRIER': 'คำสั่งซื้อนี้ไม่มีบริษัทขนส่งที่ระบบยืนยันเงินแทนได้ (Grab หรือ PMP) กรุณาโทรหาผู้ประสานงานภาค',
+  'error.NO_OPEN_EXCEPTION': 'คำสั่งซื้อนี้ไม่มีเรื่องให้ตรวจสอบแล้ว: เงินกระทบยอดได้แล้ว หรือมีคนปิดเรื่องไปแล้ว กรุณาโหลดรายการใหม่',
+  'error.RELEASE_NOT_WAITING': 'Slick รับใบปล่อยสินค้านี้แล้ว ไม่ต้องทำอะไรเพิ่ม กรุณาโหลดรายการใหม่',
+  'error.RELEASE_BEING_RETRIED': 'Slick ไม่ได้ปฏิเสธใบปล่อยสินค้านี้ ระบบยังส่งอยู่และจะส่งได้ทันทีที่ Slick ตอบ หากต้องรอ ให้พักไว้',
+  'error.RELEASE_ALREADY_PARKED': 'ใบปล่อยสินค้านี้พักไว้แล้ว ส่งใหม่เมื่อพร้อม',
   'error.COMMAND_NOT_SENT': 'ส่งคำขอไม่สำเร็จ กรุณาลองอีกครั้ง ระบบจะไม่บันทึกซ้ำ',
   'error.BUNDLE_EXISTS': 'มีชุดสินค้ารหัสนี้อยู่แล้ว กรุณาใช้รหัสอื่น หรือแก้ไขชุดสินค้านั้นแทน',
   'error.BUNDLE_NOT_FOUND': 'ไม่พบชุดสินค้ารหัสนี้ กรุณากลับไปที่รายการ',

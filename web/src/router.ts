@@ -1,6 +1,6 @@
 /**
- * Hash routes: #/board, #/search?…, #/orders/:id?store=…, #/cod, #/region, #/bundles?…, #/bundles/new,
- * #/bundles/edit/:id. Hash routing keeps every screen on one URL path, so a sign-in link (#token=…) and a reload
+ * Hash routes: #/board, #/search?…, #/orders/:id?store=…, #/cod, #/releases, #/region, #/bundles?…, #/bundles/new,
+ * #/bundles/edit/:id, #/reports?from=&to=&store=. Hash routing keeps every screen on one URL path, so a sign-in link (#token=…) and a reload
  * work wherever the app is served from.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -10,10 +10,12 @@ export type Route =
   | { name: 'search'; query: URLSearchParams }
   | { name: 'order'; orderId: string; store: string | undefined }
   | { name: 'cod' }
+  | { name: 'releases' }
   | { name: 'region' }
   | { name: 'bundles'; query: URLSearchParams }
   /** `bundleId` undefined: a new bundle. */
-  | { name: 'bundle'; bundleId: string | undefined };
+  | { name: 'bundle'; bundleId: string | undefined }
+  | { name: 'reports'; query: URLSearchParams };
 
 export function parseRoute(hash: string): Route {
   const text = hash.replace(/^#/, '');
@@ -28,12 +30,16 @@ export function parseRoute(hash: string): Route {
       return { name: 'search', query };
     case 'cod':
       return { name: 'cod' };
+    case 'releases':
+      return { name: 'releases' };
     case 'region':
       return { name: 'region' };
     case 'bundles':
       if (parts[1] === 'new') return { name: 'bundle', bundleId: undefined };
       if (parts[1] === 'edit' && parts[2]) return { name: 'bundle', bundleId: decodeURIComponent(parts[2]) };
       return { name: 'bundles', query };
+    case 'reports':
+      return { name: 'reports', query };
     default:
       return { name: 'board' };
   }
@@ -50,6 +56,7 @@ export const href = {
   order: (orderId: string, store?: string) =>
     `#/orders/${encodeURIComponent(orderId)}${store ? `?store=${encodeURIComponent(store)}` : ''}`,
   cod: () => '#/cod',
+  releases: () => '#/releases',
   region: () => '#/region',
   bundles: (query?: Record<string, string | undefined>) => {
     const params = new URLSearchParams();
@@ -58,6 +65,12 @@ export const href = {
     return `#/bundles${text ? `?${text}` : ''}`;
   },
   bundle: (bundleId?: string) => (bundleId === undefined ? '#/bundles/new' : `#/bundles/edit/${encodeURIComponent(bundleId)}`),
+  reports: (query?: Record<string, string | undefined>) => {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) if (value) params.set(key, value);
+    const text = params.toString();
+    return `#/reports${text ? `?${text}` : ''}`;
+  },
 };
 
 export const navigate = (to: string): void => {

@@ -1,30 +1,39 @@
 /**
  * "Change order" (POST /orders/:id/modify) before the order goes to the warehouse: each line's quantity (0 removes
- * it), a new delivery address, and the reason. The order view has no address, so its fields start empty and are
- * sent only when filled in (the postal code is then required). Sent with an Idempotency-Key that stays the same
- * while the request does, as the cancel dialog does; each refusal is said plainly, and a final one leaves only Close.
+ * it), the delivery address, and the reason. The fields start as the order is: the quantities, and the address
+ * when the order view has it (empty when it does not: answered from Postgres). Lines go back with their own tax
+ * rates; without them (the same case) only the address can be changed. Sent with an Idempotency-Key that stays the
+ * same while the request does, as the cancel dialog does; each refusal is said plainly, a refused change in words
+ * of its own (modify-i18n.ts), and a final one leaves only Close.
  */
 import { useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import type { OrderLineView } from '../api-types.js';
 import { useApp } from '../app-context.js';
-import { type MessageKey, useI18n } from '../i18n.js';
+import { useI18n } from '../i18n.js';
 import { IdempotencyKeys, uuid } from '../logic/cancel.js';
 import {
   ADDRESS_LIMITS,
   type AddressForm,
-  EMPTY_ADDRESS,
+  addressForm,
+  type CurrentAddress,
   FINAL_MODIFY_CODES,
+  linesChangeable,
   MAX_MODIFY_REASON_LENGTH,
   type ModifyProblems,
   modifyRequest,
 } from '../logic/modify.js';
+import { modifyErrorKey, useModifyI18n } from '../modify-i18n.js';
+import { useOffline } from '../offline.js';
 import { Dialog } from './dialog.js';
+import { Icon } from './icon.js';
 import { ErrorNotice } from './notice.js';
 
 interface Props {
   orderId: string;
   lines: readonly OrderLineView[];
+  /** The order's current address; null or absent when the view does not have it. */
+  address?: CurrentAddress | null;
   onClose(): void;
   onDone(): void;
 }
@@ -38,14 +47,19 @@ function withoutLine(quantities: ModifyProblems['quantities'], lineId: string): 
   return Object.keys(rest).length > 0 ? { quantities: rest } : {};
 }
 
-export function ModifyDialog({ orderId, lines, onClose, onDone }: Props) {
+export function ModifyDialog({ orderId, lines, address: currentAddress, onClose, onDone }: Props) {
   const { api } = useApp();
   const { t } = useI18n();
+  const mt = useModifyI18n();
+  const { offline } = useOffline();
   const keys = useRef(new IdempotencyKeys(() => uuid(crypto)));
   const [quantities, setQuantities] = useState<Record<string, string>>(() =>
     Object.fromEntries(lines.map((line) => [line.lineId, String(line.quantity)])),
   );
-  const [address, setAddress] = useState<AddressForm>(EMPTY_ADDRESS);
+  // What the address fields started with: a change is what differs from it.
+  const [initialAddress] = useState<AddressForm>(() => addressForm(currentAddress));
+  const [address, setAddress] = useState<AddressForm>(initialAddress);
+  const changeable = linesChangeable(lines);
   const [reason, setReason] = useState('');
   const [problems, setProblems] = useState<ModifyProblems>({});
   const [sending, setSending] = useState(false);
@@ -55,8 +69,8 @@ export function ModifyDialog({ orderId, lines, onClose, onDone }: Props) {
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    if (sending || final) return;
-    const request = modifyRequest(lines, { quantities, address, reason });
+    if (sending || final || offline) return;
+    const request = modifyRequest(lines, { quantities, address, reason }, initialAddress);
     if (!request.body) {
       setProblems(request.problems);
       // Focus the first field with a problem (or the form's first message).
@@ -81,7 +95,14 @@ export function ModifyDialog({ orderId, lines, onClose, onDone }: Props) {
 
   const described = (id: string, hint: boolean, problem: unknown) =>
     [hint ? `${id}-hint` : '', problem ? `${id}-problem` : ''].filter(Boolean).join(' ') || undefined;
-  const general = problems.noLines ? 'modify.problem.noLines' : problems.nothing ? 'modify.problem.nothing' : undefined;
+  const general = problems.noLines
+    ? t('modify.problem.noLines')
+    : problems.nothing
+      ? t('modify.problem.nothing')
+      : problems.taxRateUnknown
+        ? mt('modify.taxUnknown')
+        : undefined;
+  const ownWords = error instanceof ApiError ? modifyErrorKey(error.code) : undefined;
 
   return (
     <Dialog title={t('modify.title', { id: orderId })} onClose={onClose} busy={sending} testId="modify-dialog">
@@ -92,7 +113,7 @@ export function ModifyDialog({ orderId, lines, onClose, onDone }: Props) {
             <fieldset class="field">
               <legend>{t('modify.lines')}</legend>
               <p id="modify-qty-hint" class="field-hint">
-                {t('modify.qtyHint')}
+                {changeable ? t('modify.qtyHint') : mt('modify.taxUnknown')}
               </p>
               {lines.map((line) => {
                 const id = `modify-qty-${line.lineId}`;
@@ -107,6 +128,7 @@ export function ModifyDialog({ orderId, lines, onClose, onDone }: Props) {
                       inputMode="numeric"
                       autoComplete="off"
                       size={6}
+                      disabled={!changeable}
                       value={quantities[line.lineId] ?? ''}
                       aria-invalid={problem !== undefined || problems.noLines === true}
                       aria-describedby={['modify-qty-hint', problem ? `${id}-problem` : ''].filter(Boolean).join(' ')}
@@ -131,7 +153,9 @@ export function ModifyDialog({ orderId, lines, onClose, onDone }: Props) {
             </fieldset>
             <fieldset class="field">
               <legend>{t('modify.address')}</legend>
-              <p class="field-hint">{t('modify.addressHint')}</p>
+              <p class="field-hint" data-testid="modify-address-hint">
+                {mt(currentAddress ? 'modify.addressHint.current' : 'modify.addressHint.unknown')}
+              </p>
               {ADDRESS_FIELDS.map((field) => {
                 const id = field === 'postalCode' ? 'modify-postal-code' : `modify-${field}`;
                 const problem = problems.address?.[field];
@@ -190,18 +214,36 @@ export function ModifyDialog({ orderId, lines, onClose, onDone }: Props) {
             </div>
             {general && (
               <p class="field-problem" role="alert" data-testid="modify-problem">
-                {t(general as MessageKey)}
+                {general}
               </p>
             )}
           </>
         )}
-        {error !== undefined && <ErrorNotice error={error} testId="modify-error" />}
+        {error !== undefined &&
+          (ownWords ? (
+            <div class="notice notice-error" role="alert" data-testid="modify-error" data-code={(error as ApiError).code}>
+              <span class="notice-icon">
+                <Icon name="warning" />
+              </span>
+              <div class="notice-text">
+                <p>{mt(ownWords)}</p>
+              </div>
+            </div>
+          ) : (
+            <ErrorNotice error={error} testId="modify-error" />
+          ))}
         <div class="dialog-actions">
           <button type="button" class="button" onClick={onClose} disabled={sending}>
             {final ? t('common.close') : t('modify.back')}
           </button>
           {!final && (
-            <button type="submit" class="button button-primary" data-testid="modify-submit" disabled={sending} aria-busy={sending}>
+            <button
+              type="submit"
+              class="button button-primary"
+              data-testid="modify-submit"
+              disabled={sending || offline}
+              aria-busy={sending}
+            >
               {sending ? t('modify.sending') : t('modify.submit')}
             </button>
           )}

@@ -1,12 +1,11 @@
 /**
  * "Change order" (POST /orders/:id/modify): the lines' quantities and the delivery address edited in the dialog,
  * checked as the service checks them (query-service/order-modify-routes.ts), and the body to send. Only what
- * changed is sent: the lines when a quantity changed (then all the lines that remain, as the new lines replace
- * the old ones), the address when a field of it was filled in.
+ * changed is sent: the lines when a quantity changed (then all the lines that remain, each with its own tax rate
+ * from the order view, as the new lines replace the old ones), the address when it differs from the current one.
  */
+import type { DeliveryAddressView } from '../api-types.js';
 
-/** Thai VAT. The order view has no tax rate per line; every demo product carries 7 %, so lines go with it. */
-export const DEFAULT_TAX_RATE = '0.0700';
 export const MAX_MODIFY_REASON_LENGTH = 200;
 export const MAX_QUANTITY = 10_000;
 export const ADDRESS_LIMITS = { line1: 200, district: 100, province: 100, phone: 30 } as const;
@@ -17,7 +16,12 @@ export interface ModifiableLine {
   itemId: string;
   quantity: number;
   unitPrice: string;
+  /** Null when the view could not say (answered from Postgres, or by a replica of an earlier version). */
+  taxRate?: string | null;
 }
+
+/** The address as the order view gives it (null when it could not say). */
+export type CurrentAddress = DeliveryAddressView;
 
 export interface AddressForm {
   line1: string;
@@ -28,6 +32,22 @@ export interface AddressForm {
 }
 
 export const EMPTY_ADDRESS: AddressForm = { line1: '', district: '', province: '', postalCode: '', phone: '' };
+
+/** The dialog's address fields, filled with the order's current address (empty when it is not known). */
+export const addressForm = (address: CurrentAddress | null | undefined): AddressForm =>
+  address
+    ? {
+        line1: address.line1 ?? '',
+        district: address.district ?? '',
+        province: address.province ?? '',
+        postalCode: address.postalCode,
+        phone: address.phone ?? '',
+      }
+    : EMPTY_ADDRESS;
+
+/** Quantities can be sent only with every line's own tax rate: a guessed rate would price the order wrongly. */
+export const linesChangeable = (lines: readonly ModifiableLine[]): boolean =>
+  lines.every((line) => typeof line.taxRate === 'string' && line.taxRate !== '');
 
 export interface ModifyForm {
   /** The quantity typed per line ID; a line not in it keeps its quantity. */
@@ -70,6 +90,8 @@ export interface ModifyProblems {
   reason?: 'required' | 'tooLong';
   /** Neither a quantity nor the address changed. */
   nothing?: true;
+  /** A quantity changed, but a line's tax rate is not known. */
+  taxRateUnknown?: true;
 }
 
 /** The quantity typed, as a whole number from 0 (remove the line) to 10 000, or what is wrong with it. */
@@ -83,12 +105,15 @@ export function parseQuantity(
   return { quantity };
 }
 
-const hasAddress = (address: AddressForm): boolean => Object.values(address).some((value) => value.trim() !== '');
+const clean = (value: string): string => value.trim().replace(/\s+/g, ' ');
+const sameAddress = (a: AddressForm, b: AddressForm): boolean =>
+  (Object.keys(a) as (keyof AddressForm)[]).every((field) => clean(a[field]) === clean(b[field]));
 
-/** The body to send, or what is wrong. */
+/** The body to send, or what is wrong. `current`: the address the fields started with (the order's, or empty). */
 export function modifyRequest(
   lines: readonly ModifiableLine[],
   form: ModifyForm,
+  current: AddressForm = EMPTY_ADDRESS,
 ): { body: ModifyBody; problems?: undefined } | { body?: undefined; problems: ModifyProblems } {
   const problems: ModifyProblems = {};
 
@@ -103,25 +128,26 @@ export function modifyRequest(
     }
     if (parsed.quantity !== line.quantity) linesChanged = true;
     if (parsed.quantity > 0)
-      // The tax rate is not in the order view: Thai VAT, which every product of the demo catalog has.
       kept.push({
         lineId: line.lineId,
         itemId: line.itemId,
         quantity: parsed.quantity,
         unitPrice: line.unitPrice,
-        taxRate: DEFAULT_TAX_RATE,
+        taxRate: line.taxRate ?? '',
       });
   }
   if (!problems.quantities && linesChanged && kept.length === 0) problems.noLines = true;
+  if (!problems.quantities && linesChanged && kept.some((line) => line.taxRate === '')) problems.taxRateUnknown = true;
 
-  const addressGiven = hasAddress(form.address);
+  // The new address replaces the old one as a whole: a field emptied is dropped from it.
+  const addressGiven = !sameAddress(form.address, current);
   const address: ModifyAddressBody = { postalCode: form.address.postalCode.trim() };
   if (addressGiven) {
     const addressProblems: Partial<Record<keyof AddressForm, AddressProblem>> = {};
     if (address.postalCode === '') addressProblems.postalCode = 'postalCodeRequired';
     else if (!/^[0-9]{5}$/.test(address.postalCode)) addressProblems.postalCode = 'postalCode';
     for (const field of ['line1', 'district', 'province', 'phone'] as const) {
-      const value = form.address[field].trim().replace(/\s+/g, ' ');
+      const value = clean(form.address[field]);
       if (value === '') continue;
       if (value.length > ADDRESS_LIMITS[field]) addressProblems[field] = 'tooLong';
       else address[field] = value;
@@ -129,7 +155,7 @@ export function modifyRequest(
     if (Object.keys(addressProblems).length > 0) problems.address = addressProblems;
   }
 
-  const reason = form.reason.trim().replace(/\s+/g, ' ');
+  const reason = clean(form.reason);
   if (reason === '') problems.reason = 'required';
   else if (reason.length > MAX_MODIFY_REASON_LENGTH) problems.reason = 'tooLong';
 

@@ -4,11 +4,16 @@
  * each status event moves its card (an order not on the board is looked up) and the counts, with no reload.
  * A reconnection reloads, since the feed does not replay what was missed. Orders not yet released can be
  * selected and cancelled together.
+ *
+ * Offline (no network, or no answer from the service) the board stays as it was last current, read-only, and
+ * the header's banner says since when; after a reload it comes from the snapshot the tablet keeps for the signed-in
+ * user (src/offline.ts). Back online it loads again by itself.
  */
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import type { OrderLookupAnswer, SearchPage, StatusEventData, StorePipelineAnswer } from '../api-types.js';
 import { useApp } from '../app-context.js';
+import { BoardAlerts } from '../components/board-alerts.js';
 import { CancelDialog, type CancelOutcome } from '../components/cancel-dialog.js';
 import { Icon } from '../components/icon.js';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.js';
@@ -17,6 +22,10 @@ import { age, errorText, statusLabel } from '../format.js';
 import { useI18n } from '../i18n.js';
 import { ageSeconds, clockOffsetMs } from '../logic/age.js';
 import { boardReducer, cardOfOrder, cardOfSummary, columns, emptyBoard, needsFetch, type Column } from '../logic/board.js';
+import { isUnreachable, restoreAction, snapshotOf } from '../logic/offline.js';
+import { useOfflineI18n } from '../offline-i18n.js';
+import { readBoardSnapshot, saveBoardSnapshot, showBoardAsOf, useOffline } from '../offline.js';
+import { reachability } from '../reachability.js';
 import { CANCELLED, DELIVERY_FAILED, GROUP_STATUSES, GROUPS, isCancellable, type GroupId } from '../logic/status.js';
 import { href } from '../router.js';
 
@@ -27,6 +36,12 @@ const PIPELINE_REFRESH_MS = 60_000;
 const STALE_REFRESH_MS = 2_000;
 /** Orders looked up at once for cards that arrived over the feed. */
 const LOOKUP_CONCURRENCY = 2;
+/** While live, the tablet's copy of the board is written at most this often (and when the feed drops). */
+const SNAPSHOT_EVERY_MS = 3_000;
+
+/** A load that failed because nothing came from the service (api.ts names such failures NETWORK or SERVER). */
+const unreachable = (error: unknown): boolean =>
+  error instanceof ApiError && isUnreachable(error.status, error.code !== 'NETWORK' && error.code !== 'SERVER');
 
 export function BoardScreen() {
   const { store, stores, seesAllStores } = useApp();
@@ -51,11 +66,16 @@ export function BoardScreen() {
 }
 
 function Board({ store }: { store: string }) {
-  const { api, live, now, setClockOffset, canCancel, announce } = useApp();
+  const { api, live, now, setClockOffset, canCancel, announce, session, seesAllStores } = useApp();
   const i18n = useI18n();
   const { t, tn } = i18n;
+  const ot = useOfflineI18n();
+  const { offline } = useOffline();
   const [state, dispatch] = useReducer(boardReducer, store, emptyBoard);
-  const [phase, setPhase] = useState<'loading' | 'ready' | 'failed'>('loading');
+  // 'no-copy': offline, and no snapshot of this store for this user on the tablet.
+  const [phase, setPhase] = useState<'loading' | 'ready' | 'failed' | 'no-copy'>('loading');
+  /** When the board on screen was last known current; `saved`: it is the tablet's snapshot, not loaded now. */
+  const [shown, setShown] = useState<{ asOf: number; saved: boolean }>();
   const [loadError, setLoadError] = useState<unknown>();
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [cancelling, setCancelling] = useState<string[] | null>(null);
@@ -63,6 +83,20 @@ function Board({ store }: { store: string }) {
 
   const stateRef = useRef(state);
   stateRef.current = state;
+  const phaseRef = useRef(phase);
+  phaseRef.current = phase;
+  const shownRef = useRef(shown);
+  shownRef.current = shown;
+  const user = session.claims.sub;
+
+  /** The board as it is now, kept on the tablet for a reload without network. */
+  const saveSnapshot = useCallback(
+    (asOf: number) => {
+      if (user) saveBoardSnapshot(snapshotOf(stateRef.current, user, asOf));
+      setShown({ asOf, saved: false });
+    },
+    [user],
+  );
   /** Events that arrived while a snapshot was loading: applied on top of it. */
   const pending = useRef<StatusEventData[] | null>(null);
 
@@ -81,24 +115,71 @@ function Board({ store }: { store: string }) {
         for (const event of pending.current ?? []) dispatch({ type: 'status', event });
         setPhase('ready');
         setLoadError(undefined);
+        // After the render, so that the copy is of the board just loaded.
+        setTimeout(() => saveSnapshot(Date.now()), 0);
       } catch (error) {
         if (signal.aborted) return;
+        // The API has reported it: the offline view (below) shows instead of an error.
+        if (unreachable(error) && reachability.offline) return;
         setLoadError(error);
         setPhase((current) => (current === 'ready' ? 'ready' : 'failed'));
       } finally {
         if (!signal.aborted) pending.current = null;
       }
     },
-    [api, store, setClockOffset],
+    [api, store, setClockOffset, saveSnapshot],
   );
 
-  // Load now, and again after every (re)connection of the feed.
+  /** Offline: the board on screen stays if it was loaded live; otherwise the tablet's snapshot, if it is this user's. */
+  const showSaved = useCallback(() => {
+    if (phaseRef.current === 'ready' && shownRef.current && !shownRef.current.saved) return;
+    const snapshot = readBoardSnapshot({ sub: user, stores: session.claims.stores, seesAllStores }, store);
+    setLoadError(undefined);
+    if (!snapshot) {
+      setPhase('no-copy');
+      return;
+    }
+    dispatch(restoreAction(snapshot));
+    setShown({ asOf: snapshot.asOf, saved: true });
+    setPhase('ready');
+  }, [user, session.claims.stores, seesAllStores, store]);
+
+  // Load now, again after every (re)connection of the feed, and when the service is back; offline, what was saved.
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
+    if (offline) {
+      showSaved();
+      return;
+    }
     const controller = new AbortController();
     void load(controller.signal);
     return () => controller.abort();
-  }, [load, live.epoch, attempt]);
+  }, [load, live.epoch, attempt, offline, showSaved]);
+
+  // While live, the copy follows the board (at most every few seconds); when the feed drops, it is written once
+  // more: the board was current up to then.
+  const current = phase === 'ready' && shown !== undefined && !shown.saved && !offline && live.state === 'live';
+  const currentRef = useRef(current);
+  const saveTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => {
+    const was = currentRef.current;
+    currentRef.current = current;
+    if (was && !current && phaseRef.current === 'ready') saveSnapshot(Date.now());
+  }, [current, saveSnapshot]);
+  useEffect(() => {
+    if (!current || saveTimer.current !== undefined) return;
+    saveTimer.current = setTimeout(() => {
+      saveTimer.current = undefined;
+      if (currentRef.current) saveSnapshot(Date.now());
+    }, SNAPSHOT_EVERY_MS);
+  }, [state, current, saveSnapshot]);
+  useEffect(() => () => clearTimeout(saveTimer.current), []);
+
+  // The banner in the header says since when the board on screen is not live.
+  useEffect(() => {
+    showBoardAsOf(offline && phase === 'ready' ? shown?.asOf : undefined);
+  }, [offline, phase, shown]);
+  useEffect(() => () => showBoardAsOf(undefined), []);
 
   // Counts again every minute, and soon when the oldest order of a status is no longer known.
   const refreshPipeline = useCallback(
@@ -113,14 +194,15 @@ function Board({ store }: { store: string }) {
     [api, store, setClockOffset],
   );
   useEffect(() => {
+    if (offline) return;
     const timer = setInterval(() => void refreshPipeline(), PIPELINE_REFRESH_MS);
     return () => clearInterval(timer);
-  }, [refreshPipeline]);
+  }, [refreshPipeline, offline]);
   useEffect(() => {
-    if (!state.stale) return;
+    if (!state.stale || offline) return;
     const timer = setTimeout(() => void refreshPipeline(), STALE_REFRESH_MS);
     return () => clearTimeout(timer);
-  }, [state.stale, refreshPipeline]);
+  }, [state.stale, refreshPipeline, offline]);
 
   // Orders that appeared over the feed: looked up a few at a time.
   const lookups = useRef({ queue: [] as string[], running: 0, known: new Set<string>() });
@@ -192,12 +274,20 @@ function Board({ store }: { store: string }) {
       </div>
 
       {phase === 'loading' && <Loading label={t('board.loading')} />}
+      {phase === 'no-copy' && (
+        <div data-testid="board-no-copy">
+          <InfoNotice>
+            <p>{ot('offline.noSnapshot', { store })}</p>
+          </InfoNotice>
+        </div>
+      )}
       {loadError !== undefined && (
         <ErrorNotice error={loadError} lead={t('board.loadFailed')} onRetry={() => setAttempt((n) => n + 1)} testId="board-error" />
       )}
       {outcome && <BulkOutcome outcome={outcome} onDismiss={() => setOutcome(null)} />}
 
-      {phase !== 'failed' && (
+      <BoardAlerts store={store} oldest={state.oldest} now={now} paused={offline} />
+      {phase !== 'failed' && phase !== 'no-copy' && (
         <>
           <nav class="board-summary" aria-label={t('board.summary')}>
             <ul>
@@ -227,7 +317,7 @@ function Board({ store }: { store: string }) {
                 column={col}
                 now={now}
                 busy={phase === 'loading'}
-                canSelect={canCancel}
+                canSelect={canCancel && !offline && !shown?.saved}
                 selected={selected}
                 onToggle={toggle}
               />
@@ -242,7 +332,14 @@ function Board({ store }: { store: string }) {
           <button type="button" class="button" onClick={() => setSelected(new Set())}>
             {t('bulk.clear')}
           </button>
-          <button type="button" class="button button-danger" data-testid="bulk-cancel" onClick={() => setCancelling(selectedIds)}>
+          <button
+            type="button"
+            class="button button-danger"
+            data-testid="bulk-cancel"
+            disabled={offline}
+            title={offline ? ot('offline.unavailable') : undefined}
+            onClick={() => setCancelling(selectedIds)}
+          >
             {t('bulk.cancel')}
           </button>
         </div>

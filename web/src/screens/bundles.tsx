@@ -3,7 +3,8 @@
  * pricing, stores, active window, state and any problem that makes the pipeline ignore it; bundle managers and
  * admins also activate and deactivate (POST /bundles/:id/activate|deactivate) and open the form. The form creates
  * (POST /bundles) or replaces (PUT /bundles/:id) a definition, next to a live price preview of a basket with the
- * draft. Other roles see the same form read-only, and can still try baskets in the preview.
+ * draft. Other roles see the same form read-only, and can still try baskets in the preview. A saved bundle's form
+ * also shows its sales per store and day (components/bundle-sales.tsx).
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -11,6 +12,7 @@ import { ApiError } from '../api.js';
 import type { BundleAccepted, BundleAnswer, BundleList, BundleView } from '../api-types.js';
 import { useApp } from '../app-context.js';
 import { BundlePreview } from '../components/bundle-preview.js';
+import { BundleSales } from '../components/bundle-sales.js';
 import { Icon, type IconName } from '../components/icon.js';
 import { Money } from '../components/money.js';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.js';
@@ -725,6 +727,7 @@ export function BundleScreen({ bundleId }: { bundleId: string | undefined }) {
           defaultStore={store ?? (form.scope === 'stores' ? (form.locations.split(/[\s,]+/).find(Boolean) ?? '') : '')}
         />
       </div>
+      {bundleId !== undefined && <BundleSales bundleId={bundleId} />}
     </section>
   );
 }

@@ -2,12 +2,17 @@
  * Cash on delivery: the delivered COD orders whose cash nobody has confirmed yet (GET /orders, statuses 7400 and
  * 7500), each with "Confirm cash collected"; and, for a business day (GET /stores/:id/reconciliation), what the
  * delivery partner should have collected against what it did, and the orders to look into (no cash, short,
- * over), open ones first.
+ * over), open ones first, each with who acknowledged or resolved it and, for staff of the store, Acknowledge
+ * and Resolve.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { OrderSummary, SearchPage, StoreReconciliation } from '../api-types.js';
 import { useApp } from '../app-context.js';
+import { useOffline } from '../offline.js';
 import { CashDialog } from '../components/cash-dialog.js';
+import { DecisionDialog } from '../components/decision-dialog.js';
+import { useExceptionI18n } from '../exceptions-i18n.js';
+import { type Decision, exceptionDecisions } from '../logic/exceptions.js';
 import { Icon } from '../components/icon.js';
 import { Money } from '../components/money.js';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.js';
@@ -19,7 +24,7 @@ import { isNonZero } from '../logic/money.js';
 import { href } from '../router.js';
 
 export function CodScreen() {
-  const { api, store } = useApp();
+  const { api, store, session, announce } = useApp();
   const i18n = useI18n();
   const { t } = i18n;
   const [dayInput, setDayInput] = useState('');
@@ -28,10 +33,21 @@ export function CodScreen() {
   const [error, setError] = useState<unknown>();
   const [loading, setLoading] = useState(true);
   const [attempt, setAttempt] = useState(0);
+  const x = useExceptionI18n();
+  const [deciding, setDeciding] = useState<{ orderId: string; decision: Decision }>();
+  /** Decisions sent: the list is read again once the tables have them. */
+  const [decided, setDecided] = useState(0);
+  const canDecide = store !== undefined && canConfirmCashAt(session.claims, store);
 
   useEffect(() => {
     document.title = `${t('cod.title')} – ${t('app.name')}`;
   }, [t]);
+
+  useEffect(() => {
+    if (decided === 0) return;
+    const timers = AWAITING_RELOAD_MS.map((ms) => setTimeout(() => setAttempt((n) => n + 1), ms));
+    return () => timers.forEach(clearTimeout);
+  }, [decided]);
 
   useEffect(() => {
     if (!store) return;
@@ -100,6 +116,19 @@ export function CodScreen() {
       {loading && <Loading label={t('cod.loading')} />}
       {error !== undefined && <ErrorNotice error={error} onRetry={() => setAttempt((n) => n + 1)} />}
       {!loading && report && report.runs.length === 0 && <InfoNotice>{asked ? t('cod.noneForDay') : t('cod.none')}</InfoNotice>}
+
+      {deciding && (
+        <DecisionDialog
+          orderId={deciding.orderId}
+          decision={deciding.decision}
+          onClose={() => setDeciding(undefined)}
+          onDone={() => {
+            announce(x.t(`decision.done.${deciding.decision}`, { id: deciding.orderId }));
+            setDeciding(undefined);
+            setDecided((n) => n + 1);
+          }}
+        />
+      )}
 
       {report && report.runs.length > 0 && (
         <>
@@ -188,11 +217,36 @@ export function CodScreen() {
                         <td class="num">
                           <Money value={exception.difference} />
                         </td>
-                        <td>
+                        <td data-testid={`exception-state-${exception.orderId}`}>
                           <span class={`tone-tag ${exception.open ? 'tone-attention' : 'tone-done'}`}>
                             <Icon name={exception.open ? 'warning' : 'check'} />
                             {exception.open ? t('cod.open') : t('cod.resolved')}
                           </span>
+                          {exception.resolved && (
+                            <span class="line-meta">
+                              {x.t('decision.resolvedBy', { by: exception.resolved.by, note: exception.resolved.note })}
+                            </span>
+                          )}
+                          {exception.open && exception.acknowledged && (
+                            <span class="line-meta">
+                              {x.t('decision.acknowledgedBy', { by: exception.acknowledged.by, note: exception.acknowledged.note })}
+                            </span>
+                          )}
+                          {canDecide && exceptionDecisions(exception).length > 0 && (
+                            <span class="row-actions">
+                              {exceptionDecisions(exception).map((decision) => (
+                                <button
+                                  key={decision}
+                                  type="button"
+                                  class="button"
+                                  data-testid={`${decision}-${exception.orderId}`}
+                                  onClick={() => setDeciding({ orderId: exception.orderId, decision })}
+                                >
+                                  {x.t(`decision.${decision}`)}
+                                </button>
+                              ))}
+                            </span>
+                          )}
                         </td>
                       </tr>
                     ))}
@@ -222,6 +276,7 @@ function AwaitingCash({ store }: { store: string }) {
   const [confirming, setConfirming] = useState<OrderSummary>();
   const [sent, setSent] = useState<readonly string[]>([]);
   const canConfirm = canConfirmCashAt(session.claims, store);
+  const { offline } = useOffline();
 
   useEffect(() => {
     const controller = new AbortController();
@@ -288,6 +343,7 @@ function AwaitingCash({ store }: { store: string }) {
                         type="button"
                         class="button"
                         data-testid={`confirm-cash-${order.orderId}`}
+                        disabled={offline}
                         aria-label={t('cash.actionFor', { id: order.orderId })}
                         onClick={() => setConfirming(order)}
                       >

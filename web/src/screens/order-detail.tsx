@@ -13,6 +13,7 @@ import { CancelDialog } from '../components/cancel-dialog.js';
 import { CashDialog } from '../components/cash-dialog.js';
 import { Icon } from '../components/icon.js';
 import { ModifyDialog } from '../components/modify-dialog.js';
+import { useOffline } from '../offline.js';
 import { Money } from '../components/money.js';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.js';
 import { StatusBadge, ToneTag } from '../components/status-badge.js';
@@ -190,6 +191,7 @@ export function OrderScreen({ orderId, store }: { orderId: string; store: string
         <ModifyDialog
           orderId={order.orderId}
           lines={order.lines}
+          address={order.deliveryAddress ?? null}
           onClose={() => setModifyDialog(false)}
           onDone={() => {
             setModifyDialog(false);
@@ -235,6 +237,8 @@ function OrderDetail({
   children,
 }: DetailProps) {
   const { canCancel, session } = useApp();
+  // Offline the actions stay in view, disabled: the header's banner says why.
+  const { offline } = useOffline();
   const i18n = useI18n();
   const { t } = i18n;
   const cancellable = isCancellable(order.status);
@@ -260,17 +264,17 @@ function OrderDetail({
         </div>
         <div class="detail-actions" role="group" aria-label={t('detail.actions')}>
           {canCancel && cancellable && !cancelSent && (
-            <button type="button" class="button button-danger" data-testid="cancel-order" onClick={onCancel}>
+            <button type="button" class="button button-danger" data-testid="cancel-order" disabled={offline} onClick={onCancel}>
               {t('detail.cancel')}
             </button>
           )}
           {canCancel && cancellable && !cancelSent && (
-            <button type="button" class="button" data-testid="modify-order" onClick={onModify}>
+            <button type="button" class="button" data-testid="modify-order" disabled={offline} onClick={onModify}>
               {t('modify.action')}
             </button>
           )}
           {canConfirmCash && (
-            <button type="button" class="button button-primary" data-testid="confirm-cash" onClick={onConfirmCash}>
+            <button type="button" class="button button-primary" data-testid="confirm-cash" disabled={offline} onClick={onConfirmCash}>
               {t('cash.action')}
             </button>
           )}
