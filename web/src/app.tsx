@@ -19,7 +19,7 @@ import { ErrorNotice, Loading } from './components/notice.js';
 import { href, navigate, type Route, useRoute } from './router.js';
 import { BoardScreen } from './screens/board.js';
 import { CodScreen } from './screens/cod.js';
-import { LazyReports, REPORTS_MENU_LABEL } from './screens/lazy-reports.js';
+import { LazyReports } from './screens/lazy-reports.js';
 import { ReleasesScreen } from './screens/releases.js';
 import { OrderScreen } from './screens/order-detail.js';
 import { RegionScreen } from './screens/region.js';
@@ -340,7 +340,7 @@ function LazyBundles({ route }: { route: Extract<Route, { name: 'bundles' | 'bun
 }
 
 function Menu({ route }: { route: Route }) {
-  const { t, lang } = useI18n();
+  const { t } = useI18n();
   const { seesAllStores: all, session } = useApp();
   const bundles = { name: 'bundles' as const, label: t('nav.bundles'), to: href.bundles() };
   const items: { name: Route['name']; label: string; to: string }[] = worksOnBundlesOnly(session.claims)
@@ -351,7 +351,7 @@ function Menu({ route }: { route: Route }) {
         { name: 'cod', label: t('nav.cod'), to: href.cod() },
         ...(all ? [{ name: 'region' as const, label: t('nav.region'), to: href.region() }] : []),
         bundles,
-        { name: 'reports', label: REPORTS_MENU_LABEL[lang], to: href.reports() },
+        { name: 'reports', label: t('nav.reports'), to: href.reports() },
       ];
   const current =
     route.name === 'order' ? 'search' : route.name === 'bundle' ? 'bundles' : route.name === 'releases' ? 'board' : route.name;

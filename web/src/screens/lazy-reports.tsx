@@ -1,14 +1,12 @@
 /**
  * The reports screen is its own chunk, fetched the first time it is opened, as the bundle screens are: a tablet
- * at the counter rarely needs it. This part stays in the shell: the loader and the menu's word for the screen
- * (the screen's own words come with it, from reports-i18n.ts).
+ * at the counter rarely needs it. This part stays in the shell: the loader (the screen's own words come with it,
+ * from reports-i18n.ts).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { ErrorNotice, Loading } from '../components/notice.js';
 import { type Lang, useI18n } from '../i18n.js';
-
-export const REPORTS_MENU_LABEL: Readonly<Record<Lang, string>> = { en: 'Reports', th: 'รายงาน' };
 
 type ReportScreens = typeof import('./reports.js');
 let reportScreens: Promise<ReportScreens> | undefined;
