@@ -19,6 +19,7 @@ import { ErrorNotice, Loading } from './components/notice.js';
 import { href, navigate, type Route, useRoute } from './router.js';
 import { BoardScreen } from './screens/board.js';
 import { CodScreen } from './screens/cod.js';
+import { ChunkPending, lazyScreens } from './lazy-screens.js';
 import { LazyReports } from './screens/lazy-reports.js';
 import { ReleasesScreen } from './screens/releases.js';
 import { OrderScreen } from './screens/order-detail.js';
@@ -293,45 +294,13 @@ function Screen({ route }: { route: Route }) {
   }
 }
 
-type BundleScreens = typeof import('./screens/bundles.js');
-let bundleScreens: Promise<BundleScreens> | undefined;
+const useBundleScreens = lazyScreens(() => import('./screens/bundles.js'));
 
 /** The bundle screens are their own chunk, fetched the first time one is opened: most tablets never need them. */
 function LazyBundles({ route }: { route: Extract<Route, { name: 'bundles' | 'bundle' }> }) {
-  const { t } = useI18n();
-  const [screens, setScreens] = useState<BundleScreens>();
-  const [failed, setFailed] = useState(false);
-  const [attempt, setAttempt] = useState(0);
-  useEffect(() => {
-    let current = true;
-    setFailed(false);
-    (bundleScreens ??= import('./screens/bundles.js')).then(
-      (loaded) => {
-        if (!current) return;
-        setScreens(loaded);
-        // The screen's heading takes the focus, as on any other screen (it was not there when the route changed).
-        requestAnimationFrame(() => {
-          const active = document.activeElement;
-          if (active && active !== document.body && active.id !== 'main') return;
-          const heading = document.querySelector<HTMLElement>('#main h1');
-          if (heading) {
-            heading.tabIndex = -1;
-            heading.focus();
-          }
-        });
-      },
-      () => {
-        bundleScreens = undefined;
-        if (current) setFailed(true);
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [attempt]);
-  if (failed)
-    return <ErrorNotice error={new ApiError(0, 'NETWORK', 'the screen could not be loaded')} onRetry={() => setAttempt((n) => n + 1)} />;
-  if (!screens) return <Loading label={t('common.loading')} />;
+  const chunk = useBundleScreens();
+  const screens = chunk.screens;
+  if (!screens) return <ChunkPending chunk={chunk} />;
   return route.name === 'bundles' ? (
     <screens.BundlesScreen query={route.query} />
   ) : (
