@@ -38,6 +38,8 @@ export const RECORD_TYPES = [
   'ReconciliationReport',
   'ExceptionAction',
   'ExceptionOutcome',
+  'NotificationPreference',
+  'NotificationOutcome',
 ] as const;
 export type RecordTypeName = (typeof RECORD_TYPES)[number];
 

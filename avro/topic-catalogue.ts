@@ -29,6 +29,10 @@ export const TOPIC_CATALOGUE = {
   /** People's decisions on exceptions (query-service/exception-routes.ts), applied by the exception stage. */
   exceptionAction: { topic: 'order.exception-action.v1', record: 'ExceptionAction' },
   exceptionOutcome: { topic: 'order.exception-outcome.v1', record: 'ExceptionOutcome' },
+  /** How each customer wants to hear about their orders (compacted, key CustomerID), read by the notification connector. */
+  notificationPreference: { topic: 'customer.notification-preference.v1', record: 'NotificationPreference' },
+  /** Written by the notification connector (connectors/notifications/), not by the topology: every message step. */
+  notificationSent: { topic: 'notification.sent.v1', record: 'NotificationOutcome' },
 } as const satisfies Readonly<Record<string, { topic: string; record: RecordTypeName }>>;
 
 type Catalogue = typeof TOPIC_CATALOGUE;

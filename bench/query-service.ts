@@ -378,6 +378,7 @@ async function onKafka(options: Options, results: Record<string, unknown>): Prom
         PORT: String(port),
         OMNIA_QUERY_HOST: HOST,
         OMNIA_JWT_SECRET: SECRET,
+        OMNIA_FORWARD_SECRET: 'forward-secret-shared-by-the-replicas-0123456789', // required with OMNIA_ENDPOINT
       },
       options.profile ? { profile: { dir: PROFILE_DIR, name: `query-lookups-${id}.cpuprofile` } } : {},
     );

@@ -267,6 +267,7 @@ async function run(options: Options, results: Record<string, unknown>): Promise<
         PORT: String(port),
         OMNIA_QUERY_HOST: HOST,
         OMNIA_JWT_SECRET: SECRET,
+        OMNIA_FORWARD_SECRET: 'forward-secret-shared-by-the-replicas-0123456789', // required with OMNIA_ENDPOINT
         OMNIA_RELEASE_HOLD_SECONDS: String(HOLD_SECONDS),
       },
       options.profile ? { profile: { dir: PROFILE_DIR, name: 'store-app-replica.cpuprofile' } } : {},

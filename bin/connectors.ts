@@ -17,6 +17,8 @@ import { Topics } from '../topology/topics.js';
 import { loadConfig } from '../runtime/config.js';
 import { logger } from '../observability/logger.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
+import { kafkaConnection } from '../topology/kafka/connection.js';
+import { withDefaultMetrics } from '../observability/metrics.js';
 
 export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const log = logger.child({ component: 'connectors' });
@@ -26,8 +28,12 @@ export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promi
   if (!slick.baseUrl || !slick.token) throw new Error('SLICK_BASE_URL and SLICK_TOKEN must be set: the egress sends releases to Slick');
   const serdes = serdeConfigFromEnv(env);
   await prepareSerdes(serdes);
-  const client = new PlatformaticClient(runtime.bootstrapServers, `${runtime.applicationId}-connectors`);
-  const registry = new Registry();
+  const client = new PlatformaticClient(
+    runtime.bootstrapServers,
+    `${runtime.applicationId}-connectors`,
+    kafkaConnection(runtime.bootstrapServers, env),
+  );
+  const registry = withDefaultMetrics(new Registry()); // Node's process metrics, as every process's /metrics has them
 
   const webhooks = await startWebhookServer({
     env,
@@ -58,6 +64,7 @@ export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promi
       pollMs: runtime.pollMs,
       sessionTimeoutMs: runtime.sessionTimeoutMs,
       ...(runtime.instanceId ? { instanceId: runtime.instanceId } : {}),
+      topicReplication: runtime, // OMNIA_TOPIC_REPLICATION_FACTOR / OMNIA_TOPIC_MIN_INSYNC_REPLICAS
     },
   );
 

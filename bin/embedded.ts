@@ -23,6 +23,16 @@ import { serdeConfigFromEnv } from '../avro/config.js';
 import type { FulfillmentInteraction, PaymentEvent, ReconciliationReport, Release } from '../avro/records.js';
 import { serdeFor } from '../avro/serdes.js';
 import { EmbeddedSlickEgress } from '../connectors/embedded-slick-egress.js';
+import { LineChannel, SmsChannel } from '../connectors/notifications/channels.js';
+import { loadNotifyConfig, resilienceOf } from '../connectors/notifications/config.js';
+import { demoPreferences } from '../connectors/notifications/demo-preferences.js';
+import { describeSent, EmbeddedNotifier } from '../connectors/notifications/embedded-notifier.js';
+import { describeQuietHours } from '../connectors/notifications/quiet-hours.js';
+import { LineSimulator } from '../connectors/simulators/line-simulator.js';
+import { SmsSimulator } from '../connectors/simulators/sms-simulator.js';
+import { loadTrackingConfig } from '../query-service/tracking-config.js';
+import { changelogTopic } from '../state/store-definition.js';
+import type { OrderState } from '../processors/order-state.js';
 import { InProcessPublisher } from '../connectors/in-process-publisher.js';
 import { GrabSimulator } from '../connectors/simulators/grab-simulator.js';
 import { PmpSimulator } from '../connectors/simulators/pmp-simulator.js';
@@ -35,7 +45,7 @@ import type { StatusChange } from '../processors/domain/types.js';
 import { loadOrderConfig } from '../topology/order-config.js';
 import { orderSerdes } from '../topology/order-serdes.js';
 import { orderTopology } from '../topology/order-topology.js';
-import { Topics } from '../topology/topics.js';
+import { Stores, Topics } from '../topology/topics.js';
 import { driverOrders } from '../query-service/local-orders.js';
 import { driverBundles } from '../query-service/bundle-catalog.js';
 import { startQueryService } from '../query-service/service.js';
@@ -85,6 +95,13 @@ export interface Embedded {
   readonly partners: { readonly slick: SlickSimulator; readonly grab: GrabSimulator; readonly pmp: PmpSimulator };
   readonly partnerToken: string;
   readonly egress: EmbeddedSlickEgress;
+  /** Customer notifications: the SMS and LINE simulators, the notifier (its preferences table) and the tracking links' secret. */
+  readonly notifications: {
+    readonly sms: SmsSimulator;
+    readonly line: LineSimulator;
+    readonly notifier: EmbeddedNotifier;
+    readonly tracking: { readonly secret: string; readonly linkDays: number; readonly baseUrl: string };
+  };
   /** Orders now in each status. */
   readonly statusCounts: ReadonlyMap<number, number>;
   /** Pipes one order into the pipeline (what the demo feed does), resolving once it is processed. */
@@ -276,7 +293,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const deliverySerde = serdeFor(topic(Topics.deliveryStatus), 'DeliveryStatus', serdeConfig);
   const bundleSerde = serdeFor(topic(Topics.bundles), 'BundleDefinition', serdeConfig);
   const actionSerde = serdeFor(topic(Topics.exceptionAction), 'ExceptionAction', serdeConfig);
+  // The customers' tracking links: the configured secret, or one of this process.
+  const trackingConfig = loadTrackingConfig({}, env);
+  const tracking = { secret: trackingConfig.secret ?? randomBytes(32).toString('hex'), linkDays: trackingConfig.linkDays };
   const query = await startQueryService({
+    tracking,
     db,
     local: driverOrders(driver, PARTITIONS),
     // Actions' commands go into the pipeline as any update does; the 202 waits until it is processed.
@@ -309,6 +330,57 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     readiness: () => ({ ready: true }),
     devSecret: true,
     env,
+  });
+
+  // Customer notifications: each state of the orders store, as the pipeline writes its changelog record, goes to the
+  // notifier, which messages the customer through the SMS and LINE simulators (one console line per message).
+  const notifyConfig = loadNotifyConfig({}, env);
+  const sms = new SmsSimulator({ token: partnerToken });
+  const line = new LineSimulator({ token: partnerToken });
+  const channelOptions = { token: partnerToken, timeoutMs: notifyConfig.timeoutMs, maxConcurrentCalls: notifyConfig.maxConcurrentCalls };
+  const notificationSerde = serdeFor(topic(Topics.notificationSent), 'NotificationOutcome', serdeConfig);
+  const trackingBaseUrl = trackingConfig.baseUrl ?? query.url;
+  const notifier = new EmbeddedNotifier(
+    {
+      SMS: new SmsChannel({ ...channelOptions, baseUrl: await sms.start() }),
+      LINE: new LineChannel({ ...channelOptions, baseUrl: await line.start() }),
+    },
+    {
+      ...resilienceOf(notifyConfig),
+      quietHours: notifyConfig.quietHours,
+      timeZone: orderConfig.businessTimeZone,
+      defaultLanguage: notifyConfig.defaultLanguage,
+      tracking: { ...tracking, baseUrl: trackingBaseUrl },
+      maxAgeMs: notifyConfig.maxAgeHours * 3_600_000,
+      clock,
+      record: async (outcome) => {
+        const key = Buffer.from(outcome.ShipFromLocationID, 'utf8');
+        forSink.push({
+          topic: topic(Topics.notificationSent),
+          partition: partitionForKey(key, PARTITIONS),
+          key,
+          value: notificationSerde.serialize(outcome),
+          timestamp: Date.now(),
+          headers: {},
+        });
+      },
+      onSent: (outcome) => log(`omnia notify: ${describeSent(outcome)}`),
+      log: (text) => log(`omnia notify: ${text}`),
+    },
+  );
+  if (options.demoFeed !== false) for (const preference of demoPreferences(200)) notifier.preferences.set(preference);
+  const ordersChangelog = changelogTopic(driver.applicationId, Stores.orders);
+  const orderStateSerde = orderSerdes(serdeConfig, orderConfig.topicPrefix).store(Stores.orders);
+  chain.onOutput((records) => {
+    for (const record of records) {
+      if (record.topic !== ordersChangelog || record.value === null) continue;
+      try {
+        notifier.offer(orderStateSerde.deserialize(record.value) as OrderState);
+      } catch (error) {
+        // The pipeline goes on whatever becomes of a message.
+        log(`omnia notify: an order state was not read: ${(error as Error).message}`);
+      }
+    }
   });
 
   let flushing: Promise<number> = Promise.resolve(0);
@@ -375,6 +447,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     partners: { slick, grab, pmp },
     partnerToken,
     egress,
+    notifications: { sms, line, notifier, tracking: { ...tracking, baseUrl: trackingBaseUrl } },
     statusCounts,
     pipeOrder,
     flush,
@@ -385,7 +458,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       clearInterval(secondTimer);
       await feeding;
       await egress.stop();
-      await Promise.allSettled([slick.stop(), grab.stop(), pmp.stop()]);
+      await notifier.stop();
+      await Promise.allSettled([slick.stop(), grab.stop(), pmp.stop(), sms.stop(), line.stop()]);
       await webhooks.close();
       await flush().catch(() => 0);
       await query.app.close();
@@ -420,6 +494,11 @@ export async function runEmbedded(): Promise<void> {
   }
   console.log(
     `omnia: webhook ingress on ${embedded.webhookUrl}; partner simulators (token ${token}): Slick ${embedded.partners.slick.url}, Grab ${embedded.partners.grab.url}, PMP ${embedded.partners.pmp.url}. Make Slick fail half its calls:\n  curl -X POST -H "authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"failureRate":0.5}' ${embedded.partners.slick.url}/_sim/faults`,
+  );
+  const { sms, line, notifier } = embedded.notifications;
+  const notify = loadNotifyConfig({}, process.env);
+  console.log(
+    `omnia: customer notifications (one line each below) by the SMS simulator ${sms.url} and the LINE simulator ${line.url}, quiet hours ${describeQuietHours(notify.quietHours)} ${loadOrderConfig(process.env).businessTimeZone}; ${notifier.preferences.size} demo customers with their own preferences (English, LINE, opted out). Each message's link opens the order's tracking page. Make SMS fail half its calls:\n  curl -X POST -H "authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"failureRate":0.5}' ${sms.url}/_sim/faults`,
   );
   let stopping = false;
   await new Promise<void>((resolve) => {

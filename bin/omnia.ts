@@ -5,9 +5,11 @@
  *                DATABASE_URL's), served by the query service; with KAFKA_BROKERS set, the same topology on Kafka.
  * omnia sink     the Postgres sink connector on Kafka (KAFKA_BROKERS, DATABASE_URL).
  * omnia connectors  the partner connectors on Kafka: signed webhook ingress and the Slick egress.
+ * omnia notify  the customer notification connector on Kafka: SMS and LINE messages about each order (bin/notify.ts).
  * omnia replay   replays JSON-line input records through the topology in-process (docs/contract.md §9).
  * omnia config   every setting of every process with the value it has here (secrets redacted); --markdown: the
  *                README's table.
+ * omnia status | dlq list|show|redrive | explain ORDER   the operator commands (ops/, docs/operations.md).
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -27,6 +29,9 @@ import { runtimeBundles } from '../query-service/bundle-catalog.js';
 import { PartitionOwners } from '../query-service/partition-owners.js';
 import { KafkaStatusTail } from '../query-service/kafka-status-tail.js';
 import { startQueryService } from '../query-service/service.js';
+import { tokenVerifier } from '../query-service/auth.js';
+import { authConfig, loadQueryConfig } from '../query-service/config.js';
+import { checkForwardSecret } from '../query-service/forwarding.js';
 import { StatusFeed } from '../query-service/status-feed.js';
 import { KafkaWebhookPublisher } from '../connectors/webhook-publisher.js';
 import { serdeFor } from '../avro/serdes.js';
@@ -34,6 +39,8 @@ import { runConnectors } from './connectors.js';
 import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
 import { logger } from '../observability/logger.js';
+import { loadKafkaSecurity } from '../topology/kafka/connection.js';
+import { describeKafkaSecurity, explainKafkaFailure } from '../topology/kafka/security.js';
 
 const log = logger.child({ component: 'omnia' });
 
@@ -45,6 +52,11 @@ async function onKafka(): Promise<void> {
   const config = loadConfig();
   const serdeConfig = serdeConfigFromEnv();
   const orderConfig = loadOrderConfig();
+  // The query service's token settings are checked before the replica joins the group: without a way to verify
+  // tokens it refuses to start now, not after joining (pods that join and die keep the group rebalancing).
+  if (loadSinkConfig().databaseUrl) tokenVerifier(authConfig(loadQueryConfig()));
+  // An advertised endpoint takes lookups forwarded by the other replicas, signed with their shared secret.
+  checkForwardSecret(config.endpoint, loadQueryConfig().forwardSecret, loadQueryConfig().jwtSecret);
   const topology = orderTopology(orderConfig, orderSerdes(serdeConfig, orderConfig.topicPrefix));
   await prepareSerdes(serdeConfig);
   const runtime = new StreamsRuntime(topology, config, new PlatformaticClient(config.bootstrapServers, config.applicationId));
@@ -64,7 +76,12 @@ async function onKafka(): Promise<void> {
   process.on('SIGTERM', stop);
   await runtime.start();
   log.info(
-    { brokers: config.bootstrapServers, applicationId: config.applicationId, guarantee: config.processingGuarantee },
+    {
+      brokers: config.bootstrapServers,
+      applicationId: config.applicationId,
+      guarantee: config.processingGuarantee,
+      kafkaSecurity: describeKafkaSecurity(loadKafkaSecurity()),
+    },
     `omnia: running on ${config.bootstrapServers.join(',')} as ${config.applicationId} (${config.processingGuarantee})`,
   );
   const { databaseUrl } = loadSinkConfig();
@@ -109,6 +126,7 @@ async function onKafka(): Promise<void> {
       db,
       local: runtimeOrders(runtime, orderConfig.topicPrefix),
       owners,
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       registry: runtime.metrics.registry,
       readiness: () =>
         runtime.currentState === 'running' ? { ready: true } : { ready: false, reason: `the stream runtime is ${runtime.currentState}` },
@@ -136,10 +154,13 @@ try {
   else if (command === 'replay') await replayCommand();
   else if (command === 'sink') await runSink();
   else if (command === 'connectors') await runConnectors();
+  else if (command === 'notify') await (await import('./notify.js')).runNotify();
   else if (command === 'config') process.stdout.write(args.includes('--markdown') ? `${markdownTable()}\n` : describeCurrent());
+  else if (command === 'status' || command === 'dlq' || command === 'explain')
+    process.exit(await (await import('../ops/cli.js')).runOps(command, args));
   else {
     console.error(
-      `unknown command "${command}"; try: omnia start | omnia sink | omnia connectors | omnia replay [--input FILE] | omnia config [--markdown]`,
+      `unknown command "${command}"; try: omnia start | omnia sink | omnia connectors | omnia notify | omnia replay [--input FILE] | omnia config [--markdown] | omnia status | omnia dlq list|show|redrive | omnia explain ORDER_ID (each with --help)`,
     );
     process.exit(2);
   }
@@ -148,5 +169,19 @@ try {
     console.error(`omnia replay: ${error.message}`);
     process.exit(1);
   }
+  // Kafka refusing the connection (credentials, TLS, address): one line that names the setting to look at.
+  const kafka = kafkaFailure(error);
+  if (kafka) {
+    log.fatal({ err: error }, `omnia ${command}: ${kafka}`);
+    process.exit(1);
+  }
   throw error;
+}
+
+function kafkaFailure(error: unknown): string | undefined {
+  try {
+    return explainKafkaFailure(error, loadKafkaSecurity(), loadConfig().bootstrapServers);
+  } catch {
+    return undefined; // the settings themselves are wrong: the error says so
+  }
 }

@@ -29,6 +29,7 @@ export async function runSink(): Promise<void> {
     pollMs: runtime.pollMs,
     sessionTimeoutMs: runtime.sessionTimeoutMs,
     ...(runtime.instanceId ? { instanceId: runtime.instanceId } : {}),
+    topicReplication: runtime, // OMNIA_TOPIC_REPLICATION_FACTOR / OMNIA_TOPIC_MIN_INSYNC_REPLICAS
   });
   const server = await sinkHealthServer(connector, { host: config.host, port: config.port });
   const stop = async () => {

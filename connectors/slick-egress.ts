@@ -25,6 +25,7 @@ import { tpKey } from '../topology/kafka/client.js';
 import { deadLetter, dlqTopic, MALFORMED_RECORD } from '../runtime/dead-letter.js';
 import { partitionForKey } from '../runtime/partitioner.js';
 import { Lifecycle, type LifecycleState, type StateChange } from '../runtime/lifecycle.js';
+import { createdTopic, type TopicReplication } from '../runtime/config.js';
 import type { ConsumedRecord, ProducedRecord } from '../runtime/produced-record.js';
 import type { Logger } from '../observability/logger.js';
 import type { Serde } from '../serdes/serde.js';
@@ -53,6 +54,8 @@ export interface SlickEgressOptions {
   readonly sessionTimeoutMs?: number;
   /** Static membership (the pod name). */
   readonly instanceId?: string;
+  /** Replication of the topics it creates (OMNIA_TOPIC_REPLICATION_FACTOR / _MIN_INSYNC_REPLICAS); default one copy. */
+  readonly topicReplication?: TopicReplication;
   readonly random?: () => number;
   /** The egress's log lines go here instead of the project logger (tests). */
   readonly log?: (line: string) => void;
@@ -145,11 +148,13 @@ export class SlickEgress {
         const counts = await steps.waitForTopics(admin, [release, payment], { why: 'the pipeline creates them on its first start' });
         const partitions = counts.get(release)!;
         await steps.step(() =>
-          admin.ensureTopics([
-            { topic: fulfillment, partitions },
-            { topic: dlqTopic(release), partitions },
-            { topic: dlqTopic(payment), partitions: counts.get(payment)! },
-          ]),
+          admin.ensureTopics(
+            [
+              { topic: fulfillment, partitions },
+              { topic: dlqTopic(release), partitions },
+              { topic: dlqTopic(payment), partitions: counts.get(payment)! },
+            ].map((spec) => createdTopic(spec, this.options.topicReplication)),
+          ),
         );
         this.fulfillmentPartitions = (await admin.partitionCounts([fulfillment])).get(fulfillment) ?? partitions;
       } finally {

@@ -43,6 +43,7 @@ import { type Logger, logger as rootLogger } from '../observability/logger.js';
 import type { KafkaClient } from '../topology/kafka/client.js';
 import { Topics } from '../topology/topics.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
+import { kafkaConnection } from '../topology/kafka/connection.js';
 import { ApiError, errorBody, installErrorHandlers, sendError } from '../query-service/errors.js';
 import { installSecurityHeaders } from '../http/security-headers.js';
 import type { Serde } from '../serdes/serde.js';
@@ -388,7 +389,11 @@ export async function startWebhookServer(
   const env = options.env ?? process.env;
   const config = loadWebhookConfig(options.config, env);
   const secrets = partnerSecrets(config);
-  const client = options.client ?? new PlatformaticClient(loadConfig({}, env).bootstrapServers, 'omnia-webhooks');
+  const ownClient = () => {
+    const brokers = loadConfig({}, env).bootstrapServers;
+    return new PlatformaticClient(brokers, 'omnia-webhooks', kafkaConnection(brokers, env));
+  };
+  const client = options.client ?? ownClient();
   const topics = {
     shipEvents: options.topics?.shipEvents ?? SHIP_EVENT_TOPIC,
     deliveryStatus: options.topics?.deliveryStatus ?? DELIVERY_STATUS_TOPIC,

@@ -28,6 +28,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { type Logger, logger as projectLogger } from '../observability/logger.js';
 import { type AuthConfig, installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
+import type { ReplicaForwarding } from './forwarding.js';
 import { installSecurityHeaders } from '../http/security-headers.js';
 import { installDocs, installRateLimit, type OpenApiInfo, type RateLimitConfig } from './plugins.js';
 import { installResponseValidation } from './response-validation.js';
@@ -58,6 +59,8 @@ export interface QueryServiceOptions {
   /** Check every response against its route's schema; default true. */
   validateResponses?: boolean;
   openapi?: Partial<OpenApiInfo>;
+  /** Lookups forwarded between replicas, with the shared secret (forwarding.ts); none: forwarded requests are refused. */
+  forwarding?: ReplicaForwarding;
   /** Serve the store web app at `/` from this directory (dist/web when built); default: no web app. */
   webApp?: string;
 }
@@ -129,7 +132,11 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
   let webAppFallback: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined;
   installErrorHandlers(app, (request, reply) => webAppFallback?.(request, reply) ?? false);
   installSecurityHeaders(app);
-  installAuth(app, options.auth, { now, onRefused: (code) => metrics.refused.inc({ code }) });
+  installAuth(app, options.auth, {
+    now,
+    onRefused: (code) => metrics.refused.inc({ code }),
+    ...(options.forwarding ? { forwarding: options.forwarding } : {}),
+  });
   installRateLimit(app, options.rateLimit, { onLimited: () => metrics.limited.inc() });
   if (options.validateResponses !== false) installResponseValidation(app);
   installDocs(app, {

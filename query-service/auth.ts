@@ -28,6 +28,7 @@ import { createHash, createHmac, createPublicKey, type KeyObject } from 'node:cr
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createRemoteJWKSet, errors, type ExportedJWKSCache, jwksCache, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ApiError } from './errors.js';
+import { FORWARD_PROOF_HEADER, FORWARDED_HEADER, forwardRefused, type ReplicaForwarding } from './forwarding.js';
 import { type Principal, type Role, Roles } from './principal.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
@@ -322,14 +323,30 @@ export interface AuthHookOptions {
   now: () => number;
   /** Told the code of each refused request (401/403), for metrics. */
   onRefused?: (code: string) => void;
+  /**
+   * Lookups forwarded by another replica (forwarding.ts): their inter-replica token instead of a bearer token,
+   * and a proof on the answer. Without it, a forwarded request is refused.
+   */
+  forwarding?: ReplicaForwarding;
 }
 
 /** The onRequest hook that sets `request.principal` or refuses the request. */
 export function installAuth(app: FastifyInstance, config: AuthConfig, options: AuthHookOptions): void {
   const verify = tokenVerifier(config);
+  const forwarding = options.forwarding;
   app.addHook('onRequest', async (request) => {
     if (!requiresToken(request)) return;
     try {
+      const forwarded = request.headers[FORWARDED_HEADER];
+      if (forwarded !== undefined) {
+        // Another replica asks on a caller's behalf: its own token, never the caller's, and only where accepted.
+        if (!forwarding?.accepts || request.routeOptions.config.forwardable !== true)
+          throw forwardRefused('FORWARD_NOT_ACCEPTED', 'This replica does not answer forwarded requests here');
+        const { principal, id } = await forwarding.verify(String(forwarded), request, options.now());
+        request.principal = principal;
+        request.forwardId = id;
+        return;
+      }
       const token = bearerToken(request);
       if (token === undefined) throw tokenError('TOKEN_MISSING', 'This route needs an Authorization: Bearer <token> header');
       request.principal = await verify(token, options.now());
@@ -338,4 +355,12 @@ export function installAuth(app: FastifyInstance, config: AuthConfig, options: A
       throw error;
     }
   });
+  // The answer to a forwarded request proves it comes from a replica that holds the secret.
+  if (forwarding)
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.forwardId === undefined) return payload;
+      const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+      if (body !== undefined) reply.header(FORWARD_PROOF_HEADER, forwarding.prove(request.forwardId, reply.statusCode, body));
+      return payload;
+    });
 }

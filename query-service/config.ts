@@ -22,6 +22,8 @@ export interface QueryConfig {
   rateLimitBurst: number;
   rateLimitRedisUrl: string | undefined;
   idempotencyRedisUrl: string | undefined;
+  /** Signs and checks lookups forwarded between replicas (forwarding.ts); required with OMNIA_ENDPOINT on Kafka. */
+  forwardSecret: string | undefined;
 }
 
 export const querySettings = querySection;

@@ -2,7 +2,8 @@
  * GET /orders/:orderId — where is order X. Answered, in order of preference, by:
  *
  *   local-state  this replica owns the order's partition and has restored it: the `orders` store itself;
- *   replica      another replica owns it: the request is forwarded there (same token) and its answer relayed;
+ *   replica      another replica owns it: the request is forwarded there and its answer relayed, authenticated
+ *                both ways with the replicas' shared secret, never with the caller's token (forwarding.ts);
  *   postgres     the owner is restoring, unreachable or unknown: the analysts' tables (as fresh as the sink).
  *
  * The order's partition follows from its store (ShipFromLocationID). The caller may say it (`?store=`);
@@ -15,13 +16,14 @@ import http from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SqlDatabase } from '../postgres/sql.js';
 import { errorResponseSchema } from './errors.js';
+import { FORWARD_PROOF_HEADER, FORWARDED_HEADER, type ReplicaForwarding } from './forwarding.js';
 import type { LocalOrders } from './local-orders.js';
 import { type OrderView, orderViewSchema, viewFromPostgres, viewOfState } from './order-view.js';
 import type { PartitionOwner, PartitionOwners } from './partition-owners.js';
 import { canSeeStore, seesDeliveryAddress } from './principal.js';
 
-/** Marks a forwarded request: the receiver answers from its own state only and never forwards again. */
-export const FORWARDED_HEADER = 'x-omnia-forwarded';
+/** Marks a forwarded request (its value the inter-replica token): the receiver answers from its own state only and never forwards again. */
+export { FORWARDED_HEADER };
 
 export interface LookupOptions {
   readonly local: LocalOrders;
@@ -29,6 +31,8 @@ export interface LookupOptions {
   /** Undefined when one process owns every partition (the embedded default). */
   readonly owners?: PartitionOwners;
   readonly forwardTimeoutMs?: number;
+  /** Signs forwarded lookups and checks the owners' answers (OMNIA_FORWARD_SECRET); none: nothing is forwarded, Postgres answers. */
+  readonly forwarding?: ReplicaForwarding;
 }
 
 type Source = 'local-state' | 'replica' | 'postgres';
@@ -79,17 +83,17 @@ export interface OrderLocator {
 
 /** Finds an order wherever it is answered best (see the top of this file); the lookup route and the actions share it. */
 export function orderLocator(options: LookupOptions): OrderLocator {
-  const { local, db, owners } = options;
+  const { local, db, owners, forwarding } = options;
   const timeoutMs = options.forwardTimeoutMs ?? 1_000;
   // Forwards reuse their connections to the other replicas. node:http rather than fetch: a forwarded lookup
   // costs this replica ~0.2 ms less CPU (bench/query-service.md).
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-  /** GET `url` and its whole body as text; rejects on a network error or when it takes over `ms` in all. */
+  /** GET `url`, its whole body as text and the answer's proof; rejects on a network error or when it takes over `ms` in all. */
   const getText = (url: string, headers: Record<string, string>, ms: number) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
+    new Promise<{ status: number; body: string; proof: string | undefined }>((resolve, reject) => {
       let settled = false;
-      const settle = (error: Error | undefined, result?: { status: number; body: string }) => {
+      const settle = (error: Error | undefined, result?: { status: number; body: string; proof: string | undefined }) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -101,7 +105,14 @@ export function orderLocator(options: LookupOptions): OrderLocator {
       const request = http.get(url, { agent, headers }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => settle(undefined, { status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () => {
+          const proof = response.headers[FORWARD_PROOF_HEADER];
+          settle(undefined, {
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            proof: typeof proof === 'string' ? proof : undefined,
+          });
+        });
         response.on('error', (error) => settle(error));
         response.on('close', () => settle(new Error('the connection closed before the answer ended')));
       });
@@ -129,10 +140,20 @@ export function orderLocator(options: LookupOptions): OrderLocator {
     orderId: string,
     store: string | undefined,
   ): Promise<Answer | 'not-found' | undefined> => {
-    if (!owner.endpoint) return undefined;
-    const url = `http://${owner.endpoint}/api/v1/orders/${encodeURIComponent(orderId)}${store ? `?store=${encodeURIComponent(store)}` : ''}`;
+    if (!owner.endpoint || !forwarding || !request.principal) return undefined;
+    const path = `/api/v1/orders/${encodeURIComponent(orderId)}${store ? `?store=${encodeURIComponent(store)}` : ''}`;
     try {
-      const response = await getText(url, { authorization: request.headers.authorization ?? '', [FORWARDED_HEADER]: '1' }, timeoutMs);
+      // The caller's token stays here: the owner gets a token of this replica's, for this request and that owner only.
+      const { token, id } = await forwarding.sign(request.principal, owner.endpoint, path);
+      const response = await getText(`http://${owner.endpoint}${path}`, { [FORWARDED_HEADER]: token }, timeoutMs);
+      if (!forwarding.proves(id, response.status, response.body, response.proof)) {
+        request.log.warn(
+          { instance: owner.instance, endpoint: owner.endpoint, status: response.status },
+          'a forwarded lookup was answered without proof of the replicas’ secret (a group member that is not a replica, or one with another OMNIA_FORWARD_SECRET): not relayed',
+        );
+        owners?.invalidate();
+        return undefined;
+      }
       if (response.status === 404) return 'not-found';
       if (response.status < 200 || response.status > 299) return undefined;
       const answer = JSON.parse(response.body) as Answer;
@@ -144,8 +165,8 @@ export function orderLocator(options: LookupOptions): OrderLocator {
   };
 
   const lookup = async (request: FastifyRequest, orderId: string, store: string | undefined): Promise<Answer> => {
-    // A forwarded request is answered from this replica's state only, or not at all.
-    if (request.headers[FORWARDED_HEADER]) {
+    // A forwarded request (its inter-replica token verified) is answered from this replica's state only, or not at all.
+    if (request.forwardId !== undefined) {
       const partitions = store ? [local.partitionOf(store)] : local.readyPartitions();
       for (const partition of partitions) {
         if (local.state(partition) !== 'ready') continue;
@@ -201,7 +222,7 @@ export function orderLookupRoutes(options: LookupOptions | OrderLocator) {
   const lookup = locator.lookup;
   return async (app: FastifyInstance): Promise<void> => {
     app.addHook('onClose', async () => locator.close());
-    app.get('/orders/:orderId', { schema }, async (request: FastifyRequest, reply: FastifyReply) => {
+    app.get('/orders/:orderId', { schema, config: { forwardable: true } }, async (request: FastifyRequest, reply: FastifyReply) => {
       const { orderId } = request.params as { orderId: string };
       const { store } = request.query as { store?: string };
       const principal = request.principal;

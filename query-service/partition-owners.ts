@@ -45,7 +45,7 @@ export class PartitionOwners {
       try {
         const owners = new Map<number, PartitionOwner>();
         for (const member of await this.admin.groupMembers(this.groupId)) {
-          const published = parse(member.metadata) ?? { instance: member.memberId, endpoint: null };
+          const published = parseMemberMetadata(member.metadata) ?? { instance: member.memberId, endpoint: null };
           for (const tp of member.partitions) if (tp.topic === this.sourceTopic) owners.set(tp.partition, published);
         }
         this.owners = owners;
@@ -58,7 +58,8 @@ export class PartitionOwners {
   }
 }
 
-function parse(metadata: Buffer | null): PartitionOwner | undefined {
+/** A member's published `{ instance, endpoint }` (also read by `omnia status`); undefined when it is not ours. */
+export function parseMemberMetadata(metadata: Buffer | null): PartitionOwner | undefined {
   try {
     const value = JSON.parse(metadata?.toString() ?? '') as { instance?: unknown; endpoint?: unknown };
     if (typeof value.instance !== 'string') return undefined;

@@ -20,11 +20,16 @@ import { type BundleRouteOptions, bundleRoutes } from './bundle-routes.js';
 import { type CodConfirmOptions, codRoutes } from './cod-routes.js';
 import { type ExceptionActionOptions, exceptionActionRoutes } from './exception-routes.js';
 import type { PartitionOwners } from './partition-owners.js';
+import { checkForwardSecret, replicaForwarding } from './forwarding.js';
 import { pipelineRoutes } from './pipeline-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
+import { reconciliationMetrics } from './reconciliation-metrics.js';
 import { reportRoutes } from './report-routes.js';
 import { searchRoutes } from './search-routes.js';
 import { WEB_APP_DIR } from './web-app.js';
+import { loadTrackingConfig } from './tracking-config.js';
+import { trackingRoutes } from './tracking-routes.js';
+import { loadOrderConfig } from '../topology/order-config.js';
 import { IdempotentActions } from './idempotency.js';
 import { RedisSharedKeys } from './shared-idempotency.js';
 
@@ -53,6 +58,10 @@ export interface QueryServiceParts {
   readonly env?: NodeJS.ProcessEnv;
   /** Default: the project logger's child `{ component: 'query-service' }`. */
   readonly logger?: Logger;
+  /** This replica's advertised OMNIA_ENDPOINT: lookups forwarded here must be addressed to it (forwarding.ts). */
+  readonly endpoint?: string;
+  /** The customers' tracking page (/track/:token): the links' secret and lifetime; default the `tracking` settings, none without a secret. */
+  readonly tracking?: { readonly secret: string; readonly linkDays: number };
 }
 
 export async function startQueryService(
@@ -61,6 +70,11 @@ export async function startQueryService(
   const config = loadQueryConfig({}, parts.env ?? process.env);
   const auth = parts.devSecret ? withDevSecret(authConfig(config)) : authConfig(config);
   const log = parts.logger ?? logger.child({ component: 'query-service' });
+  // Lookups forwarded between replicas are signed with OMNIA_FORWARD_SECRET, never with the caller's token.
+  checkForwardSecret(parts.endpoint, config.forwardSecret, config.jwtSecret);
+  const forwarding = config.forwardSecret
+    ? replicaForwarding({ secret: config.forwardSecret, endpoint: parts.endpoint, clockSkewSeconds: config.jwtClockSkewSeconds })
+    : undefined;
   // OMNIA_RATE_LIMIT_REDIS_URL: the replicas count each token in one Redis, so they share one limit.
   const redis = config.rateLimitRedisUrl ? await connectRateLimitRedis(config.rateLimitRedisUrl) : undefined;
   const storeErrors = redis
@@ -99,11 +113,17 @@ export async function startQueryService(
     await redis?.close().catch(() => redis.destroy());
     await idempotencyRedis?.close().catch(() => idempotencyRedis.destroy());
   };
-  const locator = orderLocator({ local: parts.local, db: parts.db, ...(parts.owners ? { owners: parts.owners } : {}) });
+  const locator = orderLocator({
+    local: parts.local,
+    db: parts.db,
+    ...(parts.owners ? { owners: parts.owners } : {}),
+    ...(forwarding ? { forwarding } : {}),
+  });
   let app: FastifyInstance;
   try {
     app = buildQueryService({
       auth,
+      ...(forwarding ? { forwarding } : {}),
       logger: log,
       rateLimit: { ...rateLimitConfig(config), ...(store ? { store } : {}) },
       readiness: parts.readiness,
@@ -131,6 +151,20 @@ export async function startQueryService(
     throw error;
   }
   app.addHook('onClose', closeRedis);
+  // The customers' tracking page, open to whoever holds a signed link (tracking-routes.ts); at the root, not under /api/v1.
+  const tracking = parts.tracking ?? loadTrackingConfig({}, parts.env ?? process.env);
+  if (tracking.secret)
+    app.register(
+      trackingRoutes({
+        local: parts.local,
+        db: parts.db,
+        secret: tracking.secret,
+        linkDays: tracking.linkDays,
+        timeZone: loadOrderConfig(parts.env ?? process.env).businessTimeZone,
+      }),
+    );
+  // Open COD reconciliation exceptions on /metrics: what the "exceptions not acted on" alert reads.
+  reconciliationMetrics(parts.registry, parts.db, { log });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -15,6 +15,13 @@ export const DlqHeaders = {
 
 export const dlqTopic = (sourceTopic: string): string => `${sourceTopic}${DLQ_SUFFIX}`;
 
+/**
+ * On a record an operator re-drove from a DLQ onto its source topic (`omnia dlq redrive`, ops/dlq.ts): where the
+ * dead letter was, `<dlq topic>/<partition>/<offset>`. The cause was fixed, so a stage that absorbs a resend of a
+ * rejected record (validate) takes this one afresh.
+ */
+export const REDRIVEN_FROM_HEADER = 'omnia.redrive.from';
+
 /** The original bytes, untouched, with the reason in headers; same partition as the source record. */
 export function deadLetter(source: ConsumedRecord, code: string, message: string, now: number): ProducedRecord {
   return {

@@ -30,6 +30,11 @@ export class RuntimeMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  readonly lastCommit = new Gauge({
+    name: 'omnia_last_commit_timestamp_seconds',
+    help: 'When this replica last committed processed records (Unix time); an idle replica has nothing to commit',
+    registers: [this.registry],
+  });
   readonly commits = new Counter({
     name: 'omnia_commits_total',
     help: 'Commits by result',
@@ -46,6 +51,12 @@ export class RuntimeMetrics {
     name: 'omnia_restore_records_total',
     help: 'Changelog records restored into stores',
     labelNames: ['store'],
+    registers: [this.registry],
+  });
+  readonly restoreTotal = new Gauge({
+    name: 'omnia_restore_total_records',
+    help: 'Changelog records the latest restore of a store had to apply, from its checkpoint to the end (restore progress: 1 − remaining / total)',
+    labelNames: ['store', 'partition'],
     registers: [this.registry],
   });
   readonly restoreRemaining = new Gauge({

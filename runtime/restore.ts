@@ -39,6 +39,7 @@ export async function restoreStores(
     let restored = 0;
     const remaining = metrics.restoreRemaining.labels(store.name, String(partition));
     remaining.set(Number(end - from));
+    metrics.restoreTotal.labels(store.name, String(partition)).set(Number(end - from));
     if (from < end) {
       await reader.read(tp, from, end, async (records) => {
         await store.engine.write(records.map((record) => [record.key ?? Buffer.alloc(0), record.value] as const));

@@ -5,7 +5,7 @@ import { createEngine } from '../state/engines.js';
 import { GlobalStore } from '../state/global-store.js';
 import { changelogTopic } from '../state/store-definition.js';
 import { TaskStore } from '../state/task-store.js';
-import type { RuntimeConfig } from './config.js';
+import { createdTopic, type RuntimeConfig } from './config.js';
 import { dlqTopic } from './dead-letter.js';
 import { ProducerFencedError, TaskMigratedError, TopologyError } from './errors.js';
 import type {
@@ -195,7 +195,7 @@ export class StreamsRuntime {
         })),
       ...sourceTopics.map((topic) => ({ topic: dlqTopic(topic), partitions })),
       ...this.topology.sinkTopics.map((topic) => ({ topic, partitions })),
-    ];
+    ].map((spec) => createdTopic(spec, this.config)); // replicated as OMNIA_TOPIC_REPLICATION_FACTOR says
     await steps.step(() => this.admin.ensureTopics(owned));
     // Newly created topics reach the broker's metadata a moment later: wait for them rather than misread them.
     const all = await steps.waitForTopics(this.admin, [...sourceTopics, ...owned.map((spec) => spec.topic)], {
@@ -378,6 +378,7 @@ export class StreamsRuntime {
     this.pendingGeneration = undefined;
     this.uncommitted = 0;
     this.metrics.commits.labels('committed').inc();
+    this.metrics.lastCommit.set(Date.now() / 1000);
     timer();
     if (oldestTimestamp !== Infinity) this.metrics.endToEndLatency.observe(Math.max(0, Date.now() - oldestTimestamp) / 1000);
   }

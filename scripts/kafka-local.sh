@@ -4,6 +4,7 @@
 #   scripts/kafka-local.sh stop    stop the broker started here
 #   scripts/kafka-local.sh status  exit 0 when the broker answers
 #   scripts/kafka-local.sh reset   stop and delete the log dir (a fresh cluster next start)
+#   scripts/kafka-local.sh fetch   only resolve the jars (scripts/kafka-secure.sh uses them too)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,8 +69,9 @@ stop() {
 
 case "${1:-}" in
   start) start ;;
+  fetch) fetch ;;
   stop) stop ;;
   status) answers ;;
   reset) stop; rm -rf "$data" ;;
-  *) echo "usage: $0 start|stop|status|reset" >&2; exit 2 ;;
+  *) echo "usage: $0 start|fetch|stop|status|reset" >&2; exit 2 ;;
 esac

@@ -18,7 +18,12 @@ import type { EmbeddedConfig } from '../bin/embedded.js';
 import type { OrderConfig } from '../topology/order-config.js';
 import type { SlickEgressConfig } from '../connectors/slick-config.js';
 import type { WebhookConfig } from '../connectors/webhook-config.js';
+import type { OpsConfig } from '../ops/config.js';
+import type { NotifyConfig } from '../connectors/notifications/config.js';
+import { parseQuietHours } from '../connectors/notifications/quiet-hours.js';
+import type { TrackingConfig } from '../query-service/tracking-config.js';
 import { DEFAULT_MAX_CONCURRENT_CALLS } from '../connectors/slick-client.js';
+import { type KafkaSecurityConfig, SASL_MECHANISMS, SECURITY_PROTOCOLS } from '../topology/kafka/security.js';
 import {
   flag,
   fraction,
@@ -131,6 +136,79 @@ export const runtimeSettings: SettingsTable<RuntimeConfig> = {
     doc: 'host:port other replicas use to forward interactive queries to this one.',
     default: undefined,
     parse: optionalText,
+  },
+  topicReplicationFactor: {
+    env: 'OMNIA_TOPIC_REPLICATION_FACTOR',
+    doc: 'Copies of each partition of the topics a process creates itself (changelogs, outputs, dead-letter topics, order.fulfillment.v1): 1 for a local broker, 3 in production.',
+    default: 1,
+    parse: positiveInt('OMNIA_TOPIC_REPLICATION_FACTOR'),
+  },
+  topicMinInsyncReplicas: {
+    env: 'OMNIA_TOPIC_MIN_INSYNC_REPLICAS',
+    doc: 'min.insync.replicas of the topics a process creates itself (2 in production, with 3 copies: a write needs two); at most OMNIA_TOPIC_REPLICATION_FACTOR. Unset: the broker’s default.',
+    default: undefined,
+    parse: positiveInt('OMNIA_TOPIC_MIN_INSYNC_REPLICAS'),
+  },
+};
+
+/** How every process's Kafka clients connect (topology/kafka/security.ts checks the settings together). */
+export const kafkaSecuritySettings: SettingsTable<KafkaSecurityConfig> = {
+  securityProtocol: {
+    env: 'KAFKA_SECURITY_PROTOCOL',
+    doc: 'How every Kafka client of the process connects: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS, what a production cluster should use).',
+    default: 'PLAINTEXT',
+    parse: (raw) => oneOf('KAFKA_SECURITY_PROTOCOL', SECURITY_PROTOCOLS)(raw.trim().toUpperCase()),
+  },
+  saslMechanism: {
+    env: 'KAFKA_SASL_MECHANISM',
+    doc: 'SASL mechanism under SASL_SSL / SASL_PLAINTEXT: SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN (PLAIN sends the password itself, so it is refused without TLS).',
+    default: 'SCRAM-SHA-512',
+    parse: (raw) => oneOf('KAFKA_SASL_MECHANISM', SASL_MECHANISMS)(raw.trim().toUpperCase()),
+  },
+  saslUsername: {
+    env: 'KAFKA_SASL_USERNAME',
+    doc: 'Kafka user the process signs in as: required with SASL_SSL and SASL_PLAINTEXT, refused with the others.',
+    default: undefined,
+    parse: optionalText,
+  },
+  saslPassword: {
+    env: 'KAFKA_SASL_PASSWORD',
+    doc: 'Password of KAFKA_SASL_USERNAME: required with SASL_SSL and SASL_PLAINTEXT.',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
+  sslCaFile: {
+    env: 'KAFKA_SSL_CA_FILE',
+    doc: 'PEM file of the CA(s) the brokers’ certificates must chain to (SSL, SASL_SSL); unset: the public CAs Node trusts.',
+    default: undefined,
+    defaultText: '(the public CAs)',
+    parse: optionalText,
+  },
+  sslCertFile: {
+    env: 'KAFKA_SSL_CERT_FILE',
+    doc: 'PEM client certificate, for brokers that require one (ssl.client.auth=required); with KAFKA_SSL_KEY_FILE.',
+    default: undefined,
+    parse: optionalText,
+  },
+  sslKeyFile: {
+    env: 'KAFKA_SSL_KEY_FILE',
+    doc: 'PEM private key of KAFKA_SSL_CERT_FILE.',
+    default: undefined,
+    parse: optionalText,
+  },
+  sslKeyPassword: {
+    env: 'KAFKA_SSL_KEY_PASSWORD',
+    doc: 'Passphrase of KAFKA_SSL_KEY_FILE, when it is encrypted.',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
+  sslRejectUnauthorized: {
+    env: 'KAFKA_SSL_REJECT_UNAUTHORIZED',
+    doc: 'false accepts any broker certificate, unverified: for a throwaway test broker only, never in production.',
+    default: true,
+    parse: flag('KAFKA_SSL_REJECT_UNAUTHORIZED'),
   },
 };
 
@@ -364,6 +442,16 @@ export const querySection: SettingsTable<QueryConfig> = {
     parse: optionalText,
     secret: true,
   },
+  forwardSecret: {
+    env: 'OMNIA_FORWARD_SECRET',
+    doc: 'Secret every replica shares (≥ 32 bytes, not OMNIA_JWT_SECRET) to sign the lookups they forward to each other and the answers, instead of passing on the caller’s token; required with OMNIA_ENDPOINT on Kafka. Unset without an endpoint: other replicas’ orders are answered from Postgres.',
+    default: undefined,
+    parse: (raw) => {
+      if (Buffer.byteLength(raw) < 32) throw new Error('OMNIA_FORWARD_SECRET must be at least 32 bytes (openssl rand -base64 48)');
+      return raw;
+    },
+    secret: true,
+  },
 };
 
 export const embeddedSection: SettingsTable<EmbeddedConfig> = {
@@ -513,6 +601,184 @@ export const slickSection: SettingsTable<SlickEgressConfig> = {
   host: { env: 'OMNIA_SLICK_HOST', doc: 'Address the health and metrics endpoints listen on.', default: '0.0.0.0', parse: text },
 };
 
+export const notifySection: SettingsTable<NotifyConfig> = {
+  smsUrl: {
+    env: 'OMNIA_NOTIFY_SMS_URL',
+    doc: 'Base URL of the SMS provider (https://sms.example.com); messages are posted to /v1/messages under it with an Idempotency-Key. Unset: no SMS.',
+    default: undefined,
+    parse: httpUrl('OMNIA_NOTIFY_SMS_URL'),
+  },
+  smsToken: {
+    env: 'OMNIA_NOTIFY_SMS_TOKEN',
+    doc: 'Bearer token for the SMS provider.',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
+  lineUrl: {
+    env: 'OMNIA_NOTIFY_LINE_URL',
+    doc: 'Base URL of the LINE Messaging API (https://api.line.me); pushes go to /v2/bot/message/push with an X-Line-Retry-Key. Unset: customers who chose LINE get SMS.',
+    default: undefined,
+    parse: httpUrl('OMNIA_NOTIFY_LINE_URL'),
+  },
+  lineToken: {
+    env: 'OMNIA_NOTIFY_LINE_TOKEN',
+    doc: 'Channel access token for LINE.',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
+  timeoutMs: {
+    env: 'OMNIA_NOTIFY_TIMEOUT_MS',
+    doc: 'How long one call waits for the provider’s answer.',
+    default: 10_000,
+    parse: positiveInt('OMNIA_NOTIFY_TIMEOUT_MS'),
+  },
+  attempts: {
+    env: 'OMNIA_NOTIFY_ATTEMPTS',
+    doc: 'Calls in one round; a round given up is recorded (GAVE_UP) and started again after the longest backoff: a message is never dropped for a provider being unwell. One the provider refused itself a whole round (a 4xx other than 408 / 429) is REFUSED and not sent again.',
+    default: 3,
+    parse: positiveInt('OMNIA_NOTIFY_ATTEMPTS'),
+  },
+  backoffMs: {
+    env: 'OMNIA_NOTIFY_BACKOFF_MS',
+    doc: 'First retry delay; doubled after each failure.',
+    default: 1_000,
+    parse: positiveInt('OMNIA_NOTIFY_BACKOFF_MS'),
+  },
+  backoffMaxMs: {
+    env: 'OMNIA_NOTIFY_BACKOFF_MAX_MS',
+    doc: 'Longest retry delay.',
+    default: 60_000,
+    parse: positiveInt('OMNIA_NOTIFY_BACKOFF_MAX_MS'),
+  },
+  jitter: {
+    env: 'OMNIA_NOTIFY_BACKOFF_JITTER',
+    doc: 'Spread of each delay as a fraction of it: 0.2 draws from 80 %–120 %.',
+    default: 0.2,
+    parse: fraction('OMNIA_NOTIFY_BACKOFF_JITTER'),
+  },
+  breakerFailureRate: {
+    env: 'OMNIA_NOTIFY_BREAKER_FAILURE_RATE',
+    doc: 'A provider’s circuit breaker (one per channel) opens when more than this share of its calls of the last 10 s failed (at least 10 calls): a provider failing some calls keeps being called, one that is down is left alone.',
+    default: 0.9,
+    parse: (raw) => {
+      const rate = Number(raw);
+      if (!(rate > 0 && rate < 1))
+        throw new Error(`OMNIA_NOTIFY_BREAKER_FAILURE_RATE must be a number between 0 and 1 (exclusive), got "${raw}"`);
+      return rate;
+    },
+  },
+  breakerCoolDownMs: {
+    env: 'OMNIA_NOTIFY_BREAKER_COOLDOWN_MS',
+    doc: 'How long a provider’s circuit stays open before one probe call.',
+    default: 30_000,
+    parse: positiveInt('OMNIA_NOTIFY_BREAKER_COOLDOWN_MS'),
+  },
+  maxConcurrentCalls: {
+    env: 'OMNIA_NOTIFY_MAX_CONCURRENT_CALLS',
+    doc: 'Most calls in flight to one provider at once (a bulkhead); more wait their turn. Orders are sent concurrently, each order’s messages one after another.',
+    default: 16,
+    parse: positiveInt('OMNIA_NOTIFY_MAX_CONCURRENT_CALLS'),
+  },
+  quietHours: {
+    env: 'OMNIA_NOTIFY_QUIET_HOURS',
+    doc: 'HH:MM-HH:MM of local time (OMNIA_BUSINESS_TIMEZONE) in which no message goes out; messages due then wait until it ends. A customer’s own preference replaces it; none: no quiet hours.',
+    default: { start: 21 * 60, end: 8 * 60 },
+    defaultText: '21:00-08:00',
+    parse: (raw) => {
+      const window = parseQuietHours(raw);
+      if (window === undefined)
+        throw new Error(`OMNIA_NOTIFY_QUIET_HOURS must be HH:MM-HH:MM (24-hour, start ≠ end) or none, got "${raw}"`);
+      return window;
+    },
+  },
+  defaultLanguage: {
+    env: 'OMNIA_NOTIFY_DEFAULT_LANGUAGE',
+    doc: 'Language of the messages to a customer who chose none: th or en.',
+    default: 'th',
+    parse: oneOf('OMNIA_NOTIFY_DEFAULT_LANGUAGE', ['th', 'en'] as const),
+  },
+  maxAgeHours: {
+    env: 'OMNIA_NOTIFY_MAX_AGE_HOURS',
+    doc: 'A change older than this when the connector reads it is not told to the customer (it was sent before a restart, or is too old to matter: a connector started on an old changelog).',
+    default: 24,
+    parse: positiveInt('OMNIA_NOTIFY_MAX_AGE_HOURS'),
+  },
+  maxPending: {
+    env: 'OMNIA_NOTIFY_MAX_PENDING',
+    doc: 'Messages read and not yet sent (waiting for quiet hours to end, being retried) before the connector stops reading more until some are done.',
+    default: 20_000,
+    parse: positiveInt('OMNIA_NOTIFY_MAX_PENDING'),
+  },
+  group: {
+    env: 'OMNIA_NOTIFY_GROUP',
+    doc: 'Consumer group of the notification connector; default <OMNIA_APPLICATION_ID>-notify.',
+    default: undefined,
+    parse: optionalText,
+  },
+  port: {
+    env: 'OMNIA_NOTIFY_PORT',
+    doc: 'Port of the notification connector’s /health and /metrics endpoints.',
+    default: 9467,
+    parse: positiveInt('OMNIA_NOTIFY_PORT'),
+  },
+  host: { env: 'OMNIA_NOTIFY_HOST', doc: 'Address the health and metrics endpoints listen on.', default: '0.0.0.0', parse: text },
+};
+
+export const trackingSection: SettingsTable<TrackingConfig> = {
+  secret: {
+    env: 'OMNIA_TRACKING_SECRET',
+    doc: 'HMAC secret of the customers’ tracking links (at least 32 bytes), the same for omnia notify, which signs them, and the query service, which opens them at /track/<token>. Unset: the query service serves no tracking page; omnia notify refuses to start. npm start makes one up.',
+    default: undefined,
+    parse: (raw) => {
+      if (Buffer.byteLength(raw, 'utf8') < 32) throw new Error('OMNIA_TRACKING_SECRET must be at least 32 bytes');
+      return raw;
+    },
+    secret: true,
+  },
+  baseUrl: {
+    env: 'OMNIA_TRACKING_BASE_URL',
+    doc: 'Public base URL of the query service as customers reach it (https://track.omnia.example); the links in messages are <this>/track/<token>. Required by omnia notify; npm start uses its own address.',
+    default: undefined,
+    parse: httpUrl('OMNIA_TRACKING_BASE_URL'),
+  },
+  linkDays: {
+    env: 'OMNIA_TRACKING_LINK_DAYS',
+    doc: 'A tracking link works until this many days after the change its message tells of, and never longer than this after the order was delivered or cancelled.',
+    default: 30,
+    parse: positiveInt('OMNIA_TRACKING_LINK_DAYS'),
+  },
+};
+
+export const opsSection: SettingsTable<OpsConfig> = {
+  databaseUrl,
+  httpTimeoutMs: {
+    env: 'OMNIA_OPS_HTTP_TIMEOUT_MS',
+    doc: '`omnia status`: how long it waits for each replica’s /metrics and /health/ready (at the endpoint the replica advertises, OMNIA_ENDPOINT) before calling it unreachable.',
+    default: 2000,
+    parse: positiveInt('OMNIA_OPS_HTTP_TIMEOUT_MS'),
+  },
+  lagWarnRecords: {
+    env: 'OMNIA_OPS_LAG_WARN_RECORDS',
+    doc: '`omnia status` warns about a source partition at least this many records behind (its end minus the group’s committed offset).',
+    default: 1000,
+    parse: positiveInt('OMNIA_OPS_LAG_WARN_RECORDS'),
+  },
+  commitStaleSeconds: {
+    env: 'OMNIA_OPS_COMMIT_STALE_SECONDS',
+    doc: '`omnia status` calls a replica stuck when records wait on its partitions and it has not committed for this long.',
+    default: 60,
+    parse: positiveInt('OMNIA_OPS_COMMIT_STALE_SECONDS'),
+  },
+  redriveBatch: {
+    env: 'OMNIA_OPS_REDRIVE_BATCH',
+    doc: '`omnia dlq redrive`: dead letters re-produced per transaction (each transaction also records them as re-driven).',
+    default: 500,
+    parse: positiveInt('OMNIA_OPS_REDRIVE_BATCH'),
+  },
+};
+
 export const loggingSettings: SettingsTable<{ level: LogLevel }> = {
   level: {
     env: 'OMNIA_LOG_LEVEL',
@@ -541,12 +807,39 @@ export const registry: readonly Section[] = [
     'the stream runtime (omnia start on Kafka; KAFKA_BROKERS and OMNIA_APPLICATION_ID for every Kafka process)',
     runtimeSettings,
   ),
+  section('kafka', 'how every process connects to Kafka: TLS and SASL (every process that reads or writes topics)', kafkaSecuritySettings),
   section('order', 'the order pipeline’s rules (omnia start, omnia replay)', orderSettings),
   section('serdes', 'wire formats and the schema registry (every process that reads or writes topics)', serdeSettings),
   section('sink', 'the Postgres sink connector (omnia sink)', sinkSection),
   section('query', 'the query service (omnia start)', querySection),
   section('webhooks', 'the signed webhook ingress of the partners (omnia connectors)', webhookSection),
   section('slick', 'the Slick egress connector (omnia connectors)', slickSection),
+  section('notify', 'the customer notification connector (omnia notify; npm start)', notifySection),
+  section('tracking', 'the customers’ tracking links (omnia notify signs them, the query service opens them)', trackingSection),
   section('embedded', 'the embedded default (npm start without KAFKA_BROKERS)', embeddedSection),
+  section('ops', 'the operator commands (omnia status, omnia dlq, omnia explain)', opsSection),
   section('logging', 'every process', loggingSettings),
 ];
+
+/** The long-running processes a deployment runs, by their `omnia` command (on Kafka). */
+export const PROCESSES = ['start', 'sink', 'connectors'] as const;
+export type OmniaProcess = (typeof PROCESSES)[number];
+
+/**
+ * What each process needs set in a deployment, beyond the defaults: each entry is one requirement, met when any
+ * of its settings is set (tokens are verified one of three ways). `omnia start` without DATABASE_URL runs no
+ * query service, and without KAFKA_BROKERS runs the embedded default; the sink and the connectors refuse to start
+ * without theirs. test/deploy/manifests.test.ts fails when a workload of deploy/k8s does not provide them.
+ */
+export const requiredSettings: Readonly<Record<OmniaProcess, ReadonlyArray<ReadonlyArray<Setting<unknown>>>>> = {
+  start: [[runtimeSettings.bootstrapServers], [databaseUrl], [querySection.jwtJwksUrl, querySection.jwtPublicKey, querySection.jwtSecret]],
+  sink: [[runtimeSettings.bootstrapServers], [databaseUrl]],
+  connectors: [
+    [runtimeSettings.bootstrapServers],
+    [slickSection.baseUrl],
+    [slickSection.token],
+    [webhookSection.slickSecret],
+    [webhookSection.grabSecret],
+    [webhookSection.pmpSecret],
+  ],
+};

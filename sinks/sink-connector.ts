@@ -23,6 +23,7 @@ import { loadOffsets, SinkFencedError } from './sink-offsets.js';
 import { itemOf, type SinkSources } from './sink-sources.js';
 import { isDataSqlError, isTransientSqlError, type SqlDatabase } from '../postgres/sql.js';
 import { Lifecycle, type LifecycleState, type StartContext, type StateChange } from '../runtime/lifecycle.js';
+import { createdTopic, type TopicReplication } from '../runtime/config.js';
 import type { Logger } from '../observability/logger.js';
 
 /** How often an idle connector checks that Postgres still answers. */
@@ -37,6 +38,8 @@ export interface SinkConnectorOptions {
   readonly sessionTimeoutMs?: number;
   /** Static membership (the pod name): a restarted replica takes its partitions straight back. */
   readonly instanceId?: string;
+  /** Replication of the topics it creates (OMNIA_TOPIC_REPLICATION_FACTOR / _MIN_INSYNC_REPLICAS); default one copy. */
+  readonly topicReplication?: TopicReplication;
   /** The connector's log lines go here instead of the project logger (tests, benches). */
   readonly log?: (line: string) => void;
 }
@@ -307,7 +310,11 @@ export class SinkConnector {
         onMissing: async (missing, counts) => {
           const creatable = this.sources.creatable.filter(({ topic, like }) => missing.includes(topic) && counts.has(like));
           if (creatable.length === 0) return false;
-          await steps.step(() => admin.ensureTopics(creatable.map(({ topic, like }) => ({ topic, partitions: counts.get(like)! }))));
+          await steps.step(() =>
+            admin.ensureTopics(
+              creatable.map(({ topic, like }) => createdTopic({ topic, partitions: counts.get(like)! }, this.options.topicReplication)),
+            ),
+          );
           this.log.info(
             { topics: creatable.map(({ topic }) => topic) },
             `created ${creatable.map(({ topic }) => topic).join(', ')}, which the Slick egress writes (not started yet)`,

@@ -4,7 +4,8 @@
  * state (lines, totals, payment status) — including orders that are never released, which no output topic
  * describes in full — and it is exactly what the pipeline itself restores from. Besides the topology's output,
  * it reads the Slick egress's calls (order.fulfillment.v1), the daily reconciliation reports and what became of
- * people's decisions on exceptions (order.exception-outcome.v1).
+ * people's decisions on exceptions (order.exception-outcome.v1) and every step of the customer notifications
+ * (notification.sent.v1).
  */
 import type { SerdeConfig } from '../avro/config.js';
 import { orderSerdes } from '../topology/order-serdes.js';
@@ -38,10 +39,15 @@ export function sinkSources(options: { applicationId: string; topicPrefix: strin
     [options.topicPrefix + Topics.fulfillment, { source: 'fulfillment', serde: serdes.topic(Topics.fulfillment) }],
     [options.topicPrefix + Topics.reconciliation, { source: 'reconciliation', serde: serdes.topic(Topics.reconciliation) }],
     [options.topicPrefix + Topics.exceptionOutcome, { source: 'exceptionOutcome', serde: serdes.topic(Topics.exceptionOutcome) }],
+    [options.topicPrefix + Topics.notificationSent, { source: 'notification', serde: serdes.topic(Topics.notificationSent) }],
   ]);
   return {
     topics: [...byTopic.keys()],
-    creatable: [{ topic: options.topicPrefix + Topics.fulfillment, like: options.topicPrefix + Topics.release }],
+    creatable: [
+      { topic: options.topicPrefix + Topics.fulfillment, like: options.topicPrefix + Topics.release },
+      // Written by the notification connector (omnia notify), which may start after the sink or not run at all.
+      { topic: options.topicPrefix + Topics.notificationSent, like: options.topicPrefix + Topics.release },
+    ],
     sourceOf: (topic) => byTopic.get(topic)?.source,
     decode(topic, value) {
       const entry = byTopic.get(topic);

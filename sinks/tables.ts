@@ -3,7 +3,7 @@
  * are in the order of the `values` arrays, with the Postgres type each is cast to when written.
  */
 import { isMoney } from '../processors/domain/money.js';
-import type { ExceptionOutcome, FulfillmentInteraction, ReconciliationReport } from '../avro/records.js';
+import type { ExceptionOutcome, FulfillmentInteraction, NotificationOutcome, ReconciliationReport } from '../avro/records.js';
 import type { PaymentEvent, Release, StatusChange, ValidationResult } from '../processors/domain/types.js';
 import type { OrderState } from '../processors/order-state.js';
 
@@ -118,10 +118,18 @@ export const Tables = {
     `kafka_partition integer, kafka_offset bigint, order_id text, ship_from_location_id text, exception text,
     action text, outcome text, reason text, note text, actor text, command_id text, release_id text, requested_at timestamptz, at timestamptz`,
   ),
+  notificationOutcomes: table(
+    'notification_outcomes',
+    { mode: 'insert' },
+    `kafka_partition integer, kafka_offset bigint, notification_id text, order_id text, ship_from_location_id text,
+    customer_id text, event text, channel text, recipient text, language text, attempt integer, outcome text, reason text,
+    http_status integer, error text, provider_message_id text, body text, due_at timestamptz, event_at timestamptz, at timestamptz`,
+  ),
 } as const;
 
 /** What each consumed topic holds, by the sink's name for it. */
-export type SinkSource = 'orders' | 'status' | 'payment' | 'release' | 'validation' | 'fulfillment' | 'reconciliation' | 'exceptionOutcome';
+export type SinkSource =
+  'orders' | 'status' | 'payment' | 'release' | 'validation' | 'fulfillment' | 'reconciliation' | 'exceptionOutcome' | 'notification';
 
 /** Money goes in as the exact string; Postgres would round a 5th decimal silently, so refuse it here. */
 function money(value: unknown, field: string): string {
@@ -388,6 +396,36 @@ export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] 
             outcome.ReleaseID ?? null,
             command.At,
             outcome.At,
+          ],
+        },
+      ];
+    }
+    case 'notification': {
+      const step = value as NotificationOutcome;
+      return [
+        {
+          table: Tables.notificationOutcomes,
+          values: [
+            partition,
+            offset,
+            step.NotificationID,
+            step.OrderID,
+            step.ShipFromLocationID,
+            step.CustomerID ?? null,
+            step.Event,
+            step.Channel ?? null,
+            step.Recipient ?? null,
+            step.Language ?? null,
+            step.Attempt,
+            step.Outcome,
+            step.Reason ?? null,
+            step.HttpStatus ?? null,
+            step.Error ?? null,
+            step.ProviderMessageID ?? null,
+            step.Body ?? null,
+            step.DueAt ?? null,
+            step.EventAt,
+            step.At,
           ],
         },
       ];

@@ -283,6 +283,108 @@ export interface LowStockEvent {
   At: Timestamp;
 }
 
+/**
+ * One step of a customer notification (topic notification.sent.v1, key ShipFromLocationID), written by the
+ * notification connector: every call to the SMS or LINE provider and its result, every round given up, every
+ * refusal by the circuit breaker, a message held for quiet hours, and a message not sent (opted out, no contact).
+ */
+export interface NotificationOutcome {
+  /**
+   * <OrderID>:<Event>, with :<n> for the n-th OUT_FOR_DELIVERY or DELIVERY_FAILED of the order: one message per
+   * order and event, and the idempotency key sent to the provider.
+   */
+  NotificationID: string;
+  /** Order the message is about. */
+  OrderID: string;
+  /** Store of the order; the record key. */
+  ShipFromLocationID: string;
+  /** The order's customer, whose preference applied; null for an order without one. */
+  CustomerID: string | null;
+  /**
+   * ORDER_CONFIRMED (3000 Released), SHIPPED (first of 7000 / 7100 / 7200), OUT_FOR_DELIVERY (each 7300),
+   * DELIVERY_FAILED (each 7400), DELIVERED (7500), CANCELLED (9000), COD_RECEIPT (cash collected).
+   */
+  Event: NotificationEvent;
+  /** SMS or LINE; null when no channel was chosen (opted out, no contact). */
+  Channel: string | null;
+  /**
+   * Where it went, masked: the phone's country code and last 4 digits (+66*****5678), or the LINE user id's last 4
+   * characters.
+   */
+  Recipient: string | null;
+  /** th or en: the language the message was written in. */
+  Language: string | null;
+  /**
+   * Call number for this message, counted from 1 across retry rounds; 0 for a step that made no call (DEFERRED,
+   * SKIPPED, CIRCUIT_OPEN before any attempt).
+   */
+  Attempt: number;
+  /**
+   * SENT (the provider took it), DUPLICATE (the provider already had this NotificationID: sent before), FAILED
+   * (this call failed; retried), GAVE_UP (a round of calls failed: another round follows, never dropped), REFUSED
+   * (the provider refused the message itself a whole round, e.g. an invalid number: not sent again), CIRCUIT_OPEN
+   * (breaker open: not called; tried after the cool-down), DEFERRED (quiet hours: waits until DueAt), SKIPPED (not
+   * sent: Reason says why).
+   */
+  Outcome: NotificationOutcomeKind;
+  /**
+   * SKIPPED: OPTED_OUT or NO_CONTACT (no usable phone or LINE id); DEFERRED: QUIET_HOURS <window>; FAILED, GAVE_UP,
+   * REFUSED: what the provider said.
+   */
+  Reason: string | null;
+  /** HTTP status the provider answered with; null without an answer. */
+  HttpStatus: number | null;
+  /** Why the call failed; null otherwise. */
+  Error: string | null;
+  /** The provider's id of the message (SENT, DUPLICATE). */
+  ProviderMessageID: string | null;
+  /** The text sent, exactly (calls: SENT, DUPLICATE, FAILED, REFUSED); null for steps without a call. */
+  Body: string | null;
+  /** DEFERRED: when the quiet hours end and the message goes, ISO-8601 UTC. */
+  DueAt: Timestamp | null;
+  /** When the order changed (the history entry's time, or CollectedAt): ISO-8601 UTC. */
+  EventAt: Timestamp;
+  /** When the step ended: ISO-8601 UTC. */
+  At: Timestamp;
+}
+
+/** What the message tells the customer. */
+export type NotificationEvent = 'ORDER_CONFIRMED' | 'SHIPPED' | 'OUT_FOR_DELIVERY' | 'DELIVERY_FAILED' | 'DELIVERED' | 'CANCELLED' | 'COD_RECEIPT';
+
+/** Result of the step. */
+export type NotificationOutcomeKind = 'SENT' | 'DUPLICATE' | 'FAILED' | 'GAVE_UP' | 'REFUSED' | 'CIRCUIT_OPEN' | 'DEFERRED' | 'SKIPPED';
+
+/**
+ * How a customer wants to hear about their orders (compacted topic customer.notification-preference.v1, key
+ * CustomerID), written by the customer system as customer.profile.v1 is; read whole by the notification connector.
+ * A customer without a record gets messages by SMS, in the default language, outside the default quiet hours.
+ */
+export interface NotificationPreference {
+  /** Customer identifier (OrderCreate.CustomerID); the record key. */
+  CustomerID: string;
+  /**
+   * True: no message at all about this customer's orders, from the moment the record is read (messages already
+   * waiting are dropped too).
+   */
+  OptedOut: boolean;
+  /** th or en; null (or anything else): the default language (OMNIA_NOTIFY_DEFAULT_LANGUAGE). */
+  Language: string | null;
+  /** SMS to the order's phone, or LINE to LineUserID; null: SMS. LINE without a LineUserID goes by SMS. */
+  Channel: NotificationChannelKind | null;
+  /** The customer's LINE user id (the official account's), for Channel LINE. */
+  LineUserID: string | null;
+  /**
+   * HH:MM-HH:MM in the business time zone: no message in that window, they wait until it ends; null: the default
+   * (OMNIA_NOTIFY_QUIET_HOURS); none: no quiet hours.
+   */
+  QuietHours: string | null;
+  /** When the customer last changed it: ISO-8601 UTC. */
+  UpdatedAt: Timestamp;
+}
+
+/** Where a message goes. */
+export type NotificationChannelKind = 'SMS' | 'LINE';
+
 /** A new order from the storefront (topic order.create.v1, key ShipFromLocationID). Version 2: adds CustRef. */
 export interface OrderCreate {
   /** Order identifier, 1-50 chars of [A-Za-z0-9_-] (rule A); unique per order. */
@@ -758,6 +860,8 @@ export interface RecordTypes {
   InventoryCounter: InventoryCounter;
   InventoryLevel: InventoryLevel;
   LowStockEvent: LowStockEvent;
+  NotificationOutcome: NotificationOutcome;
+  NotificationPreference: NotificationPreference;
   OrderCreate: OrderCreate;
   OrderLine: OrderLine;
   OrderState: OrderState;

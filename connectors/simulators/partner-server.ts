@@ -51,6 +51,8 @@ export interface PartnerAnswer {
   readonly body: unknown;
   /** Counter the call is counted under (e.g. `accepted`, `duplicate`); default `status-<code>`. */
   readonly result?: string;
+  /** Response headers besides content-type. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type Handler = (request: PartnerRequest) => PartnerAnswer | Promise<PartnerAnswer>;
@@ -173,9 +175,9 @@ export class PartnerServer {
     const raw = Buffer.concat(chunks).toString('utf8');
     const path = (request.url ?? '/').split('?')[0]!;
     const method = request.method ?? 'GET';
-    const answer = (status: number, body: unknown) => {
+    const answer = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) => {
       if (response.destroyed) return;
-      response.writeHead(status, { 'content-type': 'application/json' });
+      response.writeHead(status, { ...headers, 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
     };
 
@@ -225,7 +227,7 @@ export class PartnerServer {
       return answer(503, { error: 'UNAVAILABLE', message: `${this.name} simulator: injected failure after the request was processed` });
     }
     this.count(result.result ?? `status-${result.status}`);
-    answer(result.status, result.body);
+    answer(result.status, result.body, result.headers);
   }
 
   private operator(method: string, path: string, body: unknown): [number, unknown] {

@@ -6,6 +6,7 @@
 import type { KeyValueStore, ReadOnlyKeyValueStore } from '../../state/key-value-store.js';
 import type { Processor } from '../../runtime/processor.js';
 import type { Record } from '../../runtime/record.js';
+import { REDRIVEN_FROM_HEADER } from '../../runtime/dead-letter.js';
 import type { WithBytes } from '../../serdes/serde.js';
 import { recordDecoder } from '../../avro/serdes.js';
 import type { Customer, OrderCreate, ValidationError } from '../domain/types.js';
@@ -37,8 +38,10 @@ export function validateStage(): Processor<string, WithBytes<unknown>, string, u
       const previous = orderId === undefined ? undefined : await orders.get(orderId);
       if (classifyArrival(previous && { payloadHash: previous.PayloadHash }, hash) === 'redelivery') return;
       // A resend of a rejected record is a redelivery too: it was answered once. A corrected record under the
-      // same OrderID is not, and is validated afresh (the rejected one never became an order).
-      if (!previous && orderId !== undefined && (await rejected.get(orderId)) === hash) return;
+      // same OrderID is not, and is validated afresh (the rejected one never became an order); nor is the rejected
+      // record itself re-driven from the DLQ by an operator once the cause was fixed (missing reference data).
+      const redriven = record.headers[REDRIVEN_FROM_HEADER] !== undefined;
+      if (!previous && !redriven && orderId !== undefined && (await rejected.get(orderId)) === hash) return;
 
       const customerId = fields?.CustomerID;
       const customer = typeof customerId === 'string' && customerId ? await customers.get(customerId) : undefined;

@@ -1,7 +1,10 @@
 /**
  * Interactive order lookups across replicas on the real broker and Postgres: two `omnia start` replicas
  * split the partitions; a lookup on the replica that does not own the order is answered by the owner; with
- * the owner killed, Postgres answers; a store manager cannot read another store's order.
+ * the owner killed, Postgres answers; a store manager cannot read another store's order. Forwarding is
+ * authenticated (query-service/forwarding.ts): a fake member that joins the group and advertises an endpoint
+ * is sent no user token, its answer is not relayed, and what it was sent is refused by the real owner, as is a
+ * forwarded request without, or with a wrong, inter-replica token.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
@@ -14,11 +17,20 @@ import { partitionForKey } from '../../runtime/partitioner.js';
 import { DATABASE_URL, freshSchema } from '../postgres/harness.js';
 import { SinkProcess, withSchema } from '../sink/harness.js';
 import { BROKERS, createPipelineTopics, jsonRecord, produce, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serdeConfig } from '../../avro/config.js';
+import { FORWARDED_HEADER, replicaForwarding } from '../../query-service/forwarding.js';
+import { loadOrderConfig } from '../../topology/order-config.js';
+import { orderSerdes } from '../../topology/order-serdes.js';
+import { orderTopology } from '../../topology/order-topology.js';
 
 const OMNIA = resolve('dist/bin/omnia.js');
 const PARTITIONS = 4;
 const SECRET = 'lookup-test-secret-of-at-least-32-bytes!!';
 const auth = { algorithm: 'HS256' as const, secret: SECRET, clockSkewSeconds: 30 };
+/** Shared by the replicas: they sign the lookups they forward to each other with it. */
+const FORWARD_SECRET = 'lookup-test-forward-secret-of-32-bytes-or-more';
 
 interface Answer {
   source: string;
@@ -68,6 +80,7 @@ t.test('lookups: answered through the owning replica, by Postgres when the owner
         PORT: String(port),
         OMNIA_QUERY_HOST: '127.0.0.1',
         OMNIA_JWT_SECRET: SECRET,
+        OMNIA_FORWARD_SECRET: FORWARD_SECRET,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -163,6 +176,102 @@ t.test('lookups: answered through the owning replica, by Postgres when the owner
   t.equal((await ask('a', onB.OrderID, manager)).status, 404, 'without the store hint too');
   const ownManager = devToken(auth, { sub: 'own', roles: ['store_manager'], stores: [onB.ShipFromLocationID] });
   t.equal((await ask('a', onB.OrderID, ownManager)).status, 200, 'its own store’s manager reads it');
+
+  // A fake member joins the group advertising an endpoint of the test's: it gets partitions, so lookups of their
+  // orders are forwarded to it. It must receive no user token, and what it answers must not be relayed.
+  const fakeRequests: Array<{ url: string; headers: IncomingHttpHeaders }> = [];
+  const fake = createServer((request, response) => {
+    fakeRequests.push({ url: request.url ?? '', headers: request.headers });
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ source: 'local-state', answeredBy: 'forged', order: { orderId: 'forged' } }));
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => fake.close(() => resolve())));
+  const fakeEndpoint = `127.0.0.1:${(fake.address() as AddressInfo).port}`;
+  const sources = orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix)).sources.flatMap(
+    (source) => source.topics,
+  );
+  const intruder = client.groupConsumer({
+    groupId: app,
+    sessionTimeoutMs: 10_000,
+    readCommitted: true,
+    memberMetadata: Buffer.from(JSON.stringify({ instance: `${app}-zz-fake`, endpoint: fakeEndpoint })),
+  });
+  let intruderClosed = false;
+  t.teardown(() => (intruderClosed ? undefined : intruder.close().catch(() => undefined)));
+  await intruder.join(sources);
+  let fakePartitions: number[] = [];
+  await waitFor(
+    'the fake member to own a partition',
+    async () => {
+      for (const member of await topicAdmin.groupMembers(app))
+        if ((JSON.parse(member.metadata!.toString()) as { instance: string }).instance === `${app}-zz-fake`)
+          fakePartitions = member.partitions.filter((tp) => tp.topic === name(Topics.orderCreate)).map((tp) => tp.partition);
+      return fakePartitions.length > 0;
+    },
+    60_000,
+  );
+  const onFake = orders.find((order) => fakePartitions.includes(partitionForKey(Buffer.from(order.ShipFromLocationID), PARTITIONS)))!;
+  await waitFor(
+    'the sink to have the fake member’s order',
+    async () => (await admin.query(`SELECT status FROM ${schema}.orders WHERE order_id = $1`, [onFake.OrderID])).rows[0]?.status === 3000,
+    60_000,
+  );
+  let viaFake: Awaited<ReturnType<typeof ask>> | undefined;
+  await waitFor(
+    'replica a to forward a lookup to the fake member',
+    async () => {
+      viaFake = await ask('a', onFake.OrderID, coordinator, `?store=${onFake.ShipFromLocationID}`);
+      return fakeRequests.length > 0;
+    },
+    30_000,
+  );
+  const sent = fakeRequests[0]!;
+  t.notOk(sent.headers.authorization, 'the fake member is sent no Authorization header');
+  t.notOk(JSON.stringify(sent).includes(coordinator), 'and the caller’s token nowhere else');
+  t.match(
+    viaFake!.body,
+    { source: 'postgres', order: { orderId: onFake.OrderID } },
+    'its unproven answer is not relayed: Postgres answers',
+  );
+  const owner = (id: string) => `http://127.0.0.1:${replicas.get(id)!.port}`;
+  const harvested = await fetch(`${owner('b')}${sent.url}`, { headers: { [FORWARDED_HEADER]: String(sent.headers[FORWARDED_HEADER]) } });
+  t.equal(harvested.status, 401, 'what the fake member was sent is refused by a real replica');
+  t.equal(((await harvested.json()) as { error: { code: string } }).error.code, 'FORWARD_TOKEN_INVALID');
+
+  // Forwarded requests to the owner without a valid inter-replica token are refused.
+  const path = `/api/v1/orders/${onB.OrderID}?store=${onB.ShipFromLocationID}`;
+  const endpointB = `127.0.0.1:${replicas.get('b')!.port}`;
+  const forwardedTo = async (headers: Record<string, string>) => {
+    const response = await fetch(`${owner('b')}${path}`, { headers });
+    return [response.status, ((await response.json()) as { error?: { code: string } }).error?.code];
+  };
+  t.same(
+    await forwardedTo({ [FORWARDED_HEADER]: '1', authorization: `Bearer ${coordinator}` }),
+    [401, 'FORWARD_TOKEN_INVALID'],
+    'no token',
+  );
+  const principal = { subject: 'coordinator', roles: ['regional_coordinator' as const], stores: [], tokenId: 'x' };
+  const wrong = await replicaForwarding({ secret: 'a-forward-secret-this-cluster-does-not-share!!' }).sign(principal, endpointB, path);
+  t.same(await forwardedTo({ [FORWARDED_HEADER]: wrong.token }), [401, 'FORWARD_TOKEN_INVALID'], 'a token signed with another secret');
+  const right = await replicaForwarding({ secret: FORWARD_SECRET }).sign(principal, endpointB, path);
+  t.same(await forwardedTo({ [FORWARDED_HEADER]: right.token }), [200, undefined], 'one signed with the replicas’ secret is answered');
+
+  // The fake member leaves; the replicas own two partitions each again.
+  intruderClosed = true;
+  await intruder.close();
+  await waitFor(
+    'the replicas to own the partitions again',
+    async () => {
+      const members = await topicAdmin.groupMembers(app);
+      return (
+        members.length === 2 &&
+        members.every((member) => member.partitions.filter((tp) => tp.topic === name(Topics.orderCreate)).length === 2)
+      );
+    },
+    60_000,
+  );
 
   // Owner gone: the sink has the order by now; Postgres answers on replica a.
   await waitFor(

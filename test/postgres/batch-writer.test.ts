@@ -18,6 +18,7 @@ const topicOf: Record<SinkSource, string> = {
   fulfillment: 'order.fulfillment.v1',
   reconciliation: 'order.reconciliation.v1',
   exceptionOutcome: 'order.exception-outcome.v1',
+  notification: 'notification.sent.v1',
 };
 
 const line = (id: string, quantity: number, unitPrice: string, discount = '0.0000', bundleGroup: string | null = null): PricedLine => {

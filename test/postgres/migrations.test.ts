@@ -18,6 +18,7 @@ t.test('migrations apply in order on a real Postgres, and re-running applies not
   t.same(await relations('BASE TABLE'), [
     'exception_outcomes',
     'fulfillment_interactions',
+    'notification_outcomes',
     'order_lines',
     'order_status_history',
     'orders',

@@ -16,6 +16,8 @@ export interface PartitionOffset extends TopicPartition {
 export interface TopicSpec {
   readonly topic: string;
   readonly partitions: number;
+  /** Copies of each partition; default 1 (a local broker). The processes take it from OMNIA_TOPIC_REPLICATION_FACTOR. */
+  readonly replicationFactor?: number;
   readonly configs?: Readonly<Record<string, string>>;
 }
 
@@ -45,6 +47,14 @@ export interface AdminClient {
   groupMembers(groupId: string): Promise<GroupMember[]>;
   /** Last stable offset (read_committed end) or high watermark per partition. */
   endOffsets(partitions: readonly TopicPartition[], committedOnly: boolean): Promise<Map<string, bigint>>;
+  /** Every topic name of the cluster (a cheap request that needs a working connection). */
+  listTopics(): Promise<string[]>;
+  /** The group's state as its coordinator reports it (STABLE, PREPARING_REBALANCE, EMPTY, DEAD…) and its members. */
+  describeGroup(groupId: string): Promise<GroupDescription>;
+  /** The offsets the group committed, per `topic:partition`; a partition it never committed is absent. */
+  committedOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<Map<string, bigint>>;
+  /** Per `topic:partition`, the first offset whose record time is at or after `timestamp` (epoch ms); the end when none is. */
+  offsetsForTime(partitions: readonly TopicPartition[], timestamp: number): Promise<Map<string, bigint>>;
   close(): Promise<void>;
 }
 
@@ -52,6 +62,13 @@ export interface GroupMember {
   readonly memberId: string;
   readonly metadata: Buffer | null;
   readonly partitions: readonly TopicPartition[];
+  /** The address the member connected from, as the coordinator saw it. */
+  readonly clientHost?: string;
+}
+
+export interface GroupDescription {
+  readonly state: string;
+  readonly members: GroupMember[];
 }
 
 export interface GroupConsumerOptions {

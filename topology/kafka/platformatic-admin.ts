@@ -1,14 +1,15 @@
 import { Admin, FetchIsolationLevels } from '@platformatic/kafka';
-import type { AdminClient, GroupMember, TopicPartition, TopicSpec } from './client.js';
+import type { AdminClient, GroupDescription, GroupMember, TopicPartition, TopicSpec } from './client.js';
 import { tpKey } from './client.js';
+import type { KafkaConnectionOptions } from './security.js';
 
 const TOPIC_ALREADY_EXISTS = 36;
 
 export class PlatformaticAdmin implements AdminClient {
   private readonly admin: Admin;
 
-  constructor(bootstrapBrokers: string[], clientId: string) {
-    this.admin = new Admin({ clientId, bootstrapBrokers, retries: 5, retryDelay: 250, timeout: 15_000 });
+  constructor(bootstrapBrokers: string[], clientId: string, connection: KafkaConnectionOptions = {}) {
+    this.admin = new Admin({ clientId, bootstrapBrokers, retries: 5, retryDelay: 250, timeout: 15_000, ...connection });
   }
 
   async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
@@ -33,7 +34,7 @@ export class PlatformaticAdmin implements AdminClient {
         await this.admin.createTopics({
           topics: [spec.topic],
           partitions: spec.partitions,
-          replicas: 1,
+          replicas: spec.replicationFactor ?? 1,
           configs: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
         });
       } catch (error) {
@@ -47,10 +48,14 @@ export class PlatformaticAdmin implements AdminClient {
   }
 
   async groupMembers(groupId: string): Promise<GroupMember[]> {
+    return (await this.describeGroup(groupId)).members;
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
     const groups = await this.admin.describeGroups({ groups: [groupId] });
     const group = groups.get(groupId);
-    if (!group) return [];
-    return [...group.members.values()].map((member) => {
+    if (!group) return { state: 'DEAD', members: [] };
+    const members = [...group.members.values()].map((member) => {
       const raw = member.metadata?.metadata;
       return {
         memberId: member.id,
@@ -58,20 +63,55 @@ export class PlatformaticAdmin implements AdminClient {
         partitions: [...(member.assignments?.values() ?? [])].flatMap(({ topic, partitions }) =>
           partitions.map((partition) => ({ topic, partition })),
         ),
+        clientHost: member.clientHost,
       };
     });
+    return { state: String(group.state), members };
   }
 
   async endOffsets(partitions: readonly TopicPartition[], committedOnly: boolean): Promise<Map<string, bigint>> {
+    return this.listOffsets(partitions, -1n, committedOnly);
+  }
+
+  async listTopics(): Promise<string[]> {
+    return this.admin.listTopics();
+  }
+
+  async committedOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
     const out = new Map<string, bigint>();
     if (partitions.length === 0) return out;
-    const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    const listed = await this.admin.listConsumerGroupOffsets({
+      groups: [{ groupId, topics: [...byTopic(partitions)].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) }],
+    });
+    for (const group of listed) {
+      for (const topic of group.topics) {
+        for (const partition of topic.partitions)
+          if (partition.committedOffset >= 0n) out.set(tpKey(topic.name, partition.partitionIndex), partition.committedOffset);
+      }
+    }
+    return out;
+  }
+
+  async offsetsForTime(partitions: readonly TopicPartition[], timestamp: number): Promise<Map<string, bigint>> {
+    const found = await this.listOffsets(partitions, BigInt(Math.max(0, Math.floor(timestamp))), true);
+    const missing = partitions.filter(({ topic, partition }) => (found.get(tpKey(topic, partition)) ?? -1n) < 0n);
+    if (missing.length) for (const [key, end] of await this.endOffsets(missing, true)) found.set(key, end);
+    return found;
+  }
+
+  /** ListOffsets: -1 the end, -2 the start, else the first offset at or after that time (-1 when none is). */
+  private async listOffsets(
+    partitions: readonly TopicPartition[],
+    timestamp: bigint,
+    committedOnly: boolean,
+  ): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    if (partitions.length === 0) return out;
     const listed = await this.admin.listOffsets({
       isolationLevel: committedOnly ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
-      topics: [...byTopic].map(([name, list]) => ({
+      topics: [...byTopic(partitions)].map(([name, list]) => ({
         name,
-        partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })),
+        partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp })),
       })),
     });
     for (const topic of listed) {
@@ -83,6 +123,12 @@ export class PlatformaticAdmin implements AdminClient {
   async close(): Promise<void> {
     await this.admin.close();
   }
+}
+
+function byTopic(partitions: readonly TopicPartition[]): Map<string, number[]> {
+  const topics = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) topics.set(topic, [...(topics.get(topic) ?? []), partition]);
+  return topics;
 }
 
 function isAlreadyExists(error: unknown): boolean {

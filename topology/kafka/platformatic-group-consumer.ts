@@ -5,6 +5,7 @@ import type { Assignment, GroupConsumer, GroupConsumerOptions, GroupMetadata, Pa
 import { tpKey } from './client.js';
 import { fetchOnce, inFetchOrder } from './platformatic-fetch.js';
 import { stickyAssignor } from './sticky-assignor.js';
+import type { KafkaConnectionOptions } from './security.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -25,6 +26,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     bootstrapBrokers: string[],
     clientId: string,
     private readonly options: GroupConsumerOptions,
+    connection: KafkaConnectionOptions = {},
   ) {
     this.consumer = new Consumer({
       clientId,
@@ -38,6 +40,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       retries: 5,
       retryDelay: 250,
       timeout: 10_000,
+      ...connection,
     });
     this.consumer.on('consumer:group:join', (payload) => {
       this.current = {

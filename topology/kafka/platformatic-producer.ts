@@ -5,6 +5,7 @@ import { ProducerFencedError } from '../../runtime/errors.js';
 import type { ProducedRecord } from '../../runtime/produced-record.js';
 import type { GroupMetadata, PartitionOffset, Producer } from './client.js';
 import { tpKey } from './client.js';
+import type { KafkaConnectionOptions } from './security.js';
 
 /** Idempotent producer; with a transactional id, transactions whose offsets are fenced by group generation. */
 export class PlatformaticProducer implements Producer {
@@ -12,7 +13,12 @@ export class PlatformaticProducer implements Producer {
   private transaction: Transaction | undefined;
   readonly transactional: boolean;
 
-  constructor(bootstrapBrokers: string[], clientId: string, options: { transactionalId?: string; transactionTimeoutMs?: number }) {
+  constructor(
+    bootstrapBrokers: string[],
+    clientId: string,
+    options: { transactionalId?: string; transactionTimeoutMs?: number },
+    connection: KafkaConnectionOptions = {},
+  ) {
     this.transactional = options.transactionalId !== undefined;
     this.producer = new KafkaProducer({
       clientId,
@@ -28,6 +34,7 @@ export class PlatformaticProducer implements Producer {
       // fail the commit and the runtime's own backoff takes over.
       retries: 100,
       retryDelay: 10,
+      ...connection,
     });
   }
 

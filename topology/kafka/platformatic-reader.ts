@@ -3,6 +3,7 @@ import type { ConsumedRecord } from '../../runtime/produced-record.js';
 import type { PartitionReader, TopicPartition } from './client.js';
 import { tpKey } from './client.js';
 import { fetchOnce } from './platformatic-fetch.js';
+import type { KafkaConnectionOptions } from './security.js';
 
 /**
  * Bytes per fetch while restoring. 1 MiB measured fastest (bench/runtime.md): the client's response buffer
@@ -14,7 +15,7 @@ const RESTORE_FETCH_BYTES = 1024 * 1024;
 export class PlatformaticReader implements PartitionReader {
   private readonly consumer: Consumer;
 
-  constructor(bootstrapBrokers: string[], clientId: string) {
+  constructor(bootstrapBrokers: string[], clientId: string, connection: KafkaConnectionOptions = {}) {
     // A group id is required by the client's constructor; this consumer never joins it.
     this.consumer = new Consumer({
       clientId,
@@ -23,6 +24,7 @@ export class PlatformaticReader implements PartitionReader {
       retries: 5,
       retryDelay: 250,
       timeout: 15_000,
+      ...connection,
     });
   }
 
