@@ -204,7 +204,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
       next:
         inputs.missingTopics.length === inputs.sourceTopics.length
           ? 'check OMNIA_TOPIC_PREFIX and KAFKA_BROKERS (omnia config): they must be the replicas’ own'
-          : 'create them with the partitions of the other source topics (deploy/k8s/topics.yaml); replicas refuse to start without them',
+          : 'create them with the partitions of the other source topics (deploy/k8s/base/topics.yaml); replicas refuse to start without them',
     });
   if (inputs.group.members.length === 0) {
     problems.push({
