@@ -1,0 +1,272 @@
+/**
+ * Scale-out and a broker failure on a three-node cluster of the test's own (scripts/kafka-cluster.sh in a
+ * temporary dir on free ports: replication 3, min.insync.replicas 2, the offsets and transaction topics likewise),
+ * the short version of bench/scale-out.ts, with no timing asserted (speed is the bench's):
+ *
+ *   - demo orders at a steady rate onto topics replicated 3 / min ISR 2, the runtime's own topics (changelogs,
+ *     outputs, dead-letter topics) made so by OMNIA_TOPIC_REPLICATION_FACTOR=3 / OMNIA_TOPIC_MIN_INSYNC_REPLICAS=2;
+ *   - `omnia start` replicas go 1 → 3 (two started: the group spreads the tasks over three) → one node SIGKILLed
+ *     under load and revived (it takes its partitions back in sync) → 3 → 1 (SIGTERM, graceful);
+ *   - then every committed output (read_committed) equals an in-process replay of the same input record for record,
+ *     every order released once or refused with a reason, no status change twice.
+ *
+ * The node killed coordinates neither the group nor (as far as it can be chosen) a replica's transactions: losing
+ * the group coordinator's node makes the replicas crash or stall with @platformatic/kafka 1.35, which never looks
+ * for a new group coordinator (bench/scale-out.md, "What misbehaved"); the bench kills that one.
+ *
+ * Needs java (and the broker jars, or mvn to fetch them); without them it skips, naming what to install, and under
+ * CI=true it fails.
+ *
+ * Pending (not `*.test.ts`, so `npm test` does not run it) until the restore crash of bench/scale-out.md's finding 3
+ * is fixed: it still comes in about 3 runs of 10. Run it by hand with `npx tap --timeout=900 test/kafka/scale-out.pending.ts`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
+import t from 'tap';
+import { changelogTopic } from '../../state/store-definition.js';
+import { tpKey } from '../../topology/kafka/client.js';
+import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js';
+import { Stores, Topics } from '../../topology/topics.js';
+import {
+  createReplicatedTopics,
+  LocalCluster,
+  missingForCluster,
+  OrderLoad,
+  referenceRecords,
+  type Replica,
+  Replicas,
+  verifyExactlyOnce,
+} from './cluster-harness.js';
+import { produce, uniqueName, waitFor } from './harness.js';
+
+const PARTITIONS = 6;
+const RATE = 150;
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+t.test('three brokers: replicas 1 → 3 → 1 and a broker killed and revived under load, every output exactly once', async (t) => {
+  const started = Date.now();
+  const missing = missingForCluster();
+  if (missing.length) {
+    const message = `the three-broker cluster needs ${missing.join(', ')}`;
+    if (process.env.CI) t.fail(message);
+    else t.comment(`SKIPPED: ${message}`);
+    return;
+  }
+  const cluster = await LocalCluster.temporary();
+  const app = uniqueName('scale-out');
+  const prefix = `${app}.`;
+  const orderTopic = prefix + Topics.orderCreate;
+  const stateRoot = join(tmpdir(), `omnia-${app}`);
+  const logDir = await mkdtemp(join(tmpdir(), `omnia-${app}-logs-`));
+  const replicas = new Replicas({
+    brokers: cluster.brokers,
+    applicationId: app,
+    prefix,
+    stateRoot,
+    // The broker's least session timeout: a replica that is gone is noticed soon.
+    env: { OMNIA_SESSION_TIMEOUT_MS: '6000' },
+    logDir,
+  });
+  const client = new PlatformaticClient(cluster.brokers, app);
+  const load = new OrderLoad(client, orderTopic, { rate: RATE, partitions: PARTITIONS, log: (line) => t.comment(line) });
+  t.teardown(async () => {
+    await load.stop().catch(() => undefined);
+    await replicas.killAll();
+    await cluster.remove();
+    await rm(stateRoot, { recursive: true, force: true });
+    if (t.passing()) await rm(logDir, { recursive: true, force: true });
+    else t.comment(`the replicas' logs are kept in ${logDir}`);
+    t.comment(`wall time ${Math.round((Date.now() - started) / 1000)} s`);
+  });
+  const at = () => `t=${Math.round((Date.now() - started) / 1000)} s`;
+  t.comment(`${(await cluster.start()).split('\n').at(-1)} (${at()})`);
+  const admin = client.admin();
+  t.teardown(() => admin.close().catch(() => undefined));
+  await createReplicatedTopics(client, prefix, PARTITIONS);
+  await produce(client, referenceRecords(prefix));
+
+  // A replica that exits without being asked to is started again, as its StatefulSet would; each such exit is counted.
+  const asked = new Set<Replica>();
+  const crashes: string[] = [];
+  const start = async (index: number): Promise<Replica> => {
+    const replica = await replicas.add(index);
+    void replica.exited.then(async (code) => {
+      if (asked.has(replica)) return;
+      // What a crashing Node process prints (not JSON): the error and where it was thrown.
+      const crash = replica.raw.filter((line) => !line.startsWith('{') && line.trim() !== '');
+      crashes.push(`replica-${index} exited (${code}): ${crash.slice(0, 6).join(' | ').slice(0, 600)}`);
+      if (!stopping) await start(index).catch(() => undefined);
+    });
+    return replica;
+  };
+  const stop = async (replica: Replica) => {
+    asked.add(replica);
+    return replicas.remove(replica);
+  };
+  let stopping = false;
+  /** What the replicas did, for a wait that timed out. */
+  const diagnosis = () =>
+    [
+      ...crashes,
+      ...replicas.all.map(
+        (replica) =>
+          `replica-${replica.index} (pid ${replica.pid}, ${replica.alive ? `alive, ${replica.state}` : `exited`}): ` +
+          JSON.stringify(Object.fromEntries(replica.problems())).slice(0, 1500),
+      ),
+    ].join('\n');
+  /**
+   * The known defect (bench/scale-out.md, "What misbehaved", 3): a replica restoring a task whose changelog holds
+   * the ABORT marker of a transaction that wrote nothing there (a send that failed while a broker was gone) dies
+   * in @platformatic/kafka's read_committed filter, and again on every restart.
+   */
+  const crashLoop = () => crashes.filter((crash) => crash.includes('filterUncommittedMessages')).length >= 2;
+  class CrashLoop extends Error {}
+  const settle = (what: string, condition: () => Promise<boolean>, timeoutMs: number) =>
+    waitFor(what, async () => crashLoop() || (await condition()), timeoutMs).then(
+      () => {
+        if (crashLoop()) throw new CrashLoop(`while waiting for ${what}: ${crashes.at(-1)}`);
+      },
+      (error: Error) => {
+        throw new Error(`${error.message}\n${diagnosis()}`);
+      },
+    );
+
+  /** The group as its coordinator sees it: each member's order.create partitions. */
+  const members = async (): Promise<Map<string, number[]>> => {
+    const group = await admin.describeGroup(app);
+    if (!/stable/i.test(group.state)) return new Map();
+    return new Map(
+      group.members.map((member) => [member.memberId, member.partitions.filter((tp) => tp.topic === orderTopic).map((tp) => tp.partition)]),
+    );
+  };
+  const spreadOver = async (count: number) => {
+    const view = await members();
+    const owned = [...view.values()].flat();
+    return (
+      view.size === count &&
+      [...view.values()].every((partitions) => partitions.length > 0) &&
+      new Set(owned).size === PARTITIONS &&
+      replicas.live.every((replica) => replica.state === 'running')
+    );
+  };
+
+  // ------------------------------------------------------------------------------------ one replica, load
+  await start(0);
+  await settle('replica-0 to own every task', () => spreadOver(1), 60_000);
+  load.start();
+  await sleep(5_000);
+
+  // ------------------------------------------------------------------------------------ 1 → 3
+  const added = await Promise.all([start(1), start(2)]);
+  await settle('the tasks spread over three replicas', () => spreadOver(3), 90_000);
+  t.pass(`scaled 1 → 3: three members, each owning tasks (${at()})`);
+  await sleep(3_000);
+
+  // ------------------------------------------------------------------------------------ a broker killed, revived
+  const node = await cluster.nodeAwayFromGroup(
+    app,
+    replicas.live.map((replica) => `${app}-${replica.instanceId}`),
+  );
+  const roles = {
+    groupCoordinator: await cluster.groupCoordinator(app),
+    transactions: Object.fromEntries(await cluster.transactionCoordinators(replicas.live.map((replica) => `${app}-${replica.instanceId}`))),
+  };
+  t.comment(
+    `${await cluster.kill(node)} (${at()}); group coordinator: node ${roles.groupCoordinator}; transaction coordinators: ${JSON.stringify(roles.transactions)}`,
+  );
+  // Past the broker's session timeout (9 s): it is fenced and its partitions' leaders move to the other two.
+  await sleep(12_000);
+  t.comment(`${await cluster.revive(node)} (${at()})`);
+  const inSync = async () => {
+    const partitions = await cluster.partitions([orderTopic, prefix + Topics.release, changelogTopic(app, Stores.orders)]);
+    return [...partitions.values()].every((list) => list.length === PARTITIONS && list.every(({ isr }) => isr.length === 3));
+  };
+  await settle(`node ${node} back in sync`, inSync, 90_000);
+  t.pass(`node ${node} killed and revived; every partition has three in-sync replicas again (${at()})`);
+
+  // ------------------------------------------------------------------------------------ 3 → 1
+  const partitions = Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: orderTopic, partition }));
+  let sent: number;
+  let drained = true;
+  try {
+    for (const replica of [...added].reverse()) t.equal(await stop(replica), 0, `replica-${replica.index} stopped gracefully`);
+    await settle('replica-0 to own every task again', () => spreadOver(1), 90_000);
+    t.pass(`scaled 3 → 1 (${at()})`);
+    await sleep(3_000);
+    sent = await load.stop();
+    await settle(
+      'every order processed and committed',
+      async () => {
+        const [ends, committed] = await Promise.all([admin.endOffsets(partitions, false), admin.committedOffsets(app, partitions)]);
+        return partitions.every(({ topic, partition }) => committed.get(tpKey(topic, partition)) === ends.get(tpKey(topic, partition)));
+      },
+      120_000,
+    );
+    t.comment(`every order committed (${at()})`);
+  } catch (error) {
+    if (!(error instanceof CrashLoop)) throw error;
+    // Reported, not hidden: a TODO failure in the output until the defect is fixed. What was committed is still
+    // checked for duplicates below; what the crash loop never processed cannot be.
+    drained = false;
+    sent = await load.stop();
+    t.fail(`every task runs again after the broker's return (${at()})`, {
+      todo: 'known defect: @platformatic/kafka 1.35 read_committed fetch crashes on an ABORT marker without data (bench/scale-out.md)',
+      diagnostic: true,
+      crashes,
+    });
+  }
+  stopping = true;
+  for (const replica of replicas.live) {
+    const code = await stop(replica);
+    if (drained) t.equal(code, 0, `replica-${replica.index} stopped gracefully`);
+  }
+
+  const report = await verifyExactlyOnce(cluster.brokers, prefix, PARTITIONS);
+  t.comment(
+    `${report.orders} orders (${report.inputDuplicates} resent by the load after a failed send): ${report.released} released, ` +
+      `${report.rejectedInvalid} refused at validation, ${report.rejectedAfterValidation} cancelled`,
+  );
+  t.equal(report.orders, sent, 'every order sent is on the input');
+  t.ok(report.released > 0, 'orders were released');
+  // Never more often than the replay writes it: duplicates are checked whether or not everything was processed.
+  for (const topic of report.topics) {
+    t.ok(
+      topic.duplicated === 0 && (!drained || topic.missing === 0),
+      `${topic.topic.slice(prefix.length)}: ${topic.live} records, each ${drained ? 'exactly as often as' : 'at most as often as'} the replay writes it (${topic.reference})`,
+      { examples: topic.examples },
+    );
+  }
+  t.same(report.duplicateReleases.slice(0, 10), [], 'no order released twice');
+  t.same(report.duplicateStatusChanges.slice(0, 10), [], 'no status change twice');
+  if (drained) {
+    t.same(report.unaccounted.slice(0, 10), [], 'every order released or refused with a reason');
+    t.equal(report.released + report.rejectedInvalid + report.rejectedAfterValidation, report.orders, 'released + refused = orders');
+    t.same(crashes, [], 'no replica exited unasked');
+  }
+
+  // The runtime's own topics were created as the settings say.
+  const raw = new Admin({ clientId: `${app}-check`, bootstrapBrokers: cluster.brokers, retries: 3, retryDelay: 250, timeout: 10_000 });
+  t.teardown(() => raw.close().catch(() => undefined));
+  const own = [changelogTopic(app, Stores.orders), prefix + Topics.release, `${orderTopic}.dlq`];
+  const layout = await cluster.partitions(own);
+  for (const topic of own)
+    t.ok(
+      layout.get(topic)?.every(({ replicas: copies }) => copies.length === 3),
+      `${topic}: three copies of every partition`,
+    );
+  const configs = await raw.describeConfigs({
+    resources: own.map((name) => ({
+      resourceType: ConfigResourceTypes.TOPIC,
+      resourceName: name,
+      configurationKeys: ['min.insync.replicas'],
+    })),
+  });
+  for (const resource of configs)
+    t.equal(
+      resource.configs.find((entry) => entry.name === 'min.insync.replicas')?.value,
+      '2',
+      `${resource.resourceName}: min.insync.replicas 2`,
+    );
+});
