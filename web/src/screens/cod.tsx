@@ -37,7 +37,9 @@ export function CodScreen() {
   const [deciding, setDeciding] = useState<{ orderId: string; decision: Decision }>();
   /** Decisions sent: the list is read again once the tables have them. */
   const [decided, setDecided] = useState(0);
-  const canDecide = store !== undefined && canConfirmCashAt(session.claims, store);
+  const { offline } = useOffline();
+  // Offline the decisions could not be sent: the buttons go, as the other actions' do.
+  const canDecide = store !== undefined && canConfirmCashAt(session.claims, store) && !offline;
 
   useEffect(() => {
     document.title = `${t('cod.title')} – ${t('app.name')}`;

@@ -70,7 +70,7 @@ export function ReleasesScreen() {
       <div class="screen-head">
         <h1 id="releases-title">{t('releases.title')}</h1>
       </div>
-      <p class="field-hint">{t('releases.intro')}</p>
+      <p class="field-hint releases-intro">{t('releases.intro')}</p>
       {error !== undefined && <ErrorNotice error={error} onRetry={() => setAttempt((n) => n + 1)} />}
       {answer === undefined && error === undefined && <Loading label={t('releases.loading')} />}
       {answer && answer.releases.length === 0 && <InfoNotice tone="success">{t('releases.none')}</InfoNotice>}
