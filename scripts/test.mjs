@@ -37,14 +37,22 @@ let passed = 0;
 let failed = 0;
 let fileFailures = 0; // failed assertions seen inside the current file
 let buffer = '';
+const failures = []; // 'file > case', listed again just above the last line so a log's tail names them
+let currentFile = '';
 const count = (line) => {
+  const subtest = /^# Subtest: (.+)$/.exec(line);
+  if (subtest) currentFile = subtest[1];
   // Depth-2 results are the t.test() cases in each file; a file that fails outside any case counts once.
   if (/^ {4}ok \d+/.test(line)) passed++;
   else if (/^ {4}not ok \d+/.test(line)) {
     failed++;
     fileFailures++;
+    failures.push(`${currentFile} > ${line.replace(/^ {4}not ok \d+ - /, '')}`);
   } else if (/^not ok \d+/.test(line)) {
-    if (fileFailures === 0) failed++;
+    if (fileFailures === 0) {
+      failed++;
+      failures.push(`${currentFile} (outside any case: ${line.replace(/^not ok \d+ - /, '')})`);
+    }
     fileFailures = 0;
   } else if (/^ok \d+/.test(line)) fileFailures = 0;
 };
@@ -59,6 +67,7 @@ tap.on('close', (code) => {
   if (buffer) count(buffer);
   if (code !== 0 && failed === 0) failed = 1;
   services.stop();
+  if (failures.length) console.log(`\nFailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
   console.log(`\n${passed} passed, ${failed} failed`);
   process.exit(code === 0 && failed === 0 ? 0 : 1);
 });
