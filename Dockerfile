@@ -16,6 +16,8 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies these to the Kafka client (README, "Patched dependencies").
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 # Record types, TypeScript, the web app (dist/web); then only what the processes run keeps its place in dist/.

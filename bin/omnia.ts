@@ -21,6 +21,7 @@ import { Topics } from '../topology/topics.js';
 import { loadConfig } from '../runtime/config.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
 import { StreamsRuntime } from '../runtime/streams-runtime.js';
+import { runtimeReadiness } from '../runtime/readiness.js';
 import { pgDatabase } from '../postgres/sql.js';
 import { loadSinkConfig } from '../sinks/sink-config.js';
 import { describeCurrent, markdownTable } from '../settings/describe.js';
@@ -128,8 +129,7 @@ async function onKafka(): Promise<void> {
       owners,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       registry: runtime.metrics.registry,
-      readiness: () =>
-        runtime.currentState === 'running' ? { ready: true } : { ready: false, reason: `the stream runtime is ${runtime.currentState}` },
+      readiness: () => runtimeReadiness(runtime),
     });
     log.info(
       { url: query.url, endpoint: config.endpoint ?? null },

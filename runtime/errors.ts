@@ -31,6 +31,17 @@ export class TaskMigratedError extends Error {
   }
 }
 
+/**
+ * The group consumer cannot go on (the client gave up rejoining in the background, or group calls kept failing):
+ * the runtime replaces it with a new one, which finds the group's coordinator and joins afresh.
+ */
+export class ConsumerLostError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConsumerLostError';
+  }
+}
+
 /** Another producer registered our transactional id: this one may never commit again and must be replaced. */
 export class ProducerFencedError extends TaskMigratedError {
   constructor(message: string, options?: { cause?: unknown }) {

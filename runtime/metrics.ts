@@ -41,6 +41,11 @@ export class RuntimeMetrics {
     labelNames: ['result'],
     registers: [this.registry],
   });
+  readonly consumerReplacements = new Counter({
+    name: 'omnia_consumer_replacements_total',
+    help: 'Group consumers replaced after repeated failures or a rejoin the client gave up (coordinator moved or lost)',
+    registers: [this.registry],
+  });
   readonly consumerLag = new Gauge({
     name: 'omnia_consumer_lag_records',
     help: 'Records between a task position and the end of its partition',

@@ -7,7 +7,7 @@ import { changelogTopic } from '../state/store-definition.js';
 import { TaskStore } from '../state/task-store.js';
 import { createdTopic, type RuntimeConfig } from './config.js';
 import { dlqTopic } from './dead-letter.js';
-import { ProducerFencedError, TaskMigratedError, TopologyError } from './errors.js';
+import { ConsumerLostError, ProducerFencedError, TaskMigratedError, TopologyError } from './errors.js';
 import type {
   AdminClient,
   GroupConsumer,
@@ -26,6 +26,9 @@ import { Lifecycle, type LifecycleState, type StartContext, type StateChange } f
 import type { Logger } from '../observability/logger.js';
 import { StreamTask } from './stream-task.js';
 import type { Topology } from './topology-builder.js';
+
+/** Failures in a row (no commit between them) after which the group consumer is replaced as well. */
+const REPLACE_CONSUMER_AFTER_FAILURES = 3;
 
 /** The replica's state, as KafkaStreams.State: created, starting (waiting-for-topics), running ⇄ restoring, stopping, stopped, failed. */
 export type RuntimeState = LifecycleState;
@@ -56,6 +59,10 @@ export class StreamsRuntime {
   private pendingGeneration: GroupMetadata | undefined;
   private uncommitted = 0;
   private failures = 0;
+  /** A replacement consumer has not joined yet: the loop keeps failing (with backoff) until one does. */
+  private consumerLost = false;
+  private failingSince: number | undefined;
+  private lastFailure = '';
   /** Fetched, not yet processed records; each task takes its next one in timestamp order across its inputs. */
   private readonly buffered: PartitionGroup<ConsumedRecord>;
   /** Per task: its partition of every source topic. */
@@ -74,6 +81,14 @@ export class StreamsRuntime {
 
   get currentState(): RuntimeState {
     return this.life.state;
+  }
+
+  /**
+   * How long the loop has failed without a commit in between, and the last error: a replica can be `running`
+   * and still commit nothing (a broker it needs is gone); readiness reports it after a while.
+   */
+  get failing(): { readonly sinceMs: number; readonly error: string } | undefined {
+    return this.failingSince === undefined ? undefined : { sinceMs: Date.now() - this.failingSince, error: this.lastFailure };
   }
 
   /** Partitions whose tasks this replica owns and has restored. */
@@ -123,18 +138,24 @@ export class StreamsRuntime {
       await this.prepareTopics(steps);
       await steps.step(() => this.loadGlobalTables());
       this.producer = await steps.step(() => this.createProducer());
-      this.consumer = await steps.step(() =>
-        this.client.groupConsumer({
-          groupId: this.config.applicationId,
-          ...(this.config.instanceId ? { groupInstanceId: this.config.instanceId } : {}),
-          sessionTimeoutMs: this.config.sessionTimeoutMs,
-          readCommitted: this.config.processingGuarantee === 'exactly_once',
-          memberMetadata: Buffer.from(JSON.stringify({ instance: this.instanceId, endpoint: this.config.endpoint ?? null })),
-        }),
-      );
-      await steps.step(() => this.consumer.join(this.topology.sources.flatMap((source) => source.topics)));
+      this.consumer = await steps.step(() => this.createConsumer());
+      await steps.step(() => this.consumer.join(this.sourceTopics()));
       return () => this.runLoop();
     });
+  }
+
+  private createConsumer(): GroupConsumer {
+    return this.client.groupConsumer({
+      groupId: this.config.applicationId,
+      ...(this.config.instanceId ? { groupInstanceId: this.config.instanceId } : {}),
+      sessionTimeoutMs: this.config.sessionTimeoutMs,
+      readCommitted: this.config.processingGuarantee === 'exactly_once',
+      memberMetadata: Buffer.from(JSON.stringify({ instance: this.instanceId, endpoint: this.config.endpoint ?? null })),
+    });
+  }
+
+  private sourceTopics(): string[] {
+    return this.topology.sources.flatMap((source) => source.topics);
   }
 
   /**
@@ -276,6 +297,7 @@ export class StreamsRuntime {
   private async runLoop(): Promise<void> {
     while (!this.life.stopRequested) {
       try {
+        if (this.consumerLost) throw new ConsumerLostError('the group consumer has not joined the group again yet');
         if (this.consumer.assignmentVersion !== this.seenAssignment) await this.onAssignment();
         if (this.life.stopRequested) break; // asked to stop during the restore
         this.buffered.add(await this.consumer.poll(this.config.pollMs, this.buffered.full()));
@@ -288,7 +310,6 @@ export class StreamsRuntime {
         }
         if (this.uncommitted >= this.config.maxUncommittedRecords || Date.now() - this.lastCommit >= this.config.commitIntervalMs)
           await this.commit();
-        this.failures = 0;
       } catch (error) {
         if (error instanceof TopologyError) throw error; // the runtime fails: whenStopped() rejects with it
         await this.recover(error as Error);
@@ -348,7 +369,11 @@ export class StreamsRuntime {
     }
     const offsets = tasks.flatMap((task) => task.offsetsToCommit());
     this.lastCommit = Date.now();
-    if (offsets.length === 0 && records.length === 0) return;
+    if (offsets.length === 0 && records.length === 0) {
+      this.failures = 0; // nothing to commit is no failure: the loop is healthy
+      this.failingSince = undefined;
+      return;
+    }
     const generation = this.pendingGeneration ?? this.consumer.groupMetadata();
     if (generation.generationId !== this.consumer.assignment().generationId) {
       throw new TaskMigratedError(
@@ -377,6 +402,8 @@ export class StreamsRuntime {
     }
     this.pendingGeneration = undefined;
     this.uncommitted = 0;
+    this.failures = 0;
+    this.failingSince = undefined;
     this.metrics.commits.labels('committed').inc();
     this.metrics.lastCommit.set(Date.now() / 1000);
     timer();
@@ -399,6 +426,8 @@ export class StreamsRuntime {
     await this.producer.abortTransaction().catch(() => undefined);
     this.abortAll();
     this.failures++;
+    this.failingSince ??= Date.now();
+    this.lastFailure = error.message;
     // A transactional producer whose send or commit failed may be left mid-transaction in the client library
     // (sequence numbers, half-begun state): a new one, re-initialised, bumps the epoch and starts clean. Fenced
     // means another replica took over our transactional id: the same remedy.
@@ -406,6 +435,10 @@ export class StreamsRuntime {
       await this.producer.close().catch(() => undefined);
       this.producer = await this.createProducer();
     }
+    // The group client caches its coordinator and membership: after repeated failures (or when it gave up by
+    // itself) a new consumer finds the coordinator afresh and joins again; tasks it gets back stay open.
+    if (error instanceof ConsumerLostError || (this.failures >= REPLACE_CONSUMER_AFTER_FAILURES && !(error instanceof TaskMigratedError)))
+      await this.replaceConsumer(error);
     if (error instanceof TaskMigratedError) {
       this.log.info({ err: error }, 'tasks migrated before the commit; reading again from the committed offsets');
     } else {
@@ -414,6 +447,22 @@ export class StreamsRuntime {
       await this.life.pause(delayMs);
     }
     await this.rewind().catch(() => undefined);
+  }
+
+  private async replaceConsumer(cause: Error): Promise<void> {
+    this.log.warn({ err: cause, attempt: this.failures }, 'replacing the group consumer: it joins the group again');
+    this.metrics.consumerReplacements.inc();
+    this.consumerLost = true;
+    await this.consumer.close().catch(() => undefined);
+    this.consumer = this.createConsumer();
+    this.seenAssignment = -1;
+    try {
+      await this.consumer.join(this.sourceTopics());
+      this.consumerLost = false;
+    } catch (error) {
+      // Tried again at the next failure's turn, after its backoff.
+      this.log.warn({ err: error }, `the new group consumer could not join yet: ${(error as Error).message}`);
+    }
   }
 
   /** Closes tasks the group took away, creates and restores the ones it gave. */

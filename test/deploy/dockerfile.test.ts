@@ -94,6 +94,16 @@ t.test('production dependencies only', async (t) => {
   );
 });
 
+t.test('the dependency patches are in place when npm ci runs its postinstall', async (t) => {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  t.match(pkg.scripts.postinstall, /patch-package/, 'package.json applies patches/ after every install');
+  const source = all.find((s) => s.name === copies.find((c) => c.dest === `${appDir}/node_modules`)?.from)!;
+  const steps = source.instructions;
+  const install = steps.findIndex((op) => op.op === 'RUN' && /npm ci\b/.test(op.args));
+  const patches = steps.findIndex((op) => op.op === 'COPY' && /^patches\b/.test(op.args));
+  t.ok(patches >= 0 && patches < install, 'patches/ is copied before npm ci');
+});
+
 t.test('everything the processes read at run time is copied where the compiled code looks for it', async (t) => {
   // The directories, from the code that reads them (sources here; dist/… in the image, beside the same tree).
   const read = [schemaDir(), MIGRATIONS_DIR, WEB_APP_DIR].map((dir) => path.relative(ROOT, dir).split(path.sep).join('/'));

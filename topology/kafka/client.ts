@@ -104,7 +104,7 @@ export interface GroupConsumer {
   rewindToCommitted(): Promise<void>;
   /** At-least-once: commits offsets outside any transaction, under the given generation. */
   commit(offsets: readonly PartitionOffset[], generation: GroupMetadata): Promise<void>;
-  /** Static members do not leave the group on close, so a restart does not rebalance. */
+  /** Leaves the group: the member's tasks move at once. */
   close(): Promise<void>;
 }
 

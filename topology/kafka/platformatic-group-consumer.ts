@@ -1,5 +1,5 @@
 import { Consumer, FetchIsolationLevels, type GroupPartitionsAssigner } from '@platformatic/kafka';
-import { TaskMigratedError } from '../../runtime/errors.js';
+import { ConsumerLostError, TaskMigratedError } from '../../runtime/errors.js';
 import type { ConsumedRecord } from '../../runtime/produced-record.js';
 import type { Assignment, GroupConsumer, GroupConsumerOptions, GroupMetadata, PartitionOffset, TopicPartition } from './client.js';
 import { tpKey } from './client.js';
@@ -21,6 +21,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private version = 0;
   private seededVersion = -1;
   private fetches = 0;
+  /** Set when the client gave up on the group in the background: every later call throws it. */
+  private lost: ConsumerLostError | undefined;
 
   constructor(
     bootstrapBrokers: string[],
@@ -48,6 +50,10 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
         partitions: (payload.assignments ?? []).flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
       };
       this.version++;
+    });
+    // Emitted when a background rejoin failed every retry; unheard, it would be an uncaught 'error' event.
+    this.consumer.on('error', (error: Error) => {
+      this.lost ??= new ConsumerLostError(`the group consumer gave up: ${error.message}`, { cause: error });
     });
   }
 
@@ -78,6 +84,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   }
 
   async poll(maxWaitMs: number, paused: ReadonlySet<string> = new Set()): Promise<ConsumedRecord[]> {
+    if (this.lost) throw this.lost;
     if (this.seededVersion !== this.version) await this.seedPositions();
     const positions = inFetchOrder(
       paused.size === 0 ? this.positions : new Map([...this.positions].filter(([key]) => !paused.has(key))),
@@ -120,12 +127,15 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     if (generation.generationId !== this.current.generationId)
       throw new TaskMigratedError(`generation ${generation.generationId} is stale (now ${this.current.generationId})`);
     if (offsets.length === 0) return;
+    if (this.lost) throw this.lost;
     await this.consumer.commit({ offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset, leaderEpoch: -1 })) });
   }
 
+  /**
+   * Leaves the group (the client's close sends LeaveGroup, static member or not), so a replica scaled in hands
+   * its tasks over at once rather than after the session timeout.
+   */
   async close(): Promise<void> {
-    // A static member keeps its place: leaving would rebalance the group on every restart.
-    if (!this.options.groupInstanceId) await (this.consumer.leaveGroup(false) as unknown as Promise<void>).catch(() => undefined);
     await this.consumer.close(true);
   }
 
