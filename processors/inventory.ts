@@ -21,6 +21,16 @@ export function unitsPerItem(lines: ReadonlyArray<{ ItemID: string; Quantity: nu
 }
 
 /**
+ * Whether this status change is the order leaving the fulfilment centre: the first status of 7000 (Fulfilled) or
+ * later that is not a cancellation, reached from below 7000. Its units are then no longer allocated: they left the
+ * shelf, and the next on-hand level the store's system reports no longer counts them. Reached once per order
+ * (statuses only move forward), whichever stage (Slick's ship event, a partner's delivery status) gets there first.
+ */
+export function leavesStock(before: number, after: number): boolean {
+  return before < 7000 && after >= 7000 && after < 9000;
+}
+
+/**
  * Adds `sign` × units to each item's counter, one write per item. Returns the counters that ended above their
  * on-hand level (oversold) when allocating.
  */

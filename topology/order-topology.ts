@@ -75,6 +75,7 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       Stages.update,
       Stages.inventoryLevel,
       Stages.fulfil,
+      Stages.deliver,
     )
     .addStateStore(keyValueStore(Stores.held, stringSerde, stringSerde), Stages.release, Stages.update, Stages.calculate, Stages.pay)
     .addStateStore(keyValueStore(Stores.rejected, stringSerde, stringSerde), Stages.validate)

@@ -72,6 +72,8 @@ export const ErrorCode = {
   UnknownLine: 'UNKNOWN_LINE',
   /** A CollectedAmount that is not a money amount ≥ 0, or a COLLECTED status without one. */
   InvalidCollectedAmount: 'INVALID_COLLECTED_AMOUNT',
+  /** A delivery status from a partner that is not the carrier Slick handed the order to. */
+  CarrierMismatch: 'CARRIER_MISMATCH',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -15,8 +15,15 @@
  * EventID `manual-<CommandID>`. The same rules apply; only the history entry and status change differ: Source
  * `store` instead of the partner, Actor = ConfirmedBy, and the note names the staff's Reference (and Note).
  *
+ * Only the order's carrier speaks for it: once Slick named the carrier, a status from the other partner is
+ * dead-lettered (CARRIER_MISMATCH), so one partner's leaked webhook secret cannot deliver or collect another's
+ * orders. Before a carrier is known (no shipped event yet) either partner is accepted.
+ *
+ * The first status of 7000 or later gives the order's units back to the stock count (inventory.ts `leavesStock`),
+ * when the partner's status arrives before Slick's shipped event.
+ *
  * Dead letters: ORDER_NOT_FOUND, SHIP_FROM_LOCATION_MISMATCH, UNKNOWN_EVENT_TYPE (a Status not in
- * DELIVERY_STATUS), INVALID_COLLECTED_AMOUNT.
+ * DELIVERY_STATUS), INVALID_COLLECTED_AMOUNT, CARRIER_MISMATCH.
  */
 import type { KeyValueStore } from '../../state/key-value-store.js';
 import { DeadLetterError } from '../../runtime/errors.js';
@@ -27,6 +34,7 @@ import { classifyCollection } from '../domain/reconciliation.js';
 import { statusForDelivery } from '../domain/status.js';
 import { ErrorCode, OrderStatus, PaymentStatus, type DeliveryStatus } from '../domain/types.js';
 import { paymentEvent } from '../cancel.js';
+import { adjustAllocation, leavesStock, type InventoryCounter } from '../inventory.js';
 import { findOrder, step } from '../order-events.js';
 import { emit, nowIso, type StageContext } from '../order-flow.js';
 import { hasSeen, note, rememberEvent, type OrderState } from '../order-state.js';
@@ -68,10 +76,12 @@ const eventTime = (event: DeliveryStatus, fallback: string): string => (Number.i
 export function deliverStage(): Processor<string, DeliveryStatus, string, unknown> {
   let context: StageContext;
   let orders: KeyValueStore<string, OrderState>;
+  let inventory: KeyValueStore<string, InventoryCounter>;
   return {
     init(ctx) {
       context = ctx as StageContext;
       orders = ctx.getStateStore(Stores.orders);
+      inventory = ctx.getStateStore(Stores.inventory);
     },
     async process(record: Record<string, DeliveryStatus>) {
       const event = record.value;
@@ -83,6 +93,11 @@ export function deliverStage(): Processor<string, DeliveryStatus, string, unknow
           `unknown delivery status ${JSON.stringify(event.Status)} from ${event.Partner}`,
         );
       const collected = collectedAmount(event);
+      if (found.Carrier && found.Carrier.toUpperCase() !== event.Partner)
+        throw new DeadLetterError(
+          ErrorCode.CarrierMismatch,
+          `order ${found.Order.OrderID} is carried by ${found.Carrier}; a status from ${event.Partner} is not taken`,
+        );
       if (hasSeen(found, event.EventID)) return;
       const key = record.key;
       const confirmedBy = event.ConfirmedBy ?? null;
@@ -112,6 +127,7 @@ export function deliverStage(): Processor<string, DeliveryStatus, string, unknow
           ShipFromLocationID: state.Order.ShipFromLocationID,
         } satisfies CodOpen);
       }
+      if (leavesStock(found.Status, state.Status)) await adjustAllocation(inventory, state.Order.ShipFromLocationID, state.Lines, -1);
       orders.put(state.Order.OrderID, state);
     },
   };

@@ -2,7 +2,8 @@
  * After release, fulfil: Slick ship events on `fulfillment.ship-event.v1`.
  *
  * - picking 3500, picked 3600, packing / packed 3700, shipped 7000: forward only (order-events.ts `step`);
- *   TrackingID, Carrier and EstimatedDelivery are kept from any event that carries them.
+ *   TrackingID, Carrier and EstimatedDelivery are kept from any event that carries them. At 7000 the order's
+ *   units leave the stock count (its allocation is given back: inventory.ts `leavesStock`).
  * - short: the lines (a bundle group whole) are cancelled, their allocation given back, the order repriced
  *   (domain/shorts.ts) and a changed total published as a new 5000 payment event; with no line left the order
  *   is cancelled (9000, ALL_LINES_SHORT) and its COD acceptance reversed.
@@ -31,7 +32,7 @@ import {
 } from '../domain/types.js';
 import { cancelOrder, paymentEvent } from '../cancel.js';
 import { pricedOrder } from './calculate.js';
-import { adjustAllocation, type InventoryCounter } from '../inventory.js';
+import { adjustAllocation, leavesStock, type InventoryCounter } from '../inventory.js';
 import { findOrder, step } from '../order-events.js';
 import { emit, nowIso, type StageContext } from '../order-flow.js';
 import { hasSeen, note, rememberEvent, type OrderState, type PricedLine } from '../order-state.js';
@@ -203,6 +204,7 @@ export function fulfilStage(): Processor<string, ShipEvent, string, unknown> {
           throw new DeadLetterError(ErrorCode.UnknownEventType, `unknown ship event type ${JSON.stringify(event.EventType)}`);
         state = step(context, key, state, to, event.EventType.toUpperCase(), SOURCE);
       }
+      if (leavesStock(found.Status, state.Status)) await adjustAllocation(inventory, state.Order.ShipFromLocationID, state.Lines, -1);
       orders.put(state.Order.OrderID, state);
     },
   };

@@ -362,3 +362,41 @@ t.test('bad input goes to the topic DLQ with a specific code', async (t) => {
     'none of them changed the order',
   );
 });
+
+t.test('stock: an order’s units leave the allocated count when it ships (7000), once, whichever event gets there first', async (t) => {
+  const { driver, send, ship, deliver } = await pipeline();
+  const inventory = driver.store<{ get(key: string): Promise<{ Allocated: number } | undefined> }>(Stores.inventory);
+  const allocated = async () => (await inventory.get('QC0042|SKU-100'))?.Allocated;
+  await send(Topics.orderCreate, 'QC0042', order());
+  await send(Topics.orderCreate, 'QC0042', order({ OrderID: 'QC0042-000124' }));
+  const perOrder = (await allocated())! / 2;
+  t.ok(perOrder > 0, `both orders allocated (${perOrder} units each)`);
+  await ship('picking');
+  await ship('packed');
+  t.equal(await allocated(), perOrder * 2, 'still allocated while picked and packed');
+  await ship('shipped', { TrackingID: 'PMP-1', Carrier: 'PMP' });
+  t.equal(await allocated(), perOrder, 'shipped: the first order’s units are given back');
+  await deliver('IN_TRANSIT');
+  await deliver('DELIVERED');
+  t.equal(await allocated(), perOrder, 'later statuses give nothing back again');
+  // The second order: the partner's status comes before Slick's shipped event.
+  await deliver('HANDED_OVER', {}, 'QC0042-000124');
+  t.equal(await allocated(), 0, 'a delivery status reaching 7100 first gives them back');
+  await ship('shipped', { Carrier: 'PMP' }, 'QC0042-000124');
+  t.equal(await allocated(), 0, 'and the late shipped event does not give them back twice');
+});
+
+t.test('only the order’s carrier speaks for it: a status from the other partner goes to the DLQ as CARRIER_MISMATCH', async (t) => {
+  const { send, out, ship, deliver, state } = await pipeline();
+  await send(Topics.orderCreate, 'QC0042', order());
+  await ship('shipped', { TrackingID: 'GRAB-1', Carrier: 'GRAB' });
+  await deliver('DELIVERED', { Partner: 'PMP' });
+  await deliver('COLLECTED', { Partner: 'PMP', CollectedAmount: '90.62' });
+  t.same(
+    out(`${Topics.deliveryStatus}.dlq`).map((r) => r.headers[DlqHeaders.code]),
+    ['CARRIER_MISMATCH', 'CARRIER_MISMATCH'],
+  );
+  t.match(await state(), { Status: 7000, PaymentStatus: '5000', CollectedAmount: null }, 'neither delivered nor collected');
+  await deliver('DELIVERED', { Partner: 'GRAB' });
+  t.equal((await state())?.Status, 7500, 'the carrier itself is heard');
+});
