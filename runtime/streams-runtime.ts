@@ -437,8 +437,7 @@ export class StreamsRuntime {
     }
     // The group client caches its coordinator and membership: after repeated failures (or when it gave up by
     // itself) a new consumer finds the coordinator afresh and joins again; tasks it gets back stay open.
-    if (error instanceof ConsumerLostError || (this.failures >= REPLACE_CONSUMER_AFTER_FAILURES && !(error instanceof TaskMigratedError)))
-      await this.replaceConsumer(error);
+    if (error instanceof ConsumerLostError || this.failures >= REPLACE_CONSUMER_AFTER_FAILURES) await this.replaceConsumer(error);
     if (error instanceof TaskMigratedError) {
       this.log.info({ err: error }, 'tasks migrated before the commit; reading again from the committed offsets');
     } else {

@@ -3,10 +3,11 @@
  * handled now, without a broker: the patched connection pool (patches/), and the group consumer whose client gave
  * up in the background. The broker-backed halves are test/kafka/client-faults.test.ts and test/kafka/scale-out.test.ts.
  */
-import { ConnectionPool } from '@platformatic/kafka';
+import { ConnectionPool, ResponseError } from '@platformatic/kafka';
 import t from 'tap';
-import { ConsumerLostError } from '../../runtime/errors.js';
+import { ConsumerLostError, ProducerFencedError, TaskMigratedError } from '../../runtime/errors.js';
 import { PlatformaticGroupConsumer } from '../../topology/kafka/platformatic-group-consumer.js';
+import { producerFailure } from '../../topology/kafka/platformatic-producer.js';
 
 t.test('a broker gone from the metadata: the pool answers with an error, it does not throw from a callback', async (t) => {
   const pool = new ConnectionPool('faults-test');
@@ -46,4 +47,16 @@ t.test('the group client gave up rejoining in the background: the next poll and 
     ConsumerLostError,
     'commit',
   );
+});
+
+t.test('an offsets commit refused because the group moved on is a task migration; a fenced producer stays fenced', async (t) => {
+  // As the client reports a TxnOffsetCommit (API 28) answered per partition.
+  const answered = (code: number) => new ResponseError(28, 4, { '/topics/0/partitions/0': [code, null] }, {});
+  t.type(producerFailure(answered(22)), TaskMigratedError, 'ILLEGAL_GENERATION');
+  t.type(producerFailure(answered(25)), TaskMigratedError, 'UNKNOWN_MEMBER_ID');
+  t.type(producerFailure(answered(27)), TaskMigratedError, 'REBALANCE_IN_PROGRESS');
+  t.type(producerFailure(answered(90)), ProducerFencedError, 'PRODUCER_FENCED');
+  t.notOk(producerFailure(answered(22)) instanceof ProducerFencedError, 'a moved group is not a fenced producer');
+  const other = new Error('Producing messages failed.');
+  t.equal(producerFailure(other), other, 'anything else as it is');
 });

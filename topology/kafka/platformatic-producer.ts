@@ -1,7 +1,7 @@
 import { Producer as KafkaProducer } from '@platformatic/kafka';
 
 type Transaction = Awaited<ReturnType<KafkaProducer['beginTransaction']>>;
-import { ProducerFencedError } from '../../runtime/errors.js';
+import { ProducerFencedError, TaskMigratedError } from '../../runtime/errors.js';
 import type { ProducedRecord } from '../../runtime/produced-record.js';
 import type { GroupMetadata, PartitionOffset, Producer } from './client.js';
 import { tpKey } from './client.js';
@@ -137,16 +137,34 @@ function toHeaderMap(headers: Readonly<Record<string, string>>): Map<Buffer, Buf
 /** Kafka error codes that mean this producer's epoch is over: PRODUCER_FENCED, INVALID_PRODUCER_EPOCH. */
 const FENCING_CODES = [90, 47];
 
-/** Translates the client's fencing failures into the runtime's typed error; others pass through. */
+/**
+ * Kafka error codes of an offsets commit whose group moved on (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
+ * REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID): the records were read under a generation that is over, as Kafka
+ * Streams' CommitFailedException → TaskMigratedException.
+ */
+const GROUP_MOVED_CODES = [22, 25, 27, 82];
+
+/** The client's fencing and group-moved failures as the runtime's typed errors; any other error as it is. */
+export function producerFailure(error: unknown): unknown {
+  const text = JSON.stringify(error, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + String(error);
+  // The client's errors carry each protocol error (after retries, nested); findBy walks them by code.
+  const has = (codes: number[]) =>
+    codes.some(
+      (code) =>
+        text.includes(`"errorCode":${code}`) || (error as { findBy?: (key: string, value: unknown) => unknown })?.findBy?.('apiCode', code),
+    );
+  if (has(FENCING_CODES) || /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH/.test(text))
+    return new ProducerFencedError(`producer fenced: ${(error as Error).message}`, { cause: error });
+  if (has(GROUP_MOVED_CODES) || /ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|REBALANCE_IN_PROGRESS/.test(text))
+    return new TaskMigratedError(`the group moved on before the offsets were committed: ${(error as Error).message}`, { cause: error });
+  return error;
+}
+
 async function fenced<T>(operation: Promise<T>): Promise<T> {
   try {
     return await operation;
   } catch (error) {
-    const text = JSON.stringify(error, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + String(error);
-    if (FENCING_CODES.some((code) => text.includes(`"errorCode":${code}`)) || /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH/.test(text)) {
-      throw new ProducerFencedError(`producer fenced: ${(error as Error).message}`, { cause: error });
-    }
-    throw error;
+    throw producerFailure(error);
   }
 }
 
