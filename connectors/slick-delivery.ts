@@ -7,10 +7,10 @@
  *
  * - **retry** (`retry`): a round of `attempts` calls, the delays of `jitteredBackoff` between them (1 s, 2 s,
  *   ±20 %). A round that fails is recorded GAVE_UP and started again after the next delay of the same backoff
- *   (4 s) — a release is never dropped. A round of a release that Slick refused itself every time (a 4xx other
- *   than 408 / 429) is recorded GAVE_UP with that status and set aside: its partition moves on, and the release
- *   waits on the manual-action list (releases_awaiting_slick) until a person retries it (the pipeline sends it
- *   again) or parks it.
+ *   (4 s) — a release is never dropped. A round that Slick refused itself every time (a 4xx other than 408 /
+ *   429) is recorded REFUSED with that status and Slick's answer, and its partition moves on: a release waits on
+ *   the manual-action list (releases_awaiting_slick) until a person retries it (the pipeline sends it again) or
+ *   parks it; a collection confirmation is not sent again.
  * - **circuit breaker** (`breaker`, a ConsecutiveBreaker): opens after `failureThreshold` consecutive failed
  *   calls; while open no call is made (CIRCUIT_OPEN is recorded, once per cool-down, and is not an attempt);
  *   after `coolDownMs` one probe call is let through (other calls wait for its outcome) and closes it again on
@@ -191,17 +191,24 @@ export class SlickDelivery {
         } catch (error) {
           if (error instanceof Abandoned) return false;
           if (!(error instanceof AttemptFailed)) throw error; // the record of a call failed: the caller re-reads
-          if (job.action === 'SEND_RELEASE' && isRefusal(error.error)) {
-            // Slick refused the release itself a whole round: another round would be refused too, and would hold up
-            // every later release of the partition. It waits on the manual-action list for a person to retry it
-            // (once fixed) or park it (docs/contract.md §10).
-            const refusal = `Slick refused it ${attempts} times (HTTP ${error.error.status}); set aside until someone retries or parks it`;
-            await this.record(job, progress.attempt, 'GAVE_UP', error.error.status, refusal);
+          if (isRefusal(error.error)) {
+            // Slick refused the request itself a whole round: another round would be refused too, and would hold up
+            // every later call of the partition. REFUSED, with Slick's answer, and the partition moves on. A release
+            // waits on the manual-action list for a person to retry it (once fixed) or park it (docs/contract.md
+            // §10); a collection confirmation is not sent again (the cash is reconciled from the partner's
+            // callbacks, not from Slick's answer; Reading 52).
+            const next =
+              job.action === 'SEND_RELEASE'
+                ? 'set aside until someone retries or parks it'
+                : 'not sent again; the collection stands as recorded';
+            const refusal = `Slick refused it ${attempts} times (${error.error.message}); ${next}`;
+            await this.record(job, progress.attempt, 'REFUSED', error.error.status, refusal);
             this.log.warn(
               { partner: 'slick', ...fieldsOf(job), attempts, httpStatus: error.error.status, err: error.error },
               `${job.action} ${job.id}: ${refusal}`,
             );
-            this.metrics.setAside.inc();
+            if (job.action === 'SEND_RELEASE') this.metrics.setAside.inc();
+            else this.metrics.collectionsRefused.inc();
             return true;
           }
           await this.record(job, progress.attempt, 'GAVE_UP', null, `${attempts} attempts failed; trying again (never dropped)`);

@@ -34,6 +34,11 @@ export class SlickMetrics {
     help: 'Releases Slick refused a whole round (a 4xx other than 408 / 429), set aside for a person to retry or park',
     registers: [this.registry],
   });
+  readonly collectionsRefused = new Counter({
+    name: 'omnia_slick_collections_refused_total',
+    help: 'COD collection confirmations Slick refused a whole round (a 4xx other than 408 / 429): recorded REFUSED, not sent again',
+    registers: [this.registry],
+  });
   readonly lag = new Gauge({
     name: 'omnia_slick_lag_records',
     help: 'Records between the connector position and the end of a partition',

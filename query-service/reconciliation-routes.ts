@@ -275,7 +275,7 @@ const awaitingSchema = {
               orderStatusName: { type: ['string', 'null'] },
               calls: { type: 'integer', minimum: 0, description: 'release calls to Slick so far' },
               lastAttempt: { type: ['integer', 'null'], minimum: 0, description: '0 when the circuit breaker refused the call' },
-              lastOutcome: { type: ['string', 'null'], enum: ['FAILED', 'CIRCUIT_OPEN', 'GAVE_UP', null] },
+              lastOutcome: { type: ['string', 'null'], enum: ['FAILED', 'CIRCUIT_OPEN', 'GAVE_UP', 'REFUSED', null] },
               lastHttpStatus: { type: ['integer', 'null'] },
               lastError: { type: ['string', 'null'] },
               lastAt: nullableDateTime('when the last call ended'),

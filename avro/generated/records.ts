@@ -221,7 +221,9 @@ export interface FulfillmentInteraction {
   /**
    * ACCEPTED (first delivery), DUPLICATE (Slick already had it: delivered), FAILED (this attempt failed; retried),
    * CIRCUIT_OPEN (breaker open: not called, retried after the cool-down), GAVE_UP (a round of attempts exhausted:
-   * retried later, never dropped).
+   * retried later, never dropped), REFUSED (v2: Slick refused the request itself a whole round, a 4xx other than
+   * 408 / 429, with its answer in Error: not sent again by itself; a release waits for a person to retry or park
+   * it).
    */
   Outcome: FulfillmentOutcome;
   /** HTTP status Slick answered with; null when there was no answer (timeout, connection refused, circuit open). */
@@ -238,7 +240,7 @@ export interface FulfillmentInteraction {
 export type FulfillmentAction = 'SEND_RELEASE' | 'CONFIRM_COLLECTION';
 
 /** Result of the interaction. */
-export type FulfillmentOutcome = 'ACCEPTED' | 'DUPLICATE' | 'FAILED' | 'CIRCUIT_OPEN' | 'GAVE_UP';
+export type FulfillmentOutcome = 'ACCEPTED' | 'DUPLICATE' | 'FAILED' | 'CIRCUIT_OPEN' | 'GAVE_UP' | 'REFUSED';
 
 /** State-store value: stock of one item at one store (key ShipFromLocationID + ItemID). */
 export interface InventoryCounter {

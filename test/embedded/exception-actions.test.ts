@@ -185,7 +185,7 @@ t.test('a release Slick refuses is set aside, parked with a reason, and sent aga
     return (await manager.get('/api/v1/releases/awaiting-slick')).body.releases;
   };
   const entry = await until('the refusal set aside', async () => (await awaiting()).find((r) => r.orderId === refused && r.refused));
-  t.match(entry, { lastOutcome: 'GAVE_UP', lastHttpStatus: 422, parked: null });
+  t.match(entry, { lastOutcome: 'REFUSED', lastHttpStatus: 422, refused: true, parked: null });
 
   // The partition moves on: the next order's release goes once Slick takes releases again.
   slick.setFaults({ refusalRate: 0 });

@@ -848,10 +848,14 @@ t.test(
       Reason: 'ALREADY_RECONCILED',
     });
     work.push('exceptionOutcome', outcome('M-3', 'RECONCILIATION', 'RESOLVE', '2026-11-21T10:00:00Z')); // before the run reported it
-    for (const id of ['P-1', 'P-2']) {
+    // P-1 refused as FulfillmentInteraction v1 wrote it (GAVE_UP with a 4xx), P-2 as v2 does (REFUSED): both refused.
+    for (const [id, outcome] of [
+      ['P-1', 'GAVE_UP'],
+      ['P-2', 'REFUSED'],
+    ] as const) {
       work.push('orders', orderState(id, 'QC0011', 3000, [line('1', 1, '10.0000')], '10.0000'));
       work.push('release', release(id, 'QC0011', '10.0000'));
-      work.push('fulfillment', { ...interaction(id, 'QC0011', 3, 'GAVE_UP', '2026-11-21T09:00:04Z'), HttpStatus: 422 });
+      work.push('fulfillment', { ...interaction(id, 'QC0011', 3, outcome, '2026-11-21T09:00:04Z'), HttpStatus: 422 });
     }
     work.push('exceptionOutcome', outcome('P-1', 'RELEASE', 'PARK', '2026-11-21T10:00:00Z'));
     work.push('exceptionOutcome', outcome('P-2', 'RELEASE', 'PARK', '2026-11-21T10:00:00Z'));

@@ -136,7 +136,7 @@ export interface ReleaseAwaitingView {
   orderStatusName: string | null;
   calls: number;
   lastAttempt: number | null;
-  lastOutcome: 'FAILED' | 'CIRCUIT_OPEN' | 'GAVE_UP' | null;
+  lastOutcome: 'FAILED' | 'CIRCUIT_OPEN' | 'GAVE_UP' | 'REFUSED' | null;
   lastHttpStatus: number | null;
   lastError: string | null;
   lastAt: string | null;

@@ -49,10 +49,26 @@ t.test('OrderCreate and OrderState have a real v1 → v2 evolution on record', a
   t.ok(historyFields(schemaVersions('OrderState')[3]!.type).includes('Actor'), 'v4 adds Actor to history entries');
 });
 
+/**
+ * The evolutions that are BACKWARD only, and what that asks of a deployment. FulfillmentInteraction v2 adds the
+ * outcome REFUSED to an enum that had no default, so a v1 reader cannot read it: the readers of
+ * order.fulfillment.v1 (the sink, `omnia status`) are deployed before the connectors that write it — the usual order
+ * for a BACKWARD change (deploy/README.md).
+ */
+const BACKWARD_ONLY: Record<string, RegExp> = { FulfillmentInteraction: /REFUSED/ };
+
 t.test('every current schema reads every earlier version, and earlier versions read the current one', async (t) => {
   for (const name of RECORD_TYPES) {
     t.same(compatibilityProblems(name, ['backward']), [], `${name}: BACKWARD (transitive)`);
-    t.same(compatibilityProblems(name, ['forward']), [], `${name}: FORWARD`);
+    const forward = compatibilityProblems(name, ['forward']);
+    if (BACKWARD_ONLY[name]) {
+      t.ok(forward.length > 0, `${name}: FORWARD broken, as documented`);
+      t.ok(
+        forward.every((problem) => BACKWARD_ONLY[name]!.test(problem.message) || /FulfillmentOutcome/.test(problem.message)),
+        `${name}: only by the documented change`,
+        { forward },
+      );
+    } else t.same(forward, [], `${name}: FORWARD`);
   }
 });
 

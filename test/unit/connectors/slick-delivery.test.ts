@@ -241,15 +241,15 @@ t.test('half-open: one probe at a time; the other deliveries wait for it and the
   t.equal(calls.length, 6, 'then each waiting delivery called Slick once');
 });
 
-t.test('Slick refusing a release itself (409) a whole round: set aside (GAVE_UP with the status), never opens the breaker', async (t) => {
+t.test('Slick refusing a release itself (409) a whole round: REFUSED with its answer, set aside, never opens the breaker', async (t) => {
   const { delivery, calls, outcomes, recorded, set } = setup({ breaker: { failureThreshold: 2, coolDownMs: 1_000 } });
   set(409);
   t.equal(await delivery.deliver(releaseJob(release(1)), () => false), true, 'the delivery ends: the partition moves on');
   t.equal(calls.length, 3, 'one round of 3 attempts, no second round');
-  t.same(outcomes(), ['FAILED', 'FAILED', 'FAILED', 'GAVE_UP']);
+  t.same(outcomes(), ['FAILED', 'FAILED', 'FAILED', 'REFUSED']);
   const last = recorded.at(-1)!;
-  t.equal(last.HttpStatus, 409, 'the refusal status is kept on the GAVE_UP record');
-  t.match(last.Error, /set aside until someone retries or parks it/);
+  t.equal(last.HttpStatus, 409, 'the refusal status is kept on the REFUSED record');
+  t.match(last.Error, /HTTP 409 from POST .*set aside until someone retries or parks it/, 'with what Slick answered');
   t.equal(delivery.breakerState, 'closed', 'still closed after 3 refusals in a row');
   t.notOk(outcomes().includes('CIRCUIT_OPEN'));
   t.same(await metric(delivery, 'omnia_slick_releases_set_aside_total'), ['omnia_slick_releases_set_aside_total 1']);
@@ -262,14 +262,16 @@ t.test('Slick refusing a release itself (409) a whole round: set aside (GAVE_UP 
   t.equal(await again, false, 'abandoned after the cool-down wait');
 });
 
-t.test('a refused collection confirmation is not set aside: its rounds go on', async (t) => {
-  const { delivery, calls, set } = setup();
-  set(422);
-  let stop = false;
-  const delivered = delivery.deliver(collectionJob({ ...examples.PaymentEvent, PaymentStatus: 'Collected' })!, () => stop);
-  await until('two rounds', () => calls.length >= 6);
-  stop = true;
-  t.equal(await delivered, false, 'still being retried when stopped');
+t.test('a collection confirmation Slick refuses a whole round is REFUSED and not sent again: the partition moves on', async (t) => {
+  const { delivery, calls, outcomes, recorded, set } = setup();
+  set(409);
+  const delivered = await delivery.deliver(collectionJob({ ...examples.PaymentEvent, PaymentStatus: 'Collected' })!, () => false);
+  t.equal(delivered, true, 'the delivery ends (it was retried without end before: Reading 52)');
+  t.equal(calls.length, 3, 'one round, no second');
+  t.same(outcomes(), ['FAILED', 'FAILED', 'FAILED', 'REFUSED']);
+  t.match(recorded.at(-1), { Action: 'CONFIRM_COLLECTION', HttpStatus: 409, Error: /not sent again/ });
+  t.same(await metric(delivery, 'omnia_slick_collections_refused_total'), ['omnia_slick_collections_refused_total 1']);
+  t.same(await metric(delivery, 'omnia_slick_releases_set_aside_total'), ['omnia_slick_releases_set_aside_total 0'], 'not a release');
 });
 
 t.test('a stop cuts the wait of an open breaker short; a record that fails ends the delivery with its error', async (t) => {
