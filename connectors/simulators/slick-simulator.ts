@@ -103,6 +103,14 @@ export class SlickSimulator {
     return this.server.up();
   }
 
+  /** Items Slick's catalogue does not know: a release with one is refused 422 UNKNOWN_ITEM until `knowItem`. */
+  readonly unknownItems = new Set<string>();
+
+  /** Slick learns an item (the fix a refused release waits for). */
+  knowItem(itemId: string): void {
+    this.unknownItems.delete(itemId);
+  }
+
   /** Releases accepted, in acceptance order. */
   get releases(): Release[] {
     return [...this.stored.values()].map((entry) => entry.release);
@@ -227,6 +235,13 @@ export class SlickSimulator {
         result: 'bad-request',
       };
     this.releaseCalls.set(key, (this.releaseCalls.get(key) ?? 0) + 1);
+    const unknown = (release.ReleaseLines ?? []).find((line) => this.unknownItems.has(line.ItemID));
+    if (unknown)
+      return {
+        status: 422,
+        body: { error: 'UNKNOWN_ITEM', message: `item ${unknown.ItemID} is not in Slick's catalogue` },
+        result: 'refused-unknown-item',
+      };
     const digest = digestOf(release);
     const known = this.stored.get(key);
     if (known) {

@@ -168,6 +168,64 @@ t.test('Slick failing half of the calls: every release arrives once, every call 
   t.equal(egress.status().lag, 0, 'nothing left to read');
 });
 
+t.test('a release Slick refuses does not hold up the next 100 of its store; sent again after the fix, it arrives once', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const client = testClient();
+  const slick = new SlickSimulator({ token: TOKEN });
+  const { topics, egress } = await setup(client, slick);
+  t.teardown(async () => {
+    await egress.stop();
+    await slick.stop();
+  });
+  // One store, so one partition: 101 releases in order, the first with an item Slick does not know yet.
+  const store = (i: number): Release => {
+    const r = release(i * 7);
+    return i === 0 ? { ...r, ReleaseLines: r.ReleaseLines.map((line) => ({ ...line, ItemID: 'SKU-NEW' })) } : r;
+  };
+  const releases = Array.from({ length: 101 }, (_, i) => store(i));
+  t.equal(new Set(releases.map((r) => r.ShipFromLocationID)).size, 1, 'one store');
+  slick.unknownItems.add('SKU-NEW');
+  await produce(
+    client,
+    records(topics.release, releases, (value) => releaseSerde.serialize(value)),
+  );
+  await egress.start();
+  await waitFor('the 100 releases after the refused one at Slick', () => slick.acceptedReleases === 100, 60_000);
+  const refused = releases[0]!;
+  t.notOk(slick.hasRelease(refused.ReleaseID), 'the refused release is not at Slick');
+  await waitFor('the refusal recorded', async () =>
+    (await interactions(client, topics.fulfillment)).some((i) => i.ReleaseID === refused.ReleaseID && i.Outcome === 'REFUSED'),
+  );
+  const refusal = (await interactions(client, topics.fulfillment)).find(
+    (i) => i.ReleaseID === refused.ReleaseID && i.Outcome === 'REFUSED',
+  )!;
+  t.equal(refusal.HttpStatus, 422);
+  t.match(refusal.Error, /UNKNOWN_ITEM.*SKU-NEW.*set aside/, "Slick's answer is on the record");
+  t.equal(slick.releaseCalls.get(refused.ReleaseID), 3, 'one round of 3 calls, then left alone');
+
+  // The fix, then "Send again": the topology emits the very same Release once more (docs/contract.md §10).
+  slick.knowItem('SKU-NEW');
+  await produce(
+    client,
+    records(topics.release, [refused], (value) => releaseSerde.serialize(value)),
+  );
+  await waitFor('the refused release at Slick', () => slick.hasRelease(refused.ReleaseID), 30_000);
+  await waitFor('its acceptance recorded', async () =>
+    (await interactions(client, topics.fulfillment)).some((i) => i.ReleaseID === refused.ReleaseID && i.Outcome === 'ACCEPTED'),
+  );
+  const mine = (await interactions(client, topics.fulfillment)).filter((i) => i.ReleaseID === refused.ReleaseID);
+  t.same(
+    mine.map((i) => i.Outcome),
+    ['FAILED', 'FAILED', 'FAILED', 'REFUSED', 'ACCEPTED'],
+    'refused a round, then accepted once',
+  );
+  t.equal(slick.acceptedReleases, 101, 'every release at Slick, each once');
+  t.same(
+    await egress.metrics.registry.getSingleMetricAsString('omnia_slick_releases_set_aside_total').then((m) => m.split('\n').at(-1)),
+    'omnia_slick_releases_set_aside_total 1',
+  );
+});
+
 t.test('Slick down: the breaker opens, nothing is lost, delivery resumes when Slick is back', async (t) => {
   if (!(await requireKafka(t))) return;
   const client = testClient();
