@@ -2,18 +2,25 @@
  * Nonces shared by every ingress replica, in Redis: behind a load balancer a captured request replayed to
  * another replica within the window is refused too, which a per-process NonceCache cannot do.
  *
- * A claim is one `SET <prefix><partner>:<nonce> 1 NX PX <ttl>`: atomic across replicas, and Redis expires the
- * key when no request carrying it could pass the timestamp check any more (twice the window, as NonceCache).
- * There is no capacity to fill: Redis' own maxmemory bounds it (use a `volatile-ttl` or `noeviction` policy;
- * an evicted live nonce reopens its replay window).
+ * One key per nonce, `<prefix><partner>:<nonce>`, holding the states of `nonce-cache.ts`:
+ * `held:<lease end, ms>:<holder>:<digest>` while an attempt checks and publishes its request, then
+ * `spent::<holder>:<digest>`. Claim, spend and release are each one small Lua script, so each is atomic across
+ * replicas; the key expires by itself when no request carrying it could pass the timestamp check any more (twice
+ * the window after it was first claimed; a takeover keeps that expiry). A key from before these states (`1`) reads
+ * as spent. There is no capacity to fill: Redis' own maxmemory bounds it (use a `volatile-ttl` or `noeviction`
+ * policy; an evicted live nonce reopens its replay window).
  *
- * Redis unreachable or slow: the claim throws and the ingress answers 503 (the partner retries), rather than
+ * The scripts are sent whole (EVAL, not EVALSHA): a claim whose answer was late is followed on the same
+ * connection by its release, and Redis runs them in that order — an EVALSHA answered NOSCRIPT would send the
+ * claim again after the release.
+ *
+ * Redis unreachable or slow: the command throws and the ingress answers 503 (the partner retries), rather than
  * accepting a request whose replay it cannot rule out. Commands are not queued while disconnected, so a
  * request fails within `commandTimeoutMs` instead of waiting for a reconnect.
  *
  * Every command goes through cockatiel policies, outer to inner:
- * - **retry**, only of a command the client refused because it was not connected (it never reached Redis, so
- *   sending it again cannot turn a claim into a false replay): 2 more tries, 50 ms then 100 ms, ±20 %;
+ * - **retry**, only of a command the client refused because it was not connected (it never reached Redis; and a
+ *   claim sent twice by the same holder is claimed, not replayed): 2 more tries, 50 ms then 100 ms, ±20 %;
  * - **circuit breaker** (consecutive): after `breakerFailures` failed commands in a row Redis is not asked for
  *   `breakerCoolDownMs` (requests get their 503 at once instead of each waiting out the timeout), then one probe
  *   command closes it again when Redis answers;
@@ -34,7 +41,7 @@ import {
 } from 'cockatiel';
 import { ClientOfflineError, createClient } from 'redis';
 import { type Logger, logger as rootLogger } from '../observability/logger.js';
-import { type ClaimResult, type NonceStore, nonceTtlMs } from './nonce-cache.js';
+import { type ClaimResult, type NonceClaim, type NonceStore, nonceTtlMs } from './nonce-cache.js';
 import { jitteredBackoff, watchBreaker } from './resilience.js';
 
 export interface RedisNonceStoreOptions {
@@ -52,6 +59,40 @@ export interface RedisNonceStoreOptions {
   /** Default the project logger (component redis-nonce-store). */
   readonly logger?: Logger;
 }
+
+// KEYS[1] the nonce; ARGV holder, digest, now (ms), lease (ms), ttl (ms). 1 claimed, 0 replayed, 2 in progress.
+const CLAIM = `
+local held = 'held:' .. (tonumber(ARGV[3]) + tonumber(ARGV[4])) .. ':' .. ARGV[1] .. ':' .. ARGV[2]
+local current = redis.call('GET', KEYS[1])
+if not current then
+  redis.call('SET', KEYS[1], held, 'PX', ARGV[5])
+  return 1
+end
+local heldUntil, holder, digest = string.match(current, '^held:(%d+):([^:]*):(.*)$')
+if not heldUntil or digest ~= ARGV[2] then return 0 end
+if holder ~= ARGV[1] and tonumber(heldUntil) > tonumber(ARGV[3]) then return 2 end
+redis.call('SET', KEYS[1], held, 'KEEPTTL')
+return 1`;
+
+// KEYS[1] the nonce; ARGV holder, digest. 1 when the holder still held it.
+const SPEND = `
+local current = redis.call('GET', KEYS[1])
+if current and string.match(current, '^held:%d+:([^:]*):') == ARGV[1] then
+  redis.call('SET', KEYS[1], 'spent::' .. ARGV[1] .. ':' .. ARGV[2], 'KEEPTTL')
+  return 1
+end
+return 0`;
+
+// KEYS[1] the nonce; ARGV holder. 1 when the holder still held it.
+const RELEASE = `
+local current = redis.call('GET', KEYS[1])
+if current and string.match(current, '^held:%d+:([^:]*):') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0`;
+
+const CLAIM_RESULTS: Readonly<Record<number, ClaimResult>> = { 0: 'replayed', 1: 'claimed', 2: 'in-progress' };
 
 /** A claim or release Redis did not answer: the ingress cannot tell a replay apart, so it refuses for now. */
 export class NonceStoreUnavailableError extends Error {
@@ -149,15 +190,28 @@ export class RedisNonceStore implements NonceStore {
     return live;
   }
 
-  async claim(key: string): Promise<ClaimResult> {
+  async claim(claim: NonceClaim, nowMs: number): Promise<ClaimResult> {
     const answer = await this.command(() =>
-      this.client.set(this.keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PX', value: this.options.ttlMs } }),
+      this.client.eval(CLAIM, {
+        keys: [this.keyPrefix + claim.key],
+        // Whole ms: the lease end is read back as digits.
+        arguments: [claim.holder, claim.digest, String(Math.floor(nowMs)), String(Math.floor(claim.leaseMs)), String(this.options.ttlMs)],
+      }),
     );
-    if (answer !== 'OK') return 'replayed';
+    const result = CLAIM_RESULTS[Number(answer)];
+    if (!result) throw new NonceStoreUnavailableError(new Error(`unexpected answer to a nonce claim: ${String(answer)}`));
+    if (result !== 'claimed') return result;
     this.forgetExpired();
     const second = Math.ceil((Date.now() + this.options.ttlMs) / 1000);
     this.claimsExpiringAt.set(second, (this.claimsExpiringAt.get(second) ?? 0) + 1);
-    return 'claimed';
+    return result;
+  }
+
+  async spend(claim: NonceClaim): Promise<boolean> {
+    const answer = await this.command(() =>
+      this.client.eval(SPEND, { keys: [this.keyPrefix + claim.key], arguments: [claim.holder, claim.digest] }),
+    );
+    return Number(answer) === 1;
   }
 
   private forgetExpired(): void {
@@ -168,8 +222,8 @@ export class RedisNonceStore implements NonceStore {
     }
   }
 
-  async release(key: string): Promise<void> {
-    await this.command(() => this.client.del(this.keyPrefix + key));
+  async release(claim: NonceClaim): Promise<void> {
+    await this.command(() => this.client.eval(RELEASE, { keys: [this.keyPrefix + claim.key], arguments: [claim.holder] }));
   }
 
   async close(): Promise<void> {

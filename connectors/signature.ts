@@ -6,10 +6,12 @@
  *   X-Omnia-Signature: sha256=<lower-case hex of HMAC-SHA256(secret, `${timestamp}.${nonce}.${rawBody}`)>
  *
  * The HMAC covers the exact bytes of the body as sent (never a re-serialisation of parsed JSON), so the receiver
- * verifies the raw request body. One secret per partner. `verifyWebhook` checks the headers' form, the HMAC (in
- * constant time) and then the timestamp window; replay of a nonce is the receiver's state (`nonce-cache.ts`).
+ * verifies the raw request body. One secret per partner, and while it is being rotated a second one: the receiver
+ * accepts a signature made with either and says which (`secretIndex`). `verifyWebhook` checks the headers' form,
+ * the HMAC (in constant time) and then the timestamp window; replay of a nonce is the receiver's state
+ * (`nonce-cache.ts`), which tells an identical resend from a reused nonce by the digest of the signed bytes.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const TIMESTAMP_HEADER = 'X-Omnia-Timestamp';
 export const NONCE_HEADER = 'X-Omnia-Nonce';
@@ -26,11 +28,22 @@ export type WebhookHeaders = Record<typeof TIMESTAMP_HEADER | typeof NONCE_HEADE
 
 export const isValidNonce = (nonce: string): boolean => NONCE_PATTERN.test(nonce);
 
+const bodyBytes = (body: string | Buffer): Buffer => (typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+
 function mac(secret: string | Buffer, timestamp: string, nonce: string, body: string | Buffer): Buffer {
   const hmac = createHmac('sha256', secret);
   hmac.update(`${timestamp}.${nonce}.`, 'utf8');
-  hmac.update(typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+  hmac.update(bodyBytes(body));
   return hmac.digest();
+}
+
+/**
+ * Hex SHA-256 of what a signature covers (`<timestamp>.<nonce>.<body>`): two requests with the same digest are
+ * the same request resent, whichever of the partner's secrets signed them. Not secret-keyed, so it can be stored
+ * where a signature should not be.
+ */
+export function signedDigest(timestamp: string, nonce: string, body: string | Buffer): string {
+  return createHash('sha256').update(`${timestamp}.${nonce}.`, 'utf8').update(bodyBytes(body)).digest('hex');
 }
 
 /**
@@ -57,7 +70,17 @@ export function signWebhook(
 
 export type VerifyCode = 'SIGNATURE_INVALID' | 'TIMESTAMP_OUT_OF_WINDOW';
 
-export type VerifyResult = { ok: true; timestamp: number; nonce: string } | { ok: false; code: VerifyCode; message: string };
+export type VerifyResult =
+  | {
+      ok: true;
+      timestamp: number;
+      nonce: string;
+      /** `signedDigest` of the request. */
+      digest: string;
+      /** Which of the secrets given matched, 0 for the first. */
+      secretIndex: number;
+    }
+  | { ok: false; code: VerifyCode; message: string };
 
 export interface VerifyOptions {
   /** Accepted difference between the timestamp and `nowMs`, either way (default 300 s). */
@@ -73,13 +96,14 @@ function header(headers: Readonly<Record<string, string | string[] | undefined>>
 }
 
 /**
- * Checks a request's signature headers against the raw body and one partner's secret. Order: the three headers
- * present and well-formed, the HMAC (constant-time), then the timestamp window — so a stale request correctly
- * signed is told TIMESTAMP_OUT_OF_WINDOW (a clock problem to fix), and anything not signed with the secret is
- * only ever told SIGNATURE_INVALID.
+ * Checks a request's signature headers against the raw body and one partner's secret, or its secrets during a
+ * rotation (a signature made with any of them passes). Order: the three headers present and well-formed, the
+ * HMAC (constant-time), then the timestamp window — so a stale request correctly signed is told
+ * TIMESTAMP_OUT_OF_WINDOW (a clock problem to fix), and anything not signed with a secret is only ever told
+ * SIGNATURE_INVALID.
  */
 export function verifyWebhook(
-  secret: string | Buffer,
+  secrets: string | Buffer | ReadonlyArray<string | Buffer>,
   rawBody: Buffer | string,
   headers: Readonly<Record<string, string | string[] | undefined>>,
   options: VerifyOptions = {},
@@ -100,9 +124,10 @@ export function verifyWebhook(
   if (!isValidNonce(nonce!)) return invalid(`${NONCE_HEADER} must be 8–128 characters of [A-Za-z0-9_-]`);
   const match = SIGNATURE_PATTERN.exec(signature!);
   if (!match) return invalid(`${SIGNATURE_HEADER} must be sha256=<64 hex digits>`);
-  const expected = mac(secret, timestamp!, nonce!, rawBody);
   const given = Buffer.from(match[1]!, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return invalid('signature does not match the body');
+  const candidates = typeof secrets === 'string' || Buffer.isBuffer(secrets) ? [secrets] : secrets;
+  const secretIndex = candidates.findIndex((secret) => timingSafeEqual(given, mac(secret, timestamp!, nonce!, rawBody)));
+  if (secretIndex < 0) return invalid('signature does not match the body');
 
   const seconds = Number(timestamp);
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
@@ -114,5 +139,5 @@ export function verifyWebhook(
       message: `${TIMESTAMP_HEADER} ${seconds} is more than ${tolerance} s from the server time ${Math.floor(nowSeconds)}`,
     };
   }
-  return { ok: true, timestamp: seconds, nonce: nonce! };
+  return { ok: true, timestamp: seconds, nonce: nonce!, digest: signedDigest(timestamp!, nonce!, rawBody), secretIndex };
 }

@@ -8,16 +8,26 @@
  *   GET  /health/live, /health/ready, /metrics
  *
  * Each webhook request, in order (the first failure answers; nothing rejected reaches Kafka):
- *   1. body read as raw bytes (application/json only: 415 otherwise; 413 over the body limit)
- *   2. signature over the raw bytes with the route's partner secret (signature.ts)
+ *   1. body read as raw bytes (application/json only: 415 otherwise; 413 over the body limit; 408 when it takes
+ *      longer than the body timeout, webhook-timeouts.ts)
+ *   2. signature over the raw bytes with the route's partner secret, or its previous one during a rotation
+ *      (signature.ts; which one matched is counted)
  *        → 401 SIGNATURE_INVALID (missing, malformed, forged, another partner's secret)
  *        → 401 TIMESTAMP_OUT_OF_WINDOW (correctly signed, timestamp more than the window from our clock)
- *   3. nonce claimed for this partner (nonce-cache.ts in-process, or redis-nonce-store.ts shared by the replicas)
- *        → 409 NONCE_REPLAYED; 503 NONCE_CAPACITY when full; 503 NONCE_STORE_UNAVAILABLE when Redis does not answer
+ *   3. nonce claimed for this partner with the digest of the signed bytes (nonce-cache.ts in-process, or
+ *      redis-nonce-store.ts shared by the replicas)
+ *        → 409 NONCE_REPLAYED (spent, or another request's); 503 NONCE_IN_PROGRESS (the identical request is being
+ *          handled); 503 NONCE_CAPACITY when full; 503 NONCE_STORE_UNAVAILABLE when Redis does not answer
  *   4. JSON parsed → 400 MALFORMED_JSON; partner schema (partner-payloads.ts) → 400 VALIDATION_FAILED, every field
+ *      (the nonce is spent: the same bytes would be refused the same)
  *   5. record produced, keyed and partitioned by ShipFromLocationID, acks awaited
  *        → 503 PRODUCE_FAILED (the nonce is released: nothing was accepted, so an identical retry is welcome)
- *   6. 202 { accepted: true, eventId }
+ *   6. nonce spent, 202 { accepted: true, eventId }
+ *
+ * A claim is this attempt's, for a lease (`nonceLeaseMs`: the produce timeout and 5 s for the store's round trips):
+ * an identical request meanwhile is told 503 NONCE_IN_PROGRESS, so concurrent resends publish once. A claim whose
+ * answer did not come back in time (it may have landed) is given back at once; if the store cannot take it back
+ * either, the identical retry takes it over when its lease is over — a 503 never leaves a nonce spent.
  *
  * A retry after a 503 (or a lost 202) carries the same EventID; downstream stages ignore a repeated EventID, so
  * at-least-once delivery here is exactly-once in effect. Only signed requests reach body parsing, so an
@@ -30,8 +40,9 @@
  * not logged, so neither signatures nor tokens are.
  */
 import { accessLog, quietRequests } from '../observability/access-log.js';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { TaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -47,7 +58,7 @@ import { kafkaConnection } from '../topology/kafka/connection.js';
 import { ApiError, errorBody, installErrorHandlers, sendError } from '../query-service/errors.js';
 import { installSecurityHeaders } from '../http/security-headers.js';
 import type { Serde } from '../serdes/serde.js';
-import { type ClaimResult, NonceCache, type NonceStore } from './nonce-cache.js';
+import { type ClaimResult, NonceCache, type NonceClaim, type NonceStore } from './nonce-cache.js';
 import { NonceStoreUnavailableError, RedisNonceStore } from './redis-nonce-store.js';
 import {
   cashCollectedFromPmp,
@@ -57,12 +68,15 @@ import {
   shipEventFromSlick,
 } from './partner-payloads.js';
 import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook } from './signature.js';
-import { loadWebhookConfig, type Partner, partnerSecrets, type WebhookConfig } from './webhook-config.js';
+import { loadWebhookConfig, type Partner, type PartnerSecrets, partnerSecrets, type WebhookConfig } from './webhook-config.js';
+import { answerClientErrors, type ConnectionTimeouts, connectionTimeoutOptions, DEFAULT_CONNECTION_TIMEOUTS } from './webhook-timeouts.js';
 import { KafkaWebhookPublisher, PublishError, type WebhookPublisher } from './webhook-publisher.js';
 
 export const SHIP_EVENT_TOPIC = Topics.shipEvent;
 export const DELIVERY_STATUS_TOPIC = Topics.deliveryStatus;
 export const REQUEST_ID_HEADER = 'x-request-id';
+/** Beyond the produce timeout, how long a claim is held for its attempt: the nonce store's round trips and parsing. */
+export const NONCE_LEASE_MARGIN_MS = 5_000;
 
 /** The caller's X-Request-Id when it is a plain token (no spaces or control characters, ≤ 128), else a new UUID. */
 export function requestIdOf(request: IncomingMessage): string {
@@ -77,9 +91,16 @@ export const WEBHOOK_ROUTES = {
   pmpCashCollected: { method: 'POST', url: '/api/delivery/pmp/cash-collected', partner: 'pmp' },
 } as const satisfies Record<string, { method: 'POST' | 'PUT'; url: string; partner: Partner }>;
 
+/** An attempt's id on its nonce claim: 96 random bits as one flat string (a randomUUID() string is built of pieces, ~500 bytes of heap for as long as the nonce is remembered). */
+const newHolder = (): string => randomBytes(12).toString('base64url');
+
+/** Which of a partner's secrets signed a request, as `omnia_webhook_accepted_total` labels it. */
+export const SECRET_LABELS = ['current', 'previous'] as const;
+export type SecretLabel = (typeof SECRET_LABELS)[number];
+
 export interface WebhookServerOptions {
-  /** One HMAC secret per partner. */
-  secrets: Readonly<Record<Partner, string>>;
+  /** Each partner's HMAC secret, or its current and previous ones during a rotation. */
+  secrets: Readonly<Record<Partner, string | PartnerSecrets>>;
   publisher: WebhookPublisher;
   topics?: { shipEvents?: string; deliveryStatus?: string };
   /** Value serdes; default JSON (what `serdeFor` gives without format settings). */
@@ -92,6 +113,10 @@ export interface WebhookServerOptions {
   nonceCapacity?: number;
   bodyLimitBytes?: number;
   produceTimeoutMs?: number;
+  /** How long a claimed nonce is held for its attempt before an identical request may take it over; default the produce timeout + 5 s. */
+  nonceLeaseMs?: number;
+  /** Header, body, idle and keep-alive timeouts (webhook-timeouts.ts); each defaults as its setting does. */
+  timeouts?: Partial<ConnectionTimeouts>;
   /** Clock (ms) of the timestamp window, nonce expiry and record timestamps; tests move it. */
   now?: () => number;
   /** Fastify's logger and the ingress's; default the project logger (component webhook-ingress). */
@@ -108,8 +133,8 @@ function webhookMetrics(registry: Registry, nonces: NonceStore) {
       () =>
         new Counter({
           name: 'omnia_webhook_accepted_total',
-          help: 'Webhook events produced to Kafka and acknowledged, by partner',
-          labelNames: ['partner'] as const,
+          help: 'Webhook events produced to Kafka and acknowledged, by partner and the secret that signed them (current or previous)',
+          labelNames: ['partner', 'secret'] as const,
           registers: [registry],
         }),
     ),
@@ -155,6 +180,16 @@ function webhookMetrics(registry: Registry, nonces: NonceStore) {
 interface Outcome {
   partner: Partner;
   code: string;
+  secret?: SecretLabel;
+}
+
+/** The secrets a signature is checked against, current first; throws on an empty one (a partner without a secret). */
+function secretsOf(partner: Partner, given: string | PartnerSecrets | undefined): string[] {
+  const { current, previous } = typeof given === 'string' ? { current: given, previous: undefined } : (given ?? { current: '' });
+  if (!current) throw new Error(`webhook ingress: no secret for ${partner}`);
+  if (previous === undefined) return [current];
+  if (!previous) throw new Error(`webhook ingress: the previous secret of ${partner} is empty`);
+  return [current, previous];
 }
 
 /** The ingress, routes registered, not listening; `await app.ready()` or `app.listen()` next. */
@@ -163,28 +198,44 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const nonces = options.nonces ?? NonceCache.forWindow(tolerance, options.nonceCapacity ?? 500_000);
   const produceTimeoutMs = options.produceTimeoutMs ?? 10_000;
+  const nonceLeaseMs = options.nonceLeaseMs ?? produceTimeoutMs + NONCE_LEASE_MARGIN_MS;
   const registry = options.registry ?? new Registry();
   const metrics = webhookMetrics(registry, nonces);
   const shipEventTopic = options.topics?.shipEvents ?? SHIP_EVENT_TOPIC;
   const deliveryStatusTopic = options.topics?.deliveryStatus ?? DELIVERY_STATUS_TOPIC;
   const shipEventSerde = options.serdes?.shipEvent ?? jsonSerde<ShipEvent>('ShipEvent', shipEventTopic);
   const deliveryStatusSerde = options.serdes?.deliveryStatus ?? jsonSerde<DeliveryStatus>('DeliveryStatus', deliveryStatusTopic);
-  for (const partner of Object.keys(options.secrets) as Partner[]) {
-    if (!options.secrets[partner]) throw new Error(`webhook ingress: no secret for ${partner}`);
-  }
+  const secrets = Object.fromEntries(
+    Object.values(WEBHOOK_ROUTES).map(({ partner }) => [partner, secretsOf(partner, options.secrets[partner])]),
+  ) as Record<Partner, string[]>;
+  const log = options.logger ?? rootLogger.child({ component: 'webhook-ingress' });
+  for (const [partner, keys] of Object.entries(secrets))
+    if (keys.length > 1) log.info({ partner }, 'previous webhook secret accepted too, until it is unset (rotation)');
 
+  const partnerOfRoute = new Map<string, Partner>(
+    Object.values(WEBHOOK_ROUTES).map((route) => [`${route.method} ${route.url}`, route.partner]),
+  );
+  // The partner of the request a connection carries, so a refusal Node makes on the connection is counted.
+  const partnerOfSocket = new WeakMap<Socket, Partner>();
   const produceTimeout = timeout(produceTimeoutMs, TimeoutStrategy.Aggressive);
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; said so, the instance keeps Fastify's default type.
-    loggerInstance: (options.logger ?? rootLogger.child({ component: 'webhook-ingress' })) as FastifyBaseLogger,
+    loggerInstance: log as FastifyBaseLogger,
     requestIdHeader: false,
     logController: quietRequests(),
     genReqId: requestIdOf,
     bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
     return503OnClosing: true,
+    ...connectionTimeoutOptions({ ...DEFAULT_CONNECTION_TIMEOUTS, ...options.timeouts }, produceTimeoutMs),
+    clientErrorHandler: answerClientErrors((socket, code) => {
+      const partner = partnerOfSocket.get(socket);
+      if (partner) metrics.rejected.inc({ partner, code });
+    }),
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    const partner = partnerOfRoute.get(`${request.method} ${request.routeOptions.url ?? ''}`);
+    if (partner) partnerOfSocket.set(request.raw.socket, partner);
   });
   installErrorHandlers(app);
   installSecurityHeaders(app);
@@ -194,27 +245,54 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   const outcomes = new WeakMap<FastifyRequest, Outcome>();
-  const partnerOfRoute = new Map<string, Partner>(
-    Object.values(WEBHOOK_ROUTES).map((route) => [`${route.method} ${route.url}`, route.partner]),
-  );
   accessLog(app);
   app.addHook('onResponse', async (request, reply) => {
+    partnerOfSocket.delete(request.raw.socket);
     const outcome = outcomes.get(request);
     const partner = outcome?.partner ?? partnerOfRoute.get(`${request.method} ${request.routeOptions.url ?? ''}`);
     if (!partner) return;
-    if (reply.statusCode < 300) metrics.accepted.inc({ partner });
+    if (reply.statusCode < 300) metrics.accepted.inc({ partner, secret: outcome?.secret ?? 'current' });
     else metrics.rejected.inc({ partner, code: outcome?.code ?? `HTTP_${reply.statusCode}` });
   });
 
-  /** Releases a nonce whose request was not accepted; if the store cannot, an identical retry gets 409 (a new nonce passes). */
-  async function forget(request: FastifyRequest, nonceKey: string): Promise<void> {
+  const partnerOfClaim = (claim: NonceClaim) => claim.key.slice(0, claim.key.indexOf(':'));
+
+  /** Gives back the claim of a request that was not accepted, so that its identical retry is accepted. */
+  async function release(request: FastifyRequest, claim: NonceClaim): Promise<void> {
     try {
-      await nonces.release(nonceKey);
+      await nonces.release(claim);
     } catch (error) {
       request.log.warn(
-        { partner: nonceKey.slice(0, nonceKey.indexOf(':')), err: error },
-        'nonce not released: an identical retry will get 409 (a new nonce passes)',
+        { partner: partnerOfClaim(claim), err: error },
+        `nonce not released: an identical retry gets 503 NONCE_IN_PROGRESS for up to ${nonceLeaseMs} ms, then is accepted (a new nonce passes at once)`,
       );
+    }
+  }
+
+  /**
+   * A claim whose answer did not come back may have landed all the same: given back without waiting (the 503 is
+   * not held up), sent after the claim on the same connection, so Redis runs it after the claim. An outage is
+   * logged by the store; if this fails too, the identical retry takes the claim over once its lease is over.
+   */
+  function abandon(request: FastifyRequest, claim: NonceClaim): void {
+    Promise.resolve()
+      .then(() => nonces.release(claim))
+      .catch((error: unknown) =>
+        request.log.debug({ partner: partnerOfClaim(claim), err: error }, 'unanswered nonce claim not given back'),
+      );
+  }
+
+  /** Marks the claim's request done; `accepted` says whether its event was published (a failure then matters). */
+  async function spend(request: FastifyRequest, claim: NonceClaim, accepted: boolean): Promise<void> {
+    const level = accepted ? 'warn' : 'debug';
+    const consequence = accepted
+      ? `an identical request after ${nonceLeaseMs} ms may be published again (a repeated EventID, ignored downstream)`
+      : 'an identical request is refused again once its lease is over';
+    try {
+      if (!(await nonces.spend(claim)))
+        request.log[level]({ partner: partnerOfClaim(claim) }, `nonce claim taken over before it was spent: ${consequence}`);
+    } catch (error) {
+      request.log[level]({ partner: partnerOfClaim(claim), err: error }, `nonce not spent: ${consequence}`);
     }
   }
 
@@ -237,7 +315,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     topic: string,
     serde: Serde<T>,
   ): void {
-    const secret = options.secrets[spec.partner];
+    const keys = secrets[spec.partner];
     app.route({
       method: spec.method,
       url: spec.url,
@@ -250,26 +328,37 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       handler: async (request, reply) => {
         const { partner } = spec;
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const verified = verifyWebhook(secret, raw, request.headers, { toleranceSeconds: tolerance, nowMs: now() });
+        const verified = verifyWebhook(keys, raw, request.headers, { toleranceSeconds: tolerance, nowMs: now() });
         if (!verified.ok)
           refuse(request, partner, 401, verified.code, verified.message, undefined, { 'www-authenticate': 'Omnia-HMAC-SHA256' });
+        const secret = SECRET_LABELS[verified.secretIndex]!;
 
-        const nonceKey = `${partner}:${verified.nonce}`;
-        let claim: ClaimResult;
+        const claim: NonceClaim = {
+          key: `${partner}:${verified.nonce}`,
+          digest: verified.digest,
+          holder: newHolder(),
+          leaseMs: nonceLeaseMs,
+        };
+        let claimed: ClaimResult;
         try {
-          claim = await nonces.claim(nonceKey, now());
+          claimed = await nonces.claim(claim, now());
         } catch (error) {
           // A request whose replay cannot be ruled out is not accepted; the partner retries it as it is. An outage
           // is logged once by the store (redis-nonce-store.ts); each refused request only at debug.
+          abandon(request, claim);
           if (error instanceof NonceStoreUnavailableError) request.log.debug({ partner, err: error }, 'nonce store unavailable: 503');
           else request.log.error({ partner, err: error }, 'nonce not claimed: 503');
           refuse(request, partner, 503, 'NONCE_STORE_UNAVAILABLE', 'replay protection is unavailable; retry shortly', undefined, {
             'retry-after': '1',
           });
         }
-        if (claim === 'replayed')
+        if (claimed === 'replayed')
           refuse(request, partner, 409, 'NONCE_REPLAYED', 'this X-Omnia-Nonce was already used; sign every request with a new nonce');
-        if (claim === 'full') {
+        if (claimed === 'in-progress')
+          refuse(request, partner, 503, 'NONCE_IN_PROGRESS', 'the identical request is being handled; retry shortly', undefined, {
+            'retry-after': '1',
+          });
+        if (claimed === 'full') {
           request.log.warn(
             { partner, nonces: nonces.size },
             'nonce memory full of live nonces: 503 NONCE_CAPACITY (raise OMNIA_WEBHOOK_NONCE_CAPACITY or share nonces in Redis)',
@@ -303,10 +392,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
           record = parsed.record;
           value = serde.serialize(record);
         } catch (error) {
-          // A refused body keeps its nonce (resending it would be refused the same); an encoding bug releases it.
-          if (!(error instanceof ApiError)) {
+          // A refused body spends its nonce (resending it would be refused the same); an encoding bug releases it.
+          if (error instanceof ApiError) await spend(request, claim, false);
+          else {
             request.log.error({ partner, topic, err: error }, 'accepted event not encoded');
-            await forget(request, nonceKey);
+            await release(request, claim);
           }
           throw error;
         }
@@ -315,9 +405,9 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         const where = { partner, OrderID: record.OrderID, EventID: record.EventID, ShipFromLocationID: record.ShipFromLocationID, topic };
         try {
           const { partition } = await produceTimeout.execute(() => publisherPublish(topic, record, value));
-          request.log.debug({ ...where, partition }, 'webhook event produced');
+          request.log.debug({ ...where, partition, secret }, 'webhook event produced');
         } catch (error) {
-          await forget(request, nonceKey);
+          await release(request, claim);
           const partition = error instanceof PublishError ? error.partition : undefined;
           const why = error instanceof TaskCancelledError ? `no acks within ${produceTimeoutMs} ms` : 'the send failed';
           request.log.warn(
@@ -336,7 +426,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         } finally {
           metrics.produceSeconds.observe({ topic }, (performance.now() - started) / 1000);
         }
-        outcomes.set(request, { partner, code: 'ACCEPTED' });
+        await spend(request, claim, true);
+        outcomes.set(request, { partner, code: 'ACCEPTED', secret });
         return reply.code(202).send({ accepted: true, eventId: record.EventID });
       },
     });
@@ -425,6 +516,12 @@ export async function startWebhookServer(
     ...(sharedNonces ? { nonces: sharedNonces } : { nonceCapacity: config.nonceCapacity }),
     bodyLimitBytes: config.bodyLimitBytes,
     produceTimeoutMs: config.produceTimeoutMs,
+    timeouts: {
+      headersTimeoutMs: config.headersTimeoutMs,
+      bodyTimeoutMs: config.bodyTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    },
     logger: options.logger,
   });
   try {

@@ -486,6 +486,13 @@ export const webhookSection: SettingsTable<WebhookConfig> = {
     parse: optionalText,
     secret: true,
   },
+  slickSecretPrevious: {
+    env: 'OMNIA_SLICK_WEBHOOK_SECRET_PREVIOUS',
+    doc: 'Slick’s previous HMAC secret, accepted beside OMNIA_SLICK_WEBHOOK_SECRET while the partner moves to the new one (a rotation without a cut-over); unset it once omnia_webhook_accepted_total{partner="slick",secret="previous"} stays at 0.',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
   grabSecret: {
     env: 'OMNIA_GRAB_WEBHOOK_SECRET',
     doc: 'HMAC secret Grab signs delivery-status webhooks with (required to start).',
@@ -493,9 +500,23 @@ export const webhookSection: SettingsTable<WebhookConfig> = {
     parse: optionalText,
     secret: true,
   },
+  grabSecretPrevious: {
+    env: 'OMNIA_GRAB_WEBHOOK_SECRET_PREVIOUS',
+    doc: 'Grab’s previous HMAC secret, accepted beside OMNIA_GRAB_WEBHOOK_SECRET while the partner moves to the new one (a rotation without a cut-over); unset it once omnia_webhook_accepted_total{partner="grab",secret="previous"} stays at 0.',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
   pmpSecret: {
     env: 'OMNIA_PMP_WEBHOOK_SECRET',
     doc: 'HMAC secret PMP signs delivered / cash-collected webhooks with (required to start).',
+    default: undefined,
+    parse: optionalText,
+    secret: true,
+  },
+  pmpSecretPrevious: {
+    env: 'OMNIA_PMP_WEBHOOK_SECRET_PREVIOUS',
+    doc: 'PMP’s previous HMAC secret, accepted beside OMNIA_PMP_WEBHOOK_SECRET while the partner moves to the new one (a rotation without a cut-over); unset it once omnia_webhook_accepted_total{partner="pmp",secret="previous"} stays at 0.',
     default: undefined,
     parse: optionalText,
     secret: true,
@@ -510,7 +531,7 @@ export const webhookSection: SettingsTable<WebhookConfig> = {
   },
   nonceCapacity: {
     env: 'OMNIA_WEBHOOK_NONCE_CAPACITY',
-    doc: 'Most nonces remembered at once (about 250 bytes each); when full, new requests get 503 until old nonces expire.',
+    doc: 'Most nonces remembered at once (about 350 bytes each); when full, new requests get 503 until old nonces expire.',
     default: 500_000,
     parse: positiveInt('OMNIA_WEBHOOK_NONCE_CAPACITY'),
   },
@@ -532,6 +553,30 @@ export const webhookSection: SettingsTable<WebhookConfig> = {
     doc: 'Longest wait for Kafka’s acks before answering 503 (the partner retries; a late write is then a duplicate EventID, ignored downstream).',
     default: 10_000,
     parse: positiveInt('OMNIA_WEBHOOK_PRODUCE_TIMEOUT_MS'),
+  },
+  headersTimeoutMs: {
+    env: 'OMNIA_WEBHOOK_HEADERS_TIMEOUT_MS',
+    doc: 'Longest wait for a request’s headers once it has begun; 408 and the connection closed beyond. At most OMNIA_WEBHOOK_BODY_TIMEOUT_MS.',
+    default: 10_000,
+    parse: positiveInt('OMNIA_WEBHOOK_HEADERS_TIMEOUT_MS'),
+  },
+  bodyTimeoutMs: {
+    env: 'OMNIA_WEBHOOK_BODY_TIMEOUT_MS',
+    doc: 'Longest wait for a whole request, headers and body, once it has begun; 408 and the connection closed beyond, so a body sent slowly cannot hold a connection.',
+    default: 30_000,
+    parse: positiveInt('OMNIA_WEBHOOK_BODY_TIMEOUT_MS'),
+  },
+  idleTimeoutMs: {
+    env: 'OMNIA_WEBHOOK_IDLE_TIMEOUT_MS',
+    doc: 'A connection on which nothing moves either way for this long is closed (a client that stops reading its answer). Longer than OMNIA_WEBHOOK_PRODUCE_TIMEOUT_MS, which a request may wait in silence.',
+    default: 60_000,
+    parse: positiveInt('OMNIA_WEBHOOK_IDLE_TIMEOUT_MS'),
+  },
+  keepAliveTimeoutMs: {
+    env: 'OMNIA_WEBHOOK_KEEP_ALIVE_TIMEOUT_MS',
+    doc: 'How long a kept-alive connection may wait for its next request; longer than the load balancer’s idle timeout, so the balancer closes first and never reuses a connection being closed.',
+    default: 72_000,
+    parse: positiveInt('OMNIA_WEBHOOK_KEEP_ALIVE_TIMEOUT_MS'),
   },
 };
 

@@ -2,8 +2,10 @@
 // a command Redis does not answer fails at the timeout and the ingress answers 503 NONCE_STORE_UNAVAILABLE;
 // after N such failures the breaker answers at once without asking Redis; a probe after the cool-down closes it.
 // A lost connection and its return are logged once each, the URL without its password.
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import t from 'tap';
+import type { NonceClaim } from '../../../connectors/nonce-cache.js';
 import { NonceStoreUnavailableError, RedisNonceStore } from '../../../connectors/redis-nonce-store.js';
 import { signWebhook } from '../../../connectors/signature.js';
 import { buildWebhookServer, WEBHOOK_ROUTES } from '../../../connectors/webhook-server.js';
@@ -37,10 +39,10 @@ function commands(buffer: Buffer): [string[][], Buffer] {
   return [out, buffer.subarray(at)];
 }
 
-/** Answers HELLO, and everything else with +OK; while `hang()`ed it holds its answers (Redis stuck), `resume()` sends them. */
+/** Answers HELLO, a script with 1 (claimed, spent, released), anything else with +OK; while `hang()`ed it holds its answers (Redis stuck), `resume()` sends them. */
 class StandInRedis {
   private answering = true;
-  private readonly held = new Map<Socket, number>();
+  private readonly held = new Map<Socket, string[]>();
   readonly seen: string[][] = [];
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
@@ -58,9 +60,10 @@ class StandInRedis {
         for (const command of parsed) {
           this.seen.push(command);
           const name = command[0]!.toUpperCase();
+          const answer = name === 'EVAL' ? ':1\r\n' : '+OK\r\n';
           if (name === 'HELLO') socket.write('%3\r\n+server\r\n+redis\r\n+version\r\n+7.2.0\r\n+proto\r\n:3\r\n');
-          else if (this.answering) socket.write('+OK\r\n');
-          else this.held.set(socket, (this.held.get(socket) ?? 0) + 1);
+          else if (this.answering) socket.write(answer);
+          else this.held.set(socket, [...(this.held.get(socket) ?? []), answer]);
         }
       });
     });
@@ -75,7 +78,7 @@ class StandInRedis {
   /** Answers what it held back, in order, and everything from now on. */
   resume(): void {
     this.answering = true;
-    for (const [socket, count] of this.held) if (!socket.destroyed) socket.write('+OK\r\n'.repeat(count));
+    for (const [socket, answers] of this.held) if (!socket.destroyed) socket.write(answers.join(''));
     this.held.clear();
   }
 
@@ -87,8 +90,8 @@ class StandInRedis {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  sets(): number {
-    return this.seen.filter((command) => command[0]!.toUpperCase() === 'SET').length;
+  scripts(): number {
+    return this.seen.filter((command) => command[0]!.toUpperCase() === 'EVAL').length;
   }
 }
 
@@ -111,6 +114,10 @@ async function setup(t: { teardown(fn: () => Promise<void>): void }) {
   return { redis, store, lines, text };
 }
 
+/** A new attempt's claim on `key`. */
+const claimOf = (key: string): NonceClaim => ({ key, digest: 'digest', holder: randomUUID(), leaseMs: 15_000 });
+const claim = (store: RedisNonceStore, key: string) => store.claim(claimOf(key), Date.now());
+
 const failure = (promise: Promise<unknown>) =>
   promise.then(
     () => undefined,
@@ -119,17 +126,17 @@ const failure = (promise: Promise<unknown>) =>
 
 t.test('timeout, breaker open after 3 failures (answered at once, Redis not asked), probe closes it', async (t) => {
   const { redis, store, lines, text } = await setup(t);
-  t.equal(await store.claim('pmp:nonce-1'), 'claimed', 'claimed while Redis answers');
+  t.equal(await claim(store, 'pmp:nonce-1'), 'claimed', 'claimed while Redis answers');
 
   redis.hang();
   for (let i = 0; i < 3; i++) {
     const started = Date.now();
-    const error = await failure(store.claim(`pmp:slow-${i}`));
+    const error = await failure(claim(store, `pmp:slow-${i}`));
     const elapsed = Date.now() - started;
     t.ok(error instanceof NonceStoreUnavailableError, `claim ${i + 1} refused as unavailable`);
     t.ok(elapsed >= 140 && elapsed < 1_000, `after the 150 ms timeout (${elapsed} ms)`);
   }
-  t.equal(redis.sets(), 4, 'each of them reached Redis');
+  t.equal(redis.scripts(), 4, 'each of them reached Redis');
   t.equal(lines.filter((line) => /closed → open/.test(line.msg)).length, 1, 'the opening is logged once');
   t.match(
     lines.find((line) => /closed → open/.test(line.msg)),
@@ -143,14 +150,14 @@ t.test('timeout, breaker open after 3 failures (answered at once, Redis not aske
   );
 
   const started = Date.now();
-  const refused = await failure(store.claim('pmp:while-open'));
+  const refused = await failure(claim(store, 'pmp:while-open'));
   t.ok(refused instanceof NonceStoreUnavailableError, 'refused while open');
   t.match((refused as Error).message, /circuit breaker is open/);
   t.ok(Date.now() - started < 100, 'at once, without waiting for a timeout');
-  t.equal(redis.sets(), 4, 'Redis was not asked');
+  t.equal(redis.scripts(), 4, 'Redis was not asked');
 
   redis.resume();
-  await until('the cool-down to pass', async () => (await store.claim('pmp:after').catch(() => 'refused')) === 'claimed', 3_000);
+  await until('the cool-down to pass', async () => (await claim(store, 'pmp:after').catch(() => 'refused')) === 'claimed', 3_000);
   t.equal(store.breaker.state, 0, 'closed again (cockatiel CircuitState.Closed)');
   t.equal(lines.filter((line) => /half-open → closed/.test(line.msg)).length, 1, 'the closing is logged once');
   t.notMatch(text(), /hunter2-secret/, 'the password is never logged');
@@ -186,6 +193,11 @@ t.test('the ingress answers 503 NONCE_STORE_UNAVAILABLE while Redis hangs, and p
   t.equal(refused.json().error.code, 'NONCE_STORE_UNAVAILABLE');
   t.equal(refused.headers['retry-after'], '1');
   t.equal(published.length, 0);
+  // The claim may have landed although its answer did not come: it is given back, after it on the connection.
+  await until('the unanswered claim given back', () => redis.scripts() >= 2);
+  const [claimed, givenBack] = redis.seen.filter((command) => command[0]!.toUpperCase() === 'EVAL');
+  t.match(claimed, ['EVAL', /'held:'/, '1', /^omnia:webhook-nonce:pmp:/], 'first the claim');
+  t.match(givenBack, ['EVAL', /'DEL'/, '1', claimed![3], claimed![4]], 'then its release, for the same key and holder');
   redis.resume();
   t.equal((await send()).statusCode, 202, 'accepted once Redis answers');
 });
@@ -195,7 +207,7 @@ t.test('a lost connection is logged once (not per reconnect attempt), and so is 
   await redis.stop();
   await until('the loss logged', () => lines.some((line) => /connection lost/.test(line.msg)));
   const started = Date.now();
-  t.ok((await failure(store.claim('pmp:offline'))) instanceof NonceStoreUnavailableError, 'a claim fails while disconnected');
+  t.ok((await failure(claim(store, 'pmp:offline'))) instanceof NonceStoreUnavailableError, 'a claim fails while disconnected');
   t.ok(Date.now() - started < 1_000, 'promptly (commands are not queued; a few quick retries at most)');
   await new Promise((resolve) => setTimeout(resolve, 500)); // several reconnect attempts fail meanwhile
   await redis.start();
@@ -207,7 +219,7 @@ t.test('a lost connection is logged once (not per reconnect attempt), and so is 
   );
   await until(
     'claims accepted again',
-    async () => (await store.claim(`pmp:back-${Date.now()}`).catch(() => 'refused')) === 'claimed',
+    async () => (await claim(store, `pmp:back-${Date.now()}`).catch(() => 'refused')) === 'claimed',
     5_000,
   );
 });

@@ -1,7 +1,13 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import t from 'tap';
-import { NonceCache } from '../../../connectors/nonce-cache.js';
-import { NONCE_HEADER, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhook } from '../../../connectors/signature.js';
+import {
+  NONCE_HEADER,
+  SIGNATURE_HEADER,
+  signedDigest,
+  signWebhook,
+  TIMESTAMP_HEADER,
+  verifyWebhook,
+} from '../../../connectors/signature.js';
 
 const SECRET = 'slick-secret-0123456789abcdef';
 const BODY = '{"EventID":"E1","Note":"สวัสดี"}';
@@ -27,7 +33,15 @@ t.test('signWebhook implements the contract: sha256=hex(HMAC(secret, "ts.nonce.b
 
 t.test('verifyWebhook accepts a signed request, with lower-cased (Node) or canonical header names', async (t) => {
   const headers = signWebhook(SECRET, BODY, { timestamp: NOW / 1000, nonce: 'abcdefgh' });
-  t.same(verifyWebhook(SECRET, Buffer.from(BODY), lower(headers), { nowMs: NOW }), { ok: true, timestamp: NOW / 1000, nonce: 'abcdefgh' });
+  t.same(verifyWebhook(SECRET, Buffer.from(BODY), lower(headers), { nowMs: NOW }), {
+    ok: true,
+    timestamp: NOW / 1000,
+    nonce: 'abcdefgh',
+    digest: createHash('sha256')
+      .update(`${NOW / 1000}.abcdefgh.${BODY}`)
+      .digest('hex'),
+    secretIndex: 0,
+  });
   t.ok(verifyWebhook(SECRET, BODY, headers, { nowMs: NOW }).ok);
   const upperHex = { ...lower(headers), 'x-omnia-signature': `sha256=${headers[SIGNATURE_HEADER].slice('sha256='.length).toUpperCase()}` };
   t.ok(verifyWebhook(SECRET, BODY, upperHex, { nowMs: NOW }).ok, 'hex digits in either case');
@@ -81,20 +95,32 @@ t.test('the timestamp window is ±tolerance, checked after the HMAC', async (t) 
   t.notOk(verifyWebhook(SECRET, BODY, at(-61), { nowMs: NOW, toleranceSeconds: 60 }).ok, 'a configured window');
 });
 
-t.test('NonceCache: a nonce is claimed once for twice the window, memory stays bounded', async (t) => {
-  const cache = NonceCache.forWindow(300, 3);
-  t.equal(cache.claim('slick:a', 0), 'claimed');
-  t.equal(cache.claim('slick:a', 599_999), 'replayed', 'still remembered just before 2 × window');
-  t.equal(cache.claim('grab:a', 1), 'claimed', 'partners have their own nonces');
-  t.equal(cache.claim('slick:b', 2), 'claimed');
-  t.equal(cache.claim('slick:c', 3), 'full', 'full of live nonces: refused, none forgotten');
-  t.equal(cache.size, 3);
-  t.equal(cache.claim('slick:a', 600_000), 'claimed', 'expired at 2 × window, so reusable (its timestamp can no longer pass)');
-  t.equal(cache.size, 3, 'the expired one was evicted to make room');
-  cache.release('slick:b');
-  t.equal(cache.claim('slick:b', 600_001), 'claimed', 'a released nonce can be claimed again');
-  t.equal(cache.claim('slick:c', 1_300_000), 'claimed', 'everything expired: room again');
-  t.equal(cache.size, 1);
-  t.throws(() => new NonceCache(0, 1));
-  t.throws(() => new NonceCache(1000, 0));
+t.test('two secrets during a rotation: a signature made with either passes and says which; any other is refused', async (t) => {
+  const current = 'grab-secret-new-0123456789abcdef';
+  const previous = 'grab-secret-old-0123456789abcdef';
+  const signedWith = (secret: string) => lower(signWebhook(secret, BODY, { timestamp: NOW / 1000, nonce: 'rotation-1' }));
+  const withCurrent = verifyWebhook([current, previous], BODY, signedWith(current), { nowMs: NOW });
+  const withPrevious = verifyWebhook([current, previous], BODY, signedWith(previous), { nowMs: NOW });
+  t.match(withCurrent, { ok: true, secretIndex: 0 }, 'the current secret');
+  t.match(withPrevious, { ok: true, secretIndex: 1 }, 'the previous secret');
+  if (withCurrent.ok && withPrevious.ok)
+    t.equal(withCurrent.digest, withPrevious.digest, 'the same signed bytes have the same digest whichever secret signed them');
+  const other = verifyWebhook([current, previous], BODY, signedWith(SECRET), { nowMs: NOW });
+  t.match(other, { ok: false, code: 'SIGNATURE_INVALID' }, 'a third secret');
+  t.match(verifyWebhook([current], BODY, signedWith(previous), { nowMs: NOW }), { ok: false, code: 'SIGNATURE_INVALID' }, 'once unset');
+  const stale = lower(signWebhook(previous, BODY, { timestamp: NOW / 1000 - 301, nonce: 'rotation-2' }));
+  t.match(
+    verifyWebhook([current, previous], BODY, stale, { nowMs: NOW }),
+    { ok: false, code: 'TIMESTAMP_OUT_OF_WINDOW' },
+    'the window applies',
+  );
+});
+
+t.test('signedDigest covers timestamp, nonce and body: any of them changed is another request', async (t) => {
+  const digest = signedDigest('1790000000', 'nonce-0001', BODY);
+  t.match(digest, /^[0-9a-f]{64}$/);
+  t.equal(signedDigest('1790000000', 'nonce-0001', Buffer.from(BODY)), digest, 'a Buffer body as its UTF-8 string');
+  t.not(signedDigest('1790000001', 'nonce-0001', BODY), digest, 'timestamp');
+  t.not(signedDigest('1790000000', 'nonce-0002', BODY), digest, 'nonce');
+  t.not(signedDigest('1790000000', 'nonce-0001', BODY.replace('E1', 'E2')), digest, 'body');
 });
