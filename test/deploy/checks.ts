@@ -136,6 +136,7 @@ export function checkSettings(objects: readonly K8sObject[], context: Deployment
       }
     }
   }
+  problems.push(...checkSharedSecrets(objects));
   for (const cm of ofKind(objects, 'ConfigMap')) {
     for (const [key, value] of Object.entries(((cm as Any).data ?? {}) as Record<string, string>)) {
       const setting = context.settings.get(key);
@@ -146,6 +147,40 @@ export function checkSettings(objects: readonly K8sObject[], context: Deployment
         } catch (error) {
           problems.push(`ConfigMap ${cm.metadata.name}: ${(error as Error).message}`);
         }
+    }
+  }
+  return problems;
+}
+
+/** Where a container's variable comes from: `Secret name/key`, `ConfigMap name/key`, `an inline value`, or undefined. */
+function sourceOf(container: Any, env: string): string | undefined {
+  const entry = (container.env ?? []).find((e: Any) => e.name === env);
+  const secret = entry?.valueFrom?.secretKeyRef;
+  const configMap = entry?.valueFrom?.configMapKeyRef;
+  if (secret) return `Secret ${secret.name}/${secret.key}`;
+  if (configMap) return `ConfigMap ${configMap.name}/${configMap.key}`;
+  return entry ? 'an inline value' : undefined;
+}
+
+/**
+ * Secrets two processes must share: omnia notify signs the customers' tracking links with OMNIA_TRACKING_SECRET
+ * and the query service (omnia start) opens them with its own, so both read it from one Secret key.
+ */
+function checkSharedSecrets(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  const running = (command: string) =>
+    workloads(objects).flatMap((w) =>
+      (podSpec(w).containers ?? []).filter((c: Any) => c.args?.[0] === command).map((c: Any) => ({ w, c })),
+    );
+  for (const signer of running('notify')) {
+    const signs = sourceOf(signer.c, 'OMNIA_TRACKING_SECRET');
+    if (!signs) continue; // checkSettings names it: a requirement of omnia notify
+    for (const opener of running('start')) {
+      const opens = sourceOf(opener.c, 'OMNIA_TRACKING_SECRET');
+      if (opens !== signs || !signs.startsWith('Secret '))
+        problems.push(
+          `${id(opener.w)} (omnia start) reads OMNIA_TRACKING_SECRET from ${opens ?? 'nowhere'}, ${id(signer.w)} (omnia notify) from ${signs}: the tracking page would not open the links in the messages`,
+        );
     }
   }
   return problems;

@@ -2,9 +2,11 @@
  * deploy/k8s: both overlays render (`kubectl kustomize`), every object is valid against its schema (Kubernetes,
  * Strimzi's KafkaTopic CRD, KEDA, Prometheus Operator), and the deployment would run: every topic the code uses
  * has a KafkaTopic kept as it must be (compacted changelogs and tables, retention elsewhere, one partition count,
- * replicated as the settings say: 3 copies and min.insync.replicas 2 in prod); every workload provides the
- * settings its process requires (settings/registry.ts, requiredSettings), runs non-root on a read-only root
- * filesystem without capabilities, has probes, requests and limits, a PDB, a NetworkPolicy and a PodMonitor; KEDA
+ * replicated as the settings say: 3 copies and min.insync.replicas 2 in prod); every workload (the processors,
+ * the sink, the connectors and the notification connector) provides the settings its process requires
+ * (settings/registry.ts, requiredSettings; omnia notify's from deployment.ts), the query service and omnia notify
+ * share the tracking links' secret, every workload runs non-root on a read-only root filesystem without
+ * capabilities, has probes, requests and limits, a PDB, a NetworkPolicy and a PodMonitor; KEDA
  * scales the processors on the lag of every source topic of their group, with a TriggerAuthentication. Each check
  * is also shown failing on a broken copy. Needs kubectl (with its kustomize): missing, this fails under CI and
  * skips elsewhere.
@@ -103,8 +105,8 @@ for (const overlay of OVERLAYS) {
       workloads(objects)
         .map((w) => w.metadata.name)
         .sort(),
-      ['omnia-connectors', 'omnia-processors', 'omnia-sink'],
-      'the three processes',
+      ['omnia-connectors', 'omnia-notify', 'omnia-processors', 'omnia-sink'],
+      'the four processes',
     );
   });
 }
@@ -138,7 +140,7 @@ t.test('every key of the ConfigMap env files and of the Secret templates is docu
     );
   }
   const templates = secretTemplates();
-  t.same(templates.map((s) => s.name).sort(), ['omnia', 'omnia-kafka', 'omnia-partners']);
+  t.same(templates.map((s) => s.name).sort(), ['omnia', 'omnia-kafka', 'omnia-notify', 'omnia-partners']);
   for (const template of templates)
     t.same(
       [...template.keys].filter(([, documented]) => !documented).map(([key]) => key),
@@ -221,6 +223,38 @@ t.test('the checks fail on a broken deployment', async (t) => {
     [/omnia-connectors \(omnia connectors\) does not provide SLICK_TOKEN/],
     'a required secret made optional',
   );
+  const noTrackingSecret = edited('StatefulSet', 'omnia-notify', (s) => {
+    s.spec.template.spec.containers[0].env = s.spec.template.spec.containers[0].env.filter(
+      (e: { name: string }) => e.name !== 'OMNIA_TRACKING_SECRET',
+    );
+  });
+  t.match(
+    checkSettings(noTrackingSecret, context),
+    [/StatefulSet omnia-notify \(omnia notify\) does not provide OMNIA_TRACKING_SECRET/],
+    'the notification connector without the tracking links’ secret',
+  );
+  const noSmsUrl = objects.map((o) => {
+    if (o.kind !== 'ConfigMap') return o;
+    const copy = clone(o) as K8sObject & { data: Record<string, string> };
+    copy.data.OMNIA_NOTIFY_SMS_URL = '';
+    return copy;
+  });
+  t.match(
+    checkSettings(noSmsUrl, context),
+    [/omnia-notify \(omnia notify\) does not provide OMNIA_NOTIFY_SMS_URL/],
+    'the notification connector without the SMS provider',
+  );
+  const otherTrackingKey = edited('StatefulSet', 'omnia-processors', (s) => {
+    const env = s.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'OMNIA_TRACKING_SECRET');
+    env.valueFrom.secretKeyRef = { name: 'omnia', key: 'jwt-secret', optional: true };
+  });
+  t.match(
+    checkSettings(otherTrackingKey, context),
+    [
+      /omnia-processors \(omnia start\) reads OMNIA_TRACKING_SECRET from Secret omnia\/jwt-secret, .*omnia-notify \(omnia notify\) from Secret omnia-notify\/tracking-secret/,
+    ],
+    'the query service and the notification connector on different tracking secrets',
+  );
   const typo = edited('StatefulSet', 'omnia-processors', (s) =>
     s.spec.template.spec.containers[0].env.push({ name: 'OMNIA_TOPIC_REPLICATION', value: '3' }),
   );
@@ -257,6 +291,24 @@ t.test('the checks fail on a broken deployment', async (t) => {
     checkWorkloads(without((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'omnia-sink')),
     [/omnia-sink container sink: no NetworkPolicy lets traffic in to port 9465/],
     'a port no policy opens',
+  );
+  t.match(
+    checkWorkloads(without((o) => o.kind === 'PodMonitor' && o.metadata.name === 'omnia-notify')),
+    [/StatefulSet omnia-notify: no PodMonitor/],
+    'the notification connector not scraped',
+  );
+  t.match(
+    checkWorkloads(without((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'omnia-notify')),
+    [
+      /omnia-notify container notify: no NetworkPolicy lets traffic in to port 9467/,
+      /StatefulSet omnia-notify: no NetworkPolicy with ingress rules/,
+    ],
+    'the notification connector’s port no policy opens',
+  );
+  t.match(
+    checkWorkloads(without((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'omnia-notify')),
+    [/StatefulSet omnia-notify: no PodDisruptionBudget/],
+    'the notification connector without a PDB',
   );
 
   const createOnly = edited('ScaledObject', 'omnia-processors', (s) => {

@@ -2,10 +2,10 @@
  * Every metric a dashboard panel or an alert rule reads is exported by a process: the embedded default
  * (`npm start`: pipeline, connectors, sink and query service in one process; its /metrics is the query
  * service's and the webhook ingress's) and, on the real broker and Postgres, `omnia start` (the runtime and the
- * query service), `omnia sink` and `omnia connectors` are started and every /metrics endpoint scraped. The
- * runtime's, the sink's and the Slick egress's metrics exist only in those Kafka-mode processes: without a broker
- * or Postgres (never under CI, where that fails) their registries are read in-process instead, and the test says
- * so. Also: every omnia_* metric a process exports is on a dashboard, and every Postgres panel's SQL runs on the
+ * query service), `omnia sink`, `omnia connectors` and `omnia notify` are started and every /metrics endpoint
+ * scraped. The runtime's, the sink's, the Slick egress's and the notification connector's metrics exist only in
+ * those Kafka-mode processes: without a broker or Postgres (never under CI, where that fails) their registries are
+ * read in-process instead, and the test says so. Also: every omnia_* metric a process exports is on a dashboard, and every Postgres panel's SQL runs on the
  * migrated tables.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -20,6 +20,7 @@ import type { SqlDatabase } from '../../postgres/sql.js';
 import { RuntimeMetrics } from '../../runtime/metrics.js';
 import { SinkMetrics } from '../../sinks/sink-metrics.js';
 import { SlickMetrics } from '../../connectors/slick-metrics.js';
+import { NotificationMetrics } from '../../connectors/notifications/metrics.js';
 import { withDefaultMetrics } from '../../observability/metrics.js';
 import { freePort } from '../free-port.js';
 import { BROKERS, createPipelineTopics, requireKafka, testClient, uniqueName } from '../kafka/harness.js';
@@ -101,8 +102,8 @@ async function postgresAnswers(): Promise<boolean> {
 }
 
 /**
- * `omnia start` on Kafka (with DATABASE_URL: the query service), `omnia sink` and `omnia connectors`, each
- * scraped: process → metric names. Undefined when no broker or Postgres answers.
+ * `omnia start` on Kafka (with DATABASE_URL: the query service), `omnia sink`, `omnia connectors` and `omnia
+ * notify`, each scraped: process → metric names. Undefined when no broker or Postgres answers.
  */
 async function scrapeKafkaProcesses(t: Test): Promise<Map<string, Set<string>> | undefined> {
   if (!(await requireKafka(t))) return undefined;
@@ -128,7 +129,13 @@ async function scrapeKafkaProcesses(t: Test): Promise<Map<string, Set<string>> |
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  const ports = { query: await freePort(), sink: await freePort(), webhooks: await freePort(), egress: await freePort() };
+  const ports = {
+    query: await freePort(),
+    sink: await freePort(),
+    webhooks: await freePort(),
+    egress: await freePort(),
+    notify: await freePort(),
+  };
   const worker = startChild('omnia start (Kafka)', ['start'], {
     ...common,
     DATABASE_URL: databaseUrl,
@@ -163,9 +170,24 @@ async function scrapeKafkaProcesses(t: Test): Promise<Map<string, Set<string>> |
     SLICK_TOKEN: 'unused',
   });
   children.push(connectors);
+  const notify = startChild('omnia notify', ['notify'], {
+    ...common,
+    // No order is produced in this test: no provider is called.
+    OMNIA_NOTIFY_SMS_URL: 'http://127.0.0.1:9',
+    OMNIA_NOTIFY_SMS_TOKEN: 'unused',
+    OMNIA_NOTIFY_LINE_URL: 'http://127.0.0.1:9',
+    OMNIA_NOTIFY_LINE_TOKEN: 'unused',
+    OMNIA_TRACKING_SECRET: 'tracking-secret-for-the-metrics-test-0123456789',
+    OMNIA_TRACKING_BASE_URL: 'https://track.omnia.example',
+    OMNIA_NOTIFY_PORT: String(ports.notify),
+    OMNIA_NOTIFY_HOST: '127.0.0.1',
+  });
+  children.push(notify);
   scraped.set(sink.name, exposedNames(await scrape(`http://127.0.0.1:${ports.sink}/metrics`, 90_000, sink.exited)));
   // The egress's /metrics carries the webhook ingress's registry too (what the PodMonitor scrapes).
   scraped.set(connectors.name, exposedNames(await scrape(`http://127.0.0.1:${ports.egress}/metrics`, 90_000, connectors.exited)));
+  // The PodMonitor's port: Node's process metrics and the connector's omnia_notify_*.
+  scraped.set(notify.name, exposedNames(await scrape(`http://127.0.0.1:${ports.notify}/metrics`, 90_000, notify.exited)));
   return scraped;
 }
 
@@ -178,6 +200,10 @@ async function inProcessRegistries(): Promise<Map<string, Set<string>>> {
     exposedNames(await withDefaultMetrics(new SinkMetrics().registry).metrics()),
   );
   out.set('Slick egress metrics (in-process; omnia connectors not started)', exposedNames(await new SlickMetrics().registry.metrics()));
+  out.set(
+    'notification connector metrics (in-process; omnia notify not started)',
+    exposedNames(await new NotificationMetrics().registry.metrics()),
+  );
   // Registered by the query service only with DATABASE_URL on Kafka; the embedded default has them too.
   out.set('default process metrics (in-process)', exposedNames(await withDefaultMetrics(new Registry()).metrics()));
   return out;
@@ -224,7 +250,9 @@ t.test('every metric of a dashboard or a rule is exported by a process; every om
   const kafka = await scrapeKafkaProcesses(t);
   if (kafka) for (const [name, names] of kafka) processes.set(name, names);
   else {
-    t.comment('the Kafka-mode processes were not started: the runtime, sink and Slick egress registries are read in-process');
+    t.comment(
+      'the Kafka-mode processes were not started: the runtime, sink, Slick egress and notification connector registries are read in-process',
+    );
     for (const [name, names] of await inProcessRegistries()) processes.set(name, names);
   }
   for (const [name, names] of processes) t.comment(`${name}: ${names.size} series names`);
@@ -254,7 +282,7 @@ t.test('every metric of a dashboard or a rule is exported by a process; every om
   const omniaFamilies = new Set([...exported].filter((name) => name.startsWith('omnia_')).map(family));
   const notShown = [...omniaFamilies].filter((name) => !dashboardFamilies.has(name) && !dashboardFamilies.has(`${name}_total`)).sort();
   t.same(notShown, [], 'every omnia_* metric a process exports is on a dashboard');
-  if (kafka) t.ok(processes.size >= 5, 'scraped: the embedded default, omnia start on Kafka, omnia sink, omnia connectors');
+  if (kafka) t.ok(processes.size >= 6, 'scraped: the embedded default, omnia start on Kafka, omnia sink, omnia connectors, omnia notify');
 });
 
 t.test('every Postgres panel of the business dashboard runs on the migrated tables', async (t) => {

@@ -130,7 +130,7 @@ t.test('deploy/k8s/prometheus-rule.yaml is generated from the rule file', async 
   t.match(kustomization, /^\s+- prometheus-rule\.yaml$/m, 'kustomization.yaml deploys it');
   const monitoring = readFileSync(path.join(path.dirname(OUTPUT_FILE), 'monitoring.yaml'), 'utf8');
   t.notMatch(monitoring, /kind: PrometheusRule/, 'no second, hand-written copy of the rules');
-  for (const job of ['omnia-processors', 'omnia-sink', 'omnia-connectors'])
+  for (const job of ['omnia-processors', 'omnia-sink', 'omnia-connectors', 'omnia-notify'])
     t.match(monitoring, new RegExp(`name: ${job}\\n`), `a PodMonitor ${job}, the scrape job the rules name`);
 });
 
