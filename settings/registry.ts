@@ -867,7 +867,7 @@ export const registry: readonly Section[] = [
 ];
 
 /** The long-running processes a deployment runs, by their `omnia` command (on Kafka). */
-export const PROCESSES = ['start', 'sink', 'connectors'] as const;
+export const PROCESSES = ['start', 'sink', 'connectors', 'notify'] as const;
 export type OmniaProcess = (typeof PROCESSES)[number];
 
 /**
@@ -886,5 +886,12 @@ export const requiredSettings: Readonly<Record<OmniaProcess, ReadonlyArray<Reado
     [webhookSection.slickSecret],
     [webhookSection.grabSecret],
     [webhookSection.pmpSecret],
+  ],
+  notify: [
+    [runtimeSettings.bootstrapServers],
+    [notifySection.smsUrl],
+    [notifySection.smsToken],
+    [trackingSection.secret],
+    [trackingSection.baseUrl],
   ],
 };

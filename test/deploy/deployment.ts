@@ -16,7 +16,7 @@ import { DELIVERY_STATUS_TOPIC, SHIP_EVENT_TOPIC } from '../../connectors/webhoo
 import { ledgerTopicOf } from '../../ops/dead-letters.js';
 import { dlqTopic } from '../../runtime/dead-letter.js';
 import { settingRows } from '../../settings/describe.js';
-import { notifySection, PROCESSES, registry, requiredSettings, runtimeSettings, trackingSection } from '../../settings/registry.js';
+import { PROCESSES, registry, requiredSettings } from '../../settings/registry.js';
 import type { Setting } from '../../settings/setting.js';
 import { sinkSources } from '../../sinks/sink-sources.js';
 import { changelogTopic } from '../../state/store-definition.js';
@@ -164,22 +164,9 @@ export const knownSetting = (env: string) => settingRows().some((row) => row.env
 
 type Requirements = ReadonlyArray<ReadonlyArray<Setting<unknown>>>;
 
-/**
- * What `omnia notify` refuses to start without (bin/notify.ts): the brokers, the SMS provider's URL and token, and
- * the tracking links' secret and base URL (LINE is optional: its customers get SMS). requiredSettings in
- * settings/registry.ts does not list the process; when it does, its entry is the one used.
- */
-export const NOTIFY_REQUIRED: Requirements = [
-  [runtimeSettings.bootstrapServers],
-  [notifySection.smsUrl],
-  [notifySection.smsToken],
-  [trackingSection.secret],
-  [trackingSection.baseUrl],
-];
-
 /** Per process (`omnia <command>`), its requirements as variable names (one of each group must be provided). */
 export function requirements(): Record<string, string[][]> {
-  const required: Record<string, Requirements> = { notify: NOTIFY_REQUIRED };
+  const required: Record<string, Requirements> = {};
   for (const process of PROCESSES) required[process] = requiredSettings[process];
   return Object.fromEntries(Object.entries(required).map(([p, groups]) => [p, groups.map((group) => group.map((s) => s.env))]));
 }
