@@ -15,7 +15,7 @@
  *
  * Pure: the returns stage and the API's checks (query-service/return-routes.ts) both call it.
  */
-import type { PricedLine } from '../order-state.js';
+import type { PricedLine } from '../../avro/records.js';
 import { type Decimal, formatMoney, parseMoney, round4, sum, ZERO } from './money.js';
 
 export interface ReturnedUnits {
