@@ -40,6 +40,9 @@ export const RECORD_TYPES = [
   'ExceptionOutcome',
   'NotificationPreference',
   'NotificationOutcome',
+  'PaymentSettlement',
+  'ReturnCommand',
+  'ReturnsState',
 ] as const;
 export type RecordTypeName = (typeof RECORD_TYPES)[number];
 

@@ -33,6 +33,10 @@ export const TOPIC_CATALOGUE = {
   notificationPreference: { topic: 'customer.notification-preference.v1', record: 'NotificationPreference' },
   /** Written by the notification connector (connectors/notifications/), not by the topology: every message step. */
   notificationSent: { topic: 'notification.sent.v1', record: 'NotificationOutcome' },
+  /** A delivery partner's settlement report, one record per row (`omnia settlement import`), read by the settle stage. */
+  settlement: { topic: 'payment.settlement.v1', record: 'PaymentSettlement' },
+  /** Returns of delivered orders asked and received through the query service (query-service/return-routes.ts), applied by the returns stage. */
+  orderReturn: { topic: 'order.return.v1', record: 'ReturnCommand' },
 } as const satisfies Readonly<Record<string, { topic: string; record: RecordTypeName }>>;
 
 type Catalogue = typeof TOPIC_CATALOGUE;

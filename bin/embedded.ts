@@ -106,6 +106,8 @@ export interface Embedded {
   readonly statusCounts: ReadonlyMap<number, number>;
   /** Pipes one order into the pipeline (what the demo feed does), resolving once it is processed. */
   pipeOrder(order: unknown): Promise<void>;
+  /** Pipes one JSON record into a topic the pipeline reads (a stock count, say), resolving once it is processed. */
+  pipe(topicName: string, key: string, value: unknown): Promise<void>;
   /** Writes what the pipeline produced since the last flush to the tables (done every second anyway). */
   flush(): Promise<number>;
   /** Moves the driver's clock to now and runs what falls due (done every second anyway). */
@@ -293,6 +295,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const deliverySerde = serdeFor(topic(Topics.deliveryStatus), 'DeliveryStatus', serdeConfig);
   const bundleSerde = serdeFor(topic(Topics.bundles), 'BundleDefinition', serdeConfig);
   const actionSerde = serdeFor(topic(Topics.exceptionAction), 'ExceptionAction', serdeConfig);
+  const returnSerde = serdeFor(topic(Topics.orderReturn), 'ReturnCommand', serdeConfig);
   // The customers' tracking links: the configured secret, or one of this process.
   const trackingConfig = loadTrackingConfig({}, env);
   const tracking = { secret: trackingConfig.secret ?? randomBytes(32).toString('hex'), linkDays: trackingConfig.linkDays };
@@ -317,6 +320,12 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       publisher: intoPipeline,
       actionTopic: topic(Topics.exceptionAction),
       encode: (action) => actionSerde.serialize(action),
+    },
+    // Returns asked and received: into the pipeline, as any command.
+    returns: {
+      publisher: intoPipeline,
+      returnTopic: topic(Topics.orderReturn),
+      encode: (command) => returnSerde.serialize(command),
     },
     // Bundle definitions go into the driver's global table the same way; the 202 waits until it holds them.
     bundles: {
@@ -450,6 +459,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     notifications: { sms, line, notifier, tracking: { ...tracking, baseUrl: trackingBaseUrl } },
     statusCounts,
     pipeOrder,
+    pipe: (topicName, key, value) => chain.pipe(topic(topicName), Buffer.from(key), Buffer.from(JSON.stringify(value)), clock()),
     flush,
     tick: () => chain.tick(),
     async stop() {

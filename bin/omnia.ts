@@ -10,6 +10,7 @@
  * omnia config   every setting of every process with the value it has here (secrets redacted); --markdown: the
  *                README's table.
  * omnia status | dlq list|show|redrive | explain ORDER   the operator commands (ops/, docs/operations.md).
+ * omnia settlement import --partner PMP FILE   PMP's settlement report onto payment.settlement.v1 (ops/, docs/operations.md).
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -113,11 +114,17 @@ async function onKafka(): Promise<void> {
     const decisions = new KafkaWebhookPublisher(client, [actionTopic], logger.child({ component: 'exception-actions' }));
     await decisions.start();
     const actionSerde = serdeFor(actionTopic, 'ExceptionAction', serdeConfig);
+    // Returns asked and received go the same way, onto order.return.v1.
+    const returnTopic = orderConfig.topicPrefix + Topics.orderReturn;
+    const returnCommands = new KafkaWebhookPublisher(client, [returnTopic], logger.child({ component: 'return-commands' }));
+    await returnCommands.start();
+    const returnSerde = serdeFor(returnTopic, 'ReturnCommand', serdeConfig);
     const query = await startQueryService({
       feed,
       actions: { publisher: commands, updateTopic, encode: (update) => updateSerde.serialize(update) },
       cod: { publisher: confirmations, deliveryTopic, encode: (status) => deliverySerde.serialize(status) },
       exceptions: { publisher: decisions, actionTopic, encode: (action) => actionSerde.serialize(action) },
+      returns: { publisher: returnCommands, returnTopic, encode: (command) => returnSerde.serialize(command) },
       bundles: {
         catalog: runtimeBundles(runtime),
         publisher: bundlePublisher,
@@ -156,11 +163,11 @@ try {
   else if (command === 'connectors') await runConnectors();
   else if (command === 'notify') await (await import('./notify.js')).runNotify();
   else if (command === 'config') process.stdout.write(args.includes('--markdown') ? `${markdownTable()}\n` : describeCurrent());
-  else if (command === 'status' || command === 'dlq' || command === 'explain')
+  else if (command === 'status' || command === 'dlq' || command === 'explain' || command === 'settlement')
     process.exit(await (await import('../ops/cli.js')).runOps(command, args));
   else {
     console.error(
-      `unknown command "${command}"; try: omnia start | omnia sink | omnia connectors | omnia notify | omnia replay [--input FILE] | omnia config [--markdown] | omnia status | omnia dlq list|show|redrive | omnia explain ORDER_ID (each with --help)`,
+      `unknown command "${command}"; try: omnia start | omnia sink | omnia connectors | omnia notify | omnia replay [--input FILE] | omnia config [--markdown] | omnia status | omnia dlq list|show|redrive | omnia explain ORDER_ID | omnia settlement import --partner PMP FILE (each with --help)`,
     );
     process.exit(2);
   }

@@ -1,5 +1,6 @@
 /**
- * The operator commands of `omnia` (bin/omnia.ts): `status`, `dlq list | show | redrive`, `explain`. Each returns
+ * The operator commands of `omnia` (bin/omnia.ts): `status`, `dlq list | show | redrive`, `explain`, and finance's
+ * `settlement import`. Each returns
  * its exit status; errors are one message that says what to do next (never a stack trace), usage errors exit 64.
  * The reference is docs/operations.md.
  */
@@ -7,9 +8,10 @@ import { parseArgs, UsageError } from './args.js';
 import { OpsError } from './cluster.js';
 import { dlqList, dlqRedrive, dlqShow, redriveOptions } from './dlq.js';
 import { explainCommand } from './explain.js';
+import { settlementImportCommand } from './settlement-import.js';
 import { statusCommand } from './status.js';
 
-export const OPS_COMMANDS = ['status', 'dlq', 'explain'] as const;
+export const OPS_COMMANDS = ['status', 'dlq', 'explain', 'settlement'] as const;
 
 export const USAGE = {
   status: `omnia status [--json]
@@ -26,6 +28,12 @@ omnia dlq redrive  --topic T --code C [--since S] [--dry-run] [--json]
   Every rule, bundle, proration and Cal A–F step that decided the order, re-run by the pipeline's own code on
   its stored input and compared with its stored totals and its release to the 4th decimal.
   Exit 0 agrees (or the order was rejected: why), 1 differs, 2 only Postgres knows it, 3 not found.`,
+  settlement: `omnia settlement import --partner PMP FILE [--dry-run] [--json]
+  PMP's daily settlement report (CSV: SettlementDate, OrderID, TrackingID, CollectedAmount, CollectedAt) onto
+  payment.settlement.v1, one record per row keyed by the order's store (read from DATABASE_URL's orders table).
+  Every row is checked first; a file with any bad row is refused whole, each problem listed with its line, field
+  and code. Importing the same file again changes nothing. --dry-run checks and publishes nothing.
+  Exit 0 imported (or valid), 1 refused, 3 the file, Postgres or Kafka could not be used.`,
 } as const;
 
 const HELP = new Set(['--help', '-h', 'help']);
@@ -44,6 +52,8 @@ export async function runOps(command: (typeof OPS_COMMANDS)[number], args: reado
       }
       case 'dlq':
         return await dlq(args);
+      case 'settlement':
+        return await settlement(args);
       case 'explain': {
         const parsed = parseArgs(args, { store: 'value', json: 'flag' });
         const [orderId, ...rest] = parsed.positional;
@@ -86,6 +96,17 @@ async function dlq(args: readonly string[]): Promise<number> {
     default:
       throw new UsageError(action ? `unknown dlq action "${action}"` : 'an action is needed: list, show or redrive');
   }
+}
+
+async function settlement(args: readonly string[]): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== 'import') throw new UsageError(action ? `unknown settlement action "${action}"` : 'an action is needed: import');
+  const parsed = parseArgs(rest, { partner: 'value', 'dry-run': 'flag', json: 'flag' });
+  const [file, ...more] = parsed.positional;
+  if (!file || more.length) throw new UsageError('one FILE is needed');
+  const partner = parsed.values.get('partner');
+  if (!partner) throw new UsageError('--partner is needed: the partner whose report it is (PMP)');
+  return settlementImportCommand({ partner, file, dryRun: parsed.flags.has('dry-run'), json: parsed.flags.has('json') });
 }
 
 const filterValues = (values: ReadonlyMap<string, string>) => ({

@@ -50,3 +50,22 @@ export async function adjustAllocation(
   }
   return oversold;
 }
+
+/**
+ * Units a customer returned, back on the store's shelf: OnHand += units of each item whose count is known. Their
+ * allocation was given back when the order shipped (`leavesStock`), so Allocated is left alone; an item never
+ * counted stays unknown (the store's first count will include what is on the shelf). The store's next count on
+ * `inventory.level.v1` replaces OnHand whatever this added.
+ */
+export async function restock(
+  inventory: KeyValueStore<string, InventoryCounter>,
+  location: string,
+  lines: ReadonlyArray<{ ItemID: string; Quantity: number }>,
+): Promise<void> {
+  for (const [itemId, units] of unitsPerItem(lines)) {
+    const key = counterKey(location, itemId);
+    const current = await inventory.get(key);
+    if (!current || current.OnHand === UNKNOWN_ON_HAND) continue;
+    inventory.put(key, { ...current, OnHand: current.OnHand + units });
+  }
+}

@@ -98,6 +98,9 @@ export function openOrder(order: OrderCreate, payloadHash: string, at: Timestamp
     DeliveredAt: null,
     CollectedAmount: null,
     CollectedAt: null,
+    SettlementID: null,
+    SettledAmount: null,
+    SettlementDate: null,
   };
   return {
     state,

@@ -9,8 +9,9 @@
  * The order's partition follows from its store (ShipFromLocationID). The caller may say it (`?store=`);
  * otherwise this replica's own stores are looked in first, then Postgres is asked which store the order
  * belongs to, and as a last resort every other replica is asked. An order of a store the caller may not see
- * is answered 404 like an order that does not exist. The delivery address is left out (null) for a role that
- * neither delivers nor changes the order; Postgres has none to give (order-view.ts).
+ * is answered 404 like an order that does not exist. Every source gives the same view (order-view.ts); what the
+ * caller may see of the delivery address is decided here, whoever answered: nothing for a role that neither
+ * delivers nor changes the order, the phone masked for store roles (phone-mask.ts), whole for admins.
  */
 import http from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -20,7 +21,8 @@ import { FORWARD_PROOF_HEADER, FORWARDED_HEADER, type ReplicaForwarding } from '
 import type { LocalOrders } from './local-orders.js';
 import { type OrderView, orderViewSchema, viewFromPostgres, viewOfState } from './order-view.js';
 import type { PartitionOwner, PartitionOwners } from './partition-owners.js';
-import { canSeeStore, seesDeliveryAddress } from './principal.js';
+import { maskPhone } from './phone-mask.js';
+import { canSeeStore, type Principal, seesDeliveryAddress, seesWholePhone } from './principal.js';
 
 /** Marks a forwarded request (its value the inter-replica token): the receiver answers from its own state only and never forwards again. */
 export { FORWARDED_HEADER };
@@ -217,6 +219,18 @@ export function orderLocator(options: LookupOptions): OrderLocator {
   return { lookup, close: () => agent.destroy() };
 }
 
+/**
+ * The order as `principal` may see its address. A forwarded request keeps the phone whole: the replica that asked
+ * masks it for its caller, and its actions need the number itself (a modify that keeps the phone shown masked).
+ */
+function shownTo(principal: Principal, order: OrderView, forwarded: boolean): OrderView {
+  const address = order.deliveryAddress;
+  if (!address) return order;
+  if (!seesDeliveryAddress(principal, order.shipFromLocationId)) return { ...order, deliveryAddress: null };
+  if (forwarded || seesWholePhone(principal) || address.phone === null) return order;
+  return { ...order, deliveryAddress: { ...address, phone: maskPhone(address.phone) } };
+}
+
 export function orderLookupRoutes(options: LookupOptions | OrderLocator) {
   const locator = 'lookup' in options ? options : orderLocator(options);
   const lookup = locator.lookup;
@@ -233,9 +247,7 @@ export function orderLookupRoutes(options: LookupOptions | OrderLocator) {
         const answer = await lookup(request, orderId, store);
         // Another store's order is indistinguishable from no order at all.
         if (!canSeeStore(principal, answer.order.shipFromLocationId)) return notFound();
-        if (answer.order.deliveryAddress && !seesDeliveryAddress(principal, answer.order.shipFromLocationId))
-          return { ...answer, order: { ...answer.order, deliveryAddress: null } };
-        return answer;
+        return { ...answer, order: shownTo(principal, answer.order, request.forwardId !== undefined) };
       } catch (error) {
         if (error instanceof NotFound) return notFound();
         if (error instanceof Unavailable)

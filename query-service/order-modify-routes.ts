@@ -8,6 +8,10 @@
  * from 3000 Released on (and for a cancelled order). The pipeline checks the lines again with the create rules (a
  * bad line, a COD area it does not serve): such an update is refused there, recorded in order.validation.v1 and the
  * update's DLQ, and a MODIFY that COD refuses cancels the order (docs/contract.md §10).
+ *
+ * Store staff see the delivery phone masked ("081****678", phone-mask.ts), and the dialog sends the address back
+ * as a whole: a phone sent exactly as the mask of the order's current phone keeps that phone. Any other phone with a
+ * mask's `*` is refused, 422 PHONE_MASKED: it is not a number anyone could call.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -27,6 +31,8 @@ import {
 import { ApiError, errorResponseSchema } from './errors.js';
 import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
 import type { OrderLocator } from './order-lookup-routes.js';
+import type { OrderView } from './order-view.js';
+import { isMaskedPhone, maskPhone } from './phone-mask.js';
 
 export interface OrderModifyOptions {
   readonly locator: OrderLocator;
@@ -143,6 +149,18 @@ export const deliveryAddress = (address: AddressBody): DeliveryAddress => ({
   Phone: address.phone ?? null,
 });
 
+/** The address to send: a phone left as it was shown masked is the order's current phone. */
+export function unmaskedAddress(address: AddressBody, order: OrderView): AddressBody {
+  if (address.phone === undefined || !isMaskedPhone(address.phone)) return address;
+  const current = order.deliveryAddress?.phone;
+  if (current && !isMaskedPhone(current) && maskPhone(current) === address.phone) return { ...address, phone: current };
+  throw new ApiError(
+    422,
+    'PHONE_MASKED',
+    'The phone number is partly hidden (*). Leave it exactly as shown to keep the current number, or type the whole new number.',
+  );
+}
+
 export function orderModifyRoutes(options: OrderModifyOptions) {
   const now = options.now ?? Date.now;
   const idempotency = options.idempotency ?? new IdempotentActions();
@@ -168,7 +186,7 @@ export function orderModifyRoutes(options: OrderModifyOptions) {
           Action: 'MODIFY',
           Reason: body.reason.trim(),
           OrderLines: body.lines ? orderLines(body.lines, order.shipFromLocationId) : null,
-          DeliveryAddress: body.address ? deliveryAddress(body.address) : null,
+          DeliveryAddress: body.address ? deliveryAddress(unmaskedAddress(body.address, order)) : null,
           RequestedBy: principal.subject,
           CommandID: id,
         };

@@ -23,7 +23,8 @@ import { canSeeStore, visibleStores } from './principal.js';
 import { errorResponseSchema } from './errors.js';
 
 const HOUR_MS = 3_600_000;
-const TERMINAL: readonly number[] = [OrderStatus.Delivered, OrderStatus.Cancelled];
+/** Done with by the pipeline: delivered (returns after it are the store's, not the pipeline's), or cancelled. */
+const TERMINAL: readonly number[] = [OrderStatus.Delivered, OrderStatus.ReturnRequested, OrderStatus.Returned, OrderStatus.Cancelled];
 
 /** Every error answer: the service's one error shape. */
 const errorBody = errorResponseSchema;

@@ -40,3 +40,9 @@ declare module 'fastify' {
 export const seesDeliveryAddress = (principal: Principal, shipFromLocationId: string): boolean =>
   principal.roles.includes('admin') ||
   (principal.roles.some((role) => role === 'store_staff' || role === 'store_manager') && principal.stores.includes(shipFromLocationId));
+
+/**
+ * The delivery phone whole: admins, who take the calls store staff pass on. Store staff and managers see it masked
+ * (phone-mask.ts): enough to check it with the customer, not to copy it; coordinators see no address at all.
+ */
+export const seesWholePhone = (principal: Principal): boolean => principal.roles.includes('admin');

@@ -4,7 +4,8 @@
  * once per `refreshMs`:
  *
  *   omnia_reconciliation_exceptions_open{kind, acknowledged}
- *       open exceptions (each order's latest, not reconciled or resolved since) by kind (MISSING, SHORT, OVER)
+ *       open exceptions (each order's latest of each source, not reconciled, settled or resolved since) by kind
+ *       (MISSING, SHORT, OVER; SETTLEMENT_MISMATCH, NOT_IN_SETTLEMENT, SETTLEMENT_WITHOUT_COLLECTION)
  *       and whether someone acknowledged it since it was last reported ("true" / "false")
  *   omnia_reconciliation_exceptions_unacknowledged_oldest_seconds
  *       age of the oldest open exception nobody acknowledged since it was last reported; 0 when there is none
@@ -17,7 +18,14 @@ import { Gauge, type Registry } from 'prom-client';
 import type { SqlSession } from '../postgres/sql.js';
 import { type Logger, logger } from '../observability/logger.js';
 
-export const RECONCILIATION_EXCEPTION_KINDS = ['MISSING', 'SHORT', 'OVER'] as const;
+export const RECONCILIATION_EXCEPTION_KINDS = [
+  'MISSING',
+  'SHORT',
+  'OVER',
+  'SETTLEMENT_MISMATCH',
+  'NOT_IN_SETTLEMENT',
+  'SETTLEMENT_WITHOUT_COLLECTION',
+] as const;
 
 /** One row per kind and acknowledged-or-not; the age is measured by the database's clock, as `at` is. */
 export const OPEN_EXCEPTIONS_SQL = `SELECT kind, acknowledged_at IS NOT NULL AS acknowledged, count(*)::int AS exceptions,

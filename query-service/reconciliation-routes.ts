@@ -90,6 +90,7 @@ const exceptionSchema = {
     'difference',
     'deliveredAt',
     'collectedAt',
+    'settledAmount',
     'businessDay',
     'cutOffAt',
     'open',
@@ -100,17 +101,24 @@ const exceptionSchema = {
     orderId: { type: 'string' },
     kind: {
       type: 'string',
-      enum: ['MISSING', 'SHORT', 'OVER'],
-      description: 'MISSING: delivered, no cash confirmed; SHORT: less than expected; OVER: more',
+      enum: ['MISSING', 'SHORT', 'OVER', 'SETTLEMENT_MISMATCH', 'NOT_IN_SETTLEMENT', 'SETTLEMENT_WITHOUT_COLLECTION'],
+      description:
+        'MISSING: delivered, no cash confirmed; SHORT: less than expected; OVER: more. PMP’s settlement report against its callback: ' +
+        'SETTLEMENT_MISMATCH: another amount settled; NOT_IN_SETTLEMENT: collected, not settled when due; SETTLEMENT_WITHOUT_COLLECTION: settled, no collection',
     },
-    expectedAmount: money('what should have been collected (0 for a cancelled order)'),
+    expectedAmount: money('what should have been collected (0 for a cancelled order); for a settlement kind, what the callback collected'),
     collectedAmount: nullableMoney('cash the partner confirmed; null for MISSING'),
-    difference: money('collected minus expected'),
+    difference: money('collected minus expected; for a settlement kind, settled minus collected'),
     deliveredAt: nullableDateTime('when the partner reported delivery'),
     collectedAt: nullableDateTime('when the partner reported the collection'),
+    settledAmount: nullableMoney('what PMP’s settlement report says it settled; null but for a settlement kind'),
     businessDay: { type: 'string', pattern: DAY_PATTERN },
     cutOffAt: dateTime('the cut-off of the run that reported it'),
-    open: { type: 'boolean', description: "the order's latest exception, neither reconciled nor resolved since" },
+    open: {
+      type: 'boolean',
+      description:
+        "the order's latest exception of its source (the callback, or PMP's settlement), neither reconciled (settled) nor resolved since",
+    },
     acknowledged: { ...decisionSchema, description: 'the latest acknowledgement since it was reported, or null' },
     resolved: { ...decisionSchema, description: 'the resolution since it was reported (it then no longer repeats), or null' },
   },
@@ -119,7 +127,7 @@ const exceptionSchema = {
 const storeSchema = {
   summary: "One store's reconciliation",
   description:
-    "The store's reconciliation runs of a business day and the exceptions they reported (MISSING / SHORT / OVER), each marked open unless reconciled or reported again since. " +
+    "The store's reconciliation runs of a business day and the exceptions they reported (MISSING / SHORT / OVER, and PMP's settlement against its callbacks: SETTLEMENT_MISMATCH / NOT_IN_SETTLEMENT / SETTLEMENT_WITHOUT_COLLECTION), each marked open unless reconciled (settled) or reported again since. " +
     'Without `day`, the day of the latest run. A store role gets 404 for a store outside its claim.',
   tags: ['reconciliation'],
   params: {
@@ -365,10 +373,12 @@ export async function storeReconciliation(db: SqlDatabase, store: string, day: s
     db.query(
       `SELECT e.order_id AS "orderId", e.kind, e.expected_amount::text AS "expectedAmount", e.collected_amount::text AS "collectedAmount",
               e.difference::text AS difference, ${iso('e.delivered_at')} AS "deliveredAt", ${iso('e.collected_at')} AS "collectedAt",
-              e.business_day::text AS "businessDay", ${iso('e.cut_off_at')} AS "cutOffAt",
+              e.settled_amount::text AS "settledAmount", e.business_day::text AS "businessDay", ${iso('e.cut_off_at')} AS "cutOffAt",
               NOT EXISTS (SELECT 1 FROM reconciliation_exceptions later WHERE later.order_id = e.order_id
+                            AND omnia_settlement_kind(later.kind) = omnia_settlement_kind(e.kind)
                             AND (later.cut_off_at, later.kafka_partition, later.kafka_offset) > (e.cut_off_at, e.kafka_partition, e.kafka_offset))
-              AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = e.order_id AND p.payment_status = 'Reconciled' AND p.at >= e.cut_off_at)
+              AND CASE WHEN omnia_settlement_kind(e.kind) THEN NOT omnia_settlement_matches(e.order_id)
+                       ELSE NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = e.order_id AND p.payment_status = 'Reconciled' AND p.at >= e.cut_off_at) END
               AND resolved.at IS NULL AS open,
               CASE WHEN ack.at IS NULL THEN NULL ELSE json_build_object('by', ack.actor, 'at', ${iso('ack.at')}, 'note', ack.note) END AS acknowledged,
               CASE WHEN resolved.at IS NULL THEN NULL ELSE json_build_object('by', resolved.actor, 'at', ${iso('resolved.at')}, 'note', resolved.note) END AS resolved

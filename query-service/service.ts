@@ -21,10 +21,12 @@ import { type CodConfirmOptions, codRoutes } from './cod-routes.js';
 import { type ExceptionActionOptions, exceptionActionRoutes } from './exception-routes.js';
 import type { PartitionOwners } from './partition-owners.js';
 import { checkForwardSecret, replicaForwarding } from './forwarding.js';
+import { lowStockRoutes } from './low-stock-routes.js';
 import { pipelineRoutes } from './pipeline-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
 import { reconciliationMetrics } from './reconciliation-metrics.js';
 import { reportRoutes } from './report-routes.js';
+import { type ReturnRouteOptions, returnRoutes } from './return-routes.js';
 import { searchRoutes } from './search-routes.js';
 import { WEB_APP_DIR } from './web-app.js';
 import { loadTrackingConfig } from './tracking-config.js';
@@ -49,6 +51,8 @@ export interface QueryServiceParts {
   readonly cod?: Omit<CodConfirmOptions, 'locator'>;
   /** Where decisions on exceptions go (acknowledge / resolve reconciliation, retry / park a release); none, no such routes. */
   readonly exceptions?: Omit<ExceptionActionOptions, 'locator' | 'db'>;
+  /** Where returns asked and received go (order.return.v1); none, no return routes. */
+  readonly returns?: Omit<ReturnRouteOptions, 'locator' | 'db' | 'windowDays'>;
   /** The web app's directory; default dist/web. */
   readonly webApp?: string;
   /** Further routes. */
@@ -137,10 +141,22 @@ export async function startQueryService(
         ...(parts.bundles ? [bundleRoutes({ idempotency, ...parts.bundles })] : []),
         ...(parts.cod ? [codRoutes({ idempotency, ...parts.cod, locator })] : []),
         ...(parts.exceptions ? [exceptionActionRoutes({ idempotency, ...parts.exceptions, locator, db: parts.db })] : []),
+        ...(parts.returns
+          ? [
+              returnRoutes({
+                idempotency,
+                ...parts.returns,
+                locator,
+                db: parts.db,
+                windowDays: loadOrderConfig(parts.env ?? process.env).returnWindowDays,
+              }),
+            ]
+          : []),
         searchRoutes(parts.db),
         pipelineRoutes(parts.db),
         reconciliationRoutes(parts.db),
         reportRoutes(parts.db, { env: parts.env }),
+        lowStockRoutes(parts.db),
         ...(parts.feed ? [eventsRoutes(parts.feed)] : []),
         ...(parts.routes ?? []),
       ],

@@ -63,6 +63,8 @@ export const CUSTOMER_STATUS: Readonly<Record<number, Readonly<Record<Language, 
   7300: { th: 'กำลังนำส่ง', en: 'Out for delivery' },
   7400: { th: 'นำส่งไม่สำเร็จ', en: 'Delivery attempt failed' },
   7500: { th: 'จัดส่งถึงแล้ว', en: 'Delivered' },
+  8000: { th: 'แจ้งคืนสินค้าแล้ว', en: 'Return requested' },
+  8500: { th: 'รับคืนสินค้าแล้ว', en: 'Returned' },
   9000: { th: 'ยกเลิกแล้ว', en: 'Cancelled' },
 };
 

@@ -285,6 +285,18 @@ export const orderSettings: SettingsTable<OrderConfig> = {
     default: 60_000,
     parse: positiveInt('OMNIA_RECONCILIATION_CHECK_MS'),
   },
+  settlementDueDays: {
+    env: 'OMNIA_SETTLEMENT_DUE_DAYS',
+    doc: 'A PMP collection must be in PMP’s settlement report by this many daily cut-offs after the one closing its business day; at a later cut-off it is a NOT_IN_SETTLEMENT exception.',
+    default: 1,
+    parse: positiveInt('OMNIA_SETTLEMENT_DUE_DAYS'),
+  },
+  returnWindowDays: {
+    env: 'OMNIA_RETURN_WINDOW_DAYS',
+    doc: 'A return of a delivered order may be asked up to this many days after its delivery (DeliveredAt); later it is refused RETURN_WINDOW_CLOSED.',
+    default: 7,
+    parse: nonNegativeInt('OMNIA_RETURN_WINDOW_DAYS'),
+  },
 };
 
 export const WIRE_FORMATS = ['json', 'avro', 'confluent', 'auto'] as const;

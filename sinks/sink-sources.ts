@@ -3,9 +3,11 @@
  * store's changelog for the orders and order_lines tables. The changelog carries each order's whole current
  * state (lines, totals, payment status) — including orders that are never released, which no output topic
  * describes in full — and it is exactly what the pipeline itself restores from. Besides the topology's output,
- * it reads the Slick egress's calls (order.fulfillment.v1), the daily reconciliation reports and what became of
+ * it reads the Slick egress's calls (order.fulfillment.v1), the daily reconciliation reports, the partner's
+ * settlement rows (payment.settlement.v1, written by `omnia settlement import`) and what became of
  * people's decisions on exceptions (order.exception-outcome.v1) and every step of the customer notifications
- * (notification.sent.v1).
+ * (notification.sent.v1). Low stock comes two ways: each event (inventory.low-stock.v1), and the `inventory`
+ * store's changelog, whose counters say whether an item is still short — an event is never withdrawn.
  */
 import type { SerdeConfig } from '../avro/config.js';
 import { orderSerdes } from '../topology/order-serdes.js';
@@ -38,8 +40,13 @@ export function sinkSources(options: { applicationId: string; topicPrefix: strin
     [options.topicPrefix + Topics.validation, { source: 'validation', serde: serdes.topic(Topics.validation) }],
     [options.topicPrefix + Topics.fulfillment, { source: 'fulfillment', serde: serdes.topic(Topics.fulfillment) }],
     [options.topicPrefix + Topics.reconciliation, { source: 'reconciliation', serde: serdes.topic(Topics.reconciliation) }],
+    [options.topicPrefix + Topics.settlement, { source: 'settlement', serde: serdes.topic(Topics.settlement) }],
     [options.topicPrefix + Topics.exceptionOutcome, { source: 'exceptionOutcome', serde: serdes.topic(Topics.exceptionOutcome) }],
     [options.topicPrefix + Topics.notificationSent, { source: 'notification', serde: serdes.topic(Topics.notificationSent) }],
+    [options.topicPrefix + Topics.lowStock, { source: 'lowStock', serde: serdes.topic(Topics.lowStock) }],
+    [changelogTopic(options.applicationId, Stores.inventory), { source: 'inventory', serde: serdes.store(Stores.inventory) }],
+    // Returns and refunds, from the store that holds them whole (not the Refunded payment events, which carry no return).
+    [changelogTopic(options.applicationId, Stores.returns), { source: 'returns', serde: serdes.store(Stores.returns) }],
   ]);
   return {
     topics: [...byTopic.keys()],

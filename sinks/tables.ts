@@ -3,7 +3,17 @@
  * are in the order of the `values` arrays, with the Postgres type each is cast to when written.
  */
 import { isMoney } from '../processors/domain/money.js';
-import type { ExceptionOutcome, FulfillmentInteraction, NotificationOutcome, ReconciliationReport } from '../avro/records.js';
+import { UNKNOWN_ON_HAND } from '../processors/inventory.js';
+import type {
+  ExceptionOutcome,
+  FulfillmentInteraction,
+  InventoryCounter,
+  LowStockEvent,
+  NotificationOutcome,
+  PaymentSettlement,
+  ReconciliationReport,
+  ReturnsState,
+} from '../avro/records.js';
 import type { PaymentEvent, Release, StatusChange, ValidationResult } from '../processors/domain/types.js';
 import type { OrderState } from '../processors/order-state.js';
 
@@ -52,13 +62,29 @@ export const Tables = {
     `order_id text, ship_from_location_id text, customer_id text, cust_ref text, status integer,
     payment_method text, payment_status text, release_id text, sub_total numeric, total_discount numeric, total_taxes numeric,
     informational_taxes numeric, total_charges numeric, order_total numeric, created_at timestamptz, updated_at timestamptz,
-    tracking_id text, carrier text, estimated_delivery timestamptz, delivered_at timestamptz, collected_amount numeric, collected_at timestamptz`,
+    tracking_id text, carrier text, estimated_delivery timestamptz, delivered_at timestamptz, collected_amount numeric, collected_at timestamptz,
+    settlement_id text, settled_amount numeric, settlement_date date,
+    release_due_at timestamptz, t1_membership_id text, t1_number text, delivery_line1 text, delivery_district text,
+    delivery_province text, delivery_postal_code text, delivery_phone text`,
   ),
   orderLines: table(
     'order_lines',
     { mode: 'replace', key: ['order_id'], owner: 'orders' },
     `order_id text, line_id text, item_id text, quantity integer, unit_price numeric,
-    line_amount numeric, line_discount numeric, line_tax numeric, bundle_group_id text, bundle_id text, short_description text, image_url text`,
+    line_amount numeric, line_discount numeric, line_tax numeric, bundle_group_id text, bundle_id text, short_description text, image_url text,
+    tax_rate numeric, declared_bundle_id text, position integer`,
+  ),
+  // What Slick shorted, and every history entry (notes included), as the state holds them: sets of the order's row.
+  orderShortedLines: table(
+    'order_shorted_lines',
+    { mode: 'replace', key: ['order_id'], owner: 'orders' },
+    `order_id text, position integer, line_id text, item_id text, quantity integer, unit_price numeric, line_amount numeric,
+    line_discount numeric, line_tax numeric, bundle_group_id text, short_description text, image_url text`,
+  ),
+  orderHistory: table(
+    'order_history',
+    { mode: 'replace', key: ['order_id'], owner: 'orders' },
+    `order_id text, position integer, from_status integer, to_status integer, reason text, source text, at timestamptz, actor text`,
   ),
   statusHistory: table(
     'order_status_history',
@@ -110,7 +136,14 @@ export const Tables = {
     { mode: 'insert' },
     `kafka_partition integer, kafka_offset bigint, exception_index integer,
     ship_from_location_id text, business_day date, cut_off_at timestamptz, order_id text, kind text, expected_amount numeric, collected_amount numeric,
-    difference numeric, delivered_at timestamptz, collected_at timestamptz, at timestamptz`,
+    difference numeric, delivered_at timestamptz, collected_at timestamptz, at timestamptz, settled_amount numeric, settlement_id text`,
+  ),
+  // Upserted by SettlementID: a row imported again is the same record, written over itself.
+  paymentSettlements: table(
+    'payment_settlements',
+    { mode: 'upsert', key: ['settlement_id'] },
+    `settlement_id text, partner text, settlement_date date, order_id text, ship_from_location_id text, tracking_id text,
+    settled_amount numeric, collected_at timestamptz, source_file text, source_line integer`,
   ),
   exceptionOutcomes: table(
     'exception_outcomes',
@@ -125,11 +158,48 @@ export const Tables = {
     customer_id text, event text, channel text, recipient text, language text, attempt integer, outcome text, reason text,
     http_status integer, error text, provider_message_id text, body text, due_at timestamptz, event_at timestamptz, at timestamptz`,
   ),
+  lowStockEvents: table(
+    'low_stock_events',
+    { mode: 'insert' },
+    `kafka_partition integer, kafka_offset bigint, ship_from_location_id text, item_id text, on_hand bigint, allocated bigint,
+    order_id text, at timestamptz`,
+  ),
+  // Upserted: the changelog's last value per store and item is the counter as it stands.
+  inventoryCounters: table(
+    'inventory_counters',
+    { mode: 'upsert', key: ['ship_from_location_id', 'item_id'] },
+    `ship_from_location_id text, item_id text, on_hand bigint, allocated bigint`,
+  ),
+  // Upserted from the returns changelog: every record is all of an order's returns, a return filled in when received.
+  orderReturns: table(
+    'order_returns',
+    { mode: 'upsert', key: ['order_id', 'return_id'] },
+    `order_id text, return_id text, ship_from_location_id text, command_id text, reason text, requested_by text,
+    requested_at timestamptz, received_by text, received_at timestamptz, refund_total numeric`,
+  ),
+  orderReturnLines: table(
+    'order_return_lines',
+    { mode: 'upsert', key: ['order_id', 'return_id', 'line_id'] },
+    `order_id text, return_id text, line_id text, position integer, item_id text, quantity integer, amount numeric,
+    discount numeric, tax numeric, refund numeric`,
+  ),
 } as const;
 
 /** What each consumed topic holds, by the sink's name for it. */
 export type SinkSource =
-  'orders' | 'status' | 'payment' | 'release' | 'validation' | 'fulfillment' | 'reconciliation' | 'exceptionOutcome' | 'notification';
+  | 'orders'
+  | 'status'
+  | 'payment'
+  | 'release'
+  | 'validation'
+  | 'fulfillment'
+  | 'reconciliation'
+  | 'exceptionOutcome'
+  | 'notification'
+  | 'lowStock'
+  | 'inventory'
+  | 'settlement'
+  | 'returns';
 
 /** Money goes in as the exact string; Postgres would round a 5th decimal silently, so refuse it here. */
 function money(value: unknown, field: string): string {
@@ -144,12 +214,21 @@ function optionalMoney(value: unknown, field: string): string | null {
   return value === null || value === undefined ? null : money(value, field);
 }
 
+/** A line's tax rate, a fraction from 0 to 1 with at most 4 decimals; refused otherwise, as money is (never rounded). */
+function taxRate(value: string | null | undefined, field: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (!isMoney(value) || value.startsWith('-') || Number(value) > 1)
+    throw new UnusableRecordError(`${field} ${JSON.stringify(value)} is not a tax rate (a fraction from 0 to 1, at most 4 decimals)`);
+  return value;
+}
+
 /** `<BundleID>#<n>` → BundleID (processors/domain/bundles.ts names groups after their first instance). */
 export const bundleIdOf = (bundleGroupId: string | null): string | null => (bundleGroupId ? bundleGroupId.replace(/#\d+$/, '') : null);
 
 function orderRows(state: OrderState): Row[] {
   const order = state.Order;
   const totals = state.Totals;
+  const address = order.DeliveryAddress;
   const rows: Row[] = [
     {
       table: Tables.orders,
@@ -176,10 +255,23 @@ function orderRows(state: OrderState): Row[] {
         state.DeliveredAt ?? null,
         optionalMoney(state.CollectedAmount, 'CollectedAmount'),
         state.CollectedAt ?? null,
+        state.SettlementID ?? null,
+        optionalMoney(state.SettledAmount, 'SettledAmount'),
+        state.SettlementDate ? calendarDate(state.SettlementDate, 'SettlementDate') : null,
+        state.ReleaseDueAt ?? null,
+        order.T1MembershipID ?? null,
+        order.T1Number ?? null,
+        address.Line1 ?? null,
+        address.District ?? null,
+        address.Province ?? null,
+        address.PostalCode,
+        address.Phone ?? null,
       ],
     },
   ];
-  for (const line of state.Lines) {
+  // The priced lines carry neither rate nor declared bundle: the order's own lines do.
+  const ordered = new Map(order.OrderLines.map((line) => [line.LineID, line]));
+  state.Lines.forEach((line, position) => {
     rows.push({
       table: Tables.orderLines,
       values: [
@@ -195,25 +287,60 @@ function orderRows(state: OrderState): Row[] {
         bundleIdOf(line.BundleGroupID ?? null),
         line.ShortDescription ?? null,
         line.ImageURL ?? null,
+        taxRate(ordered.get(line.LineID)?.TaxRate, `line ${line.LineID} TaxRate`),
+        ordered.get(line.LineID)?.BundleID ?? null,
+        position,
       ],
     });
-  }
+  });
+  state.ShortedLines.forEach((line, position) => {
+    rows.push({
+      table: Tables.orderShortedLines,
+      values: [
+        order.OrderID,
+        position,
+        line.LineID,
+        line.ItemID,
+        line.Quantity,
+        money(line.UnitPrice, `shorted line ${line.LineID} UnitPrice`),
+        money(line.LineAmount, `shorted line ${line.LineID} LineAmount`),
+        money(line.LineDiscount, `shorted line ${line.LineID} LineDiscount`),
+        money(line.LineTax, `shorted line ${line.LineID} LineTax`),
+        line.BundleGroupID ?? null,
+        line.ShortDescription ?? null,
+        line.ImageURL ?? null,
+      ],
+    });
+  });
+  state.History.forEach((entry, position) => {
+    rows.push({
+      table: Tables.orderHistory,
+      values: [order.OrderID, position, entry.From ?? null, entry.To, entry.Reason ?? null, entry.Source, entry.At, entry.Actor ?? null],
+    });
+  });
   return rows;
 }
 
 /** A business day as the report gives it (the local date of the cut-off): refused unless a real YYYY-MM-DD. */
-function businessDay(value: unknown): string {
+const businessDay = (value: unknown): string => calendarDate(value, 'BusinessDay');
+
+/** A date field (YYYY-MM-DD): refused unless a real calendar date. */
+function calendarDate(value: unknown, field: string): string {
   const text = String(value);
   const parsed = Date.parse(`${text}T00:00:00Z`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== text)
-    throw new UnusableRecordError(`BusinessDay ${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
+    throw new UnusableRecordError(`${field} ${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
   return text;
 }
 
-/** A report: its run, and one row per exception carrying the run's store, day and cut-off. */
+/**
+ * A report: its run, and one row per exception carrying the run's store, day and cut-off — the collection exceptions,
+ * then the settlement exceptions (expected: what the callback collected, so difference = settled − collected).
+ */
 function reconciliationRows(report: ReconciliationReport, partition: number, offset: bigint): Row[] {
   const day = businessDay(report.BusinessDay);
   const exceptions = report.Exceptions ?? [];
+  const settlements = report.SettlementExceptions ?? [];
   const store = report.ShipFromLocationID;
   return [
     {
@@ -227,7 +354,7 @@ function reconciliationRows(report: ReconciliationReport, partition: number, off
         report.CutOffAt,
         report.ReconciledOrders,
         money(report.ReconciledAmount, 'ReconciledAmount'),
-        exceptions.length,
+        exceptions.length + settlements.length,
         money(report.ExpectedTotal, 'ExpectedTotal'),
         money(report.CollectedTotal, 'CollectedTotal'),
         report.At,
@@ -250,9 +377,95 @@ function reconciliationRows(report: ReconciliationReport, partition: number, off
         exception.DeliveredAt ?? null,
         exception.CollectedAt ?? null,
         report.At,
+        null,
+        null,
+      ],
+    })),
+    ...settlements.map((exception, index): Row => ({
+      table: Tables.reconciliationExceptions,
+      values: [
+        partition,
+        offset,
+        exceptions.length + index,
+        store,
+        day,
+        report.CutOffAt,
+        exception.OrderID,
+        exception.Kind,
+        optionalMoney(exception.CollectedAmount, `exception ${exception.OrderID} CollectedAmount`) ?? '0.0000',
+        optionalMoney(exception.CollectedAmount, `exception ${exception.OrderID} CollectedAmount`),
+        money(exception.Difference, `exception ${exception.OrderID} Difference`),
+        exception.DeliveredAt ?? null,
+        exception.CollectedAt ?? null,
+        report.At,
+        optionalMoney(exception.SettledAmount, `exception ${exception.OrderID} SettledAmount`),
+        exception.SettlementID ?? null,
       ],
     })),
   ];
+}
+
+/** A settlement row as imported. */
+function settlementRows(row: PaymentSettlement): Row[] {
+  return [
+    {
+      table: Tables.paymentSettlements,
+      values: [
+        row.SettlementID,
+        row.Partner,
+        calendarDate(row.SettlementDate, 'SettlementDate'),
+        row.OrderID,
+        row.ShipFromLocationID,
+        row.TrackingID,
+        money(row.SettledAmount, 'SettledAmount'),
+        row.CollectedAt,
+        row.SourceFile,
+        row.SourceLine,
+      ],
+    },
+  ];
+}
+
+/** A counter as it stands; OnHand -1 (no count yet) is null, so no analyst mistakes it for an empty shelf. */
+function inventoryRows(counter: InventoryCounter): Row[] {
+  const onHand = counter.OnHand === UNKNOWN_ON_HAND ? null : counter.OnHand;
+  return [{ table: Tables.inventoryCounters, values: [counter.ShipFromLocationID, counter.ItemID, onHand, counter.Allocated] }];
+}
+
+/** Each return of an order, and each of its lines; amounts null until the return is received. */
+function returnRows(returns: ReturnsState): Row[] {
+  return returns.Returns.flatMap((entry): Row[] => [
+    {
+      table: Tables.orderReturns,
+      values: [
+        returns.OrderID,
+        entry.ReturnID,
+        returns.ShipFromLocationID,
+        entry.CommandID,
+        entry.Reason ?? null,
+        entry.RequestedBy,
+        entry.RequestedAt,
+        entry.ReceivedBy ?? null,
+        entry.ReceivedAt ?? null,
+        optionalMoney(entry.RefundTotal, 'RefundTotal'),
+      ],
+    },
+    ...entry.Lines.map((line, position) => ({
+      table: Tables.orderReturnLines,
+      values: [
+        returns.OrderID,
+        entry.ReturnID,
+        line.LineID,
+        position,
+        line.ItemID,
+        line.Quantity,
+        optionalMoney(line.Amount, 'Amount'),
+        optionalMoney(line.Discount, 'Discount'),
+        optionalMoney(line.Tax, 'Tax'),
+        optionalMoney(line.Refund, 'Refund'),
+      ],
+    })),
+  ]);
 }
 
 /**
@@ -376,6 +589,8 @@ export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] 
     }
     case 'reconciliation':
       return reconciliationRows(value as ReconciliationReport, partition, offset);
+    case 'settlement':
+      return settlementRows(value as PaymentSettlement);
     case 'exceptionOutcome': {
       const { Command: command, ...outcome } = value as ExceptionOutcome;
       return [
@@ -400,6 +615,19 @@ export function rowsOf(source: SinkSource, value: unknown, at: Position): Row[] 
         },
       ];
     }
+    case 'lowStock': {
+      const event = value as LowStockEvent;
+      return [
+        {
+          table: Tables.lowStockEvents,
+          values: [partition, offset, event.ShipFromLocationID, event.ItemID, event.OnHand, event.Allocated, event.OrderID, event.At],
+        },
+      ];
+    }
+    case 'inventory':
+      return inventoryRows(value as InventoryCounter);
+    case 'returns':
+      return returnRows(value as ReturnsState);
     case 'notification': {
       const step = value as NotificationOutcome;
       return [

@@ -24,6 +24,13 @@ export interface OrderConfig {
   businessTimeZone: string;
   /** OMNIA_RECONCILIATION_CHECK_MS: how often the wall clock is checked against the cut-off; default 60000. */
   reconciliationCheckMs: number;
+  /**
+   * OMNIA_SETTLEMENT_DUE_DAYS: cut-offs after the one closing a PMP collection's business day by which PMP's
+   * settlement report must list it (else NOT_IN_SETTLEMENT); default 1.
+   */
+  settlementDueDays: number;
+  /** OMNIA_RETURN_WINDOW_DAYS: days after the delivery within which a return may be asked; default 7. */
+  returnWindowDays: number;
 }
 
 export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env): OrderConfig => loadSettings(orderSettings, {}, env);

@@ -34,6 +34,7 @@ function jsonObjectSerde(topic: string): Serde<unknown> {
 const STORE_TYPES: Readonly<Record<string, RecordTypeName>> = {
   [Stores.orders]: 'OrderState',
   [Stores.inventory]: 'InventoryCounter',
+  [Stores.returns]: 'ReturnsState',
 };
 
 /** Serdes for the topology; `topicPrefix` as in OrderConfig (the registry subject is the prefixed topic's). */

@@ -3,8 +3,11 @@
  * release fulfil (Slick ship events) and deliver (partner statuses, COD collection) → reconcile (daily, per
  * store). All keyed by ShipFromLocationID so one store's orders stay in one task, in order. Reference data
  * (catalog, customers, bundles) are global tables; orders, inventory counters, held releases and the
- * reconciliation index are per-task stores. People's decisions on exceptions (acknowledge / resolve a
- * reconciliation exception, retry / park a release) come in beside the orders and change the same stores.
+ * reconciliation indexes are per-task stores. The delivery partner's settlement report comes in beside the
+ * partner's callbacks and is judged against them, at once and at the cut-off. People's decisions on exceptions
+ * (acknowledge / resolve a reconciliation exception, retry / park a release) come in beside the orders and change
+ * the same stores. Returns of delivered orders (asked, received and refunded) come in the same way and keep their
+ * own `returns` store.
  */
 import { keyValueStore } from '../state/store-definition.js';
 import { stringSerde, withBytes, type Serde } from '../serdes/serde.js';
@@ -20,6 +23,8 @@ import type { OrderConfig } from './order-config.js';
 import { paymentStage } from '../processors/stages/pay.js';
 import { reconcileStage } from '../processors/stages/reconcile.js';
 import { releaseStage } from '../processors/stages/release.js';
+import { returnsStage } from '../processors/stages/returns.js';
+import { settleStage } from '../processors/stages/settle.js';
 import { Sinks, Stages, Stores, Topics } from './topics.js';
 import { updateStage } from '../processors/stages/update.js';
 import { validateStage } from '../processors/stages/validate.js';
@@ -44,6 +49,8 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
     .addSource('ship-event-in', [t(Topics.shipEvent)], stringSerde, s(Topics.shipEvent))
     .addSource('delivery-status-in', [t(Topics.deliveryStatus)], stringSerde, s(Topics.deliveryStatus))
     .addSource('exception-action-in', [t(Topics.exceptionAction)], stringSerde, s(Topics.exceptionAction))
+    .addSource('settlement-in', [t(Topics.settlement)], stringSerde, s(Topics.settlement))
+    .addSource('return-in', [t(Topics.orderReturn)], stringSerde, s(Topics.orderReturn))
     .addProcessor(Stages.validate, validateStage, 'create-in')
     .addProcessor(Stages.update, updateStage, 'update-in')
     .addProcessor(Stages.inventoryLevel, inventoryLevelStage, 'inventory-in')
@@ -55,7 +62,9 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
     .addProcessor(Stages.fulfil, fulfilStage, 'ship-event-in')
     .addProcessor(Stages.deliver, deliverStage, 'delivery-status-in')
     .addProcessor(Stages.reconcile, () => reconcileStage(config), Stages.deliver)
-    .addProcessor(Stages.exceptionActions, exceptionActionStage, 'exception-action-in')
+    .addProcessor(Stages.exceptionActions, () => exceptionActionStage(config), 'exception-action-in')
+    .addProcessor(Stages.settle, settleStage, 'settlement-in')
+    .addProcessor(Stages.returns, () => returnsStage(config), 'return-in')
     .addStateStore(
       keyValueStore(Stores.orders, stringSerde, serdes.store(Stores.orders)),
       Stages.validate,
@@ -67,6 +76,8 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       Stages.deliver,
       Stages.reconcile,
       Stages.exceptionActions,
+      Stages.settle,
+      Stages.returns,
     )
     .addStateStore(
       keyValueStore(Stores.inventory, stringSerde, serdes.store(Stores.inventory)),
@@ -76,10 +87,13 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       Stages.inventoryLevel,
       Stages.fulfil,
       Stages.deliver,
+      Stages.returns,
     )
+    .addStateStore(keyValueStore(Stores.returns, stringSerde, serdes.store(Stores.returns)), Stages.returns)
     .addStateStore(keyValueStore(Stores.held, stringSerde, stringSerde), Stages.release, Stages.update, Stages.calculate, Stages.pay)
     .addStateStore(keyValueStore(Stores.rejected, stringSerde, stringSerde), Stages.validate)
     .addStateStore(keyValueStore(Stores.codOpen, stringSerde, stringSerde), Stages.reconcile, Stages.exceptionActions)
+    .addStateStore(keyValueStore(Stores.settlementOpen, stringSerde, stringSerde), Stages.reconcile, Stages.exceptionActions, Stages.settle)
     .addStateStore(keyValueStore(Stores.reconciliationRuns, stringSerde, stringSerde), Stages.reconcile)
     .addSink(
       Sinks.validation,
@@ -104,6 +118,7 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       Stages.release,
       Stages.fulfil,
       Stages.deliver,
+      Stages.returns,
     )
     .addSink(
       Sinks.payment,
@@ -116,6 +131,7 @@ export function orderTopology(config: OrderConfig, serdes: OrderSerdes): Topolog
       Stages.fulfil,
       Stages.deliver,
       Stages.reconcile,
+      Stages.returns,
     )
     .addSink(Sinks.release, t(Topics.release), stringSerde, s(Topics.release), Stages.release, Stages.exceptionActions)
     .addSink(Sinks.lowStock, t(Topics.lowStock), stringSerde, s(Topics.lowStock), Stages.allocate)

@@ -32,8 +32,12 @@ export const Stages = {
   deliver: 'deliver',
   /** Daily COD reconciliation: keeps the cod-open index, runs at the cut-off. */
   reconcile: 'reconcile',
+  /** The delivery partner's settlement rows, compared with its collection callbacks. */
+  settle: 'settle',
   /** People's decisions on exceptions: acknowledge / resolve reconciliation, retry / park a release. */
   exceptionActions: 'exception-actions',
+  /** Returns of delivered orders: asked, then received and refunded. */
+  returns: 'returns',
 } as const;
 
 /** Store and global-table names. */
@@ -45,8 +49,15 @@ export const Stores = {
   rejected: 'rejected-orders',
   /** `<store>|<OrderID>` → OrderID of COD orders delivered or collected and not yet reconciled: what a run reads. */
   codOpen: 'cod-open',
+  /**
+   * `<store>|<OrderID>` → OrderID of orders whose settlement by the partner is still to be judged at a cut-off:
+   * collected through PMP and not settled yet, or settled and not matching.
+   */
+  settlementOpen: 'settlement-open',
   /** `last-cut-off` → the cut-off (ISO-8601 UTC) of this task's last reconciliation run. */
   reconciliationRuns: 'reconciliation-runs',
+  /** OrderID → ReturnsState: the order's returns, asked and received, with their refunds. */
+  returns: 'returns',
   catalog: 'catalog',
   customers: 'customers',
   bundles: 'bundles',

@@ -456,7 +456,8 @@ export interface OrderLine {
 /**
  * State-store value: everything the pipeline knows about one order (key OrderID). Version 2: adds ReleaseDueAt.
  * Version 3: adds TrackingID, Carrier, EstimatedDelivery, SeenEventIDs, ShortedLines, DeliveredAt, CollectedAmount,
- * CollectedAt (fulfillment and delivery after release). Version 4: adds Actor to history entries.
+ * CollectedAt (fulfillment and delivery after release). Version 4: adds Actor to history entries. Version 5: adds
+ * SettlementID, SettledAmount and SettlementDate (the delivery partner's settlement report).
  */
 export interface OrderState {
   /** The order as accepted, with any accepted MODIFY applied. */
@@ -506,6 +507,15 @@ export interface OrderState {
   CollectedAmount: Money | null;
   /** When the cash was collected, as the partner reported it: ISO-8601 UTC. Added in version 3. */
   CollectedAt: Timestamp | null;
+  /**
+   * The latest settlement row applied to the order (PaymentSettlement.SettlementID, payment.settlement.v1); null
+   * until one. Added in version 5.
+   */
+  SettlementID: string | null;
+  /** Amount the delivery partner settled for the order in that row. Added in version 5. */
+  SettledAmount: Money | null;
+  /** The partner's settlement date of that row (YYYY-MM-DD). Added in version 5. */
+  SettlementDate: string | null;
 }
 
 /** An order line after pricing (Cal A-F) and bundle detection. */
@@ -621,6 +631,40 @@ export interface PaymentEvent {
   At: Timestamp;
 }
 
+/**
+ * One row of a delivery partner's daily settlement report (topic payment.settlement.v1, key ShipFromLocationID):
+ * the cash the partner says it collected for an order and settles to the retailer. Written by `omnia settlement
+ * import`; the settle stage compares it with the order's collection callback.
+ */
+export interface PaymentSettlement {
+  /**
+   * Deterministic id of the row: the same row imported again has the same id and is applied once; a corrected row
+   * has another.
+   */
+  SettlementID: string;
+  /** The delivery partner that sent the report: PMP. */
+  Partner: string;
+  /** The partner's settlement date of the report (YYYY-MM-DD). */
+  SettlementDate: string;
+  /** Order the cash was collected for. */
+  OrderID: string;
+  /** Store of the order, as the analysts' orders table knew it at import; the record key. */
+  ShipFromLocationID: string;
+  /** The partner's tracking id of the parcel. */
+  TrackingID: string;
+  /**
+   * Cash the partner collected and settles for the order (the report's CollectedAmount), with exactly 4 fraction
+   * digits.
+   */
+  SettledAmount: Money;
+  /** When the partner collected the cash, as its report says: ISO-8601 UTC. */
+  CollectedAt: Timestamp;
+  /** Name of the imported file (without its directory). */
+  SourceFile: string;
+  /** Line of the row in that file (1 is the header). */
+  SourceLine: number;
+}
+
 /** A catalog item (compacted topic catalog.product.v1, key ItemID). */
 export interface Product {
   /** Item identifier (SKU); the record key. */
@@ -638,7 +682,8 @@ export interface Product {
 /**
  * One store's daily COD reconciliation at the cut-off (topic order.reconciliation.v1, key ShipFromLocationID): the
  * orders reconciled and every exception. Published for each store of a task that had delivered or collected COD
- * orders open at the cut-off.
+ * orders, or settlements to judge, open at the cut-off. Version 2: adds SettlementExceptions (the partner's
+ * settlement report against its collection callbacks).
  */
 export interface ReconciliationReport {
   /** Store reconciled; the record key. */
@@ -655,6 +700,11 @@ export interface ReconciliationReport {
   ReconciledAmount: Money;
   /** Exceptions, in order of OrderID; empty when everything matched. */
   Exceptions: ReconciliationException[];
+  /**
+   * Settlement exceptions, in order of OrderID; not counted in ExpectedTotal and CollectedTotal, which the
+   * collection callbacks make. Added in version 2.
+   */
+  SettlementExceptions: SettlementException[];
   /** Sum of ExpectedAmount over the reconciled orders and the exceptions. */
   ExpectedTotal: Money;
   /** Sum of the cash collected over the same orders. */
@@ -683,6 +733,41 @@ export interface ReconciliationException {
 
 /** MISSING: delivered, no cash confirmed; SHORT: less collected than expected; OVER: more. */
 export type ReconciliationExceptionKind = 'MISSING' | 'SHORT' | 'OVER';
+
+/**
+ * An order whose settlement by the delivery partner (payment.settlement.v1) does not match what its collection
+ * callback recorded: never silently accepted. Reported at every cut-off until the two agree or a person resolves
+ * it.
+ */
+export interface SettlementException {
+  /** Order concerned. */
+  OrderID: string;
+  /** What does not match. */
+  Kind: SettlementExceptionKind;
+  /** The delivery partner that settles (PMP). */
+  Partner: string;
+  /** Cash the partner's collection callback recorded (or store staff on its behalf); null when none. */
+  CollectedAmount: Money | null;
+  /** Amount of the partner's latest settlement row for the order; null for NOT_IN_SETTLEMENT. */
+  SettledAmount: Money | null;
+  /** Settled minus collected, a missing amount counting 0 (negative when the partner settled less). */
+  Difference: Money;
+  /** When the partner reported delivery: ISO-8601 UTC; null when not reported. */
+  DeliveredAt: Timestamp | null;
+  /** When the partner reported the collection: ISO-8601 UTC; null when none. */
+  CollectedAt: Timestamp | null;
+  /** The settlement row judged (PaymentSettlement.SettlementID); null for NOT_IN_SETTLEMENT. */
+  SettlementID: string | null;
+  /** The partner's settlement date of that row (YYYY-MM-DD); null for NOT_IN_SETTLEMENT. */
+  SettlementDate: string | null;
+}
+
+/**
+ * SETTLEMENT_MISMATCH: the settled amount differs from the collected one; NOT_IN_SETTLEMENT: cash collected, no
+ * settlement row by the time it was due; SETTLEMENT_WITHOUT_COLLECTION: a settlement row, no collection recorded
+ * from that partner.
+ */
+export type SettlementExceptionKind = 'SETTLEMENT_MISMATCH' | 'NOT_IN_SETTLEMENT' | 'SETTLEMENT_WITHOUT_COLLECTION';
 
 /** The single release of an order to the store for fulfillment (topic order.release.v1, key ShipFromLocationID). */
 export interface Release {
@@ -736,6 +821,108 @@ export interface ReleaseLine {
   ShortDescription: string | null;
   /** Item image URL from the catalog. */
   ImageURL: string | null;
+}
+
+/**
+ * A person's action on a return of a delivered order (topic order.return.v1, key ShipFromLocationID): REQUEST asks
+ * some units of some lines back, RECEIVE says the store has them and refunds them. Applied by the topology's
+ * returns stage; a refused command is dead-lettered on order.return.v1.dlq with its code.
+ */
+export interface ReturnCommand {
+  /** The action's id (one per Idempotency-Key), so a command produced twice is applied once. */
+  CommandID: string;
+  /** Order the return is of. */
+  OrderID: string;
+  /** Store of the order; the record key. */
+  ShipFromLocationID: string;
+  /** What is asked. */
+  Action: ReturnAction;
+  /** The return: chosen by the query service on REQUEST (derived from the CommandID), named again on RECEIVE. */
+  ReturnID: string;
+  /**
+   * REQUEST: the units asked back, per line (a partial return names some lines, or some units of a line); RECEIVE:
+   * null (the return's own lines are received).
+   */
+  Lines: ReturnCommandLine[] | null;
+  /**
+   * REQUEST: why the customer returns them, in the person's words; kept with the return and in the order's history.
+   */
+  Reason: string | null;
+  /** Who asked (REQUEST) or received (RECEIVE): the token subject. */
+  RequestedBy: string;
+  /** When it was asked: ISO-8601 UTC. The return window is judged at this time. */
+  At: Timestamp;
+}
+
+/** REQUEST: the customer asks units back; RECEIVE: the store received the units of a requested return. */
+export type ReturnAction = 'REQUEST' | 'RECEIVE';
+
+/** Units of one order line asked back. */
+export interface ReturnCommandLine {
+  /** Order line (OrderLine.LineID). */
+  LineID: string;
+  /** Units of the line asked back, at least 1. */
+  Quantity: number;
+}
+
+/**
+ * State-store value of the returns store: every return of one delivered order (key OrderID), requested and
+ * received, with its refund. Kept apart from OrderState so that the order's record does not grow with returns.
+ */
+export interface ReturnsState {
+  /** Order the returns are of. */
+  OrderID: string;
+  /** Store of the order. */
+  ShipFromLocationID: string;
+  /** The order's returns, in the order they were requested. */
+  Returns: OrderReturn[];
+  /** When the last return was requested or received: ISO-8601 UTC. */
+  UpdatedAt: Timestamp;
+}
+
+/** One return: the units asked back, and once received their refund (Cal A, D and E of each line in reverse). */
+export interface OrderReturn {
+  /** The return's id (ReturnCommand.ReturnID). */
+  ReturnID: string;
+  /** The REQUEST command that opened it. */
+  CommandID: string;
+  /** The lines returned, as asked. */
+  Lines: ReturnedLine[];
+  /** Why the customer returns them. */
+  Reason: string | null;
+  /** Who recorded the request: the token subject. */
+  RequestedBy: string;
+  /** When it was asked: ISO-8601 UTC. */
+  RequestedAt: Timestamp;
+  /** Who received the units at the store; null while the return is open. */
+  ReceivedBy: string | null;
+  /** When the units were received: ISO-8601 UTC; null while the return is open. */
+  ReceivedAt: Timestamp | null;
+  /**
+   * The RECEIVE command that closed it, so that command produced again is ignored rather than refused; null while
+   * the return is open.
+   */
+  ReceivedCommandID: string | null;
+  /** Σ the lines' refunds, published as the Refunded payment event; null while the return is open. */
+  RefundTotal: Money | null;
+}
+
+/** Units of one order line in a return, and once received their share of what the line was paid. */
+export interface ReturnedLine {
+  /** Order line (OrderLine.LineID). */
+  LineID: string;
+  /** Item (SKU) of the line, whose stock the units go back to. */
+  ItemID: string;
+  /** Units of the line returned. */
+  Quantity: number;
+  /** Cal A's share of the units (UnitPrice × units); null until received. */
+  Amount: Money | null;
+  /** Cal D's share: the line's own discounts and its bundle share; null until received. */
+  Discount: Money | null;
+  /** Cal E's share; null until received. */
+  Tax: Money | null;
+  /** Amount − Discount + Tax: what these units are refunded; null until received. */
+  Refund: Money | null;
 }
 
 /** A fulfillment event from Slick (topic fulfillment.ship-event.v1, key ShipFromLocationID). */
@@ -866,16 +1053,23 @@ export interface RecordTypes {
   NotificationPreference: NotificationPreference;
   OrderCreate: OrderCreate;
   OrderLine: OrderLine;
+  OrderReturn: OrderReturn;
   OrderState: OrderState;
   OrderTotals: OrderTotals;
   OrderUpdate: OrderUpdate;
   PaymentEvent: PaymentEvent;
+  PaymentSettlement: PaymentSettlement;
   PricedLine: PricedLine;
   Product: Product;
   ReconciliationException: ReconciliationException;
   ReconciliationReport: ReconciliationReport;
   Release: Release;
   ReleaseLine: ReleaseLine;
+  ReturnCommand: ReturnCommand;
+  ReturnCommandLine: ReturnCommandLine;
+  ReturnedLine: ReturnedLine;
+  ReturnsState: ReturnsState;
+  SettlementException: SettlementException;
   ShipEvent: ShipEvent;
   ShipEventLine: ShipEventLine;
   StatusChange: StatusChange;

@@ -5,7 +5,14 @@
 // - RECONCILED: collected = expected, exactly. SHORT: less. OVER: more. MISSING: delivered, nothing collected.
 // - The business day of a run is the local date (in the business time zone) on which its cut-off falls.
 import { formatMoney, parseMoney, sum, ZERO } from './money.js';
-import type { Money, ReconciliationException, ReconciliationExceptionKind, ReconciliationReport, Timestamp } from './types.js';
+import type {
+  Money,
+  ReconciliationException,
+  ReconciliationExceptionKind,
+  ReconciliationReport,
+  SettlementException,
+  Timestamp,
+} from './types.js';
 
 export type { ReconciliationException, ReconciliationExceptionKind, ReconciliationReport } from './types.js';
 
@@ -29,11 +36,16 @@ export interface ReconciliationItem {
   CollectedAt: Timestamp | null;
 }
 
-/** The report of one store's run (pure): exceptions in the items' order, sums exact. */
+/**
+ * The report of one store's run (pure): exceptions in the items' order, sums exact. Settlement exceptions (the
+ * partner's settlement report against its callbacks, domain/settlement.ts) go in OrderID order and stay out of the
+ * totals, which count the cash the callbacks recorded.
+ */
 export function reconciliationReport(
   store: string,
   run: { BusinessDay: string; TimeZone: string; CutOffAt: Timestamp; At: Timestamp },
   items: readonly ReconciliationItem[],
+  settlementExceptions: readonly SettlementException[] = [],
 ): ReconciliationReport {
   const reconciled = items.filter((item) => item.Outcome === 'RECONCILED');
   const exceptions: ReconciliationException[] = [];
@@ -56,6 +68,7 @@ export function reconciliationReport(
     ReconciledOrders: reconciled.length,
     ReconciledAmount: formatMoney(sum(reconciled.map((item) => parseMoney(item.ExpectedAmount)))),
     Exceptions: exceptions,
+    SettlementExceptions: [...settlementExceptions].sort((a, b) => (a.OrderID < b.OrderID ? -1 : a.OrderID > b.OrderID ? 1 : 0)),
     ExpectedTotal: formatMoney(sum(items.map((item) => parseMoney(item.ExpectedAmount)))),
     CollectedTotal: formatMoney(sum(items.map((item) => (item.CollectedAmount === null ? ZERO : parseMoney(item.CollectedAmount))))),
     At: run.At,

@@ -1,5 +1,7 @@
 // Section 4: order status moves forward only. The one loop is 7400 Delivery Failed → 7300 Out for Delivery (a
-// rescheduled delivery). 7500 Delivered and 9000 Cancelled are terminal. Cancelled (9000) is reachable from
+// rescheduled delivery). 7500 Delivered and 9000 Cancelled are terminal for every event; only the returns stage
+// moves a delivered order on, 7500 → 8000 Return requested → 8500 Returned (domain/returns.ts), and no partner
+// event moves 8000 or 8500 either. Cancelled (9000) is reachable from
 // every other status (cancel before release, failed COD validation, every line short); whether a cancel
 // *request* is accepted is a separate question, answered by `checkOrderUnlocked`.
 import type { OrderStatusCode, ValidationError } from './types.js';
@@ -16,8 +18,8 @@ const CODES: ReadonlySet<number> = new Set(Object.values(OrderStatus));
 
 export const isOrderStatusCode = (value: unknown): value is OrderStatusCode => typeof value === 'number' && CODES.has(value);
 
-/** 7500 Delivered and 9000 Cancelled: nothing leaves them. */
-export const isTerminal = (status: OrderStatusCode): boolean => status === OrderStatus.Delivered || status === OrderStatus.Cancelled;
+/** 7500 Delivered, the returns after it (8000, 8500) and 9000 Cancelled: no partner event or update leaves them. */
+export const isTerminal = (status: OrderStatusCode): boolean => status >= OrderStatus.Delivered;
 
 /** From 3000 Released on, lines, address and totals are fixed and the order cannot be cancelled by request. */
 export const isLocked = (status: OrderStatusCode): boolean => status >= OrderStatus.Released;

@@ -23,12 +23,15 @@ export type {
   OrderLine,
   OrderTotals,
   OrderUpdate,
+  PaymentSettlement,
   Product,
   ReconciliationException,
   ReconciliationExceptionKind,
   ReconciliationReport,
   Release,
   ReleaseLine,
+  SettlementException,
+  SettlementExceptionKind,
   ShipEvent,
   ShipEventLine,
   ShipEventType,
@@ -74,6 +77,10 @@ export const ErrorCode = {
   InvalidCollectedAmount: 'INVALID_COLLECTED_AMOUNT',
   /** A delivery status from a partner that is not the carrier Slick handed the order to. */
   CarrierMismatch: 'CARRIER_MISMATCH',
+  /** A settlement row whose SettledAmount is not a money amount ≥ 0 with at most 4 decimals. */
+  InvalidSettledAmount: 'INVALID_SETTLED_AMOUNT',
+  /** A settlement row from a partner that sends no settlement report (only PMP does). */
+  UnknownSettlementPartner: 'UNKNOWN_SETTLEMENT_PARTNER',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -101,6 +108,10 @@ export const OrderStatus = {
   OutForDelivery: 7300,
   DeliveryFailed: 7400,
   Delivered: 7500,
+  /** A return of some or all units was asked (the returns stage, from 7500 only). */
+  ReturnRequested: 8000,
+  /** The units of every open return were received and refunded. */
+  Returned: 8500,
   Cancelled: 9000,
 } as const;
 export type OrderStatusCode = (typeof OrderStatus)[keyof typeof OrderStatus];
@@ -119,6 +130,8 @@ export const OrderStatusName: Readonly<Record<OrderStatusCode, string>> = {
   7300: 'Out for Delivery',
   7400: 'Delivery Failed',
   7500: 'Delivered',
+  8000: 'Return requested',
+  8500: 'Returned',
   9000: 'Cancelled',
 };
 
@@ -129,6 +142,8 @@ export const PaymentStatus = {
   Reconciled: 'Reconciled',
   Failed: 'Failed',
   Reversed: 'Reversed',
+  /** Returned units refunded (the returns stage); Amount is that return's refund. */
+  Refunded: 'Refunded',
 } as const;
 export type PaymentStatus = (typeof PaymentStatus)[keyof typeof PaymentStatus];
 

@@ -54,6 +54,8 @@ type Fields = Readonly<Record<string, unknown>>;
 export type OrderRule = (order: Fields, lookups: OrderLookups, errors: ValidationError[]) => void;
 
 const ORDER_ID = /^[A-Za-z0-9_-]{1,50}$/;
+/** Rule A's shape of an OrderID: what an order can be looked up by (a settlement row's, say). */
+export const isOrderId = (value: unknown): value is string => typeof value === 'string' && ORDER_ID.test(value);
 const T1_MEMBERSHIP_ID = /^[0-9]{16}$/;
 const T1_NUMBER = /^T1-[0-9]{6}$/;
 const PRINTABLE_ASCII_1_50 = /^[\x20-\x7E]{1,50}$/;

@@ -4,15 +4,19 @@
  *   offers Park (with a reason, shown back with who parked it) and, once Slick takes releases again, Send again —
  *   after which the release leaves the list;
  * - a delivery whose cash never comes is a MISSING exception at the cut-off: the COD screen offers Acknowledge and
- *   Resolve, shows who did each, and a resolved one is closed.
+ *   Resolve, shows who did each, and a resolved one is closed;
+ * - an order allocates more of an item than the store last counted: the strip names the item in Thai and English,
+ *   with the order, until a new count covers it.
  * Every screen and dialog on the way is checked against WCAG 2.1 AA with axe, in portrait and landscape.
  */
 import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import { demoOrder } from '../../bin/demo-feed.js';
+import type { OrderLine } from '../../processors/domain/types.js';
 import { type Embedded, startEmbedded } from '../../bin/embedded.js';
 import { embeddedPostgres } from '../../postgres/embedded-postgres.js';
 import { devToken } from '../../query-service/auth.js';
+import { Topics } from '../../topology/topics.js';
 import { freePort } from '../free-port.js';
 import { chromiumPath, describeViolations, LANDSCAPE, launchBrowser, missing, PORTRAIT, tabletPage, wcagViolations } from './browser.js';
 
@@ -171,6 +175,89 @@ t.test('releases Slick refused and COD exceptions, decided in the store app, WCA
     t.equal(await page.getByTestId(`resolve-${shipped.orderId}`).count(), 0, 'resolved: nothing more to do');
     t.same(describeViolations(await wcagViolations(page)), '', 'COD screen after the decisions: no WCAG 2.1 AA violation');
     t.same(errors, [], 'no page errors');
+    await page.context().close();
+  });
+
+  await t.test('items short on the shelf: named on the board in Thai and English, with the order, until a count covers them', async (t) => {
+    // Slick takes no release meanwhile: a shipped order gives its units back, which would take the items off the list.
+    slick.setFaults({ failureRate: 1 });
+    t.teardown(() => slick.setFaults({ failureRate: 0 }));
+    // An order of two items or more (the feed is deterministic: the first such from n = 40).
+    let n = 40;
+    while (
+      new Set(demoOrder(n, new Date(clock()), { stores: 1, customers: 50, seed: 59, invalidShare: 0 }).OrderLines.map((l) => l.ItemID))
+        .size < 2
+    )
+      n++;
+    const order = demoOrder(n, new Date(clock()), { stores: 1, customers: 50, seed: 59, invalidShare: 0 });
+    const [first, second] = order.OrderLines as [OrderLine, OrderLine];
+    const store = order.ShipFromLocationID;
+    const count = (item: string, onHand: number) =>
+      embedded.pipe(Topics.inventoryLevel, store, { ShipFromLocationID: store, ItemID: item, OnHand: onHand });
+    const shortNow = async (item: string) => {
+      for (let waited = 0; ; waited += 100) {
+        await embedded.flush();
+        const row = (
+          await db.query<{ allocated: string; short_description: string | null; last_order_id: string | null }>(
+            'SELECT allocated, short_description, last_order_id FROM low_stock_current WHERE ship_from_location_id = $1 AND item_id = $2',
+            [store, item],
+          )
+        ).rows[0];
+        if (row) return row;
+        if (waited > 30_000) throw new Error(`${item} never showed as short`);
+        await sleep(100);
+      }
+    };
+    await count(first.ItemID, 0);
+    await embedded.pipeOrder(order);
+    const short = await shortNow(first.ItemID);
+    t.equal(short.last_order_id, order.OrderID, 'the order raised the event');
+
+    const { page, errors } = await tabletPage(browser, PORTRAIT);
+    await signIn(page, manager);
+    const alert = page.getByTestId('alert-low-stock');
+    await alert.waitFor();
+    t.match(await alert.locator('p').textContent(), /^สินค้า 1 รายการ/, 'in Thai for the store manager: one item short');
+    const named = page.getByTestId(`low-stock-item-${first.ItemID}`);
+    t.equal(
+      await named.locator('span').textContent(),
+      `${short.short_description} (${first.ItemID}): บนชั้น 0 ชิ้น ต้องหยิบ ${short.allocated} ชิ้น`,
+      'the item by its catalog name, none on the shelf, and what is to pick',
+    );
+    t.same(describeViolations(await wcagViolations(page)), '', 'board with the low-stock alert: no WCAG 2.1 AA violation');
+
+    await page.getByTestId('lang-switch').click();
+    t.equal(
+      await named.locator('span').textContent(),
+      `${short.short_description} (${first.ItemID}): 0 on the shelf, ${short.allocated} to pick`,
+      'and in English',
+    );
+    t.match(await alert.locator('p').textContent(), /^1 item short on the shelf/, 'the count in English');
+    await named.getByRole('link', { name: `Order ${order.OrderID}` }).click();
+    await page.locator('[data-testid="order-detail"][data-state="ready"]').waitFor();
+    t.match(page.url(), `#/orders/${order.OrderID}`, 'the order that found the shelf short opens');
+
+    // A count covers the first item; one of the second finds less than is to pick (a count raises no event).
+    await count(first.ItemID, 100);
+    await count(second.ItemID, 0);
+    const secondShort = await shortNow(second.ItemID);
+    t.equal(secondShort.last_order_id, null, 'short by a count alone: no event, no order');
+    await page.goto(`${embedded.query.url}/#/board`);
+    const other = page.getByTestId(`low-stock-item-${second.ItemID}`);
+    await other.waitFor();
+    t.equal(
+      await other.locator('span').textContent(),
+      `${second.ItemID}: 0 on the shelf, ${secondShort.allocated} to pick`,
+      'named by its id when no order line described it',
+    );
+    t.equal(await other.getByRole('link').count(), 0, 'and no order to open');
+    t.equal(await page.getByTestId(`low-stock-item-${first.ItemID}`).count(), 0, 'the covered item is gone by itself');
+    t.match(await alert.locator('p').textContent(), /^1 item short on the shelf/, 'one item short still');
+    t.same(
+      errors.filter((error) => !/ERR_NAME_NOT_RESOLVED/.test(error)),
+      [],
+      'no page errors (the catalog’s example image host does not resolve here)',
+    );
     await page.context().close();
   });
 });

@@ -1,8 +1,8 @@
 /**
  * "Change order" in a real headless Chromium, on the embedded default: a clerk changes a quantity of an order held
  * before release (OMNIA_RELEASE_HOLD_SECONDS), and the order comes back priced again, the change in its history.
- * The dialog starts with the order's own address and sends each line's own tax rate; a change confirmed after the
- * release is refused with ORDER_LOCKED in the dialog's own words.
+ * The dialog starts with the order's own address (the phone masked for the clerk, and said so) and sends each line's
+ * own tax rate; a change confirmed after the release is refused with ORDER_LOCKED in the dialog's own words.
  */
 import t from 'tap';
 import type { Browser } from 'playwright-core';
@@ -11,6 +11,7 @@ import { type Embedded, startEmbedded } from '../../bin/embedded.js';
 import { embeddedPostgres } from '../../postgres/embedded-postgres.js';
 import { devToken } from '../../query-service/auth.js';
 import { normaliseAddress } from '../../processors/domain/address.js';
+import { maskPhone } from '../../query-service/phone-mask.js';
 import { freePort } from '../free-port.js';
 import { chromiumPath, describeViolations, LANDSCAPE, launchBrowser, missing, tabletPage, wcagViolations } from './browser.js';
 
@@ -73,11 +74,12 @@ t.test('change order: a quantity changed, the order priced again, MODIFIED by th
       district: held.District ?? '',
       province: held.Province ?? '',
       postalCode: held.PostalCode,
-      phone: held.Phone ?? '',
+      phone: held.Phone ? maskPhone(held.Phone) : '',
     },
-    'the address starts as the order has it',
+    'the address starts as the order has it, the phone masked',
   );
-  t.ok(held.Line1, 'a street address to show');
+  t.ok(held.Line1 && held.Phone, 'a street address and a phone to show');
+  t.equal(await page.getByTestId('modify-phone-masked').count(), 1, 'the field says the number is partly hidden');
   await quantity.fill(String(line.Quantity + 2));
   await page.getByTestId('modify-reason').fill('Customer asked for two more');
   t.same(describeViolations(await wcagViolations(page)), '', 'change dialog: no WCAG 2.1 AA violation');

@@ -1,7 +1,8 @@
 /**
  * The lookup's tax rate per line and delivery address on the embedded default: as the customer's order carries
- * them, as a MODIFY changes them, and the address only to the roles that deliver or change the order. Orders are
- * held before release (OMNIA_RELEASE_HOLD_SECONDS) so that they can be changed.
+ * them, as a MODIFY changes them, and the address only to the roles that deliver or change the order, its phone
+ * masked for the store's staff and whole for an admin. Orders are held before release (OMNIA_RELEASE_HOLD_SECONDS)
+ * so that they can be changed.
  */
 import t from 'tap';
 import { demoOrder } from '../../bin/demo-feed.js';
@@ -10,6 +11,7 @@ import { embeddedPostgres } from '../../postgres/embedded-postgres.js';
 import type { OrderView } from '../../query-service/order-view.js';
 import type { DeliveryAddress } from '../../avro/records.js';
 import { normaliseAddress } from '../../processors/domain/address.js';
+import { maskPhone } from '../../query-service/phone-mask.js';
 import { freePort } from '../free-port.js';
 import { apiClient } from './api-client.js';
 
@@ -40,6 +42,7 @@ t.test('order view: each line’s tax rate and the delivery address, changed by 
 
   const clerk = apiClient<Body>(embedded, { sub: 'clerk-a', roles: ['store_staff'], stores: ['QC0001'] });
   const coordinator = apiClient<Body>(embedded, { sub: 'coord', roles: ['regional_coordinator'] });
+  const admin = apiClient<Body>(embedded, { sub: 'root', roles: ['admin'] });
 
   const seen = (await clerk.get(`/api/v1/orders/${id}`)).body.order;
   t.same(
@@ -53,7 +56,10 @@ t.test('order view: each line’s tax rate and the delivery address, changed by 
     const held = normaliseAddress(address);
     return { line1: held.Line1, district: held.District, province: held.Province, postalCode: held.PostalCode, phone: held.Phone };
   };
-  t.same(seen.deliveryAddress, view(order.DeliveryAddress), 'the clerk of the store sees the address');
+  const masked = (address: ReturnType<typeof view>) => ({ ...address, phone: address.phone === null ? null : maskPhone(address.phone) });
+  t.ok(order.DeliveryAddress.Phone, 'the order has a phone to mask');
+  t.same(seen.deliveryAddress, masked(view(order.DeliveryAddress)), 'the clerk of the store sees the address, the phone masked');
+  t.same((await admin.get(`/api/v1/orders/${id}`)).body.order.deliveryAddress, view(order.DeliveryAddress), 'an admin sees it whole');
   const read = (await coordinator.get(`/api/v1/orders/${id}`)).body.order;
   t.equal(read.deliveryAddress, null, 'a coordinator does not');
   t.same(
@@ -82,9 +88,14 @@ t.test('order view: each line’s tax rate and the delivery address, changed by 
   t.equal(after.lines[0]!.quantity, seen.lines[0]!.quantity + 1);
   t.equal(after.lines[0]!.taxRate, '0.0000', 'the rate sent back is the rate kept');
   t.equal(after.lines[0]!.lineTax, '0.0000', 'still priced without tax');
-  t.same(
-    after.deliveryAddress,
-    view({ Line1: '99 Rama IV Rd', District: 'Pathum Wan', Province: 'Bangkok', PostalCode: '10330', Phone: '+66 81 000 0000' }),
-    'the new address',
-  );
+  const changed = view({
+    Line1: '99 Rama IV Rd',
+    District: 'Pathum Wan',
+    Province: 'Bangkok',
+    PostalCode: '10330',
+    Phone: '+66 81 000 0000',
+  });
+  t.same(after.deliveryAddress, masked(changed), 'the new address');
+  t.equal(after.deliveryAddress?.phone, '081****000');
+  t.same((await admin.get(`/api/v1/orders/${id}`)).body.order.deliveryAddress, changed, 'whole for an admin');
 });

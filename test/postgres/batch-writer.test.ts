@@ -19,6 +19,10 @@ const topicOf: Record<SinkSource, string> = {
   reconciliation: 'order.reconciliation.v1',
   exceptionOutcome: 'order.exception-outcome.v1',
   notification: 'notification.sent.v1',
+  lowStock: 'inventory.low-stock.v1',
+  inventory: 'app-inventory-changelog',
+  settlement: 'payment.settlement.v1',
+  returns: 'app-returns-changelog',
 };
 
 const line = (id: string, quantity: number, unitPrice: string, discount = '0.0000', bundleGroup: string | null = null): PricedLine => {
@@ -80,6 +84,9 @@ function orderState(
     DeliveredAt: null,
     CollectedAmount: null,
     CollectedAt: null,
+    SettlementID: null,
+    SettledAmount: null,
+    SettlementDate: null,
   };
 }
 
@@ -410,6 +417,7 @@ function report(
     ReconciledOrders: reconciled[0],
     ReconciledAmount: reconciled[1],
     Exceptions: list,
+    SettlementExceptions: [],
     ExpectedTotal: (expected / 10_000).toFixed(4),
     CollectedTotal: (collected / 10_000).toFixed(4),
     At: at,

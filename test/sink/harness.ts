@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import type { Test } from 'tap';
-import { demoOrder, referenceData } from '../../bin/demo-feed.js';
+import { demoOrder, referenceData, storeIds } from '../../bin/demo-feed.js';
 import { serdeConfig } from '../../avro/config.js';
 import { loadOrderConfig } from '../../topology/order-config.js';
 import { orderSerdes } from '../../topology/order-serdes.js';
@@ -46,6 +46,7 @@ export async function createSinkTopics(client: KafkaClient, sources: SinkSources
 /**
  * What the pipeline publishes for `orders` demo orders (with their updates), run in-process: the records of
  * the topics the sink reads, partitioned as on Kafka. Orders are created `createdAt`, an hour apart per 1000.
+ * Every store counted 5 units of SKU-100 first, so that orders past them raise low-stock events.
  */
 export async function pipelineOutput(app: string, orders: number, partitions: number, seed = 11): Promise<ProducedRecord[]> {
   const prefix = `${app}.`;
@@ -58,6 +59,13 @@ export async function pipelineOutput(app: string, orders: number, partitions: nu
   });
   for (const entry of referenceData(200))
     await driver.pipeRaw(prefix + entry.topic, Buffer.from(entry.key), Buffer.from(JSON.stringify(entry.value)));
+  for (const store of storeIds(50))
+    await driver.pipeRaw(
+      prefix + Topics.inventoryLevel,
+      Buffer.from(store),
+      Buffer.from(JSON.stringify({ ShipFromLocationID: store, ItemID: 'SKU-100', OnHand: 5 })),
+      { timestamp: start },
+    );
   for (let n = 0; n < orders; n++) {
     const at = start + n * 3_600;
     const order = demoOrder(n, new Date(at), { stores: 50, customers: 200, seed });
@@ -152,7 +160,8 @@ export function digestOfTopics(records: readonly ConsumedRecord[], sources: Sink
   const digest: TablesDigest = { orders: {}, lines: {}, history: {}, payments: {}, releases: {}, validations: {}, counts: {} };
   const latest = new Map<string, OrderState>();
   let errors = 0;
-  const extra = { fulfillment_interactions: 0, reconciliation_runs: 0, reconciliation_exceptions: 0 };
+  const extra = { fulfillment_interactions: 0, reconciliation_runs: 0, reconciliation_exceptions: 0, low_stock_events: 0 };
+  const counters = new Set<string>();
   for (const record of records) {
     const source = sources.sourceOf(record.topic);
     const value = sources.decode(record.topic, record.value) as Loose | null;
@@ -168,6 +177,8 @@ export function digestOfTopics(records: readonly ConsumedRecord[], sources: Sink
         `${value.ReleaseID} ${(value.ReleaseLines as unknown[]).length} ${value.SubTotal} ${value.TotalDiscount} ${value.TotalTaxes} ${value.InformationalTaxes} ${value.TotalCharges} ${value.OrderTotal} ${value.CodAmount}`,
       );
     else if (source === 'fulfillment') extra.fulfillment_interactions++;
+    else if (source === 'lowStock') extra.low_stock_events++;
+    else if (source === 'inventory') counters.add(`${value.ShipFromLocationID}|${value.ItemID}`);
     else if (source === 'reconciliation') {
       extra.reconciliation_runs++;
       extra.reconciliation_exceptions += ((value.Exceptions ?? []) as unknown[]).length;
@@ -198,6 +209,7 @@ export function digestOfTopics(records: readonly ConsumedRecord[], sources: Sink
     validations: Object.values(digest.validations).reduce((sum, list) => sum + list.split(' | ').length, 0),
     validation_errors: errors,
     ...extra,
+    inventory_counters: counters.size,
   };
   return digest;
 }
@@ -247,6 +259,8 @@ export async function digestOfTables(db: pg.Client): Promise<TablesDigest> {
     'fulfillment_interactions',
     'reconciliation_runs',
     'reconciliation_exceptions',
+    'low_stock_events',
+    'inventory_counters',
   ]) {
     digest.counts[table] = Number((await db.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
   }

@@ -7,6 +7,7 @@ import type { BundleInput, BundleView, PreviewInput, PreviewView } from '../../q
 import type { ErrorBody, FieldError } from '../../query-service/errors.js';
 import type { StatusEventData as ServerStatusEventData } from '../../query-service/events-routes.js';
 import type { DeliveryAddressView, HistoryView, OrderLineView, OrderTotalsView, OrderView } from '../../query-service/order-view.js';
+import type { LowStockAnswer, LowStockItem, LowStockStore, StoreLowStockAnswer } from '../../query-service/low-stock-routes.js';
 import type { StorePipeline } from '../../query-service/pipeline-routes.js';
 import type {
   BundleSalesAnswer,
@@ -17,6 +18,7 @@ import type {
   ReportAnswer,
   StatusTimeRow,
 } from '../../query-service/report-routes.js';
+import type { ReturnAccepted, ReturnRequestBody } from '../../query-service/return-routes.js';
 
 export type {
   BundleInput,
@@ -30,6 +32,11 @@ export type {
   PreviewInput,
   PreviewView,
   StorePipeline,
+  // GET /stores/:id/low-stock and GET /low-stock (query-service/low-stock-routes.ts)
+  LowStockAnswer,
+  LowStockItem,
+  LowStockStore,
+  StoreLowStockAnswer,
   // GET /reports and GET /bundles/:bundleId/sales (query-service/report-routes.ts)
   BundleSalesAnswer,
   BundleSalesRow,
@@ -38,6 +45,9 @@ export type {
   OrdersDayRow,
   ReportAnswer,
   StatusTimeRow,
+  // POST /orders/:orderId/returns and …/returns/:returnId/receive (query-service/return-routes.ts)
+  ReturnAccepted,
+  ReturnRequestBody,
 };
 
 /** A status history entry; `actor` is who made the change, when a person did. */
@@ -103,7 +113,7 @@ export interface ReconciliationRun {
 /** Mirrors an exception of GET /stores/:id/reconciliation (query-service/reconciliation-routes.ts, exceptionSchema). */
 export interface ReconciliationExceptionView {
   orderId: string;
-  kind: 'MISSING' | 'SHORT' | 'OVER';
+  kind: 'MISSING' | 'SHORT' | 'OVER' | 'SETTLEMENT_MISMATCH' | 'SETTLEMENT_WITHOUT_COLLECTION' | 'NOT_IN_SETTLEMENT';
   expectedAmount: string;
   collectedAmount: string | null;
   difference: string;

@@ -1,8 +1,8 @@
 /**
- * The words of exceptions — the board's alerts, the decisions on a COD exception or a release Slick has not
- * taken, and the list of those releases — in English and Thai. The same rules as i18n.ts: `en` is the list of
- * keys, `th` must have exactly the same ones (a type error otherwise), `{name}` is filled from the values passed,
- * and `.one` / `.other` keys are the singular and plural of one message.
+ * The words of exceptions — the board's alerts (low stock included), the decisions on a COD exception or a release
+ * Slick has not taken, and the list of those releases — in English and Thai. The same rules as i18n.ts: `en` is the
+ * list of keys, `th` must have exactly the same ones (a type error otherwise), `{name}` is filled from the values
+ * passed, and `.one` / `.other` keys are the singular and plural of one message.
  */
 import { useMemo } from 'preact/hooks';
 import { fill, type Lang, useI18n, type Vars } from './i18n.js';
@@ -49,6 +49,12 @@ const en = {
   'alerts.waiting.one': '{n} release waiting for Slick for {age}',
   'alerts.waiting.other': '{n} releases waiting for Slick, the oldest for {age}',
   'alerts.stuck': '{status} for {age}: order {id}',
+  'alerts.lowStock.one': '{n} item short on the shelf for the orders to pick',
+  'alerts.lowStock.other': '{n} items short on the shelf for the orders to pick',
+  'alerts.lowStock.item': '{item}: {onHand} on the shelf, {allocated} to pick',
+  'alerts.lowStock.order': 'Order {id}',
+  'alerts.lowStock.more.one': 'and {n} more item',
+  'alerts.lowStock.more.other': 'and {n} more items',
   'alerts.open': 'Open',
   'alerts.releases': 'Releases waiting for Slick',
   'releases.title': 'Releases waiting for Slick',
@@ -109,6 +115,12 @@ const th: Record<ExceptionMessageKey, string> = {
   'alerts.waiting.one': 'ใบปล่อยสินค้า {n} รายการรอ Slick มา {age}',
   'alerts.waiting.other': 'ใบปล่อยสินค้า {n} รายการรอ Slick รายการที่นานที่สุด {age}',
   'alerts.stuck': '{status} มา {age}: คำสั่งซื้อ {id}',
+  'alerts.lowStock.one': 'สินค้า {n} รายการมีบนชั้นไม่พอให้หยิบตามคำสั่งซื้อ',
+  'alerts.lowStock.other': 'สินค้า {n} รายการมีบนชั้นไม่พอให้หยิบตามคำสั่งซื้อ',
+  'alerts.lowStock.item': '{item}: บนชั้น {onHand} ชิ้น ต้องหยิบ {allocated} ชิ้น',
+  'alerts.lowStock.order': 'คำสั่งซื้อ {id}',
+  'alerts.lowStock.more.one': 'และอีก {n} รายการ',
+  'alerts.lowStock.more.other': 'และอีก {n} รายการ',
   'alerts.open': 'เปิด',
   'alerts.releases': 'ใบปล่อยสินค้าที่รอ Slick',
   'releases.title': 'ใบปล่อยสินค้าที่รอ Slick',

@@ -24,7 +24,7 @@ t.test('OrderCreate and OrderState have a real v1 → v2 evolution on record', a
   );
   t.same(
     schemaVersions('OrderState').map((v) => v.version),
-    [1, 2, 3, 4],
+    [1, 2, 3, 4, 5],
   );
   const fieldNames = (type: Type) => (type as unknown as { fields: Array<{ name: string }> }).fields.map((f) => f.name);
   const [createV1, createV2] = schemaVersions('OrderCreate');
@@ -47,6 +47,15 @@ t.test('OrderCreate and OrderState have a real v1 → v2 evolution on record', a
   };
   t.notOk(historyFields(stateV3.type).includes('Actor'), 'v3 history entries have no Actor');
   t.ok(historyFields(schemaVersions('OrderState')[3]!.type).includes('Actor'), 'v4 adds Actor to history entries');
+  const settlementFields = ['SettlementID', 'SettledAmount', 'SettlementDate'];
+  t.notOk(
+    settlementFields.some((name) => fieldNames(schemaVersions('OrderState')[3]!.type).includes(name)),
+    'v4 has no settlement fields',
+  );
+  t.ok(
+    settlementFields.every((name) => fieldNames(schemaVersions('OrderState')[4]!.type).includes(name)),
+    'v5 adds the settlement fields',
+  );
 });
 
 /**
@@ -186,4 +195,18 @@ t.test('DeliveryStatus v2: partner events written with v1 read with null Confirm
   t.same(plain(back), plain({ ...partnerV1, EventID: confirmed.EventID, Status: 'COLLECTED' }), 'v1 reads v2 data without the new fields');
   const json = jsonSerde<typeof examples.DeliveryStatus>('DeliveryStatus', 'delivery.status.v1');
   t.same(json.deserialize(Buffer.from(JSON.stringify(partnerV1))).ConfirmedBy, null, 'a JSON partner event without them reads null');
+});
+
+t.test('ReconciliationReport v2: a v1 reader reads a report with settlement exceptions, and v2 reads v1 reports', async (t) => {
+  const [v1, v2] = schemaVersions('ReconciliationReport');
+  t.same(
+    schemaVersions('ReconciliationReport').map((v) => v.version),
+    [1, 2],
+  );
+  const { SettlementExceptions: settlements, ...reportV1 } = examples.ReconciliationReport;
+  t.ok(settlements.length > 0, 'the example carries a settlement exception');
+  const back = v1!.type.fromBuffer(v2!.type.toBuffer(examples.ReconciliationReport), v1!.type.createResolver(v2!.type));
+  t.same(plain(back), plain(reportV1), 'a reader not yet upgraded sees the collection exceptions as before');
+  const read = v2!.type.fromBuffer(v1!.type.toBuffer(reportV1), v2!.type.createResolver(v1!.type)) as typeof examples.ReconciliationReport;
+  t.same(read.SettlementExceptions, [], 'a v1 report has no settlement exceptions');
 });

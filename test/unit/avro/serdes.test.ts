@@ -174,7 +174,7 @@ t.test('single-object avro carries the schema fingerprint and refuses foreign by
   foreign.writeBigUInt64LE(0x0123456789abcdefn, 2);
   t.throws(
     () => store.deserialize(foreign),
-    /schema fingerprint 0123456789abcdef is not a known version \(known: v1 [0-9a-f]{16}, v2 [0-9a-f]{16}, v3 [0-9a-f]{16}, v4 [0-9a-f]{16}\)/,
+    /schema fingerprint 0123456789abcdef is not a known version \(known: v1 [0-9a-f]{16}, v2 [0-9a-f]{16}, v3 [0-9a-f]{16}, v4 [0-9a-f]{16}, v5 [0-9a-f]{16}\)/,
   );
   t.same(
     plain(

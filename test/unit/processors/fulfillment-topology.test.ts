@@ -129,7 +129,13 @@ t.test('release → ship events → delivery → cash collected → Reconciled a
   t.match((await state())?.History.at(-1), { Reason: /^RECONCILED 90\.6200/, Source: 'reconcile' });
 
   await driver.advanceWallClock(86_400_000);
-  t.equal(out(Topics.reconciliation).length, 1, 'a reconciled order leaves the index: no report the next day');
+  const next = out(Topics.reconciliation)[1]?.value;
+  t.same(next?.Exceptions, [], 'a reconciled order leaves the collection index: its cash is not judged again');
+  t.same(
+    next?.SettlementExceptions.map((e: { OrderID: string; Kind: string }) => [e.OrderID, e.Kind]),
+    [[ORDER, 'NOT_IN_SETTLEMENT']],
+    'but PMP collected it and no settlement row came by the next cut-off',
+  );
 });
 
 t.test('a repeated EventID is ignored; an out-of-order event is noted and does not move the status', async (t) => {

@@ -5,6 +5,7 @@ import type { SqlDatabase } from '../../../postgres/sql.js';
 import type { RoutePlugin } from '../../../query-service/app.js';
 import { eventsRoutes } from '../../../query-service/events-routes.js';
 import type { LocalOrders } from '../../../query-service/local-orders.js';
+import { lowStockRoutes } from '../../../query-service/low-stock-routes.js';
 import { orderLookupRoutes } from '../../../query-service/order-lookup-routes.js';
 import { pipelineRoutes } from '../../../query-service/pipeline-routes.js';
 import { reconciliationRoutes } from '../../../query-service/reconciliation-routes.js';
@@ -138,9 +139,14 @@ t.test('the service’s own routes: every one is in the document, with each resp
   const db = {} as SqlDatabase; // no route queries while the document is built
   const local = {} as LocalOrders;
   const feed = new StatusFeed({ registry, log: () => undefined });
-  const routes = [orderLookupRoutes({ local, db }), searchRoutes(db), pipelineRoutes(db), reconciliationRoutes(db), eventsRoutes(feed)].map(
-    watched,
-  );
+  const routes = [
+    orderLookupRoutes({ local, db }),
+    searchRoutes(db),
+    pipelineRoutes(db),
+    reconciliationRoutes(db),
+    lowStockRoutes(db),
+    eventsRoutes(feed),
+  ].map(watched);
   const { app } = testService({ registry, routes });
   const document: Json = (await app.inject({ url: '/docs/openapi.json' })).json();
 
@@ -164,11 +170,13 @@ t.test('the service’s own routes: every one is in the document, with each resp
     documented.map(({ method, route }) => `${method.toUpperCase()} ${route.url}`).sort(),
     [
       'GET /api/v1/events',
+      'GET /api/v1/low-stock',
       'GET /api/v1/orders',
       'GET /api/v1/orders/:orderId',
       'GET /api/v1/region/pipeline',
       'GET /api/v1/region/reconciliation',
       'GET /api/v1/releases/awaiting-slick',
+      'GET /api/v1/stores/:id/low-stock',
       'GET /api/v1/stores/:id/pipeline',
       'GET /api/v1/stores/:id/reconciliation',
     ],

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { addressForm, EMPTY_ADDRESS, linesChangeable, modifyRequest, parseQuantity } from '../../../web/src/logic/modify.js';
+import { addressForm, EMPTY_ADDRESS, isMaskedPhone, linesChangeable, modifyRequest, parseQuantity } from '../../../web/src/logic/modify.js';
 
 // The rates as the order view gives them: a tax-free line next to a 7 % one.
 const lines = [
@@ -114,4 +114,26 @@ t.test('the address starts as the order has it; only a change is sent, then as a
     { address: { postalCode: 'postalCodeRequired' } },
     'an address cannot be removed',
   );
+});
+
+t.test('each line goes back with the bundle its order line names; a masked phone left as shown goes back as shown', async (t) => {
+  const bundled = [
+    { ...lines[0]!, bundleId: 'B-BREAKFAST' },
+    { ...lines[1]!, bundleId: null },
+  ];
+  t.same(modifyRequest(bundled, form({ quantities: { '2': '2' } })).body?.lines, [
+    { lineId: '1', itemId: 'ITEM-A', quantity: 2, unitPrice: '35.0000', taxRate: '0.0000', bundleId: 'B-BREAKFAST' },
+    { lineId: '2', itemId: 'ITEM-B', quantity: 2, unitPrice: '12.5000', taxRate: '0.0700' },
+  ]);
+  // The service puts the order's own number in place of its mask (query-service/order-modify-routes.ts).
+  const current = addressForm({ line1: '12 Sukhumvit Rd', district: null, province: null, postalCode: '10110', phone: '081****678' });
+  t.same(modifyRequest(lines, form({ address: { ...current, district: 'Khlong Toei' } }), current).body?.address, {
+    postalCode: '10110',
+    line1: '12 Sukhumvit Rd',
+    district: 'Khlong Toei',
+    phone: '081****678',
+  });
+  t.ok(isMaskedPhone('081****678'));
+  t.notOk(isMaskedPhone('0812345678'));
+  t.notOk(isMaskedPhone(null));
 });

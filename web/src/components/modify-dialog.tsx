@@ -4,7 +4,8 @@
  * when the order view has it (empty when it does not: answered from Postgres). Lines go back with their own tax
  * rates; without them (the same case) only the address can be changed. Sent with an Idempotency-Key that stays the
  * same while the request does, as the cancel dialog does; each refusal is said plainly, a refused change in words
- * of its own (modify-i18n.ts), and a final one leaves only Close.
+ * of its own (modify-i18n.ts), and a final one leaves only Close. A store role's phone comes masked ("081****678"):
+ * the field says so, and left as shown it keeps the order's number (the service puts it back).
  */
 import { useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
@@ -18,6 +19,7 @@ import {
   addressForm,
   type CurrentAddress,
   FINAL_MODIFY_CODES,
+  isMaskedPhone,
   linesChangeable,
   MAX_MODIFY_REASON_LENGTH,
   type ModifyProblems,
@@ -60,6 +62,7 @@ export function ModifyDialog({ orderId, lines, address: currentAddress, onClose,
   const [initialAddress] = useState<AddressForm>(() => addressForm(currentAddress));
   const [address, setAddress] = useState<AddressForm>(initialAddress);
   const changeable = linesChangeable(lines);
+  const phoneMasked = isMaskedPhone(currentAddress?.phone);
   const [reason, setReason] = useState('');
   const [problems, setProblems] = useState<ModifyProblems>({});
   const [sending, setSending] = useState(false);
@@ -159,6 +162,7 @@ export function ModifyDialog({ orderId, lines, address: currentAddress, onClose,
               {ADDRESS_FIELDS.map((field) => {
                 const id = field === 'postalCode' ? 'modify-postal-code' : `modify-${field}`;
                 const problem = problems.address?.[field];
+                const masked = field === 'phone' && phoneMasked;
                 return (
                   <div class="field" key={field}>
                     <label for={id}>{t(`modify.${field}`)}</label>
@@ -171,13 +175,18 @@ export function ModifyDialog({ orderId, lines, address: currentAddress, onClose,
                       maxLength={field === 'postalCode' ? 5 : ADDRESS_LIMITS[field] + 20}
                       value={address[field]}
                       aria-invalid={problem !== undefined}
-                      aria-describedby={described(id, false, problem)}
+                      aria-describedby={described(id, masked, problem)}
                       onInput={(e) => {
                         const value = e.currentTarget.value;
                         setAddress((current) => ({ ...current, [field]: value }));
                         setProblems((current) => ({ ...current, nothing: undefined, address: { ...current.address, [field]: undefined } }));
                       }}
                     />
+                    {masked && (
+                      <p id={`${id}-hint`} class="field-hint" data-testid="modify-phone-masked">
+                        {mt('modify.phoneMasked')}
+                      </p>
+                    )}
                     {problem && (
                       <p id={`${id}-problem`} class="field-problem" role="alert">
                         {t(`modify.problem.address.${problem}`)}

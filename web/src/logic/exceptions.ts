@@ -1,9 +1,11 @@
 /**
  * What the app decides about exceptions before asking the service (query-service/exception-routes.ts decides for
  * real): which decisions a reconciliation exception or a waiting release offers, whether a note can be sent, which
- * refusals are final, and the board's alerts — stuck orders, releases Slick refused, COD exceptions to check.
+ * refusals are final, and the board's alerts — stuck orders, releases Slick refused, COD exceptions to check, items
+ * short on the shelf (logic/low-stock.ts).
  */
 import type { ReconciliationExceptionView, ReleaseAwaitingView } from '../api-types.js';
+import { type LowStockAlert, lowStockAlert, type LowStockShown } from './low-stock.js';
 
 export const MAX_NOTE_LENGTH = 200;
 
@@ -67,20 +69,24 @@ export type BoardAlert =
   | { kind: 'stuck'; status: number; orderId: string; ageSeconds: number }
   | { kind: 'refused'; count: number; orderId: string }
   | { kind: 'waiting'; count: number; orderId: string; ageSeconds: number }
-  | { kind: 'cod'; count: number; orderId: string };
+  | { kind: 'cod'; count: number; orderId: string }
+  | LowStockAlert;
 
 /** A release not taken this long (and not parked) is an alert even if Slick did not refuse it. */
 export const RELEASE_WAIT_ALERT_SECONDS = 30 * 60;
 
 /**
  * The board's alerts, most urgent first: releases Slick refused (nothing moves them but a person), open COD
- * exceptions, releases waiting too long, then each status whose oldest order is stuck (oldest first). Parked
- * releases and acknowledged exceptions are someone's already: they raise no alert.
+ * exceptions, items short on the shelf (orders that cannot be picked in full: restock or call the customers), releases
+ * waiting too long, then each status whose oldest order is stuck (oldest first). Parked releases and acknowledged
+ * exceptions are someone's already: they raise no alert.
  */
 export function boardAlerts(input: {
   oldest: Readonly<Record<number, { orderId: string; ageSeconds: number } | null>>;
   releases: readonly Pick<ReleaseAwaitingView, 'orderId' | 'refused' | 'parked' | 'ageSeconds'>[];
   exceptions: readonly Pick<ReconciliationExceptionView, 'orderId' | 'open' | 'acknowledged'>[];
+  /** The store's low stock (GET /stores/:id/low-stock); none read yet: no alert. */
+  lowStock?: { total: number; items: readonly LowStockShown[] };
 }): BoardAlert[] {
   const alerts: BoardAlert[] = [];
   const unparked = input.releases.filter((release) => !release.parked);
@@ -88,6 +94,8 @@ export function boardAlerts(input: {
   if (refused.length > 0) alerts.push({ kind: 'refused', count: refused.length, orderId: refused[0]!.orderId });
   const toCheck = input.exceptions.filter((exception) => exception.open && !exception.acknowledged);
   if (toCheck.length > 0) alerts.push({ kind: 'cod', count: toCheck.length, orderId: toCheck[0]!.orderId });
+  const short = input.lowStock && lowStockAlert(input.lowStock);
+  if (short) alerts.push(short);
   const waiting = unparked
     .filter((release) => !release.refused && release.ageSeconds >= RELEASE_WAIT_ALERT_SECONDS)
     .sort((a, b) => b.ageSeconds - a.ageSeconds);

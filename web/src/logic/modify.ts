@@ -3,6 +3,8 @@
  * checked as the service checks them (query-service/order-modify-routes.ts), and the body to send. Only what
  * changed is sent: the lines when a quantity changed (then all the lines that remain, each with its own tax rate
  * from the order view, as the new lines replace the old ones), the address when it differs from the current one.
+ * A line goes back with the bundle the order line names, so a change keeps it. A store role sees the phone masked
+ * ("081****678"): left as shown, it is sent as shown, and the service keeps the order's phone.
  */
 import type { DeliveryAddressView } from '../api-types.js';
 
@@ -16,8 +18,10 @@ export interface ModifiableLine {
   itemId: string;
   quantity: number;
   unitPrice: string;
-  /** Null when the view could not say (answered from Postgres, or by a replica of an earlier version). */
+  /** Null when the view could not say (an order the tables have not had since, or a replica of an earlier version). */
   taxRate?: string | null;
+  /** The bundle the order line names; absent from a replica of an earlier version. */
+  bundleId?: string | null;
 }
 
 /** The address as the order view gives it (null when it could not say). */
@@ -45,6 +49,9 @@ export const addressForm = (address: CurrentAddress | null | undefined): Address
       }
     : EMPTY_ADDRESS;
 
+/** A phone shown partly hidden (`*`): the service keeps the order's own number when it comes back as shown. */
+export const isMaskedPhone = (phone: string | null | undefined): boolean => typeof phone === 'string' && phone.includes('*');
+
 /** Quantities can be sent only with every line's own tax rate: a guessed rate would price the order wrongly. */
 export const linesChangeable = (lines: readonly ModifiableLine[]): boolean =>
   lines.every((line) => typeof line.taxRate === 'string' && line.taxRate !== '');
@@ -62,6 +69,7 @@ export interface ModifyLineBody {
   quantity: number;
   unitPrice: string;
   taxRate: string;
+  bundleId?: string;
 }
 
 export interface ModifyAddressBody {
@@ -134,6 +142,7 @@ export function modifyRequest(
         quantity: parsed.quantity,
         unitPrice: line.unitPrice,
         taxRate: line.taxRate ?? '',
+        ...(line.bundleId ? { bundleId: line.bundleId } : {}),
       });
   }
   if (!problems.quantities && linesChanged && kept.length === 0) problems.noLines = true;

@@ -7,7 +7,7 @@
 import type { OrderStatusCode } from '../../../processors/domain/types.js';
 
 export const STATUS_CODES = [
-  1000, 2000, 3000, 3500, 3600, 3700, 7000, 7100, 7200, 7300, 7400, 7500, 9000,
+  1000, 2000, 3000, 3500, 3600, 3700, 7000, 7100, 7200, 7300, 7400, 7500, 8000, 8500, 9000,
 ] as const satisfies readonly OrderStatusCode[];
 
 /** Every code the pipeline has is listed above: `true` only when none is missing. */
@@ -21,7 +21,7 @@ export const GROUP_STATUSES: Readonly<Record<GroupId, readonly number[]>> = {
   new: [1000, 2000],
   released: [3000, 3500, 3600, 3700],
   'on-the-way': [7000, 7100, 7200, 7300, 7400],
-  delivered: [7500],
+  delivered: [7500, 8000, 8500],
   cancelled: [9000],
 };
 
@@ -39,14 +39,17 @@ export type Tone = 'waiting' | 'attention' | 'done' | 'cancelled';
 
 export const DELIVERY_FAILED = 7400;
 export const DELIVERED = 7500;
+/** A return was asked: the store waits for the units to come back. */
+export const RETURN_REQUESTED = 8000;
+export const RETURNED = 8500;
 export const CANCELLED = 9000;
 /** From Released (3000) on, the warehouse has the order: the store can no longer cancel it. */
 export const FIRST_LOCKED_STATUS = 3000;
 
 export function toneOf(status: number): Tone {
-  if (status === DELIVERY_FAILED) return 'attention';
+  if (status === DELIVERY_FAILED || status === RETURN_REQUESTED) return 'attention';
   if (status === CANCELLED) return 'cancelled';
-  if (status === DELIVERED) return 'done';
+  if (status === DELIVERED || status === RETURNED) return 'done';
   return 'waiting';
 }
 
