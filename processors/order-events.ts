@@ -17,7 +17,11 @@ export type OrderEvent = Pick<ShipEvent | DeliveryStatus, 'EventID' | 'OrderID' 
  * The order an event is about. Dead-letters (throws DeadLetterError) an event keyed by another location than it
  * names (SHIP_FROM_LOCATION_MISMATCH), or for an order this location does not have (ORDER_NOT_FOUND).
  */
-export async function findOrder(orders: KeyValueStore<string, OrderState>, key: string | null, event: OrderEvent): Promise<OrderState> {
+export async function findOrder(
+  orders: KeyValueStore<string, OrderState>,
+  key: string | null,
+  event: Pick<OrderEvent, 'OrderID' | 'ShipFromLocationID'>,
+): Promise<OrderState> {
   if (event.ShipFromLocationID !== key) {
     throw new DeadLetterError(
       ErrorCode.ShipFromLocationMismatch,

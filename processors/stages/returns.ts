@@ -22,7 +22,6 @@ import {
   decideReturnReceipt,
   decideReturnRequest,
   RETURN_SOURCE,
-  ReturnCode,
   withReturn,
   type ReturnCommand,
   type ReturnsState,
@@ -31,6 +30,7 @@ import { OrderStatus, PaymentStatus, type OrderStatusCode } from '../domain/type
 import type { OrderConfig } from '../../topology/order-config.js';
 import { paymentEvent } from '../cancel.js';
 import { restock, type InventoryCounter } from '../inventory.js';
+import { findOrder } from '../order-events.js';
 import { emit, nowIso, type StageContext } from '../order-flow.js';
 import { note, transition, type OrderState } from '../order-state.js';
 import { Sinks, Stores } from '../../topology/topics.js';
@@ -58,18 +58,8 @@ export function returnsStage(config: OrderConfig): Processor<string, ReturnComma
     },
     async process(input: Record<string, ReturnCommand>) {
       const command = input.value;
-      if (input.key !== command.ShipFromLocationID)
-        throw new DeadLetterError(
-          ReturnCode.ShipFromLocationMismatch,
-          `the record key ${JSON.stringify(input.key)} is not the command's ShipFromLocationID ${JSON.stringify(command.ShipFromLocationID)}`,
-        );
-      const state = await orders.get(command.OrderID);
       // Keyed by store: an order of another store is not this task's to change.
-      if (!state || state.Order.ShipFromLocationID !== command.ShipFromLocationID)
-        throw new DeadLetterError(
-          ReturnCode.OrderNotFound,
-          `no order ${JSON.stringify(command.OrderID)} at location ${JSON.stringify(command.ShipFromLocationID)}`,
-        );
+      const state = await findOrder(orders, input.key, command);
       const current = await returns.get(command.OrderID);
       const at = nowIso(context);
       const asked = askedAt(command, at);

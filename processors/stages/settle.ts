@@ -52,11 +52,7 @@ export function settleStage(): Processor<string, PaymentSettlement, string, unkn
     },
     async process(record: Record<string, PaymentSettlement>) {
       const row = record.value;
-      const found = await findOrder(orders, record.key, {
-        EventID: row.SettlementID,
-        OrderID: row.OrderID,
-        ShipFromLocationID: row.ShipFromLocationID,
-      });
+      const found = await findOrder(orders, record.key, row);
       if (row.Partner !== SETTLING_PARTNER)
         throw new DeadLetterError(
           ErrorCode.UnknownSettlementPartner,
