@@ -39,7 +39,26 @@ let fileFailures = 0; // failed assertions seen inside the current file
 let buffer = '';
 const failures = []; // 'file > case', listed again just above the last line so a log's tail names them
 let currentFile = '';
+// Each failed assertion with its YAML block (what was wanted, what was found, where), repeated at the end too:
+// a CI log is often read from its tail only.
+const details = [];
+let detail = null; // the block being read: { indent, lines }
+const MAX_DETAILS = 20;
+const MAX_DETAIL_LINES = 30;
+const collect = (line) => {
+  if (detail) {
+    detail.lines.push(line);
+    if (line.trim() === '...' || detail.lines.length >= MAX_DETAIL_LINES) detail = null;
+    return;
+  }
+  const failure = /^(\s*)not ok \d+ - (.*)$/.exec(line);
+  if (failure && failure[1].length > 0 && details.length < MAX_DETAILS) {
+    detail = { lines: [`${currentFile}: ${failure[2]}`] };
+    details.push(detail.lines);
+  }
+};
 const count = (line) => {
+  collect(line);
   const subtest = /^# Subtest: (.+)$/.exec(line);
   if (subtest) currentFile = subtest[1];
   // Depth-2 results are the t.test() cases in each file; a file that fails outside any case counts once.
@@ -67,6 +86,9 @@ tap.on('close', (code) => {
   if (buffer) count(buffer);
   if (code !== 0 && failed === 0) failed = 1;
   services.stop();
+  // Only the blocks that say something: a parent's "not ok" without a YAML block is named in the list below.
+  const said = details.filter((lines) => lines.length > 1);
+  if (said.length) console.log(`\nWhat failed:\n${said.map((lines) => lines.join('\n')).join('\n\n')}`);
   if (failures.length) console.log(`\nFailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
   console.log(`\n${passed} passed, ${failed} failed`);
   process.exit(code === 0 && failed === 0 ? 0 : 1);
