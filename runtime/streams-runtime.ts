@@ -481,7 +481,14 @@ export class StreamsRuntime {
       this.life.moveTo('restoring', `partitions ${added.join(', ')} assigned`);
       for (const partition of added) {
         if (this.life.stopRequested) return; // the tasks not restored yet are not needed any more
-        this.tasks.set(partition, await this.createTask(partition));
+        try {
+          this.tasks.set(partition, await this.createTask(partition));
+        } catch (error) {
+          // A restore cut short (a broker gone, a timeout): after the loop's backoff the same assignment is taken
+          // up again, from the tasks still missing. The ones created stay open.
+          this.seenAssignment = -1;
+          throw error;
+        }
       }
       this.life.moveTo('running', `partitions ${added.join(', ')} restored`); // moot once stopping
     }
@@ -493,14 +500,21 @@ export class StreamsRuntime {
 
   private async createTask(partition: number): Promise<StreamTask> {
     const stores = new Map<string, TaskStore<unknown, unknown>>();
-    for (const definition of this.topology.stores.values()) {
-      const dir = join(this.config.stateDir, this.config.applicationId, String(partition), definition.name);
-      const engine = createEngine(this.config.stateEngine, join(dir, 'db'));
-      await engine.open();
-      const changelog = definition.logged ? changelogTopic(this.config.applicationId, definition.name) : null;
-      stores.set(definition.name, new TaskStore(definition, engine, changelog, join(dir, 'checkpoint.json')));
+    try {
+      for (const definition of this.topology.stores.values()) {
+        const dir = join(this.config.stateDir, this.config.applicationId, String(partition), definition.name);
+        const engine = createEngine(this.config.stateEngine, join(dir, 'db'));
+        await engine.open();
+        const changelog = definition.logged ? changelogTopic(this.config.applicationId, definition.name) : null;
+        stores.set(definition.name, new TaskStore(definition, engine, changelog, join(dir, 'checkpoint.json')));
+      }
+      await restoreStores(partition, stores.values(), this.admin, this.reader, this.metrics);
+    } catch (error) {
+      // Each engine holds its directory's lock while open: one left open here would refuse the next try
+      // ("Database failed to open") and keep the task restoring for good.
+      for (const store of stores.values()) await store.close().catch(() => undefined);
+      throw error;
     }
-    await restoreStores(partition, stores.values(), this.admin, this.reader, this.metrics);
     // Label lookups hash their values: resolve each node's metric children once, not per record.
     const perNode = new Map<string, { processed: { inc(): void }; latency: { observe(value: number): void } }>();
     const metricsFor = (node: string) => {

@@ -95,6 +95,63 @@ t.test('deleting a task state dir and restarting restores it from the changelog 
   );
 });
 
+t.test('a restore cut short by a broker error is taken up again: no store left locked, every task restored', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const client = testClient();
+  const app = uniqueName('restore-retry');
+  const [input, output] = [`${app}-in`, `${app}-out`];
+  await createTopics(client, [input, output], PARTITIONS);
+  const stateDir = `.state/test-${app}`;
+  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const config = { stateDir, instanceId: `${app}-0` };
+
+  const first = runtimeFor(client, app, input, output, config);
+  await first.start();
+  await produce(client, inputs(input, 5, 0));
+  await waitFor('first 200 outputs', async () => (await readAll(client, output)).length >= 5 * KEYS);
+  await waitFor('all tasks owned', () => first.ownedPartitions.length === PARTITIONS);
+  const before = await snapshot(first);
+  await first.stop();
+
+  // The changelog's end offset of the third task asked for fails once, as when its leader's broker is killed:
+  // the two tasks before it have opened their stores by then.
+  let asked = 0;
+  const failing = new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'admin') return Reflect.get(target, property, receiver) as unknown;
+      return () => {
+        const admin = target.admin();
+        return new Proxy(admin, {
+          get(inner, name, innerReceiver) {
+            if (name !== 'endOffsets') return Reflect.get(inner, name, innerReceiver) as unknown;
+            return async (partitions: Parameters<typeof admin.endOffsets>[0], committedOnly: boolean) => {
+              if (partitions.some((tp) => tp.topic.endsWith('-changelog')) && ++asked === 3)
+                throw new Error('Listing offsets failed (injected: the leader is gone)');
+              return admin.endOffsets(partitions, committedOnly);
+            };
+          },
+        });
+      };
+    },
+  });
+  const second = runtimeFor(failing, app, input, output, config);
+  t.teardown(() => second.stop());
+  await second.start();
+  await waitFor('every task restored after the failed restore', () => second.ownedPartitions.length === PARTITIONS);
+  t.ok(asked > 3, `the restore was taken up again (${asked} end-offset lookups)`);
+  await waitFor('running', () => second.currentState === 'running');
+  t.same(await snapshot(second), before, 'the state equals the state before the restart');
+
+  await produce(client, inputs(input, 1, 1000));
+  await waitFor('the next outputs', async () => (await readAll(client, output)).length >= 6 * KEYS);
+  const next = (await outputsOf(client, output)).filter((record) => record.seq >= 1000);
+  t.equal(next.length, KEYS, 'one output per new input');
+  t.ok(
+    next.every((record) => record.count === 6),
+    'every key continues at 6',
+  );
+});
+
 t.test('two replicas split the partitions; stopping one moves its tasks, with state, to the other', async (t) => {
   if (!(await requireKafka(t))) return;
   const client = testClient();
