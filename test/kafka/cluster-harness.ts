@@ -1,6 +1,6 @@
 /**
  * The pieces of a scale-out run on the three-node local cluster (scripts/kafka-cluster.sh), shared by
- * test/kafka/scale-out.pending.ts and bench/scale-out.ts:
+ * test/kafka/scale-out.test.ts and bench/scale-out.ts:
  *
  * - `LocalCluster`: start, stop, SIGKILL and revive nodes through the script; the default layout (19092–19094) or a
  *   temporary dir on free ports;

@@ -1,7 +1,7 @@
 /**
  * What a broker failure used to do to the Kafka client (bench/scale-out.md, "What misbehaved") and how it is
  * handled now, without a broker: the patched connection pool (patches/), and the group consumer whose client gave
- * up in the background. The broker-backed halves are test/kafka/client-faults.test.ts and test/kafka/scale-out.pending.ts.
+ * up in the background. The broker-backed halves are test/kafka/client-faults.test.ts and test/kafka/scale-out.test.ts.
  */
 import { ConnectionPool, ResponseError } from '@platformatic/kafka';
 import t from 'tap';
