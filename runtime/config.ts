@@ -13,6 +13,8 @@ export interface RuntimeConfig {
   bootstrapServers: string[];
   processingGuarantee: ProcessingGuarantee;
   commitIntervalMs: number;
+  /** Commit this long after the last one when nothing fetched is left to process; 0: on the interval only. */
+  commitIdleMs: number;
   maxUncommittedRecords: number;
   stateDir: string;
   stateEngine: StateEngineKind;

@@ -52,6 +52,12 @@ export class PartitionGroup<T extends { readonly topic: string; readonly partiti
     return queue ? queue.records.length - queue.next : 0;
   }
 
+  /** Whether any partition holds a record not processed yet. */
+  hasBuffered(): boolean {
+    for (const queue of this.queues.values()) if (queue.next < queue.records.length) return true;
+    return false;
+  }
+
   /** `topic:partition` keys whose queue is at capacity: leave them out of the next fetch. */
   full(): ReadonlySet<string> {
     const full = new Set<string>();

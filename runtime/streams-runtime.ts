@@ -308,8 +308,7 @@ export class StreamsRuntime {
         for (const { topic, partition, records } of this.consumer.lag()) {
           this.metrics.consumerLag.labels(topic, String(partition)).set(records + this.buffered.buffered(tpKey(topic, partition)));
         }
-        if (this.uncommitted >= this.config.maxUncommittedRecords || Date.now() - this.lastCommit >= this.config.commitIntervalMs)
-          await this.commit();
+        if (this.commitDue()) await this.commit();
       } catch (error) {
         if (error instanceof TopologyError) throw error; // the runtime fails: whenStopped() rejects with it
         await this.recover(error as Error);
@@ -329,6 +328,17 @@ export class StreamsRuntime {
       // Bounds a transaction even when one poll returns more (small records, a long backlog).
       if (++this.uncommitted >= this.config.maxUncommittedRecords) await this.commit();
     }
+  }
+
+  /**
+   * On the interval, or early: a full transaction, or an idle loop (everything fetched is processed) with work to
+   * commit, so a steady trickle of records is not held for the whole interval.
+   */
+  private commitDue(): boolean {
+    const sinceLast = Date.now() - this.lastCommit;
+    if (this.uncommitted >= this.config.maxUncommittedRecords || sinceLast >= this.config.commitIntervalMs) return true;
+    const idle = this.config.commitIdleMs > 0 && sinceLast >= this.config.commitIdleMs && !this.buffered.hasBuffered();
+    return idle && (this.uncommitted > 0 || this.pendingGeneration !== undefined);
   }
 
   /** Back to the committed offsets: what was fetched and not processed is fetched again. */

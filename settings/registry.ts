@@ -77,6 +77,12 @@ export const runtimeSettings: SettingsTable<RuntimeConfig> = {
     default: 100,
     parse: positiveInt('OMNIA_COMMIT_INTERVAL_MS'),
   },
+  commitIdleMs: {
+    env: 'OMNIA_COMMIT_IDLE_MS',
+    doc: 'Once every fetched record is processed, commit after this long since the last commit rather than waiting for the interval: low latency at a steady rate, full transactions under a backlog (0: commit on the interval only).',
+    default: 0,
+    parse: nonNegativeInt('OMNIA_COMMIT_IDLE_MS'),
+  },
   maxUncommittedRecords: {
     env: 'OMNIA_MAX_UNCOMMITTED_RECORDS',
     doc: 'Commit early once this many input records wait, bounding memory and transaction size.',

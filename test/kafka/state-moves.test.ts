@@ -243,3 +243,39 @@ t.test('a static member restarted within its session gets its own tasks back; no
   const next = (await outputsOf(client, output)).filter((record) => record.seq >= 1000);
   t.ok(next.length === KEYS && next.every((record) => record.count === 6), 'both replicas continue from their state');
 });
+
+t.test('an idle loop commits at once: outputs are visible long before the commit interval', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const client = testClient();
+  const app = uniqueName('idle-commit');
+  const [input, output] = [`${app}-in`, `${app}-out`];
+  await createTopics(client, [input, output], PARTITIONS);
+  const dirs = [`.state/test-${app}-idle`, `.state/test-${app}-interval`];
+  t.teardown(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+  // Ten minutes between commits on the interval: only the idle commit can make these outputs visible.
+  const idle = runtimeFor(client, app, input, output, { stateDir: dirs[0]!, commitIntervalMs: 600_000, commitIdleMs: 10 });
+  t.teardown(() => idle.stop());
+  await idle.start();
+  await waitFor('all tasks owned', () => idle.ownedPartitions.length === PARTITIONS);
+  await produce(client, inputs(input, 1, 0));
+  await waitFor('the outputs, committed', async () => (await readAll(client, output)).length >= KEYS, 20_000);
+  t.equal((await readAll(client, output)).length, KEYS, 'one committed output per input');
+  await idle.stop();
+
+  // The same with the idle commit off: nothing committed while the interval runs.
+  const interval = runtimeFor(client, `${app}-b`, input, `${output}`, {
+    stateDir: dirs[1]!,
+    commitIntervalMs: 600_000,
+    commitIdleMs: 0,
+  });
+  t.teardown(() => interval.stop());
+  await interval.start();
+  await produce(client, inputs(input, 1, 100));
+  await waitFor('the second group processed its inputs', async () => {
+    const processed = (await interval.metrics.processed.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+    return processed >= 2 * KEYS;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  t.equal((await readAll(client, output)).length, KEYS, 'no output of the second group committed before the interval');
+});

@@ -26,6 +26,15 @@ t.test('across a task’s inputs the lowest timestamp goes first; each partition
   t.same(drain(group), ['ship@0', 'ship@1', 'delivery@0', 'ship@2', 'delivery@1']);
 });
 
+t.test('it says whether anything fetched is still to be processed (what lets an idle loop commit early)', async (t) => {
+  const group = new PartitionGroup<R>(1000, 5000);
+  t.equal(group.hasBuffered(), false, 'nothing fetched');
+  group.add([r('ship', 0, 0, 100), r('delivery', 0, 0, 150)]);
+  t.equal(group.hasBuffered(), true);
+  t.same(drain(group), ['ship@0', 'delivery@0']);
+  t.equal(group.hasBuffered(), false, 'all processed');
+});
+
 t.test('a partition whose timestamps go backwards is still read in offset order; ties go to the input listed first', async (t) => {
   const group = new PartitionGroup<R>(1000, 5000);
   group.add([r('delivery', 0, 0, 300), r('delivery', 0, 1, 100), r('ship', 0, 0, 200)]);
