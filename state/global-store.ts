@@ -8,17 +8,41 @@ import type { ReadOnlyKeyValueStore } from './key-value-store.js';
  */
 export class GlobalStore<K, V> implements ReadOnlyKeyValueStore<K, V> {
   private cachedValues: Promise<V[]> | undefined;
+  /**
+   * Decoded entries recently asked for, misses included (half the orders name no known customer): a lookup per
+   * order line would otherwise read the engine and decode again. Values are shared: processors only read them.
+   * Least recently used first, so the Map's order is the eviction order.
+   */
+  private readonly decoded = new Map<string, V | undefined>();
+  /** Moves with every applied batch: a read that overlapped one does not cache what it read. */
+  private version = 0;
 
   constructor(
     readonly name: string,
     private readonly engine: StoreEngine,
     private readonly keySerde: Serde<K>,
     private readonly valueSerde: Serde<V>,
+    /** Entries kept decoded; 0 turns the cache off. */
+    private readonly cacheSize = 10_000,
   ) {}
 
   async get(key: K): Promise<V | undefined> {
-    const bytes = await this.engine.get(this.keySerde.serialize(key));
-    return bytes === undefined ? undefined : this.valueSerde.deserialize(bytes);
+    const keyBytes = this.keySerde.serialize(key);
+    const id = keyBytes.toString('latin1');
+    if (this.decoded.has(id)) {
+      const value = this.decoded.get(id);
+      this.decoded.delete(id);
+      this.decoded.set(id, value);
+      return value;
+    }
+    const version = this.version;
+    const bytes = await this.engine.get(keyBytes);
+    const value = bytes === undefined ? undefined : this.valueSerde.deserialize(bytes);
+    if (this.cacheSize > 0 && version === this.version) {
+      if (this.decoded.size >= this.cacheSize) this.decoded.delete(this.decoded.keys().next().value!);
+      this.decoded.set(id, value);
+    }
+    return value;
   }
 
   async *all(): AsyncIterable<[K, V]> {
@@ -61,8 +85,10 @@ export class GlobalStore<K, V> implements ReadOnlyKeyValueStore<K, V> {
       writes.push([key, value]);
     }
     if (writes.length) {
+      this.version++;
       await this.engine.write(writes);
       this.cachedValues = undefined;
+      for (const [key] of writes) this.decoded.delete(key.toString('latin1'));
     }
     return rejected;
   }
