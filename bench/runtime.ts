@@ -9,11 +9,21 @@
  *   npm run bench [-- --records=300000 --figures=throughput,restore,restart --profile]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../runtime/config.js';
-import { BROKERS, benchClient, type CpuSplit, cleanUpApp, GroupOffsets, log, parseOptions, removeDir, usage } from './runtime/common.js';
+import {
+  BROKERS,
+  benchClient,
+  brokerAnswers,
+  type CpuSplit,
+  cleanUpApp,
+  GroupOffsets,
+  log,
+  parseOptions,
+  removeDir,
+  usage,
+} from './runtime/common.js';
 import {
   type ChangelogFixture,
   changelogFixture,
@@ -35,21 +45,6 @@ interface Row {
   verdict: string;
   rss: string;
   note: string;
-}
-
-async function brokerAnswers(): Promise<boolean> {
-  const [host, port] = BROKERS[0]!.split(':');
-  return new Promise<boolean>((resolve) => {
-    const socket = connect({ host: host!, port: Number(port) }, () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-    socket.setTimeout(2000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
 }
 
 const fmt = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');

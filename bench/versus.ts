@@ -13,8 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { connect } from 'node:net';
-import { BROKERS, log } from './runtime/common.js';
+import { BROKERS, brokerAnswers, log } from './runtime/common.js';
 import { APPS, javaVersion } from './versus/apps.js';
 import { cleanUpEverything, cleanUpOnInterrupt, interrupted } from './versus/cleanup.js';
 import { parseOptions, usage } from './versus/options.js';
@@ -92,21 +91,6 @@ if (failures.length)
   );
 process.stdout.write(`full results: ${path.relative(process.cwd(), options.out)}\n`);
 process.exit(failures.length ? 1 : 0);
-
-async function brokerAnswers(): Promise<boolean> {
-  const [host, port] = BROKERS[0]!.split(':');
-  return new Promise((resolve) => {
-    const socket = connect({ host: host!, port: Number(port) }, () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-    socket.setTimeout(2000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
 
 /** The checkout measured: its commit and the files that differ from it (the figures hold for that state only). */
 function revision(): { commit: string | undefined; changed: string[] } {

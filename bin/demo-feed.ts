@@ -3,7 +3,7 @@
  * customers and bundles, then orders across many stores — mostly valid, some breaking a rule, some COD
  * failures, some bundles. Deterministic for a given seed.
  */
-import type { BundleDefinition, Customer, OrderCreate, OrderLine, Product } from '../processors/domain/types.js';
+import type { BundleDefinition, Customer, DeliveryAddress, OrderCreate, OrderLine, Product } from '../processors/domain/types.js';
 import { Topics } from '../topology/topics.js';
 
 export interface FeedRecord {
@@ -95,6 +95,15 @@ export interface OrderFeedOptions {
   invalidShare?: number;
 }
 
+/** The n-th demo order's address: 200 houses on one Bangkok road, inside the COD service area. */
+export const demoDeliveryAddress = (n: number): DeliveryAddress => ({
+  Line1: `${1 + (n % 200)} Sukhumvit Rd`,
+  District: 'Khlong Toei',
+  Province: 'Bangkok',
+  PostalCode: '10110',
+  Phone: '+66 81 234 5678',
+});
+
 /** The n-th order of the feed (n from 0), created at `createdAt`. */
 export function demoOrder(n: number, createdAt: Date, options: OrderFeedOptions, next = random(options.seed + n)): OrderCreate {
   const stores = storeIds(options.stores);
@@ -129,13 +138,7 @@ export function demoOrder(n: number, createdAt: Date, options: OrderFeedOptions,
     Currency: 'THB',
     PaymentMethod: 'COD',
     CreatedAt: createdAt.toISOString(),
-    DeliveryAddress: {
-      Line1: `${1 + (n % 200)} Sukhumvit Rd`,
-      District: 'Khlong Toei',
-      Province: 'Bangkok',
-      PostalCode: '10110',
-      Phone: '+66 81 234 5678',
-    },
+    DeliveryAddress: demoDeliveryAddress(n),
     Charges: [{ Type: 'DeliveryFee', Amount: '20.0000' }],
     OrderLines: lines,
   };

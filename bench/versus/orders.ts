@@ -5,7 +5,7 @@
  * 2% ask for no force allocation (rule C) and the known customers include the four the demo reference data makes
  * COD-ineligible. Totals stay far below every COD limit, so validity never depends on pricing.
  */
-import { random, storeIds } from '../../bin/demo-feed.js';
+import { demoDeliveryAddress, random, storeIds } from '../../bin/demo-feed.js';
 import type { OrderCreate, OrderLine } from '../../processors/domain/types.js';
 
 /** Stores the orders are spread over (the key of `order.create.v1`). */
@@ -100,13 +100,7 @@ export function versusOrder(n: number, seed: number, createdAt: Date): VersusOrd
     Currency: 'THB',
     PaymentMethod: 'COD',
     CreatedAt: createdAt.toISOString(),
-    DeliveryAddress: {
-      Line1: `${1 + (n % 200)} Sukhumvit Rd`,
-      District: 'Khlong Toei',
-      Province: 'Bangkok',
-      PostalCode: '10110',
-      Phone: '+66 81 234 5678',
-    },
+    DeliveryAddress: demoDeliveryAddress(n),
     Charges: [{ Type: 'DeliveryFee', Amount: '20.0000' }],
     OrderLines: lines,
   };
