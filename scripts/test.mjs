@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the whole suite: compile (integration tests spawn compiled workers), then tap over test/**.
-// Ends with the one line CI reads: "N passed, N failed". Extra args go to tap (e.g. a file path).
+// Ends with the one line CI reads: "N passed, N failed". Extra args: test files to run, and tap flags.
 // Before tap, scripts/test-services.mjs starts or checks Kafka, Postgres and redis-server (OMNIA_TEST_NO_SERVICES=1 skips that).
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -28,10 +28,18 @@ const testFiles = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? testFiles(join(dir, entry.name)) : entry.name.endsWith('.test.ts') ? [join(dir, entry.name)] : [],
   );
-const files = process.argv.slice(2);
-const args = ['tap', '--disable-coverage', '--reporter=tap', '--timeout=900', ...(files.length ? files : testFiles('test'))];
-const tap = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-services.forward(tap);
+// Extra args: files to run (instead of all), and tap flags (`--grep=…`), which go to every run.
+const extra = process.argv.slice(2);
+const flags = extra.filter((arg) => arg.startsWith('-'));
+const files = extra.filter((arg) => !arg.startsWith('-'));
+// The files that use the broker, Postgres, Redis or a browser share them, so they run one at a time; unit tests
+// share nothing and spend most of their time loading TypeScript, so two run at once, after the others.
+const all = files.length ? files : testFiles('test');
+const isUnit = (file) => file.startsWith(join('test', 'unit'));
+const runs = [
+  { files: all.filter((file) => !isUnit(file)), jobs: 1 },
+  { files: all.filter(isUnit), jobs: 2 },
+].filter((run) => run.files.length > 0);
 
 let passed = 0;
 let failed = 0;
@@ -75,21 +83,37 @@ const count = (line) => {
     fileFailures = 0;
   } else if (/^ok \d+/.test(line)) fileFailures = 0;
 };
-tap.stdout.on('data', (chunk) => {
-  process.stdout.write(chunk);
-  buffer += chunk.toString();
-  const lines = buffer.split('\n');
-  buffer = lines.pop() ?? '';
-  lines.forEach(count);
-});
-tap.on('close', (code) => {
-  if (buffer) count(buffer);
-  if (code !== 0 && failed === 0) failed = 1;
-  services.stop();
-  // Only the blocks that say something: a parent's "not ok" without a YAML block is named in the list below.
-  const said = details.filter((lines) => lines.length > 1);
-  if (said.length) console.log(`\nWhat failed:\n${said.map((lines) => lines.join('\n')).join('\n\n')}`);
-  if (failures.length) console.log(`\nFailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
-  console.log(`\n${passed} passed, ${failed} failed`);
-  process.exit(code === 0 && failed === 0 ? 0 : 1);
-});
+/** One tap run; resolves with its exit code, its output counted as it goes. */
+const runTap = ({ files: runFiles, jobs }) =>
+  new Promise((resolve) => {
+    const args = ['tap', '--disable-coverage', '--reporter=tap', '--timeout=900', `--jobs=${jobs}`, ...flags, ...runFiles];
+    const tap = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    services.forward(tap);
+    tap.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      lines.forEach(count);
+    });
+    tap.on('close', (code) => {
+      if (buffer) count(buffer);
+      buffer = '';
+      resolve(code ?? 1);
+    });
+  });
+
+let code = 0;
+for (const run of runs) {
+  const failedBefore = failed;
+  const exit = await runTap(run);
+  if (exit !== 0 && failed === failedBefore) failed++; // tap failed without a failing case (a crash, a timeout)
+  if (exit !== 0) code = exit;
+}
+services.stop();
+// Only the blocks that say something: a parent's "not ok" without a YAML block is named in the list below.
+const said = details.filter((lines) => lines.length > 1);
+if (said.length) console.log(`\nWhat failed:\n${said.map((lines) => lines.join('\n')).join('\n\n')}`);
+if (failures.length) console.log(`\nFailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(code === 0 && failed === 0 ? 0 : 1);

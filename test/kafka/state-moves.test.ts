@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { KeyValueStore } from '../../state/key-value-store.js';
 import { loadConfig, type RuntimeConfig } from '../../runtime/config.js';
 import type { KafkaClient } from '../../topology/kafka/client.js';
@@ -52,23 +52,31 @@ function runtimeFor(client: KafkaClient, app: string, input: string, output: str
   );
 }
 
-t.test('deleting a task state dir and restarting restores it from the changelog to an identical state', async (t) => {
-  if (!(await requireKafka(t))) return;
+/**
+ * A replica with a fixed instance id and state dir that processed `perKey` inputs for every key and stopped: what the
+ * next replica of the same app starts from. Its topics and state dir are the test's.
+ */
+async function processedAndStopped(t: Test, name: string, perKey: number) {
   const client = testClient();
-  const app = uniqueName('restore');
+  const app = uniqueName(name);
   const [input, output] = [`${app}-in`, `${app}-out`];
   await createTopics(client, [input, output], PARTITIONS);
   const stateDir = `.state/test-${app}`;
   t.teardown(() => rm(stateDir, { recursive: true, force: true }));
   const config = { stateDir, instanceId: `${app}-0` };
-
   const first = runtimeFor(client, app, input, output, config);
   await first.start();
-  await produce(client, inputs(input, 25, 0));
-  await waitFor('first 1,000 outputs', async () => (await readAll(client, output)).length >= 25 * KEYS);
+  await produce(client, inputs(input, perKey, 0));
+  await waitFor(`first ${perKey * KEYS} outputs`, async () => (await readAll(client, output)).length >= perKey * KEYS);
   await waitFor('all tasks owned', () => first.ownedPartitions.length === PARTITIONS);
   const before = await snapshot(first);
   await first.stop();
+  return { client, app, input, output, stateDir, config, before };
+}
+
+t.test('deleting a task state dir and restarting restores it from the changelog to an identical state', async (t) => {
+  if (!(await requireKafka(t))) return;
+  const { client, app, input, output, stateDir, config, before } = await processedAndStopped(t, 'restore', 25);
   t.equal(Object.keys(before).length, KEYS, 'every key has a count before the wipe');
 
   // Wipe one task's directory entirely (its stores and checkpoints), as a lost volume would.
@@ -97,21 +105,7 @@ t.test('deleting a task state dir and restarting restores it from the changelog 
 
 t.test('a restore cut short by a broker error is taken up again: no store left locked, every task restored', async (t) => {
   if (!(await requireKafka(t))) return;
-  const client = testClient();
-  const app = uniqueName('restore-retry');
-  const [input, output] = [`${app}-in`, `${app}-out`];
-  await createTopics(client, [input, output], PARTITIONS);
-  const stateDir = `.state/test-${app}`;
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
-  const config = { stateDir, instanceId: `${app}-0` };
-
-  const first = runtimeFor(client, app, input, output, config);
-  await first.start();
-  await produce(client, inputs(input, 5, 0));
-  await waitFor('first 200 outputs', async () => (await readAll(client, output)).length >= 5 * KEYS);
-  await waitFor('all tasks owned', () => first.ownedPartitions.length === PARTITIONS);
-  const before = await snapshot(first);
-  await first.stop();
+  const { client, app, input, output, config, before } = await processedAndStopped(t, 'restore-retry', 5);
 
   // The changelog's end offset of the third task asked for fails once, as when its leader's broker is killed:
   // the two tasks before it have opened their stores by then.

@@ -284,7 +284,7 @@ t.test('a stop cuts the wait of an open breaker short; a record that fails ends 
   stopping = true;
   stop.abort();
   t.equal(await delivered, false, 'abandoned');
-  t.ok(Date.now() - started < 1_000, 'without waiting out the 60 s cool-down');
+  t.ok(Date.now() - started < 30_000, 'without waiting out the 60 s cool-down (half of it at most, however slow the machine)');
 
   const failing = new SlickDelivery(stubSlick().slick, {
     retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1, jitter: 0 },
