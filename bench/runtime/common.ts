@@ -6,7 +6,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Admin } from '@platformatic/kafka';
@@ -22,21 +21,7 @@ export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092')
   .split(',')
   .map((entry) => entry.trim())
   .filter(Boolean);
-/** Whether the first broker accepts a TCP connection (a bench says how to start one rather than hang). */
-export async function brokerAnswers(): Promise<boolean> {
-  const [host, port] = BROKERS[0]!.split(':');
-  return new Promise<boolean>((resolve) => {
-    const socket = connect({ host: host!, port: Number(port) }, () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-    socket.setTimeout(2000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
+export { brokerAnswers } from '../../test/kafka/harness.js';
 
 export const PARTITIONS = 4;
 /** Same settings the runtime gives the changelogs it creates itself. */

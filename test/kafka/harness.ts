@@ -13,10 +13,10 @@ import { orderTopology } from '../../topology/order-topology.js';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
-/** True when a broker answers. In CI a missing broker fails the test; elsewhere the test says why it skips. */
-export async function requireKafka(t: Test): Promise<boolean> {
+/** Whether the first broker accepts a TCP connection (the tests and benches say how to start one rather than hang). */
+export async function brokerAnswers(): Promise<boolean> {
   const [host, port] = BROKERS[0]!.split(':');
-  const up = await new Promise<boolean>((resolve) => {
+  return new Promise<boolean>((resolve) => {
     const socket = connect({ host: host!, port: Number(port) }, () => {
       socket.end();
       resolve(true);
@@ -27,7 +27,11 @@ export async function requireKafka(t: Test): Promise<boolean> {
       resolve(false);
     });
   });
-  if (up) return true;
+}
+
+/** True when a broker answers. In CI a missing broker fails the test; elsewhere the test says why it skips. */
+export async function requireKafka(t: Test): Promise<boolean> {
+  if (await brokerAnswers()) return true;
   const message = `no Kafka broker at ${BROKERS.join(',')}: start one with "bash scripts/kafka-local.sh start"`;
   if (process.env.CI) t.fail(message);
   else t.comment(`SKIPPED: ${message}`);
