@@ -1,15 +1,16 @@
 #!/usr/bin/env node
-// Runs the whole suite: compile (integration tests spawn compiled workers), then tap over test/**.
-// Ends with the one line CI reads: "N passed, N failed". Extra args: test files to run, and tap flags.
-// Before tap, scripts/test-services.mjs starts or checks Kafka, Postgres and redis-server (OMNIA_TEST_NO_SERVICES=1 skips that).
+// Runs the whole suite: compile (integration tests spawn compiled workers), then each test/**/*.test.ts, compiled.
+// Ends with the one line CI reads: "N passed, N failed". Extra args: test files to run, --grep=…, --only.
+// First, scripts/test-services.mjs starts or checks Kafka, Postgres and redis-server (OMNIA_TEST_NO_SERVICES=1 skips that).
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServices } from './test-services.mjs';
 
-// The web app too: the browser tests load it from the query service (dist/web).
-const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-const buildWeb = build.status === 0 ? spawnSync('npm', ['run', '--silent', 'build:web'], { stdio: 'inherit' }) : build;
+// The web app first (the browser tests load it from the query service): its build empties dist/web, where tsc then
+// puts the compiled web/src modules that test/unit/web imports.
+const buildWeb = spawnSync('npm', ['run', '--silent', 'build:web'], { stdio: 'inherit' });
+const build = buildWeb.status === 0 ? spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' }) : buildWeb;
 if (build.status !== 0 || buildWeb.status !== 0) {
   console.log('\n0 passed, 1 failed');
   process.exit(1);
@@ -28,13 +29,11 @@ const testFiles = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? testFiles(join(dir, entry.name)) : entry.name.endsWith('.test.ts') ? [join(dir, entry.name)] : [],
   );
-// Extra args: files to run (instead of all), and tap flags (`--grep=…`), which go to every run.
+// Extra args: files to run (instead of all), and `--grep=…` / `--only`, which go to every file.
 const extra = process.argv.slice(2);
 const flags = extra.filter((arg) => arg.startsWith('-'));
 const files = extra.filter((arg) => !arg.startsWith('-'));
-// One file at a time: the integration tests share the broker, Postgres, Redis and the browser, and two unit files
-// at a time measured no faster (loading TypeScript is what they spend, on two cores).
-const runs = [{ files: files.length ? files : testFiles('test'), jobs: 1 }];
+// One file at a time: the integration tests share the broker, Postgres, Redis and the browser.
 
 let passed = 0;
 let failed = 0;
@@ -78,33 +77,67 @@ const count = (line) => {
     fileFailures = 0;
   } else if (/^ok \d+/.test(line)) fileFailures = 0;
 };
-/** One tap run; resolves with its exit code, its output counted as it goes. */
-const runTap = ({ files: runFiles, jobs }) =>
+// Each compiled file runs in its own `node` (a tap test file is a program that prints TAP): the tap runner's own
+// start-up and TypeScript loading cost about 2 s a file, more than most unit files take to run.
+const FILE_TIMEOUT_MS = 900_000;
+const grep = flags.filter((flag) => flag.startsWith('--grep=')).map((flag) => flag.slice('--grep='.length));
+const unknownFlags = flags.filter((flag) => !flag.startsWith('--grep=') && flag !== '--only');
+if (unknownFlags.length) {
+  services.stop();
+  console.log(`unknown flag ${unknownFlags.join(' ')}: the runner takes --grep=<pattern> (repeatable) and --only\n\n0 passed, 1 failed`);
+  process.exit(1);
+}
+const testEnv = {
+  ...process.env,
+  ...(grep.length ? { TAP_GREP: grep.join('\n') } : {}),
+  ...(flags.includes('--only') ? { TAP_ONLY: '1' } : {}),
+};
+const compiled = (file) => join('dist', file.replace(/\.ts$/, '.js'));
+const say = (line) => {
+  process.stdout.write(`${line}\n`);
+  count(line);
+};
+
+/** One test file, its TAP framed as the tap runner frames a file (its cases one level down); resolves with its exit code. */
+const runFile = (file, number) =>
   new Promise((resolve) => {
-    const args = ['tap', '--disable-coverage', '--reporter=tap', '--timeout=900', `--jobs=${jobs}`, ...flags, ...runFiles];
-    const tap = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    services.forward(tap);
-    tap.stdout.on('data', (chunk) => {
-      process.stdout.write(chunk);
+    const started = Date.now();
+    say(`# Subtest: ${file}`);
+    const child = spawn(process.execPath, ['--enable-source-maps', compiled(file)], { stdio: ['ignore', 'pipe', 'inherit'], env: testEnv });
+    services.forward(child);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    }, FILE_TIMEOUT_MS);
+    child.stdout.on('data', (chunk) => {
       buffer += chunk.toString();
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
-      lines.forEach(count);
+      for (const line of lines) say(`    ${line}`);
     });
-    tap.on('close', (code) => {
-      if (buffer) count(buffer);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (buffer) say(`    ${buffer}`);
       buffer = '';
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (code === 0) say(`ok ${number} - ${file} # time=${seconds}s`);
+      else {
+        const why = timedOut ? `timed out after ${FILE_TIMEOUT_MS / 1000} s` : signal ? `killed by ${signal}` : `exit code ${code}`;
+        say(`not ok ${number} - ${file} (${why}) # time=${seconds}s`);
+      }
       resolve(code ?? 1);
     });
   });
 
+const runFiles = files.length ? files : testFiles('test');
+say('TAP version 14');
 let code = 0;
-for (const run of runs) {
-  const failedBefore = failed;
-  const exit = await runTap(run);
-  if (exit !== 0 && failed === failedBefore) failed++; // tap failed without a failing case (a crash, a timeout)
-  if (exit !== 0) code = exit;
+for (const [index, file] of runFiles.entries()) {
+  if ((await runFile(file, index + 1)) !== 0) code = 1;
 }
+say(`1..${runFiles.length}`);
 services.stop();
 // Only the blocks that say something: a parent's "not ok" without a YAML block is named in the list below.
 const said = details.filter((lines) => lines.length > 1);

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { parse, stringify } from 'yaml';
-import { GENERATE_COMMAND, generatePrometheusRule, OUTPUT_FILE } from '../../scripts/generate-prometheus-rule.mjs';
+import { pathToFileURL } from 'node:url';
+import type * as Generator from '../../scripts/generate-prometheus-rule.mjs';
 import {
   alertRules,
   dashboardExpressions,
@@ -23,6 +24,11 @@ import {
   RUNBOOK,
   withoutGrafanaVariables,
 } from './observability-files.js';
+
+// From the repository's scripts/, by path: the tests run compiled from dist/test/, and scripts/ is not compiled.
+const { GENERATE_COMMAND, generatePrometheusRule, OUTPUT_FILE } = (await import(
+  pathToFileURL(path.resolve('scripts/generate-prometheus-rule.mjs')).href
+)) as typeof Generator;
 
 const INSTALL = 'apt-get install -y prometheus (Debian’s package provides /usr/bin/promtool)';
 

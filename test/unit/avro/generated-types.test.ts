@@ -4,8 +4,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { GENERATE_COMMAND, generateRecordTypes, OUTPUT_FILE, SCHEMA_DIR } from '../../../scripts/generate-record-types.mjs';
+import { pathToFileURL } from 'node:url';
+import type * as Generator from '../../../scripts/generate-record-types.mjs';
 import { RECORD_TYPES } from '../../../avro/schema-loader.js';
+
+// From the repository's scripts/, by path: the tests run compiled from dist/test/, and scripts/ is not compiled.
+const { GENERATE_COMMAND, generateRecordTypes, OUTPUT_FILE, SCHEMA_DIR } = (await import(
+  pathToFileURL(path.resolve('scripts/generate-record-types.mjs')).href
+)) as typeof Generator;
 
 /** The first line where two texts differ, for the failure message. */
 function firstDifference(actual: string, expected: string): string {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 
 interface Exchange {
   request: { method: string; path: string };
@@ -26,7 +27,8 @@ export interface RegistryReplay {
 }
 
 export async function replayRegistry(fixture: string): Promise<RegistryReplay> {
-  const file = new URL(`../../fixtures/schema-registry/${fixture}.json`, import.meta.url);
+  // From the repository root, where the tests run (compiled, this file is in dist/test/unit/avro/).
+  const file = path.resolve('test/fixtures/schema-registry', `${fixture}.json`);
   const { exchanges } = JSON.parse(readFileSync(file, 'utf8')) as { exchanges: Exchange[] };
   const requests: ReceivedRequest[] = [];
   const unmatched: ReceivedRequest[] = [];
