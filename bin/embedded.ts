@@ -1,7 +1,7 @@
 /**
  * The embedded default (`npm start` without KAFKA_BROKERS): the whole system in one process, nothing to install.
  *
- *   demo feed ─► in-process driver (the order topology) ─► embedded sink ─► embedded Postgres (or DATABASE_URL's)
+ *   demo feed ─► in-process driver (the order topology) ─► embedded sink ─► embedded Postgres (or DATABASE_URL's, when asked)
  *                    ▲                     │ releases, COD collections
  *                    │                     ▼
  *   webhook ingress ◄┴── Slick, Grab and PMP simulators (real HTTP on loopback) ◄── Slick egress
@@ -69,6 +69,8 @@ export interface EmbeddedConfig {
   ordersPerSecond: number;
   stores: number;
   databaseUrl: string | undefined;
+  /** DATABASE_URL may take the demo's tables: asked for explicitly, since the demo migrates it and writes demo orders. */
+  useDatabase: boolean;
   pgDir: string | undefined;
   openBrowser: boolean;
 }
@@ -77,7 +79,7 @@ export const embeddedSettings = embeddedSection;
 
 export interface EmbeddedOptions {
   readonly env?: NodeJS.ProcessEnv;
-  /** The analysts' tables; default DATABASE_URL's Postgres, else an embedded one. */
+  /** The analysts' tables; default an embedded Postgres (DATABASE_URL's with OMNIA_DEMO_USE_DATABASE=true). */
   readonly db?: SqlDatabase;
   /** Start the demo feed (default true; a test pipes its own orders). */
   readonly demoFeed?: boolean;
@@ -115,9 +117,18 @@ export interface Embedded {
   stop(): Promise<void>;
 }
 
-/** The analysts' tables: DATABASE_URL's Postgres when set, else one in this process. Migrated. */
+/**
+ * The analysts' tables: one in this process, or DATABASE_URL's Postgres when OMNIA_DEMO_USE_DATABASE says so. A
+ * DATABASE_URL alone is refused: it is most likely a real database, and the demo would migrate it and fill it with
+ * demo orders.
+ */
 async function embeddedTables(env: NodeJS.ProcessEnv): Promise<{ db: SqlDatabase; where: string }> {
-  const { databaseUrl: url, pgDir } = loadSettings(embeddedSettings, {}, env);
+  const { databaseUrl: url, useDatabase, pgDir } = loadSettings(embeddedSettings, {}, env);
+  if (url && !useDatabase)
+    throw new Error(
+      `DATABASE_URL is set (${url.replace(/\/\/[^@/]*@/, '//')}) but KAFKA_BROKERS is not, so this would run the demo and write demo orders into that database. ` +
+        'Set KAFKA_BROKERS to run on Kafka; unset DATABASE_URL to run the demo on an embedded Postgres; or set OMNIA_DEMO_USE_DATABASE=true to write the demo into it.',
+    );
   const db = url ? pgDatabase(url) : await embeddedPostgres(pgDir);
   return { db, where: url ? url.replace(/\/\/[^@/]*@/, '//') : `embedded Postgres (${pgDir ?? 'in memory'})` };
 }
@@ -338,7 +349,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     feed: statusFeed,
     readiness: () => ({ ready: true }),
     devSecret: true,
-    env,
+    // A demo on a laptop: this machine only, unless OMNIA_QUERY_HOST says otherwise.
+    env: { ...env, OMNIA_QUERY_HOST: env.OMNIA_QUERY_HOST ?? '127.0.0.1' },
   });
 
   // Customer notifications: each state of the orders store, as the pipeline writes its changelog record, goes to the
@@ -499,7 +511,7 @@ export async function runEmbedded(): Promise<void> {
     );
   } else {
     console.log(
-      `omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs); tokens from the configured issuer (OMNIA_JWT_JWKS_URL or OMNIA_JWT_PUBLIC_KEY)`,
+      `omnia: query service on ${embedded.query.url} (API docs: ${embedded.query.url}/docs); sign in with a token from the configured issuer (OMNIA_JWT_SECRET, OMNIA_JWT_PUBLIC_KEY or OMNIA_JWT_JWKS_URL): no demo token is printed when one is configured`,
     );
   }
   console.log(

@@ -2,7 +2,7 @@
 /**
  * omnia start    the embedded default (embedded.ts): the order topology in-process (no broker), fed with demo
  *                orders, delivered through the partner simulators, written to an embedded Postgres (or
- *                DATABASE_URL's), served by the query service; with KAFKA_BROKERS set, the same topology on Kafka.
+ *                DATABASE_URL's with OMNIA_DEMO_USE_DATABASE=true), served by the query service; with KAFKA_BROKERS set, the same topology on Kafka.
  * omnia sink     the Postgres sink connector on Kafka (KAFKA_BROKERS, DATABASE_URL).
  * omnia connectors  the partner connectors on Kafka: signed webhook ingress and the Slick egress.
  * omnia notify  the customer notification connector on Kafka: SMS and LINE messages about each order (bin/notify.ts).

@@ -17,6 +17,7 @@ import { orderLocator, orderLookupRoutes } from './order-lookup-routes.js';
 import { type OrderActionOptions, orderActionRoutes } from './order-action-routes.js';
 import { orderModifyRoutes } from './order-modify-routes.js';
 import { type BundleRouteOptions, bundleRoutes } from './bundle-routes.js';
+import { catalogRoutes, itemCatalogOf } from './catalog-routes.js';
 import { type CodConfirmOptions, codRoutes } from './cod-routes.js';
 import { type ExceptionActionOptions, exceptionActionRoutes } from './exception-routes.js';
 import type { PartitionOwners } from './partition-owners.js';
@@ -57,7 +58,7 @@ export interface QueryServiceParts {
   readonly webApp?: string;
   /** Further routes. */
   readonly routes?: readonly RoutePlugin[];
-  /** A random HS256 secret when none is configured, and a printed admin token: the embedded default only. */
+  /** A random HS256 secret when none is configured, and then a printed admin token: the embedded default only. */
   readonly devSecret?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   /** Default: the project logger's child `{ component: 'query-service' }`. */
@@ -72,7 +73,11 @@ export async function startQueryService(
   parts: QueryServiceParts,
 ): Promise<{ app: FastifyInstance; url: string; devToken?: string; devAuth?: AuthConfig }> {
   const config = loadQueryConfig({}, parts.env ?? process.env);
-  const auth = parts.devSecret ? withDevSecret(authConfig(config)) : authConfig(config);
+  const configuredAuth = authConfig(config);
+  const auth = parts.devSecret ? withDevSecret(configuredAuth) : configuredAuth;
+  // Demo tokens only with a secret of this process: one signed with a configured secret would be a real admin token
+  // in the logs.
+  const processSecret = auth !== configuredAuth;
   const log = parts.logger ?? logger.child({ component: 'query-service' });
   // Lookups forwarded between replicas are signed with OMNIA_FORWARD_SECRET, never with the caller's token.
   checkForwardSecret(parts.endpoint, config.forwardSecret, config.jwtSecret);
@@ -123,6 +128,8 @@ export async function startQueryService(
     ...(parts.owners ? { owners: parts.owners } : {}),
     ...(forwarding ? { forwarding } : {}),
   });
+  // The item search reads the catalog table the bundle routes hold (their preview takes tax rates from it).
+  const items = parts.bundles ? itemCatalogOf(parts.bundles.catalog) : undefined;
   let app: FastifyInstance;
   try {
     app = buildQueryService({
@@ -139,6 +146,7 @@ export async function startQueryService(
           ? [orderActionRoutes({ idempotency, ...parts.actions, locator }), orderModifyRoutes({ idempotency, ...parts.actions, locator })]
           : []),
         ...(parts.bundles ? [bundleRoutes({ idempotency, ...parts.bundles })] : []),
+        ...(items ? [catalogRoutes({ catalog: items })] : []),
         ...(parts.cod ? [codRoutes({ idempotency, ...parts.cod, locator })] : []),
         ...(parts.exceptions ? [exceptionActionRoutes({ idempotency, ...parts.exceptions, locator, db: parts.db })] : []),
         ...(parts.returns
@@ -192,8 +200,6 @@ export async function startQueryService(
     app,
     url,
     // The process's own secret, to sign other demo tokens with (the embedded default's store-clerk link).
-    ...(parts.devSecret && auth.secret
-      ? { devToken: devToken(auth, { sub: 'dev', roles: ['admin'], expiresInSeconds: 12 * 3600 }), devAuth: auth }
-      : {}),
+    ...(processSecret ? { devToken: devToken(auth, { sub: 'dev', roles: ['admin'], expiresInSeconds: 12 * 3600 }), devAuth: auth } : {}),
   };
 }

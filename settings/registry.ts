@@ -481,6 +481,12 @@ export const embeddedSection: SettingsTable<EmbeddedConfig> = {
   },
   stores: { env: 'OMNIA_DEMO_STORES', doc: 'Stores the demo orders come from.', default: 12, parse: positiveInt('OMNIA_DEMO_STORES') },
   databaseUrl,
+  useDatabase: {
+    env: 'OMNIA_DEMO_USE_DATABASE',
+    doc: 'Let the embedded default (no KAFKA_BROKERS) migrate DATABASE_URL and write its demo orders there; without it a DATABASE_URL is refused.',
+    default: false,
+    parse: flag('OMNIA_DEMO_USE_DATABASE'),
+  },
   pgDir: {
     env: 'OMNIA_EMBEDDED_PG_DIR',
     doc: 'Directory the embedded Postgres keeps its data in, so the tables outlive a restart; unset, it lives in memory.',
