@@ -89,6 +89,8 @@ if (unknownFlags.length) {
 }
 const testEnv = {
   ...process.env,
+  // A test file's own limit (tap's default is 30 s when a file runs by itself); the runner also kills it at this.
+  TAP_TIMEOUT: String(FILE_TIMEOUT_MS / 1000),
   ...(grep.length ? { TAP_GREP: grep.join('\n') } : {}),
   ...(flags.includes('--only') ? { TAP_ONLY: '1' } : {}),
 };
