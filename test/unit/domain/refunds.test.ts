@@ -2,10 +2,11 @@
 // then properties over random orders and random sequences of partial returns.
 import fc from 'fast-check';
 import t from 'tap';
+import { applyBundles } from '../../../processors/domain/bundles.js';
 import { calculateOrder } from '../../../processors/domain/calculation.js';
 import { formatMoney, parseMoney, sum } from '../../../processors/domain/money.js';
 import { refundableTotal, refundFor, returnRefusals, type ReturnedUnits } from '../../../processors/domain/refunds.js';
-import type { OrderLine } from '../../../processors/domain/types.js';
+import type { BundleDefinition, BundlePricing, OrderLine } from '../../../processors/domain/types.js';
 import { pricedOrder } from '../../../processors/stages/calculate.js';
 import { line, order } from './fixtures.js';
 
@@ -166,4 +167,61 @@ t.test('property: any partial returns never refund more than was paid; all of th
     { numRuns: 400 },
   );
   t.pass('400 random orders, each returned in random partial steps');
+});
+
+/** A bundle over the first two lines' items, priced one of the three ways; the pipeline's own detection applies it. */
+const bundleArb = fc
+  .record({
+    first: fc.integer({ min: 1, max: 3 }),
+    second: fc.integer({ min: 1, max: 3 }),
+    pricing: fc.oneof(
+      moneyArb(500).map((Price): BundlePricing => ({ Type: 'FIXED', Price, Percent: null, Amount: null })),
+      fc.integer({ min: 1, max: 99 }).map((n): BundlePricing => ({ Type: 'PERCENT_OFF', Price: null, Percent: String(n), Amount: null })),
+      moneyArb(300).map((Amount): BundlePricing => ({ Type: 'AMOUNT_OFF', Price: null, Percent: null, Amount })),
+    ),
+  })
+  .map(({ first, second, pricing }): BundleDefinition => ({
+    BundleID: 'SET',
+    Components: [
+      { ItemID: 'SKU-0', Quantity: first },
+      { ItemID: 'SKU-1', Quantity: second },
+    ],
+    Pricing: pricing,
+    ActiveFrom: null,
+    ActiveTo: null,
+    Locations: [],
+    Priority: 0,
+  }));
+
+t.test('property, with bundles: each line refunds its share of the bundle discount; all of it, the OrderTotal − charges', async (t) => {
+  let bundled = 0;
+  fc.assert(
+    fc.property(
+      orderArb.filter((lines) => lines.length >= 2),
+      bundleArb,
+      moneyArb(100),
+      fc.array(fc.integer({ min: 1, max: 1_000 }), { minLength: 1, maxLength: 20 }),
+      (orderLines, bundle, fee, seeds) => {
+        const application = applyBundles({ ...order(), OrderLines: orderLines }, [bundle]);
+        if (application.Instances.length > 0) bundled++;
+        const { lines, totals } = price(orderLines, [{ Type: 'DeliveryFee', Amount: fee }], application.Lines);
+        const soFar = new Map<string, number>();
+        const refunded = new Map<string, ReturnType<typeof parseMoney>>();
+        for (const step of returnSequence(lines, seeds)) {
+          for (const r of refundFor(lines, step, soFar).Lines) {
+            soFar.set(r.LineID, (soFar.get(r.LineID) ?? 0) + r.Quantity);
+            refunded.set(r.LineID, (refunded.get(r.LineID) ?? parseMoney('0')).plus(parseMoney(r.Refund)));
+          }
+          for (const l of lines) {
+            const paid = parseMoney(l.LineAmount).minus(parseMoney(l.LineDiscount)).plus(parseMoney(l.LineTax));
+            if (paid.isPositive() && (refunded.get(l.LineID) ?? parseMoney('0')).isGreaterThan(paid)) return false;
+          }
+        }
+        return sum(refunded.values()).isEqualTo(parseMoney(totals.OrderTotal).minus(parseMoney(totals.TotalCharges)));
+      },
+    ),
+    { numRuns: 400 },
+  );
+  // The generator must exercise bundles, not only orders too small for one.
+  t.ok(bundled > 100, `${bundled} of 400 random orders formed a bundle instance`);
 });
