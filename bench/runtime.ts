@@ -3,10 +3,11 @@
  *   1. stateful counter throughput under exactly_once and at_least_once,
  *   2. changelog restore rate of a 1,000,000-key store,
  *   3. restart of a SIGKILLed static-member replica with that store, to processing again,
+ *   4. failover of that store to a standby replica when its active replica is SIGKILLed under a trickle of input,
  * with the RSS of the process running the runtime for each. Prints a table and writes
  * bench/results/runtime.json.
  *
- *   npm run bench [-- --records=300000 --figures=throughput,restore,restart --profile]
+ *   npm run bench [-- --records=300000 --figures=throughput,restore,restart,failover --profile]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,6 +38,7 @@ import {
   throughputInput,
   type ThroughputResult,
 } from './runtime/figures.js';
+import { failover, type FailoverResult } from './runtime/failover.js';
 
 interface Row {
   figure: string;
@@ -62,6 +64,7 @@ interface Results {
   throughput: ThroughputResult[];
   restore: RestoreResult[];
   restart?: RestartResult;
+  failover?: FailoverResult;
   failures: Array<{ figure: string; error: string }>;
 }
 
@@ -70,6 +73,7 @@ const TARGETS: Record<string, string> = {
   'throughput at_least_once': '≥ 60,000 rec/s',
   restore: '≥ 200,000 rec/s',
   restart: '≤ 2 s, RSS ≤ 300 MB',
+  failover: '≤ 2 s',
 };
 
 function median(values: number[]): number {
@@ -169,6 +173,17 @@ function rows(results: Results): Row[] {
       note: `idle 2 s after a cold start (full restore, ${fmt(r.coldStartMs)} ms to first outputs); after a warm restart: ${r.rounds.map((round) => round.rssMb).join('/')} MB`,
     });
   }
+  if (results.failover) {
+    const f = results.failover;
+    out.push({
+      figure: 'SIGKILL → standby processing (after reassignment)',
+      value: `${(f.reassignedToFirstOutputMs / 1000).toFixed(2)} s`,
+      target: '≤ 2 s',
+      verdict: verdict(f.reassignedToFirstOutputMs, 2000, 'max'),
+      rss: `${f.rssSteadyMb} MB steady, ${f.rssPeakMb} MB peak (active + standby)`,
+      note: `${fmt(f.storeKeys)}-key store, partitions ${f.movedPartitions.join(',')} moved; all of them processing after ${fmt(f.reassignedToAllOutputsMs)} ms; restored ${fmt(f.restoredOnFailover)} records (standbys had applied ${fmt(f.standbyApplied)}); the group reassigned ${fmt(f.killToReassignedMs)} ms after the SIGKILL (session timeout); counts ${f.countsCorrect ? 'correct' : 'WRONG'}`,
+    });
+  }
   return out;
 }
 
@@ -250,6 +265,12 @@ async function main(): Promise<void> {
       }
       if (fixture && options.figures.includes('restart'))
         await attempt('restart', async () => void (results.restart = await restart(context, fixture!)));
+    }
+    if (options.figures.includes('failover')) {
+      // A changelog of its own: the restart figure's probes have moved the shared one's counts on.
+      let fixture: ChangelogFixture | undefined;
+      await attempt('changelog for the failover', async () => void (fixture = await changelogFixture(context)));
+      if (fixture) await attempt('failover', async () => void (results.failover = await failover(context, fixture!)));
     }
   } finally {
     if (!interrupted) await cleanUp();

@@ -19,6 +19,8 @@ export interface RuntimeConfig {
   stateDir: string;
   stateEngine: StateEngineKind;
   instanceId: string | undefined;
+  /** Standby copies of each task on other replicas (0: none). */
+  numStandbyReplicas: number;
   sessionTimeoutMs: number;
   transactionTimeoutMs: number;
   pollMs: number;

@@ -70,6 +70,18 @@ export class RuntimeMetrics {
     labelNames: ['store', 'partition'],
     registers: [this.registry],
   });
+  readonly standbyRecords = new Counter({
+    name: 'omnia_standby_records_total',
+    help: 'Changelog records applied to standby copies of tasks other replicas own',
+    labelNames: ['store'],
+    registers: [this.registry],
+  });
+  readonly standbyLag = new Gauge({
+    name: 'omnia_standby_lag_records',
+    help: 'Changelog records a standby store has not applied yet: what a failover to this replica would restore',
+    labelNames: ['store', 'partition'],
+    registers: [this.registry],
+  });
   readonly enforcedProcessing = new Counter({
     name: 'omnia_enforced_processing_total',
     help: 'Records processed while another input of their task still had unfetched records (after max task idle)',

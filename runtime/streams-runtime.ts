@@ -22,6 +22,7 @@ import { RuntimeMetrics } from './metrics.js';
 import type { ConsumedRecord, ProducedRecord } from './produced-record.js';
 import { PartitionGroup } from './partition-group.js';
 import { restoreStores } from './restore.js';
+import { StandbyTasks, standbyPartitions } from './standby-tasks.js';
 import { Lifecycle, type LifecycleState, type StartContext, type StateChange } from './lifecycle.js';
 import type { Logger } from '../observability/logger.js';
 import { StreamTask } from './stream-task.js';
@@ -29,6 +30,10 @@ import type { Topology } from './topology-builder.js';
 
 /** Failures in a row (no commit between them) after which the group consumer is replaced as well. */
 const REPLACE_CONSUMER_AFTER_FAILURES = 3;
+/** Pause between standby read rounds; a round reads everything committed since the last. */
+const STANDBY_READ_INTERVAL_MS = 100;
+/** The group's members are asked again this often (as well as after each assignment) to choose the standbys. */
+const STANDBY_REFRESH_MS = 30_000;
 
 /** The replica's state, as KafkaStreams.State: created, starting (waiting-for-topics), running ⇄ restoring, stopping, stopped, failed. */
 export type RuntimeState = LifecycleState;
@@ -52,6 +57,8 @@ export class StreamsRuntime {
   private consumer!: GroupConsumer;
   private producer!: Producer;
   private globalLoop: Promise<void> | undefined;
+  private standbys: StandbyTasks | undefined;
+  private standbyLoop: Promise<void> | undefined;
   private seenAssignment = -1;
   private lastCommit = Date.now();
   private lastWallClockPunctuation = 0;
@@ -94,6 +101,11 @@ export class StreamsRuntime {
   /** Partitions whose tasks this replica owns and has restored. */
   get ownedPartitions(): number[] {
     return [...this.tasks.keys()].sort((a, b) => a - b);
+  }
+
+  /** Partitions of which this replica keeps a standby copy (OMNIA_NUM_STANDBY_REPLICAS). */
+  get standbyPartitions(): number[] {
+    return this.standbys?.partitions ?? [];
   }
 
   /** Partitions the group assigned to this replica, restored or still restoring. */
@@ -140,6 +152,7 @@ export class StreamsRuntime {
       this.producer = await steps.step(() => this.createProducer());
       this.consumer = await steps.step(() => this.createConsumer());
       await steps.step(() => this.consumer.join(this.sourceTopics()));
+      if (this.config.numStandbyReplicas > 0) this.standbyLoop = this.keepStandbys();
       return () => this.runLoop();
     });
   }
@@ -169,6 +182,7 @@ export class StreamsRuntime {
   /** After the start in flight and the loop have settled (the lifecycle waits for both). */
   private async close(): Promise<void> {
     await this.globalLoop;
+    await this.standbyLoop;
     try {
       if (!this.life.failure) await this.commit();
     } catch (error) {
@@ -177,6 +191,7 @@ export class StreamsRuntime {
     }
     for (const task of this.tasks.values()) await task.close();
     this.tasks.clear();
+    await this.standbys?.close();
     for (const store of this.globalStores.values()) await store.close();
     await this.consumer?.close().catch(() => undefined);
     await this.producer?.close().catch(() => undefined);
@@ -292,6 +307,56 @@ export class StreamsRuntime {
       );
       await this.life.pause(1000);
     }
+  }
+
+  /**
+   * Standby replicas: after each assignment (and now and then), which partitions to keep warm is chosen from the
+   * group's members; then each round reads what their changelogs committed since the last round.
+   */
+  private async keepStandbys(): Promise<void> {
+    this.standbys = new StandbyTasks({
+      applicationId: this.config.applicationId,
+      stateDir: this.config.stateDir,
+      engine: this.config.stateEngine,
+      stores: [...this.topology.stores.values()],
+      admin: () => this.admin,
+      reader: this.client.partitionReader(),
+      active: () => new Set([...this.assignedPartitions, ...this.tasks.keys()]),
+      metrics: this.metrics,
+      log: this.log,
+    });
+    let chosenFor = -1;
+    let chosenAt = 0;
+    while (!this.life.stopRequested && this.life.state !== 'failed') {
+      try {
+        const version = this.consumer.assignmentVersion;
+        if (version !== chosenFor || Date.now() - chosenAt >= STANDBY_REFRESH_MS) {
+          await this.standbys.assign(await this.chooseStandbys());
+          chosenFor = version;
+          chosenAt = Date.now();
+        }
+        await this.standbys.catchUp();
+      } catch (error) {
+        this.log.warn({ err: error }, `keeping the standby tasks failed (${(error as Error).message}); retrying`);
+        chosenFor = -1;
+        await this.life.pause(1000);
+      }
+      await this.life.pause(STANDBY_READ_INTERVAL_MS);
+    }
+  }
+
+  /** This replica's standby partitions: for each partition, the next OMNIA_NUM_STANDBY_REPLICAS members after its owner. */
+  private async chooseStandbys(): Promise<number[]> {
+    const members = (await this.admin.groupMembers(this.config.applicationId)).map((member) => {
+      let instance = member.memberId;
+      try {
+        instance = (JSON.parse(member.metadata?.toString() ?? '{}') as { instance?: string }).instance ?? instance;
+      } catch {
+        // metadata of another kind of member: known by its member id
+      }
+      return { instance, partitions: [...new Set(member.partitions.map((tp) => tp.partition))] };
+    });
+    return standbyPartitions(this.instanceId, members, this.config.numStandbyReplicas);
   }
 
   private async runLoop(): Promise<void> {
@@ -492,6 +557,7 @@ export class StreamsRuntime {
       for (const partition of added) {
         if (this.life.stopRequested) return; // the tasks not restored yet are not needed any more
         try {
+          await this.standbys?.release(partition); // its warm copy: closed at its exact position, restored from there
           this.tasks.set(partition, await this.createTask(partition));
         } catch (error) {
           // A restore cut short (a broker gone, a timeout): after the loop's backoff the same assignment is taken

@@ -107,6 +107,12 @@ export const runtimeSettings: SettingsTable<RuntimeConfig> = {
     default: undefined,
     parse: optionalText,
   },
+  numStandbyReplicas: {
+    env: 'OMNIA_NUM_STANDBY_REPLICAS',
+    doc: 'Warm copies of each task kept by other replicas from its changelog (Kafka Streams’ num.standby.replicas): a task that moves to one restores only the last moments, not its whole store.',
+    default: 0,
+    parse: nonNegativeInt('OMNIA_NUM_STANDBY_REPLICAS'),
+  },
   sessionTimeoutMs: {
     env: 'OMNIA_SESSION_TIMEOUT_MS',
     doc: 'How long the group waits for a silent member before moving its tasks.',

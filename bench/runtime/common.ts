@@ -27,8 +27,8 @@ export const PARTITIONS = 4;
 /** Same settings the runtime gives the changelogs it creates itself. */
 export const CHANGELOG_CONFIGS = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } as const;
 
-export type Figure = 'throughput' | 'restore' | 'restart';
-export const FIGURES: readonly Figure[] = ['throughput', 'restore', 'restart'];
+export type Figure = 'throughput' | 'restore' | 'restart' | 'failover';
+export const FIGURES: readonly Figure[] = ['throughput', 'restore', 'restart', 'failover'];
 
 export interface BenchOptions {
   /** Input records of each throughput run. */
@@ -63,7 +63,7 @@ const OPTION_DOC: Array<[string, string, string]> = [
     'RUNTIME_BENCH_REPEAT',
     'runs of each throughput guarantee and of the restore; median reported (default 5, 1 with --profile)',
   ],
-  ['--figures=a,b', 'RUNTIME_BENCH_FIGURES', 'subset of throughput,restore,restart (default all)'],
+  ['--figures=a,b', 'RUNTIME_BENCH_FIGURES', 'subset of throughput,restore,restart,failover (default all)'],
   ['--guarantees=a,b', 'RUNTIME_BENCH_GUARANTEES', 'subset of exactly_once,at_least_once (default both)'],
   ['--profile', 'RUNTIME_BENCH_PROFILE=1', 'CPU-profile the runtime processes (measured windows) and print summaries'],
 ];

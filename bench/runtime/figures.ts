@@ -76,7 +76,7 @@ function readProfile(context: Context, name: string): ProfileSummary | undefined
   }
 }
 
-function runtimeEnv(app: BenchApp, stateDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function runtimeEnv(app: BenchApp, stateDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KAFKA_BROKERS: BROKERS.join(','),
@@ -677,7 +677,7 @@ export async function restart(context: Context, fixture: ChangelogFixture): Prom
 }
 
 /** key → counts in output order (small topics only). */
-async function readOutputCounts(context: Context, topic: string): Promise<Map<string, number[]>> {
+export async function readOutputCounts(context: Context, topic: string): Promise<Map<string, number[]>> {
   const reader = context.client.partitionReader();
   const out = new Map<string, number[]>();
   try {

@@ -55,7 +55,13 @@ t.test('an empty aborted transaction beside an aborted one with data: exactly th
   const refused = await transaction(client, `${topic}-3`, [record(Buffer.alloc(2 * 1024 * 1024, 1))], 'abort');
   t.ok(refused, `the oversized send failed and its transaction was aborted (${refused.slice(0, 80)})`);
   await transaction(client, `${topic}-4`, [record(Buffer.from('committed after'))], 'commit');
-  const end = (await admin.endOffsets([{ topic, partition: 0 }], true)).get(`${topic}:0`) ?? 0n;
+  // A commit returns once the coordinator has decided; the partition's marker, which moves its stable end, follows.
+  let end = 0n;
+  await waitFor(
+    'the last commit marker written',
+    async () => (end = (await admin.endOffsets([{ topic, partition: 0 }], true)).get(`${topic}:0`) ?? 0n) >= 6n,
+    10_000,
+  ).catch(() => undefined);
   t.ok(end >= 6n, `the partition holds records and markers up to ${end}`);
 
   const reader = client.partitionReader();
