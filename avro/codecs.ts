@@ -5,6 +5,7 @@
 import type { Resolver, Type } from 'avsc';
 import { describeInvalid, nullsAsDefaults } from './schema-walk.js';
 import { RecordDecodeError, RecordEncodeError } from './errors.js';
+import { utf8Text } from '../serdes/serde.js';
 
 /** Names used in messages. */
 export const Formats = {
@@ -69,7 +70,7 @@ export function encodeJson(target: Target, value: unknown): Buffer {
 export function decodeJson<T>(target: Target, bytes: Buffer): T {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(utf8Text(bytes));
   } catch (error) {
     throw new RecordDecodeError(target.where, target.recordType, Formats.json, `not valid JSON (${(error as Error).message})`);
   }

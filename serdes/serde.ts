@@ -14,11 +14,25 @@ export const stringSerde: Serde<string> = {
   deserialize: (bytes) => bytes.toString('utf8'),
 };
 
-/** JSON objects; anything that is not valid JSON fails to deserialize. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * UTF-8 text, refusing bytes that are not UTF-8: decoded leniently they would become U+FFFD and pass for a
+ * different, valid value (an OrderID that no producer sent).
+ */
+export function utf8Text(bytes: Buffer): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new Error('not valid UTF-8');
+  }
+}
+
+/** JSON objects; anything that is not valid UTF-8 JSON fails to deserialize. */
 export function jsonSerde<T>(): Serde<T> {
   return {
     serialize: (value) => Buffer.from(JSON.stringify(value), 'utf8'),
-    deserialize: (bytes) => JSON.parse(bytes.toString('utf8')) as T,
+    deserialize: (bytes) => JSON.parse(utf8Text(bytes)) as T,
   };
 }
 
