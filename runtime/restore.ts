@@ -1,3 +1,5 @@
+import { componentLogger, type Logger } from '../observability/logger.js';
+import { untrustedReason } from '../state/checkpoint.js';
 import type { TaskStore } from '../state/task-store.js';
 import type { AdminClient, PartitionReader } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
@@ -12,7 +14,8 @@ export interface RestoreResult {
 
 /**
  * Brings a task's logged stores up to the end of their changelog partitions before the task processes
- * anything: from the local checkpoint when there is one (incremental), else from the start of the log.
+ * anything: from the local checkpoint when there is a valid one (incremental), else from the start of the log.
+ * Local data without a valid checkpoint may be torn by a host crash: it is wiped first, never trusted.
  * Writes go straight to the engine, batch by batch, and the checkpoint moves once the end is reached.
  */
 export async function restoreStores(
@@ -21,6 +24,7 @@ export async function restoreStores(
   admin: AdminClient,
   reader: PartitionReader,
   metrics: RuntimeMetrics,
+  log: Logger = componentLogger('restore'),
 ): Promise<RestoreResult[]> {
   const results: RestoreResult[] = [];
   for (const store of stores) {
@@ -28,11 +32,18 @@ export async function restoreStores(
     const tp = { topic: store.changelog, partition };
     const end = (await admin.endOffsets([tp], true)).get(tpKey(tp.topic, partition)) ?? 0n;
     const start = await reader.startOffset(tp);
-    let from = (await store.checkpoint()) ?? start;
-    if (from > end) {
+    const checkpoint = await store.checkpoint(partition);
+    let from = checkpoint.status === 'valid' ? checkpoint.offset : start;
+    const untrusted = await untrustedReason(checkpoint, store.engine);
+    if (untrusted) {
+      log.warn(
+        { store: store.name, partition, reason: untrusted },
+        `store ${store.name} partition ${partition}: ${untrusted}; wiping it and restoring it from the start of ${tp.topic}`,
+      );
+      await store.wipe();
+    } else if (from > end) {
       // The changelog is behind the local store (topic recreated): the local copy cannot be trusted.
-      await store.engine.destroy();
-      await store.engine.open();
+      await store.wipe();
       from = start;
     }
     if (from < start) from = start;
@@ -49,7 +60,7 @@ export async function restoreStores(
       });
     }
     remaining.set(0);
-    await store.writeRestoredCheckpoint(end);
+    await store.writeRestoredCheckpoint(partition, end);
     results.push({ store: store.name, restored, from, to: end });
   }
   return results;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../observability/logger.js';
-import { readCheckpoint, writeCheckpoint } from '../state/checkpoint.js';
+import { type CheckpointIdentity, readCheckpoint, removeCheckpoint, untrustedReason, writeCheckpoint } from '../state/checkpoint.js';
 import type { StoreEngine } from '../state/engine.js';
 import { createEngine, type EngineKind } from '../state/engines.js';
 import { changelogTopic, type StoreDefinition } from '../state/store-definition.js';
@@ -94,6 +94,8 @@ export class StandbyTasks {
         const end = ends.get(tpKey(store.tp.topic, store.tp.partition)) ?? 0n;
         if (store.position > end) {
           // The changelog is behind this copy (topic recreated): it cannot be trusted; start again from the log.
+          await removeCheckpoint(store.checkpointFile);
+          store.writtenCheckpoint = undefined;
           await store.engine.destroy();
           await store.engine.open();
           store.position = await this.options.reader.startOffset(store.tp);
@@ -145,16 +147,12 @@ export class StandbyTasks {
         await engine.open();
         const tp = { topic: changelogTopic(this.options.applicationId, definition.name), partition };
         const checkpointFile = join(dir, 'checkpoint.json');
-        const checkpoint = await readCheckpoint(checkpointFile);
+        const store: StandbyStore = { name: definition.name, tp, engine, checkpointFile, position: 0n, writtenCheckpoint: undefined };
+        stores.push(store); // closed below if anything fails from here
+        const checkpoint = await this.trustedCheckpoint(store);
         const start = await this.options.reader.startOffset(tp);
-        stores.push({
-          name: definition.name,
-          tp,
-          engine,
-          checkpointFile,
-          position: checkpoint === undefined || checkpoint < start ? start : checkpoint,
-          writtenCheckpoint: checkpoint,
-        });
+        store.position = checkpoint === undefined || checkpoint < start ? start : checkpoint;
+        store.writtenCheckpoint = checkpoint;
       }
     } catch (error) {
       for (const store of stores) await store.engine.close().catch(() => undefined);
@@ -162,6 +160,26 @@ export class StandbyTasks {
     }
     this.tasks.set(partition, stores);
     this.options.log.info({ partition }, `standby task ${partition} opened`);
+  }
+
+  /**
+   * The offset the copy's valid checkpoint vouches for. Data without one may be torn by a host crash: it is wiped,
+   * to be read again from the changelog's start. A copy that does not outlive the process has no checkpoint.
+   */
+  private async trustedCheckpoint(store: StandbyStore): Promise<bigint | undefined> {
+    if (!store.engine.durable) return undefined;
+    const checkpoint = await readCheckpoint(store.checkpointFile, identityOf(store.name, store.tp, store.engine));
+    const untrusted = await untrustedReason(checkpoint, store.engine);
+    if (untrusted) {
+      this.options.log.warn(
+        { store: store.name, partition: store.tp.partition, reason: untrusted },
+        `standby store ${store.name} partition ${store.tp.partition}: ${untrusted}; wiping it and reading ${store.tp.topic} from the start`,
+      );
+      await removeCheckpoint(store.checkpointFile);
+      await store.engine.destroy();
+      await store.engine.open();
+    }
+    return checkpoint.status === 'valid' ? checkpoint.offset : undefined;
   }
 
   private async closeTask(partition: number): Promise<void> {
@@ -178,10 +196,17 @@ export class StandbyTasks {
   }
 
   private async writeCheckpoint(store: StandbyStore): Promise<void> {
-    if (store.writtenCheckpoint === store.position) return;
-    await writeCheckpoint(store.checkpointFile, store.position);
+    if (store.writtenCheckpoint === store.position || !store.engine.durable) return;
+    // The engine's writes are durable before a checkpoint claims them: the active task will trust it.
+    await store.engine.sync();
+    await writeCheckpoint(store.checkpointFile, identityOf(store.name, store.tp, store.engine), store.position);
     store.writtenCheckpoint = store.position;
   }
+}
+
+/** The same identity the active task's store checks its checkpoint against. */
+function identityOf(store: string, tp: TopicPartition, engine: StoreEngine): CheckpointIdentity {
+  return { store, topic: tp.topic, partition: tp.partition, engine: engine.kind };
 }
 
 /**

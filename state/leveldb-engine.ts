@@ -1,8 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { type BatchIterator, batchedRange } from './batched-range.js';
-import type { EngineWrite, RangeOptions, StoreEngine } from './engine.js';
+import { fsyncDirectory, fsyncFile } from './durable-file.js';
+import { type EngineWrite, type RangeOptions, type StoreEngine, SYNC_MARKER } from './engine.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
 type Op = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
@@ -25,6 +26,7 @@ const SCAN_BATCH = 1000;
 /** LevelDB (via classic-level) as the on-disk engine of a state store. */
 export class LevelDbEngine implements StoreEngine {
   readonly kind = 'leveldb';
+  readonly durable = true;
   private db: Db | undefined;
 
   constructor(readonly location: string) {}
@@ -45,6 +47,24 @@ export class LevelDbEngine implements StoreEngine {
     if (batch.length === 0) return;
     const ops = batch.map(([key, value]): Op => (value === null ? { type: 'del', key } : { type: 'put', key, value }));
     await this.handle().batch(ops);
+  }
+
+  /**
+   * A synced write fsyncs the current write-ahead log; it puts back what the marker key holds, so it changes no data.
+   * Every earlier write is in that log, in a table file (LevelDB syncs those as it writes them), or in the log before
+   * it while that one's memtable is still being written out: LevelDB 1.20 closes a full log without syncing it, so
+   * every log file still there is fsynced too. It fsyncs the directory only for its manifest: a log file begun since
+   * needs the directory synced as well.
+   */
+  async sync(): Promise<void> {
+    const db = this.handle();
+    const held = db.getSync(SYNC_MARKER);
+    const op: Op = held === undefined ? { type: 'del', key: SYNC_MARKER } : { type: 'put', key: SYNC_MARKER, value: held };
+    await db.batch([op], { sync: true });
+    for (const name of await readdir(this.location)) {
+      if (name.endsWith('.log')) await fsyncFile(path.join(this.location, name));
+    }
+    await fsyncDirectory(this.location);
   }
 
   async *range(options: RangeOptions = {}): AsyncIterable<[Buffer, Buffer]> {

@@ -6,6 +6,7 @@ const k = (key: Buffer): string => key.toString('latin1');
 /** In-memory engine for unit tests, the replay command and the in-process driver. */
 export class MemoryEngine implements StoreEngine {
   readonly kind = 'memory';
+  readonly durable: boolean = false;
   private readonly data = new Map<string, Buffer>();
 
   async open(): Promise<void> {}
@@ -30,6 +31,9 @@ export class MemoryEngine implements StoreEngine {
       if (value !== undefined) yield [Buffer.from(key, 'latin1'), value];
     }
   }
+
+  /** Nothing outlives the process: nothing to make durable. */
+  async sync(): Promise<void> {}
 
   get size(): number {
     return this.data.size;

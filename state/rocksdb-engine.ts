@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type BatchIterator, batchedRange } from './batched-range.js';
-import type { EngineWrite, RangeOptions, StoreEngine } from './engine.js';
+import { type EngineWrite, type RangeOptions, type StoreEngine, SYNC_MARKER } from './engine.js';
 
 // The package ships no type declarations: this is the slice of its API used here. The underscore
 // methods are the binding's synchronous extensions on top of abstract-level v1.
@@ -13,7 +13,7 @@ interface RocksIterator {
 interface RocksBatch {
   _put(key: Buffer, value: Buffer): void;
   _del(key: Buffer): void;
-  _writeSync(): void;
+  _writeSync(options?: { sync?: boolean }): void;
   _clear(): void;
 }
 interface RocksLevel {
@@ -53,6 +53,7 @@ const SCAN_BATCH = 1000;
 /** RocksDB (via @nxtedition/rocksdb) as the on-disk engine of a state store. */
 export class RocksDbEngine implements StoreEngine {
   readonly kind = 'rocksdb';
+  readonly durable = true;
   // The batch is one native WriteBatch reused for every write: a fresh one per write is freed only by
   // its GC finalizer and clearing keeps its buffer, so loading 1M keys grew RSS by ~180 MB.
   private store: { db: RocksLevel; batch: RocksBatch } | undefined;
@@ -86,6 +87,23 @@ export class RocksDbEngine implements StoreEngine {
       native._writeSync();
     } finally {
       native._clear();
+    }
+  }
+
+  /**
+   * A synced write fsyncs every write-ahead log file not synced yet (and their directory), which hold every earlier
+   * write not yet in a table file (RocksDB syncs those as it writes them). The write puts back what the marker key
+   * holds, so it changes no data.
+   */
+  async sync(): Promise<void> {
+    const { db, batch } = this.handle();
+    const [held] = db._getManySync([SYNC_MARKER]);
+    try {
+      if (held) batch._put(SYNC_MARKER, held);
+      else batch._del(SYNC_MARKER);
+      batch._writeSync({ sync: true });
+    } finally {
+      batch._clear();
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Serde } from '../serdes/serde.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { type CheckpointIdentity, type CheckpointRead, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { StoreEngine } from './engine.js';
 import type { KeyValueStore } from './key-value-store.js';
 import type { StoreDefinition } from './store-definition.js';
@@ -20,14 +20,19 @@ export class TaskStore<K, V> implements KeyValueStore<K, V> {
   /** The checkpoint last written, and the offset the engine holds up to (written at close or once far enough ahead). */
   private writtenCheckpoint: bigint | undefined;
   private heldCheckpoint: bigint | undefined;
+  /** Only an engine whose data outlives the process has a checkpoint: one beside an empty memory engine would lie. */
+  private readonly checkpointFile: string | null;
+  /** What the checkpoint is of: known from the restore, which every logged store goes through before its first commit. */
+  private identity: CheckpointIdentity | undefined;
 
   constructor(
     definition: StoreDefinition<K, V>,
     readonly engine: StoreEngine,
     /** Changelog topic, or null for a store that is not logged. */
     readonly changelog: string | null,
-    private readonly checkpointFile: string | null,
+    checkpointFile: string | null,
   ) {
+    this.checkpointFile = engine.durable ? checkpointFile : null;
     this.name = definition.name;
     this.keySerde = definition.keySerde;
     this.valueSerde = definition.valueSerde;
@@ -80,8 +85,8 @@ export class TaskStore<K, V> implements KeyValueStore<K, V> {
   /**
    * After the transaction committed: the writes reach the engine, then the checkpoint moves — on disk only once it
    * is CHECKPOINT_DELTA records ahead of the last one written, and at close (as Kafka Streams does): a file written
-   * per store per commit cost more than the rest of the commit. A checkpoint that lags only makes a restore after
-   * a crash replay a few more changelog records, which rewrite the same values.
+   * per store per commit cost more than the rest of the commit, and each one now also syncs the engine. A checkpoint
+   * that lags only makes a restore after a crash replay a few more changelog records, which rewrite the same values.
    */
   async flush(changelogOffset: bigint | undefined): Promise<void> {
     if (this.buffer.size > 0) await this.engine.write(this.buffer.writes());
@@ -94,7 +99,10 @@ export class TaskStore<K, V> implements KeyValueStore<K, V> {
 
   private async writeHeldCheckpoint(): Promise<void> {
     if (!this.checkpointFile || this.heldCheckpoint === undefined || this.heldCheckpoint === this.writtenCheckpoint) return;
-    await writeCheckpoint(this.checkpointFile, this.heldCheckpoint);
+    if (!this.identity) throw new Error(`store ${this.name} has no checkpoint identity: restore it before committing to it`);
+    // The engine's writes are durable before a checkpoint claims them (a host crash loses unsynced writes).
+    await this.engine.sync();
+    await writeCheckpoint(this.checkpointFile, this.identity, this.heldCheckpoint);
     this.writtenCheckpoint = this.heldCheckpoint;
   }
 
@@ -103,14 +111,35 @@ export class TaskStore<K, V> implements KeyValueStore<K, V> {
     this.buffer.clear();
   }
 
-  async checkpoint(): Promise<bigint | undefined> {
-    return this.checkpointFile ? readCheckpoint(this.checkpointFile) : undefined;
+  /** The checkpoint on disk, verified as this store's for the changelog `partition`; none for a store not logged. */
+  async checkpoint(partition: number): Promise<CheckpointRead> {
+    if (!this.checkpointFile || !this.changelog) return { status: 'missing' };
+    const read = await readCheckpoint(this.checkpointFile, this.identityFor(partition));
+    this.writtenCheckpoint = read.status === 'valid' ? read.offset : undefined;
+    return read;
   }
 
-  async writeRestoredCheckpoint(offset: bigint): Promise<void> {
-    if (!this.checkpointFile) return;
-    await writeCheckpoint(this.checkpointFile, offset);
-    this.writtenCheckpoint = this.heldCheckpoint = offset;
+  /** Rebuilds from nothing: the checkpoint goes first, so it never describes data that is gone. */
+  async wipe(): Promise<void> {
+    if (this.checkpointFile) await removeCheckpoint(this.checkpointFile);
+    this.writtenCheckpoint = this.heldCheckpoint = undefined;
+    await this.engine.destroy();
+    await this.engine.open();
+  }
+
+  /**
+   * After a restore of the changelog `partition` up to `offset` (exclusive): the engine holds it, durably from here.
+   * A clean restart restored nothing and finds this checkpoint on disk already: nothing to sync or write.
+   */
+  async writeRestoredCheckpoint(partition: number, offset: bigint): Promise<void> {
+    if (!this.checkpointFile || !this.changelog) return;
+    this.identity = this.identityFor(partition);
+    this.heldCheckpoint = offset;
+    await this.writeHeldCheckpoint();
+  }
+
+  private identityFor(partition: number): CheckpointIdentity {
+    return { store: this.name, topic: this.changelog ?? '', partition, engine: this.engine.kind };
   }
 
   async close(): Promise<void> {
