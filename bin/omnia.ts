@@ -24,6 +24,7 @@ import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
 import { StreamsRuntime } from '../runtime/streams-runtime.js';
 import { runtimeReadiness } from '../runtime/readiness.js';
 import { pgDatabase } from '../postgres/sql.js';
+import { timeoutsOf } from '../postgres/timeouts.js';
 import { loadSinkConfig } from '../sinks/sink-config.js';
 import { describeCurrent, markdownTable } from '../settings/describe.js';
 import { runtimeOrders } from '../query-service/local-orders.js';
@@ -88,7 +89,7 @@ async function onKafka(): Promise<void> {
   );
   const { databaseUrl } = loadSinkConfig();
   if (databaseUrl) {
-    const db = pgDatabase(databaseUrl, { applicationName: `${config.applicationId}-query` });
+    const db = pgDatabase(databaseUrl, { applicationName: `${config.applicationId}-query`, timeouts: timeoutsOf(loadQueryConfig()) });
     const client = new PlatformaticClient(config.bootstrapServers, `${config.applicationId}-query`);
     const owners = new PartitionOwners(client.admin(), config.applicationId, orderConfig.topicPrefix + Topics.orderCreate);
     const feed = new StatusFeed({ registry: runtime.metrics.registry });

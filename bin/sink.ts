@@ -11,6 +11,8 @@ import { loadSinkConfig } from '../sinks/sink-config.js';
 import { SinkConnector } from '../sinks/sink-connector.js';
 import { sinkSources } from '../sinks/sink-sources.js';
 import { pgDatabase } from '../postgres/sql.js';
+import { databaseProbe } from '../postgres/probe.js';
+import { timeoutsOf } from '../postgres/timeouts.js';
 import { logger } from '../observability/logger.js';
 
 export async function runSink(): Promise<void> {
@@ -20,7 +22,7 @@ export async function runSink(): Promise<void> {
   const serdes = serdeConfigFromEnv();
   await prepareSerdes(serdes);
   const group = config.group ?? `${runtime.applicationId}-sink-postgres`;
-  const db = pgDatabase(config.databaseUrl, { applicationName: group });
+  const db = pgDatabase(config.databaseUrl, { applicationName: group, timeouts: timeoutsOf(config) });
   const sources = sinkSources({ applicationId: runtime.applicationId, topicPrefix: loadOrderConfig().topicPrefix, serdes });
   const connector = new SinkConnector(db, new PlatformaticClient(runtime.bootstrapServers, group), sources, {
     group,
@@ -31,7 +33,11 @@ export async function runSink(): Promise<void> {
     ...(runtime.instanceId ? { instanceId: runtime.instanceId } : {}),
     topicReplication: runtime, // OMNIA_TOPIC_REPLICATION_FACTOR / OMNIA_TOPIC_MIN_INSYNC_REPLICAS
   });
-  const server = await sinkHealthServer(connector, { host: config.host, port: config.port });
+  const server = await sinkHealthServer(connector, {
+    host: config.host,
+    port: config.port,
+    database: databaseProbe(db, config.postgresProbeTimeoutMs),
+  });
   const stop = async () => {
     await connector.stop();
     await server.close();

@@ -17,6 +17,13 @@ export const MIGRATIONS_DIR = [new URL('./migrations/', import.meta.url), new UR
 
 const LOCK_ID = 7_372_001;
 
+/**
+ * The statement limit of a session that migrates: a migration may rewrite or index a large table, and a
+ * starter waits on the advisory lock while another applies one. Far above any process's own limit, and still
+ * finite: a database that stops answering mid-migration fails the start step, which is retried.
+ */
+export const MIGRATION_STATEMENT_TIMEOUT_MS = 15 * 60_000;
+
 export interface Migration {
   version: number;
   name: string;

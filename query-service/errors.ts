@@ -1,9 +1,14 @@
 /**
  * One error shape for every failure the service answers: `{ error: { code, message, details? } }`.
  * Route code throws `ApiError`; Fastify's own errors (validation, bad JSON, body too large, unknown route) are
- * translated here; anything else is a 500 whose message and stack stay in the log.
+ * translated here; a database that does not answer is a 503 DATABASE_UNAVAILABLE; anything else is a 500 whose
+ * message and stack stay in the log.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../postgres/sql.js';
+
+/** Retry-After of a DATABASE_UNAVAILABLE answer: about one readiness probe period. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -122,6 +127,16 @@ export function installErrorHandlers(
       const details = fieldErrors(location, fastifyError.validation);
       const fields = [...new Set(details.map((detail) => detail.field))].join(', ');
       return sendError(reply, 400, errorBody('VALIDATION_FAILED', `Invalid ${location}: ${fields}`, details));
+    }
+    // A database that did not answer in time (postgres/timeouts.ts) or refused: the caller may retry shortly.
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'the database did not answer');
+      return sendError(
+        reply,
+        503,
+        errorBody('DATABASE_UNAVAILABLE', 'The orders database does not answer at the moment; retry in a few seconds'),
+        { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+      );
     }
     const status = fastifyError.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {

@@ -10,6 +10,12 @@ export interface SinkConfig {
   lingerMs: number;
   port: number;
   host: string;
+  /** Postgres timeouts (postgres/timeouts.ts); the statement limit is the sink's own. */
+  postgresConnectTimeoutMs: number;
+  postgresStatementTimeoutMs: number;
+  postgresIdleInTransactionTimeoutMs: number;
+  /** How long /health/ready waits for Postgres to answer. */
+  postgresProbeTimeoutMs: number;
 }
 
 export const sinkSettings = sinkSection;

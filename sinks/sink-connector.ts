@@ -17,7 +17,7 @@ import { componentLogger } from '../observability/logger.js';
 import type { GroupConsumer, KafkaClient, PartitionOffset, TopicPartition } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
 import { BatchWriter, type SinkItem } from './batch-writer.js';
-import { migrate } from '../postgres/migrate.js';
+import { migrate, MIGRATION_STATEMENT_TIMEOUT_MS } from '../postgres/migrate.js';
 import { SinkMetrics } from './sink-metrics.js';
 import { loadOffsets, SinkFencedError } from './sink-offsets.js';
 import { itemOf, type SinkSources } from './sink-sources.js';
@@ -125,7 +125,7 @@ export class SinkConnector {
   start(): Promise<void> {
     return this.life.start(async (steps) => {
       await this.retrying(steps, 'migrations', async () => {
-        const session = await this.db.session();
+        const session = await this.db.session({ statementTimeoutMs: MIGRATION_STATEMENT_TIMEOUT_MS });
         try {
           const applied = await migrate(session);
           if (applied.length) this.log.info({ migrations: applied }, `applied migrations ${applied.join(', ')}`);
