@@ -1,9 +1,9 @@
 /**
  * `GET /orders`: order search on the analysts' Postgres tables, newest first, paged by an opaque keyset cursor.
  *
- * Filters: `store` and `status` (several, comma-separated or repeated), `from` (inclusive) / `to` (exclusive)
- * on created_at, `customer`, `minTotal` / `maxTotal` (inclusive, decimal strings), `limit` (1–200, 50) and
- * `cursor`. A store role only ever searches its own stores: a `store` filter naming others narrows to the
+ * Filters: `store`, `status` and `paymentStatus` (several, comma-separated or repeated), `from` (inclusive) / `to`
+ * (exclusive) on created_at, `customer`, `minTotal` / `maxTotal` (inclusive, decimal strings), `limit` (1–200, 50)
+ * and `cursor`. A store role only ever searches its own stores: a `store` filter naming others narrows to the
  * stores it may see, and when none is left the page is empty (never an error, never their rows).
  *
  * Every page is one statement whose work is bounded by the page size, not the table's size (searchStatement).
@@ -12,13 +12,14 @@
  *   - one store and/or one status, or neither: one range of the matching 004 index (or 002's store+status);
  *   - several stores and/or statuses: one range per (store, status), sort keys only, merged; then the rows;
  *   - a total range alone: the planner may take `orders_total` when the range is narrow.
- * The time range and the cursor bound every range; totals are otherwise checked on the rows read, so a
- * narrow total range within a broad search reads more rows than it returns. Filters 400 with a code per parameter (INVALID_STORE,
- * INVALID_STATUS, INVALID_FROM, INVALID_TO, INVALID_TIME_RANGE, INVALID_CUSTOMER, INVALID_AMOUNT,
- * INVALID_AMOUNT_RANGE, INVALID_LIMIT, INVALID_CURSOR).
+ * The time range and the cursor bound every range; totals and payment statuses are otherwise checked on the rows
+ * read (no index has them), so a narrow total range or a rare payment status within a broad search reads more rows
+ * than it returns. Filters 400 with a code per parameter (INVALID_STORE, INVALID_STATUS, INVALID_PAYMENT_STATUS,
+ * INVALID_FROM, INVALID_TO, INVALID_TIME_RANGE, INVALID_CUSTOMER, INVALID_AMOUNT, INVALID_AMOUNT_RANGE,
+ * INVALID_LIMIT, INVALID_CURSOR).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OrderStatus, OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
+import { OrderStatus, OrderStatusName, PaymentStatus, type OrderStatusCode } from '../processors/domain/types.js';
 import type { SqlDatabase } from '../postgres/sql.js';
 import { CursorError, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH, type CursorPosition } from './cursor.js';
 import { visibleStores } from './principal.js';
@@ -36,6 +37,14 @@ export const MAX_STORES = 100;
 const MAX_PAIR_KEYS = 12_000;
 
 const STATUS_CODES: readonly number[] = Object.values(OrderStatus);
+
+/** A payment status an order can hold: `Refunded` is an event only, never the order's own (contract §4, Reading 95). */
+export type SearchPaymentStatus = Exclude<PaymentStatus, typeof PaymentStatus.Refunded>;
+export const SEARCH_PAYMENT_STATUSES: readonly SearchPaymentStatus[] = Object.values(PaymentStatus).filter(
+  (status): status is SearchPaymentStatus => status !== PaymentStatus.Refunded,
+);
+/** One or more of them, comma-separated: the schema refuses any other value, naming the parameter. */
+const PAYMENT_STATUS_LIST = `^(${SEARCH_PAYMENT_STATUSES.join('|')})(,(${SEARCH_PAYMENT_STATUSES.join('|')}))*$`;
 const MONEY_PATTERN = '^-?\\d{1,14}\\.\\d{4}$';
 /** A filter amount: what NUMERIC(18,4) holds, at most 4 decimals (no rounding). */
 const AMOUNT = /^(-)?(\d{1,14})(?:\.(\d{1,4}))?$/;
@@ -64,6 +73,10 @@ const searchSchema = {
     properties: {
       store: listParam('ShipFromLocationIDs, comma-separated or repeated (at most 100)', '^[^,]+(,[^,]+)*$'),
       status: listParam('status codes (§4), comma-separated or repeated', '^\\d{4}(,\\d{4})*$'),
+      paymentStatus: listParam(
+        `payment statuses (§4: ${SEARCH_PAYMENT_STATUSES.join(', ')}), comma-separated or repeated`,
+        PAYMENT_STATUS_LIST,
+      ),
       from: { type: 'string', format: 'date-time', description: 'created at or after (RFC 3339, with zone)' },
       to: { type: 'string', format: 'date-time', description: 'created before (RFC 3339, with zone)' },
       customer: { type: 'string', minLength: 1, maxLength: 200, description: 'CustomerID' },
@@ -134,6 +147,7 @@ const searchSchema = {
 export interface SearchFilters {
   readonly stores?: readonly string[];
   readonly statuses?: readonly number[];
+  readonly paymentStatuses?: readonly SearchPaymentStatus[];
   readonly from?: string;
   readonly to?: string;
   readonly customer?: string;
@@ -153,6 +167,7 @@ export class FilterError extends Error {
 interface SearchQuery {
   store?: string | string[];
   status?: string | string[];
+  paymentStatus?: string | string[];
   from?: string;
   to?: string;
   customer?: string;
@@ -165,6 +180,7 @@ interface SearchQuery {
 const CODE_BY_FIELD: Record<string, string> = {
   store: 'INVALID_STORE',
   status: 'INVALID_STATUS',
+  paymentStatus: 'INVALID_PAYMENT_STATUS',
   from: 'INVALID_FROM',
   to: 'INVALID_TO',
   customer: 'INVALID_CUSTOMER',
@@ -238,6 +254,19 @@ export function parseFilters(query: SearchQuery): SearchFilters {
       return code;
     });
   }
+  const paymentList = splitList(query.paymentStatus);
+  let paymentStatuses: SearchPaymentStatus[] | undefined;
+  if (paymentList !== undefined) {
+    paymentStatuses = paymentList.map((text) => {
+      const status = SEARCH_PAYMENT_STATUSES.find((known) => known === text);
+      if (status === undefined)
+        throw new FilterError(
+          'INVALID_PAYMENT_STATUS',
+          `paymentStatus ${JSON.stringify(text)} is not a payment status of §4 (${SEARCH_PAYMENT_STATUSES.join(', ')})`,
+        );
+      return status;
+    });
+  }
   const from = parseTime('from', query.from);
   const to = parseTime('to', query.to);
   if (from !== undefined && to !== undefined && Date.parse(from) >= Date.parse(to))
@@ -252,6 +281,7 @@ export function parseFilters(query: SearchQuery): SearchFilters {
   return {
     ...(storeList && { stores: [...new Set(storeList)].sort() }),
     ...(statuses && { statuses: [...new Set(statuses)].sort((a, b) => a - b) }),
+    ...(paymentStatuses && { paymentStatuses: [...new Set(paymentStatuses)].sort() }),
     ...(from !== undefined && { from }),
     ...(to !== undefined && { to }),
     ...(customer !== undefined && { customer }),
@@ -267,7 +297,10 @@ function compareDecimal(a: string, b: string): number {
   return difference < 0n ? -1 : difference > 0n ? 1 : 0;
 }
 
-/** What a cursor is tied to: the filters as asked (not as narrowed by the caller's visibility). */
+/**
+ * What a cursor is tied to: the filters as asked (not as narrowed by the caller's visibility). The payment statuses
+ * come last and only when asked, so a cursor issued before that filter existed still continues its search.
+ */
 export const canonicalFilters = (filters: SearchFilters): string =>
   JSON.stringify([
     filters.stores ?? null,
@@ -277,6 +310,7 @@ export const canonicalFilters = (filters: SearchFilters): string =>
     filters.customer ?? null,
     filters.minTotal ?? null,
     filters.maxTotal ?? null,
+    ...(filters.paymentStatuses ? [filters.paymentStatuses] : []),
   ]);
 
 interface OrderRow {
@@ -321,6 +355,7 @@ export function searchStatement(
   if (filters.to !== undefined) conditions.push(`o.created_at < ${param(filters.to, 'timestamptz')}`);
   if (filters.minTotal !== undefined) conditions.push(`o.order_total >= ${param(filters.minTotal, 'numeric')}`);
   if (filters.maxTotal !== undefined) conditions.push(`o.order_total <= ${param(filters.maxTotal, 'numeric')}`);
+  if (filters.paymentStatuses !== undefined) conditions.push(`o.payment_status = ANY(${param(filters.paymentStatuses, 'text[]')})`);
   if (after !== undefined)
     conditions.push(`(o.created_at, o.order_id) < (${param(after.createdAt, 'timestamptz')}, ${param(after.orderId, 'text')})`);
   const limit = param(rows, 'int');

@@ -70,6 +70,8 @@ async function setup(t: Test): Promise<{ db: SqlDatabase; client: pg.Client; app
 // several orders created at the same instant (the order id decides).
 const STORES = ['QC0001', 'QC0002', 'QC0003'];
 const STATUSES = [1000, 2000, 3000, 3500, 3600, 3700, 7000, 7100, 7200, 7300, 7400, 7500, 9000];
+// Five apart from the three stores, the 13 statuses and the 7 customers, so every mix occurs; one order Reversed.
+const PAYMENTS = ['5000', null, 'Collected', 'Failed', 'Reconciled'];
 const FIXTURE: OrderFixture[] = Array.from({ length: 120 }, (_, i) => ({
   id: `${STORES[i % 3]}-${String(1000 - i).padStart(4, '0')}`,
   store: STORES[i % 3]!,
@@ -85,7 +87,7 @@ const FIXTURE: OrderFixture[] = Array.from({ length: 120 }, (_, i) => ({
           : `${(i * 37) % 500}.${String((i * 1237) % 10000).padStart(4, '0')}`,
   // groups of four share a creation time, to the microsecond
   createdAt: `${new Date(Date.UTC(2026, 10, 21, 9, 0, 0) - Math.floor(i / 4) * 60_000).toISOString().slice(0, -1)}123Z`,
-  paymentStatus: i % 2 ? '5000' : null,
+  paymentStatus: i === 11 ? 'Reversed' : PAYMENTS[i % PAYMENTS.length]!,
 }));
 
 t.test('each filter returns exactly its orders, newest first, with every field as stored', async (t) => {
@@ -126,7 +128,29 @@ t.test('each filter returns exactly its orders, newest first, with every field a
       'minTotal=100.5&maxTotal=300&store=QC0003',
       (o) => o.total != null && Number(o.total) >= 100.5 && Number(o.total) <= 300 && o.store === 'QC0003',
     ],
+    ['paymentStatus=Collected', (o) => o.paymentStatus === 'Collected'],
+    ['paymentStatus=Failed,Reversed', (o) => o.paymentStatus === 'Failed' || o.paymentStatus === 'Reversed'],
+    ['paymentStatus=5000&paymentStatus=Reconciled', (o) => o.paymentStatus === '5000' || o.paymentStatus === 'Reconciled'],
+    ['store=QC0002&paymentStatus=5000', (o) => o.store === 'QC0002' && o.paymentStatus === '5000'],
+    ['status=7500&paymentStatus=Collected', (o) => o.status === 7500 && o.paymentStatus === 'Collected'],
+    [
+      'store=QC0001,QC0002&status=1000,2000,7500&paymentStatus=5000,Collected',
+      (o) => o.store !== 'QC0003' && [1000, 2000, 7500].includes(o.status) && ['5000', 'Collected'].includes(o.paymentStatus ?? ''),
+    ],
+    ['customer=C-3&paymentStatus=Failed', (o) => o.customer === 'C-3' && o.paymentStatus === 'Failed'],
+    [
+      'paymentStatus=Reconciled&maxTotal=300&from=2026-11-21T08:00:00Z',
+      (o) =>
+        o.paymentStatus === 'Reconciled' &&
+        o.total != null &&
+        Number(o.total) <= 300 &&
+        micros(o.createdAt) >= micros('2026-11-21T08:00:00Z'),
+    ],
   ];
+  t.ok(
+    PAYMENTS.concat('Reversed').every((payment) => FIXTURE.some((o) => (o.paymentStatus ?? null) === payment)),
+    'every payment status an order can hold is in the fixture, and none',
+  );
   for (const [query, predicate] of cases) {
     const { ids } = await walk(app, query, coordinator, 200);
     t.same(ids, expect(predicate), query || 'no filter');
@@ -184,6 +208,11 @@ t.test('pages walk every row exactly once, in order, with stable cursors, whatev
     [
       'from=2026-11-21T08:00:00Z&maxTotal=400',
       (o) => micros(o.createdAt) >= micros('2026-11-21T08:00:00Z') && o.total != null && Number(o.total) <= 400,
+    ],
+    ['paymentStatus=5000,Collected', (o) => o.paymentStatus === '5000' || o.paymentStatus === 'Collected'],
+    [
+      'store=QC0001,QC0003&status=1000,3000,7500,9000&paymentStatus=Failed',
+      (o) => o.store !== 'QC0002' && [1000, 3000, 7500, 9000].includes(o.status) && o.paymentStatus === 'Failed',
     ],
   ];
   for (const [query, predicate] of walks) {
@@ -246,11 +275,22 @@ t.test('garbage, altered and foreign cursors are refused with 400 INVALID_CURSOR
     'store=QC0001&status=7500,9000&minTotal=1',
     'status=7500,9000',
     'store=QC0001&status=7500,9000&from=2020-01-01T00:00:00Z',
+    'store=QC0001&status=7500,9000&paymentStatus=5000',
   ]) {
     const { status, body } = await get(app, `/api/v1/orders?${other}&limit=2&cursor=${cursor}`, coordinator);
     t.same([status, body.error?.code], [400, 'INVALID_CURSOR'], `a cursor with other filters: ${other}`);
     t.match(body.error?.message, /other filters/);
   }
+  // A payment status filter ties the cursor too, whatever order or spelling the statuses are given in.
+  const paid = (await get<SearchBody>(app, '/api/v1/orders?paymentStatus=Collected,5000&limit=2', coordinator)).body.nextCursor;
+  t.type(paid, 'string');
+  const respelled = await get(app, `/api/v1/orders?paymentStatus=5000&paymentStatus=Collected&limit=2&cursor=${paid}`, coordinator);
+  t.equal(respelled.status, 200, 'the same payment statuses in another order and spelling are the same search');
+  const widened = await get(app, `/api/v1/orders?paymentStatus=5000&limit=2&cursor=${paid}`, coordinator);
+  t.same([widened.status, widened.body.error?.code], [400, 'INVALID_CURSOR'], 'other payment statuses: another search');
+  const unfiltered = await get(app, `/api/v1/orders?limit=2&cursor=${paid}`, coordinator);
+  t.same([unfiltered.status, unfiltered.body.error?.code], [400, 'INVALID_CURSOR'], 'no payment status: another search');
+
   const otherSecret = await testApp(t, searchRoutes(ctx.db, { cursorSecret: 'another key' }));
   t.equal(
     (await get(otherSecret, `/api/v1/orders?store=QC0001&status=7500,9000&limit=2&cursor=${cursor}`, coordinator)).status,
@@ -288,11 +328,19 @@ t.test('bad filters are 400 with a code naming the filter; no principal is 401',
     ['limit=1.5', 'INVALID_LIMIT'],
     ['customer=', 'INVALID_CUSTOMER'],
     [`customer=${'c'.repeat(201)}`, 'INVALID_CUSTOMER'],
+    ['paymentStatus=Paid', 'INVALID_PAYMENT_STATUS'],
+    ['paymentStatus=collected', 'INVALID_PAYMENT_STATUS'],
+    ['paymentStatus=', 'INVALID_PAYMENT_STATUS'],
+    ['paymentStatus=5000,,Collected', 'INVALID_PAYMENT_STATUS'],
+    ['paymentStatus=Collected&paymentStatus=Unknown', 'INVALID_PAYMENT_STATUS'],
+    // An event's status, never an order's own (contract §4, Reading 95).
+    ['paymentStatus=Refunded', 'INVALID_PAYMENT_STATUS'],
   ];
   for (const [query, code] of cases) {
     const { status, body } = await get(app, `/api/v1/orders?${query}`, coordinator);
     t.same([status, body.error?.code], [400, code], `${query.slice(0, 60)} → ${code}`);
     t.type(body.error?.message, 'string');
+    if (code === 'INVALID_PAYMENT_STATUS') t.match(body.error?.message, /paymentStatus/, 'the message names the field');
   }
   t.same((await get(app, '/api/v1/orders?minTotal=-5&maxTotal=-0.5&limit=200', coordinator)).status, 200, 'negative amounts are amounts');
   const missing = await get(app, '/api/v1/orders', undefined);
@@ -322,6 +370,13 @@ t.test('a store role only ever sees its own stores', async (t) => {
   );
   const byStatus = await walk(app, 'status=1000,2000,3000,7500', mine, 3);
   t.ok(byStatus.ids.length > 0 && byStatus.ids.every((id) => id.startsWith('QC0002-')), 'status filters stay within its store');
+  t.same(
+    (await walk(app, 'store=QC0001,QC0002&paymentStatus=Failed', mine, 4)).ids,
+    FIXTURE.filter((o) => o.store === 'QC0002' && o.paymentStatus === 'Failed')
+      .sort(newestFirst)
+      .map((o) => o.id),
+    'a payment status filter stays within its store',
+  );
   t.same(
     (await walk(app, '', storeStaff('QC0001', 'QC0003'), 9)).ids,
     FIXTURE.filter((o) => o.store !== 'QC0002')

@@ -1,6 +1,7 @@
 /**
- * One order: its items (bundles together), the money (two decimals, the exact four on demand), the status
- * history, payment, and what the clerk may do: cancel while it is not yet with the warehouse, confirm the cash of a
+ * One order: its items (bundles together, each group with its list and bundle price), the money (two decimals, the
+ * exact four on demand), the status history, payment and delivery (with its estimated time), why the pipeline
+ * refused the order when it did and what to do about it, and what the clerk may do: cancel while it is not yet with the warehouse, confirm the cash of a
  * delivered COD order the delivery partner did not confirm, print a pick list. It follows the live feed: a change
  * of this order reloads it (a cash confirmation that does not move the order is read again after it is sent).
  */
@@ -10,17 +11,21 @@ import { ApiError } from '../api.js';
 import type { HistoryEntry, OrderLineView, OrderLookupAnswer, OrderTotalsView, OrderView } from '../api-types.js';
 import { useApp } from '../app-context.js';
 import { CancelDialog } from '../components/cancel-dialog.js';
+import { BundleGroupPrice } from '../components/bundle-group-price.js';
 import { CashDialog } from '../components/cash-dialog.js';
 import { Icon } from '../components/icon.js';
 import { ModifyDialog } from '../components/modify-dialog.js';
 import { useOffline } from '../offline.js';
 import { Money } from '../components/money.js';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.js';
+import { OrderRefusal } from '../components/order-refusal.js';
 import { StatusBadge, ToneTag } from '../components/status-badge.js';
+import { useDetailI18n } from '../detail-i18n.js';
 import { dateTime, paymentMethod, paymentStatus, statusLabel, statusTone, toneLabel } from '../format.js';
 import { type MessageKey, useI18n } from '../i18n.js';
 import { awaitsCash, canConfirmCashAt, CASH_DONE } from '../logic/cod.js';
 import { groupLines, totalQuantity } from '../logic/lines.js';
+import { refusalsOf } from '../logic/refusal.js';
 import { CANCELLED, isCancellable } from '../logic/status.js';
 import { href } from '../router.js';
 
@@ -241,6 +246,7 @@ function OrderDetail({
   const { offline } = useOffline();
   const i18n = useI18n();
   const { t } = i18n;
+  const td = useDetailI18n();
   const cancellable = isCancellable(order.status);
   const cancelled = order.status === CANCELLED;
   const cashDone = order.paymentStatus !== null && CASH_DONE.includes(order.paymentStatus);
@@ -315,6 +321,7 @@ function OrderDetail({
       {!cancelSent && cancelled && <p class="detail-note">{t('detail.alreadyCancelled')}</p>}
       {!canCancel && <p class="detail-note">{t('detail.readOnly')}</p>}
       {refreshError !== undefined && <ErrorNotice error={refreshError} />}
+      <OrderRefusal refusals={refusalsOf(order.history)} />
 
       <div class="detail-grid">
         <section class="panel detail-summary" aria-labelledby="summary-title">
@@ -334,6 +341,13 @@ function OrderDetail({
             {order.releaseId && <Fact label={t('detail.release')}>{order.releaseId}</Fact>}
             {order.carrier && <Fact label={t('detail.carrier')}>{order.carrier}</Fact>}
             {order.trackingId && <Fact label={t('detail.tracking')}>{order.trackingId}</Fact>}
+            {order.estimatedDelivery && (
+              <Fact label={td('detail.eta')}>
+                <time dateTime={order.estimatedDelivery} data-testid="order-eta">
+                  {dateTime(i18n, order.estimatedDelivery)}
+                </time>
+              </Fact>
+            )}
             {order.collectedAmount && (
               <Fact label={t('detail.collected')}>
                 <Money value={order.collectedAmount} exact={exact} />
@@ -416,6 +430,7 @@ function Lines({ lines, exact }: { lines: OrderLineView[]; exact: boolean }) {
               {segment.lines.map((line) => (
                 <LineRow key={line.lineId} line={line} exact={exact} />
               ))}
+              <BundleGroupPrice groupId={segment.bundleGroupId} lines={segment.lines} exact={exact} />
             </tbody>
           ),
         )}

@@ -1,11 +1,12 @@
 /**
  * Find an order: one field for the order number (a barcode scanner types it and presses Enter, which opens the
- * order), and filters (customer, status, dates) that list the store's orders newest first, a page at a time.
+ * order), and filters (customer, status, payment status, dates) that list the store's orders newest first, a page
+ * at a time.
  * The filters live in the address (#/search?…), so Back from an order returns to the same list.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
-import type { OrderSummary, SearchPage } from '../api-types.js';
+import type { OrderSummary, SearchPage, SearchPaymentStatus } from '../api-types.js';
 import { useApp } from '../app-context.js';
 import { Icon } from '../components/icon.js';
 import { Money } from '../components/money.js';
@@ -14,6 +15,7 @@ import { StatusBadge } from '../components/status-badge.js';
 import { dateTime, paymentStatus, statusLabel } from '../format.js';
 import { useI18n } from '../i18n.js';
 import { dayRange, isDay } from '../logic/dates.js';
+import { paymentStatusFilter, SEARCH_PAYMENT_STATUSES } from '../logic/payment-status.js';
 import { GROUP_STATUSES, GROUPS, STATUS_CODES } from '../logic/status.js';
 import { href, navigate } from '../router.js';
 
@@ -22,6 +24,8 @@ const PAGE_SIZE = 50;
 interface Filters {
   customer: string;
   status: string;
+  /** '' for any. */
+  paymentStatus: SearchPaymentStatus | '';
   from: string;
   to: string;
 }
@@ -29,6 +33,7 @@ interface Filters {
 const filtersOf = (query: URLSearchParams): Filters => ({
   customer: query.get('customer') ?? '',
   status: query.get('status') ?? '',
+  paymentStatus: paymentStatusFilter(query.get('paymentStatus')),
   from: query.get('from') ?? '',
   to: query.get('to') ?? '',
 });
@@ -68,6 +73,7 @@ export function SearchScreen({ query }: { query: URLSearchParams }) {
     return {
       store,
       status: applied.status || undefined,
+      paymentStatus: applied.paymentStatus || undefined,
       customer: applied.customer.trim() || undefined,
       from: range.from,
       to: range.to,
@@ -129,14 +135,21 @@ export function SearchScreen({ query }: { query: URLSearchParams }) {
       return;
     }
     setFormError(undefined);
-    const to = href.search({ customer: form.customer.trim(), status: form.status, from: form.from, to: form.to, run: '1' });
+    const to = href.search({
+      customer: form.customer.trim(),
+      status: form.status,
+      paymentStatus: form.paymentStatus,
+      from: form.from,
+      to: form.to,
+      run: '1',
+    });
     if (location.hash === to) setReload((n) => n + 1);
     else navigate(to);
     resultsRef.current?.focus();
   };
 
   const clear = () => {
-    setForm({ customer: '', status: '', from: '', to: '' });
+    setForm({ customer: '', status: '', paymentStatus: '', from: '', to: '' });
     setFormError(undefined);
     navigate(href.search());
   };
@@ -223,6 +236,22 @@ export function SearchScreen({ query }: { query: URLSearchParams }) {
                   </option>
                 ))}
               </optgroup>
+            </select>
+          </div>
+          <div class="field">
+            <label for="filter-payment-status">{t('search.paymentStatus')}</label>
+            <select
+              id="filter-payment-status"
+              data-testid="filter-payment-status"
+              value={form.paymentStatus}
+              onChange={(e) => setForm({ ...form, paymentStatus: paymentStatusFilter(e.currentTarget.value) })}
+            >
+              <option value="">{t('search.anyPaymentStatus')}</option>
+              {SEARCH_PAYMENT_STATUSES.map((status) => (
+                <option key={status} value={status}>
+                  {paymentStatus(i18n, status)}
+                </option>
+              ))}
             </select>
           </div>
           <div class="field">
