@@ -229,8 +229,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   // answer waits until it is processed (the embedded counterpart of "acknowledged by Kafka").
   const intoPipeline = new InProcessPublisher(async (record) => {
     const key = Buffer.from(record.key, 'utf8');
+    const partition = partitionForKey(key, PARTITIONS);
+    // The sink reads the commands too, as it reads their topics on Kafka: the audit trail of who did what.
+    forSink.push({ topic: record.topic, partition, key, value: record.value, timestamp: record.timestamp, headers: { ...record.headers } });
     await chain.pipe(record.topic, key, record.value, record.timestamp);
-    return { partition: partitionForKey(key, PARTITIONS) };
+    return { partition };
   });
   const webhooks = buildWebhookServer({
     secrets,

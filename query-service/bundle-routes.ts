@@ -535,7 +535,7 @@ export function bundleRoutes(options: BundleRouteOptions) {
         key: definition.BundleID,
         value: options.encode(definition),
         timestamp: now(),
-        headers: { 'omnia-command-id': id, 'omnia-requested-by': principal.subject },
+        headers: { 'omnia-command-id': id, 'omnia-requested-by': principal.subject, 'omnia-requested-role': principal.roles.join(',') },
       },
       'The bundle',
     );

@@ -157,7 +157,7 @@ export function codRoutes(options: CodConfirmOptions) {
   const now = options.now ?? Date.now;
   const idempotency = options.idempotency ?? new IdempotentActions();
 
-  const send = (record: DeliveryStatus, id: string) =>
+  const send = (record: DeliveryStatus, id: string, roles: readonly string[]) =>
     sendCommand(
       options.publisher,
       {
@@ -165,7 +165,7 @@ export function codRoutes(options: CodConfirmOptions) {
         key: record.ShipFromLocationID,
         value: options.encode(record),
         timestamp: now(),
-        headers: { 'omnia-command-id': id },
+        headers: { 'omnia-command-id': id, 'omnia-requested-role': roles.join(',') },
       },
       'The confirmation',
     );
@@ -200,6 +200,7 @@ export function codRoutes(options: CodConfirmOptions) {
             Note: note ? note : null,
           },
           id,
+          principal.roles,
         );
         return orderCommandAccepted(orderId, 'CONFIRM_CASH', id, principal, nowMs);
       });

@@ -201,7 +201,7 @@ export function exceptionActionRoutes(options: ExceptionActionOptions) {
               key: command.ShipFromLocationID,
               value: options.encode(command),
               timestamp: nowMs,
-              headers: { 'omnia-command-id': id },
+              headers: { 'omnia-command-id': id, 'omnia-requested-role': principal.roles.join(',') },
             },
             'The decision',
           );

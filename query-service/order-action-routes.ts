@@ -146,7 +146,7 @@ export function orderActionRoutes(options: OrderActionOptions) {
         key: order.shipFromLocationId,
         value: options.encode(update),
         timestamp: now(),
-        headers: { 'omnia-command-id': id },
+        headers: { 'omnia-command-id': id, 'omnia-requested-role': principal.roles.join(',') },
       },
       'The cancel',
     );

@@ -197,7 +197,7 @@ export function orderModifyRoutes(options: OrderModifyOptions) {
             key: order.shipFromLocationId,
             value: options.encode(update),
             timestamp: now(),
-            headers: { 'omnia-command-id': id },
+            headers: { 'omnia-command-id': id, 'omnia-requested-role': principal.roles.join(',') },
           },
           'The change',
         );

@@ -219,7 +219,7 @@ export function returnRoutes(options: ReturnRouteOptions) {
         key: command.ShipFromLocationID,
         value: options.encode(command),
         timestamp: nowMs,
-        headers: { 'omnia-command-id': command.CommandID },
+        headers: { 'omnia-command-id': command.CommandID, 'omnia-requested-role': principal.roles.join(',') },
       },
       'The return',
     );

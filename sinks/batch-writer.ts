@@ -43,6 +43,13 @@ function insertStatement(spec: TableSpec): string {
     const updates = columns.filter((column) => !key.includes(column)).map((column) => `${column} = EXCLUDED.${column}`);
     sql += ` ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
   }
+  if (spec.write.mode === 'merge') {
+    const key = spec.write.key;
+    const fills = columns
+      .filter((column) => !key.includes(column))
+      .map((column) => `${column} = coalesce(${spec.name}.${column}, EXCLUDED.${column})`);
+    sql += ` ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${fills.join(', ')}`;
+  }
   return sql;
 }
 
@@ -89,6 +96,7 @@ class TableRows {
       return insert(session, spec, [...sets.values()].flat());
     }
     const rows = this.plain.get(spec) ?? [];
+    if (spec.write.mode === 'merge') return insert(session, spec, merged(spec, rows));
     if (spec.write.mode !== 'upsert') return insert(session, spec, rows);
     // Postgres refuses one statement that upserts a key twice; the batch's last value per key is the current one.
     const last = new Map<string, readonly unknown[]>();
@@ -103,6 +111,18 @@ class TableRows {
     if (!set) sets.set(key, (set = []));
     return set;
   }
+}
+
+/** One row per key, each column the first non-null value the batch gave it (as the statement merges with the table). */
+function merged(spec: TableSpec, rows: ReadonlyArray<readonly unknown[]>): Array<readonly unknown[]> {
+  const byKey = new Map<string, unknown[]>();
+  for (const row of rows) {
+    const key = keyOf(spec, row);
+    const first = byKey.get(key);
+    if (!first) byKey.set(key, [...row]);
+    else row.forEach((value, i) => void (first[i] ??= value));
+  }
+  return [...byKey.values()];
 }
 
 async function insert(session: SqlSession, spec: TableSpec, rows: ReadonlyArray<readonly unknown[]>): Promise<number> {

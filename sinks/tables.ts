@@ -24,10 +24,15 @@ export interface TableSpec {
    * upsert: ON CONFLICT (key) the row is replaced, and only the last row per key in a batch is written.
    * replace: the rows are a set that belongs to a row of the `owner` table (an order's lines): whenever an
    * owner row is written, the set for its key is deleted and the rows that came with it go in — none, if
-   * none came. insert: plain INSERT; a duplicate is a bug and fails the batch.
+   * none came. insert: plain INSERT; a duplicate is a bug and fails the batch. merge: several records describe
+   * one row (copies of a command, its outcome): each column keeps the first non-null value any of them gave,
+   * so a copy written again changes nothing and a late outcome only fills what was empty.
    */
   readonly write:
-    { mode: 'upsert'; key: readonly string[] } | { mode: 'replace'; key: readonly string[]; owner: string } | { mode: 'insert' };
+    | { mode: 'upsert'; key: readonly string[] }
+    | { mode: 'replace'; key: readonly string[]; owner: string }
+    | { mode: 'merge'; key: readonly string[] }
+    | { mode: 'insert' };
 }
 
 export interface Row {
@@ -182,6 +187,14 @@ export const Tables = {
     { mode: 'upsert', key: ['order_id', 'return_id', 'line_id'] },
     `order_id text, return_id text, line_id text, position integer, item_id text, quantity integer, amount numeric,
     discount numeric, tax numeric, refund numeric`,
+  ),
+  // Merged by command: its record, a redelivery, a copy sent again, its dead letter and its outcome are one row (action-audit.ts).
+  actionAudit: table(
+    'action_audit',
+    { mode: 'merge', key: ['audit_id'] },
+    `audit_id text, command_id text, actor text, actor_role text, action text, target_kind text, target_id text,
+    ship_from_location_id text, requested_at timestamptz, outcome text, outcome_reason text, outcome_at timestamptz, details jsonb,
+    kafka_topic text, kafka_partition integer, kafka_offset bigint`,
   ),
 } as const;
 

@@ -16,6 +16,7 @@ t.test('migrations apply in order on a real Postgres, and re-running applies not
       )
     ).rows.map((row) => row.table_name);
   t.same(await relations('BASE TABLE'), [
+    'action_audit',
     'exception_outcomes',
     'fulfillment_interactions',
     'inventory_counters',
@@ -40,6 +41,7 @@ t.test('migrations apply in order on a real Postgres, and re-running applies not
     'validations',
   ]);
   t.same(await relations('VIEW'), [
+    'action_audit_daily',
     'bundle_sales_daily',
     'cod_settlement_monthly',
     'cod_settlement_orders',
