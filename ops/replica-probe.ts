@@ -2,7 +2,7 @@
  * What one replica says about itself, over the HTTP it already serves at the endpoint it advertises to the group
  * (OMNIA_ENDPOINT, in its member metadata): `/health/ready` (running, or why not) and `/metrics` (its tasks'
  * restore progress, its last commit, aborted commits, dead letters since it started). Both are open routes of the
- * query service (query-service/app.ts).
+ * query service (query-service/app.ts); with OMNIA_ADMIN_PORT, /metrics is on that port of the same host.
  */
 import { metricValue, parseMetrics, samplesOf, type Sample } from './prometheus.js';
 
@@ -73,15 +73,24 @@ export function replicaView(
   };
 }
 
+/** Where a replica serves /metrics: at its endpoint, or on the admin port of the same host when the replicas have one. */
+export const metricsBaseUrl = (endpoint: string, adminPort?: number): string => {
+  if (adminPort === undefined) return baseUrl(endpoint);
+  const url = new URL(baseUrl(endpoint));
+  url.port = String(adminPort);
+  return url.origin;
+};
+
 /** Asks one replica; never throws: an unreachable replica is a finding, not a failure of `status`. */
-export async function probeReplica(endpoint: string, timeoutMs: number): Promise<ReplicaProbe> {
+export async function probeReplica(endpoint: string, timeoutMs: number, adminPort?: number): Promise<ReplicaProbe> {
   const url = baseUrl(endpoint);
   try {
     const [metrics, ready] = await Promise.all([
-      fetch(`${url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) }),
+      fetch(`${metricsBaseUrl(endpoint, adminPort)}/metrics`, { signal: AbortSignal.timeout(timeoutMs) }),
       fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined),
     ]);
-    if (!metrics.ok) return { endpoint, reachable: false, error: `${url}/metrics answered HTTP ${metrics.status}` };
+    if (!metrics.ok)
+      return { endpoint, reachable: false, error: `${metricsBaseUrl(endpoint, adminPort)}/metrics answered HTTP ${metrics.status}` };
     let readiness: { ready: boolean; reason?: string } | undefined;
     if (ready) {
       try {

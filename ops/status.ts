@@ -19,6 +19,8 @@ import { toJson } from './format.js';
 import { probeReplica, type ReplicaProbe } from './replica-probe.js';
 import { exitCodeOf, renderStatus, statusReport, type GroupMemberView, type PartitionOffsets, type StatusReport } from './status-report.js';
 import { parseMemberMetadata } from '../query-service/partition-owners.js';
+import { querySection } from '../settings/registry.js';
+import { loadSettings } from '../settings/setting.js';
 
 export async function gatherStatus(context: OpsContext, now: () => number = Date.now): Promise<StatusReport> {
   const app = context.runtime.applicationId;
@@ -44,7 +46,8 @@ export async function gatherStatus(context: OpsContext, now: () => number = Date
   const [ends, committed, probes, deadLetters] = await Promise.all([
     context.admin.endOffsets(partitions, true),
     context.admin.committedOffsets(app, partitions),
-    probeAll(members, context.ops.httpTimeoutMs),
+    // The replicas share the ConfigMap this runs with: their /metrics is on OMNIA_ADMIN_PORT when it is set.
+    probeAll(members, context.ops.httpTimeoutMs, loadSettings({ adminPort: querySection.adminPort }).adminPort),
     scanDeadLetters(context),
   ]);
   const reader = context.reader();
@@ -81,12 +84,16 @@ export async function gatherStatus(context: OpsContext, now: () => number = Date
   });
 }
 
-async function probeAll(members: readonly GroupMemberView[], timeoutMs: number): Promise<Map<string, ReplicaProbe>> {
+async function probeAll(
+  members: readonly GroupMemberView[],
+  timeoutMs: number,
+  adminPort: number | undefined,
+): Promise<Map<string, ReplicaProbe>> {
   const probes = new Map<string, ReplicaProbe>();
   await Promise.all(
     members
       .filter((member) => member.endpoint !== null)
-      .map(async (member) => probes.set(member.instance, await probeReplica(member.endpoint!, timeoutMs))),
+      .map(async (member) => probes.set(member.instance, await probeReplica(member.endpoint!, timeoutMs, adminPort))),
   );
   return probes;
 }

@@ -5,6 +5,7 @@
  *
  *   onRequest       here                      the request id back in `x-request-id`
  *   onRequest       helmet                    security headers, cache-control (http/security-headers.ts)
+ *   onRequest       admin-port.ts             with `adminPort`: /metrics and /docs on the admin port only (404 elsewhere)
  *   onRequest       auth.ts (jose)            bearer token → request.principal (401/403), except open routes
  *   onRequest       @fastify/rate-limit       per-token limit (429), a route hook, so after auth (plugins.ts)
  *   (validation)    Fastify                   request params/query/body against the route schema (400)
@@ -18,7 +19,8 @@
  * line of a request carries its `reqId`, taken from an incoming `x-request-id` or generated. Failures (5xx)
  * are logged with their stack by errors.ts.
  *
- * Open routes: /health/live, /health/ready, /metrics, /docs and everything under it.
+ * Open routes: /health/live, /health/ready, /metrics, /docs and everything under it. With `adminPort`, /metrics
+ * and /docs are served only on the admin port (`listenAdminPort`), which serves nothing of the API.
  */
 import { accessLog, quietRequests } from '../observability/access-log.js';
 import { randomUUID } from 'node:crypto';
@@ -26,6 +28,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { withDefaultMetrics } from '../observability/metrics.js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { type Logger, logger as projectLogger } from '../observability/logger.js';
+import { installAdminGate } from './admin-port.js';
 import { type AuthConfig, installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
 import type { ReplicaForwarding } from './forwarding.js';
@@ -63,6 +66,15 @@ export interface QueryServiceOptions {
   forwarding?: ReplicaForwarding;
   /** Serve the store web app at `/` from this directory (dist/web when built); default: no web app. */
   webApp?: string;
+  /** Serve /metrics and /docs on the admin port only (`listenAdminPort`, OMNIA_ADMIN_PORT); default: on the service's port. */
+  adminPort?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The service’s clock (ms), by which tokens’ times are judged (set by buildQueryService); route plugins that time tokens read it. */
+    readonly clock?: () => number;
+  }
 }
 
 export const API_PREFIX = '/api/v1';
@@ -125,6 +137,7 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
   const metrics = httpMetrics(options.registry);
   withDefaultMetrics(options.registry);
 
+  app.decorate('clock', now);
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
@@ -132,6 +145,7 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
   let webAppFallback: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined;
   installErrorHandlers(app, (request, reply) => webAppFallback?.(request, reply) ?? false);
   installSecurityHeaders(app);
+  if (options.adminPort) installAdminGate(app);
   installAuth(app, options.auth, {
     now,
     onRefused: (code) => metrics.refused.inc({ code }),
@@ -188,9 +202,16 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
       },
       async (_request, reply) => {
         const readiness = await options.readiness();
-        return reply
-          .code(readiness.ready ? 200 : 503)
-          .send(readiness.ready ? { ready: true } : { ready: false, reason: readiness.reason ?? 'not ready' });
+        return (
+          reply
+            .code(readiness.ready ? 200 : 503)
+            // Ready with a reason: degraded (Postgres down beside the stream runtime), said for `omnia status` and people.
+            .send(
+              readiness.ready
+                ? { ready: true, ...(readiness.reason ? { reason: readiness.reason } : {}) }
+                : { ready: false, reason: readiness.reason ?? 'not ready' },
+            )
+        );
       },
     );
     app.get('/metrics', { ...open, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>

@@ -8,6 +8,12 @@ import type { RateLimitConfig } from './plugins.js';
 export interface QueryConfig {
   port: number;
   host: string;
+  /** Postgres timeouts (postgres/timeouts.ts); the statement limit is the query service's own. */
+  postgresConnectTimeoutMs: number;
+  postgresStatementTimeoutMs: number;
+  postgresIdleInTransactionTimeoutMs: number;
+  /** How long /health/ready waits for Postgres to answer. */
+  postgresProbeTimeoutMs: number;
   jwtJwksUrl: string | undefined;
   jwtJwksCacheMaxAgeSeconds: number;
   jwtJwksCooldownSeconds: number;
@@ -24,6 +30,13 @@ export interface QueryConfig {
   idempotencyRedisUrl: string | undefined;
   /** Signs and checks lookups forwarded between replicas (forwarding.ts); required with OMNIA_ENDPOINT on Kafka. */
   forwardSecret: string | undefined;
+  /** Signs search cursors (cursor.ts); unset: a random key of this process. */
+  searchCursorKey: string | undefined;
+  /** /metrics and the docs on this port only (admin-port.ts); unset: on `port`. */
+  adminPort: number | undefined;
+  /** Open GET /events streams at most, in all and per token subject (events-routes.ts). */
+  eventsMaxStreams: number;
+  eventsMaxStreamsPerSubject: number;
 }
 
 export const querySettings = querySection;

@@ -5,9 +5,11 @@
  *
  * The MAC makes cursors tamper-evident, not secret, and it is not what keeps a caller to their stores: every
  * page re-applies the caller's visibility whatever the cursor says. Replicas must share the key (the
- * `secret` argument) for a cursor from one to be accepted by another; the default key is the same everywhere.
+ * `secret` argument, OMNIA_SEARCH_CURSOR_KEY) for a cursor from one to be accepted by another. Without one the key
+ * is random per process: a key written in the code would let anyone who reads it make cursors, so cursors then
+ * last as long as the process, and a client whose cursor is refused searches again.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Where the next page starts: after this sort key (created_at with microseconds, then order_id). */
 export interface CursorPosition {
@@ -29,7 +31,8 @@ export class CursorError extends Error {
 const VERSION = 1;
 const MAC_BYTES = 16;
 const FILTER_HASH_CHARS = 16;
-const DEFAULT_SECRET = 'omnia-search-cursor-v1';
+/** This process's own key, for a service given none. */
+const PROCESS_SECRET = randomBytes(32).toString('base64url');
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** Longest cursor accepted, before any decoding: an order id is short, so a long one is garbage. */
@@ -41,13 +44,13 @@ export const filterDigest = (canonicalFilters: string): string =>
 
 const mac = (payload: Buffer, secret: string): Buffer => createHmac('sha256', secret).update(payload).digest().subarray(0, MAC_BYTES);
 
-export function encodeCursor(position: CursorPosition, canonicalFilters: string, secret = DEFAULT_SECRET): string {
+export function encodeCursor(position: CursorPosition, canonicalFilters: string, secret = PROCESS_SECRET): string {
   const payload = Buffer.from(JSON.stringify([VERSION, position.createdAt, position.orderId, filterDigest(canonicalFilters)]), 'utf8');
   return Buffer.concat([mac(payload, secret), payload]).toString('base64url');
 }
 
 /** The position a cursor names, if it is one of ours and was made under the same filters; else a CursorError. */
-export function decodeCursor(cursor: string, canonicalFilters: string, secret = DEFAULT_SECRET): CursorPosition {
+export function decodeCursor(cursor: string, canonicalFilters: string, secret = PROCESS_SECRET): CursorPosition {
   if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor))
     throw new CursorError('malformed', 'the cursor is not one this service issued');
   const bytes = Buffer.from(cursor, 'base64url');

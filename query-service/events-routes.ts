@@ -14,6 +14,13 @@
  * A comment line `: ping` every 15 s keeps proxies from closing an idle stream. A client that falls more than
  * the feed's buffer behind gets `event: overflow` and the stream ends; it reconnects to continue.
  *
+ * A stream lives no longer than its token: when the token expires (its `exp`, plus the clock skew auth allows), the
+ * stream gets `event: expired` and ends, so a token that was revoked by letting it run out stops receiving changes.
+ * The client reconnects with a fresh token (the same one is refused 401 TOKEN_EXPIRED).
+ *
+ * A replica holds at most `maxStreams` streams, and `maxStreamsPerSubject` for one token subject (stream-slots.ts):
+ * beyond, 503 EVENTS_AT_CAPACITY or 429 EVENTS_STREAM_LIMIT with Retry-After, before the stream opens.
+ *
  * Reconnecting with `Last-Event-ID` (the header browsers send, or `?lastEventId=`) replays the changes published
  * since that event, from the feed's recent history (status-feed.ts), before the live ones. When the feed no longer
  * holds that id, the stream starts with `event: reset`: the client cannot know what it missed and reloads its view.
@@ -24,10 +31,11 @@
  * there for the OpenAPI document. Errors before the stream opens (400, 401, 404) take the usual path.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { tokenError } from './auth.js';
+import { bearerToken, tokenError } from './auth.js';
 import { ApiError, errorResponseSchema } from './errors.js';
 import { canSeeStore, visibleStores } from './principal.js';
 import type { StatusFeed, StatusFeedEvent, StatusSubscription } from './status-feed.js';
+import { StreamSlots } from './stream-slots.js';
 
 export interface EventsRoutesOptions {
   /** Comment line interval; default 15 s. */
@@ -36,6 +44,27 @@ export interface EventsRoutesOptions {
   flushTimeoutMs?: number;
   /** The client's reconnect delay, sent as `retry:`; default 3 s. */
   retryMs?: number;
+  /** Open streams at most, in all; default 2000 (OMNIA_EVENTS_MAX_STREAMS). */
+  maxStreams?: number;
+  /** Open streams at most for one token subject; default 32 (OMNIA_EVENTS_MAX_STREAMS_PER_SUBJECT). */
+  maxStreamsPerSubject?: number;
+  /** How long past its `exp` a token is still accepted (auth's clock skew): its stream ends then; default 30 s. */
+  clockSkewSeconds?: number;
+}
+
+/** setTimeout's longest delay (about 24.8 days); a later expiry is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The `exp` of the bearer token the auth hook verified, in ms; undefined when it cannot be read. */
+function tokenExpiry(request: FastifyRequest): number | undefined {
+  const payload = bearerToken(request)?.split('.')[1];
+  if (payload === undefined) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The `data` of an `event: status`. */
@@ -74,7 +103,8 @@ const eventsSchema = {
     'A text/event-stream of `event: status` messages, each with an `id:` and JSON data {orderId, shipFromLocationId, fromStatus, toStatus, reason, source, at, actor}, ' +
     'and a `: ping` comment every 15 s. Store roles receive only their stores’ changes. A client that falls too far behind receives `event: overflow` and the ' +
     'stream ends; reconnect to continue. Reconnecting with `Last-Event-ID` (or `?lastEventId=`) replays what was missed; when that id is too old, the ' +
-    'stream starts with `event: reset` (reload the view).',
+    'stream starts with `event: reset` (reload the view). When the token expires the stream receives `event: expired` and ends: reconnect with a fresh token. ' +
+    'A replica holds a limited number of streams per token subject (429 EVENTS_STREAM_LIMIT) and in all (503 EVENTS_AT_CAPACITY), both with Retry-After.',
   tags: ['events'],
   querystring: {
     type: 'object',
@@ -109,6 +139,11 @@ const eventsSchema = {
       },
     },
     404: { ...errorResponseSchema, description: 'A store outside the caller’s claim (STORE_NOT_FOUND)' },
+    429: {
+      ...errorResponseSchema,
+      description: 'This token’s subject holds the most streams allowed (EVENTS_STREAM_LIMIT); see Retry-After',
+    },
+    503: { ...errorResponseSchema, description: 'This replica holds the most streams it may (EVENTS_AT_CAPACITY); see Retry-After' },
   },
 };
 
@@ -116,8 +151,16 @@ export function eventsRoutes(feed: StatusFeed, options: EventsRoutesOptions = {}
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const flushTimeoutMs = options.flushTimeoutMs ?? 5_000;
   const retryMs = options.retryMs ?? 3_000;
+  const skewMs = (options.clockSkewSeconds ?? 30) * 1000;
 
   return async (app) => {
+    const now = app.clock ?? Date.now;
+    const slots = new StreamSlots({
+      max: options.maxStreams ?? 2000,
+      perSubject: options.maxStreamsPerSubject ?? 32,
+      // A stream dropped without a goodbye is noticed at the next heartbeat: its slot is free by then.
+      retryAfterSeconds: Math.max(1, Math.ceil(heartbeatMs / 1000)),
+    });
     /** Open streams, ended when the service closes (an open response would keep the server from closing). */
     const open = new Set<() => void>();
     app.addHook('preClose', async () => {
@@ -145,6 +188,10 @@ export function eventsRoutes(feed: StatusFeed, options: EventsRoutesOptions = {}
         stores = visibleStores(principal);
       }
 
+      // Taken before the stream opens (a refusal is an ordinary error answer), given back when it closes.
+      const release = slots.take(principal.subject);
+      const expiresAt = tokenExpiry(request);
+
       reply.hijack();
       const raw = reply.raw;
       const headers: Record<string, string | number | readonly string[]> = {};
@@ -163,11 +210,24 @@ export function eventsRoutes(feed: StatusFeed, options: EventsRoutesOptions = {}
       }, heartbeatMs);
       heartbeat.unref();
 
+      // The stream ends when the token stops being accepted.
+      let expiry: NodeJS.Timeout | undefined;
+      const expire = () =>
+        close(sseMessage('expired', { code: 'TOKEN_EXPIRED', reason: 'The token has expired; reconnect with a fresh token' }));
+      const watchExpiry = () => {
+        if (expiresAt === undefined || closed) return;
+        const left = expiresAt + skewMs - now();
+        if (left <= 0) expire();
+        else expiry = setTimeout(watchExpiry, Math.min(left, MAX_TIMER_MS));
+      };
+
       const close = (last?: string) => {
         if (closed) return;
         closed = true;
         clearInterval(heartbeat);
+        clearTimeout(expiry);
         subscription();
+        release();
         open.delete(close);
         if (raw.destroyed || raw.writableEnded) return;
         raw.end(last);
@@ -195,6 +255,9 @@ export function eventsRoutes(feed: StatusFeed, options: EventsRoutesOptions = {}
       );
       if (after !== undefined && !subscription.resumed)
         raw.write(sseMessage('reset', { reason: 'The changes since your last event are no longer held here; reload the orders' }));
+      // A client gone before the stream was set up has no 'close' left to tell: give its slot back now.
+      if (raw.destroyed) close();
+      watchExpiry();
       request.log.debug({ stores: stores ?? 'all' }, 'status events stream opened');
     });
   };

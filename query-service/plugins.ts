@@ -175,11 +175,18 @@ export function installDocs(app: FastifyInstance, info: OpenApiInfo): void {
       return document;
     },
   });
-  app.register(fastifySwaggerUi, {
-    routePrefix: DOCS_PREFIX,
-    staticCSP: DOCS_CSP,
-    uiConfig: { validatorUrl: null, deepLinking: true },
-    theme: { title: info.title },
+  app.register(async (ui) => {
+    // The docs' own policy on what the docs serve; an error keeps the API's, so that a /docs path refused on the
+    // public port (admin-port.ts) answers exactly as a path that does not exist.
+    ui.addHook('onSend', async (_request, reply, payload) => {
+      if (reply.statusCode < 400) reply.header('content-security-policy', DOCS_CSP);
+      return payload;
+    });
+    await ui.register(fastifySwaggerUi, {
+      routePrefix: DOCS_PREFIX,
+      uiConfig: { validatorUrl: null, deepLinking: true },
+      theme: { title: info.title },
+    });
   });
   app.register(async (docs) => {
     docs.get(`${DOCS_PREFIX}/openapi.json`, { schema: { hide: true } }, async (_request, reply) =>

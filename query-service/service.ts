@@ -5,7 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { SqlDatabase } from '../postgres/sql.js';
+import { allReady, databaseProbe } from '../postgres/probe.js';
 import { buildQueryService, type Readiness, type RoutePlugin } from './app.js';
+import { listenAdminPort } from './admin-port.js';
 import { eventsRoutes } from './events-routes.js';
 import type { StatusFeed } from './status-feed.js';
 import { authConfig, loadQueryConfig, rateLimitConfig, withDevSecret } from './config.js';
@@ -23,6 +25,7 @@ import { type ExceptionActionOptions, exceptionActionRoutes } from './exception-
 import type { PartitionOwners } from './partition-owners.js';
 import { checkForwardSecret, replicaForwarding } from './forwarding.js';
 import { lowStockRoutes } from './low-stock-routes.js';
+import { auditRoutes } from './audit-routes.js';
 import { pipelineRoutes } from './pipeline-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
 import { reconciliationMetrics } from './reconciliation-metrics.js';
@@ -41,6 +44,7 @@ export interface QueryServiceParts {
   readonly local: LocalOrders;
   readonly owners?: PartitionOwners;
   readonly registry: Registry;
+  /** Whether the rest is ready (the stream runtime); /health/ready also says whether `db` answers. */
   readonly readiness: () => Readiness | Promise<Readiness>;
   /** Status changes for GET /events, fed from the status topic (or the in-process driver); none, no route. */
   readonly feed?: StatusFeed;
@@ -81,6 +85,13 @@ export async function startQueryService(
   const log = parts.logger ?? logger.child({ component: 'query-service' });
   // Lookups forwarded between replicas are signed with OMNIA_FORWARD_SECRET, never with the caller's token.
   checkForwardSecret(parts.endpoint, config.forwardSecret, config.jwtSecret);
+  if (config.adminPort === config.port)
+    throw new Error(`OMNIA_ADMIN_PORT (${config.adminPort}) must differ from PORT: /metrics and the docs are kept off the API's port`);
+  // Cursors signed with a key of this process are refused by every other replica (INVALID_CURSOR, search again).
+  if (!config.searchCursorKey && parts.endpoint)
+    log.warn(
+      'OMNIA_SEARCH_CURSOR_KEY is unset: this replica signs search cursors with a key of its own, so a next page asked of another replica, or after a restart, is refused INVALID_CURSOR; set the same key on every replica (openssl rand -base64 48)',
+    );
   const forwarding = config.forwardSecret
     ? replicaForwarding({ secret: config.forwardSecret, endpoint: parts.endpoint, clockSkewSeconds: config.jwtClockSkewSeconds })
     : undefined;
@@ -130,6 +141,16 @@ export async function startQueryService(
   });
   // The item search reads the catalog table the bundle routes hold (their preview takes tax rates from it).
   const items = parts.bundles ? itemCatalogOf(parts.bundles.catalog) : undefined;
+  // Whether Postgres answers, said on /health/ready. Beside the stream runtime it does not make the replica unready:
+  // lookups from its own state, actions, the live feed and the tracking page work without the analysts' database,
+  // and an outage taking every processor out of the Service would stop them all. Searches and reports answer 503
+  // DATABASE_UNAVAILABLE meanwhile, and the sink, which needs it, reports not ready.
+  const database = databaseProbe(parts.db, config.postgresProbeTimeoutMs);
+  const readiness = async () => {
+    const [db, runtime] = await Promise.all([database(), parts.readiness()]);
+    if (!runtime.ready || db.ready) return allReady([db, runtime]);
+    return { ready: true, reason: `degraded: ${db.reason ?? 'Postgres does not answer'}` };
+  };
   let app: FastifyInstance;
   try {
     app = buildQueryService({
@@ -137,9 +158,10 @@ export async function startQueryService(
       ...(forwarding ? { forwarding } : {}),
       logger: log,
       rateLimit: { ...rateLimitConfig(config), ...(store ? { store } : {}) },
-      readiness: parts.readiness,
+      readiness,
       registry: parts.registry,
       webApp: parts.webApp ?? WEB_APP_DIR,
+      ...(config.adminPort !== undefined ? { adminPort: true } : {}),
       routes: [
         orderLookupRoutes(locator),
         ...(parts.actions
@@ -160,12 +182,21 @@ export async function startQueryService(
               }),
             ]
           : []),
-        searchRoutes(parts.db),
+        searchRoutes(parts.db, config.searchCursorKey ? { cursorSecret: config.searchCursorKey } : {}),
         pipelineRoutes(parts.db),
         reconciliationRoutes(parts.db),
         reportRoutes(parts.db, { env: parts.env }),
         lowStockRoutes(parts.db),
-        ...(parts.feed ? [eventsRoutes(parts.feed)] : []),
+        auditRoutes(parts.db),
+        ...(parts.feed
+          ? [
+              eventsRoutes(parts.feed, {
+                maxStreams: config.eventsMaxStreams,
+                maxStreamsPerSubject: config.eventsMaxStreamsPerSubject,
+                clockSkewSeconds: config.jwtClockSkewSeconds,
+              }),
+            ]
+          : []),
         ...(parts.routes ?? []),
       ],
     });
@@ -191,6 +222,8 @@ export async function startQueryService(
   reconciliationMetrics(parts.registry, parts.db, { log });
   try {
     await app.listen({ host: config.host, port: config.port });
+    // OMNIA_ADMIN_PORT: /metrics and the docs for Prometheus and operators, off the API's port.
+    if (config.adminPort !== undefined) await listenAdminPort(app, { host: config.host, port: config.adminPort });
   } catch (error) {
     await app.close();
     throw error;

@@ -24,6 +24,7 @@ import { parseQuietHours } from '../connectors/notifications/quiet-hours.js';
 import type { TrackingConfig } from '../query-service/tracking-config.js';
 import { DEFAULT_MAX_CONCURRENT_CALLS } from '../connectors/slick-client.js';
 import { type KafkaSecurityConfig, SASL_MECHANISMS, SECURITY_PROTOCOLS } from '../topology/kafka/security.js';
+import { DEFAULT_PG_TIMEOUTS, PROBE_TIMEOUT_MS, QUERY_STATEMENT_TIMEOUT_MS, SINK_STATEMENT_TIMEOUT_MS } from '../postgres/timeouts.js';
 import {
   flag,
   fraction,
@@ -34,6 +35,7 @@ import {
   pemOrPath,
   positiveInt,
   positiveNumber,
+  secret,
   type Setting,
   type SettingsTable,
   text,
@@ -46,6 +48,26 @@ const databaseUrl: Setting<string | undefined> = {
   default: undefined,
   parse: optionalText,
   secret: true,
+};
+
+/** How long the sink and the query service wait on Postgres before giving up (postgres/timeouts.ts). */
+const postgresConnectTimeoutMs: Setting<number> = {
+  env: 'OMNIA_PG_CONNECT_TIMEOUT_MS',
+  doc: 'Sink and query service: longest wait to open a Postgres connection, or for a free one of the pool (4 per process); then the batch is retried, the request answered 503.',
+  default: DEFAULT_PG_TIMEOUTS.connectMs,
+  parse: positiveInt('OMNIA_PG_CONNECT_TIMEOUT_MS'),
+};
+const postgresIdleInTransactionTimeoutMs: Setting<number> = {
+  env: 'OMNIA_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+  doc: 'Sink and query service: Postgres ends a session whose transaction sits idle this long (idle_in_transaction_session_timeout), so a stalled process does not hold its locks.',
+  default: DEFAULT_PG_TIMEOUTS.idleInTransactionMs,
+  parse: positiveInt('OMNIA_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS'),
+};
+const postgresProbeTimeoutMs: Setting<number> = {
+  env: 'OMNIA_PG_PROBE_TIMEOUT_MS',
+  doc: 'Sink and query service: how long /health/ready waits for Postgres to answer SELECT 1; slower, it answers 503 saying the database does not answer.',
+  default: PROBE_TIMEOUT_MS,
+  parse: positiveInt('OMNIA_PG_PROBE_TIMEOUT_MS'),
 };
 
 export const runtimeSettings: SettingsTable<RuntimeConfig> = {
@@ -365,6 +387,15 @@ export const serdeSettings: SettingsTable<SerdeSettings> = {
 
 export const sinkSection: SettingsTable<SinkConfig> = {
   databaseUrl: databaseUrl,
+  postgresConnectTimeoutMs,
+  postgresStatementTimeoutMs: {
+    env: 'OMNIA_SINK_STATEMENT_TIMEOUT_MS',
+    doc: 'Postgres cancels a sink statement running longer (statement_timeout); the driver gives up 2 s later if the server does not answer at all. Longer than the query service’s: a batch may wait behind an analyst’s locks. The batch is retried.',
+    default: SINK_STATEMENT_TIMEOUT_MS,
+    parse: positiveInt('OMNIA_SINK_STATEMENT_TIMEOUT_MS'),
+  },
+  postgresIdleInTransactionTimeoutMs,
+  postgresProbeTimeoutMs,
   group: {
     env: 'OMNIA_SINK_GROUP',
     doc: 'Consumer group of the sink, and the name its offsets are stored under; default <OMNIA_APPLICATION_ID>-sink-postgres.',
@@ -395,6 +426,15 @@ export const sinkSection: SettingsTable<SinkConfig> = {
 export const querySection: SettingsTable<QueryConfig> = {
   port: { env: 'PORT', doc: 'Port the query service listens on.', default: 8080, parse: positiveInt('PORT') },
   host: { env: 'OMNIA_QUERY_HOST', doc: 'Address the query service listens on.', default: '0.0.0.0', parse: text },
+  postgresConnectTimeoutMs,
+  postgresStatementTimeoutMs: {
+    env: 'OMNIA_QUERY_STATEMENT_TIMEOUT_MS',
+    doc: 'Postgres cancels a query-service statement running longer (statement_timeout); the driver gives up 2 s later if the server does not answer at all. The request is answered 503 DATABASE_UNAVAILABLE.',
+    default: QUERY_STATEMENT_TIMEOUT_MS,
+    parse: positiveInt('OMNIA_QUERY_STATEMENT_TIMEOUT_MS'),
+  },
+  postgresIdleInTransactionTimeoutMs,
+  postgresProbeTimeoutMs,
   jwtJwksUrl: {
     env: 'OMNIA_JWT_JWKS_URL',
     doc: 'Production: the token issuer’s JSON Web Key Set URL. RS256 and ES256 tokens are verified with the key their `kid` names; keys rotate without a restart.',
@@ -421,9 +461,9 @@ export const querySection: SettingsTable<QueryConfig> = {
   },
   jwtSecret: {
     env: 'OMNIA_JWT_SECRET',
-    doc: 'HS256 shared secret, at least 32 bytes; only without OMNIA_JWT_JWKS_URL and OMNIA_JWT_PUBLIC_KEY. `npm start` makes one up and prints a token.',
+    doc: 'HS256 shared secret, at least 32 random bytes (openssl rand -base64 48; a weaker one refuses to start); only without OMNIA_JWT_JWKS_URL and OMNIA_JWT_PUBLIC_KEY. `npm start` makes one up and prints a token.',
     default: undefined,
-    parse: optionalText,
+    parse: secret('OMNIA_JWT_SECRET', 32),
     secret: true,
   },
   jwtPublicKey: {
@@ -470,11 +510,33 @@ export const querySection: SettingsTable<QueryConfig> = {
     env: 'OMNIA_FORWARD_SECRET',
     doc: 'Secret every replica shares (≥ 32 bytes, not OMNIA_JWT_SECRET) to sign the lookups they forward to each other and the answers, instead of passing on the caller’s token; required with OMNIA_ENDPOINT on Kafka. Unset without an endpoint: other replicas’ orders are answered from Postgres.',
     default: undefined,
-    parse: (raw) => {
-      if (Buffer.byteLength(raw) < 32) throw new Error('OMNIA_FORWARD_SECRET must be at least 32 bytes (openssl rand -base64 48)');
-      return raw;
-    },
+    parse: secret('OMNIA_FORWARD_SECRET', 32),
     secret: true,
+  },
+  searchCursorKey: {
+    env: 'OMNIA_SEARCH_CURSOR_KEY',
+    doc: 'Key (≥ 32 random bytes: openssl rand -base64 48) the search’s next-page cursors are signed with, the same on every replica. Unset: a random key of each process, so a cursor is refused (INVALID_CURSOR: search again) after a restart or by another replica; a replica with OMNIA_ENDPOINT warns at start.',
+    default: undefined,
+    parse: secret('OMNIA_SEARCH_CURSOR_KEY', 32),
+    secret: true,
+  },
+  adminPort: {
+    env: 'OMNIA_ADMIN_PORT',
+    doc: 'Port of /metrics and the API docs (/docs, /docs/json), on OMNIA_QUERY_HOST, for Prometheus and operators; PORT then answers 404 for them, and this port serves nothing of the API. Unset: they are on PORT, open to whoever reaches it.',
+    default: undefined,
+    parse: positiveInt('OMNIA_ADMIN_PORT'),
+  },
+  eventsMaxStreams: {
+    env: 'OMNIA_EVENTS_MAX_STREAMS',
+    doc: 'Most GET /events streams one replica holds open; another is refused 503 EVENTS_AT_CAPACITY with Retry-After (the store app retries; the load balancer may send it to another replica).',
+    default: 2000,
+    parse: positiveInt('OMNIA_EVENTS_MAX_STREAMS'),
+  },
+  eventsMaxStreamsPerSubject: {
+    env: 'OMNIA_EVENTS_MAX_STREAMS_PER_SUBJECT',
+    doc: 'Most GET /events streams one replica holds open for one token subject (`sub`: a person or a shared store account, over all its tabs and devices); another is refused 429 EVENTS_STREAM_LIMIT with Retry-After.',
+    default: 32,
+    parse: positiveInt('OMNIA_EVENTS_MAX_STREAMS_PER_SUBJECT'),
   },
 };
 
@@ -511,44 +573,44 @@ export const embeddedSection: SettingsTable<EmbeddedConfig> = {
 export const webhookSection: SettingsTable<WebhookConfig> = {
   slickSecret: {
     env: 'OMNIA_SLICK_WEBHOOK_SECRET',
-    doc: 'HMAC secret Slick signs ship-event webhooks with (required to start; use ≥ 32 random bytes).',
+    doc: 'HMAC secret Slick signs ship-event webhooks with (required to start): at least 32 random bytes (openssl rand -base64 48), as are the other partners’ secrets, current and previous; a weaker one refuses to start.',
     default: undefined,
-    parse: optionalText,
+    parse: secret('OMNIA_SLICK_WEBHOOK_SECRET', 32),
     secret: true,
   },
   slickSecretPrevious: {
     env: 'OMNIA_SLICK_WEBHOOK_SECRET_PREVIOUS',
     doc: 'Slick’s previous HMAC secret, accepted beside OMNIA_SLICK_WEBHOOK_SECRET while the partner moves to the new one (a rotation without a cut-over); unset it once omnia_webhook_accepted_total{partner="slick",secret="previous"} stays at 0.',
     default: undefined,
-    parse: optionalText,
+    parse: secret('OMNIA_SLICK_WEBHOOK_SECRET_PREVIOUS', 32),
     secret: true,
   },
   grabSecret: {
     env: 'OMNIA_GRAB_WEBHOOK_SECRET',
     doc: 'HMAC secret Grab signs delivery-status webhooks with (required to start).',
     default: undefined,
-    parse: optionalText,
+    parse: secret('OMNIA_GRAB_WEBHOOK_SECRET', 32),
     secret: true,
   },
   grabSecretPrevious: {
     env: 'OMNIA_GRAB_WEBHOOK_SECRET_PREVIOUS',
     doc: 'Grab’s previous HMAC secret, accepted beside OMNIA_GRAB_WEBHOOK_SECRET while the partner moves to the new one (a rotation without a cut-over); unset it once omnia_webhook_accepted_total{partner="grab",secret="previous"} stays at 0.',
     default: undefined,
-    parse: optionalText,
+    parse: secret('OMNIA_GRAB_WEBHOOK_SECRET_PREVIOUS', 32),
     secret: true,
   },
   pmpSecret: {
     env: 'OMNIA_PMP_WEBHOOK_SECRET',
     doc: 'HMAC secret PMP signs delivered / cash-collected webhooks with (required to start).',
     default: undefined,
-    parse: optionalText,
+    parse: secret('OMNIA_PMP_WEBHOOK_SECRET', 32),
     secret: true,
   },
   pmpSecretPrevious: {
     env: 'OMNIA_PMP_WEBHOOK_SECRET_PREVIOUS',
     doc: 'PMP’s previous HMAC secret, accepted beside OMNIA_PMP_WEBHOOK_SECRET while the partner moves to the new one (a rotation without a cut-over); unset it once omnia_webhook_accepted_total{partner="pmp",secret="previous"} stays at 0.',
     default: undefined,
-    parse: optionalText,
+    parse: secret('OMNIA_PMP_WEBHOOK_SECRET_PREVIOUS', 32),
     secret: true,
   },
   port: { env: 'OMNIA_WEBHOOK_PORT', doc: 'Port the webhook ingress listens on.', default: 8090, parse: positiveInt('OMNIA_WEBHOOK_PORT') },
@@ -806,10 +868,7 @@ export const trackingSection: SettingsTable<TrackingConfig> = {
     env: 'OMNIA_TRACKING_SECRET',
     doc: 'HMAC secret of the customers’ tracking links (at least 32 bytes), the same for omnia notify, which signs them, and the query service, which opens them at /track/<token>. Unset: the query service serves no tracking page; omnia notify refuses to start. npm start makes one up.',
     default: undefined,
-    parse: (raw) => {
-      if (Buffer.byteLength(raw, 'utf8') < 32) throw new Error('OMNIA_TRACKING_SECRET must be at least 32 bytes');
-      return raw;
-    },
+    parse: secret('OMNIA_TRACKING_SECRET', 32),
     secret: true,
   },
   baseUrl: {

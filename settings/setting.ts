@@ -58,6 +58,26 @@ export const flag = (name: string) => (raw: string) => {
   return raw === 'true';
 };
 
+/** Fewest different characters a secret may have: a word typed again and again is not random. */
+const SECRET_MIN_DISTINCT = 8;
+
+/**
+ * An HMAC key or shared secret: at least `minBytes` bytes (UTF-8) and not a character or two repeated. A weak one
+ * refuses to start, naming the setting and how to make a good one; the value itself is never shown.
+ */
+export const secret =
+  (name: string, minBytes = 32) =>
+  (raw: string): string | undefined => {
+    if (raw === '') return undefined;
+    const how = `generate one with: openssl rand -base64 48`;
+    const bytes = Buffer.byteLength(raw, 'utf8');
+    if (bytes < minBytes)
+      throw new Error(`${name} is too weak: it is ${bytes} bytes long, at least ${minBytes} random bytes are needed; ${how}`);
+    if (new Set(raw).size < SECRET_MIN_DISTINCT)
+      throw new Error(`${name} is too weak: it repeats a few characters (fewer than ${SECRET_MIN_DISTINCT} different ones); ${how}`);
+    return raw;
+  };
+
 export const text = (raw: string) => raw;
 export const optionalText = (raw: string): string | undefined => raw || undefined;
 

@@ -4,27 +4,27 @@ import t from 'tap';
 import { loadWebhookConfig, partnerSecrets } from '../../../connectors/webhook-config.js';
 
 const current = {
-  OMNIA_SLICK_WEBHOOK_SECRET: 'slick-current-secret',
-  OMNIA_GRAB_WEBHOOK_SECRET: 'grab-current-secret',
-  OMNIA_PMP_WEBHOOK_SECRET: 'pmp-current-secret',
+  OMNIA_SLICK_WEBHOOK_SECRET: 'slick-current-secret-0123456789abcdef',
+  OMNIA_GRAB_WEBHOOK_SECRET: 'grab-current-secret-0123456789abcdef',
+  OMNIA_PMP_WEBHOOK_SECRET: 'pmp-current-secret-0123456789abcdef',
 };
 
 t.test('the current secrets keep their names; a previous one is added per partner while rotating', async (t) => {
   t.same(partnerSecrets(loadWebhookConfig({}, current)), {
-    slick: { current: 'slick-current-secret' },
-    grab: { current: 'grab-current-secret' },
-    pmp: { current: 'pmp-current-secret' },
+    slick: { current: 'slick-current-secret-0123456789abcdef' },
+    grab: { current: 'grab-current-secret-0123456789abcdef' },
+    pmp: { current: 'pmp-current-secret-0123456789abcdef' },
   });
   const rotating = loadWebhookConfig(
     {},
-    { ...current, OMNIA_GRAB_WEBHOOK_SECRET_PREVIOUS: 'grab-old-secret', OMNIA_PMP_WEBHOOK_SECRET_PREVIOUS: '' },
+    { ...current, OMNIA_GRAB_WEBHOOK_SECRET_PREVIOUS: 'grab-old-secret-0123456789abcdef-xyz', OMNIA_PMP_WEBHOOK_SECRET_PREVIOUS: '' },
   );
   t.same(
     partnerSecrets(rotating),
     {
-      slick: { current: 'slick-current-secret' },
-      grab: { current: 'grab-current-secret', previous: 'grab-old-secret' },
-      pmp: { current: 'pmp-current-secret' },
+      slick: { current: 'slick-current-secret-0123456789abcdef' },
+      grab: { current: 'grab-current-secret-0123456789abcdef', previous: 'grab-old-secret-0123456789abcdef-xyz' },
+      pmp: { current: 'pmp-current-secret-0123456789abcdef' },
     },
     'an empty variable is unset',
   );
@@ -34,7 +34,13 @@ t.test('every current secret is required, a previous one does not stand in for i
   t.throws(
     () =>
       partnerSecrets(
-        loadWebhookConfig({}, { OMNIA_SLICK_WEBHOOK_SECRET: 'slick-current-secret', OMNIA_GRAB_WEBHOOK_SECRET_PREVIOUS: 'grab-old' }),
+        loadWebhookConfig(
+          {},
+          {
+            OMNIA_SLICK_WEBHOOK_SECRET: 'slick-current-secret-0123456789abcdef',
+            OMNIA_GRAB_WEBHOOK_SECRET_PREVIOUS: 'grab-old-secret-0123456789abcdef-abc',
+          },
+        ),
       ),
     /set OMNIA_GRAB_WEBHOOK_SECRET, OMNIA_PMP_WEBHOOK_SECRET$/,
   );
@@ -60,4 +66,16 @@ t.test('connection timeouts: defaults, and read from their variables', async (t)
     { headersTimeoutMs: 2_000, bodyTimeoutMs: 5_000, idleTimeoutMs: 20_000, keepAliveTimeoutMs: 65_000 },
   );
   t.throws(() => loadWebhookConfig({}, { OMNIA_WEBHOOK_BODY_TIMEOUT_MS: '0' }), /OMNIA_WEBHOOK_BODY_TIMEOUT_MS must be a positive integer/);
+});
+
+t.test('a weak partner secret refuses to start, naming the variable and how to make one', async (t) => {
+  t.throws(
+    () => loadWebhookConfig({}, { ...current, OMNIA_PMP_WEBHOOK_SECRET: 'p' }),
+    /^OMNIA_PMP_WEBHOOK_SECRET is too weak: it is 1 bytes long, at least 32 random bytes are needed; generate one with: openssl rand -base64 48$/,
+  );
+  t.throws(
+    () => loadWebhookConfig({}, { ...current, OMNIA_GRAB_WEBHOOK_SECRET_PREVIOUS: 'grab-old' }),
+    /^OMNIA_GRAB_WEBHOOK_SECRET_PREVIOUS is too weak/,
+    'a previous secret too',
+  );
 });
