@@ -49,7 +49,7 @@ RUN chmod 0755 dist/bin/omnia.js \
 ENV OMNIA_STATE_DIR=/var/lib/omnia/state
 VOLUME ["/var/lib/omnia/state"]
 USER 10001:10001
-# query service, webhook ingress, sink health and metrics, Slick egress health and metrics
-EXPOSE 8080 8090 9465 9466
+# query service, webhook ingress, sink health and metrics, Slick egress health and metrics, the processors' admin port (/metrics, /docs)
+EXPOSE 8080 8090 9465 9466 9464
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/bin/omnia.js"]
 CMD ["start"]
