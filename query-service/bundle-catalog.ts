@@ -1,8 +1,9 @@
 /**
  * The reference tables the bundle routes read, as this process holds them: the `bundles` global table (every
  * definition, whole, as the pricing stage reads it) and the `catalog` table (a preview line without a tax rate
- * takes the product's). On Kafka they are the runtime's global stores, loaded before processing starts and
- * tailed afterwards; in the embedded default, the in-process driver's.
+ * takes the product's; the bundle form searches it for items, catalog-routes.ts). On Kafka they are the
+ * runtime's global stores, loaded before processing starts and tailed afterwards; in the embedded default, the
+ * in-process driver's.
  *
  * Global tables are eventually consistent on Kafka: a definition the API has just written is in the table once
  * the runtime's tail has read it back (usually within a second). The in-process driver applies it before the
@@ -20,6 +21,11 @@ export interface BundleCatalog {
   get(bundleId: string): Promise<BundleDefinition | undefined>;
   /** A product of the catalog table, or undefined when the catalog does not know the item. */
   product(itemId: string): Promise<Product | undefined>;
+  /**
+   * Every product of the catalog table, for the item search. The same array until the table changes, so a search
+   * index can be kept per array; not to be modified. Optional: a bundle table without a catalog has no item search.
+   */
+  products?(): Promise<readonly Product[]>;
 }
 
 /** The tables are not loaded yet (the runtime is starting); the routes answer 503. */
@@ -43,6 +49,8 @@ function catalogOver(table: <V>(name: string) => Table<V> | undefined): BundleCa
     all: async () => [...(await open<BundleDefinition>(Stores.bundles).values())],
     get: (bundleId) => open<BundleDefinition>(Stores.bundles).get(bundleId),
     product: (itemId) => open<Product>(Stores.catalog).get(itemId),
+    // The table's shared cache, decoded once per change of the table (catalog changes are rare next to searches).
+    products: () => open<Product>(Stores.catalog).values(),
   };
 }
 

@@ -4,6 +4,7 @@
  * fails `tsc -p web/tsconfig.json`. Where it does not, the type is written here, naming the file it mirrors.
  */
 import type { BundleInput, BundleView, PreviewInput, PreviewView } from '../../query-service/bundle-definitions.js';
+import type { CatalogItem, CatalogSearchAnswer } from '../../query-service/catalog-routes.js';
 import type { ErrorBody, FieldError } from '../../query-service/errors.js';
 import type { StatusEventData as ServerStatusEventData } from '../../query-service/events-routes.js';
 import type { DeliveryAddressView, HistoryView, OrderLineView, OrderTotalsView, OrderView } from '../../query-service/order-view.js';
@@ -49,6 +50,9 @@ export type {
   ReturnAccepted,
   ReturnRequestBody,
 };
+
+// GET /catalog/items (query-service/catalog-routes.ts)
+export type { CatalogItem, CatalogSearchAnswer };
 
 /** A status history entry; `actor` is who made the change, when a person did. */
 export type HistoryEntry = HistoryView;
@@ -230,3 +234,6 @@ export interface BundleAccepted {
   requestedBy: string;
   acceptedAt: string;
 }
+
+/** A payment status GET /orders filters by (`paymentStatus`; query-service/search-routes.ts). */
+export type { SearchPaymentStatus } from '../../query-service/search-routes.js';

@@ -4,7 +4,8 @@
  * admins also activate and deactivate (POST /bundles/:id/activate|deactivate) and open the form. The form creates
  * (POST /bundles) or replaces (PUT /bundles/:id) a definition, next to a live price preview of a basket with the
  * draft. Other roles see the same form read-only, and can still try baskets in the preview. A saved bundle's form
- * also shows its sales per store and day (components/bundle-sales.tsx).
+ * also shows its sales per store and day (components/bundle-sales.tsx). Each item field searches the catalog by
+ * name or number as it is typed in (components/item-search.tsx, GET /catalog/items).
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -13,6 +14,7 @@ import type { BundleAccepted, BundleAnswer, BundleList, BundleView } from '../ap
 import { useApp } from '../app-context.js';
 import { BundlePreview } from '../components/bundle-preview.js';
 import { BundleSales } from '../components/bundle-sales.js';
+import { ItemSearch } from '../components/item-search.js';
 import { Icon, type IconName } from '../components/icon.js';
 import { Money } from '../components/money.js';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.js';
@@ -512,20 +514,18 @@ export function BundleScreen({ bundleId }: { bundleId: string | undefined }) {
                   const qtyProblem = problemText(`components.${index}.quantity`);
                   return (
                     <li key={index} class="component-row">
-                      <div class="field">
-                        <label for={`component-item-${index}`}>{bt('bundleForm.itemId', { n })}</label>
-                        <input
-                          id={`component-item-${index}`}
-                          data-field={`components.${index}.itemId`}
-                          data-testid={`component-item-${index}`}
-                          type="text"
-                          autoComplete="off"
-                          value={row.itemId}
-                          aria-invalid={invalid(`components.${index}.itemId`)}
-                          aria-describedby={itemProblem ? `components-hint component-problem-${index}` : 'components-hint'}
-                          onInput={(e) => setComponent(index, { itemId: e.currentTarget.value })}
-                        />
-                      </div>
+                      <ItemSearch
+                        id={`component-item-${index}`}
+                        label={bt('bundleForm.itemId', { n })}
+                        row={n}
+                        dataField={`components.${index}.itemId`}
+                        testId={`component-item-${index}`}
+                        value={row.itemId}
+                        readOnly={readOnly}
+                        invalid={invalid(`components.${index}.itemId`)}
+                        describedBy={itemProblem ? `components-hint component-problem-${index}` : 'components-hint'}
+                        onValue={(itemId) => setComponent(index, { itemId })}
+                      />
                       <div class="field field-narrow">
                         <label for={`component-qty-${index}`}>{bt('bundleForm.quantity', { n })}</label>
                         <input
