@@ -375,7 +375,7 @@ t.test('the route alone: each refusal from the order as looked up, and the recor
     {
       topic: 'staging.delivery.status.v1',
       key: 'QC0001',
-      headers: { 'omnia-command-id': answer.commandId },
+      headers: { 'omnia-command-id': answer.commandId, 'omnia-requested-role': 'store_staff' },
       record: {
         EventID: `manual-${answer.commandId}`,
         OrderID: order.orderId,

@@ -97,7 +97,11 @@ t.test('create: bundle managers and admins only; the record keyed by BundleID, t
   const [record] = sent as [PublishRecord];
   t.equal(record.topic, TOPIC);
   t.equal(record.key, 'B-MORNING', 'keyed by BundleID, as the global table is');
-  t.same(record.headers, { 'omnia-command-id': created.json().commandId, 'omnia-requested-by': 'promo-anna' });
+  t.same(record.headers, {
+    'omnia-command-id': created.json().commandId,
+    'omnia-requested-by': 'promo-anna',
+    'omnia-requested-role': 'bundle_manager',
+  });
   t.same(JSON.parse(record.value.toString()), {
     BundleID: 'B-MORNING',
     Components: [
