@@ -45,6 +45,7 @@ import {
   activated,
   type BundleInput,
   bundleProblems,
+  type BundleView,
   deactivated,
   definitionOf,
   isUtcTimestamp,
@@ -57,9 +58,9 @@ import {
   type PreviewInput,
   viewOf,
 } from './bundle-definitions.js';
-import { type CommandPublisher, idempotencyHeaderSchema, sendAnswer, sendCommand, signedIn } from './commands.js';
+import { type AnswerWith, type CommandPublisher, idempotencyHeaderSchema, sendAnswer, sendCommand, signedIn } from './commands.js';
 import { ApiError, errorResponseSchema, type FieldError, fieldErrors } from './errors.js';
-import { type Answer as IdempotentAnswer, commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
+import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
 import { canSeeStore, type Principal, seesAllStores } from './principal.js';
 
 export interface BundleRouteOptions {
@@ -72,6 +73,25 @@ export interface BundleRouteOptions {
   readonly encode: (bundle: BundleDefinition) => Buffer;
   readonly idempotency?: IdempotentActions;
   readonly now?: () => number;
+}
+
+/** The 200 of GET /bundles. */
+export interface BundleList {
+  bundles: BundleView[];
+}
+
+/** The 200 of GET /bundles/:bundleId. */
+export interface BundleAnswer {
+  bundle: BundleView;
+}
+
+/** The 202 of a bundle write: create, edit, activate, deactivate (acceptedSchema). */
+export interface BundleAccepted {
+  accepted: true;
+  bundleId: string;
+  commandId: string;
+  requestedBy: string;
+  acceptedAt: string;
 }
 
 /** Roles that change bundles; every role reads them. */
@@ -549,7 +569,7 @@ export function bundleRoutes(options: BundleRouteOptions) {
     key: string | undefined,
     action: string,
     definition: BundleDefinition,
-  ): Promise<IdempotentAnswer> => {
+  ): Promise<AnswerWith<BundleAccepted>> => {
     const id = commandId(principal.subject, key, `${action}:${definition.BundleID}`, randomUUID);
     await publish(request, principal, definition, action, id);
     return {
@@ -588,7 +608,7 @@ export function bundleRoutes(options: BundleRouteOptions) {
   return async (app: FastifyInstance): Promise<void> => {
     app.setValidatorCompiler(strictValidator());
 
-    app.get('/bundles', { schema: listSchema }, async (request) => {
+    app.get('/bundles', { schema: listSchema }, async (request): Promise<BundleList> => {
       const principal = signedIn(request);
       const query = request.query as { store?: string; active?: 'true' | 'false' };
       const at = now();
@@ -604,7 +624,7 @@ export function bundleRoutes(options: BundleRouteOptions) {
       return { bundles };
     });
 
-    app.get('/bundles/:bundleId', { schema: oneSchema }, async (request) => {
+    app.get('/bundles/:bundleId', { schema: oneSchema }, async (request): Promise<BundleAnswer> => {
       const principal = signedIn(request);
       const { bundleId } = request.params as { bundleId: string };
       const definition = await read(() => catalog.get(bundleId));

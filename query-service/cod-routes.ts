@@ -41,10 +41,12 @@ import { OrderStatus, OrderStatusName, PaymentStatus, type OrderStatusCode } fro
 import { ApiError, errorResponseSchema } from './errors.js';
 import {
   actionableOrder,
+  type AnswerWith,
   type CommandPublisher,
   idempotencyHeaderSchema,
   orderActor,
   orderCommandAccepted,
+  type OrderCommandAccepted,
   orderCommandAcceptedSchema,
   sendAnswer,
   sendCommand,
@@ -65,6 +67,9 @@ export interface CodConfirmOptions {
   readonly idempotency?: IdempotentActions;
   readonly now?: () => number;
 }
+
+/** The 202 of POST /orders/:orderId/cod/confirm. */
+export type CashAccepted = OrderCommandAccepted<'CONFIRM_CASH'>;
 
 /** The EventID of a confirmation: one per command, so a repeated command is applied once. */
 export const manualEventId = (id: string): string => `manual-${id}`;
@@ -178,32 +183,37 @@ export function codRoutes(options: CodConfirmOptions) {
       const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
       const { orderId } = request.params as { orderId: string };
       const body = request.body as { amount: string; reference: string; note?: string };
-      const answer = await idempotency.run(key, principal.subject, { action: 'cod-confirm', orderId, body }, async () => {
-        const order = await actionableOrder(options.locator, request, principal, orderId, undefined, 'confirm its cash');
-        const decided = confirmRefusal(order);
-        if (decided instanceof ApiError) throw decided;
-        const id = commandId(principal.subject, key, orderId, randomUUID);
-        const nowMs = now();
-        const at = new Date(nowMs).toISOString();
-        const note = body.note?.trim();
-        await send(
-          {
-            EventID: manualEventId(id),
-            OrderID: order.orderId,
-            ShipFromLocationID: order.shipFromLocationId,
-            Partner: decided.partner,
-            Status: 'COLLECTED',
-            CollectedAmount: normaliseMoney(body.amount),
-            At: at,
-            ConfirmedBy: principal.subject,
-            Reference: body.reference.trim(),
-            Note: note ? note : null,
-          },
-          id,
-          principal.roles,
-        );
-        return orderCommandAccepted(orderId, 'CONFIRM_CASH', id, principal, nowMs);
-      });
+      const answer = await idempotency.run(
+        key,
+        principal.subject,
+        { action: 'cod-confirm', orderId, body },
+        async (): Promise<AnswerWith<CashAccepted>> => {
+          const order = await actionableOrder(options.locator, request, principal, orderId, undefined, 'confirm its cash');
+          const decided = confirmRefusal(order);
+          if (decided instanceof ApiError) throw decided;
+          const id = commandId(principal.subject, key, orderId, randomUUID);
+          const nowMs = now();
+          const at = new Date(nowMs).toISOString();
+          const note = body.note?.trim();
+          await send(
+            {
+              EventID: manualEventId(id),
+              OrderID: order.orderId,
+              ShipFromLocationID: order.shipFromLocationId,
+              Partner: decided.partner,
+              Status: 'COLLECTED',
+              CollectedAmount: normaliseMoney(body.amount),
+              At: at,
+              ConfirmedBy: principal.subject,
+              Reference: body.reference.trim(),
+              Note: note ? note : null,
+            },
+            id,
+            principal.roles,
+          );
+          return orderCommandAccepted(orderId, 'CONFIRM_CASH', id, principal, nowMs);
+        },
+      );
       return sendAnswer(response, answer);
     });
   };

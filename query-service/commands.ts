@@ -116,7 +116,26 @@ export const orderCommandAcceptedSchema = (action: string, commandIdDoc: string)
     },
   }) as const;
 
-export const orderCommandAccepted = (orderId: string, action: string, commandId: string, principal: Principal, nowMs: number): Answer => ({
+/** An answer whose body has a known shape: what a route builds, before it is remembered as an Answer. */
+export type AnswerWith<Body> = Answer & { readonly body: Body };
+
+/** The body of that 202 (orderCommandAcceptedSchema); `Action` is the route's action name. */
+export interface OrderCommandAccepted<Action extends string = string> {
+  accepted: true;
+  orderId: string;
+  action: Action;
+  commandId: string;
+  requestedBy: string;
+  acceptedAt: string;
+}
+
+export const orderCommandAccepted = <Action extends string>(
+  orderId: string,
+  action: Action,
+  commandId: string,
+  principal: Principal,
+  nowMs: number,
+): AnswerWith<OrderCommandAccepted<Action>> => ({
   status: 202,
   body: { accepted: true, orderId, action, commandId, requestedBy: principal.subject, acceptedAt: new Date(nowMs).toISOString() },
 });

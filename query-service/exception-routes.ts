@@ -26,10 +26,12 @@ import type { SqlDatabase } from '../postgres/sql.js';
 import { ApiError, errorResponseSchema } from './errors.js';
 import {
   actionableOrder,
+  type AnswerWith,
   type CommandPublisher,
   idempotencyHeaderSchema,
   orderActor,
   orderCommandAccepted,
+  type OrderCommandAccepted,
   orderCommandAcceptedSchema,
   sendAnswer,
   sendCommand,
@@ -51,15 +53,31 @@ export interface ExceptionActionOptions {
   readonly now?: () => number;
 }
 
-interface Route {
+/** The decisions taken here: on a reconciliation exception, acknowledge or resolve; on a release, retry or park. */
+type Decision =
+  | {
+      readonly exception: Extract<ExceptionType, 'RECONCILIATION'>;
+      readonly action: Extract<ExceptionActionKind, 'ACKNOWLEDGE' | 'RESOLVE'>;
+    }
+  | { readonly exception: Extract<ExceptionType, 'RELEASE'>; readonly action: Extract<ExceptionActionKind, 'RETRY' | 'PARK'> };
+
+type NameOf<D> = D extends Decision ? `${D['action']}_${D['exception']}` : never;
+/** How a 202 names the decision: its action, then its exception ("RESOLVE_RECONCILIATION"). */
+export type ExceptionActionName = NameOf<Decision>;
+
+/** The 202 of every route here. */
+export type ExceptionActionAccepted = OrderCommandAccepted<ExceptionActionName>;
+
+const actionName = (decision: Decision): ExceptionActionName =>
+  decision.exception === 'RECONCILIATION' ? `${decision.action}_RECONCILIATION` : `${decision.action}_RELEASE`;
+
+type Route = Decision & {
   readonly path: string;
-  readonly exception: ExceptionType;
-  readonly action: ExceptionActionKind;
   readonly summary: string;
   readonly description: string;
   /** What the caller may not do, for the 403 ("resolve its reconciliation exceptions"). */
   readonly what: string;
-}
+};
 
 const ROUTES: readonly Route[] = [
   {
@@ -118,7 +136,7 @@ const schemaOf = (route: Route) =>
     params: { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string', minLength: 1, maxLength: 50 } } },
     body: bodySchema,
     response: {
-      202: orderCommandAcceptedSchema(`${route.action}_${route.exception}`, 'the command’s id, the record’s CommandID'),
+      202: orderCommandAcceptedSchema(actionName(route), 'the command’s id, the record’s CommandID'),
       403: errorResponseSchema,
       404: errorResponseSchema,
       409: errorResponseSchema,
@@ -178,7 +196,7 @@ export function exceptionActionRoutes(options: ExceptionActionOptions) {
         const { orderId } = request.params as { orderId: string };
         const { note } = request.body as { note: string };
         const intent = { action: `${route.exception}-${route.action}`, orderId, body: { note } };
-        const answer = await idempotency.run(key, principal.subject, intent, async () => {
+        const answer = await idempotency.run(key, principal.subject, intent, async (): Promise<AnswerWith<ExceptionActionAccepted>> => {
           const order = await actionableOrder(options.locator, request, principal, orderId, undefined, route.what);
           const refused = await refusal(options.db, route, order);
           if (refused) throw refused;
@@ -205,7 +223,7 @@ export function exceptionActionRoutes(options: ExceptionActionOptions) {
             },
             'The decision',
           );
-          return orderCommandAccepted(orderId, `${route.action}_${route.exception}`, id, principal, nowMs);
+          return orderCommandAccepted(orderId, actionName(route), id, principal, nowMs);
         });
         return sendAnswer(response, answer);
       });

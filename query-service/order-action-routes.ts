@@ -20,10 +20,12 @@ import { isLocked } from '../processors/domain/status.js';
 import { ApiError, errorResponseSchema } from './errors.js';
 import {
   actionableOrder,
+  type AnswerWith,
   type CommandPublisher,
   idempotencyHeaderSchema,
   orderActor,
   orderCommandAccepted,
+  type OrderCommandAccepted,
   orderCommandAcceptedSchema,
   sendAnswer,
   sendCommand,
@@ -43,6 +45,23 @@ export interface OrderActionOptions {
   readonly encode: (update: OrderUpdate) => Buffer;
   readonly idempotency?: IdempotentActions;
   readonly now?: () => number;
+}
+
+/** The 202 of POST /orders/:orderId/cancel. */
+export type CancelAccepted = OrderCommandAccepted<'CANCEL'>;
+
+/** One order's outcome in the 200 of POST /orders/cancel: `commandId` when accepted, `code` and `message` when not. */
+export interface BulkCancelResult {
+  orderId: string;
+  outcome: 'accepted' | 'rejected';
+  commandId?: string;
+  code?: string;
+  message?: string;
+}
+
+/** The 200 of POST /orders/cancel: one result per order asked, in the order given. */
+export interface BulkCancelAnswer {
+  results: BulkCancelResult[];
 }
 
 const reason = {
@@ -158,14 +177,19 @@ export function orderActionRoutes(options: OrderActionOptions) {
       const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
       const { orderId } = request.params as { orderId: string };
       const body = request.body as { reason: string; store?: string };
-      const answer = await idempotency.run(key, principal.subject, { action: 'cancel', orderId, body }, async () => {
-        const order = await actionableOrder(options.locator, request, principal, orderId, body.store, 'change it');
-        const refusal = cancelRefusal(order);
-        if (refusal) throw refusal;
-        const id = commandId(principal.subject, key, orderId, randomUUID);
-        await sendCancel(principal, order, body.reason, id);
-        return orderCommandAccepted(orderId, 'CANCEL', id, principal, now());
-      });
+      const answer = await idempotency.run(
+        key,
+        principal.subject,
+        { action: 'cancel', orderId, body },
+        async (): Promise<AnswerWith<CancelAccepted>> => {
+          const order = await actionableOrder(options.locator, request, principal, orderId, body.store, 'change it');
+          const refusal = cancelRefusal(order);
+          if (refusal) throw refusal;
+          const id = commandId(principal.subject, key, orderId, randomUUID);
+          await sendCancel(principal, order, body.reason, id);
+          return orderCommandAccepted(orderId, 'CANCEL', id, principal, now());
+        },
+      );
       return sendAnswer(reply, answer);
     });
 
@@ -173,23 +197,28 @@ export function orderActionRoutes(options: OrderActionOptions) {
       const principal = orderActor(request, 'change them');
       const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
       const body = request.body as { orderIds: string[]; reason: string };
-      const answer = await idempotency.run(key, principal.subject, { action: 'bulk-cancel', body }, async () => {
-        const results = [];
-        for (const orderId of body.orderIds) {
-          try {
-            const order = await actionableOrder(options.locator, request, principal, orderId, undefined, 'change it');
-            const refusal = cancelRefusal(order);
-            if (refusal) throw refusal;
-            const id = commandId(principal.subject, key, orderId, randomUUID);
-            await sendCancel(principal, order, body.reason, id);
-            results.push({ orderId, outcome: 'accepted' as const, commandId: id });
-          } catch (error) {
-            if (!(error instanceof ApiError)) throw error;
-            results.push({ orderId, outcome: 'rejected' as const, code: error.code, message: error.message });
+      const answer = await idempotency.run(
+        key,
+        principal.subject,
+        { action: 'bulk-cancel', body },
+        async (): Promise<AnswerWith<BulkCancelAnswer>> => {
+          const results: BulkCancelResult[] = [];
+          for (const orderId of body.orderIds) {
+            try {
+              const order = await actionableOrder(options.locator, request, principal, orderId, undefined, 'change it');
+              const refusal = cancelRefusal(order);
+              if (refusal) throw refusal;
+              const id = commandId(principal.subject, key, orderId, randomUUID);
+              await sendCancel(principal, order, body.reason, id);
+              results.push({ orderId, outcome: 'accepted' as const, commandId: id });
+            } catch (error) {
+              if (!(error instanceof ApiError)) throw error;
+              results.push({ orderId, outcome: 'rejected' as const, code: error.code, message: error.message });
+            }
           }
-        }
-        return { status: 200, body: { results } };
-      });
+          return { status: 200, body: { results } };
+        },
+      );
       return sendAnswer(reply, answer);
     });
   };

@@ -64,6 +64,7 @@ export interface LookupOptions {
 
 type Source = 'local-state' | 'replica' | 'postgres';
 
+/** The 200 of GET /orders/:orderId (answerSchema). */
 export interface Answer {
   source: Source;
   answeredBy: string;
@@ -333,28 +334,32 @@ export function orderLookupRoutes(options: LookupOptions | OrderLocator) {
   const lookup = locator.lookup;
   return async (app: FastifyInstance): Promise<void> => {
     app.addHook('onClose', async () => locator.close());
-    app.get('/orders/:orderId', { schema, config: { forwardable: true } }, async (request: FastifyRequest, reply: FastifyReply) => {
-      const { orderId } = request.params as { orderId: string };
-      const { store } = request.query as { store?: string };
-      const principal = request.principal;
-      const notFound = () => reply.code(404).send({ error: { code: 'ORDER_NOT_FOUND', message: `no order ${JSON.stringify(orderId)}` } });
-      if (!principal) return reply.code(401).send({ error: { code: 'TOKEN_MISSING', message: 'a bearer token is required' } });
-      if (store && !canSeeStore(principal, store)) return notFound();
-      const trace: LookupTrace = {};
-      let answer: Answer;
-      try {
-        answer = await lookup(request, orderId, store, trace);
-      } catch (error) {
+    app.get(
+      '/orders/:orderId',
+      { schema, config: { forwardable: true } },
+      async (request: FastifyRequest, reply: FastifyReply): Promise<Answer | FastifyReply> => {
+        const { orderId } = request.params as { orderId: string };
+        const { store } = request.query as { store?: string };
+        const principal = request.principal;
+        const notFound = () => reply.code(404).send({ error: { code: 'ORDER_NOT_FOUND', message: `no order ${JSON.stringify(orderId)}` } });
+        if (!principal) return reply.code(401).send({ error: { code: 'TOKEN_MISSING', message: 'a bearer token is required' } });
+        if (store && !canSeeStore(principal, store)) return notFound();
+        const trace: LookupTrace = {};
+        let answer: Answer;
+        try {
+          answer = await lookup(request, orderId, store, trace);
+        } catch (error) {
+          if (trace.fallback) reply.header(LOOKUP_FALLBACK_HEADER, trace.fallback);
+          if (error instanceof NotFound) return notFound();
+          if (error instanceof Unavailable)
+            return reply.code(503).send({ error: { code: 'ORDER_SOURCE_UNAVAILABLE', message: error.message } });
+          throw error;
+        }
         if (trace.fallback) reply.header(LOOKUP_FALLBACK_HEADER, trace.fallback);
-        if (error instanceof NotFound) return notFound();
-        if (error instanceof Unavailable)
-          return reply.code(503).send({ error: { code: 'ORDER_SOURCE_UNAVAILABLE', message: error.message } });
-        throw error;
-      }
-      if (trace.fallback) reply.header(LOOKUP_FALLBACK_HEADER, trace.fallback);
-      // Another store's order is indistinguishable from no order at all (the locator drops it already; kept as a guard).
-      if (!canSeeStore(principal, answer.order.shipFromLocationId)) return notFound();
-      return { ...answer, order: shownTo(principal, answer.order, request.forwardId !== undefined) };
-    });
+        // Another store's order is indistinguishable from no order at all (the locator drops it already; kept as a guard).
+        if (!canSeeStore(principal, answer.order.shipFromLocationId)) return notFound();
+        return { ...answer, order: shownTo(principal, answer.order, request.forwardId !== undefined) };
+      },
+    );
   };
 }

@@ -184,6 +184,16 @@ export interface StorePipeline {
   lastHour: LastHour;
 }
 
+/** The 200 of GET /stores/:id/pipeline: the store's pipeline and when it was read. */
+export type StorePipelineAnswer = StorePipeline & { asOf: string };
+
+/** The 200 of GET /region/pipeline: every visible store's pipeline, worst first, and the totals over them. */
+export interface RegionPipelineAnswer {
+  asOf: string;
+  stores: StorePipeline[];
+  totals: Omit<StorePipeline, 'storeId'> & { stores: number };
+}
+
 const statusName = (status: number): string | null => OrderStatusName[status as OrderStatusCode] ?? null;
 const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
@@ -279,11 +289,7 @@ export async function pipelines(db: SqlDatabase, stores: readonly string[] | und
 }
 
 /** The region's totals: counts summed per status, the oldest of each status and the oldest open order over all stores. */
-export function regionTotals(
-  stores: readonly StorePipeline[],
-  from: string,
-  to: string,
-): Omit<StorePipeline, 'storeId'> & { stores: number } {
+export function regionTotals(stores: readonly StorePipeline[], from: string, to: string): RegionPipelineAnswer['totals'] {
   const statuses = new Map<number, StatusCount>();
   for (const store of stores) {
     for (const entry of store.statuses) {
@@ -315,7 +321,7 @@ export function pipelineRoutes(db: SqlDatabase, options: { now?: () => Date } = 
     app.get(
       '/stores/:id/pipeline',
       { schema: storeSchema, attachValidation: true },
-      async (request: FastifyRequest, reply: FastifyReply) => {
+      async (request: FastifyRequest, reply: FastifyReply): Promise<StorePipelineAnswer | FastifyReply> => {
         const principal = request.principal;
         if (!principal) return tokenMissing(reply);
         const { id } = request.params as { id: string };
@@ -332,14 +338,20 @@ export function pipelineRoutes(db: SqlDatabase, options: { now?: () => Date } = 
       },
     );
 
-    app.get('/region/pipeline', { schema: regionSchema }, async (request: FastifyRequest, reply: FastifyReply) => {
-      const principal = request.principal;
-      if (!principal) return tokenMissing(reply);
-      const visible = visibleStores(principal);
-      const asOf = now();
-      const stores = (visible && visible.length === 0 ? [] : await pipelines(db, visible && [...new Set(visible)], asOf)).sort(worstFirst);
-      const from = new Date(asOf.getTime() - HOUR_MS).toISOString();
-      return { asOf: asOf.toISOString(), stores, totals: regionTotals(stores, from, asOf.toISOString()) };
-    });
+    app.get(
+      '/region/pipeline',
+      { schema: regionSchema },
+      async (request: FastifyRequest, reply: FastifyReply): Promise<RegionPipelineAnswer | FastifyReply> => {
+        const principal = request.principal;
+        if (!principal) return tokenMissing(reply);
+        const visible = visibleStores(principal);
+        const asOf = now();
+        const stores = (visible && visible.length === 0 ? [] : await pipelines(db, visible && [...new Set(visible)], asOf)).sort(
+          worstFirst,
+        );
+        const from = new Date(asOf.getTime() - HOUR_MS).toISOString();
+        return { asOf: asOf.toISOString(), stores, totals: regionTotals(stores, from, asOf.toISOString()) };
+      },
+    );
   };
 }

@@ -303,7 +303,8 @@ const awaitingSchema = {
   },
 } as const;
 
-interface Run {
+/** A reconciliation run, as GET /stores/:id/reconciliation lists it. */
+export interface ReconciliationRun {
   businessDay: string;
   timeZone: string;
   cutOffAt: string;
@@ -323,9 +324,73 @@ interface ExceptionTotals {
   collectedAmount: string;
   difference: string;
 }
-export interface RegionStore extends Run {
+export interface RegionStore extends ReconciliationRun {
   storeId: string;
   exceptions: ExceptionTotals;
+}
+
+/** A person's decision on an exception (decisionSchema): who, when, their note. */
+export interface ExceptionDecisionView {
+  by: string;
+  at: string;
+  note: string;
+}
+
+/** An exception a run reported, as GET /stores/:id/reconciliation lists it (exceptionSchema). */
+export interface ReconciliationExceptionView {
+  orderId: string;
+  kind: 'MISSING' | 'SHORT' | 'OVER' | 'SETTLEMENT_MISMATCH' | 'NOT_IN_SETTLEMENT' | 'SETTLEMENT_WITHOUT_COLLECTION';
+  expectedAmount: string;
+  collectedAmount: string | null;
+  difference: string;
+  deliveredAt: string | null;
+  collectedAt: string | null;
+  /** What PMP's settlement report says it settled; null but for a settlement kind. */
+  settledAmount: string | null;
+  businessDay: string;
+  cutOffAt: string;
+  open: boolean;
+  /** The latest acknowledgement since it was reported. */
+  acknowledged: ExceptionDecisionView | null;
+  /** The resolution since it was reported (it then no longer repeats). */
+  resolved: ExceptionDecisionView | null;
+}
+
+/** The 200 of GET /stores/:id/reconciliation. */
+export interface StoreReconciliation {
+  storeId: string;
+  /** The business day answered; null when the store has no runs. */
+  day: string | null;
+  runs: ReconciliationRun[];
+  exceptions: ReconciliationExceptionView[];
+}
+
+/** A release of GET /releases/awaiting-slick. */
+export interface ReleaseAwaitingView {
+  releaseId: string;
+  orderId: string;
+  storeId: string;
+  releasedAt: string;
+  ageSeconds: number;
+  orderStatus: number | null;
+  orderStatusName: string | null;
+  calls: number;
+  lastAttempt: number | null;
+  lastOutcome: 'FAILED' | 'CIRCUIT_OPEN' | 'GAVE_UP' | 'REFUSED' | null;
+  lastHttpStatus: number | null;
+  lastError: string | null;
+  lastAt: string | null;
+  /** Slick refused it a whole round: set aside until someone retries or parks it. */
+  refused: boolean;
+  parked: ExceptionDecisionView | null;
+}
+
+/** The 200 of GET /releases/awaiting-slick. */
+export interface ReleasesAwaiting {
+  asOf: string;
+  /** Releases awaiting Slick in scope; `releases` holds the first `limit`. */
+  total: number;
+  releases: ReleaseAwaitingView[];
 }
 
 class RequestError extends Error {
@@ -353,7 +418,7 @@ const runColumns = `r.business_day::text AS "businessDay", r.time_zone AS "timeZ
   r.expected_total::text AS "expectedTotal", r.collected_total::text AS "collectedTotal"`;
 
 /** A store's runs and exceptions of `day` (undefined: its latest run's day). */
-export async function storeReconciliation(db: SqlDatabase, store: string, day: string | undefined) {
+export async function storeReconciliation(db: SqlDatabase, store: string, day: string | undefined): Promise<StoreReconciliation> {
   const answered =
     day ??
     (
@@ -365,12 +430,12 @@ export async function storeReconciliation(db: SqlDatabase, store: string, day: s
     ).rows[0]?.day;
   if (answered === undefined) return { storeId: store, day: null, runs: [], exceptions: [] };
   const [runs, exceptions] = await Promise.all([
-    db.query<Run>(
+    db.query<ReconciliationRun>(
       `SELECT ${runColumns} FROM reconciliation_runs r WHERE r.ship_from_location_id = $1 AND r.business_day = $2::date
        ORDER BY r.cut_off_at, r.kafka_partition, r.kafka_offset`,
       [store, answered],
     ),
-    db.query(
+    db.query<ReconciliationExceptionView>(
       `SELECT e.order_id AS "orderId", e.kind, e.expected_amount::text AS "expectedAmount", e.collected_amount::text AS "collectedAmount",
               e.difference::text AS difference, ${iso('e.delivered_at')} AS "deliveredAt", ${iso('e.collected_at')} AS "collectedAt",
               e.settled_amount::text AS "settledAmount", e.business_day::text AS "businessDay", ${iso('e.cut_off_at')} AS "cutOffAt",
@@ -419,7 +484,7 @@ export async function regionReconciliation(
     undefined;
   if (answered === undefined) return { day: null, stores: [] };
   const rows = await db.query<
-    Run & {
+    ReconciliationRun & {
       storeId: string;
       count: number;
       missing: number;
@@ -490,11 +555,16 @@ const latestDecision = (action: 'ACKNOWLEDGE' | 'RESOLVE') =>
    ORDER BY x.at DESC, x.kafka_partition DESC, x.kafka_offset DESC LIMIT 1`;
 
 /** The first `limit` releases awaiting Slick among `stores` (undefined: all), oldest first, and how many there are. */
-export async function releasesAwaitingSlick(db: SqlDatabase, stores: readonly string[] | undefined, limit: number, asOf: Date) {
+export async function releasesAwaitingSlick(
+  db: SqlDatabase,
+  stores: readonly string[] | undefined,
+  limit: number,
+  asOf: Date,
+): Promise<Omit<ReleasesAwaiting, 'asOf'>> {
   const scope = stores ? 'WHERE ship_from_location_id = ANY($1::text[])' : '';
   const params: unknown[] = stores ? [stores] : [];
   const [page, count] = await Promise.all([
-    db.query<{ orderStatus: number | null }>(
+    db.query<Omit<ReleaseAwaitingView, 'orderStatusName'>>(
       `SELECT release_id AS "releaseId", order_id AS "orderId", ship_from_location_id AS "storeId", ${iso('released_at')} AS "releasedAt",
               greatest(0, floor(extract(epoch FROM $${params.length + 1}::timestamptz - released_at)))::int AS "ageSeconds",
               order_status AS "orderStatus", calls, last_attempt AS "lastAttempt", last_outcome AS "lastOutcome",
@@ -551,7 +621,7 @@ export function reconciliationRoutes(db: SqlDatabase, options: { now?: () => Dat
       '/stores/:id/reconciliation',
       { schema: storeSchema, attachValidation: true },
       async (request: FastifyRequest, reply: FastifyReply) =>
-        answer(reply, async () => {
+        answer(reply, async (): Promise<StoreReconciliation> => {
           const principal = principalOf(request);
           const failure = queryFailure(request, { day: 'INVALID_DAY' });
           if (failure) throw failure;
@@ -584,7 +654,7 @@ export function reconciliationRoutes(db: SqlDatabase, options: { now?: () => Dat
       '/releases/awaiting-slick',
       { schema: awaitingSchema, attachValidation: true },
       async (request: FastifyRequest, reply: FastifyReply) =>
-        answer(reply, async () => {
+        answer(reply, async (): Promise<ReleasesAwaiting> => {
           const principal = principalOf(request);
           const failure = queryFailure(request, { store: 'INVALID_STORE', limit: 'INVALID_LIMIT' });
           if (failure) throw failure;

@@ -143,6 +143,27 @@ const searchSchema = {
   },
 } as const;
 
+/** One order of a GET /orders page: its row in the analysts' tables. */
+export interface OrderSummary {
+  orderId: string;
+  shipFromLocationId: string;
+  customerId: string | null;
+  status: number;
+  /** Null for a code §4 does not name. */
+  statusName: string | null;
+  paymentStatus: string | null;
+  /** Exact, 4 decimals; null before pricing. */
+  orderTotal: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The 200 of GET /orders: a page, newest first, and the cursor of the next one (null on the last page). */
+export interface SearchPage {
+  orders: OrderSummary[];
+  nextCursor: string | null;
+}
+
 /** The search as asked, normalised: lists sorted and deduplicated, amounts at 4 decimals. */
 export interface SearchFilters {
   readonly stores?: readonly string[];
@@ -412,57 +433,61 @@ function tokenMissing(reply: FastifyReply) {
 
 export function searchRoutes(db: SqlDatabase, options: { cursorSecret?: string } = {}): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
-    app.get('/orders', { schema: searchSchema, attachValidation: true }, async (request: FastifyRequest, reply: FastifyReply) => {
-      const principal = request.principal;
-      if (!principal) return tokenMissing(reply);
-      const query = request.query as SearchQuery;
-      let filters: SearchFilters;
-      let after: CursorPosition | undefined;
-      let limit: number;
-      try {
-        if (request.validationError) throw schemaFailure(request.validationError as Parameters<typeof schemaFailure>[0]);
-        filters = parseFilters(query);
-        limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-          throw new FilterError('INVALID_LIMIT', `limit must be an integer from 1 to ${MAX_LIMIT}`);
-        after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, canonicalFilters(filters), options.cursorSecret);
-      } catch (error) {
-        if (error instanceof FilterError) return reply.code(400).send({ error: { code: error.code, message: error.message } });
-        if (error instanceof CursorError) return reply.code(400).send({ error: { code: 'INVALID_CURSOR', message: error.message } });
-        throw error;
-      }
+    app.get(
+      '/orders',
+      { schema: searchSchema, attachValidation: true },
+      async (request: FastifyRequest, reply: FastifyReply): Promise<SearchPage | FastifyReply> => {
+        const principal = request.principal;
+        if (!principal) return tokenMissing(reply);
+        const query = request.query as SearchQuery;
+        let filters: SearchFilters;
+        let after: CursorPosition | undefined;
+        let limit: number;
+        try {
+          if (request.validationError) throw schemaFailure(request.validationError as Parameters<typeof schemaFailure>[0]);
+          filters = parseFilters(query);
+          limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
+          if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+            throw new FilterError('INVALID_LIMIT', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+          after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, canonicalFilters(filters), options.cursorSecret);
+        } catch (error) {
+          if (error instanceof FilterError) return reply.code(400).send({ error: { code: error.code, message: error.message } });
+          if (error instanceof CursorError) return reply.code(400).send({ error: { code: 'INVALID_CURSOR', message: error.message } });
+          throw error;
+        }
 
-      // A store role's search is narrowed to its stores; nothing left to search is an empty page.
-      const visible = visibleStores(principal);
-      const stores =
-        visible === undefined
-          ? filters.stores
-          : filters.stores
-            ? filters.stores.filter((store) => visible.includes(store))
-            : [...new Set(visible)].sort();
-      if (stores !== undefined && stores.length === 0) return { orders: [], nextCursor: null };
+        // A store role's search is narrowed to its stores; nothing left to search is an empty page.
+        const visible = visibleStores(principal);
+        const stores =
+          visible === undefined
+            ? filters.stores
+            : filters.stores
+              ? filters.stores.filter((store) => visible.includes(store))
+              : [...new Set(visible)].sort();
+        if (stores !== undefined && stores.length === 0) return { orders: [], nextCursor: null };
 
-      const statement = searchStatement(filters, stores, after, limit + 1);
-      const rows = (await db.query<OrderRow>(statement.text, statement.params)).rows;
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        orders: page.map((row) => ({
-          orderId: row.order_id,
-          shipFromLocationId: row.ship_from_location_id,
-          customerId: row.customer_id,
-          status: row.status,
-          statusName: OrderStatusName[row.status as OrderStatusCode] ?? null,
-          paymentStatus: row.payment_status,
-          orderTotal: row.order_total,
-          createdAt: row.created_at,
-          updatedAt: row.updated_at,
-        })),
-        nextCursor:
-          rows.length > limit && last
-            ? encodeCursor({ createdAt: last.created_key, orderId: last.order_id }, canonicalFilters(filters), options.cursorSecret)
-            : null,
-      };
-    });
+        const statement = searchStatement(filters, stores, after, limit + 1);
+        const rows = (await db.query<OrderRow>(statement.text, statement.params)).rows;
+        const page = rows.slice(0, limit);
+        const last = page.at(-1);
+        return {
+          orders: page.map((row) => ({
+            orderId: row.order_id,
+            shipFromLocationId: row.ship_from_location_id,
+            customerId: row.customer_id,
+            status: row.status,
+            statusName: OrderStatusName[row.status as OrderStatusCode] ?? null,
+            paymentStatus: row.payment_status,
+            orderTotal: row.order_total,
+            createdAt: row.created_at,
+            updatedAt: row.updated_at,
+          })),
+          nextCursor:
+            rows.length > limit && last
+              ? encodeCursor({ createdAt: last.created_key, orderId: last.order_id }, canonicalFilters(filters), options.cursorSecret)
+              : null,
+        };
+      },
+    );
   };
 }

@@ -51,14 +51,15 @@ export type BoardAction =
   | { type: 'card'; card: BoardCard }
   | { type: 'cancel-requested'; orderIds: readonly string[] };
 
+/** A search row has no custRef or payment method: a card keeps those it had (applyCard), or gets them once the order is fetched. */
 export const cardOfSummary = (order: OrderSummary): BoardCard => ({
   orderId: order.orderId,
   storeId: order.shipFromLocationId,
   status: order.status,
   customerId: order.customerId,
-  custRef: order.custRef ?? null,
+  custRef: null,
   orderTotal: order.orderTotal,
-  paymentMethod: order.paymentMethod ?? null,
+  paymentMethod: null,
   paymentStatus: order.paymentStatus,
   createdAt: order.createdAt,
   updatedAt: order.updatedAt,

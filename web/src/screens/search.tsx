@@ -338,7 +338,7 @@ export function SearchScreen({ query }: { query: URLSearchParams }) {
                       <td>
                         <StatusBadge status={order.status} />
                       </td>
-                      <td>{order.custRef ?? order.customerId ?? t('common.none')}</td>
+                      <td>{order.customerId ?? t('common.none')}</td>
                       <td class="num">{order.orderTotal ? <Money value={order.orderTotal} /> : t('common.none')}</td>
                       <td>{paymentStatus(i18n, order.paymentStatus)}</td>
                     </tr>
