@@ -6,6 +6,12 @@
  */
 import { type FastifyInstance, LogController } from 'fastify';
 
+/**
+ * The URL as logged: a customer's tracking link carries the token that opens the order's progress, so its token
+ * is left out of the log (anyone who reads the logs could otherwise open every logged order).
+ */
+export const loggedUrl = (url: string): string => url.replace(/(^|\/)track\/[^/?#]+/, '$1track/<token>');
+
 /** Fastify's own two lines per request off; `accessLog` writes the one. */
 export const quietRequests = (): LogController => new LogController({ disableRequestLogging: true });
 
@@ -15,7 +21,7 @@ export function accessLog(app: FastifyInstance): void {
     // Failures are logged where they happen, with their stack; this line only records that the request ended.
     const level = status >= 400 ? 'info' : 'debug';
     request.log[level](
-      { method: request.method, url: request.url, statusCode: status, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      { method: request.method, url: loggedUrl(request.url), statusCode: status, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'request done',
     );
   });
