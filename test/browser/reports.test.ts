@@ -289,6 +289,17 @@ t.test('reports in the store app: the orders made here, each table as CSV, WCAG 
     await page.getByTestId('report-store').selectOption('QC0002');
     await page.getByTestId('report-show').click();
     await page.waitForURL(/store=QC0002/);
+    // The all-stores table has a QC0002 row too: wait for the one-store table itself, not for a row both have.
+    await page
+      .waitForFunction(
+        (key) => {
+          const rows = document.querySelectorAll('[data-testid="report-orders"] tbody tr');
+          return rows.length === 1 && rows[0]?.getAttribute('data-key') === key;
+        },
+        `${day} QC0002`,
+        { timeout: 15_000 },
+      )
+      .catch(() => undefined); // the assertions below say what was there instead
     await page.locator(`[data-testid="report-orders"] tr[data-key="${day} QC0002"]`).waitFor();
     t.equal(await page.locator('[data-testid="report-orders"] tbody tr').count(), 1, 'only QC0002');
     t.equal(await page.locator('[data-testid="report-orders"] tfoot').count(), 0, 'no total for one store');
