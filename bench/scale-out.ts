@@ -15,7 +15,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Admin } from '@platformatic/kafka';
-import { parseMemberMetadata } from '../query-service/partition-owners.js';
+import { parseMemberMetadata } from '../runtime/member-metadata.js';
 import { changelogTopic } from '../state/store-definition.js';
 import { Stores, Topics } from '../topology/topics.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';

@@ -15,7 +15,7 @@ import { scanDeadLetters } from './dlq.js';
 import { explain, pricedAt, renderExplanation, sameAmount, TOTALS, type ReleaseFacts } from './explanation.js';
 import { clip, isoSeconds, table, toJson } from './format.js';
 import { OrderSource, tableAt, tableFacts, type Row, type TableFacts } from './order-source.js';
-import { parseMemberMetadata } from '../query-service/partition-owners.js';
+import { parseMemberMetadata } from '../runtime/member-metadata.js';
 import type { OrderTotals } from '../processors/domain/types.js';
 import type { DeadLetter } from './dead-letters.js';
 

@@ -18,7 +18,7 @@ import { summarise } from './dead-letters.js';
 import { toJson } from './format.js';
 import { probeReplica, type ReplicaProbe } from './replica-probe.js';
 import { exitCodeOf, renderStatus, statusReport, type GroupMemberView, type PartitionOffsets, type StatusReport } from './status-report.js';
-import { parseMemberMetadata } from '../query-service/partition-owners.js';
+import { parseMemberMetadata } from '../runtime/member-metadata.js';
 import { querySection } from '../settings/registry.js';
 import { loadSettings } from '../settings/setting.js';
 

@@ -10,11 +10,9 @@
  * not every lookup.
  */
 import type { AdminClient } from '../topology/kafka/client.js';
+import { type MemberMetadata, parseMemberMetadata } from '../runtime/member-metadata.js';
 
-export interface PartitionOwner {
-  readonly instance: string;
-  readonly endpoint: string | null;
-}
+export type PartitionOwner = MemberMetadata;
 
 /** The group could not be described (the broker is down, slow or refuses): nobody's ownership is known now. */
 export class OwnersUnknown extends Error {
@@ -79,16 +77,5 @@ export class PartitionOwners {
       }
     })();
     return this.refreshing;
-  }
-}
-
-/** A member's published `{ instance, endpoint }` (also read by `omnia status`); undefined when it is not ours. */
-export function parseMemberMetadata(metadata: Buffer | null): PartitionOwner | undefined {
-  try {
-    const value = JSON.parse(metadata?.toString() ?? '') as { instance?: unknown; endpoint?: unknown };
-    if (typeof value.instance !== 'string') return undefined;
-    return { instance: value.instance, endpoint: typeof value.endpoint === 'string' && value.endpoint ? value.endpoint : null };
-  } catch {
-    return undefined;
   }
 }

@@ -23,6 +23,7 @@ import type { ConsumedRecord, ProducedRecord } from './produced-record.js';
 import { PartitionGroup } from './partition-group.js';
 import { restoreStores } from './restore.js';
 import { StandbyTasks, standbyPartitions } from './standby-tasks.js';
+import { encodeMemberMetadata, parseMemberMetadata } from './member-metadata.js';
 import { Lifecycle, type LifecycleState, type StartContext, type StateChange } from './lifecycle.js';
 import type { Logger } from '../observability/logger.js';
 import { StreamTask } from './stream-task.js';
@@ -163,7 +164,7 @@ export class StreamsRuntime {
       ...(this.config.instanceId ? { groupInstanceId: this.config.instanceId } : {}),
       sessionTimeoutMs: this.config.sessionTimeoutMs,
       readCommitted: this.config.processingGuarantee === 'exactly_once',
-      memberMetadata: Buffer.from(JSON.stringify({ instance: this.instanceId, endpoint: this.config.endpoint ?? null })),
+      memberMetadata: encodeMemberMetadata({ instance: this.instanceId, endpoint: this.config.endpoint ?? null }),
     });
   }
 
@@ -347,15 +348,10 @@ export class StreamsRuntime {
 
   /** This replica's standby partitions: for each partition, the next OMNIA_NUM_STANDBY_REPLICAS members after its owner. */
   private async chooseStandbys(): Promise<number[]> {
-    const members = (await this.admin.groupMembers(this.config.applicationId)).map((member) => {
-      let instance = member.memberId;
-      try {
-        instance = (JSON.parse(member.metadata?.toString() ?? '{}') as { instance?: string }).instance ?? instance;
-      } catch {
-        // metadata of another kind of member: known by its member id
-      }
-      return { instance, partitions: [...new Set(member.partitions.map((tp) => tp.partition))] };
-    });
+    const members = (await this.admin.groupMembers(this.config.applicationId)).map((member) => ({
+      instance: parseMemberMetadata(member.metadata)?.instance ?? member.memberId,
+      partitions: [...new Set(member.partitions.map((tp) => tp.partition))],
+    }));
     return standbyPartitions(this.instanceId, members, this.config.numStandbyReplicas);
   }
 
