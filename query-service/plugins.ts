@@ -76,6 +76,9 @@ const standardResponses: Record<string, { name: string; description: string }> =
   '403': { name: 'Forbidden', description: 'The token does not allow this' },
   '429': { name: 'RateLimited', description: 'Rate limited' },
   '500': { name: 'InternalError', description: 'Internal error' },
+  // The key set cannot be fetched (AUTH_UNAVAILABLE) or the orders database does not answer (DATABASE_UNAVAILABLE):
+  // retry after the Retry-After header's seconds.
+  '503': { name: 'Unavailable', description: 'A service it needs does not answer; retry after Retry-After seconds' },
 };
 
 /** What swagger calls "Default Response", named by its status. */
@@ -167,7 +170,12 @@ export function installDocs(app: FastifyInstance, info: OpenApiInfo): void {
           const secured = Array.isArray(operation.security) && operation.security.length > 0;
           const takesInput =
             (Array.isArray(operation.parameters) && operation.parameters.length > 0) || operation.requestBody !== undefined;
-          for (const status of [...(takesInput ? ['400'] : []), ...(secured ? ['401', '403', '429'] : []), '500']) {
+          for (const status of [
+            ...(takesInput ? ['400'] : []),
+            ...(secured ? ['401', '403', '429'] : []),
+            '500',
+            ...(secured ? ['503'] : []),
+          ]) {
             responses[status] ??= { $ref: `#/components/responses/${standardResponses[status]!.name}` };
           }
         }

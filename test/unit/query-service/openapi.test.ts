@@ -68,8 +68,11 @@ t.test('an operation: summary, tags, path parameters, responses with their schem
   t.same(ok.content['application/json'].schema.required, ['OrderID', 'ShipFromLocationID', 'status']);
   t.same(ok.content['application/json'].schema.properties.status, { type: 'integer' });
   t.same(operation.responses['404'].content['application/json'].schema.required, ['error'], 'the route’s own 404 schema');
-  for (const status of ['400', '401', '403', '429', '500'])
+  for (const status of ['400', '401', '403', '429', '500', '503'])
     t.match(operation.responses[status], { $ref: /^#\/components\/responses\// }, `${status} documented`);
+  const document = await documentOf();
+  t.match(document.components.responses.Unavailable.description, /retry/i, '503: a dependency does not answer, retry');
+  t.notOk(document.paths['/health/live'].get.responses['503'], 'an open route that needs nothing is not said to answer 503');
 });
 
 t.test('query parameters with required, enum, bounds and defaults; a request body', async (t) => {
