@@ -91,6 +91,17 @@ export const statusEventData = ({ change }: StatusFeedEvent): StatusEventData =>
   actor: change.Actor ?? null,
 });
 
+/**
+ * A status event as its SSE message, encoded once however many streams carry it: the streams share the event loop
+ * with stream processing, and a change seen by every coordinator's board would otherwise be serialized per board.
+ */
+const encodedStatus = new WeakMap<StatusFeedEvent, Buffer>();
+export function statusMessage(event: StatusFeedEvent): Buffer {
+  let message = encodedStatus.get(event);
+  if (!message) encodedStatus.set(event, (message = Buffer.from(sseMessage('status', statusEventData(event), event.id))));
+  return message;
+}
+
 /** One SSE message; `data` is single-line JSON, so it needs one `data:` line. */
 export const sseMessage = (event: string, data: unknown, id?: string): string =>
   `event: ${event}\n${id === undefined ? '' : `id: ${id.replace(/[\r\n]/g, '')}\n`}data: ${JSON.stringify(data)}\n\n`;
@@ -244,7 +255,7 @@ export function eventsRoutes(feed: StatusFeed, options: EventsRoutesOptions = {}
         stores === undefined ? {} : { stores },
         (event) => {
           if (closed) return true;
-          const writable = raw.write(sseMessage('status', statusEventData(event), event.id));
+          const writable = raw.write(statusMessage(event));
           if (!writable) raw.once('drain', () => subscription.resume());
           return writable;
         },

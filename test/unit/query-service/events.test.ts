@@ -356,3 +356,14 @@ t.test('the feed holds the last replayCapacity events: older ids cannot be resum
   t.same(ids('5'), { resumed: true, got: [] }, 'the newest: nothing missed');
   t.same(ids('2'), { resumed: false, got: [] }, 'pushed out of the ring');
 });
+
+t.test('a status event is encoded once for every stream that carries it, as the message a stream would write', async (t) => {
+  const { sseMessage, statusEventData, statusMessage } = await import('../../../query-service/events-routes.js');
+  const event: StatusFeedEvent = { id: '3-41', change: change('S001') };
+  const first = statusMessage(event);
+  t.equal(statusMessage(event), first, 'the second stream gets the same bytes, not a second encoding');
+  t.equal(first.toString(), sseMessage('status', statusEventData(event), event.id), 'the message: event, id and data lines');
+  const other: StatusFeedEvent = { id: '3-42', change: change('S001') };
+  t.not(statusMessage(other), first, 'another event has its own');
+  t.match(statusMessage(other).toString(), /^event: status\nid: 3-42\ndata: \{.*"orderId":"O-\d+"/);
+});
