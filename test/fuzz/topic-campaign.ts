@@ -47,9 +47,12 @@ export interface TopicCampaignResult {
   /** OrderID → how many releases it got. */
   readonly releases: ReadonlyMap<string, number>;
   readonly peakRssMb: number;
-  /** From the first record produced to the last answer seen. */
+  /** From the first record produced to the group having committed every input record. */
   readonly seconds: number;
-  /** After the first answer, the longest stretch in which no new answer appeared while some were still missing. */
+  /**
+   * After the group's first commit, the longest stretch in which its committed input offsets did not move while
+   * input was waiting: the pipeline itself, sampled every 500 ms, not how long reading the answers took.
+   */
   readonly longestPauseSeconds: number;
   readonly inputBytes: number;
 }
@@ -92,6 +95,61 @@ class TopicTail {
   }
 }
 
+/** The group's committed position over the inputs, sampled: when it last moved, its longest stall, peak RSS. */
+class GroupProgress {
+  lastMove = Date.now();
+  longestPauseMs = 0;
+  peakRssMb = 0;
+  caughtUpAt: number | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly client: KafkaClient,
+    private readonly group: string,
+    private readonly topics: readonly string[],
+    private readonly pid: number,
+  ) {}
+
+  async watch(): Promise<void> {
+    const admin = this.client.admin();
+    try {
+      const counts = await admin.partitionCounts([...this.topics]);
+      const partitions = this.topics.flatMap((topic) =>
+        Array.from({ length: counts.get(topic) ?? 0 }, (_, partition) => ({ topic, partition })),
+      );
+      let last = -1n;
+      while (!this.stopped) {
+        const sum = (offsets: Map<string, bigint>) =>
+          [...offsets.values()].reduce((total, offset) => total + (offset > 0n ? offset : 0n), 0n);
+        try {
+          const [committed, ends] = await Promise.all([admin.committedOffsets(this.group, partitions), admin.endOffsets(partitions, true)]);
+          const [done, end] = [sum(committed), sum(ends)];
+          const now = Date.now();
+          if (done !== last) {
+            if (last > 0n) this.longestPauseMs = Math.max(this.longestPauseMs, now - this.lastMove); // not the start-up
+            this.lastMove = now;
+            last = done;
+          } else if (done >= end) {
+            this.lastMove = now; // nothing waiting: idle is no stall
+          }
+          if (done >= end && end > 0n) this.caughtUpAt ??= now;
+          else this.caughtUpAt = undefined;
+        } catch {
+          // a sample the broker could not answer: the next one will
+        }
+        this.peakRssMb = Math.max(this.peakRssMb, await rssMb(this.pid));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    } finally {
+      await admin.close();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}
+
 export async function runTopicCampaign(options: TopicCampaignOptions): Promise<TopicCampaignResult> {
   const { client } = options;
   const log = options.log ?? (() => undefined);
@@ -126,8 +184,10 @@ export async function runTopicCampaign(options: TopicCampaignOptions): Promise<T
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const progress = new GroupProgress(client, app, [...new Set([...FUZZED_TOPICS, Topics.orderCreate])].map(name), worker.pid!);
   try {
     const started = Date.now();
+    const watching = progress.watch();
     log(`producing ${inputs.length} records (${(inputBytes / 1e6).toFixed(1)} MB)`);
     for (let i = 0; i < inputs.length; i += 500) await produce(client, inputs.slice(i, i + 500));
 
@@ -154,36 +214,21 @@ export async function runTopicCampaign(options: TopicCampaignOptions): Promise<T
       }
     };
     const refusedCount = bad.filter((record) => record.refused).length;
-    const answered = () => deadLettered.size + bad.filter((record) => record.refused && refusals.has(record.refused.orderId)).length;
     const done = () =>
       deadLettered.size >= bad.length - refusedCount &&
       bad.every((record) => !record.refused || refusals.has(record.refused.orderId)) &&
       [...expectedReleases].every((id) => releases.has(id));
 
-    let peakRssMb = 0;
-    let lastProgress = Date.now();
-    let lastCount = -1;
-    let longestPause = 0;
-    let finished = started;
-    for (;;) {
+    let reported = 0;
+    while (!done() && Date.now() - progress.lastMove < (options.stallLimitMs ?? 180_000)) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
       await tail.readNew(onRecord);
-      peakRssMb = Math.max(peakRssMb, await rssMb(worker.pid!));
-      const count = answered() + releases.size;
-      const now = Date.now();
-      if (count !== lastCount) {
-        if (lastCount > 0) longestPause = Math.max(longestPause, now - lastProgress); // not the start-up
-        lastProgress = now;
-        finished = now;
-        if (lastCount >= 0 && Math.floor(count / 10_000) !== Math.floor(lastCount / 10_000)) log(`${count} answers…`);
-        lastCount = count;
-      }
-      if (done()) break;
-      if (now - lastProgress > (options.stallLimitMs ?? 180_000)) {
-        longestPause = Math.max(longestPause, now - lastProgress);
-        break; // what is missing is reported
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (Math.floor(deadLettered.size / 10_000) > reported)
+        log(`${(reported = Math.floor(deadLettered.size / 10_000)) * 10_000} dead-lettered…`);
     }
+    const finished = progress.caughtUpAt ?? Date.now();
+    progress.stop();
+    await watching;
     // Anything released late (a duplicate) would show up after the last answer: one more read settles it.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await tail.readNew(onRecord);
@@ -192,9 +237,9 @@ export async function runTopicCampaign(options: TopicCampaignOptions): Promise<T
       ...judge(bad, deadLettered, refusals),
       expectedReleases,
       releases,
-      peakRssMb,
+      peakRssMb: progress.peakRssMb,
       seconds: (finished - started) / 1000,
-      longestPauseSeconds: longestPause / 1000,
+      longestPauseSeconds: progress.longestPauseMs / 1000,
       inputBytes,
     };
   } finally {
