@@ -101,8 +101,8 @@ export const runtimeSettings: SettingsTable<RuntimeConfig> = {
   },
   commitIdleMs: {
     env: 'OMNIA_COMMIT_IDLE_MS',
-    doc: 'Once every fetched record is processed, commit after this long since the last commit rather than waiting for the interval: low latency at a steady rate, full transactions under a backlog (0, the default: commit on the interval only; see the README before turning it on).',
-    default: 0,
+    doc: 'Once every fetched record is processed, commit after this long since the last commit rather than waiting for the interval: low latency at a steady rate, full transactions under a backlog (0: commit on the interval only, as Kafka Streams does).',
+    default: 10,
     parse: nonNegativeInt('OMNIA_COMMIT_IDLE_MS'),
   },
   maxUncommittedRecords: {

@@ -24,6 +24,9 @@ t.test('SIGKILL at random moments loses and duplicates nothing under exactly-onc
   await createTopics(client, [input, output], PARTITIONS);
   const stateDir = `.state/test-${app}`;
   let worker: ChildProcess | undefined;
+  // The replica's last log lines and how its last incarnation ended: what a failure below needs to say why.
+  const lastLines: string[] = [];
+  let lastExit = 'running';
   const startWorker = () => {
     worker = spawn(process.execPath, [WORKER], {
       env: {
@@ -36,6 +39,14 @@ t.test('SIGKILL at random moments loses and duplicates nothing under exactly-onc
         COUNTER_OUTPUT: output,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const started = worker;
+    started.once('exit', (code, signal) => {
+      if (started === worker) lastExit = `exited with ${signal ?? `code ${code}`}`;
+    });
+    worker.stdout!.on('data', (chunk: Buffer) => {
+      lastLines.push(...chunk.toString().split('\n').filter(Boolean));
+      lastLines.splice(0, Math.max(0, lastLines.length - 15));
     });
     return new Promise<void>((resolve) => worker!.stdout!.once('data', () => resolve()));
   };
@@ -73,7 +84,9 @@ t.test('SIGKILL at random moments loses and duplicates nothing under exactly-onc
   let produced = 0;
   await waitFor('every output committed', async () => (produced = (await readAll(client, output)).length) >= RECORDS, 120_000).catch(
     (error) => {
-      throw new Error(`${(error as Error).message}: ${produced} of ${RECORDS} outputs committed`);
+      throw new Error(
+        `${(error as Error).message}: ${produced} of ${RECORDS} outputs committed; the replica ${lastExit}; its last lines:\n${lastLines.join('\n')}`,
+      );
     },
   );
   worker!.kill('SIGTERM');
