@@ -8,10 +8,13 @@
  *   onRequest       admin-port.ts             with `adminPort`: /metrics and /docs on the admin port only (404 elsewhere)
  *   onRequest       auth.ts (jose)            bearer token → request.principal (401/403), except open routes
  *   onRequest       @fastify/rate-limit       per-token limit (429), a route hook, so after auth (plugins.ts)
+ *   (parsing)       request-input.ts          a JSON body, UTF-8 (400 INVALID_UTF8); any other type 415
+ *   preValidation   request-input.ts          a query string that is UTF-8 (400); lists cut to their maxItems + 1
  *   (validation)    Fastify                   request params/query/body against the route schema (400)
  *   preSerialization response-validation.ts   response against the route schema (500 RESPONSE_INVALID)
  *   onResponse      here                      request duration histogram by route, method, status
- *   errors          errors.ts                 `{ error: { code, message, details? } }` for everything
+ *   errors          errors.ts                 `{ error: { code, message, details? } }` for everything; a path that is
+ *                                             not UTF-8 (400 BAD_URL) or has a parameter over 256 characters (414) too
  *   onRoute         @fastify/swagger          the OpenAPI document from the route schemas; Swagger UI at /docs
  *   (routes)        web-app.ts                the store web app at `/` (@fastify/static), when `webApp` names its directory
  *
@@ -30,10 +33,11 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { type Logger, logger as projectLogger } from '../observability/logger.js';
 import { installAdminGate } from './admin-port.js';
 import { type AuthConfig, installAuth } from './auth.js';
-import { installErrorHandlers } from './errors.js';
+import { errorBody, installErrorHandlers, sendError } from './errors.js';
 import type { ReplicaForwarding } from './forwarding.js';
 import { installSecurityHeaders } from '../http/security-headers.js';
 import { installDocs, installRateLimit, type OpenApiInfo, type RateLimitConfig } from './plugins.js';
+import { installRequestInput } from './request-input.js';
 import { installResponseValidation } from './response-validation.js';
 import { installWebApp } from './web-app.js';
 
@@ -121,6 +125,12 @@ function httpMetrics(registry: Registry) {
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
+/**
+ * The longest path parameter the router takes (Fastify's default is 100): above every parameter schema's maxLength
+ * (a tracking link's token is up to 105 characters), so a valid value is never a 414.
+ */
+export const MAX_PARAM_LENGTH = 256;
+
 /** The service, routes registered, not listening; `await app.ready()` or `app.listen()` next. */
 export function buildQueryService(options: QueryServiceOptions): FastifyInstance {
   const now = options.now ?? Date.now;
@@ -133,6 +143,17 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
     // Report every failing field of a request, not only the first.
     ajv: { customOptions: { allErrors: true } },
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's own refusals, in the service's error shape (Fastify's echoes the whole path back).
+    frameworkErrors: (error, _request, reply) => {
+      const [status, code, message] =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? [414, 'URI_TOO_LONG', `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`]
+          : error.code === 'FST_ERR_BAD_URL'
+            ? [400, 'BAD_URL', 'The path is not percent-encoded UTF-8']
+            : [500, 'INTERNAL_ERROR', 'Internal server error'];
+      void sendError(reply, status, errorBody(code, message));
+    },
   });
   const metrics = httpMetrics(options.registry);
   withDefaultMetrics(options.registry);
@@ -152,6 +173,7 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
     ...(options.forwarding ? { forwarding: options.forwarding } : {}),
   });
   installRateLimit(app, options.rateLimit, { onLimited: () => metrics.limited.inc() });
+  installRequestInput(app);
   if (options.validateResponses !== false) installResponseValidation(app);
   installDocs(app, {
     title: options.openapi?.title ?? 'Omnia query service',

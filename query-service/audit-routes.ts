@@ -121,6 +121,29 @@ function readableStores(principal: Principal): readonly string[] | undefined {
   throw new ApiError(403, 'FORBIDDEN', 'Your role cannot read the audit trail; ask your store manager or an admin');
 }
 
+/** Whether the date and time as typed exist: Date.parse reads 2026-02-30T10:00Z as 2 March, and 24:00 as the next day. */
+function realTime(value: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= new Date(Date.UTC(year, month, 0)).getUTCDate() &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60
+  );
+}
+
 /** The asked window, or every failing field. */
 function windowOf(query: { from?: string; to?: string }, nowMs: number): { from: number; to: number } {
   const problems: FieldError[] = [];
@@ -128,7 +151,7 @@ function windowOf(query: { from?: string; to?: string }, nowMs: number): { from:
     const value = query[field];
     if (value === undefined) return undefined;
     const ms = Date.parse(value);
-    if (Number.isNaN(ms)) problems.push({ location: 'querystring', field, message: 'must be a real ISO-8601 time' });
+    if (Number.isNaN(ms) || !realTime(value)) problems.push({ location: 'querystring', field, message: 'must be a real ISO-8601 time' });
     return ms;
   };
   const to = parse('to') ?? nowMs;

@@ -20,7 +20,14 @@ export type CommandPublisher = Pick<WebhookPublisher, 'publish'>;
 export const idempotencyHeaderSchema = {
   type: 'object',
   properties: {
-    [IDEMPOTENCY_HEADER]: { type: 'string', description: 'one per user intent (a UUID); a retry sends the same one' },
+    // As idempotency.ts checks it: a key out of these bounds is a 400 naming the header, before anything is looked up.
+    [IDEMPOTENCY_HEADER]: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'one per user intent (a UUID); a retry sends the same one; 1 to 128 visible ASCII characters',
+    },
   },
 } as const;
 

@@ -17,6 +17,7 @@ import { ApiError, errorBody } from './errors.js';
 import type { SharedKeys } from './shared-idempotency.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** 1 to 128 visible ASCII characters; the routes' header schema says the same (commands.ts). */
 const KEY = /^[\x21-\x7e]{1,128}$/;
 
 export interface Answer {
@@ -119,7 +120,7 @@ export function idempotencyKey(header: string | string[] | undefined): string | 
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || !KEY.test(value))
     throw new ApiError(400, 'VALIDATION_FAILED', 'Idempotency-Key must be 1 to 128 visible ASCII characters (a UUID is best)', [
-      { field: 'headers.idempotency-key', message: 'must be 1 to 128 visible ASCII characters' },
+      { location: 'headers', field: IDEMPOTENCY_HEADER, message: 'must be 1 to 128 visible ASCII characters' },
     ]);
   return value;
 }

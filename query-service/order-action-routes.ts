@@ -29,6 +29,7 @@ import {
   orderCommandAcceptedSchema,
   sendAnswer,
   sendCommand,
+  strictValidator,
 } from './commands.js';
 import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
 import type { OrderLocator } from './order-lookup-routes.js';
@@ -171,8 +172,11 @@ export function orderActionRoutes(options: OrderActionOptions) {
     );
   };
 
+  // The body as sent: a reason of another type, or a field the route does not know, is a 400 rather than coerced or dropped.
+  const validatorCompiler = strictValidator();
+
   return async (app: FastifyInstance): Promise<void> => {
-    app.post('/orders/:orderId/cancel', { schema: cancelSchema }, async (request, reply) => {
+    app.post('/orders/:orderId/cancel', { schema: cancelSchema, validatorCompiler }, async (request, reply) => {
       const principal = orderActor(request, 'change them');
       const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
       const { orderId } = request.params as { orderId: string };
@@ -193,7 +197,7 @@ export function orderActionRoutes(options: OrderActionOptions) {
       return sendAnswer(reply, answer);
     });
 
-    app.post('/orders/cancel', { schema: bulkCancelSchema }, async (request, reply) => {
+    app.post('/orders/cancel', { schema: bulkCancelSchema, validatorCompiler }, async (request, reply) => {
       const principal = orderActor(request, 'change them');
       const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
       const body = request.body as { orderIds: string[]; reason: string };

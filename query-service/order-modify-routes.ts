@@ -27,6 +27,7 @@ import {
   orderCommandAcceptedSchema,
   sendAnswer,
   sendCommand,
+  strictValidator,
 } from './commands.js';
 import { ApiError, errorResponseSchema } from './errors.js';
 import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
@@ -165,8 +166,11 @@ export function orderModifyRoutes(options: OrderModifyOptions) {
   const now = options.now ?? Date.now;
   const idempotency = options.idempotency ?? new IdempotentActions();
 
+  // The body as sent: a reason of another type, or a field the route does not know, is a 400 rather than coerced or dropped.
+  const validatorCompiler = strictValidator();
+
   return async (app: FastifyInstance): Promise<void> => {
-    app.post('/orders/:orderId/modify', { schema: modifySchema }, async (request, reply) => {
+    app.post('/orders/:orderId/modify', { schema: modifySchema, validatorCompiler }, async (request, reply) => {
       const principal = orderActor(request, 'change them');
       const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
       const { orderId } = request.params as { orderId: string };

@@ -20,7 +20,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrderStatus, OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
 import type { SqlDatabase } from '../postgres/sql.js';
 import { canSeeStore, visibleStores } from './principal.js';
-import { errorResponseSchema } from './errors.js';
+import { errorResponseSchema, fieldErrors } from './errors.js';
 
 const HOUR_MS = 3_600_000;
 /** Done with by the pipeline: delivered (returns after it are the store's, not the pipeline's), or cancelled. */
@@ -326,9 +326,11 @@ export function pipelineRoutes(db: SqlDatabase, options: { now?: () => Date } = 
         if (!principal) return tokenMissing(reply);
         const { id } = request.params as { id: string };
         if (request.validationError || typeof id !== 'string' || id.length === 0 || id.length > 100) {
-          return reply
-            .code(400)
-            .send({ error: { code: 'INVALID_STORE', message: 'the store id must be a ShipFromLocationID of 1 to 100 characters' } });
+          const message = 'the store id must be a ShipFromLocationID of 1 to 100 characters';
+          const details = request.validationError
+            ? fieldErrors(request.validationError.validationContext ?? 'params', request.validationError.validation ?? [])
+            : [{ location: 'params', field: 'id', message }];
+          return reply.code(400).send({ error: { code: 'INVALID_STORE', message, details } });
         }
         if (!canSeeStore(principal, id))
           return reply.code(404).send({ error: { code: 'STORE_NOT_FOUND', message: `no store ${JSON.stringify(id)}` } });

@@ -24,7 +24,7 @@ import { formatMoney, parseMoney, sum } from '../processors/domain/money.js';
 import { OrderStatusName, type OrderStatusCode } from '../processors/domain/types.js';
 import type { SqlDatabase } from '../postgres/sql.js';
 import { canSeeStore, type Principal, visibleStores } from './principal.js';
-import { errorResponseSchema } from './errors.js';
+import { errorResponseSchema, type FieldError, fieldErrors } from './errors.js';
 
 export const DEFAULT_AWAITING_LIMIT = 100;
 export const MAX_AWAITING_LIMIT = 1000;
@@ -398,6 +398,8 @@ class RequestError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** For a 400: every parameter at fault, with what is wrong with it. */
+    readonly details: readonly FieldError[] = [],
   ) {
     super(message);
   }
@@ -408,7 +410,8 @@ function parseDay(day: string | undefined): string | undefined {
   if (day === undefined) return undefined;
   const parsed = Date.parse(`${day}T00:00:00Z`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== day) {
-    throw new RequestError(400, 'INVALID_DAY', `day must be a date YYYY-MM-DD, got ${JSON.stringify(day)}`);
+    const message = `day must be a date YYYY-MM-DD, got ${JSON.stringify(day)}`;
+    throw new RequestError(400, 'INVALID_DAY', message, [{ location: 'querystring', field: 'day', message }]);
   }
   return day;
 }
@@ -590,7 +593,7 @@ function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-/** The code a failed query-string check gets: the parameter's own, else INVALID_QUERY. */
+/** The code a failed query-string check gets: the parameter's own, else INVALID_QUERY; every failing one in `details`. */
 function queryFailure(request: FastifyRequest, codes: Readonly<Record<string, string>>): RequestError | undefined {
   const error = request.validationError as
     | { validation?: readonly { instancePath?: string; params?: Record<string, unknown> }[]; validationContext?: string; message: string }
@@ -598,16 +601,24 @@ function queryFailure(request: FastifyRequest, codes: Readonly<Record<string, st
   if (!error) return undefined;
   const first = error.validation?.[0];
   if (error.validationContext === 'params')
-    return new RequestError(400, 'INVALID_STORE', 'the store id must be a ShipFromLocationID of 1 to 100 characters');
+    return new RequestError(
+      400,
+      'INVALID_STORE',
+      'the store id must be a ShipFromLocationID of 1 to 100 characters',
+      fieldErrors('params', error.validation ?? []),
+    );
   const field = first?.instancePath?.split('/')[1] ?? (first?.params?.additionalProperty as string | undefined) ?? '';
-  return new RequestError(400, codes[field] ?? 'INVALID_QUERY', error.message);
+  return new RequestError(400, codes[field] ?? 'INVALID_QUERY', error.message, fieldErrors('querystring', error.validation ?? []));
 }
 
 async function answer(reply: FastifyReply, handler: () => Promise<unknown>): Promise<unknown> {
   try {
     return await handler();
   } catch (error) {
-    if (error instanceof RequestError) return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+    if (error instanceof RequestError)
+      return reply
+        .code(error.status)
+        .send({ error: { code: error.code, message: error.message, ...(error.details.length ? { details: error.details } : {}) } });
     throw error;
   }
 }

@@ -16,14 +16,14 @@
  * read (no index has them), so a narrow total range or a rare payment status within a broad search reads more rows
  * than it returns. Filters 400 with a code per parameter (INVALID_STORE, INVALID_STATUS, INVALID_PAYMENT_STATUS,
  * INVALID_FROM, INVALID_TO, INVALID_TIME_RANGE, INVALID_CUSTOMER, INVALID_AMOUNT, INVALID_AMOUNT_RANGE,
- * INVALID_LIMIT, INVALID_CURSOR).
+ * INVALID_LIMIT, INVALID_CURSOR), the code of the first parameter at fault; `details` names every one of them.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrderStatus, OrderStatusName, PaymentStatus, type OrderStatusCode } from '../processors/domain/types.js';
 import type { SqlDatabase } from '../postgres/sql.js';
 import { CursorError, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH, type CursorPosition } from './cursor.js';
 import { visibleStores } from './principal.js';
-import { errorResponseSchema } from './errors.js';
+import { errorResponseSchema, type FieldError, fieldErrors } from './errors.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
@@ -180,10 +180,20 @@ export class FilterError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The parameters at fault, each with what is wrong with it: the answer's `details`. */
+    readonly details: readonly FieldError[] = [],
   ) {
     super(message);
   }
 }
+
+/** A refusal of `fields` (each named in the details) with the code of the first. */
+const refused = (code: string, fields: string | readonly string[], message: string) =>
+  new FilterError(
+    code,
+    message,
+    [fields].flat().map((field) => ({ location: 'querystring', field, message })),
+  );
 
 interface SearchQuery {
   store?: string | string[];
@@ -218,7 +228,7 @@ function schemaFailure(error: {
 }): FilterError {
   const first = error.validation?.[0];
   const field = first?.instancePath?.split('/')[1] ?? (first?.params?.additionalProperty as string | undefined) ?? '';
-  return new FilterError(CODE_BY_FIELD[field] ?? 'INVALID_QUERY', error.message);
+  return new FilterError(CODE_BY_FIELD[field] ?? 'INVALID_QUERY', error.message, fieldErrors('querystring', error.validation ?? []));
 }
 
 const splitList = (value: string | string[] | undefined): string[] | undefined =>
@@ -228,8 +238,9 @@ function parseAmount(field: string, value: string | undefined): string | undefin
   if (value === undefined) return undefined;
   const match = AMOUNT.exec(value);
   if (!match)
-    throw new FilterError(
+    throw refused(
       'INVALID_AMOUNT',
+      field,
       `${field} must be a decimal with at most 14 digits before the point and 4 after, got ${JSON.stringify(value)}`,
     );
   const whole = match[2]!.replace(/^0+(?=\d)/, '');
@@ -243,8 +254,9 @@ function parseTime(field: 'from' | 'to', value: string | undefined): string | un
   const code = field === 'from' ? 'INVALID_FROM' : 'INVALID_TO';
   const match = DATE_TIME.exec(value);
   if (!match)
-    throw new FilterError(
+    throw refused(
       code,
+      field,
       `${field} must be an RFC 3339 date-time with a zone (e.g. 2026-11-21T09:00:00Z), got ${JSON.stringify(value)}`,
     );
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
@@ -252,7 +264,7 @@ function parseTime(field: 'from' | 'to', value: string | undefined): string | un
   const offset = match[8]!;
   const offsetOk = offset.length === 1 || (Number(offset.slice(1, 3)) < 24 && Number(offset.slice(4, 6)) < 60);
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || !offsetOk) {
-    throw new FilterError(code, `${field} is not a real date and time: ${JSON.stringify(value)}`);
+    throw refused(code, field, `${field} is not a real date and time: ${JSON.stringify(value)}`);
   }
   return value;
 }
@@ -262,8 +274,8 @@ export function parseFilters(query: SearchQuery): SearchFilters {
   const storeList = splitList(query.store);
   if (storeList !== undefined) {
     if (storeList.some((store) => store.length === 0 || store.length > 100))
-      throw new FilterError('INVALID_STORE', 'store must be non-empty ShipFromLocationIDs of at most 100 characters, separated by commas');
-    if (new Set(storeList).size > MAX_STORES) throw new FilterError('INVALID_STORE', `at most ${MAX_STORES} stores per search`);
+      throw refused('INVALID_STORE', 'store', 'store must be non-empty ShipFromLocationIDs of at most 100 characters, separated by commas');
+    if (new Set(storeList).size > MAX_STORES) throw refused('INVALID_STORE', 'store', `at most ${MAX_STORES} stores per search`);
   }
   const statusList = splitList(query.status);
   let statuses: number[] | undefined;
@@ -271,7 +283,7 @@ export function parseFilters(query: SearchQuery): SearchFilters {
     statuses = statusList.map((text) => {
       const code = /^\d{4}$/.test(text) ? Number(text) : NaN;
       if (!STATUS_CODES.includes(code))
-        throw new FilterError('INVALID_STATUS', `status ${JSON.stringify(text)} is not a status code of §4 (${STATUS_CODES.join(', ')})`);
+        throw refused('INVALID_STATUS', 'status', `status ${JSON.stringify(text)} is not a status code of §4 (${STATUS_CODES.join(', ')})`);
       return code;
     });
   }
@@ -281,8 +293,9 @@ export function parseFilters(query: SearchQuery): SearchFilters {
     paymentStatuses = paymentList.map((text) => {
       const status = SEARCH_PAYMENT_STATUSES.find((known) => known === text);
       if (status === undefined)
-        throw new FilterError(
+        throw refused(
           'INVALID_PAYMENT_STATUS',
+          'paymentStatus',
           `paymentStatus ${JSON.stringify(text)} is not a payment status of §4 (${SEARCH_PAYMENT_STATUSES.join(', ')})`,
         );
       return status;
@@ -291,14 +304,14 @@ export function parseFilters(query: SearchQuery): SearchFilters {
   const from = parseTime('from', query.from);
   const to = parseTime('to', query.to);
   if (from !== undefined && to !== undefined && Date.parse(from) >= Date.parse(to))
-    throw new FilterError('INVALID_TIME_RANGE', 'from must be before to');
+    throw refused('INVALID_TIME_RANGE', ['from', 'to'], 'from must be before to');
   const customer = query.customer;
   if (customer !== undefined && (customer.length === 0 || customer.length > 200))
-    throw new FilterError('INVALID_CUSTOMER', 'customer must be a CustomerID of 1 to 200 characters');
+    throw refused('INVALID_CUSTOMER', 'customer', 'customer must be a CustomerID of 1 to 200 characters');
   const minTotal = parseAmount('minTotal', query.minTotal);
   const maxTotal = parseAmount('maxTotal', query.maxTotal);
   if (minTotal !== undefined && maxTotal !== undefined && compareDecimal(minTotal, maxTotal) > 0)
-    throw new FilterError('INVALID_AMOUNT_RANGE', 'minTotal must not exceed maxTotal');
+    throw refused('INVALID_AMOUNT_RANGE', ['minTotal', 'maxTotal'], 'minTotal must not exceed maxTotal');
   return {
     ...(storeList && { stores: [...new Set(storeList)].sort() }),
     ...(statuses && { statuses: [...new Set(statuses)].sort((a, b) => a - b) }),
@@ -448,11 +461,22 @@ export function searchRoutes(db: SqlDatabase, options: { cursorSecret?: string }
           filters = parseFilters(query);
           limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
           if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-            throw new FilterError('INVALID_LIMIT', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+            throw refused('INVALID_LIMIT', 'limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
           after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, canonicalFilters(filters), options.cursorSecret);
         } catch (error) {
-          if (error instanceof FilterError) return reply.code(400).send({ error: { code: error.code, message: error.message } });
-          if (error instanceof CursorError) return reply.code(400).send({ error: { code: 'INVALID_CURSOR', message: error.message } });
+          // The code of the first parameter at fault, and every one of them in `details`.
+          if (error instanceof FilterError)
+            return reply
+              .code(400)
+              .send({ error: { code: error.code, message: error.message, ...(error.details.length ? { details: error.details } : {}) } });
+          if (error instanceof CursorError)
+            return reply.code(400).send({
+              error: {
+                code: 'INVALID_CURSOR',
+                message: error.message,
+                details: [{ location: 'querystring', field: 'cursor', message: error.message }],
+              },
+            });
           throw error;
         }
 
