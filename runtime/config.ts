@@ -25,6 +25,7 @@ export interface RuntimeConfig {
   transactionTimeoutMs: number;
   pollMs: number;
   bufferedRecordsPerPartition: number;
+  bufferedBytesPerPartition: number;
   maxTaskIdleMs: number;
   /** Advertised host:port of this replica's query endpoint, shared with the group for interactive queries. */
   endpoint: string | undefined;

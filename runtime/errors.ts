@@ -57,3 +57,24 @@ export class TopologyError extends Error {
     this.name = 'TopologyError';
   }
 }
+
+/**
+ * A store of this replica could not be written: after its transaction committed (the store now lacks writes its
+ * changelog holds), or while restoring with its disk full. Fatal: nothing may be processed or committed on top of
+ * such a store, and a store engine that failed a write may lose what it acknowledges next (LevelDB keeps the torn
+ * record in its log). The runtime fails and the process exits; the next start restores from checkpoint and changelog.
+ */
+export class StateStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StateStoreError';
+  }
+}
+
+/** Whether `error`, or an error it was caused by, is a full disk (ENOSPC; LevelDB and RocksDB say it in words). */
+export function isDiskFull(error: unknown): boolean {
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
+    if ((at as NodeJS.ErrnoException).code === 'ENOSPC' || /ENOSPC|no space left on device/i.test(at.message)) return true;
+  }
+  return false;
+}

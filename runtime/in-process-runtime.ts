@@ -105,7 +105,7 @@ export class InProcessRuntime {
     this.produced.length = 0;
   }
 
-  /** Moves system time forward and runs the wall-clock punctuators that fall due. */
+  /** Moves system time by `ms` (negative: the clock stepped back) and runs the wall-clock punctuators that fall due. */
   async advanceWallClock(ms: number): Promise<void> {
     await this.ensureInitialized();
     this.wallClock += ms;

@@ -14,20 +14,29 @@
  *  - after `maxIdleMs` of waiting (a partition whose fetches keep failing) the task goes on with what it has,
  *    and the caller is told, so it can be counted.
  *
- * A partition whose queue holds `capacity` records or more is not fetched until it drains (`full()`), which
- * bounds memory while one topic waits for the other.
+ * A partition whose queue holds `capacity` records, or `capacityBytes` of keys and values, or more is not fetched
+ * until it drains (`full()`), which bounds memory while one topic waits for the other. The bytes matter as much as
+ * the count: a thousand 200 KB records are 200 MB, per partition (Kafka Streams bounds its input buffer in bytes too).
  */
 import { tpKey, type TopicPartition } from '../topology/kafka/client.js';
 
 interface Queue<T> {
   readonly records: T[];
   next: number;
+  /** Size of the records not processed yet. */
+  bytes: number;
 }
+
+/** A fetched record's size as the buffer counts it: its key and value. */
+export const recordBytes = (record: { readonly key?: Buffer | null; readonly value?: Buffer | null }): number =>
+  (record.key?.length ?? 0) + (record.value?.length ?? 0);
 
 export type NextRecord<T> =
   { readonly record: T; readonly enforced: boolean } | { readonly record: undefined; readonly waitingFor: string };
 
-export class PartitionGroup<T extends { readonly topic: string; readonly partition: number; readonly timestamp: number }> {
+type Buffered = { readonly topic: string; readonly partition: number; readonly timestamp: number };
+
+export class PartitionGroup<T extends Buffered & { readonly key?: Buffer | null; readonly value?: Buffer | null }> {
   private readonly queues = new Map<string, Queue<T>>();
   /** Per task partition: since when it has been waiting for a lagging input partition. */
   private readonly waitingSince = new Map<number, number>();
@@ -35,14 +44,16 @@ export class PartitionGroup<T extends { readonly topic: string; readonly partiti
   constructor(
     private readonly capacity: number,
     private readonly maxIdleMs: number,
+    private readonly capacityBytes = Infinity,
   ) {}
 
   add(records: readonly T[]): void {
     for (const record of records) {
       const key = tpKey(record.topic, record.partition);
       let queue = this.queues.get(key);
-      if (!queue) this.queues.set(key, (queue = { records: [], next: 0 }));
+      if (!queue) this.queues.set(key, (queue = { records: [], next: 0, bytes: 0 }));
       queue.records.push(record);
+      queue.bytes += recordBytes(record);
     }
   }
 
@@ -58,10 +69,17 @@ export class PartitionGroup<T extends { readonly topic: string; readonly partiti
     return false;
   }
 
-  /** `topic:partition` keys whose queue is at capacity: leave them out of the next fetch. */
+  /** Bytes of keys and values buffered over every partition. */
+  bufferedBytes(): number {
+    let bytes = 0;
+    for (const queue of this.queues.values()) bytes += queue.bytes;
+    return bytes;
+  }
+
+  /** `topic:partition` keys whose queue is at capacity (records or bytes): leave them out of the next fetch. */
   full(): ReadonlySet<string> {
     const full = new Set<string>();
-    for (const key of this.queues.keys()) if (this.buffered(key) >= this.capacity) full.add(key);
+    for (const [key, queue] of this.queues) if (this.buffered(key) >= this.capacity || queue.bytes >= this.capacityBytes) full.add(key);
     return full;
   }
 
@@ -95,6 +113,7 @@ export class PartitionGroup<T extends { readonly topic: string; readonly partiti
       enforced = true;
     } else this.waitingSince.delete(task);
     const record = best.records[best.next++]!;
+    best.bytes -= recordBytes(record);
     // Drop the consumed prefix now and then, not on every record.
     if (best.next >= 1024 && best.next * 2 >= best.records.length) {
       best.records.splice(0, best.next);

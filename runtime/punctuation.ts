@@ -23,12 +23,16 @@ export class PunctuationSchedule {
     return { cancel: () => void (schedule.cancelled = true) };
   }
 
-  /** Schedules of `type` due at `time`, advanced past it. */
+  /**
+   * Schedules of `type` due at `time`, advanced past it. A time before the previous boundary (a wall clock stepped
+   * back: NTP, an operator) starts the schedule again from it, one interval on; left alone, the schedule would
+   * wait for the clock to make up the whole step before firing again.
+   */
   due(type: PunctuationType, time: number): Array<{ node: string; punctuator: Punctuator }> {
     const out: Array<{ node: string; punctuator: Punctuator }> = [];
     for (const schedule of this.schedules) {
       if (schedule.cancelled || schedule.type !== type) continue;
-      if (schedule.next === undefined) {
+      if (schedule.next === undefined || time < schedule.next - schedule.intervalMs) {
         schedule.next = time + schedule.intervalMs;
         continue;
       }

@@ -124,7 +124,11 @@ export class StreamTask {
   /** The transaction committed: writes reach the engines and checkpoints move to the changelog offsets. */
   async committed(changelogOffsets: ReadonlyMap<string, bigint>): Promise<void> {
     for (const store of this.stores.values()) {
-      await store.flush(store.changelog ? changelogOffsets.get(store.changelog) : undefined);
+      try {
+        await store.flush(store.changelog ? changelogOffsets.get(store.changelog) : undefined);
+      } catch (error) {
+        throw new Error(`store ${store.name} of task ${this.id}: ${(error as Error).message}`, { cause: error });
+      }
     }
     this.nextOffsets.clear();
   }

@@ -7,7 +7,7 @@ import { changelogTopic } from '../state/store-definition.js';
 import { TaskStore } from '../state/task-store.js';
 import { createdTopic, type RuntimeConfig } from './config.js';
 import { dlqTopic } from './dead-letter.js';
-import { ConsumerLostError, ProducerFencedError, TaskMigratedError, TopologyError } from './errors.js';
+import { ConsumerLostError, isDiskFull, ProducerFencedError, StateStoreError, TaskMigratedError, TopologyError } from './errors.js';
 import type {
   AdminClient,
   GroupConsumer,
@@ -29,7 +29,7 @@ import type { Logger } from '../observability/logger.js';
 import { StreamTask } from './stream-task.js';
 import type { Topology } from './topology-builder.js';
 
-/** Failures in a row (no commit between them) after which the group consumer is replaced as well. */
+/** Failures in a row (no commit between them) after which the group consumer is replaced as well (not for a task migration). */
 const REPLACE_CONSUMER_AFTER_FAILURES = 3;
 /** Pause between standby read rounds; a round reads everything committed since the last. */
 const STANDBY_READ_INTERVAL_MS = 100;
@@ -61,8 +61,11 @@ export class StreamsRuntime {
   private standbys: StandbyTasks | undefined;
   private standbyLoop: Promise<void> | undefined;
   private seenAssignment = -1;
-  private lastCommit = Date.now();
-  private lastWallClockPunctuation = 0;
+  // Intervals are measured on the monotonic clock (performance.now()): the wall clock can be stepped (NTP, an
+  // operator), and an hour back would hold every interval commit and punctuation for that hour. Date.now() is for
+  // what is about the time of day: the wall-clock punctuators, timestamps, metrics.
+  private lastCommit = performance.now();
+  private lastWallClockPunctuation = -Infinity;
   /** Generation under which the records since the last commit were read; their offsets must commit under it. */
   private pendingGeneration: GroupMetadata | undefined;
   private uncommitted = 0;
@@ -71,6 +74,8 @@ export class StreamsRuntime {
   private consumerLost = false;
   private failingSince: number | undefined;
   private lastFailure = '';
+  /** A store failure found beside the loop (a standby's write): the loop fails the runtime with it. */
+  private fatal: StateStoreError | undefined;
   /** Fetched, not yet processed records; each task takes its next one in timestamp order across its inputs. */
   private readonly buffered: PartitionGroup<ConsumedRecord>;
   /** Per task: its partition of every source topic. */
@@ -82,7 +87,7 @@ export class StreamsRuntime {
     private readonly client: KafkaClient,
   ) {
     this.instanceId = config.instanceId ?? `${config.applicationId}-${randomUUID()}`;
-    this.buffered = new PartitionGroup(config.bufferedRecordsPerPartition, config.maxTaskIdleMs);
+    this.buffered = new PartitionGroup(config.bufferedRecordsPerPartition, config.maxTaskIdleMs, config.bufferedBytesPerPartition);
     this.log = componentLogger('stream-runtime').child({ instance: this.instanceId });
     this.life = new Lifecycle({ component: 'stream runtime', log: this.log, close: () => this.close() });
   }
@@ -96,7 +101,7 @@ export class StreamsRuntime {
    * and still commit nothing (a broker it needs is gone); readiness reports it after a while.
    */
   get failing(): { readonly sinceMs: number; readonly error: string } | undefined {
-    return this.failingSince === undefined ? undefined : { sinceMs: Date.now() - this.failingSince, error: this.lastFailure };
+    return this.failingSince === undefined ? undefined : { sinceMs: performance.now() - this.failingSince, error: this.lastFailure };
   }
 
   /** Partitions whose tasks this replica owns and has restored. */
@@ -328,16 +333,21 @@ export class StreamsRuntime {
     });
     let chosenFor = -1;
     let chosenAt = 0;
-    while (!this.life.stopRequested && this.life.state !== 'failed') {
+    while (!this.life.stopRequested && this.life.state !== 'failed' && !this.fatal) {
       try {
         const version = this.consumer.assignmentVersion;
-        if (version !== chosenFor || Date.now() - chosenAt >= STANDBY_REFRESH_MS) {
+        if (version !== chosenFor || performance.now() - chosenAt >= STANDBY_REFRESH_MS) {
           await this.standbys.assign(await this.chooseStandbys());
           chosenFor = version;
-          chosenAt = Date.now();
+          chosenAt = performance.now();
         }
         await this.standbys.catchUp();
       } catch (error) {
+        if (isDiskFull(error)) {
+          // As for an active task: a standby's engine that failed a write may lose what it acknowledges next.
+          this.fatal = this.storeFailure(error, 'a standby task could not be written');
+          return;
+        }
         this.log.warn({ err: error }, `keeping the standby tasks failed (${(error as Error).message}); retrying`);
         chosenFor = -1;
         await this.life.pause(1000);
@@ -358,6 +368,7 @@ export class StreamsRuntime {
   private async runLoop(): Promise<void> {
     while (!this.life.stopRequested) {
       try {
+        if (this.fatal) throw this.fatal;
         if (this.consumerLost) throw new ConsumerLostError('the group consumer has not joined the group again yet');
         if (this.consumer.assignmentVersion !== this.seenAssignment) await this.onAssignment();
         if (this.life.stopRequested) break; // asked to stop during the restore
@@ -371,7 +382,8 @@ export class StreamsRuntime {
         }
         if (this.commitDue()) await this.commit();
       } catch (error) {
-        if (error instanceof TopologyError) throw error; // the runtime fails: whenStopped() rejects with it
+        // The runtime fails: whenStopped() rejects with it (and `omnia start` exits non-zero).
+        if (error instanceof TopologyError || error instanceof StateStoreError) throw error;
         await this.recover(error as Error);
       }
     }
@@ -381,7 +393,7 @@ export class StreamsRuntime {
   private async processBuffered(partition: number, task: StreamTask, lag: ReadonlyMap<string, number>): Promise<void> {
     const inputs = this.inputs.get(partition) ?? [];
     for (;;) {
-      const next = this.buffered.next(partition, inputs, (key) => lag.get(key), Date.now());
+      const next = this.buffered.next(partition, inputs, (key) => lag.get(key), performance.now());
       if (next?.record === undefined) return;
       if (next.enforced) this.metrics.enforcedProcessing.inc();
       this.pendingGeneration ??= this.consumer.groupMetadata();
@@ -396,7 +408,7 @@ export class StreamsRuntime {
    * commit, so a steady trickle of records is not held for the whole interval.
    */
   private commitDue(): boolean {
-    const sinceLast = Date.now() - this.lastCommit;
+    const sinceLast = performance.now() - this.lastCommit;
     if (this.uncommitted >= this.config.maxUncommittedRecords || sinceLast >= this.config.commitIntervalMs) return true;
     const idle = this.config.commitIdleMs > 0 && sinceLast >= this.config.commitIdleMs && !this.buffered.hasBuffered();
     return idle && (this.uncommitted > 0 || this.pendingGeneration !== undefined);
@@ -416,7 +428,8 @@ export class StreamsRuntime {
    *     generation the records were read in (a zombie is fenced here), commit the transaction;
    *     at-least-once: send, then commit the offsets;
    *  4. only then write each store's buffer to its engine and move its checkpoint to the changelog offsets.
-   * A failure before 4 aborts: buffers are dropped and positions rewind to the committed offsets.
+   * A failure before 4 aborts: buffers are dropped and positions rewind to the committed offsets. A failure in 4
+   * (the disk full) is fatal: the store lacks writes of a committed transaction, so nothing may go on from it.
    */
   private async commit(): Promise<void> {
     const tasks = [...this.tasks.values()];
@@ -439,7 +452,7 @@ export class StreamsRuntime {
       }
     }
     const offsets = tasks.flatMap((task) => task.offsetsToCommit());
-    this.lastCommit = Date.now();
+    this.lastCommit = performance.now();
     if (offsets.length === 0 && records.length === 0) {
       this.failures = 0; // nothing to commit is no failure: the loop is healthy
       this.failingSince = undefined;
@@ -469,7 +482,11 @@ export class StreamsRuntime {
         const base = baseOffsets.get(key);
         if (base !== undefined) checkpoints.set(store.changelog, base + BigInt(changelogCounts.get(key) ?? 0));
       }
-      await task.committed(checkpoints);
+      try {
+        await task.committed(checkpoints);
+      } catch (error) {
+        throw this.storeFailure(error, 'a store could not take the writes of a committed transaction');
+      }
     }
     this.pendingGeneration = undefined;
     this.uncommitted = 0;
@@ -497,7 +514,7 @@ export class StreamsRuntime {
     await this.producer.abortTransaction().catch(() => undefined);
     this.abortAll();
     this.failures++;
-    this.failingSince ??= Date.now();
+    this.failingSince ??= performance.now();
     this.lastFailure = error.message;
     // A transactional producer whose send or commit failed may be left mid-transaction in the client library
     // (sequence numbers, half-begun state): a new one, re-initialised, bumps the epoch and starts clean. Fenced
@@ -507,8 +524,14 @@ export class StreamsRuntime {
       this.producer = await this.createProducer();
     }
     // The group client caches its coordinator and membership: after repeated failures (or when it gave up by
-    // itself) a new consumer finds the coordinator afresh and joins again; tasks it gets back stay open.
-    if (error instanceof ConsumerLostError || this.failures >= REPLACE_CONSUMER_AFTER_FAILURES) await this.replaceConsumer(error);
+    // itself) a new consumer finds the coordinator afresh and joins again; tasks it gets back stay open. Not for a
+    // task migration: the coordinator answered, and the client rejoins by itself. A replacement leaves and joins the
+    // group, a rebalance that fails every other member's commit the same way; members that had failed three times
+    // already (a paused coordinator) then replaced theirs at each such failure, and two replicas kept each other
+    // rebalancing, committing nothing, for minutes (test/kafka/broker-pause.test.ts).
+    const replace =
+      error instanceof ConsumerLostError || (this.failures >= REPLACE_CONSUMER_AFTER_FAILURES && !(error instanceof TaskMigratedError));
+    if (replace) await this.replaceConsumer(error);
     if (error instanceof TaskMigratedError) {
       this.log.info({ err: error }, 'tasks migrated before the commit; reading again from the committed offsets');
     } else {
@@ -557,17 +580,41 @@ export class StreamsRuntime {
           this.tasks.set(partition, await this.createTask(partition));
         } catch (error) {
           // A restore cut short (a broker gone, a timeout): after the loop's backoff the same assignment is taken
-          // up again, from the tasks still missing. The ones created stay open.
+          // up again, from the tasks still missing. The ones created stay open. No disk space: no retry can finish.
           this.seenAssignment = -1;
+          if (isDiskFull(error)) throw this.storeFailure(error, `task ${partition} could not be restored`);
           throw error;
         }
       }
       this.life.moveTo('running', `partitions ${added.join(', ')} restored`); // moot once stopping
+    } else if (this.life.state === 'restoring') {
+      // A restore cut short left the replica restoring, and the assignment since has nothing left to restore (the
+      // partitions went to another member): it runs every task it has. Left restoring, it ran them for good while
+      // /health/ready answered not ready (test/kafka/broker-pause.test.ts).
+      this.life.moveTo('running', `nothing left to restore: partitions ${[...assigned].join(', ')} running`);
     }
     this.metrics.tasks.set(this.tasks.size);
     this.inputs = new Map();
     for (const tp of this.consumer.assignment().partitions) this.inputs.set(tp.partition, [...(this.inputs.get(tp.partition) ?? []), tp]);
     await this.rewind();
+  }
+
+  /**
+   * Why the runtime stops, for the operator: the state directory, whether its disk is full, what to do. The next
+   * start restores each store from its checkpoint (written only over writes its engine had made durable) and its
+   * changelog, so freeing space and restarting is all it takes.
+   */
+  private storeFailure(error: unknown, what: string): StateStoreError {
+    const dir = this.config.stateDir;
+    const detail = (error as Error).message ?? String(error);
+    const message = isDiskFull(error)
+      ? `disk full (ENOSPC): the state directory ${dir} (OMNIA_STATE_DIR) has no space left; ${what}: ${detail}. ` +
+        `The replica stops rather than go on from a store that lacks committed writes: free space on that volume or give ` +
+        `it a larger one, then start the replica again (its stores are restored from their checkpoints and changelogs)`
+      : `a store under the state directory ${dir} (OMNIA_STATE_DIR) failed; ${what}: ${detail}. The replica stops rather ` +
+        `than go on from a store that lacks committed writes: check that volume (permissions, I/O errors), then start the ` +
+        `replica again (its stores are restored from their checkpoints and changelogs)`;
+    return new StateStoreError(message, { cause: error });
   }
 
   private async createTask(partition: number): Promise<StreamTask> {
@@ -612,9 +659,9 @@ export class StreamsRuntime {
   }
 
   private async punctuateWallClock(): Promise<void> {
+    if (performance.now() - this.lastWallClockPunctuation < 50) return;
+    this.lastWallClockPunctuation = performance.now();
     const now = Date.now();
-    if (now - this.lastWallClockPunctuation < 50) return;
-    this.lastWallClockPunctuation = now;
     for (const task of this.tasks.values()) {
       if ((await task.punctuate('wall-clock', now)) > 0) this.pendingGeneration ??= this.consumer.groupMetadata();
     }

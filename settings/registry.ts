@@ -159,6 +159,12 @@ export const runtimeSettings: SettingsTable<RuntimeConfig> = {
     default: 1000,
     parse: positiveInt('OMNIA_BUFFERED_RECORDS_PER_PARTITION'),
   },
+  bufferedBytesPerPartition: {
+    env: 'OMNIA_BUFFERED_BYTES_PER_PARTITION',
+    doc: 'Bytes of keys and values a partition may hold fetched and unprocessed before it is left out of fetches: with large records the count alone would let a partition hold hundreds of MB (Kafka Streams bounds its input buffer in bytes too).',
+    default: 4 * 1024 * 1024,
+    parse: positiveInt('OMNIA_BUFFERED_BYTES_PER_PARTITION'),
+  },
   maxTaskIdleMs: {
     env: 'OMNIA_MAX_TASK_IDLE_MS',
     doc: 'Longest a task waits for records of one input that are on the broker but not fetched yet, before it processes its other inputs anyway.',

@@ -2,8 +2,9 @@
  * The pieces of a scale-out run on the three-node local cluster (scripts/kafka-cluster.sh), shared by
  * test/kafka/scale-out.test.ts and bench/scale-out.ts:
  *
- * - `LocalCluster`: start, stop, SIGKILL and revive nodes through the script; the default layout (19092–19094) or a
- *   temporary dir on free ports;
+ * - `LocalCluster`: start, stop, SIGKILL and revive nodes through the script, SIGSTOP and SIGCONT them (a broker
+ *   frozen: its connections stay open and answer nothing); the default layout (19092–19094) or a temporary dir on
+ *   free ports;
  * - `createReplicatedTopics`: the order topology's input topics with replication 3 and min.insync.replicas 2;
  * - `Replicas`: `omnia start` replicas as child processes (own instance id and state dir each), their log lines
  *   and state transitions;
@@ -55,6 +56,9 @@ export interface ClusterLayout {
 
 /** The three-node cluster of scripts/kafka-cluster.sh, driven through the script. */
 export class LocalCluster {
+  /** Nodes paused by `pause` and not resumed yet: resumed before the cluster stops. */
+  private readonly paused = new Set<number>();
+
   constructor(
     readonly layout: ClusterLayout,
     /** Remove the run dir on `remove()` (a temporary cluster). */
@@ -108,8 +112,32 @@ export class LocalCluster {
     return this.script('start');
   }
 
+  /** Stops every node; a paused one is resumed first, or it would take the SIGTERM only after the script's wait. */
   stop(): Promise<string> {
+    for (const node of [...this.paused]) this.resume(node);
     return this.script('stop');
+  }
+
+  /**
+   * SIGSTOP to node `n`: the process is frozen, not gone. Its sockets stay open, so clients' requests to it are
+   * accepted and never answered (until their own timeouts), and the cluster fences it only after the broker
+   * session timeout; resumed, it finds the cluster moved on.
+   */
+  pause(node: number): number {
+    const pid = this.pid(node);
+    if (pid === undefined) throw new Error(`node ${node} is not running: nothing to pause`);
+    process.kill(pid, 'SIGSTOP');
+    this.paused.add(node);
+    return pid;
+  }
+
+  /** SIGCONT to node `n`, paused by `pause`. */
+  resume(node: number): number {
+    const pid = this.pid(node);
+    if (pid === undefined) throw new Error(`node ${node} is not running: nothing to resume`);
+    process.kill(pid, 'SIGCONT');
+    this.paused.delete(node);
+    return pid;
   }
 
   kill(node: number): Promise<string> {

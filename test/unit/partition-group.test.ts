@@ -144,3 +144,19 @@ t.test('a long queue keeps its order while its consumed prefix is dropped', asyn
   );
   t.equal(group.buffered('ship:0'), 0);
 });
+
+t.test('a partition is also full once its unprocessed keys and values reach the byte bound, and fetched again as they drain', async (t) => {
+  const group = new PartitionGroup<R & { value: Buffer }>(1000, 5000, 1_000_000);
+  const big = (topic: string, offset: number) => ({ ...r(topic, 0, offset, offset), value: Buffer.alloc(300_000) });
+  group.add([big('ship', 0), big('ship', 1), big('ship', 2)]);
+  group.add([big('delivery', 0)]);
+  t.same([...group.full()], [], '900 KB: below the bound, three records of a thousand');
+  t.equal(group.bufferedBytes(), 1_200_000);
+  group.add([big('ship', 3)]);
+  t.same([...group.full()], ['ship:0'], '1.2 MB in four records: full by its bytes');
+  group.next(0, inputs, caughtUp, 0);
+  t.same([...group.full()], [], 'one processed: below the bound again');
+  t.equal(group.bufferedBytes(), 1_200_000);
+  group.clear();
+  t.equal(group.bufferedBytes(), 0, 'nothing counted after a rewind');
+});
