@@ -41,6 +41,8 @@ const summary = {
   bad_records_per_second: Math.round(result.bad.length / Math.max(result.seconds, 0.001)),
   longestPauseSeconds: Math.round(result.longestPauseSeconds * 10) / 10,
   peakRssMb: Math.round(result.peakRssMb),
+  peakRssFirstHalfMb: Math.round(result.peakRssByHalfMb[0]),
+  peakRssSecondHalfMb: Math.round(result.peakRssByHalfMb[1]),
 };
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 process.exit(unanswered || result.wrongCodes.length || lost || duplicated || stray ? 1 : 0);

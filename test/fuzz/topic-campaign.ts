@@ -47,6 +47,8 @@ export interface TopicCampaignResult {
   /** OrderID → how many releases it got. */
   readonly releases: ReadonlyMap<string, number>;
   readonly peakRssMb: number;
+  /** Peak RSS in the first and in the second half of the run: bounded memory shows the same peak in both, a leak a higher second one. */
+  readonly peakRssByHalfMb: readonly [number, number];
   /** From the first record produced to the group having committed every input record. */
   readonly seconds: number;
   /**
@@ -100,6 +102,8 @@ class GroupProgress {
   lastMove = Date.now();
   longestPauseMs = 0;
   peakRssMb = 0;
+  /** [time, MB] every sample. */
+  readonly rss: Array<[number, number]> = [];
   caughtUpAt: number | undefined;
   private stopped = false;
 
@@ -137,7 +141,9 @@ class GroupProgress {
         } catch {
           // a sample the broker could not answer: the next one will
         }
-        this.peakRssMb = Math.max(this.peakRssMb, await rssMb(this.pid));
+        const rss = await rssMb(this.pid);
+        this.peakRssMb = Math.max(this.peakRssMb, rss);
+        this.rss.push([Date.now(), rss]);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     } finally {
@@ -147,6 +153,12 @@ class GroupProgress {
 
   stop(): void {
     this.stopped = true;
+  }
+
+  peakByHalf(from: number, to: number): [number, number] {
+    const middle = (from + to) / 2;
+    const peak = (samples: Array<[number, number]>) => Math.max(0, ...samples.map(([, mb]) => mb));
+    return [peak(this.rss.filter(([at]) => at >= from && at < middle)), peak(this.rss.filter(([at]) => at >= middle && at <= to))];
   }
 }
 
@@ -238,6 +250,7 @@ export async function runTopicCampaign(options: TopicCampaignOptions): Promise<T
       expectedReleases,
       releases,
       peakRssMb: progress.peakRssMb,
+      peakRssByHalfMb: progress.peakByHalf(started, finished),
       seconds: (finished - started) / 1000,
       longestPauseSeconds: progress.longestPauseMs / 1000,
       inputBytes,
