@@ -3,7 +3,7 @@
 // Ends with the one line CI reads: "N passed, N failed". Extra args: test files to run, --grep=…, --only.
 // First, scripts/test-services.mjs starts or checks Kafka, Postgres and redis-server (OMNIA_TEST_NO_SERVICES=1 skips that).
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServices } from './test-services.mjs';
 
@@ -33,12 +33,10 @@ const testFiles = (dir) =>
 const extra = process.argv.slice(2);
 const flags = extra.filter((arg) => arg.startsWith('-'));
 const files = extra.filter((arg) => !arg.startsWith('-'));
-// One file at a time: the integration tests share the broker, Postgres, Redis and the browser.
 
 let passed = 0;
 let failed = 0;
 let fileFailures = 0; // failed assertions seen inside the current file
-let buffer = '';
 const failures = []; // 'file > case', listed again just above the last line so a log's tail names them
 let currentFile = '';
 // Each failed assertion with its YAML block (what was wanted, what was found, where), repeated at the end too:
@@ -100,45 +98,81 @@ const say = (line) => {
   count(line);
 };
 
-/** One test file, its TAP framed as the tap runner frames a file (its cases one level down); resolves with its exit code. */
-const runFile = (file, number) =>
+/**
+ * One test file, its TAP framed as the tap runner frames a file (its cases one level down); resolves with its exit
+ * code. Its output is held and printed whole when it ends, so two files running at once never interleave.
+ */
+let numbered = 0;
+const runFile = (file) =>
   new Promise((resolve) => {
     const started = Date.now();
-    say(`# Subtest: ${file}`);
+    const lines = [`# Subtest: ${file}`];
     const child = spawn(process.execPath, ['--enable-source-maps', compiled(file)], { stdio: ['ignore', 'pipe', 'inherit'], env: testEnv });
     services.forward(child);
     let timedOut = false;
+    let pending = '';
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
     }, FILE_TIMEOUT_MS);
     child.stdout.on('data', (chunk) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) say(`    ${line}`);
+      pending += chunk.toString();
+      const complete = pending.split('\n');
+      pending = complete.pop() ?? '';
+      for (const line of complete) lines.push(`    ${line}`);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (buffer) say(`    ${buffer}`);
-      buffer = '';
+      if (pending) lines.push(`    ${pending}`);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      if (code === 0) say(`ok ${number} - ${file} # time=${seconds}s`);
+      const number = ++numbered;
+      if (code === 0) lines.push(`ok ${number} - ${file} # time=${seconds}s`);
       else {
         const why = timedOut ? `timed out after ${FILE_TIMEOUT_MS / 1000} s` : signal ? `killed by ${signal}` : `exit code ${code}`;
-        say(`not ok ${number} - ${file} (${why}) # time=${seconds}s`);
+        lines.push(`not ok ${number} - ${file} (${why}) # time=${seconds}s`);
       }
+      for (const line of lines) say(line);
       resolve(code ?? 1);
     });
   });
 
+/**
+ * The tests of these directories run two at a time: each uses topics, groups, schemas, ports and state dirs of its
+ * own, and most of a broker test's time is spent waiting (for a commit, a session timeout, a hold, a partner's
+ * retry); one at a time the suite took 28 minutes, 18 of them in test/kafka. A file whose first lines say
+ * `ci: alone` (a private cluster of three brokers, or kills timed against the load) runs with nothing beside it.
+ * The browser, Redis, observability and deploy tests run one at a time.
+ */
+const PAIRED_DIRS = ['embedded', 'kafka', 'postgres', 'sink', 'unit'].map((dir) => join('test', dir));
+const runsAlone = (file) => /ci: alone/.test(readFileSync(file, 'utf8').slice(0, 2000));
+async function runAll(list) {
+  let code = 0;
+  const record = (result) => {
+    if (result !== 0) code = 1;
+  };
+  const paired = (file) => PAIRED_DIRS.some((dir) => file.startsWith(dir + '/'));
+  for (let index = 0; index < list.length;) {
+    if (!paired(list[index])) {
+      record(await runFile(list[index++]));
+      continue;
+    }
+    // The directory's files: those that run alone first, then the rest in two lanes, each taking the next file.
+    const group = [];
+    while (index < list.length && paired(list[index])) group.push(list[index++]);
+    for (const file of group.filter(runsAlone)) record(await runFile(file));
+    const queue = group.filter((file) => !runsAlone(file));
+    const lane = async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) record(await runFile(next));
+    };
+    await Promise.all([lane(), lane()]);
+  }
+  return code;
+}
+
 const runFiles = files.length ? files : testFiles('test');
 say('TAP version 14');
-let code = 0;
-for (const [index, file] of runFiles.entries()) {
-  if ((await runFile(file, index + 1)) !== 0) code = 1;
-}
+const code = await runAll(runFiles);
 say(`1..${runFiles.length}`);
 services.stop();
 // Only the blocks that say something: a parent's "not ok" without a YAML block is named in the list below.

@@ -1,3 +1,4 @@
+// ci: alone (a private cluster of three brokers: three JVMs; scripts/test.mjs runs it with no other broker test beside it)
 /**
  * A broker frozen, not killed: on a three-node cluster of the test's own (scripts/kafka-cluster.sh in a temporary
  * dir on free ports; replication 3, min.insync.replicas 2), the node that coordinates the group is SIGSTOPped under a

@@ -1,3 +1,4 @@
+// ci: alone (kills timed against the load; scripts/test.mjs runs it with no other broker test beside it)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';

@@ -1,3 +1,4 @@
+// ci: alone (a private TLS broker of its own; scripts/test.mjs runs it with no other broker test beside it)
 /**
  * Kafka over TLS with SASL/SCRAM, on a broker of the test's own (scripts/kafka-secure.sh, in a temporary dir on
  * free ports: SASL_SSL with SCRAM users made at format time, and an SSL listener that requires a client

@@ -1,3 +1,4 @@
+// ci: alone (kills timed against the load; scripts/test.mjs runs it with no other broker test beside it)
 /**
  * Standby replicas (OMNIA_NUM_STANDBY_REPLICAS=1) on the real broker: two replicas each keep a warm copy of the
  * other's tasks from the changelogs; the active one is SIGKILLed under load, and the survivor takes its tasks over
