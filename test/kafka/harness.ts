@@ -44,10 +44,32 @@ export function testClient(): KafkaClient {
   return new PlatformaticClient(BROKERS, 'omnia-test');
 }
 
+/**
+ * Creates topics and waits until the broker's metadata lists them: a component that checks its topics at start (the
+ * webhook ingress does) would otherwise call a topic created a moment ago missing.
+ */
 export async function createTopics(client: KafkaClient, topics: string[], partitions: number): Promise<void> {
   const admin = client.admin();
   await admin.ensureTopics(topics.map((topic) => ({ topic, partitions })));
   await admin.close();
+  await untilListed(client, topics);
+}
+
+/** Waits until the broker's metadata lists every topic (a topic reaches it a moment after it is created). */
+async function untilListed(client: KafkaClient, topics: string[]): Promise<void> {
+  const admin = client.admin();
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const counts = await admin.partitionCounts(topics);
+      const missing = topics.filter((topic) => !counts.get(topic));
+      if (missing.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`topics created but not in the broker's metadata after 30 s: ${missing.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await admin.close();
+  }
 }
 
 /** Produces records (idempotent, not transactional) and waits for the acks. */
@@ -95,11 +117,16 @@ export async function waitFor(what: string, condition: () => Promise<boolean> | 
 export async function createPipelineTopics(client: KafkaClient, prefix: string, partitions: number): Promise<void> {
   const topology = orderTopology(loadOrderConfig({ OMNIA_TOPIC_PREFIX: prefix }), orderSerdes(serdeConfig({}), prefix));
   const admin = client.admin();
-  await admin.ensureTopics([
+  const specs = [
     ...topology.sources.flatMap((source) => source.topics).map((topic) => ({ topic, partitions })),
     ...[...topology.globalTables.values()].map(({ topic }) => ({ topic, partitions: 1, configs: { 'cleanup.policy': 'compact' } })),
-  ]);
+  ];
+  await admin.ensureTopics(specs);
   await admin.close();
+  await untilListed(
+    client,
+    specs.map((spec) => spec.topic),
+  );
 }
 
 /** A JSON record keyed and partitioned as the producers upstream do (Java-compatible murmur2 of the key). */
