@@ -28,8 +28,11 @@ for (const moment of ['starting', 'restoring', 'running'] as const) {
     const stateDir = `.state/test-${app}`;
     t.teardown(async () => {
       const admin = client.admin();
-      await admin.deleteTopics([input, output, changelogTopic(app, 'counts')]).catch(() => undefined);
-      await admin.close();
+      await settles(
+        admin.deleteTopics([input, output, changelogTopic(app, 'counts')]).catch(() => undefined),
+        10_000,
+      );
+      await settles(admin.close(), 10_000);
       await rm(stateDir, { recursive: true, force: true });
     });
     const runtime = new StreamsRuntime(
@@ -50,7 +53,15 @@ for (const moment of ['starting', 'restoring', 'running'] as const) {
           stopping ??= runtime.stop();
         });
     });
-    await runtime.start();
+    // start() itself must settle too, whenever the stop lands in it: a hang here would otherwise hold the whole run.
+    const started = await settles(
+      runtime.start().then(
+        () => 'started',
+        (error: Error) => `refused: ${error.message}`,
+      ),
+      60_000,
+    );
+    t.not(started, 'hung', `start() settles (${String(started)}; states: ${states.join(' → ')})`);
     const stopped = await settles(
       (async () => {
         while (!stopping) await new Promise((resolve) => setTimeout(resolve, 50));
