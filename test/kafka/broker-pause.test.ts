@@ -16,6 +16,14 @@
  *
  * Measured, not asserted (a busy machine): from SIGCONT to the first commit, and to the pause's backlog committed.
  *
+ * The CI run is one pause of 25 s. The long form (bench/faults.ts) sets, with the same assertions:
+ *
+ *   FAULT_ROUNDS=1          pause/resume cycles in one run, each on the group coordinator's node of the time
+ *   FAULT_PAUSE_SECONDS=25  how long each pause lasts
+ *   FAULT_CALM_SECONDS=5    load after a recovery, before the next pause (or the drain)
+ *
+ * One line `# figures: {…}` sums the run up (faults injected, orders, lost, duplicated, recovery times).
+ *
  * Needs java (and the broker jars, or mvn to fetch them); without them it skips, naming what to install, and under
  * CI=true it fails.
  */
@@ -28,20 +36,33 @@ import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js'
 import { Topics } from '../../topology/topics.js';
 import {
   createReplicatedTopics,
+  exactnessFigures,
   LocalCluster,
   missingForCluster,
   OrderLoad,
   referenceRecords,
+  REPLICATION,
   type Replica,
   Replicas,
   verifyExactlyOnce,
 } from './cluster-harness.js';
 import { produce, uniqueName, waitFor } from './harness.js';
 
+/** A positive number from the environment, `fallback` when unset (the CI form). */
+function knob(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}=${raw}: a positive number is needed`);
+  return value;
+}
+
 const PARTITIONS = 6;
 const RATE = 100;
+const ROUNDS = Math.floor(knob('FAULT_ROUNDS', 1));
 /** Past the group's session timeout (the default 10 s), the broker's (9 s) and the transaction timeout (10 s). */
-const PAUSE_MS = 25_000;
+const PAUSE_MS = knob('FAULT_PAUSE_SECONDS', 25) * 1000;
+const CALM_MS = knob('FAULT_CALM_SECONDS', 5) * 1000;
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 /** `work`, or undefined when it fails or has not answered within `ms` (a request stuck on the paused node). */
@@ -78,6 +99,19 @@ t.test(
     const client = new PlatformaticClient(cluster.brokers, app);
     const load = new OrderLoad(client, orderTopic, { rate: RATE, partitions: PARTITIONS, log: (line) => t.comment(line) });
     let sampling = true;
+    // The run in figures, printed last whatever happened (bench/faults.ts reads the line).
+    const figures = {
+      campaign: 'broker-pause',
+      rounds: ROUNDS,
+      pauseSeconds: PAUSE_MS / 1000,
+      calmSeconds: CALM_MS / 1000,
+      rate: RATE,
+      faultsInjected: 0,
+      faultsSurvived: 0,
+      consumersReplaced: 0,
+      recoveries: [] as Array<Record<string, number | null>>,
+    };
+    let verified: ReturnType<typeof exactnessFigures> | undefined = undefined; // the exactness figures, once checked
     t.teardown(async () => {
       sampling = false;
       await load.stop().catch(() => undefined);
@@ -86,7 +120,9 @@ t.test(
       await rm(stateRoot, { recursive: true, force: true });
       if (t.passing()) await rm(logDir, { recursive: true, force: true });
       else t.comment(`the replicas' logs are kept in ${logDir}`);
-      t.comment(`wall time ${Math.round((Date.now() - started) / 1000)} s`);
+      const wallSeconds = Math.round((Date.now() - started) / 1000);
+      t.comment(`wall time ${wallSeconds} s`);
+      t.comment(`figures: ${JSON.stringify({ ...figures, ...verified, sent: load.sent, passed: t.passing(), wallSeconds })}`);
     });
     const at = () => `t=${Math.round((Date.now() - started) / 1000)} s`;
     t.comment(`${(await cluster.start()).split('\n').at(-1)} (${at()})`);
@@ -170,56 +206,83 @@ t.test(
     t.pass(`both replicas running and committing (${at()})`);
 
     // ------------------------------------------------------------------------------------ the coordinator paused
-    const node = await cluster.groupCoordinator(app);
-    const transactions = Object.fromEntries(
-      await cluster.transactionCoordinators(replicas.live.map((replica) => `${app}-${replica.instanceId}`)),
-    );
-    const pausedAt = Date.now();
-    t.comment(
-      `node ${node} (pid ${cluster.pause(node)}) paused with SIGSTOP (${at()}): the group's coordinator; transaction coordinators: ${JSON.stringify(transactions)}`,
-    );
-    await sleep(PAUSE_MS);
-    const resumedAt = Date.now();
-    cluster.resume(node);
-    t.comment(`node ${node} resumed with SIGCONT after ${(resumedAt - pausedAt) / 1000} s (${at()})`);
-    // What had arrived by the resume: committed, it is the pause's backlog worked off.
-    let backlog: number | undefined;
-    await settle(
-      'the input end offsets after the resume',
-      async () => (backlog = sum((await ask((admin) => admin.endOffsets(partitions, false))) ?? new Map())) > 0,
-      90_000,
-    );
-
-    // ------------------------------------------------------------------------------------ recovered by themselves
-    await settle(
-      'the pause’s backlog committed',
-      async () => committedSince(resumedAt).some((sample) => sample.committed! >= backlog!),
-      180_000,
-    );
     const seconds = (from: number, sample: { at: number } | undefined) =>
       sample ? `${((sample.at - from) / 1000).toFixed(1)} s` : 'never';
-    const outputBefore = Math.max(
-      0,
-      ...outputSince(0)
-        .filter((sample) => sample.at < pausedAt)
-        .map((sample) => sample.output!),
-    );
-    const outputAtResume = Math.max(
-      0,
-      ...outputSince(0)
-        .filter((sample) => sample.at < resumedAt)
-        .map((sample) => sample.output!),
-    );
-    const outputWhilePaused = outputSince(pausedAt).find((sample) => sample.at < resumedAt && sample.output! > outputBefore);
-    const firstOutput = outputSince(resumedAt).find((sample) => sample.output! > outputAtResume);
-    const caughtUp = committedSince(resumedAt).find((sample) => sample.committed! >= backlog!);
-    t.comment(
-      `outputs while paused: ${outputWhilePaused ? `again ${seconds(pausedAt, outputWhilePaused)} after SIGSTOP` : 'none'}; ` +
-        `after SIGCONT: the first new output ${seconds(resumedAt, firstOutput)} after it, ` +
-        `the ${backlog} input records there were at SIGCONT all committed ${seconds(resumedAt, caughtUp)} after it`,
-    );
-    await settle('both replicas members again, owning and running every task', bothRunning, 120_000);
-    t.pass(`both replicas running in one stable group, each owning tasks (${at()})`);
+    const after = (from: number, sample: { at: number } | undefined) => (sample ? Math.round((sample.at - from) / 100) / 10 : null);
+    const inSync = [orderTopic, prefix + Topics.status, prefix + Topics.release, '__consumer_offsets', '__transaction_state'];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const label = ROUNDS > 1 ? `round ${round}/${ROUNDS}: ` : '';
+      // Each round the same fault: the node paused last is back in every in-sync replica set first.
+      if (round > 1)
+        await settle(
+          'every partition with all its replicas in sync again',
+          async () =>
+            [...(await cluster.partitions(inSync)).values()].every((list) =>
+              list.every((partition) => partition.isr.length === REPLICATION),
+            ),
+          180_000,
+        );
+      const node = await cluster.groupCoordinator(app);
+      const transactions = Object.fromEntries(
+        await cluster.transactionCoordinators(replicas.live.map((replica) => `${app}-${replica.instanceId}`)),
+      );
+      const pausedAt = Date.now();
+      t.comment(
+        `${label}node ${node} (pid ${cluster.pause(node)}) paused with SIGSTOP (${at()}): the group's coordinator; transaction coordinators: ${JSON.stringify(transactions)}`,
+      );
+      figures.faultsInjected++;
+      await sleep(PAUSE_MS);
+      const resumedAt = Date.now();
+      cluster.resume(node);
+      t.comment(`${label}node ${node} resumed with SIGCONT after ${(resumedAt - pausedAt) / 1000} s (${at()})`);
+      // What had arrived by the resume: committed, it is the pause's backlog worked off.
+      let backlog: number | undefined;
+      await settle(
+        'the input end offsets after the resume',
+        async () => (backlog = sum((await ask((admin) => admin.endOffsets(partitions, false))) ?? new Map())) > 0,
+        90_000,
+      );
+
+      // ---------------------------------------------------------------------------------- recovered by themselves
+      await settle(
+        'the pause’s backlog committed',
+        async () => committedSince(resumedAt).some((sample) => sample.committed! >= backlog!),
+        180_000,
+      );
+      const outputBefore = Math.max(
+        0,
+        ...outputSince(0)
+          .filter((sample) => sample.at < pausedAt)
+          .map((sample) => sample.output!),
+      );
+      const outputAtResume = Math.max(
+        0,
+        ...outputSince(0)
+          .filter((sample) => sample.at < resumedAt)
+          .map((sample) => sample.output!),
+      );
+      const outputWhilePaused = outputSince(pausedAt).find((sample) => sample.at < resumedAt && sample.output! > outputBefore);
+      const firstOutput = outputSince(resumedAt).find((sample) => sample.output! > outputAtResume);
+      const caughtUp = committedSince(resumedAt).find((sample) => sample.committed! >= backlog!);
+      t.comment(
+        `${label}outputs while paused: ${outputWhilePaused ? `again ${seconds(pausedAt, outputWhilePaused)} after SIGSTOP` : 'none'}; ` +
+          `after SIGCONT: the first new output ${seconds(resumedAt, firstOutput)} after it, ` +
+          `the ${backlog} input records there were at SIGCONT all committed ${seconds(resumedAt, caughtUp)} after it`,
+      );
+      await settle('both replicas members again, owning and running every task', bothRunning, 120_000);
+      t.pass(`${label}both replicas running in one stable group, each owning tasks (${at()})`);
+      figures.recoveries.push({
+        node,
+        pausedSeconds: (resumedAt - pausedAt) / 1000,
+        backlog: backlog!,
+        outputWhilePausedSeconds: after(pausedAt, outputWhilePaused),
+        firstOutputSeconds: after(resumedAt, firstOutput),
+        backlogCommittedSeconds: after(resumedAt, caughtUp),
+        groupStableSeconds: Math.round((Date.now() - resumedAt) / 100) / 10,
+      });
+      if (exits.length === 0) figures.faultsSurvived++;
+      if (round < ROUNDS) await sleep(CALM_MS); // steady load before the next pause
+    }
     t.same(exits, [], 'no replica exited: none was restarted');
     for (const replica of replicas.live) {
       t.equal(replica.state, 'running', `replica-${replica.index} ends running`);
@@ -229,11 +292,12 @@ t.test(
       );
       const replaced = replica.lines.filter((line) => /replacing the group consumer/.test(line.msg)).length;
       const retries = replica.lines.filter((line) => /retrying \(attempt \d+\)/.test(line.msg)).length;
+      figures.consumersReplaced += replaced;
       t.comment(`replica-${replica.index}: ${retries} failed attempts retried, group consumer replaced ${replaced} times`);
     }
 
     // ------------------------------------------------------------------------------------ drain, stop, verify
-    await sleep(5_000);
+    await sleep(CALM_MS);
     const sent = await load.stop();
     await settle(
       'every order processed and committed',
@@ -256,6 +320,7 @@ t.test(
       t.equal(await replicas.remove(replica), 0, `replica-${replica.index} stopped gracefully`);
 
     const report = await verifyExactlyOnce(cluster.brokers, prefix, PARTITIONS);
+    verified = exactnessFigures(report);
     t.comment(
       `${report.orders} orders (${report.inputDuplicates} resent by the load after a failed send): ${report.released} released, ` +
         `${report.rejectedInvalid} refused at validation, ${report.rejectedAfterValidation} cancelled (${at()})`,

@@ -22,6 +22,14 @@
  * clock had at each moment is the test's own schedule, so At minus the offset of its phase is the real time (the
  * phases' fake time ranges lie an hour apart, so the phase is never in doubt).
  *
+ * The CI run is one cycle of four steps. The long form (bench/faults.ts) sets, with the same assertions (each step
+ * back checked on its own; the day is reconciled at the first +1 h only, the later ones must not run it again):
+ *
+ *   FAULT_ROUNDS=1         full cycles +1 h, +0, −1 h, +0 in one run (the phases must stay under an hour in all)
+ *   FAULT_CALM_SECONDS=10  load at +0 between a cycle and the next (only between cycles)
+ *
+ * One line `# figures: {…}` sums the run up (steps made, orders, lost, duplicated, waits after each step back).
+ *
  * Needs the shared broker and libfaketime (Debian package `faketime`); without it the test skips saying why, and
  * under CI=true it fails.
  */
@@ -39,6 +47,17 @@ import type { KafkaClient } from '../../topology/kafka/client.js';
 import { Stores, Topics } from '../../topology/topics.js';
 import { BROKERS, createPipelineTopics, jsonRecord, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
 
+/** A positive number from the environment, `fallback` when unset (the CI form). */
+function knob(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}=${raw}: a positive number is needed`);
+  return value;
+}
+
+const ROUNDS = Math.floor(knob('FAULT_ROUNDS', 1));
+const CALM_MS = knob('FAULT_CALM_SECONDS', 10) * 1000;
 const OMNIA = resolve('dist/bin/omnia.js');
 const PARTITIONS = 2;
 const STORES = 4;
@@ -147,10 +166,22 @@ t.test('±1 h clock steps: each order released once, never an hour late; the day
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The run in figures, printed last whatever happened (bench/faults.ts reads the line).
+  const figures = {
+    campaign: 'clock-jumps',
+    rounds: ROUNDS,
+    holdSeconds: HOLD_S,
+    faultsInjected: 0,
+    faultsSurvived: 0,
+    stepsBack: [] as Array<Record<string, number>>,
+  };
+  let counted: Record<string, number> | undefined;
   t.teardown(async () => {
     if (worker.exitCode === null) worker.kill('SIGKILL');
     await rm(stateDir, { recursive: true, force: true });
     await rm(clockFile, { force: true });
+    const wallSeconds = Math.round((Date.now() - started) / 1000);
+    t.comment(`figures: ${JSON.stringify({ ...figures, ...counted, passed: t.passing(), wallSeconds })}`);
   });
   worker.stdout!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
   worker.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
@@ -247,6 +278,7 @@ t.test('±1 h clock steps: each order released once, never an hour late; the day
   const step = (offset: string, ms: number) => {
     phases.push({ name: offset, from: Date.now(), offset: ms });
     setClock(offset);
+    figures.faultsInjected++;
     t.comment(`${seconds(Date.now() - started)}: clock ${offset}`);
   };
 
@@ -255,41 +287,57 @@ t.test('±1 h clock steps: each order released once, never an hour late; the day
   const reconciledToday = pickPerStore(await releases(), 2);
   await collect(reconciledToday);
   await sleep(5_000);
-  const heldAtForwardStep = [...created].filter(([, order]) => order.at > Date.now() - HOLD_MS).length;
 
-  // +1 h: the held orders fall due, and the cut-off passes.
-  if (Date.now() >= cutOff.getTime() - 5_000) {
-    t.fail(
-      `the cut-off (${cutOff.toISOString()}) came before the step forward (${seconds(Date.now() - started)} in): nothing to step across`,
+  /** Each cycle's moments (real ms): its step forward, its step back, the end of the 10 s after it, its put right. */
+  const cycles: Array<{ forwardStep: number; backStep: number; createdBehind: number; putRight: number }> = [];
+  let heldAtForwardStep = 0;
+  let collectedAfterRun: Release[] = [];
+  for (let cycle = 1; cycle <= ROUNDS; cycle++) {
+    heldAtForwardStep += [...created].filter(([, order]) => order.at > Date.now() - HOLD_MS).length;
+
+    // +1 h: the held orders fall due, and (the first time) the cut-off passes.
+    if (cycle === 1 && Date.now() >= cutOff.getTime() - 5_000) {
+      t.fail(
+        `the cut-off (${cutOff.toISOString()}) came before the step forward (${seconds(Date.now() - started)} in): nothing to step across`,
+      );
+      return;
+    }
+    step('+1h', HOUR);
+    const forwardStep = phases.at(-1)!.from;
+    if (cycle === 1) await waitFor('the day reconciled: one report per store', async () => (await reports()).length >= STORES, 60_000);
+    await waitFor('every order created before the step released', () => releasedUpTo(forwardStep), 60_000);
+    await sleep(5_000);
+
+    // +0 (an hour back): orders are held again; (the first time) more cash is collected, after the day's run.
+    step('+0', 0);
+    if (cycle === 1) {
+      collectedAfterRun = pickPerStore(await releases(), 1, new Set(reconciledToday.map((r) => r.OrderID)));
+      await collect(collectedAfterRun);
+    }
+    await sleep(Math.max(0, phases.at(-1)!.from + HOLD_MS + 10_000 - Date.now()));
+
+    // −1 h: what is held when the clock goes back, and what is created while it is behind, waits the hold, not an hour.
+    step('-1h', -HOUR);
+    const backStep = phases.at(-1)!.from;
+    await sleep(10_000);
+    const createdBehind = Date.now();
+    await waitFor(
+      'the orders held at the step back and created in the 10 s after it released',
+      () => releasedUpTo(createdBehind),
+      10 * 60_000, // an hour late would time out here
     );
-    return;
+
+    // +0: the orders held on the slow clock fall due.
+    step('+0', 0);
+    const putRight = phases.at(-1)!.from;
+    cycles.push({ forwardStep, backStep, createdBehind, putRight });
+    if (cycle < ROUNDS) {
+      // Before the next cycle, what the slow clock held is released and orders flow under the right clock.
+      await waitFor('every order created before the clock was put right released', () => releasedUpTo(putRight), 120_000);
+      await sleep(CALM_MS);
+    }
   }
-  step('+1h', HOUR);
-  const forwardStep = phases.at(-1)!.from;
-  await waitFor('the day reconciled: one report per store', async () => (await reports()).length >= STORES, 60_000);
-  await waitFor('every order created before the step released', () => releasedUpTo(forwardStep), 60_000);
-  await sleep(5_000);
-
-  // +0 (an hour back): orders are held again; more cash is collected, after the day's run.
-  step('+0', 0);
-  const collectedAfterRun = pickPerStore(await releases(), 1, new Set(reconciledToday.map((r) => r.OrderID)));
-  await collect(collectedAfterRun);
-  await sleep(Math.max(0, phases.at(-1)!.from + HOLD_MS + 10_000 - Date.now()));
-
-  // −1 h: what is held when the clock goes back, and what is created while it is behind, waits the hold, not an hour.
-  step('-1h', -HOUR);
-  const backStep = phases.at(-1)!.from;
-  await sleep(10_000);
-  const createdBehind = Date.now();
-  await waitFor(
-    'the orders held at the step back and created in the 10 s after it released',
-    () => releasedUpTo(createdBehind),
-    10 * 60_000, // an hour late would time out here
-  );
-
-  // +0: the orders held on the slow clock fall due; the real clock then reaches the cut-off the +1 h step ran.
-  step('+0', 0);
-  const putRight = phases.at(-1)!.from;
+  // The real clock then reaches the cut-off the first +1 h step ran.
   await sleep(Math.max(5_000, cutOff.getTime() + 5 * CHECK_MS - Date.now()));
   feeding = false;
   await feed;
@@ -318,6 +366,13 @@ t.test('±1 h clock steps: each order released once, never an hour late; the day
     'no release of anything else',
   );
   t.equal((await validated()).size, created.size, 'every order validated');
+  counted = {
+    orders: created.size,
+    released: count.size,
+    lost: [...created.keys()].filter((id) => !count.has(id)).length,
+    duplicated: [...count.values()].filter((n) => n > 1).length,
+    releasedOther: [...count.keys()].filter((id) => !created.has(id)).length,
+  };
 
   // When, by the real clock: never before CreatedAt + hold, unless the replica clock was ahead at the time.
   const timed = all.map((release) => {
@@ -326,31 +381,46 @@ t.test('±1 h clock steps: each order released once, never an hour late; the day
     return { id: release.OrderID, created: order.at, released: real, phase, waited: real - order.at };
   });
   const early = timed.filter((r) => r.waited < HOLD_MS);
-  const ahead = phases.findIndex((phase) => phase.offset > 0);
-  const earlyOnStep = (r: (typeof timed)[number]) => r.phase === ahead || (r.released >= putRight && r.created < putRight);
+  const ahead = phases.findIndex((phase) => phase.offset > 0); // the first step forward: the day's run
+  const aheadPhases = new Set(phases.flatMap((phase, index) => (phase.offset > 0 ? [index] : [])));
+  const putRightPhases = new Set(cycles.map((cycle) => phases.findIndex((phase) => phase.from === cycle.putRight)));
+  const earlyOnStep = (r: (typeof timed)[number]) =>
+    aheadPhases.has(r.phase) || (putRightPhases.has(r.phase) && r.created < phases[r.phase]!.from);
   t.same(
     early.filter((r) => !earlyOnStep(r)).map((r) => `${r.id} waited ${r.waited} ms (phase ${r.phase})`),
     [],
     'no order released before its hold by the real clock, except on a step forward',
   );
-  const earlyAtForward = early.filter((r) => r.phase === ahead).length;
+  const earlyAtForward = early.filter((r) => aheadPhases.has(r.phase)).length;
   const earlyAtPutRight = early.length - earlyAtForward;
   t.ok(earlyAtForward > 0, `the +1 h step released held orders early (${earlyAtForward})`);
 
-  // The step back: orders held at it, and orders created while the clock was behind.
-  const heldAtBack = timed.filter((r) => r.created < backStep && r.released >= backStep);
-  const createdWhileBehind = timed.filter((r) => r.created >= backStep && r.created < createdBehind);
-  t.ok(heldAtBack.length > 0, `${heldAtBack.length} orders were held when the clock went back an hour`);
-  t.same(
-    [...heldAtBack, ...createdWhileBehind].filter((r) => r.released >= putRight).map((r) => r.id),
-    [],
-    `they and the ${createdWhileBehind.length} orders created in the 10 s after the step were released while the clock was still an hour behind`,
-  );
+  // Each step back: orders held at it, and orders created while the clock was behind.
   const range = (list: number[]) => (list.length ? `${seconds(Math.min(...list))}–${seconds(Math.max(...list))}` : 'none');
-  t.comment(
-    `released after the step back: held then ${range(heldAtBack.map((r) => r.released - backStep))} after the step ` +
-      `(${range(heldAtBack.map((r) => r.waited))} after CreatedAt); created while behind ${range(createdWhileBehind.map((r) => r.waited))} after CreatedAt`,
-  );
+  for (const [index, { backStep, createdBehind, putRight }] of cycles.entries()) {
+    const label = ROUNDS > 1 ? `cycle ${index + 1}: ` : '';
+    const heldAtBack = timed.filter((r) => r.created < backStep && r.released >= backStep);
+    const createdWhileBehind = timed.filter((r) => r.created >= backStep && r.created < createdBehind);
+    t.ok(heldAtBack.length > 0, `${label}${heldAtBack.length} orders were held when the clock went back an hour`);
+    const late = [...heldAtBack, ...createdWhileBehind].filter((r) => r.released >= putRight);
+    t.same(
+      late.map((r) => r.id),
+      [],
+      `${label}they and the ${createdWhileBehind.length} orders created in the 10 s after the step were released while the clock was still an hour behind`,
+    );
+    t.comment(
+      `${label}released after the step back: held then ${range(heldAtBack.map((r) => r.released - backStep))} after the step ` +
+        `(${range(heldAtBack.map((r) => r.waited))} after CreatedAt); created while behind ${range(createdWhileBehind.map((r) => r.waited))} after CreatedAt`,
+    );
+    const longest = (list: number[]) => Math.round(Math.max(0, ...list) / 100) / 10;
+    figures.stepsBack.push({
+      held: heldAtBack.length,
+      heldReleasedAfterStepSeconds: longest(heldAtBack.map((r) => r.released - backStep)),
+      createdBehind: createdWhileBehind.length,
+      createdBehindWaitSeconds: longest(createdWhileBehind.map((r) => r.waited)),
+      late: late.length,
+    });
+  }
   t.comment(
     `${created.size} orders in ${seconds(finished - started)}; ${heldAtForwardStep} held at the +1 h step, ${earlyAtForward} released early under +1 h, ` +
       `${earlyAtPutRight} early when put right from −1 h; waits otherwise ${range(timed.filter((r) => r.waited >= HOLD_MS).map((r) => r.waited))}`,
@@ -389,7 +459,7 @@ t.test('±1 h clock steps: each order released once, never an hour late; the day
     'the cash collected after the run waits for the next day',
   );
 
-  // The processing loop never failed: no aborted transaction, no consumer replaced, through four steps.
+  // The processing loop never failed: no aborted transaction, no consumer replaced, through every step.
   const failures = log
     .join('')
     .split('\n')
@@ -404,9 +474,19 @@ t.test('±1 h clock steps: each order released once, never an hour late; the day
     (await values<ValidationResult>(client, name(Topics.validation))).map((v) => realTime(phases, Date.parse(v.At), finished).phase),
   );
   t.same(
-    [...processedUnder].sort(),
+    [...processedUnder].sort((a, b) => a - b),
     phases.map((_, i) => i),
-    'orders were validated under each of the five clocks',
+    `orders were validated under each of the ${phases.length} clocks`,
   );
   t.ok(worker.exitCode === null, 'the replica is still running');
+  // A step survived: the replica, running at the end, processed orders under the clock it set.
+  figures.faultsSurvived = worker.exitCode === null ? phases.filter((_, i) => i > 0 && processedUnder.has(i)).length : 0;
+  counted = {
+    ...counted,
+    earlyAtForward,
+    earlyAtPutRight,
+    heldAtForwardStep,
+    reconciliationReports: reported.length,
+    processingFailures: failures.length,
+  };
 });

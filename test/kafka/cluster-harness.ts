@@ -745,6 +745,24 @@ export interface ExactlyOnceReport {
   exact: boolean;
 }
 
+/**
+ * A report in the fault campaigns' figures (bench/faults.ts): orders with no outcome are lost, orders released more
+ * than once duplicated; output records are compared with the replay as well.
+ */
+export function exactnessFigures(report: ExactlyOnceReport) {
+  return {
+    orders: report.orders,
+    released: report.released,
+    refused: report.rejectedInvalid + report.rejectedAfterValidation,
+    lost: report.unaccounted.length,
+    duplicated: report.duplicateReleases.length,
+    statusChangesTwice: report.duplicateStatusChanges.length,
+    outputRecordsMissing: report.topics.reduce((total, topic) => total + topic.missing, 0),
+    outputRecordsDuplicated: report.topics.reduce((total, topic) => total + topic.duplicated, 0),
+    exact: report.exact,
+  };
+}
+
 /** A committed output as comparable text: topic, key and value without its wall-clock `At`; a dead letter's code. */
 function identity(topic: string, key: Buffer | null, value: Buffer | null, headers: Readonly<Record<string, string>>): string {
   const code = headers[DlqHeaders.code];

@@ -17,6 +17,14 @@
  * store is next opened. A replica that retried would commit on top of them, and its next checkpoint would vouch for
  * writes its store has lost.
  *
+ * The CI run fills the disk once. The long form (bench/faults.ts) sets, with the same assertions:
+ *
+ *   FAULT_ROUNDS=1        fill / exit / take-over / free / restart cycles in one run, on the same directory
+ *   FAULT_TMPFS_MB=48     the tmpfs's size (room for the stores a longer run grows, besides the ballast)
+ *   FAULT_CALM_SECONDS=5  load after a restart, before the next fill (only between rounds)
+ *
+ * One line `# figures: {…}` sums the run up (faults injected, orders, lost, duplicated, recovery times).
+ *
  * Needs the shared broker and root (to mount the tmpfs); without either it skips saying why, and under CI=true it
  * fails.
  */
@@ -37,13 +45,25 @@ import { loadOrderConfig } from '../../topology/order-config.js';
 import { orderSerdes } from '../../topology/order-serdes.js';
 import { orderTopology } from '../../topology/order-topology.js';
 import { Topics } from '../../topology/topics.js';
-import { OrderLoad, readCommitted, referenceRecords, Replicas, verifyExactlyOnce } from './cluster-harness.js';
+import { exactnessFigures, OrderLoad, readCommitted, referenceRecords, Replicas, verifyExactlyOnce } from './cluster-harness.js';
 import { BROKERS, createPipelineTopics, produce, requireKafka, uniqueName, waitFor } from './harness.js';
+
+/** A positive number from the environment, `fallback` when unset (the CI form). */
+function knob(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}=${raw}: a positive number is needed`);
+  return value;
+}
 
 const PARTITIONS = 4;
 const RATE = 80;
+const ROUNDS = Math.floor(knob('FAULT_ROUNDS', 1));
 /** Room for the replica's stores at start (3 global tables, 8 stores per task) and a few seconds of orders. */
-const TMPFS_MB = 48;
+const TMPFS_MB = Math.floor(knob('FAULT_TMPFS_MB', 48));
+const CALM_MS = knob('FAULT_CALM_SECONDS', 5) * 1000;
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 /** Mounts a tmpfs of `megabytes` on `dir`; the reason when the system refuses. */
 function mountTmpfs(dir: string, megabytes: number): string | undefined {
@@ -139,6 +159,17 @@ t.test('the state directory full under load: the replica stops at once, and afte
   const client = new PlatformaticClient(BROKERS, app);
   const load = new OrderLoad(client, orderTopic, { rate: RATE, partitions: PARTITIONS, log: (line) => t.comment(line) });
   const admin = client.admin();
+  // The run in figures, printed last whatever happened (bench/faults.ts reads the line).
+  const figures = {
+    campaign: 'state-disk-full',
+    rounds: ROUNDS,
+    tmpfsMb: TMPFS_MB,
+    rate: RATE,
+    faultsInjected: 0,
+    faultsSurvived: 0,
+    recoveries: [] as Array<Record<string, number | null>>,
+  };
+  let verified: (ReturnType<typeof exactnessFigures> & { storesChecked?: number; storesDiffering?: number }) | undefined;
   t.teardown(async () => {
     await load.stop().catch(() => undefined);
     await replicas.killAll();
@@ -147,7 +178,9 @@ t.test('the state directory full under load: the replica stops at once, and afte
     await rm(stateRoot, { recursive: true, force: true });
     if (t.passing()) await rm(logDir, { recursive: true, force: true });
     else t.comment(`the replicas' logs are kept in ${logDir}`);
-    t.comment(`wall time ${Math.round((Date.now() - started) / 1000)} s`);
+    const wallSeconds = Math.round((Date.now() - started) / 1000);
+    t.comment(`wall time ${wallSeconds} s`);
+    t.comment(`figures: ${JSON.stringify({ ...figures, ...verified, sent: load.sent, passed: t.passing(), wallSeconds })}`);
   });
 
   await createPipelineTopics(client, prefix, PARTITIONS);
@@ -193,75 +226,93 @@ t.test('the state directory full under load: the replica stops at once, and afte
   t.pass(`both replicas running, replica-0 committing on its ${TMPFS_MB} MB tmpfs (${at()})`);
 
   // ------------------------------------------------------------------------------------ the disk full
-  const ballast = join(fullDir, 'ballast');
-  const filledAt = Date.now();
-  const bytes = await fill(ballast);
-  t.comment(`${fullDir} filled up with ${(bytes / 2 ** 20).toFixed(1)} MB of ballast (${at()})`);
-  let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([
-    full.exited,
-    new Promise<'still running'>((done) => (timer = setTimeout(() => done('still running'), 120_000))),
-  ]);
-  clearTimeout(timer);
-  t.not(code, 'still running', 'the replica whose disk is full exits by itself', { diagnosis: diagnosis() });
-  t.comment(`it exited ${((full.exitedAt ?? Date.now()) - filledAt) / 1000} s after the disk filled up (${at()})`);
-  t.ok(typeof code === 'number' && code !== 0, `it exits non-zero (${String(code)}), so its pod is restarted`);
-  t.equal(full.state, 'failed', 'its runtime ends failed');
-  const errors = full.lines.filter((line) => line.level >= 50 && line.at >= filledAt);
-  const told = errors.find((line) => {
-    const text = `${line.msg} ${JSON.stringify(line.err ?? '')}`;
-    return text.includes(fullDir) && /disk (is )?full|ENOSPC|no space left/i.test(text) && /OMNIA_STATE_DIR/.test(text);
-  });
-  t.ok(told, 'its error names the state directory, the full disk and the setting to look at', {
-    errors: errors.map((line) => line.msg),
-  });
-  t.comment(`what the operator reads: ${told?.msg ?? '(none)'}`);
-  // Nothing was retried after the failed store write: a retry would commit on top of a store that missed writes.
-  const firstStoreError = full.lines.find((line) => line.at >= filledAt && line.level >= 40);
-  const retries = full.lines.filter((line) => line.at >= filledAt && / retrying \(attempt \d+\)/.test(line.msg));
-  t.same(
-    retries.map((line) => line.msg.slice(0, 200)),
-    [],
-    `no retry after the first failure (${firstStoreError?.msg.slice(0, 200) ?? 'none'})`,
-  );
-  t.ok(
-    replicas.live.some((replica) => replica.index === 1),
-    'the other replica runs on',
-  );
+  let current = full; // replica-0 of this round: started again at the end of each
+  for (let round = 1; round <= ROUNDS; round++) {
+    const label = ROUNDS > 1 ? `round ${round}/${ROUNDS}: ` : '';
+    const ballast = join(fullDir, 'ballast');
+    const filledAt = Date.now();
+    const bytes = await fill(ballast);
+    figures.faultsInjected++;
+    t.comment(`${label}${fullDir} filled up with ${(bytes / 2 ** 20).toFixed(1)} MB of ballast (${at()})`);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      current.exited,
+      new Promise<'still running'>((done) => (timer = setTimeout(() => done('still running'), 120_000))),
+    ]);
+    clearTimeout(timer);
+    t.not(code, 'still running', 'the replica whose disk is full exits by itself', { diagnosis: diagnosis() });
+    t.comment(`${label}it exited ${((current.exitedAt ?? Date.now()) - filledAt) / 1000} s after the disk filled up (${at()})`);
+    t.ok(typeof code === 'number' && code !== 0, `it exits non-zero (${String(code)}), so its pod is restarted`);
+    t.equal(current.state, 'failed', 'its runtime ends failed');
+    const errors = current.lines.filter((line) => line.level >= 50 && line.at >= filledAt);
+    const told = errors.find((line) => {
+      const text = `${line.msg} ${JSON.stringify(line.err ?? '')}`;
+      return text.includes(fullDir) && /disk (is )?full|ENOSPC|no space left/i.test(text) && /OMNIA_STATE_DIR/.test(text);
+    });
+    t.ok(told, 'its error names the state directory, the full disk and the setting to look at', {
+      errors: errors.map((line) => line.msg),
+    });
+    t.comment(`what the operator reads: ${told?.msg ?? '(none)'}`);
+    // Nothing was retried after the failed store write: a retry would commit on top of a store that missed writes.
+    const firstStoreError = current.lines.find((line) => line.at >= filledAt && line.level >= 40);
+    const retries = current.lines.filter((line) => line.at >= filledAt && / retrying \(attempt \d+\)/.test(line.msg));
+    t.same(
+      retries.map((line) => line.msg.slice(0, 200)),
+      [],
+      `no retry after the first failure (${firstStoreError?.msg.slice(0, 200) ?? 'none'})`,
+    );
+    t.ok(
+      replicas.live.some((replica) => replica.index === 1),
+      'the other replica runs on',
+    );
 
-  // ------------------------------------------------------------------------------------ the other takes over
-  await settle('replica-1 to own every task', () => spreadOver(1), 90_000);
-  const atTakeOver = await committed();
-  await settle(
-    'replica-1 committing replica-0’s tasks',
-    async () => {
-      const now = await committed();
-      return [0, 1].every(
-        (partition) => (now.get(tpKey(orderTopic, partition)) ?? -1n) > (atTakeOver.get(tpKey(orderTopic, partition)) ?? -1n),
-      );
-    },
-    90_000,
-  );
-  t.pass(`replica-1 owns and commits every task (${at()})`);
+    // ---------------------------------------------------------------------------------- the other takes over
+    await settle('replica-1 to own every task', () => spreadOver(1), 90_000);
+    const atTakeOver = await committed();
+    await settle(
+      'replica-1 committing replica-0’s tasks',
+      async () => {
+        const now = await committed();
+        return [0, 1].every(
+          (partition) => (now.get(tpKey(orderTopic, partition)) ?? -1n) > (atTakeOver.get(tpKey(orderTopic, partition)) ?? -1n),
+        );
+      },
+      90_000,
+    );
+    const tookOver = Date.now();
+    t.pass(`replica-1 owns and commits every task (${at()})`);
 
-  // ------------------------------------------------------------------------------------ space freed, replica-0 again
-  await rm(ballast);
-  const again = await replicas.add(0); // the same directory, with what the failed writes left in it
-  await settle('the tasks spread over both replicas again', () => spreadOver(2), 90_000);
-  const back = await committed();
-  await settle(
-    'replica-0 committing its tasks again',
-    async () => {
-      const now = await committed();
-      return [0, 1].every(
-        (partition) => (now.get(tpKey(orderTopic, partition)) ?? -1n) > (back.get(tpKey(orderTopic, partition)) ?? -1n) + 50n,
-      );
-    },
-    90_000,
-  );
-  t.ok(again.alive && again.state === 'running', `replica-0, started again on its directory, runs its tasks (${at()})`);
-  const wiped = again.lines.filter((line) => /wiping it and restoring/.test(line.msg)).map((line) => line.msg);
-  t.comment(`stores replica-0 found untrusted and rebuilt: ${wiped.length ? wiped.join('; ') : 'none (each checkpoint valid)'}`);
+    // ---------------------------------------------------------------------------------- space freed, replica-0 again
+    await rm(ballast);
+    const restarted = Date.now();
+    const again = await replicas.add(0); // the same directory, with what the failed writes left in it
+    await settle('the tasks spread over both replicas again', () => spreadOver(2), 90_000);
+    const back = await committed();
+    await settle(
+      'replica-0 committing its tasks again',
+      async () => {
+        const now = await committed();
+        return [0, 1].every(
+          (partition) => (now.get(tpKey(orderTopic, partition)) ?? -1n) > (back.get(tpKey(orderTopic, partition)) ?? -1n) + 50n,
+        );
+      },
+      90_000,
+    );
+    t.ok(again.alive && again.state === 'running', `replica-0, started again on its directory, runs its tasks (${at()})`);
+    const wiped = again.lines.filter((line) => /wiping it and restoring/.test(line.msg)).map((line) => line.msg);
+    t.comment(`stores replica-0 found untrusted and rebuilt: ${wiped.length ? wiped.join('; ') : 'none (each checkpoint valid)'}`);
+    const seconds = (from: number, to: number | undefined) => (to === undefined ? null : Math.round((to - from) / 100) / 10);
+    figures.recoveries.push({
+      ballastMb: Math.round((bytes / 2 ** 20) * 10) / 10,
+      exitSeconds: seconds(filledAt, current.exitedAt),
+      takeOverSeconds: seconds(current.exitedAt ?? filledAt, tookOver),
+      restartSeconds: seconds(restarted, Date.now()),
+      storesRebuilt: wiped.length,
+    });
+    if (told && typeof code === 'number' && code !== 0 && again.alive && again.state === 'running') figures.faultsSurvived++;
+    current = again;
+    if (round < ROUNDS) await sleep(CALM_MS); // steady load before the next fill
+  }
 
   // ------------------------------------------------------------------------------------ drain, stop, verify
   const sent = await load.stop();
@@ -276,6 +327,7 @@ t.test('the state directory full under load: the replica stops at once, and afte
   for (const replica of replicas.live.reverse()) t.equal(await replicas.remove(replica), 0, `replica-${replica.index} stopped gracefully`);
 
   const report = await verifyExactlyOnce(BROKERS, prefix, PARTITIONS);
+  verified = exactnessFigures(report);
   t.comment(
     `${report.orders} orders (${report.inputDuplicates} resent by the load after a failed send): ${report.released} released, ` +
       `${report.rejectedInvalid} refused at validation, ${report.rejectedAfterValidation} cancelled (${at()})`,
@@ -315,6 +367,7 @@ t.test('the state directory full under load: the replica stops at once, and afte
         checked++;
       }
   }
+  verified = { ...verified, storesChecked: checked, storesDiffering: differing.length };
   t.same(differing, [], `every store equals its changelog up to its checkpoint (${checked} stores of tasks on both replicas)`);
   t.ok(
     [0, 1].every((partition) => logged.every((store) => existsSync(join(fullDir, app, String(partition), store, 'checkpoint.json')))),
