@@ -13,6 +13,7 @@
  *   in-process, record for record, and every order accounted for.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import type { Test } from 'tap';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -749,6 +750,30 @@ export interface ExactlyOnceReport {
  * A report in the fault campaigns' figures (bench/faults.ts): orders with no outcome are lost, orders released more
  * than once duplicated; output records are compared with the replay as well.
  */
+/**
+ * The exactness assertions every cluster test makes on `verifyExactlyOnce`'s report: every order sent on the input,
+ * each output topic record for record as the replay writes it, nothing released or changed twice, every order
+ * accounted for. `when` is appended to the summary comment (a test's elapsed time, say).
+ */
+export function assertExactlyOnce(t: Test, report: ExactlyOnceReport, sent: number, prefix: string, when = ''): void {
+  t.comment(
+    `${report.orders} orders (${report.inputDuplicates} resent by the load after a failed send): ${report.released} released, ` +
+      `${report.rejectedInvalid} refused at validation, ${report.rejectedAfterValidation} cancelled${when ? ` (${when})` : ''}`,
+  );
+  t.equal(report.orders, sent, 'every order sent is on the input');
+  t.ok(report.released > 0, 'orders were released');
+  for (const topic of report.topics)
+    t.ok(
+      topic.duplicated === 0 && topic.missing === 0,
+      `${topic.topic.slice(prefix.length)}: ${topic.live} records, each exactly as often as the replay writes it (${topic.reference})`,
+      { examples: topic.examples },
+    );
+  t.same(report.duplicateReleases.slice(0, 10), [], 'no order released twice');
+  t.same(report.duplicateStatusChanges.slice(0, 10), [], 'no status change twice');
+  t.same(report.unaccounted.slice(0, 10), [], 'every order released or refused with a reason');
+  t.equal(report.released + report.rejectedInvalid + report.rejectedAfterValidation, report.orders, 'released + refused = orders');
+}
+
 export function exactnessFigures(report: ExactlyOnceReport) {
   return {
     orders: report.orders,
