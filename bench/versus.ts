@@ -1,7 +1,8 @@
 /**
  * Omnia against Kafka Streams, black box, on the same local broker (bench/versus.md):
  *
- *   npx tsc -p tsconfig.json && node dist/bench/versus.js [--orders=60000 --rate=1000 --seconds=30 --pairs=2 --only=omnia|kstreams]
+ *   npx tsc -p tsconfig.json && node dist/bench/versus.js [--orders=60000 --rate=1000 --seconds=30 --pairs=2 --only=omnia|kstreams
+ *     --omnia-workers=1]
  *
  * Each round runs Omnia, then the Kafka Streams app (bench/kstreams/), each on fresh topics, group and state:
  * a backlog caught up (orders/s from the group's committed input offsets, 25% → 100%), then a steady load
@@ -14,7 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BROKERS, brokerAnswers, log } from './runtime/common.js';
-import { APPS, javaVersion } from './versus/apps.js';
+import { APPS, javaVersion, withWorkers } from './versus/apps.js';
 import { cleanUpEverything, cleanUpOnInterrupt, interrupted } from './versus/cleanup.js';
 import { parseOptions, usage } from './versus/options.js';
 import { formatTable, summarise } from './versus/report.js';
@@ -49,7 +50,7 @@ const startedAt = new Date().toISOString();
 const measured = revision();
 for (let round = 1; round <= options.pairs; round++) {
   for (const name of options.apps) {
-    log(`round ${round} of ${options.pairs}: ${APPS[name].label}`);
+    log(`round ${round} of ${options.pairs}: ${withWorkers(APPS[name].label, name, options.omniaWorkers)}`);
     try {
       runs.push(await runOnce(APPS[name], round, options, logDir));
     } catch (error) {

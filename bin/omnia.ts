@@ -12,6 +12,7 @@
  * omnia status | dlq list|show|redrive | explain ORDER   the operator commands (ops/, docs/operations.md).
  * omnia settlement import --partner PMP FILE   PMP's settlement report onto payment.settlement.v1 (ops/, docs/operations.md).
  */
+import cluster from 'node:cluster';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { prepareSerdes, serdeConfigFromEnv } from '../avro/config.js';
@@ -38,6 +39,10 @@ import { checkForwardSecret } from '../query-service/forwarding.js';
 import { StatusFeed } from '../query-service/status-feed.js';
 import { KafkaWebhookPublisher } from '../connectors/webhook-publisher.js';
 import { serdeFor } from '../avro/serdes.js';
+import { loadWorkersConfig, type WorkersConfig } from '../workers/config.js';
+import { runPrimary } from '../workers/primary.js';
+import { WorkerLink } from '../workers/worker-link.js';
+import { workerPort } from '../workers/worker-environment.js';
 import { runConnectors } from './connectors.js';
 import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
@@ -51,7 +56,34 @@ const [command = 'start', ...args] = process.argv.slice(2);
 /** How long a SIGTERM may take to commit and close before the process exits anyway (k8s grace is 30 s). */
 const STOP_TIMEOUT_MS = 20_000;
 
-async function onKafka(): Promise<void> {
+/**
+ * On Kafka: this process runs the stream tasks itself, or, with OMNIA_WORKERS above 1, forks that many workers
+ * that do (workers/primary.ts) and only supervises them.
+ */
+async function startOnKafka(): Promise<void> {
+  const workers = loadWorkersConfig();
+  if (workers.workers === 1 || cluster.isWorker) return onKafka(workers);
+  // Bad settings are refused here, once, before any worker is forked.
+  const config = loadConfig();
+  const query = loadQueryConfig();
+  loadOrderConfig();
+  serdeConfigFromEnv();
+  process.exit(
+    await runPrimary({
+      workers: workers.workers,
+      stateDir: config.stateDir,
+      instanceId: config.instanceId,
+      endpoint: config.endpoint,
+      port: query.port,
+      workerBasePort: workers.workerBasePort,
+      searchCursorKey: query.searchCursorKey,
+      stopTimeoutMs: STOP_TIMEOUT_MS + 5_000,
+      log,
+    }),
+  );
+}
+
+async function onKafka(workers: WorkersConfig): Promise<void> {
   const config = loadConfig();
   const serdeConfig = serdeConfigFromEnv();
   const orderConfig = loadOrderConfig();
@@ -63,7 +95,13 @@ async function onKafka(): Promise<void> {
   const topology = orderTopology(orderConfig, orderSerdes(serdeConfig, orderConfig.topicPrefix));
   await prepareSerdes(serdeConfig);
   const runtime = new StreamsRuntime(topology, config, new PlatformaticClient(config.bootstrapServers, config.applicationId));
+  const worker =
+    workers.workerNumber !== undefined ? new WorkerLink(workers.workerNumber, workers.workers, runtime.metrics.registry) : undefined;
+  let stopped = false;
   const stop = () => {
+    // Ctrl-C reaches the workers twice: from the terminal and from their primary.
+    if (stopped) return;
+    stopped = true;
     // A stop that does not finish (a broker that never answers a close) must not keep the process up: what
     // was not committed is aborted by the broker and redone by the next owner.
     setTimeout(() => {
@@ -73,6 +111,7 @@ async function onKafka(): Promise<void> {
       );
       process.exit(1);
     }, STOP_TIMEOUT_MS).unref();
+    worker?.close();
     void runtime.stop().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
@@ -138,6 +177,17 @@ async function onKafka(): Promise<void> {
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       registry: runtime.metrics.registry,
       readiness: () => runtimeReadiness(runtime),
+      ...(worker
+        ? {
+            worker: {
+              link: worker,
+              // Forwarded lookups reach this worker alone at the port it advertises.
+              ...(config.endpoint
+                ? { ownPort: workerPort(worker.number, { port: loadQueryConfig().port, workerBasePort: workers.workerBasePort }) }
+                : {}),
+            },
+          }
+        : {}),
     });
     log.info(
       { url: query.url, endpoint: config.endpoint ?? null },
@@ -158,7 +208,7 @@ async function replayCommand(): Promise<void> {
 
 try {
   // KAFKA_BROKERS has a default (the local broker); what chooses Kafka over the embedded default is that it is set.
-  if (command === 'start') await (process.env.KAFKA_BROKERS ? onKafka() : (await import('./embedded.js')).runEmbedded());
+  if (command === 'start') await (process.env.KAFKA_BROKERS ? startOnKafka() : (await import('./embedded.js')).runEmbedded());
   else if (command === 'replay') await replayCommand();
   else if (command === 'sink') await runSink();
   else if (command === 'connectors') await runConnectors();

@@ -3,6 +3,7 @@
  * Components take a child (`logger.child({ component: 'sink' })`) and add the fields an operator greps for:
  * OrderID, topic, partition, offset on pipeline lines; `err` with its stack on failures.
  */
+import { hostname } from 'node:os';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
@@ -17,6 +18,10 @@ export function loggerOptions(level: LogLevel = (process.env.OMNIA_LOG_LEVEL as 
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     serializers: { err: pino.stdSerializers.err },
+    // A worker of `omnia start` (OMNIA_WORKERS) says which one it is on every line, beside pino's pid and host.
+    ...(process.env.OMNIA_WORKER_NUMBER
+      ? { base: { pid: process.pid, hostname: hostname(), worker: Number(process.env.OMNIA_WORKER_NUMBER) } }
+      : {}),
   };
 }
 

@@ -27,6 +27,7 @@
  */
 import { accessLog, quietRequests } from '../observability/access-log.js';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { withDefaultMetrics } from '../observability/metrics.js';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -50,6 +51,15 @@ export interface Readiness {
 
 export type RoutePlugin = (app: FastifyInstance) => Promise<void>;
 
+export interface WorkerAnswers {
+  /** Whether a request came in on the worker's own port. */
+  ownRequest(raw: IncomingMessage): boolean;
+  /** This worker's own readiness. */
+  readiness(): Promise<Readiness>;
+  /** Every worker's metrics, from the primary. */
+  podMetrics(): Promise<string>;
+}
+
 export interface QueryServiceOptions {
   auth: AuthConfig;
   rateLimit: RateLimitConfig;
@@ -66,6 +76,11 @@ export interface QueryServiceOptions {
   /** Check every response against its route's schema; default true. */
   validateResponses?: boolean;
   openapi?: Partial<OpenApiInfo>;
+  /**
+   * One worker of several (OMNIA_WORKERS): `readiness` and /metrics answer for every worker of the process, except
+   * on the worker's own port (worker-port.ts), where they are its own.
+   */
+  worker?: WorkerAnswers;
   /** Lookups forwarded between replicas, with the shared secret (forwarding.ts); none: forwarded requests are refused. */
   forwarding?: ReplicaForwarding;
   /** Serve the store web app at `/` from this directory (dist/web when built); default: no web app. */
@@ -222,8 +237,8 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
           response: { 200: readinessSchema, 503: readinessSchema },
         },
       },
-      async (_request, reply) => {
-        const readiness = await options.readiness();
+      async (request, reply) => {
+        const readiness = options.worker?.ownRequest(request.raw) ? await options.worker.readiness() : await options.readiness();
         return (
           reply
             .code(readiness.ready ? 200 : 503)
@@ -236,9 +251,11 @@ export function buildQueryService(options: QueryServiceOptions): FastifyInstance
         );
       },
     );
-    app.get('/metrics', { ...open, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>
-      reply.type(options.registry.contentType).send(await options.registry.metrics()),
-    );
+    app.get('/metrics', { ...open, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (request, reply) => {
+      const worker = options.worker;
+      const text = worker && !worker.ownRequest(request.raw) ? await worker.podMetrics() : await options.registry.metrics();
+      return reply.type(options.registry.contentType).send(text);
+    });
   });
 
   for (const routes of options.routes) app.register(routes, { prefix: API_PREFIX });

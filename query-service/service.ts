@@ -8,6 +8,9 @@ import type { SqlDatabase } from '../postgres/sql.js';
 import { allReady, databaseProbe } from '../postgres/probe.js';
 import { buildQueryService, type Readiness, type RoutePlugin } from './app.js';
 import { listenAdminPort } from './admin-port.js';
+import { listenWorkerPort } from './worker-port.js';
+import type { WorkerLink } from '../workers/worker-link.js';
+import type { IncomingMessage } from 'node:http';
 import { eventsRoutes } from './events-routes.js';
 import type { StatusFeed } from './status-feed.js';
 import { authConfig, loadQueryConfig, rateLimitConfig, withDevSecret } from './config.js';
@@ -69,6 +72,11 @@ export interface QueryServiceParts {
   readonly logger?: Logger;
   /** This replica's advertised OMNIA_ENDPOINT: lookups forwarded here must be addressed to it (forwarding.ts). */
   readonly endpoint?: string;
+  /**
+   * One worker of several (OMNIA_WORKERS above 1): PORT answers /health/ready and /metrics for every worker through
+   * `link`; `ownPort` (with an advertised endpoint) reaches this worker alone and answers them for it.
+   */
+  readonly worker?: { readonly link: WorkerLink; readonly ownPort?: number };
   /** The customers' tracking page (/track/:token): the links' secret and lifetime; default the `tracking` settings, none without a secret. */
   readonly tracking?: { readonly secret: string; readonly linkDays: number };
 }
@@ -146,11 +154,14 @@ export async function startQueryService(
   // and an outage taking every processor out of the Service would stop them all. Searches and reports answer 503
   // DATABASE_UNAVAILABLE meanwhile, and the sink, which needs it, reports not ready.
   const database = databaseProbe(parts.db, config.postgresProbeTimeoutMs);
-  const readiness = async () => {
+  const ownReadiness = async (): Promise<Readiness> => {
     const [db, runtime] = await Promise.all([database(), parts.readiness()]);
     if (!runtime.ready || db.ready) return allReady([db, runtime]);
     return { ready: true, reason: `degraded: ${db.reason ?? 'Postgres does not answer'}` };
   };
+  const worker = parts.worker;
+  const readiness = worker ? async () => worker.link.podReadiness(await ownReadiness()) : ownReadiness;
+  const ownRequests = new WeakSet<IncomingMessage>();
   let app: FastifyInstance;
   try {
     app = buildQueryService({
@@ -159,6 +170,15 @@ export async function startQueryService(
       logger: log,
       rateLimit: { ...rateLimitConfig(config), ...(store ? { store } : {}) },
       readiness,
+      ...(worker
+        ? {
+            worker: {
+              ownRequest: (raw: IncomingMessage) => ownRequests.has(raw),
+              readiness: ownReadiness,
+              podMetrics: () => worker.link.podMetrics(),
+            },
+          }
+        : {}),
       registry: parts.registry,
       webApp: parts.webApp ?? WEB_APP_DIR,
       ...(config.adminPort !== undefined ? { adminPort: true } : {}),
@@ -224,10 +244,12 @@ export async function startQueryService(
     await app.listen({ host: config.host, port: config.port });
     // OMNIA_ADMIN_PORT: /metrics and the docs for Prometheus and operators, off the API's port.
     if (config.adminPort !== undefined) await listenAdminPort(app, { host: config.host, port: config.adminPort });
+    if (worker?.ownPort !== undefined) await listenWorkerPort(app, { host: config.host, port: worker.ownPort, requests: ownRequests });
   } catch (error) {
     await app.close();
     throw error;
   }
+  worker?.link.watch(ownReadiness);
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
   return {
     app,

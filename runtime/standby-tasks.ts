@@ -210,15 +210,31 @@ function identityOf(store: string, tp: TopicPartition, engine: StoreEngine): Che
 }
 
 /**
+ * Where a member stands in the ring: the workers of one process (`<pod>-w1`, `<pod>-w2`, OMNIA_WORKERS) are spread
+ * out, worker number first, so the member after each one is, where there is one, a worker of another process —
+ * a standby on a sibling worker would die with its pod.
+ */
+function ringOrder(a: string, b: string): number {
+  const key = (instance: string): [number, string] => {
+    const worker = /^(.*)-w(\d+)$/.exec(instance);
+    return worker ? [Number(worker[2]), worker[1]!] : [0, instance];
+  };
+  const [aWorker, aProcess] = key(a);
+  const [bWorker, bProcess] = key(b);
+  if (aWorker !== bWorker) return aWorker - bWorker;
+  return aProcess < bProcess ? -1 : aProcess > bProcess ? 1 : 0;
+}
+
+/**
  * The partitions this member keeps standbys of: for each partition, the `replicas` members after its owner in the
- * members' sorted order (never the owner itself). Every member computes the same answer from the same group.
+ * ring of members (never the owner itself). Every member computes the same answer from the same group.
  */
 export function standbyPartitions(
   self: string,
   members: ReadonlyArray<{ readonly instance: string; readonly partitions: readonly number[] }>,
   replicas: number,
 ): number[] {
-  const ring = [...members].sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : 0));
+  const ring = [...members].sort((a, b) => ringOrder(a.instance, b.instance));
   const at = ring.findIndex((member) => member.instance === self);
   if (at < 0 || replicas <= 0) return [];
   const mine: number[] = [];

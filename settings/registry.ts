@@ -22,6 +22,7 @@ import type { OpsConfig } from '../ops/config.js';
 import type { NotifyConfig } from '../connectors/notifications/config.js';
 import { parseQuietHours } from '../connectors/notifications/quiet-hours.js';
 import type { TrackingConfig } from '../query-service/tracking-config.js';
+import type { WorkersConfig } from '../workers/config.js';
 import { DEFAULT_MAX_CONCURRENT_CALLS } from '../connectors/slick-client.js';
 import { type KafkaSecurityConfig, SASL_MECHANISMS, SECURITY_PROTOCOLS } from '../topology/kafka/security.js';
 import { DEFAULT_PG_TIMEOUTS, PROBE_TIMEOUT_MS, QUERY_STATEMENT_TIMEOUT_MS, SINK_STATEMENT_TIMEOUT_MS } from '../postgres/timeouts.js';
@@ -188,6 +189,29 @@ export const runtimeSettings: SettingsTable<RuntimeConfig> = {
     doc: 'min.insync.replicas of the topics a process creates itself (2 in production, with 3 copies: a write needs two); at most OMNIA_TOPIC_REPLICATION_FACTOR. Unset: the broker’s default.',
     default: undefined,
     parse: positiveInt('OMNIA_TOPIC_MIN_INSYNC_REPLICAS'),
+  },
+};
+
+/** How `omnia start` on Kafka spreads its stream tasks over processes (workers/). */
+export const workersSection: SettingsTable<WorkersConfig> = {
+  workers: {
+    env: 'OMNIA_WORKERS',
+    doc: 'Processes `omnia start` on Kafka runs its stream tasks in (Kafka Streams’ num.stream.threads; each process has one JavaScript thread, so 2 uses two cores). Above 1, a primary process forks that many workers, each a member of the group with its own state directory (OMNIA_STATE_DIR/worker-N), all answering on PORT; one that exits stops the others. With the query service, give them OMNIA_IDEMPOTENCY_REDIS_URL (an action retried on another worker is otherwise not recognised).',
+    default: 1,
+    parse: positiveInt('OMNIA_WORKERS'),
+  },
+  workerBasePort: {
+    env: 'OMNIA_WORKER_BASE_PORT',
+    doc: 'With OMNIA_WORKERS above 1 and OMNIA_ENDPOINT: worker N also listens on this port + N − 1, on OMNIA_QUERY_HOST, and advertises it (with OMNIA_ENDPOINT’s host) for the lookups the other workers and replicas forward to it; its /metrics and /health/ready there are its own, PORT’s are the whole process’s.',
+    default: undefined,
+    defaultText: 'PORT + 1',
+    parse: positiveInt('OMNIA_WORKER_BASE_PORT'),
+  },
+  workerNumber: {
+    env: 'OMNIA_WORKER_NUMBER',
+    doc: 'Set by the primary on each worker it forks (1 … OMNIA_WORKERS): its log lines and metrics carry it as `worker`. Not set by hand.',
+    default: undefined,
+    parse: positiveInt('OMNIA_WORKER_NUMBER'),
   },
 };
 
@@ -947,6 +971,7 @@ export const registry: readonly Section[] = [
     'the stream runtime (omnia start on Kafka; KAFKA_BROKERS and OMNIA_APPLICATION_ID for every Kafka process)',
     runtimeSettings,
   ),
+  section('workers', 'the processes omnia start on Kafka runs its stream tasks in', workersSection),
   section('kafka', 'how every process connects to Kafka: TLS and SASL (every process that reads or writes topics)', kafkaSecuritySettings),
   section('order', 'the order pipeline’s rules (omnia start, omnia replay)', orderSettings),
   section('serdes', 'wire formats and the schema registry (every process that reads or writes topics)', serdeSettings),

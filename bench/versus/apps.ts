@@ -28,6 +28,8 @@ export interface AppSettings {
   javaOptions: readonly string[];
   /** Node options for Omnia (a CPU profile), split on spaces. */
   nodeOptions: readonly string[];
+  /** Omnia's OMNIA_WORKERS: above 1, a primary process forks this many workers. */
+  omniaWorkers: number;
 }
 
 export interface AppUnderTest {
@@ -78,6 +80,7 @@ export const omnia: AppUnderTest = {
     OMNIA_COMMIT_INTERVAL_MS: String(settings.commitIntervalMs),
     OMNIA_RELEASE_HOLD_SECONDS: '0',
     OMNIA_FORMAT: 'json',
+    OMNIA_WORKERS: String(settings.omniaWorkers),
   }),
   start(names, settings, logFile) {
     const env = { ...baseEnv(), ...this.environment(names, settings) };
@@ -118,6 +121,13 @@ export const kstreams: AppUnderTest = {
 };
 
 export const APPS: Readonly<Record<AppName, AppUnderTest>> = { omnia, kstreams };
+
+/** `name` as the report shows it: Omnia with its worker count when it forks workers. */
+export const withWorkers = (name: string, app: AppName, workers: number): string =>
+  app === 'omnia' && workers > 1 ? `${name} ×${workers} workers` : name;
+
+/** The OMNIA_WORKERS a run's app was started with (1 in results from before the setting). */
+export const workersOf = (settings: Readonly<Record<string, string>>): number => Number(settings.OMNIA_WORKERS ?? 1);
 
 /** `java -version`'s first line, for the results; undefined without java. */
 export function javaVersion(): string | undefined {

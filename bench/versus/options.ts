@@ -23,6 +23,8 @@ export interface VersusOptions {
   javaOptions: string[];
   /** Node options of the Omnia process (e.g. --cpu-prof), split on spaces. */
   nodeOptions: string[];
+  /** OMNIA_WORKERS of the Omnia app: its worker processes (1: one process, no primary). */
+  omniaWorkers: number;
   /** The steady generator's send period, ms. */
   tickMs: number;
   /** A catch-up that has not finished after this many seconds fails the run. */
@@ -43,6 +45,7 @@ const OPTION_DOC: Array<[string, string]> = [
   ['--kstreams-threads=N', "Kafka Streams' num.stream.threads (default 1)"],
   ['--java-opts="…"', 'JVM options of the Kafka Streams app (default none: the JVM picks the heap)'],
   ['--node-opts="…"', 'Node options of the Omnia process, e.g. "--cpu-prof --cpu-prof-dir=bench/results/profiles"'],
+  ['--omnia-workers=N', "Omnia's OMNIA_WORKERS: N worker processes under a primary (default: the env's, else 1)"],
   ['--tick-ms=N', "the steady generator's send period (default 5)"],
   ['--catch-up-timeout=N', 'seconds a catch-up may take before the run fails (default 900)'],
   ['--out=FILE', 'JSON results (default bench/results/versus.json); app logs go to FILE without .json + -logs/'],
@@ -55,7 +58,8 @@ export function usage(): string {
   ].join('\n');
 }
 
-export function parseOptions(argv: readonly string[]): VersusOptions | 'help' {
+/** The options from the command line; `env` gives what the command line leaves out (OMNIA_WORKERS). */
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): VersusOptions | 'help' {
   const args = flags(argv);
   if (args.has('help')) return 'help';
   const known = new Set(OPTION_DOC.map(([flag]) => /^--([a-z-]+)/.exec(flag)![1]!));
@@ -64,6 +68,13 @@ export function parseOptions(argv: readonly string[]): VersusOptions | 'help' {
     const value = intFlag(args, name, fallback);
     if (value <= 0) throw new Error(`--${name} must be at least 1`);
     return value;
+  };
+  // Without the flag, an OMNIA_WORKERS of the bench's environment (which reaches Omnia anyway) is the one used.
+  const workersOfEnv = () => {
+    const raw = env.OMNIA_WORKERS;
+    if (raw === undefined || raw === '') return 1;
+    if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`OMNIA_WORKERS must be a whole number ≥ 1, got "${raw}"`);
+    return Number(raw);
   };
   const only = args.get('only');
   if (only !== undefined && !APP_NAMES.includes(only as AppName))
@@ -80,6 +91,7 @@ export function parseOptions(argv: readonly string[]): VersusOptions | 'help' {
     kstreamsThreads: positive('kstreams-threads', 1),
     javaOptions: (args.get('java-opts') ?? '').split(' ').filter(Boolean),
     nodeOptions: (args.get('node-opts') ?? '').split(' ').filter(Boolean),
+    omniaWorkers: args.has('omnia-workers') ? positive('omnia-workers', 1) : workersOfEnv(),
     tickMs: positive('tick-ms', 5),
     catchUpTimeoutSeconds: positive('catch-up-timeout', 900),
     out: path.resolve(args.get('out') ?? 'bench/results/versus.json'),

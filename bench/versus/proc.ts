@@ -1,7 +1,8 @@
 /**
  * What a process has used, read from /proc while it is alive: user and system CPU seconds (/proc/<pid>/stat)
  * and resident memory, current and peak (/proc/<pid>/status VmRSS, VmHWM). Read before a process is stopped:
- * once it has exited and been reaped its figures are gone.
+ * once it has exited and been reaped its figures are gone. An app that forks workers is read as a tree: the
+ * process and its descendants, found by their parent pid (field 4 of /proc/<pid>/stat).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { round } from '../runtime/common.js';
@@ -15,26 +16,124 @@ export interface CpuReading {
   system: number;
 }
 
-export function readCpu(pid: number): CpuReading | undefined {
+/** The fields of /proc/<pid>/stat after the command name, which may hold spaces: [0] is field 3 (state). */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name start at field 3 (state); utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { at: Date.now(), user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+export function readCpu(pid: number): CpuReading | undefined {
+  const fields = statFields(pid);
+  // utime and stime are fields 14 and 15.
+  return fields && { at: Date.now(), user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+}
+
+export interface MemoryReading {
+  rssMb: number;
+  peakRssMb: number;
+}
+
+function readMemoryKb(pid: number): { rssKb: number; peakKb: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN);
+    const rssKb = kb('VmRSS');
+    // A zombie (exited, not yet reaped) has no VmRSS line: it holds no memory.
+    return Number.isNaN(rssKb) ? undefined : { rssKb, peakKb: kb('VmHWM') };
   } catch {
     return undefined;
   }
 }
 
 /** Resident set size now and at its peak, MB. */
-export function readMemory(pid: number): { rssMb: number; peakRssMb: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rssMb: round(kb('VmRSS') / 1024, 1), peakRssMb: round(kb('VmHWM') / 1024, 1) };
-  } catch {
-    return undefined;
+export function readMemory(pid: number): MemoryReading | undefined {
+  const kb = readMemoryKb(pid);
+  return kb && { rssMb: round(kb.rssKb / 1024, 1), peakRssMb: round(kb.peakKb / 1024, 1) };
+}
+
+export interface ProcessLink {
+  pid: number;
+  ppid: number;
+}
+
+/** Every live process with its parent, from one scan of /proc. */
+export function readProcessLinks(): ProcessLink[] {
+  const links: ProcessLink[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(Number(entry));
+    if (fields) links.push({ pid: Number(entry), ppid: Number(fields[1]) });
   }
+  return links;
+}
+
+/** `root` first, then every process below it in `links` (children, their children…). */
+export function treeOf(root: number, links: Iterable<ProcessLink>): number[] {
+  const children = new Map<number, number[]>();
+  for (const { pid, ppid } of links) {
+    const siblings = children.get(ppid);
+    if (siblings) siblings.push(pid);
+    else children.set(ppid, [pid]);
+  }
+  const tree = [root];
+  const seen = new Set(tree);
+  for (let i = 0; i < tree.length; i++)
+    for (const child of children.get(tree[i]!) ?? [])
+      if (!seen.has(child)) {
+        seen.add(child);
+        tree.push(child);
+      }
+  return tree;
+}
+
+/** `pid` and its live descendants (a primary and its forked workers), from one scan of /proc. */
+export const processTree = (pid: number): number[] => treeOf(pid, readProcessLinks());
+
+/**
+ * CPU of `pid` and its live descendants, summed; undefined when `pid` itself is gone. A descendant's CPU
+ * leaves the sum when it exits, so read the tree while its workers still run. `tree` is one `processTree(pid)`,
+ * for a caller that needs the same pids for something else.
+ */
+export function readTreeCpu(pid: number, tree: readonly number[] = processTree(pid)): CpuReading | undefined {
+  const root = readCpu(pid);
+  if (!root) return undefined;
+  let { user, system } = root;
+  for (const descendant of tree.filter((member) => member !== pid)) {
+    const reading = readCpu(descendant);
+    if (reading) {
+      user += reading.user;
+      system += reading.system;
+    }
+  }
+  return { at: root.at, user, system };
+}
+
+/**
+ * Resident memory of `pid` and its live descendants: RSS summed now (pages shared between them, such as the
+ * node binary's code, count once per process) and the sum of each one's own peak (VmHWM). The processes need
+ * not have peaked at the same moment, so that peak is an upper bound on the tree's. `processes` is how many
+ * were summed.
+ */
+export function readTreeMemory(
+  pid: number,
+  tree: readonly number[] = processTree(pid),
+): (MemoryReading & { processes: number }) | undefined {
+  const root = readMemoryKb(pid);
+  if (!root) return undefined;
+  let { rssKb, peakKb } = root;
+  let processes = 1;
+  for (const descendant of tree.filter((member) => member !== pid)) {
+    const kb = readMemoryKb(descendant);
+    if (!kb) continue;
+    rssKb += kb.rssKb;
+    peakKb += kb.peakKb;
+    processes++;
+  }
+  return { rssMb: round(rssKb / 1024, 1), peakRssMb: round(peakKb / 1024, 1), processes };
 }
 
 export interface CpuUse {

@@ -4,7 +4,7 @@
  * Omnia's releases take longer.
  */
 import { round } from '../runtime/common.js';
-import type { AppName } from './apps.js';
+import { type AppName, withWorkers, workersOf } from './apps.js';
 import type { ReleaseCheck } from './correctness.js';
 import type { RunResult } from './run.js';
 
@@ -74,6 +74,9 @@ export function summarise(runs: readonly RunResult[]): Summary {
   };
 }
 
+/** A run's app as the table names it: `omnia ×2 workers` when Omnia forked workers. */
+const appOf = (run: RunResult): string => withWorkers(run.app, run.app as AppName, workersOf(run.settings));
+
 const percent = (value: number | undefined) => (value === undefined ? '-' : `${Math.round(value)}%`);
 const released = (check: ReleaseCheck) =>
   `${check.released}/${check.expected}${check.duplicates ? ` +${check.duplicates} dup` : ''}${check.unexpected ? ` ${check.unexpected} invalid` : ''}`;
@@ -100,7 +103,7 @@ export function formatTable(runs: readonly RunResult[], summary: Summary): strin
   ];
   const rows = runs.map((run) => [
     String(run.round),
-    run.app,
+    appOf(run),
     String(run.catchUp.ordersPerSecond),
     String(run.startup.firstCommitSeconds),
     String(run.steady.latency.p50),
@@ -120,20 +123,33 @@ export function formatTable(runs: readonly RunResult[], summary: Summary): strin
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   const out = [line(header), ...rows.map(line), ''];
+  const named = (app: string) => {
+    const run = runs.find((candidate) => candidate.app === app);
+    return run ? appOf(run) : app;
+  };
+  const omnia = withWorkers(
+    'Omnia',
+    'omnia',
+    Math.max(1, ...runs.filter((run) => run.app === 'omnia').map((run) => workersOf(run.settings))),
+  );
   for (const [app, figures] of Object.entries(summary.perApp))
     out.push(
-      `${app.padEnd(8)} median over ${figures.runs} run(s): catch-up ${figures.catchUpMedian} orders/s, p50 ${figures.p50Median} ms, p99 ${figures.p99Median} ms${figures.allCorrect ? '' : ' (a correctness check FAILED)'}`,
+      `${named(app).padEnd(8)} median over ${figures.runs} run(s): catch-up ${figures.catchUpMedian} orders/s, p50 ${figures.p50Median} ms, p99 ${figures.p99Median} ms${figures.allCorrect ? '' : ' (a correctness check FAILED)'}`,
     );
   for (const pair of summary.pairs)
     out.push(
-      `round ${pair.round}: Omnia/KS catch-up ${pair.catchUp}, p99 ${pair.p99}${pair.sameReleases ? '' : ' (the two apps released different counts)'}`,
+      `round ${pair.round}: ${omnia}/KS catch-up ${pair.catchUp}, p99 ${pair.p99}${pair.sameReleases ? '' : ' (the two apps released different counts)'}`,
     );
   if (summary.medianRatio)
     out.push(
-      `median ratio Omnia/KS: catch-up ${summary.medianRatio.catchUp} (above 1: Omnia faster), p99 latency ${summary.medianRatio.p99} (above 1: Omnia slower)`,
+      `median ratio ${omnia}/KS: catch-up ${summary.medianRatio.catchUp} (above 1: Omnia faster), p99 latency ${summary.medianRatio.p99} (above 1: Omnia slower)`,
     );
   out.push(
     'CPU in % of one core (user + system, /proc/<pid>/stat): catch-up over its 25%→100% window, the rest over the steady load; other = the machine minus the app, broker, generator, probe and this process.',
   );
+  if (runs.some((run) => workersOf(run.settings) > 1))
+    out.push(
+      "Omnia with workers is a primary and its worker processes: its CPU and RSS are summed over them (peak RSS: the sum of each one's peak, an upper bound).",
+    );
   return out.join('\n');
 }

@@ -13,14 +13,26 @@ import { Topics } from '../../topology/topics.js';
 import type { AdminClient } from '../../topology/kafka/client.js';
 import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js';
 import { BROKERS, brokerPid, log, round, sleep } from '../runtime/common.js';
-import type { AppUnderTest } from './apps.js';
+import { type AppUnderTest, withWorkers } from './apps.js';
 import { Child, type Line } from './child.js';
 import { atCleanup } from './cleanup.js';
 import { checkReleases, type Correctness } from './correctness.js';
 import { committedInput, createRunTopics, produceReferenceData, releaseCounts, removeRunTopics } from './kafka.js';
 import { joinLatency, type LatencyFigures } from './latency.js';
 import type { VersusOptions } from './options.js';
-import { busiestOthers, type CpuReading, type CpuUse, cpuBetween, readCpu, readEveryProcess, readMachine, readMemory } from './proc.js';
+import {
+  busiestOthers,
+  type CpuReading,
+  type CpuUse,
+  cpuBetween,
+  processTree,
+  readCpu,
+  readEveryProcess,
+  readMachine,
+  readMemory,
+  readTreeCpu,
+  readTreeMemory,
+} from './proc.js';
 
 const GENERATOR = fileURLToPath(new URL('./generator.js', import.meta.url));
 const PROBE = fileURLToPath(new URL('./probe.js', import.meta.url));
@@ -44,7 +56,10 @@ export interface CpuSplit {
 
 interface Memory {
   rssMb: number;
+  /** For the app, the sum of each process's own peak: an upper bound on the tree's peak with workers. */
   peakRssMb: number;
+  /** The app's processes summed (the primary and its workers). */
+  processes?: number;
 }
 
 export interface RunResult {
@@ -137,7 +152,7 @@ export async function runOnce(app: AppUnderTest, roundNo: number, options: Versu
     const backlog = json(await backlogGenerator.line(/^DONE /, 600_000));
     await backlogGenerator.stop();
 
-    log(`${applicationId}: starting ${app.label}`);
+    log(`${applicationId}: starting ${withWorkers(app.label, app.name, options.omniaWorkers)}`);
     const names = { applicationId, prefix, stateDir };
     const appProcess = app.start(names, options, logFile);
     children.push(appProcess);
@@ -152,8 +167,15 @@ export async function runOnce(app: AppUnderTest, roundNo: number, options: Versu
       const readings: Mark['readings'] = { machine: readMachine() };
       for (const [name, pid] of Object.entries({ ...pids, broker, bench: process.pid })) {
         if (pid === undefined) continue;
-        readings[name as Watched] = readCpu(pid);
-        watched.add(pid);
+        if (name === 'app') {
+          // The app may be a primary with forked workers: their CPU is the app's, not "other".
+          const tree = processTree(pid);
+          readings.app = readTreeCpu(pid, tree);
+          for (const member of tree) watched.add(member);
+        } else {
+          readings[name as Watched] = readCpu(pid);
+          watched.add(pid);
+        }
       }
       return { readings, every: readEveryProcess() };
     };
@@ -222,7 +244,8 @@ export async function runOnce(app: AppUnderTest, roundNo: number, options: Versu
     // Its releases are committed with those offsets; the probe's long poll (≤ 100 ms) still has to bring them.
     await sleep(500);
     const steadyTo = mark(pids);
-    const memory = { app: readMemory(appProcess.pid), generator: readMemory(generator.pid), probe: readMemory(probe.pid) };
+    // Read before the app stops: its workers' figures go with them.
+    const memory = { app: readTreeMemory(appProcess.pid), generator: readMemory(generator.pid), probe: readMemory(probe.pid) };
     await generator.stop(10_000);
     await probe.stop(10_000);
     const probed = json(await probe.line(/^DONE /, 1000));

@@ -26,3 +26,21 @@ t.test('none asked, alone, or not in the group yet: no standby', async (t) => {
   t.same(standbyPartitions('omnia-0', [{ instance: 'omnia-0', partitions: [0, 1, 2] }], 1), []);
   t.same(standbyPartitions('omnia-9', members, 1), []);
 });
+
+t.test('workers of one process (OMNIA_WORKERS): each keeps standbys of another process’s worker, not of its sibling', async (t) => {
+  const workers = [
+    { instance: 'omnia-0-w1', partitions: [0, 1] },
+    { instance: 'omnia-0-w2', partitions: [2, 3] },
+    { instance: 'omnia-1-w1', partitions: [4, 5] },
+    { instance: 'omnia-1-w2', partitions: [6, 7] },
+  ];
+  const podOf = (instance: string) => instance.replace(/-w\d+$/, '');
+  for (const self of workers) {
+    const kept = standbyPartitions(self.instance, workers, 1);
+    const owners = workers.filter((member) => member.partitions.some((partition) => kept.includes(partition)));
+    t.equal(owners.length, 1, `${self.instance} keeps one member's tasks`);
+    t.not(podOf(owners[0]!.instance), podOf(self.instance), `${self.instance} keeps ${owners[0]!.instance}'s, of the other process`);
+  }
+  const all = workers.flatMap((self) => standbyPartitions(self.instance, workers, 1)).sort();
+  t.same(all, [0, 1, 2, 3, 4, 5, 6, 7], 'every partition has exactly one standby');
+});

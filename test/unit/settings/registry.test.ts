@@ -41,6 +41,7 @@ t.test('every variable named in the product code is in the registry', async (t) 
     'serdes',
     'observability',
     'settings',
+    'workers',
   ];
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
