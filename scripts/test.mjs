@@ -138,35 +138,57 @@ const runFile = (file) =>
   });
 
 /**
- * The tests of these directories run two at a time: each uses topics, groups, schemas, ports and state dirs of its
- * own, and most of a broker test's time is spent waiting (for a commit, a session timeout, a hold, a partner's
- * retry); one at a time the suite took 28 minutes, 18 of them in test/kafka. A file whose first lines say
- * `ci: alone` (a private cluster of three brokers, or kills timed against the load) runs with nothing beside it.
- * The browser, Redis, sink (its SIGKILLs are timed to land mid-batch), observability and deploy tests run one at a time.
+ * Two files run at a time, in two lanes, so that the suite fits CI's time (one at a time it took 28 minutes, 18 of
+ * them in test/kafka, whose files mostly wait: for a commit, a session timeout, a hold, a partner's retry). Each
+ * file uses topics, groups, schemas, ports and state dirs of its own. Three rules keep the pairs fair:
+ * - a broker test whose first lines say `ci: alone` (a private cluster of three brokers, a TLS broker, kills timed
+ *   against the load) has no other broker test beside it: while lane A runs those one by one, lane B runs tests
+ *   that use no broker (unit, postgres, redis, observability, deploy, embedded, then the browser's);
+ * - then both lanes take the other broker tests, then what is left of the rest;
+ * - the sink tests run last, one at a time with nothing beside them: their SIGKILLs are timed to land mid-batch.
  */
-const PAIRED_DIRS = ['embedded', 'kafka', 'postgres', 'unit'].map((dir) => join('test', dir));
+const BROKER_DIR = join('test', 'kafka');
+const LAST_DIRS = [join('test', 'sink')];
+const LIGHT_ORDER = ['unit', 'postgres', 'redis', 'observability', 'deploy', 'embedded', 'browser'].map((dir) => join('test', dir));
 const runsAlone = (file) => /ci: alone/.test(readFileSync(file, 'utf8').slice(0, 2000));
+const inDir = (file, dir) => file.startsWith(dir + '/');
+const lightRank = (file) => {
+  const rank = LIGHT_ORDER.findIndex((dir) => inDir(file, dir));
+  return rank < 0 ? LIGHT_ORDER.length : rank;
+};
 async function runAll(list) {
   let code = 0;
-  const record = (result) => {
-    if (result !== 0) code = 1;
+  const run = async (file) => {
+    if ((await runFile(file)) !== 0) code = 1;
   };
-  const paired = (file) => PAIRED_DIRS.some((dir) => file.startsWith(dir + '/'));
-  for (let index = 0; index < list.length;) {
-    if (!paired(list[index])) {
-      record(await runFile(list[index++]));
-      continue;
-    }
-    // The directory's files: those that run alone first, then the rest in two lanes, each taking the next file.
-    const group = [];
-    while (index < list.length && paired(list[index])) group.push(list[index++]);
-    for (const file of group.filter(runsAlone)) record(await runFile(file));
-    const queue = group.filter((file) => !runsAlone(file));
-    const lane = async () => {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) record(await runFile(next));
-    };
-    await Promise.all([lane(), lane()]);
-  }
+  const last = list.filter((file) => LAST_DIRS.some((dir) => inDir(file, dir)));
+  const broker = list.filter((file) => inDir(file, BROKER_DIR) && !last.includes(file));
+  const alone = broker.filter(runsAlone);
+  const shared = broker.filter((file) => !alone.includes(file));
+  const light = list
+    .filter((file) => !broker.includes(file) && !last.includes(file))
+    .map((file, index) => ({ file, index }))
+    .sort((a, b) => lightRank(a.file) - lightRank(b.file) || a.index - b.index)
+    .map(({ file }) => file);
+  let aloneDone = () => {};
+  const alonePhase = new Promise((resolve) => (aloneDone = resolve));
+  const pool = async () => {
+    for (let next = shared.shift() ?? light.shift(); next !== undefined; next = shared.shift() ?? light.shift()) await run(next);
+  };
+  const laneA = async () => {
+    for (const file of alone) await run(file);
+    aloneDone();
+    await pool();
+  };
+  const laneB = async () => {
+    let busy = true;
+    void alonePhase.then(() => (busy = false));
+    while (busy && light.length) await run(light.shift());
+    await alonePhase; // no broker test beside one that runs alone
+    await pool();
+  };
+  await Promise.all([laneA(), laneB()]);
+  for (const file of last) await run(file);
   return code;
 }
 
