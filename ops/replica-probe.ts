@@ -35,13 +35,25 @@ export interface ReplicaProbe {
 
 export const baseUrl = (endpoint: string): string => (/^https?:\/\//.test(endpoint) ? endpoint.replace(/\/$/, '') : `http://${endpoint}`);
 
+/**
+ * The worker number of a member that is one of a process's workers (OMNIA_WORKERS): its instance id ends `-wN`.
+ * The admin port serves every worker's series of that process, each labelled `worker`; only its own are its view.
+ */
+export const workerOf = (instance: string): number | undefined => {
+  const match = /-w(\d+)$/.exec(instance);
+  return match ? Number(match[1]) : undefined;
+};
+
 /** The replica's own view, from its metrics text and readiness (pure: the probe's parsing). */
 export function replicaView(
   endpoint: string,
   metricsText: string,
   readiness: { ready: boolean; reason?: string } | undefined,
+  worker?: number,
 ): ReplicaProbe {
-  const samples: Sample[] = parseMetrics(metricsText);
+  const samples: Sample[] = parseMetrics(metricsText).filter(
+    (sample) => worker === undefined || sample.labels.worker === undefined || sample.labels.worker === String(worker),
+  );
   const lastCommit = metricValue(samples, 'omnia_last_commit_timestamp_seconds');
   const startedAt = metricValue(samples, 'process_start_time_seconds');
   const totals = new Map(
@@ -82,7 +94,7 @@ export const metricsBaseUrl = (endpoint: string, adminPort?: number): string => 
 };
 
 /** Asks one replica; never throws: an unreachable replica is a finding, not a failure of `status`. */
-export async function probeReplica(endpoint: string, timeoutMs: number, adminPort?: number): Promise<ReplicaProbe> {
+export async function probeReplica(endpoint: string, timeoutMs: number, adminPort?: number, worker?: number): Promise<ReplicaProbe> {
   const url = baseUrl(endpoint);
   try {
     const [metrics, ready] = await Promise.all([
@@ -99,7 +111,7 @@ export async function probeReplica(endpoint: string, timeoutMs: number, adminPor
         readiness = undefined;
       }
     }
-    return replicaView(endpoint, await metrics.text(), readiness);
+    return replicaView(endpoint, await metrics.text(), readiness, worker);
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (cause ?? (error as Error).message);

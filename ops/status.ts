@@ -16,7 +16,7 @@ import { openContext, reachKafka, sourceTopics, type OpsContext } from './cluste
 import { scanDeadLetters } from './dlq.js';
 import { summarise } from './dead-letters.js';
 import { toJson } from './format.js';
-import { probeReplica, type ReplicaProbe } from './replica-probe.js';
+import { probeReplica, type ReplicaProbe, workerOf } from './replica-probe.js';
 import { exitCodeOf, renderStatus, statusReport, type GroupMemberView, type PartitionOffsets, type StatusReport } from './status-report.js';
 import { parseMemberMetadata } from '../runtime/member-metadata.js';
 import { querySection } from '../settings/registry.js';
@@ -93,7 +93,9 @@ async function probeAll(
   await Promise.all(
     members
       .filter((member) => member.endpoint !== null)
-      .map(async (member) => probes.set(member.instance, await probeReplica(member.endpoint!, timeoutMs, adminPort))),
+      .map(async (member) =>
+        probes.set(member.instance, await probeReplica(member.endpoint!, timeoutMs, adminPort, workerOf(member.instance))),
+      ),
   );
   return probes;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { replicaView, type ReplicaProbe } from '../../../ops/replica-probe.js';
+import { replicaView, type ReplicaProbe, workerOf } from '../../../ops/replica-probe.js';
 import { exitCodeOf, renderStatus, statusReport, type StatusInputs } from '../../../ops/status-report.js';
 
 const NOW = Date.parse('2026-05-01T03:00:00Z');
@@ -220,4 +220,25 @@ t.test('a partition the group never committed: all of it waits', async (t) => {
   const report = statusReport(inputs({ offsets }));
   t.equal(report.partitions.find((p) => p.partition === 0 && p.topic === 'order.create.v1')!.lag, 60);
   t.match(renderStatus(report, NOW), /order\.create\.v1 +0 +omnia-a +none +100 +60/);
+});
+
+t.test('a worker of a process (OMNIA_WORKERS): its view keeps its own series of the metrics every worker shares', async (t) => {
+  const shared = metrics([
+    'omnia_tasks{worker="1"} 4',
+    'omnia_tasks{worker="2"} 3',
+    'omnia_restore_remaining_records{store="orders",partition="5",worker="2"} 700',
+    'omnia_restore_total_records{store="orders",partition="5",worker="2"} 1000',
+    `omnia_last_commit_timestamp_seconds{worker="1"} ${(NOW - 1000) / 1000}`,
+    'omnia_last_commit_timestamp_seconds{worker="2"} 0',
+  ]);
+  t.equal(workerOf('omnia-processors-0-w2'), 2);
+  t.equal(workerOf('omnia-processors-0'), undefined, 'a process without workers');
+  const first = replicaView('x', shared, { ready: true }, 1);
+  t.match(first, { tasks: 4, lastCommitAt: NOW - 1000, restoring: [] }, 'worker 1: its tasks and its commit');
+  const second = replicaView('x', shared, { ready: false, reason: 'restoring' }, 2);
+  t.match(
+    second,
+    { tasks: 3, lastCommitAt: null, restoring: [{ store: 'orders', partition: 5, remaining: 700, total: 1000 }] },
+    'worker 2: its own',
+  );
 });
