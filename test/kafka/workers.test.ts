@@ -195,13 +195,22 @@ t.test(
       { algorithm: 'HS256', secret: SECRET, clockSkewSeconds: 30 },
       { sub: 'coordinator', roles: ['regional_coordinator'] },
     );
-    const releases = await readCommitted(BROKERS, prefix + Topics.release);
-    const onEach = group.map((member) => {
-      const release = releases.find((record) => member.partitions.includes(record.partition));
-      if (!release) throw new Error(`no release yet on ${member.instance}'s partitions ${member.partitions.join(',')}`);
-      const value = JSON.parse(release.value!.toString()) as { OrderID: string; ShipFromLocationID: string };
-      return { owner: member.instance, orderId: value.OrderID, store: value.ShipFromLocationID };
-    });
+    // An order released on each worker's partitions (under a loaded CI machine the first ones take a while).
+    let onEach: Array<{ owner: string; orderId: string; store: string }> = [];
+    await waitFor(
+      'a release on each worker’s partitions',
+      async () => {
+        const releases = await readCommitted(BROKERS, prefix + Topics.release);
+        onEach = group.flatMap((member) => {
+          const release = releases.find((record) => member.partitions.includes(record.partition));
+          if (!release) return [];
+          const value = JSON.parse(release.value!.toString()) as { OrderID: string; ShipFromLocationID: string };
+          return [{ owner: member.instance, orderId: value.OrderID, store: value.ShipFromLocationID }];
+        });
+        return onEach.length === group.length;
+      },
+      90_000,
+    );
     const sources = new Set<string>();
     for (const order of onEach) {
       const answers = await Promise.all(
