@@ -144,9 +144,8 @@ const runFile = (file) =>
  * - a broker test whose first lines say `ci: alone` (a private cluster of three brokers, a TLS broker, kills timed
  *   against the load) has no other broker test beside it: while lane A runs those one by one, lane B runs tests
  *   that use no broker (unit, postgres, redis, observability, deploy, embedded, then the browser's);
- * - then both lanes take the other broker tests, then what is left of the rest; beside them a third lane runs the
- *   broker tests whose first lines say `ci: waits`: most of their time is spent waiting for a minute boundary (a
- *   reconciliation cut-off, the end of quiet hours) with little to do, so they cost the other two lanes little CPU;
+ * - then both lanes take the other broker tests, then what is left of the rest (a third lane for the tests that
+ *   mostly wait for a minute boundary was tried: every file ran slower beside it and the suite took longer);
  * - the sink tests run last, one at a time with nothing beside them: their SIGKILLs are timed to land mid-batch.
  */
 const BROKER_DIR = join('test', 'kafka');
@@ -166,8 +165,7 @@ async function runAll(list) {
   const last = list.filter((file) => LAST_DIRS.some((dir) => inDir(file, dir)));
   const broker = list.filter((file) => inDir(file, BROKER_DIR) && !last.includes(file));
   const alone = broker.filter((file) => marked(file, 'alone'));
-  const waiting = broker.filter((file) => !alone.includes(file) && marked(file, 'waits'));
-  const shared = broker.filter((file) => !alone.includes(file) && !waiting.includes(file));
+  const shared = broker.filter((file) => !alone.includes(file));
   const light = list
     .filter((file) => !broker.includes(file) && !last.includes(file))
     .map((file, index) => ({ file, index }))
@@ -190,11 +188,7 @@ async function runAll(list) {
     await alonePhase; // no broker test beside one that runs alone
     await pool();
   };
-  const laneC = async () => {
-    await alonePhase;
-    for (const file of waiting) await run(file);
-  };
-  await Promise.all([laneA(), laneB(), laneC()]);
+  await Promise.all([laneA(), laneB()]);
   for (const file of last) await run(file);
   return code;
 }

@@ -1,4 +1,3 @@
-// ci: waits (most of its time waits for the reconciliation cut-off, a minute boundary; scripts/test.mjs runs it in a third lane)
 /**
  * Clock jumps of ±1 h on the real broker: one `omnia start` replica runs under libfaketime, whose offset file the
  * test rewrites to step the replica's wall clock (Date.now()) while its monotonic clock (timers, performance.now())

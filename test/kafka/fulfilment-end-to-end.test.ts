@@ -1,4 +1,3 @@
-// ci: waits (much of its time waits for the reconciliation cut-off, a minute boundary; scripts/test.mjs runs it in a third lane)
 /**
  * After release, end to end on the real broker (issue 6): 1,000 COD orders are released by `omnia start`, sent to
  * the Slick simulator by `omnia connectors`' egress, shipped (Slick's ship events through the signed webhook

@@ -1,4 +1,3 @@
-// ci: waits (most of its time waits for the end of quiet hours, a minute boundary; scripts/test.mjs runs it in a third lane)
 /**
  * Customer notifications on the real broker (the issue's demonstration): 1,000 COD orders go through `omnia start`,
  * `omnia connectors` and the Slick, Grab and PMP simulators to delivery (some after a failed first attempt), and a

@@ -44,7 +44,7 @@ import {
 import { produce, uniqueName, waitFor } from './harness.js';
 
 const PARTITIONS = 6;
-const RATE = 150;
+const RATE = 80;
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 t.test('three brokers: replicas 1 → 3 → 1 and a broker killed and revived under load, every output exactly once', async (t) => {
