@@ -52,6 +52,8 @@ export interface RedisNonceStoreOptions {
   readonly keyPrefix?: string;
   /** Longest wait for Redis' answer to one command; default 1000. */
   readonly commandTimeoutMs?: number;
+  /** Longest wait to open a connection; default the command timeout. */
+  readonly connectTimeoutMs?: number;
   /** Consecutive failed commands that open the circuit breaker; default 5. */
   readonly breakerFailures?: number;
   /** How long the open breaker refuses commands before one probe; default 1000. */
@@ -139,7 +141,7 @@ export class RedisNonceStore implements NonceStore {
       url: options.url,
       disableOfflineQueue: true,
       socket: {
-        connectTimeout: this.commandTimeoutMs,
+        connectTimeout: options.connectTimeoutMs ?? this.commandTimeoutMs,
         // Before the first connection a failure ends connect() (a wrong URL); after it, reconnect for ever.
         reconnectStrategy: (retries, cause) => (this.connectedOnce ? Math.min(50 * 2 ** retries, 2_000) : cause),
       },
