@@ -47,16 +47,7 @@ import {
   assertExactlyOnce,
   verifyExactlyOnce,
 } from './cluster-harness.js';
-import { produce, uniqueName, waitFor } from './harness.js';
-
-/** A positive number from the environment, `fallback` when unset (the CI form). */
-function knob(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}=${raw}: a positive number is needed`);
-  return value;
-}
+import { knob, produce, uniqueName, waitFor } from './harness.js';
 
 const PARTITIONS = 6;
 const RATE = 100;

@@ -45,16 +45,18 @@ import type { OrderCreate } from '../../processors/domain/types.js';
 import { changelogTopic } from '../../state/store-definition.js';
 import type { KafkaClient } from '../../topology/kafka/client.js';
 import { Stores, Topics } from '../../topology/topics.js';
-import { BROKERS, createPipelineTopics, jsonRecord, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
-
-/** A positive number from the environment, `fallback` when unset (the CI form). */
-function knob(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}=${raw}: a positive number is needed`);
-  return value;
-}
+import {
+  BROKERS,
+  createPipelineTopics,
+  jsonRecord,
+  knob,
+  produce,
+  readAll,
+  requireKafka,
+  testClient,
+  uniqueName,
+  waitFor,
+} from './harness.js';
 
 const ROUNDS = Math.floor(knob('FAULT_ROUNDS', 1));
 const CALM_MS = knob('FAULT_CALM_SECONDS', 10) * 1000;

@@ -7,6 +7,7 @@ import { PlatformaticClient } from '../../topology/kafka/platformatic-client.js'
 import type { ConsumedRecord, ProducedRecord } from '../../runtime/produced-record.js';
 import { partitionForKey } from '../../runtime/partitioner.js';
 import { serdeConfig } from '../../avro/config.js';
+import { positiveNumber } from '../../settings/setting.js';
 import { loadOrderConfig } from '../../topology/order-config.js';
 import { orderSerdes } from '../../topology/order-serdes.js';
 import { orderTopology } from '../../topology/order-topology.js';
@@ -36,6 +37,12 @@ export async function requireKafka(t: Test): Promise<boolean> {
   if (process.env.CI) t.fail(message);
   else t.comment(`SKIPPED: ${message}`);
   return false;
+}
+
+/** A campaign setting from the environment (FAULT_ROUNDS…): a positive number, `fallback` when unset (the CI form). */
+export function knob(name: string, fallback: number): number {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? fallback : positiveNumber(name)(raw);
 }
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -54,16 +54,7 @@ import {
   assertExactlyOnce,
   verifyExactlyOnce,
 } from './cluster-harness.js';
-import { BROKERS, createPipelineTopics, produce, requireKafka, uniqueName, waitFor } from './harness.js';
-
-/** A positive number from the environment, `fallback` when unset (the CI form). */
-function knob(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}=${raw}: a positive number is needed`);
-  return value;
-}
+import { BROKERS, createPipelineTopics, knob, produce, requireKafka, uniqueName, waitFor } from './harness.js';
 
 const PARTITIONS = 4;
 const RATE = 80;
@@ -215,22 +206,20 @@ t.test('the state directory full under load: the replica stops at once, and afte
       throw new Error(`${error.message}\n${diagnosis()}`);
     });
 
+  /** Waits until replica-0's partitions (0 and 1) have committed 50 orders more than when it was called. */
+  const replicaZeroCommitting = async (what: string) => {
+    const from = await committed();
+    const ahead = (now: Map<string, bigint>) =>
+      [0, 1].every((partition) => (now.get(tpKey(orderTopic, partition)) ?? -1n) > (from.get(tpKey(orderTopic, partition)) ?? -1n) + 50n);
+    await settle(what, async () => ahead(await committed()), 90_000);
+  };
+
   // ------------------------------------------------------------------------------------ two replicas, load
   const [full] = await Promise.all([replicas.add(0), replicas.add(1)]);
   await settle('the tasks spread over both replicas', () => spreadOver(2), 90_000);
   load.start();
   // Replica-0 (the first instance id: partitions 0 and 1) commits on its tmpfs for a while.
-  const before = await committed();
-  await settle(
-    'replica-0 committing orders',
-    async () => {
-      const now = await committed();
-      return [0, 1].every(
-        (partition) => (now.get(tpKey(orderTopic, partition)) ?? -1n) > (before.get(tpKey(orderTopic, partition)) ?? -1n) + 50n,
-      );
-    },
-    90_000,
-  );
+  await replicaZeroCommitting('replica-0 committing orders');
   t.pass(`both replicas running, replica-0 committing on its ${TMPFS_MB} MB tmpfs (${at()})`);
 
   // ------------------------------------------------------------------------------------ the disk full
@@ -295,17 +284,7 @@ t.test('the state directory full under load: the replica stops at once, and afte
     const restarted = Date.now();
     const again = await replicas.add(0); // the same directory, with what the failed writes left in it
     await settle('the tasks spread over both replicas again', () => spreadOver(2), 90_000);
-    const back = await committed();
-    await settle(
-      'replica-0 committing its tasks again',
-      async () => {
-        const now = await committed();
-        return [0, 1].every(
-          (partition) => (now.get(tpKey(orderTopic, partition)) ?? -1n) > (back.get(tpKey(orderTopic, partition)) ?? -1n) + 50n,
-        );
-      },
-      90_000,
-    );
+    await replicaZeroCommitting('replica-0 committing its tasks again');
     t.ok(again.alive && again.state === 'running', `replica-0, started again on its directory, runs its tasks (${at()})`);
     const wiped = again.lines.filter((line) => /wiping it and restoring/.test(line.msg)).map((line) => line.msg);
     t.comment(`stores replica-0 found untrusted and rebuilt: ${wiped.length ? wiped.join('; ') : 'none (each checkpoint valid)'}`);
