@@ -72,6 +72,12 @@ export class StreamsRuntime {
   private failures = 0;
   /** A replacement consumer has not joined yet: the loop keeps failing (with backoff) until one does. */
   private consumerLost = false;
+  /**
+   * A commit failed after its EndTxn may have reached the coordinator (a timeout, a connection lost): it may have
+   * committed although the call failed. Nothing is processed until its outcome is known and the tasks' stores
+   * are rebuilt from what really committed (settleCommitInDoubt).
+   */
+  private commitInDoubt = false;
   private failingSince: number | undefined;
   private lastFailure = '';
   /** A store failure found beside the loop (a standby's write): the loop fails the runtime with it. */
@@ -169,6 +175,12 @@ export class StreamsRuntime {
       ...(this.config.instanceId ? { groupInstanceId: this.config.instanceId } : {}),
       sessionTimeoutMs: this.config.sessionTimeoutMs,
       readCommitted: this.config.processingGuarantee === 'exactly_once',
+      // Exactly-once resumes only from stable offsets: a fetch that answered while a transaction committing them
+      // was still completing (this replica's own after a failed commit, or the previous owner's after a
+      // rebalance) would return the offsets before it, and its records would be processed twice.
+      ...(this.config.processingGuarantee === 'exactly_once'
+        ? { committedOffsets: (partitions) => this.admin.committedOffsets(this.config.applicationId, partitions, { stable: true }) }
+        : {}),
       memberMetadata: encodeMemberMetadata({ instance: this.instanceId, endpoint: this.config.endpoint ?? null }),
     });
   }
@@ -370,6 +382,7 @@ export class StreamsRuntime {
       try {
         if (this.fatal) throw this.fatal;
         if (this.consumerLost) throw new ConsumerLostError('the group consumer has not joined the group again yet');
+        if (this.commitInDoubt) await this.settleCommitInDoubt();
         if (this.consumer.assignmentVersion !== this.seenAssignment) await this.onAssignment();
         if (this.life.stopRequested) break; // asked to stop during the restore
         this.buffered.add(await this.consumer.poll(this.config.pollMs, this.buffered.full()));
@@ -469,7 +482,9 @@ export class StreamsRuntime {
       await this.producer.beginTransaction();
       baseOffsets = await this.producer.send(records);
       await this.producer.sendOffsetsToTransaction(offsets, generation);
+      this.commitInDoubt = true;
       await this.producer.commitTransaction();
+      this.commitInDoubt = false;
     } else {
       baseOffsets = await this.producer.send(records);
       await this.consumer.commit(offsets, generation);
@@ -542,6 +557,28 @@ export class StreamsRuntime {
     await this.rewind().catch(() => undefined);
   }
 
+  /**
+   * After a commit whose outcome is unknown. The stores dropped its writes when it failed, and the committed
+   * offsets are the coordinator's to decide: if it did commit, reading on from them with those writes gone would
+   * process the records after it against stores that lack it (an order seen once, released again on its
+   * redelivery). The producer, registered again, returns once the coordinator has finished that transaction;
+   * every task is then closed and restored from its checkpoint and changelog, which now hold exactly what
+   * committed, and reading resumes from the (stable) committed offsets. Kafka Streams does the same with a
+   * corrupted task under exactly-once.
+   */
+  private async settleCommitInDoubt(): Promise<void> {
+    await this.producer.settle();
+    this.log.warn(
+      { partitions: [...this.tasks.keys()] },
+      'the last commit may have succeeded although it failed; restoring every task from its changelog before going on',
+    );
+    for (const task of this.tasks.values()) await task.close();
+    this.tasks.clear();
+    this.commitInDoubt = false;
+    this.seenAssignment = -1; // onAssignment creates and restores them again, then rewinds
+    await this.onAssignment();
+  }
+
   private async replaceConsumer(cause: Error): Promise<void> {
     this.log.warn({ err: cause, attempt: this.failures }, 'replacing the group consumer: it joins the group again');
     this.metrics.consumerReplacements.inc();
@@ -573,6 +610,9 @@ export class StreamsRuntime {
     const added = [...assigned].filter((partition) => !this.tasks.has(partition));
     if (added.length) {
       this.life.moveTo('restoring', `partitions ${added.join(', ')} assigned`);
+      // Stable offsets first: they wait for a transaction of the previous owner still completing, whose changelog
+      // records the restore must then include.
+      if (this.producer.transactional) await this.rewind();
       for (const partition of added) {
         if (this.life.stopRequested) return; // the tasks not restored yet are not needed any more
         try {

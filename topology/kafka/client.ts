@@ -51,8 +51,12 @@ export interface AdminClient {
   listTopics(): Promise<string[]>;
   /** The group's state as its coordinator reports it (STABLE, PREPARING_REBALANCE, EMPTY, DEAD…) and its members. */
   describeGroup(groupId: string): Promise<GroupDescription>;
-  /** The offsets the group committed, per `topic:partition`; a partition it never committed is absent. */
-  committedOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<Map<string, bigint>>;
+  /**
+   * The offsets the group committed, per `topic:partition`; a partition it never committed is absent. `stable`
+   * waits while a transaction that commits offsets of these partitions is still open or completing (Kafka's
+   * require_stable): an exactly-once reader resumes where the last transaction really left it.
+   */
+  committedOffsets(groupId: string, partitions: readonly TopicPartition[], options?: { stable?: boolean }): Promise<Map<string, bigint>>;
   /** Per `topic:partition`, the first offset whose record time is at or after `timestamp` (epoch ms); the end when none is. */
   offsetsForTime(partitions: readonly TopicPartition[], timestamp: number): Promise<Map<string, bigint>>;
   close(): Promise<void>;
@@ -80,8 +84,9 @@ export interface GroupConsumerOptions {
   /** Opaque bytes every member publishes with its subscription (the runtime puts its query endpoint here). */
   readonly memberMetadata?: Buffer;
   /**
-   * Where committed offsets live when not in Kafka (the Postgres sink keeps them beside its rows), read on
-   * every assignment and rewind; per `topic:partition`, a negative or missing offset means the beginning.
+   * Where committed offsets are read from on every assignment and rewind, instead of the consumer's own fetch:
+   * the Postgres sink keeps them beside its rows, and an exactly-once runtime reads them stable. Per
+   * `topic:partition`; a negative or missing offset means the beginning.
    */
   readonly committedOffsets?: (partitions: readonly TopicPartition[]) => Promise<Map<string, bigint>>;
 }
@@ -120,6 +125,12 @@ export interface Producer {
   sendOffsetsToTransaction(offsets: readonly PartitionOffset[], group: GroupMetadata): Promise<void>;
   commitTransaction(): Promise<void>;
   abortTransaction(): Promise<void>;
+  /**
+   * Registers the transactional id with its coordinator now (else the first transaction does). The coordinator
+   * first finishes whatever transaction the id left behind (a prepared commit is completed, an open one aborted),
+   * so when this resolves that transaction's outcome is final and its markers are written.
+   */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 

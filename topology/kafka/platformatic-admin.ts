@@ -4,6 +4,9 @@ import { tpKey } from './client.js';
 import type { KafkaConnectionOptions } from './security.js';
 
 const TOPIC_ALREADY_EXISTS = 36;
+const UNSTABLE_OFFSET_COMMIT = 88;
+/** How long a stable offset fetch waits for open transactions to end before failing (the caller retries). */
+const STABLE_OFFSETS_WAIT_MS = 30_000;
 
 export class PlatformaticAdmin implements AdminClient {
   private readonly admin: Admin;
@@ -77,12 +80,30 @@ export class PlatformaticAdmin implements AdminClient {
     return this.admin.listTopics();
   }
 
-  async committedOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
+  async committedOffsets(
+    groupId: string,
+    partitions: readonly TopicPartition[],
+    options: { stable?: boolean } = {},
+  ): Promise<Map<string, bigint>> {
     const out = new Map<string, bigint>();
     if (partitions.length === 0) return out;
-    const listed = await this.admin.listConsumerGroupOffsets({
+    const request = {
       groups: [{ groupId, topics: [...byTopic(partitions)].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) }],
-    });
+      ...(options.stable ? { requireStable: true } : {}),
+    };
+    // UNSTABLE_OFFSET_COMMIT lasts until the open transaction ends: at most its timeout, longer if its coordinator
+    // is unreachable. The client retries it five times; past that it is asked again here, up to a bound.
+    const deadline = performance.now() + STABLE_OFFSETS_WAIT_MS;
+    let listed: Awaited<ReturnType<Admin['listConsumerGroupOffsets']>>;
+    for (;;) {
+      try {
+        listed = await this.admin.listConsumerGroupOffsets(request);
+        break;
+      } catch (error) {
+        if (!options.stable || !isUnstableOffsets(error) || performance.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
     for (const group of listed) {
       for (const topic of group.topics) {
         for (const partition of topic.partitions)
@@ -134,4 +155,12 @@ function byTopic(partitions: readonly TopicPartition[]): Map<string, number[]> {
 function isAlreadyExists(error: unknown): boolean {
   const text = JSON.stringify(error, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + String(error);
   return text.includes(`"errorCode":${TOPIC_ALREADY_EXISTS}`) || /already exists/i.test(text);
+}
+
+/** The group's offsets of these partitions are part of a transaction not finished yet (a retriable answer). */
+function isUnstableOffsets(error: unknown): boolean {
+  const found = (error as { findBy?: (property: string, value: unknown) => unknown }).findBy?.('apiId', 'UNSTABLE_OFFSET_COMMIT');
+  if (found) return true;
+  const text = JSON.stringify(error, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + String(error);
+  return text.includes('UNSTABLE_OFFSET_COMMIT') || text.includes(`[${UNSTABLE_OFFSET_COMMIT},`);
 }

@@ -117,6 +117,18 @@ export class PlatformaticProducer implements Producer {
     }
   }
 
+  async settle(): Promise<void> {
+    if (!this.transactional) return;
+    if (this.transaction && !this.transaction.completed) throw new Error('a transaction is open: settle() is for a new producer');
+    // The client registers the id (InitProducerId) when the first transaction begins; the coordinator answers
+    // CONCURRENT_TRANSACTIONS, which the client retries, until the id's earlier transaction is complete. The empty
+    // transaction is then dropped in the client alone: nothing was added to it, so the broker never hears of it.
+    await this.beginTransaction();
+    const transaction = this.transaction!;
+    this.transaction = undefined;
+    await transaction.cancel();
+  }
+
   async close(): Promise<void> {
     await this.producer.close(true);
   }
