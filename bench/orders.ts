@@ -4,6 +4,7 @@
  *
  *   npm run build && node dist/bench/orders.js            # both phases
  *   BENCH_ORDERS=50000 BENCH_RATE=1000 BENCH_SECONDS=30 OMNIA_COMMIT_INTERVAL_MS=20 node dist/bench/orders.js
+ *   BENCH_PHASES=throughput node dist/bench/orders.js       # one phase (throughput or latency)
  *
  * Phase 1 (throughput): N orders are produced first, then one replica processes them under exactly-once;
  * orders/s = N / (time from its first processed record to the commit that covers the last).
@@ -130,8 +131,10 @@ async function latency(commitIntervalMs: string): Promise<Record<string, number 
   }
 }
 
+// BENCH_PHASES=throughput or =latency runs one phase (for A/B runs of one figure); both by default.
+const phases = (process.env.BENCH_PHASES ?? 'throughput,latency').split(',');
 const results = {
-  throughput: await throughput(),
-  latency: [await latency(process.env.OMNIA_COMMIT_INTERVAL_MS ?? '100'), await latency('10')],
+  throughput: phases.includes('throughput') ? await throughput() : undefined,
+  latency: phases.includes('latency') ? [await latency(process.env.OMNIA_COMMIT_INTERVAL_MS ?? '100'), await latency('10')] : undefined,
 };
 console.log(JSON.stringify(results, null, 2));

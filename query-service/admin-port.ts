@@ -8,11 +8,12 @@
  * (request ids, security headers, errors) applies alike: the admin port's server hands its requests to the same
  * router, and the gate below tells them apart by the server they came in on.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { notFound } from './errors.js';
 import { DOCS_PREFIX } from './plugins.js';
+import { closeSecondPort, listenSecondPort } from './second-port.js';
 
 /** Served on the admin port only, once there is one. */
 export const isAdminPath = (path: string): boolean => path === '/metrics' || path === DOCS_PREFIX || path.startsWith(`${DOCS_PREFIX}/`);
@@ -51,13 +52,7 @@ export function installAdminGate(app: FastifyInstance): void {
     return reply;
   });
   app.addHook('onClose', async () => {
-    const server = port.server;
-    if (!server?.listening) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      // Prometheus keeps its connection alive between scrapes.
-      server.closeAllConnections();
-    });
+    if (port.server?.listening) await closeSecondPort(port.server);
   });
 }
 
@@ -66,18 +61,6 @@ export async function listenAdminPort(app: FastifyInstance, options: { host: str
   const port = adminPorts.get(app);
   if (!port) throw new Error('the query service was built without an admin port (buildQueryService({ adminPort: true }))');
   if (port.server) throw new Error('the admin port is already listening');
-  await app.ready();
-  const server = createServer((request, response) => {
-    port.requests.add(request);
-    app.routing(request, response);
-  });
-  port.server = server;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return server.address() as AddressInfo;
+  port.server = await listenSecondPort(app, { ...options, requests: port.requests });
+  return port.server.address() as AddressInfo;
 }

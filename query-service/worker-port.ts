@@ -5,30 +5,17 @@
  * port reaches this worker alone. It serves the same routes through the same router, hooks and all; only
  * /health/ready and /metrics answer for this worker instead of the whole process (query-service/app.ts).
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { closeSecondPort, listenSecondPort } from './second-port.js';
 
 /** Listens on the worker's port; `requests` learns which requests came in there. */
 export async function listenWorkerPort(
   app: FastifyInstance,
   options: { host: string; port: number; requests: WeakSet<IncomingMessage> },
 ): Promise<void> {
-  await app.ready();
-  const server = createServer((request, response) => {
-    options.requests.add(request);
-    app.routing(request, response);
-  });
+  // exclusive: in a cluster worker a listen is otherwise shared through the primary with every other worker.
+  const server = await listenSecondPort(app, { ...options, exclusive: true });
   // Closed with the service (hooks cannot be added once it is ready): when PORT's server closes, so does this one.
-  app.server.once('close', () => {
-    server.close();
-    server.closeAllConnections();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // exclusive: in a cluster worker a listen is otherwise shared through the primary with every other worker.
-    server.listen({ port: options.port, host: options.host, exclusive: true }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  app.server.once('close', () => void closeSecondPort(server));
 }
