@@ -20,6 +20,8 @@ const ORDERS = Number(process.env.BENCH_ORDERS ?? 50_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const PARTITIONS = 8;
+/** Orders sent in the first seconds of the latency phase (JIT, first transactions) are reported apart. */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const STORES = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
@@ -58,11 +60,26 @@ async function throughput(): Promise<Record<string, number>> {
   }
 }
 
+/** Commits made and the mean time of each step (omnia_commit_step_seconds): where a commit's time goes. */
+async function commitSteps(runtime: ReturnType<typeof orderRuntime>): Promise<{ commits: number; meanMs: Record<string, number> }> {
+  const samples = (await runtime.metrics.commitSteps.get()).values;
+  const meanMs: Record<string, number> = {};
+  let commits = 0;
+  for (const step of ['begin', 'send', 'offsets', 'end', 'flush']) {
+    const of = (suffix: string) =>
+      samples.find((s) => s.metricName === `omnia_commit_step_seconds_${suffix}` && s.labels.step === step)?.value ?? 0;
+    const count = of('count');
+    if (step === 'end') commits = count;
+    meanMs[step] = count ? Number(((of('sum') / count) * 1000).toFixed(2)) : 0;
+  }
+  return { commits, meanMs };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 }
 
-async function latency(commitIntervalMs: string): Promise<Record<string, number | string>> {
+async function latency(commitIntervalMs: string): Promise<Record<string, unknown>> {
   const context = await createOrderPipeline('orders', 'latency', PARTITIONS);
   try {
     const runtime = orderRuntime(context, { OMNIA_COMMIT_INTERVAL_MS: commitIntervalMs });
@@ -73,6 +90,8 @@ async function latency(commitIntervalMs: string): Promise<Record<string, number 
     const sentAt = new Map<string, number>();
     const toRelease: number[] = [];
     const toValidation: number[] = [];
+    const steadyRelease: number[] = [];
+    let steadyFrom = Infinity;
     let stop = false;
     const probing = (async () => {
       while (!stop) {
@@ -82,6 +101,7 @@ async function latency(commitIntervalMs: string): Promise<Record<string, number 
           const created = sentAt.get(OrderID);
           if (created === undefined) continue;
           (received.topic.endsWith(Topics.release) ? toRelease : toValidation).push(now - created);
+          if (received.topic.endsWith(Topics.release) && created >= steadyFrom) steadyRelease.push(now - created);
         }
       }
     })();
@@ -89,6 +109,7 @@ async function latency(commitIntervalMs: string): Promise<Record<string, number 
     await producer.init();
     const total = RATE * SECONDS;
     const started = Date.now();
+    steadyFrom = started + WARMUP_SECONDS * 1000;
     let n = 0;
     // 10 ms ticks: each sends the orders due by then, with CreatedAt = the moment it is sent.
     while (n < total) {
@@ -111,9 +132,11 @@ async function latency(commitIntervalMs: string): Promise<Record<string, number 
     await producer.close();
     await consumer.close();
     const rss = rssMb();
+    const steps = await commitSteps(runtime);
     await runtime.stop();
     const release = toRelease.sort((a, b) => a - b);
     const validation = toValidation.sort((a, b) => a - b);
+    const steady = steadyRelease.sort((a, b) => a - b);
     return {
       commitIntervalMs,
       rate: RATE,
@@ -124,6 +147,10 @@ async function latency(commitIntervalMs: string): Promise<Record<string, number 
       releaseMax: release.at(-1) ?? NaN,
       validationP50: percentile(validation, 50),
       validationP99: percentile(validation, 99),
+      [`releaseP50After${WARMUP_SECONDS}s`]: percentile(steady, 50),
+      [`releaseP99After${WARMUP_SECONDS}s`]: percentile(steady, 99),
+      commitsPerSecond: Math.round(steps.commits / SECONDS),
+      commitStepMeanMs: steps.meanMs,
       rssMb: rss,
     };
   } finally {

@@ -41,6 +41,13 @@ export class RuntimeMetrics {
     labelNames: ['result'],
     registers: [this.registry],
   });
+  readonly commitSteps = new Histogram({
+    name: 'omnia_commit_step_seconds',
+    help: 'Each step of a commit: begin, send (output and changelogs), offsets (to the group coordinator), end (EndTxn), flush (stores and checkpoints)',
+    labelNames: ['step'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
   readonly consumerReplacements = new Counter({
     name: 'omnia_consumer_replacements_total',
     help: 'Group consumers replaced after repeated failures or a rejoin the client gave up (coordinator moved or lost)',

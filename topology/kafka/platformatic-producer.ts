@@ -82,21 +82,22 @@ export class PlatformaticProducer implements Producer {
     if (offsets.length === 0) return;
     // AddOffsetsToTxn for the group; the client only reads `groupId` from the consumer it is given.
     await fenced(transaction.addConsumer({ groupId: group.groupId } as never));
-    for (const { topic, partition, offset } of offsets) {
-      // The client commits `message.offset + 1` under the generation the message carries.
-      await fenced(
-        transaction.addOffset({
-          topic,
-          partition,
-          offset: offset - 1n,
-          key: undefined,
-          value: undefined,
-          headers: new Map(),
-          timestamp: 0n,
-          metadata: { consumer: group },
-        } as never),
-      );
-    }
+    // One TxnOffsetCommit for every partition (patches/: the client sent one request per partition, in turn, which
+    // was a quarter of a commit's time with eight tasks). The client commits `offset + 1` for each.
+    const [first] = offsets;
+    await fenced(
+      transaction.addOffset({
+        topic: first!.topic,
+        partition: first!.partition,
+        offset: first!.offset - 1n,
+        offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: offset - 1n })),
+        key: undefined,
+        value: undefined,
+        headers: new Map(),
+        timestamp: 0n,
+        metadata: { consumer: group },
+      } as never),
+    );
   }
 
   async commitTransaction(): Promise<void> {
