@@ -101,6 +101,7 @@ t.test(
       faultsInjected: 0,
       faultsSurvived: 0,
       consumersReplaced: 0,
+      commitsInDoubt: 0,
       recoveries: [] as Array<Record<string, number | null>>,
     };
     let verified: ReturnType<typeof exactnessFigures> | undefined = undefined; // the exactness figures, once checked
@@ -284,8 +285,13 @@ t.test(
       );
       const replaced = replica.lines.filter((line) => /replacing the group consumer/.test(line.msg)).length;
       const retries = replica.lines.filter((line) => /retrying \(attempt \d+\)/.test(line.msg)).length;
+      // A commit whose answer the pause swallowed: the replica restored its tasks before going on (commit-in-doubt.test.ts).
+      const inDoubt = replica.lines.filter((line) => /the last commit may have succeeded/.test(line.msg)).length;
       figures.consumersReplaced += replaced;
-      t.comment(`replica-${replica.index}: ${retries} failed attempts retried, group consumer replaced ${replaced} times`);
+      figures.commitsInDoubt += inDoubt;
+      t.comment(
+        `replica-${replica.index}: ${retries} failed attempts retried, ${inDoubt} of them commits in doubt, group consumer replaced ${replaced} times`,
+      );
     }
 
     // ------------------------------------------------------------------------------------ drain, stop, verify
