@@ -624,11 +624,15 @@ export class StreamsRuntime {
         this.metrics.consumerLag.remove(topic, String(partition));
     }
     const added = [...assigned].filter((partition) => !this.tasks.has(partition));
+    let rewound = false;
     if (added.length) {
       this.life.moveTo('restoring', `partitions ${added.join(', ')} assigned`);
       // Stable offsets first: they wait for a transaction of the previous owner still completing, whose changelog
       // records the restore must then include.
-      if (this.producer.transactional) await this.rewind();
+      if (this.producer.transactional) {
+        await this.rewind();
+        rewound = true;
+      }
       for (const partition of added) {
         if (this.life.stopRequested) return; // the tasks not restored yet are not needed any more
         try {
@@ -652,7 +656,7 @@ export class StreamsRuntime {
     this.metrics.tasks.set(this.tasks.size);
     this.inputs = new Map();
     for (const tp of this.consumer.assignment().partitions) this.inputs.set(tp.partition, [...(this.inputs.get(tp.partition) ?? []), tp]);
-    await this.rewind();
+    if (!rewound) await this.rewind(); // once per assignment
   }
 
   /**

@@ -4,7 +4,6 @@ import { tpKey } from './client.js';
 import type { KafkaConnectionOptions } from './security.js';
 
 const TOPIC_ALREADY_EXISTS = 36;
-const UNSTABLE_OFFSET_COMMIT = 88;
 /** How long a stable offset fetch waits for open transactions to end before failing (the caller retries). */
 const STABLE_OFFSETS_WAIT_MS = 30_000;
 
@@ -159,8 +158,7 @@ function isAlreadyExists(error: unknown): boolean {
 
 /** The group's offsets of these partitions are part of a transaction not finished yet (a retriable answer). */
 function isUnstableOffsets(error: unknown): boolean {
-  const found = (error as { findBy?: (property: string, value: unknown) => unknown }).findBy?.('apiId', 'UNSTABLE_OFFSET_COMMIT');
-  if (found) return true;
-  const text = JSON.stringify(error, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + String(error);
-  return text.includes('UNSTABLE_OFFSET_COMMIT') || text.includes(`[${UNSTABLE_OFFSET_COMMIT},`);
+  // The client's errors, retries' included, find the broker's error they carry by its name.
+  const findBy = (error as { findBy?: (property: string, value: unknown) => unknown }).findBy;
+  return Boolean(findBy?.call(error, 'apiId', 'UNSTABLE_OFFSET_COMMIT'));
 }

@@ -84,17 +84,9 @@ export class PlatformaticProducer implements Producer {
     await fenced(transaction.addConsumer({ groupId: group.groupId } as never));
     // One TxnOffsetCommit for every partition (patches/: the client sent one request per partition, in turn, which
     // was a quarter of a commit's time with eight tasks). The client commits `offset + 1` for each.
-    const [first] = offsets;
     await fenced(
       transaction.addOffset({
-        topic: first!.topic,
-        partition: first!.partition,
-        offset: first!.offset - 1n,
         offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: offset - 1n })),
-        key: undefined,
-        value: undefined,
-        headers: new Map(),
-        timestamp: 0n,
         metadata: { consumer: group },
       } as never),
     );
@@ -120,7 +112,6 @@ export class PlatformaticProducer implements Producer {
 
   async settle(): Promise<void> {
     if (!this.transactional) return;
-    if (this.transaction && !this.transaction.completed) throw new Error('a transaction is open: settle() is for a new producer');
     // The client registers the id (InitProducerId) when the first transaction begins; the coordinator answers
     // CONCURRENT_TRANSACTIONS, which the client retries, until the id's earlier transaction is complete. The empty
     // transaction is then dropped in the client alone: nothing was added to it, so the broker never hears of it.
