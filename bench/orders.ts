@@ -5,6 +5,7 @@
  *   npm run build && node dist/bench/orders.js            # both phases
  *   BENCH_ORDERS=50000 BENCH_RATE=1000 BENCH_SECONDS=30 OMNIA_COMMIT_INTERVAL_MS=20 node dist/bench/orders.js
  *   BENCH_PHASES=throughput node dist/bench/orders.js       # one phase (throughput or latency)
+ *   BENCH_PHASES=latency BENCH_COMMIT_INTERVALS=100 node dist/bench/orders.js   # latency at one commit interval
  *
  * Phase 1 (throughput): N orders are produced first, then one replica processes them under exactly-once;
  * orders/s = N / (time from its first processed record to the commit that covers the last).
@@ -91,7 +92,9 @@ async function latency(commitIntervalMs: string): Promise<Record<string, unknown
     const toRelease: number[] = [];
     const toValidation: number[] = [];
     const steadyRelease: number[] = [];
+    const releaseBySecond: number[][] = [];
     let steadyFrom = Infinity;
+    let started = Infinity;
     let stop = false;
     const probing = (async () => {
       while (!stop) {
@@ -102,13 +105,14 @@ async function latency(commitIntervalMs: string): Promise<Record<string, unknown
           if (created === undefined) continue;
           (received.topic.endsWith(Topics.release) ? toRelease : toValidation).push(now - created);
           if (received.topic.endsWith(Topics.release) && created >= steadyFrom) steadyRelease.push(now - created);
+          if (received.topic.endsWith(Topics.release)) (releaseBySecond[Math.floor((created - started) / 1000)] ??= []).push(now - created);
         }
       }
     })();
     const producer = context.client.producer({});
     await producer.init();
     const total = RATE * SECONDS;
-    const started = Date.now();
+    started = Date.now();
     steadyFrom = started + WARMUP_SECONDS * 1000;
     let n = 0;
     // 10 ms ticks: each sends the orders due by then, with CreatedAt = the moment it is sent.
@@ -149,6 +153,12 @@ async function latency(commitIntervalMs: string): Promise<Record<string, unknown
       validationP99: percentile(validation, 99),
       [`releaseP50After${WARMUP_SECONDS}s`]: percentile(steady, 50),
       [`releaseP99After${WARMUP_SECONDS}s`]: percentile(steady, 99),
+      releaseP99BySecond: Array.from(releaseBySecond, (second) =>
+        percentile(
+          (second ?? []).sort((a, b) => a - b),
+          99,
+        ),
+      ),
       commitsPerSecond: Math.round(steps.commits / SECONDS),
       commitStepMeanMs: steps.meanMs,
       rssMb: rss,
@@ -158,10 +168,18 @@ async function latency(commitIntervalMs: string): Promise<Record<string, unknown
   }
 }
 
+/** The latency phase at each commit interval of BENCH_COMMIT_INTERVALS (default: OMNIA_COMMIT_INTERVAL_MS or 100, then 10). */
+async function latencies(): Promise<Array<Record<string, unknown>>> {
+  const intervals = (process.env.BENCH_COMMIT_INTERVALS ?? `${process.env.OMNIA_COMMIT_INTERVAL_MS ?? '100'},10`).split(',');
+  const results = [];
+  for (const interval of intervals) results.push(await latency(interval.trim()));
+  return results;
+}
+
 // BENCH_PHASES=throughput or =latency runs one phase (for A/B runs of one figure); both by default.
 const phases = (process.env.BENCH_PHASES ?? 'throughput,latency').split(',');
 const results = {
   throughput: phases.includes('throughput') ? await throughput() : undefined,
-  latency: phases.includes('latency') ? [await latency(process.env.OMNIA_COMMIT_INTERVAL_MS ?? '100'), await latency('10')] : undefined,
+  latency: phases.includes('latency') ? await latencies() : undefined,
 };
 console.log(JSON.stringify(results, null, 2));

@@ -176,12 +176,12 @@ function rows(results: Results): Row[] {
   if (results.failover) {
     const f = results.failover;
     out.push({
-      figure: 'SIGKILL → standby processing (after reassignment)',
-      value: `${(f.reassignedToFirstOutputMs / 1000).toFixed(2)} s`,
+      figure: 'SIGKILL → standby processing (the killed replica released by its supervisor)',
+      value: `${(f.killToFirstOutputMs / 1000).toFixed(2)} s`,
       target: '≤ 2 s',
-      verdict: verdict(f.reassignedToFirstOutputMs, 2000, 'max'),
+      verdict: verdict(f.killToFirstOutputMs, 2000, 'max'),
       rss: `${f.rssSteadyMb} MB steady, ${f.rssPeakMb} MB peak (active + standby)`,
-      note: `${fmt(f.storeKeys)}-key store, partitions ${f.movedPartitions.join(',')} moved; all of them processing after ${fmt(f.reassignedToAllOutputsMs)} ms; restored ${fmt(f.restoredOnFailover)} records (standbys had applied ${fmt(f.standbyApplied)}); the group reassigned ${fmt(f.killToReassignedMs)} ms after the SIGKILL (session timeout); counts ${f.countsCorrect ? 'correct' : 'WRONG'}`,
+      note: `${fmt(f.storeKeys)}-key store, partitions ${f.movedPartitions.join(',')} moved; the group reassigned them ${fmt(f.killToReassignedMs)} ms after the SIGKILL, the first output ${fmt(f.reassignedToFirstOutputMs)} ms and all of them ${fmt(f.reassignedToAllOutputsMs)} ms after that; restored ${fmt(f.restoredOnFailover)} records (standbys had applied ${fmt(f.standbyApplied)}); counts ${f.countsCorrect ? 'correct' : 'WRONG'}`,
     });
   }
   return out;

@@ -42,7 +42,8 @@ import { serdeFor } from '../avro/serdes.js';
 import { loadWorkersConfig, type WorkersConfig } from '../workers/config.js';
 import { runPrimary } from '../workers/primary.js';
 import { WorkerLink } from '../workers/worker-link.js';
-import { workerPort } from '../workers/worker-environment.js';
+import { workerInstanceId, workerPort } from '../workers/worker-environment.js';
+import { releaseDepartedReplica } from '../runtime/departed-replica.js';
 import { runConnectors } from './connectors.js';
 import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
@@ -79,6 +80,15 @@ async function startOnKafka(): Promise<void> {
       searchCursorKey: query.searchCursorKey,
       stopTimeoutMs: STOP_TIMEOUT_MS + 5_000,
       log,
+      // A killed worker is named by its static id: without OMNIA_INSTANCE_ID the session timeout moves its tasks.
+      releaseDeparted: config.instanceId
+        ? (worker) =>
+            releaseDepartedReplica(new PlatformaticClient(config.bootstrapServers, config.applicationId), {
+              applicationId: config.applicationId,
+              instanceId: workerInstanceId(config.instanceId!, worker),
+              exactlyOnce: config.processingGuarantee === 'exactly_once',
+            })
+        : undefined,
     }),
   );
 }

@@ -7,6 +7,7 @@ import { changelogTopic } from '../state/store-definition.js';
 import { TaskStore } from '../state/task-store.js';
 import { createdTopic, type RuntimeConfig } from './config.js';
 import { dlqTopic } from './dead-letter.js';
+import { transactionalIdOf } from './departed-replica.js';
 import { ConsumerLostError, isDiskFull, ProducerFencedError, StateStoreError, TaskMigratedError, TopologyError } from './errors.js';
 import type {
   AdminClient,
@@ -268,7 +269,9 @@ export class StreamsRuntime {
   /** Exactly-once: transactional id stable per replica, so a restart fences its previous incarnation. */
   private async createProducer(): Promise<Producer> {
     const producer = this.client.producer({
-      ...(this.config.processingGuarantee === 'exactly_once' ? { transactionalId: `${this.config.applicationId}-${this.instanceId}` } : {}),
+      ...(this.config.processingGuarantee === 'exactly_once'
+        ? { transactionalId: transactionalIdOf(this.config.applicationId, this.instanceId) }
+        : {}),
       transactionTimeoutMs: this.config.transactionTimeoutMs,
     });
     await producer.init();

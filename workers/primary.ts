@@ -5,12 +5,15 @@
  * metrics for /metrics and relays their readiness, so any worker can answer for the whole process.
  *
  * One worker failing stops the others and the process exits with its code: the pod restarts whole, as it does
- * with one process, rather than running on with part of its capacity and a crash loop hidden inside it.
+ * with one process, rather than running on with part of its capacity and a crash loop hidden inside it. A worker
+ * that died without leaving the group (killed) is first released (runtime/departed-replica.ts): its tasks move to
+ * their standbys now, not after the session timeout.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from '../observability/logger.js';
+import type { Released } from '../runtime/departed-replica.js';
 import { isOmniaMessage, type PrimaryMessage } from './messages.js';
 import type { WorkerReport } from './pod-readiness.js';
 import { workerEnvironment, type WorkerPlanInputs } from './worker-environment.js';
@@ -21,7 +24,12 @@ export interface PrimaryOptions extends Omit<WorkerPlanInputs, 'searchCursorKey'
   /** How long the workers may take to stop on SIGTERM before they are killed. */
   readonly stopTimeoutMs: number;
   readonly log: Logger;
+  /** Takes a dead worker's member out of the group and aborts its open transaction; unset without static membership. */
+  readonly releaseDeparted?: ((worker: number) => Promise<Released>) | undefined;
 }
+
+/** How long releasing a dead worker may take before the others are stopped anyway (the session timeout then does it). */
+const RELEASE_TIMEOUT_MS = 10_000;
 
 /** Forks the workers and supervises them; resolves with the exit code the process should end with. */
 export function runPrimary(options: PrimaryOptions): Promise<number> {
@@ -91,8 +99,35 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       { worker: number, code, signal },
       `worker ${number} exited (${how}); stopping the other workers so the process restarts whole (its own log lines above say why)`,
     );
-    void stopAll(code || 1).then(done);
+    void release(number).then(() => stopAll(code || 1).then(done));
   });
+
+  // A worker that exited on its own closed its membership; one that was killed did not, and holds its tasks.
+  const release = async (number: number | undefined): Promise<void> => {
+    if (number === undefined || !options.releaseDeparted) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const released = await Promise.race([
+        options.releaseDeparted(number),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${RELEASE_TIMEOUT_MS} ms`)), RELEASE_TIMEOUT_MS);
+        }),
+      ]);
+      log.info(
+        { worker: number, ...released },
+        released.removed
+          ? `worker ${number} released: out of the group now, its tasks move to their standbys${released.fenced ? ', its open transaction aborted' : ''}`
+          : `worker ${number} had left the group already${released.fenced ? '; any open transaction of it is aborted' : ''}`,
+      );
+    } catch (error) {
+      log.warn(
+        { worker: number, err: error },
+        `worker ${number} could not be released (${(error as Error).message}); the group moves its tasks after the session timeout`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, `${signal}: stopping ${numbers.size} workers (each commits and closes)`);

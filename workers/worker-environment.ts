@@ -32,13 +32,16 @@ export function endpointWithPort(endpoint: string, port: number): string {
   return `${host}:${port}`;
 }
 
+/** Worker `number`'s static-membership id: the pod's with `-wN`. */
+export const workerInstanceId = (instanceId: string, number: number): string => `${instanceId}-w${number}`;
+
 /** The variables worker `number` is forked with, over the primary's own. */
 export function workerEnvironment(number: number, inputs: WorkerPlanInputs): Record<string, string> {
   return {
     OMNIA_WORKER_NUMBER: String(number),
     OMNIA_STATE_DIR: join(inputs.stateDir, `worker-${number}`),
     OMNIA_SEARCH_CURSOR_KEY: inputs.searchCursorKey,
-    ...(inputs.instanceId ? { OMNIA_INSTANCE_ID: `${inputs.instanceId}-w${number}` } : {}),
+    ...(inputs.instanceId ? { OMNIA_INSTANCE_ID: workerInstanceId(inputs.instanceId, number) } : {}),
     ...(inputs.endpoint ? { OMNIA_ENDPOINT: endpointWithPort(inputs.endpoint, workerPort(number, inputs)) } : {}),
   };
 }

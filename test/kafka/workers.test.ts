@@ -3,7 +3,7 @@
  * of the group with its own share of the tasks; lookups on the shared port are answered whichever worker the
  * connection lands on (the other forwards to the owner at the port it advertises); /metrics on the shared port
  * gathers both workers' series, a worker's own port its own; SIGKILL of the primary takes the workers with it, a
- * worker killed stops its sibling and the process; SIGTERM stops all cleanly; and through all of it every order
+ * worker killed is taken out of the group at once and stops its sibling and the process; SIGTERM stops all cleanly; and through all of it every order
  * comes out exactly once, compared record for record with an in-process replay.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -273,6 +273,11 @@ t.test(
     t.ok(
       replica.lines.some((line) => /^worker \d exited \(killed by SIGKILL\); stopping the other workers/.test(line.msg)),
       'its log says which worker died and why the rest stopped',
+    );
+    t.ok(
+      replica.lines.some((line) => /^worker \d released: out of the group now, its tasks move to their standbys/.test(line.msg)),
+      'the killed worker was taken out of the group at once, not left to its session timeout',
+      { lines: replica.lines.filter((line) => /^worker/.test(line.msg)).map((line) => line.msg) },
     );
     t.ok(
       workers.every((pid) => !alive(pid)),

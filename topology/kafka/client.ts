@@ -52,6 +52,11 @@ export interface AdminClient {
   /** The group's state as its coordinator reports it (STABLE, PREPARING_REBALANCE, EMPTY, DEAD…) and its members. */
   describeGroup(groupId: string): Promise<GroupDescription>;
   /**
+   * Takes members out of the group on their behalf (a LeaveGroup for them, KIP-345's administrative removal): the
+   * group rebalances now rather than after their session timeout. For members known to be dead.
+   */
+  removeMembers(groupId: string, memberIds: readonly string[], reason: string): Promise<void>;
+  /**
    * The offsets the group committed, per `topic:partition`; a partition it never committed is absent. `stable`
    * waits while a transaction that commits offsets of these partitions is still open or completing (Kafka's
    * require_stable): an exactly-once reader resumes where the last transaction really left it.
@@ -68,6 +73,8 @@ export interface GroupMember {
   readonly partitions: readonly TopicPartition[];
   /** The address the member connected from, as the coordinator saw it. */
   readonly clientHost?: string;
+  /** Its static-membership id (the replica's OMNIA_INSTANCE_ID), when it has one. */
+  readonly instanceId?: string;
 }
 
 export interface GroupDescription {

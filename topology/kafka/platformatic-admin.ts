@@ -66,9 +66,15 @@ export class PlatformaticAdmin implements AdminClient {
           partitions.map((partition) => ({ topic, partition })),
         ),
         clientHost: member.clientHost,
+        ...(member.groupInstanceId ? { instanceId: member.groupInstanceId } : {}),
       };
     });
     return { state: String(group.state), members };
+  }
+
+  async removeMembers(groupId: string, memberIds: readonly string[], reason: string): Promise<void> {
+    if (memberIds.length === 0) return;
+    await this.admin.removeMembersFromConsumerGroup({ groupId, members: memberIds.map((memberId) => ({ memberId, reason })) });
   }
 
   async endOffsets(partitions: readonly TopicPartition[], committedOnly: boolean): Promise<Map<string, bigint>> {

@@ -36,7 +36,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       groupId: options.groupId,
       ...(options.groupInstanceId ? { groupInstanceId: options.groupInstanceId } : {}),
       sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 5)),
+      // A member hears of a rebalance in a heartbeat's answer: at most a second after a replica joined or was released.
+      heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor(options.sessionTimeoutMs / 5))),
       rebalanceTimeout: Math.max(options.sessionTimeoutMs, 30_000),
       isolationLevel: options.readCommitted ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
       retries: 5,
