@@ -12,7 +12,8 @@ import { Ajv } from 'ajv';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SqlDatabase } from '../postgres/sql.js';
 import { signedIn } from './commands.js';
-import { ApiError, errorResponseSchema, type FieldError, fieldErrors } from './errors.js';
+import { ApiError, errorResponseSchema, type FieldError } from './errors.js';
+import { requestFieldErrors, validationMessage } from './request-validation.js';
 import type { Principal } from './principal.js';
 
 export const DEFAULT_AUDIT_LIMIT = 200;
@@ -166,9 +167,8 @@ function windowOf(query: { from?: string; to?: string }, nowMs: number): { from:
 function refuseInvalid(request: FastifyRequest): void {
   const error = request.validationError;
   if (!error) return;
-  const location = error.validationContext ?? 'querystring';
-  const details = fieldErrors(location, error.validation ?? []);
-  throw new ApiError(400, 'VALIDATION_FAILED', `Invalid ${location}: ${[...new Set(details.map((d) => d.field))].join(', ')}`, details);
+  const details = requestFieldErrors(request, error, 'querystring');
+  throw new ApiError(400, 'VALIDATION_FAILED', validationMessage(details), details);
 }
 
 export function auditRoutes(db: SqlDatabase, options: { now?: () => number } = {}): (app: FastifyInstance) => Promise<void> {

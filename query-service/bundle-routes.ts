@@ -59,7 +59,8 @@ import {
   viewOf,
 } from './bundle-definitions.js';
 import { type AnswerWith, type CommandPublisher, idempotencyHeaderSchema, sendAnswer, sendCommand, signedIn } from './commands.js';
-import { ApiError, errorResponseSchema, type FieldError, fieldErrors } from './errors.js';
+import { ApiError, errorResponseSchema, type FieldError } from './errors.js';
+import { requestFieldErrors, validationMessage } from './request-validation.js';
 import { commandId, IDEMPOTENCY_HEADER, idempotencyKey, IdempotentActions } from './idempotency.js';
 import { canSeeStore, type Principal, seesAllStores } from './principal.js';
 
@@ -495,11 +496,9 @@ function strictValidator() {
 /** Schema errors (attached to the request) and `extra` field problems, answered together as one 400. */
 function refuseInvalid(request: FastifyRequest, extra: readonly FieldError[]): void {
   const error = request.validationError;
-  const details = [...(error ? fieldErrors(error.validationContext ?? 'request', error.validation ?? []) : []), ...extra];
+  const details = [...(error ? requestFieldErrors(request, error, 'request') : []), ...extra];
   if (details.length === 0) return;
-  const location = error?.validationContext ?? 'body';
-  const fields = [...new Set(details.map((detail) => detail.field))].join(', ');
-  throw new ApiError(400, 'VALIDATION_FAILED', `Invalid ${location}: ${fields}`, details);
+  throw new ApiError(400, 'VALIDATION_FAILED', validationMessage(details), details);
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

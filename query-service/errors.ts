@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../postgres/sql.js';
+import { requestFieldErrors, validationMessage } from './request-validation.js';
 
 /** Retry-After of a DATABASE_UNAVAILABLE answer: about one readiness probe period. */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -123,10 +124,8 @@ export function installErrorHandlers(
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
-      const location = fastifyError.validationContext ?? 'request';
-      const details = fieldErrors(location, fastifyError.validation);
-      const fields = [...new Set(details.map((detail) => detail.field))].join(', ');
-      return sendError(reply, 400, errorBody('VALIDATION_FAILED', `Invalid ${location}: ${fields}`, details));
+      const details = requestFieldErrors(request, fastifyError, 'request');
+      return sendError(reply, 400, errorBody('VALIDATION_FAILED', validationMessage(details), details));
     }
     // A database that did not answer in time (postgres/timeouts.ts) or refused: the caller may retry shortly.
     if (isDatabaseUnavailable(error)) {

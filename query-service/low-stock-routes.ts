@@ -18,7 +18,8 @@
 import { Ajv } from 'ajv';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SqlDatabase } from '../postgres/sql.js';
-import { errorResponseSchema, type FieldError, fieldErrors } from './errors.js';
+import { errorResponseSchema, type FieldError } from './errors.js';
+import { requestFieldErrors, validationMessage } from './request-validation.js';
 import { canSeeStore, visibleStores } from './principal.js';
 
 export const DEFAULT_LOW_STOCK_LIMIT = 100;
@@ -239,12 +240,10 @@ function refusal(request: FastifyRequest): Refusal | undefined {
   if (!request.principal) return { status: 401, code: 'TOKEN_MISSING', message: 'a bearer token is required' };
   const error = request.validationError;
   if (!error) return undefined;
-  const location = error.validationContext ?? 'querystring';
-  const details = fieldErrors(location, error.validation ?? []).map((detail) =>
-    detail.field === 'region' && location === 'querystring' ? { ...detail, message: NO_REGIONS } : detail,
+  const details = requestFieldErrors(request, error, 'querystring').map((detail) =>
+    detail.field === 'region' && detail.location === 'querystring' ? { ...detail, message: NO_REGIONS } : detail,
   );
-  const fields = [...new Set(details.map((detail) => detail.field))].join(', ');
-  return { status: 400, code: 'VALIDATION_FAILED', message: `Invalid ${location}: ${fields}`, details };
+  return { status: 400, code: 'VALIDATION_FAILED', message: validationMessage(details), details };
 }
 
 const send = (reply: FastifyReply, { status, code, message, details }: Refusal) =>
