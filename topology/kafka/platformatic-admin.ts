@@ -133,13 +133,24 @@ export class PlatformaticAdmin implements AdminClient {
   ): Promise<Map<string, bigint>> {
     const out = new Map<string, bigint>();
     if (partitions.length === 0) return out;
-    const listed = await this.admin.listOffsets({
-      isolationLevel: committedOnly ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
-      topics: [...byTopic(partitions)].map(([name, list]) => ({
-        name,
-        partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp })),
-      })),
-    });
+    const list = () =>
+      this.admin.listOffsets({
+        isolationLevel: committedOnly ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
+        topics: [...byTopic(partitions)].map(([name, list]) => ({
+          name,
+          partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp })),
+        })),
+      });
+    let listed: Awaited<ReturnType<typeof list>>;
+    try {
+      listed = await list();
+    } catch (error) {
+      // The client retries with the leaders and epochs it has cached: after a leader moved (FENCED_LEADER_EPOCH,
+      // NOT_LEADER…) every retry fails the same way until the cache ages out. Read the metadata again, once.
+      if (!hasStaleMetadata(error)) throw error;
+      this.admin.clearMetadata();
+      listed = await list();
+    }
     for (const topic of listed) {
       for (const partition of topic.partitions) out.set(tpKey(topic.name, partition.partitionIndex), partition.offset);
     }
@@ -160,6 +171,12 @@ function byTopic(partitions: readonly TopicPartition[]): Map<string, number[]> {
 function isAlreadyExists(error: unknown): boolean {
   const text = JSON.stringify(error, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + String(error);
   return text.includes(`"errorCode":${TOPIC_ALREADY_EXISTS}`) || /already exists/i.test(text);
+}
+
+/** An answer that says the client's cached leaders or epochs are out of date. */
+function hasStaleMetadata(error: unknown): boolean {
+  const findBy = (error as { findBy?: (property: string, value: unknown) => unknown }).findBy;
+  return Boolean(findBy?.call(error, 'hasStaleMetadata', true));
 }
 
 /** The group's offsets of these partitions are part of a transaction not finished yet (a retriable answer). */
