@@ -1,9 +1,12 @@
 import { componentLogger, type Logger } from '../observability/logger.js';
 import { untrustedReason } from '../state/checkpoint.js';
 import type { TaskStore } from '../state/task-store.js';
-import type { AdminClient, PartitionReader } from '../topology/kafka/client.js';
+import type { AdminClient, PartitionReader, TopicPartition } from '../topology/kafka/client.js';
 import { tpKey } from '../topology/kafka/client.js';
 import type { RuntimeMetrics } from './metrics.js';
+
+/** How long a restore waits for a transaction in flight on a changelog partition before failing (the caller retries). */
+export const SETTLE_TIMEOUT_MS = 30_000;
 
 export interface RestoreResult {
   readonly store: string;
@@ -25,12 +28,13 @@ export async function restoreStores(
   reader: PartitionReader,
   metrics: RuntimeMetrics,
   log: Logger = componentLogger('restore'),
+  settleTimeoutMs = SETTLE_TIMEOUT_MS,
 ): Promise<RestoreResult[]> {
   const results: RestoreResult[] = [];
   for (const store of stores) {
     if (!store.changelog) continue;
     const tp = { topic: store.changelog, partition };
-    const end = (await admin.endOffsets([tp], true)).get(tpKey(tp.topic, partition)) ?? 0n;
+    const end = await settledEnd(admin, tp, settleTimeoutMs, log);
     const start = await reader.startOffset(tp);
     const checkpoint = await store.checkpoint(partition);
     let from = checkpoint.status === 'valid' ? checkpoint.offset : start;
@@ -64,4 +68,33 @@ export async function restoreStores(
     results.push({ store: store.name, restored, from, to: end });
   }
   return results;
+}
+
+/**
+ * The end a restore reads to: the partition's end once no transaction is in flight on it. The previous owner's
+ * last transaction may be committed with its consumed offsets readable already (the group's offsets partition has
+ * its marker) while this partition's marker is still on its way (its leader slow, or paused): read only to the last
+ * stable offset then, the store would lack writes of a transaction whose input the offsets say is done, and a
+ * duplicate of that input would be taken for new. Bounded: a dead producer's transaction is aborted by the broker
+ * within the transaction timeout; past `timeoutMs` the restore fails and is retried.
+ */
+async function settledEnd(admin: AdminClient, tp: TopicPartition, timeoutMs: number, log: Logger): Promise<bigint> {
+  const key = tpKey(tp.topic, tp.partition);
+  const started = Date.now();
+  let told = false;
+  for (;;) {
+    const [stable, written] = await Promise.all([admin.endOffsets([tp], true), admin.endOffsets([tp], false)]);
+    const [stableEnd, writtenEnd] = [stable.get(key) ?? 0n, written.get(key) ?? 0n];
+    if (stableEnd >= writtenEnd) return stableEnd;
+    const waited = Date.now() - started;
+    if (waited >= timeoutMs)
+      throw new Error(
+        `${key}: a transaction has been in flight on the changelog for ${waited} ms (stable end ${stableEnd}, written ${writtenEnd}); restoring it again`,
+      );
+    if (!told && waited >= 1_000) {
+      told = true;
+      log.info({ changelog: key, stableEnd, writtenEnd }, `${key}: waiting for a transaction in flight on the changelog before restoring`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
