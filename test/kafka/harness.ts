@@ -148,3 +148,18 @@ export function jsonRecord(topic: string, key: string, value: unknown, partition
     headers: {},
   };
 }
+
+/** Round `round` of a counter topology's input: keys K000000… each once, `{ seq }` unique across rounds. */
+export function counterRound(topic: string, keys: number, partitions: number, round: number): ProducedRecord[] {
+  return Array.from({ length: keys }, (_, k) => {
+    const key = Buffer.from(`K${String(k).padStart(6, '0')}`);
+    return {
+      topic,
+      partition: partitionForKey(key, partitions),
+      key,
+      value: Buffer.from(JSON.stringify({ seq: round * keys + k })),
+      timestamp: Date.now(),
+      headers: {},
+    };
+  });
+}

@@ -13,9 +13,8 @@ import { createInterface } from 'node:readline';
 import t from 'tap';
 import { releaseDepartedReplica } from '../../runtime/departed-replica.js';
 import { partitionForKey } from '../../runtime/partitioner.js';
-import type { ProducedRecord } from '../../runtime/produced-record.js';
 import { changelogTopic } from '../../state/store-definition.js';
-import { BROKERS, createTopics, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
+import { BROKERS, counterRound, createTopics, produce, readAll, requireKafka, testClient, uniqueName, waitFor } from './harness.js';
 
 const WORKER = resolve('dist/test/fixtures/counter-worker.js');
 const PARTITIONS = 4;
@@ -74,18 +73,7 @@ t.test('SIGKILL the active replica: its standby takes the tasks over from its wa
     return replica;
   };
 
-  const records = (round: number): ProducedRecord[] =>
-    Array.from({ length: KEYS }, (_, k) => {
-      const key = Buffer.from(`K${String(k).padStart(6, '0')}`);
-      return {
-        topic: input,
-        partition: partitionForKey(key, PARTITIONS),
-        key,
-        value: Buffer.from(JSON.stringify({ seq: round * KEYS + k })),
-        timestamp: Date.now(),
-        headers: {},
-      };
-    });
+  const records = (n: number) => counterRound(input, KEYS, PARTITIONS, n);
 
   const a = start('a');
   const b = start('b');
