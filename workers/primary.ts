@@ -116,8 +116,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       log.info(
         { worker: number, ...released },
         released.removed
-          ? `worker ${number} released: out of the group now, its tasks move to their standbys${released.fenced ? ', its open transaction aborted' : ''}`
-          : `worker ${number} had left the group already${released.fenced ? '; any open transaction of it is aborted' : ''}`,
+          ? `worker ${number} released: out of the group now, its tasks move to the other replicas at once${released.fenced ? ', any transaction it left open aborted' : ''}`
+          : `worker ${number} had left the group already${released.fenced ? '; any transaction it left open is aborted' : ''}`,
       );
     } catch (error) {
       log.warn(

@@ -275,7 +275,9 @@ t.test(
       'its log says which worker died and why the rest stopped',
     );
     t.ok(
-      replica.lines.some((line) => /^worker \d released: out of the group now, its tasks move to their standbys/.test(line.msg)),
+      replica.lines.some((line) =>
+        /^worker \d released: out of the group now, its tasks move to the other replicas at once/.test(line.msg),
+      ),
       'the killed worker was taken out of the group at once, not left to its session timeout',
       { lines: replica.lines.filter((line) => /^worker/.test(line.msg)).map((line) => line.msg) },
     );
