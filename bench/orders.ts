@@ -153,9 +153,9 @@ async function latency(commitIntervalMs: string): Promise<Record<string, unknown
       validationP99: percentile(validation, 99),
       [`releaseP50After${WARMUP_SECONDS}s`]: percentile(steady, 50),
       [`releaseP99After${WARMUP_SECONDS}s`]: percentile(steady, 99),
-      releaseP99BySecond: Array.from(releaseBySecond, (second) =>
+      releaseP99BySecond: Array.from(releaseBySecond, (second = []) =>
         percentile(
-          (second ?? []).sort((a, b) => a - b),
+          second.sort((a, b) => a - b),
           99,
         ),
       ),
