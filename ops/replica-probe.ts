@@ -74,7 +74,10 @@ export function replicaView(
     ...(readiness ? { ready: readiness.ready, ...(readiness.reason ? { notReadyReason: readiness.reason } : {}) } : {}),
     ...(metricValue(samples, 'omnia_tasks') !== undefined ? { tasks: metricValue(samples, 'omnia_tasks') } : {}),
     lastCommitAt: lastCommit === undefined || lastCommit === 0 ? null : Math.round(lastCommit * 1000),
-    commitsAborted: metricValue(samples, 'omnia_commits_total', { result: 'aborted' }) ?? 0,
+    // Failed commits, rolled back or in doubt alike: both mean the replica redoes work instead of moving on.
+    commitsAborted:
+      (metricValue(samples, 'omnia_commits_total', { result: 'aborted' }) ?? 0) +
+      (metricValue(samples, 'omnia_commits_total', { result: 'in-doubt' }) ?? 0),
     ...(startedAt !== undefined ? { startedAt: Math.round(startedAt * 1000) } : {}),
     restoring,
     deadLetters: samplesOf(samples, 'omnia_dead_letters_total').map((sample) => ({

@@ -37,7 +37,7 @@ export class RuntimeMetrics {
   });
   readonly commits = new Counter({
     name: 'omnia_commits_total',
-    help: 'Commits by result',
+    help: 'Commits by result: committed; aborted (failed before EndTxn: rolled back, the records processed again); in-doubt (EndTxn failed unanswered: it may have committed, so every task is restored from its changelog)',
     labelNames: ['result'],
     registers: [this.registry],
   });

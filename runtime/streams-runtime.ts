@@ -546,7 +546,8 @@ export class StreamsRuntime {
    * environment. A fenced producer (another replica took over our transactional id) is replaced.
    */
   private async recover(error: Error): Promise<void> {
-    this.metrics.commits.labels('aborted').inc();
+    // A failed EndTxn may have committed: counted apart, since it costs a restore of every task, not a redo.
+    this.metrics.commits.labels(this.commitInDoubt ? 'in-doubt' : 'aborted').inc();
     await this.producer.abortTransaction().catch(() => undefined);
     this.abortAll();
     this.failures++;

@@ -242,3 +242,16 @@ t.test('a worker of a process (OMNIA_WORKERS): its view keeps its own series of 
     'worker 2: its own',
   );
 });
+
+t.test("a replica's failed commits: aborted and in doubt alike", async (t) => {
+  const view = replicaView(
+    'x',
+    metrics([
+      'omnia_commits_total{result="committed"} 40',
+      'omnia_commits_total{result="aborted"} 3',
+      'omnia_commits_total{result="in-doubt"} 2',
+    ]),
+    { ready: true },
+  );
+  t.equal(view.commitsAborted, 5, 'a commit in doubt is one that failed, as far as the replica goes on');
+});
