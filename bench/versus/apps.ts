@@ -24,6 +24,11 @@ export interface AppSettings {
   commitIntervalMs: number;
   /** Kafka Streams' num.stream.threads. */
   kstreamsThreads: number;
+  /**
+   * Kafka Streams' producer retry.backoff.ms. Under transactions v2 a Produce sent while the previous transaction
+   * still completes is refused and sent again after it: 100 ms by default.
+   */
+  kstreamsRetryBackoffMs?: number;
   /** JVM options for the Kafka Streams app (heap, GC), split on spaces. */
   javaOptions: readonly string[];
   /** Node options for Omnia (a CPU profile), split on spaces. */
@@ -112,6 +117,7 @@ export const kstreams: AppUnderTest = {
     STATE_DIR: names.stateDir,
     COMMIT_INTERVAL_MS: String(settings.commitIntervalMs),
     NUM_STREAM_THREADS: String(settings.kstreamsThreads),
+    ...(settings.kstreamsRetryBackoffMs === undefined ? {} : { PRODUCER_RETRY_BACKOFF_MS: String(settings.kstreamsRetryBackoffMs) }),
   }),
   start(names, settings, logFile) {
     const env = { ...baseEnv(), ...this.environment(names, settings) };

@@ -20,6 +20,8 @@ export interface VersusOptions {
   partitions: number;
   commitIntervalMs: number;
   kstreamsThreads: number;
+  /** Kafka Streams' producer retry.backoff.ms; the client's own default (100) when absent. */
+  kstreamsRetryBackoffMs?: number;
   javaOptions: string[];
   /** Node options of the Omnia process (e.g. --cpu-prof), split on spaces. */
   nodeOptions: string[];
@@ -43,6 +45,7 @@ const OPTION_DOC: Array<[string, string]> = [
   ['--partitions=N', 'partitions of every source and sink topic (default 8)'],
   ['--commit-interval-ms=N', 'commit interval of both apps (default 100)'],
   ['--kstreams-threads=N', "Kafka Streams' num.stream.threads (default 1)"],
+  ['--kstreams-retry-backoff-ms=N', "Kafka Streams' producer retry.backoff.ms (default: the client's, 100)"],
   ['--java-opts="…"', 'JVM options of the Kafka Streams app (default none: the JVM picks the heap)'],
   ['--node-opts="…"', 'Node options of the Omnia process, e.g. "--cpu-prof --cpu-prof-dir=bench/results/profiles"'],
   ['--omnia-workers=N', "Omnia's OMNIA_WORKERS: N worker processes under a primary (default: the env's, else 1)"],
@@ -89,6 +92,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     partitions: positive('partitions', 8),
     commitIntervalMs: positive('commit-interval-ms', 100),
     kstreamsThreads: positive('kstreams-threads', 1),
+    ...(args.has('kstreams-retry-backoff-ms') ? { kstreamsRetryBackoffMs: positive('kstreams-retry-backoff-ms', 100) } : {}),
     javaOptions: (args.get('java-opts') ?? '').split(' ').filter(Boolean),
     nodeOptions: (args.get('node-opts') ?? '').split(' ').filter(Boolean),
     omniaWorkers: args.has('omnia-workers') ? positive('omnia-workers', 1) : workersOfEnv(),

@@ -12,3 +12,10 @@ t.test("Omnia's workers come from --omnia-workers, else the environment's OMNIA_
   t.throws(() => workers(['--omnia-workers=two']), /--omnia-workers must be a whole number/);
   t.throws(() => workers([], { OMNIA_WORKERS: '1.5' }), /OMNIA_WORKERS must be a whole number ≥ 1/);
 });
+
+t.test("Kafka Streams' producer retry backoff is the client's own unless asked", async (t) => {
+  const backoff = (argv: string[]) => (parseOptions(argv, {}) as VersusOptions).kstreamsRetryBackoffMs;
+  t.equal(backoff([]), undefined, 'absent: the app leaves retry.backoff.ms alone');
+  t.equal(backoff(['--kstreams-retry-backoff-ms=10']), 10);
+  t.throws(() => backoff(['--kstreams-retry-backoff-ms=0']), /--kstreams-retry-backoff-ms must be at least 1/);
+});

@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -69,6 +70,10 @@ public final class Main {
     // Kafka Streams keeps its members in the group on close by default; a stopped instance should leave, so a
     // restarted or second one gets the partitions at once rather than after the session timeout.
     props.put(StreamsConfig.mainConsumerPrefix("internal.leave.group.on.close"), true);
+    // Under transactions v2 a Produce sent while the previous transaction completes is refused and sent again
+    // after the producer's retry.backoff.ms (100 ms by default): PRODUCER_RETRY_BACKOFF_MS shortens that wait.
+    String retryBackoff = env("PRODUCER_RETRY_BACKOFF_MS", null);
+    if (retryBackoff != null) props.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), positiveInt("PRODUCER_RETRY_BACKOFF_MS", 100));
 
     KafkaStreams streams = new KafkaStreams(OrderTopology.build(prefix, cod), props);
     CountDownLatch stopped = new CountDownLatch(1);
