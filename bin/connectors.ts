@@ -19,6 +19,7 @@ import { logger } from '../observability/logger.js';
 import { PlatformaticClient } from '../topology/kafka/platformatic-client.js';
 import { kafkaConnection } from '../topology/kafka/connection.js';
 import { withDefaultMetrics } from '../observability/metrics.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const log = logger.child({ component: 'connectors' });
@@ -86,25 +87,15 @@ export async function runConnectors(env: NodeJS.ProcessEnv = process.env): Promi
   });
   await health.listen({ host: slick.host, port: slick.port });
 
-  const stop = async (signal: string) => {
-    log.info({ signal }, 'stopping: the Slick egress, then the webhook ingress');
-    let code = 0;
-    for (const [what, close] of [
+  stopOnSignals({
+    log,
+    message: 'stopping: the Slick egress, then the webhook ingress',
+    steps: [
       ['Slick egress', () => egress.stop()],
       ['webhook ingress', () => webhooks.close()],
       ['health endpoints', () => health.close()],
-    ] as const) {
-      try {
-        await close();
-      } catch (error) {
-        code = 1;
-        log.error({ err: error }, `${what} did not stop cleanly`);
-      }
-    }
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+    ],
+  });
   await egress.start();
   log.info(
     {

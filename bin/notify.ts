@@ -24,9 +24,7 @@ import { kafkaConnection } from '../topology/kafka/connection.js';
 import { withDefaultMetrics } from '../observability/metrics.js';
 import type { OrderState } from '../processors/order-state.js';
 import type { Serde } from '../serdes/serde.js';
-
-/** How long a SIGTERM may take to close before the process exits anyway (k8s grace is 30 s). */
-const STOP_TIMEOUT_MS = 20_000;
+import { stopOnSignals } from './stop-on-signals.js';
 
 export async function runNotify(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const log = logger.child({ component: 'notify' });
@@ -105,30 +103,16 @@ export async function runNotify(env: NodeJS.ProcessEnv = process.env): Promise<v
   });
   await health.listen({ host: notify.host, port: notify.port });
 
-  const stop = async (signal: string) => {
-    log.info({ signal }, 'stopping the notification connector');
-    // A close that never ends (a broker that does not answer) must not keep the process up: what was not committed
-    // is read again by the next owner, and the providers answer DUPLICATE for what was sent.
-    setTimeout(() => {
-      log.error({ stopTimeoutMs: STOP_TIMEOUT_MS }, 'stopping took too long; exiting without a clean close');
-      process.exit(1);
-    }, STOP_TIMEOUT_MS).unref();
-    let code = 0;
-    for (const [what, close] of [
+  // Past the stop's time limit what was not committed is read again by the next owner, and the providers answer
+  // DUPLICATE for what was sent.
+  stopOnSignals({
+    log,
+    message: 'stopping the notification connector',
+    steps: [
       ['notification connector', () => connector.stop()],
       ['health endpoints', () => health.close()],
-    ] as const) {
-      try {
-        await close();
-      } catch (error) {
-        code = 1;
-        log.error({ err: error }, `${what} did not stop cleanly`);
-      }
-    }
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+    ],
+  });
   await connector.start();
   log.info(
     {

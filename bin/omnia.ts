@@ -48,14 +48,13 @@ import { runConnectors } from './connectors.js';
 import { runSink } from './sink.js';
 import { replay, ReplayInputError } from './replay.js';
 import { logger } from '../observability/logger.js';
+import { STOP_TIMEOUT_MS, stopOnSignals } from './stop-on-signals.js';
 import { loadKafkaSecurity } from '../topology/kafka/connection.js';
 import { describeKafkaSecurity, explainKafkaFailure } from '../topology/kafka/security.js';
 
 const log = logger.child({ component: 'omnia' });
 
 const [command = 'start', ...args] = process.argv.slice(2);
-/** How long a SIGTERM may take to commit and close before the process exits anyway (k8s grace is 30 s). */
-const STOP_TIMEOUT_MS = 20_000;
 
 /**
  * On Kafka: this process runs the stream tasks itself, or, with OMNIA_WORKERS above 1, forks that many workers
@@ -107,25 +106,14 @@ async function onKafka(workers: WorkersConfig): Promise<void> {
   const runtime = new StreamsRuntime(topology, config, new PlatformaticClient(config.bootstrapServers, config.applicationId));
   const worker =
     workers.workerNumber !== undefined ? new WorkerLink(workers.workerNumber, workers.workers, runtime.metrics.registry) : undefined;
-  let stopped = false;
-  const stop = () => {
-    // Ctrl-C reaches the workers twice: from the terminal and from their primary.
-    if (stopped) return;
-    stopped = true;
-    // A stop that does not finish (a broker that never answers a close) must not keep the process up: what
-    // was not committed is aborted by the broker and redone by the next owner.
-    setTimeout(() => {
-      log.error(
-        { stopTimeoutMs: STOP_TIMEOUT_MS },
-        'stopping took too long; exiting without a clean close (the broker aborts what was not committed)',
-      );
-      process.exit(1);
-    }, STOP_TIMEOUT_MS).unref();
-    worker?.close();
-    void runtime.stop().then(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  stopOnSignals({
+    log,
+    message: 'stopping the stream runtime: the last commit, then the group',
+    steps: [
+      ['worker link', () => worker?.close()],
+      ['stream runtime', () => runtime.stop()],
+    ],
+  });
   await runtime.start();
   log.info(
     {

@@ -14,6 +14,7 @@ import { pgDatabase } from '../postgres/sql.js';
 import { databaseProbe } from '../postgres/probe.js';
 import { timeoutsOf } from '../postgres/timeouts.js';
 import { logger } from '../observability/logger.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 export async function runSink(): Promise<void> {
   const runtime = loadConfig();
@@ -38,14 +39,15 @@ export async function runSink(): Promise<void> {
     port: config.port,
     database: databaseProbe(db, config.postgresProbeTimeoutMs),
   });
-  const stop = async () => {
-    await connector.stop();
-    await server.close();
-    await db.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  stopOnSignals({
+    log: logger.child({ component: 'sink' }),
+    message: 'stopping the sink, then its health endpoints and database pool',
+    steps: [
+      ['sink connector', () => connector.stop()],
+      ['health endpoints', () => server.close()],
+      ['database pool', () => db.close()],
+    ],
+  });
   await connector.start();
   logger
     .child({ component: 'sink', group })
