@@ -133,8 +133,9 @@ t.test('an init is PID 1 and forwards SIGTERM to node, whose handlers commit and
     ops(runtime, 'RUN').some((r) => /apt-get install.*\btini\b/.test(r.args)),
     'tini installed',
   );
-  for (const bin of ['bin/omnia.ts', 'bin/sink.ts', 'bin/connectors.ts'])
-    t.match(readFileSync(path.join(ROOT, bin), 'utf8'), /process\.on\('SIGTERM'/, `${bin} handles SIGTERM`);
+  // stopOnSignals answers SIGTERM by default (test/unit/stop-on-signals.test.ts).
+  for (const bin of ['bin/omnia.ts', 'bin/sink.ts', 'bin/connectors.ts', 'bin/notify.ts'])
+    t.match(readFileSync(path.join(ROOT, bin), 'utf8'), /stopOnSignals\(\{/, `${bin} handles SIGTERM`);
 });
 
 t.test('a writable state directory as a volume', async (t) => {

@@ -86,3 +86,19 @@ t.test('a part that never closes: the process exits 1 after the time limit anywa
     'the log says the close was cut short',
   );
 });
+
+t.test('by default SIGTERM and SIGINT stop it', async (t) => {
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  for (const signal of signals) {
+    const before = new Map(signals.map((name) => [name, new Set(process.listeners(name))]));
+    const exits: number[] = [];
+    stopOnSignals({ log: capturedLogger().log, message: 'stopping', exit: (code) => exits.push(code), steps: [] });
+    const added = (name: NodeJS.Signals) => process.listeners(name).filter((listener) => !before.get(name as 'SIGINT')!.has(listener));
+    t.equal(added(signal).length, 1, `one ${signal} handler installed`);
+    process.emit(signal);
+    await new Promise((resolve) => setImmediate(resolve));
+    t.same(exits, [0], `${signal} ran the stop`);
+    // This test process must still end on a real signal.
+    for (const name of signals) for (const listener of added(name)) process.removeListener(name, listener);
+  }
+});
