@@ -17,11 +17,13 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { ConsumedRecord, ProducedRecord } from '../runtime/produced-record.js';
 import type { GroupConsumer, KafkaClient, Producer } from '../topology/kafka/client.js';
 import { BROKERS, benchClient, log, openProducer, sleep } from './runtime/common.js';
 import { flags, intFlag } from './versus/flags.js';
 
+const JAR = 'bench/kstreams/target/omnia-kstreams.jar';
 type Design = 'one' | 'per-task' | 'java';
 const DESIGNS: readonly Design[] = ['one', 'per-task', 'java'];
 
@@ -30,14 +32,19 @@ const RATE = intFlag(args, 'rate', 1000);
 const SECONDS = intFlag(args, 'seconds', 20);
 const PAIRS = intFlag(args, 'pairs', 2);
 const designs = (args.get('designs') ?? DESIGNS.join(',')).split(',') as Design[];
-for (const design of designs) if (!DESIGNS.includes(design)) throw new Error(`--designs: one of ${DESIGNS.join(', ')}, got "${design}"`);
+const refuse = (why: string): never => {
+  process.stderr.write(`${why}\n`);
+  process.exit(2);
+};
+for (const design of designs) if (!DESIGNS.includes(design)) refuse(`--designs takes ${DESIGNS.join(', ')}; got "${design}"`);
+if (designs.includes('java') && !existsSync(JAR))
+  refuse(`${JAR} is missing: build it with mvn -q -f bench/kstreams/pom.xml package -DskipTests, or run --designs=one,per-task`);
 const WARMUP_SECONDS = 5;
 const PARTITIONS = 8;
 const OUTPUTS = ['validation', 'status', 'status', 'status', 'payment', 'release'];
 const CHANGELOGS = ['orders-changelog', 'inventory-changelog', 'customers-changelog'];
 const INPUT_VALUE = Buffer.alloc(1400, 'i');
 const OUTPUT_VALUE = Buffer.alloc(300, 'o');
-const JAR = 'bench/kstreams/target/omnia-kstreams.jar';
 const STORE_VALUE = Buffer.alloc(500, 's');
 
 /** What one consumed order becomes: its outputs and store writes, on its partition, stamped with its CreatedAt. */
