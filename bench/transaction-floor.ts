@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { ConsumedRecord, ProducedRecord } from '../runtime/produced-record.js';
 import type { GroupConsumer, KafkaClient, Producer } from '../topology/kafka/client.js';
+import { percentile } from './open-loop.js';
 import { BROKERS, benchClient, log, openProducer, sleep } from './runtime/common.js';
 import { flags, intFlag } from './versus/flags.js';
 
@@ -70,10 +71,6 @@ async function commit(producer: Producer, consumer: GroupConsumer, records: Cons
     consumer.groupMetadata(),
   );
   await producer.commitTransaction();
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 }
 
 interface Relay {

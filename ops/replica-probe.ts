@@ -1,7 +1,7 @@
 /**
  * What one replica says about itself, over the HTTP it already serves at the endpoint it advertises to the group
  * (OMNIA_ENDPOINT, in its member metadata): `/health/ready` (running, or why not) and `/metrics` (its tasks'
- * restore progress, its last commit, aborted commits, dead letters since it started). Both are open routes of the
+ * restore progress, its last commit, failed commits, dead letters since it started). Both are open routes of the
  * query service (query-service/app.ts); with OMNIA_ADMIN_PORT, /metrics is on that port of the same host.
  */
 import { metricValue, parseMetrics, samplesOf, type Sample } from './prometheus.js';
@@ -25,7 +25,7 @@ export interface ReplicaProbe {
   readonly tasks?: number;
   /** Epoch ms of its last commit; null when it has committed nothing since it started. */
   readonly lastCommitAt?: number | null;
-  readonly commitsAborted?: number;
+  readonly commitsFailed?: number;
   readonly startedAt?: number;
   /** Stores still restoring (remaining > 0). */
   readonly restoring?: readonly RestoreProgress[];
@@ -74,8 +74,8 @@ export function replicaView(
     ...(readiness ? { ready: readiness.ready, ...(readiness.reason ? { notReadyReason: readiness.reason } : {}) } : {}),
     ...(metricValue(samples, 'omnia_tasks') !== undefined ? { tasks: metricValue(samples, 'omnia_tasks') } : {}),
     lastCommitAt: lastCommit === undefined || lastCommit === 0 ? null : Math.round(lastCommit * 1000),
-    // Failed commits, rolled back or in doubt alike: both mean the replica redoes work instead of moving on.
-    commitsAborted:
+    // Failed commits, aborted or in doubt alike: either way the replica did work it must do again.
+    commitsFailed:
       (metricValue(samples, 'omnia_commits_total', { result: 'aborted' }) ?? 0) +
       (metricValue(samples, 'omnia_commits_total', { result: 'in-doubt' }) ?? 0),
     ...(startedAt !== undefined ? { startedAt: Math.round(startedAt * 1000) } : {}),

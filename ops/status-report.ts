@@ -81,7 +81,7 @@ export interface ReplicaStatus {
   /** Σ over its source partitions of end − committed. */
   readonly lag: number;
   readonly lastCommitAt: number | null;
-  readonly commitsAborted: number | null;
+  readonly commitsFailed: number | null;
   readonly startedAt: number | null;
   readonly error: string | null;
 }
@@ -169,7 +169,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
         restoring,
         lag: tasks.reduce((sum, task) => sum + lagOfTask(task), 0),
         lastCommitAt: probe?.lastCommitAt ?? null,
-        commitsAborted: probe?.commitsAborted ?? null,
+        commitsFailed: probe?.commitsFailed ?? null,
         startedAt: probe?.startedAt ?? null,
         error: probe?.error ?? null,
       };
@@ -259,7 +259,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
     ) {
       problems.push({
         level: 'CRITICAL',
-        text: `${replica.instance} looks stuck: ${count(replica.lag)} records wait on its tasks and it has not committed for ${span(quiet / 1000)}${replica.commitsAborted ? ` (${count(replica.commitsAborted)} aborted commits)` : ''}`,
+        text: `${replica.instance} looks stuck: ${count(replica.lag)} records wait on its tasks and it has not committed for ${span(quiet / 1000)}${replica.commitsFailed ? ` (${count(replica.commitsFailed)} failed commits)` : ''}`,
         next: 'read its log for commit failures; if it stays, restart it (its tasks move to the other replicas, with their state)',
       });
     }
@@ -324,7 +324,7 @@ export function renderStatus(report: StatusReport, now: number): string {
     report.replicas.length === 0
       ? '  none'
       : table(
-          ['instance', 'endpoint', 'state', 'tasks', 'lag', 'last commit', 'aborted', 'up'],
+          ['instance', 'endpoint', 'state', 'tasks', 'lag', 'last commit', 'failed commits', 'up'],
           report.replicas.map((replica) => [
             replica.instance,
             replica.endpoint ?? `— (${replica.host ?? 'no endpoint'})`,
@@ -332,7 +332,7 @@ export function renderStatus(report: StatusReport, now: number): string {
             replica.tasks.length ? ranges(replica.tasks) : '—',
             count(replica.lag),
             replica.lastCommitAt === null ? (replica.state === 'running' ? 'none yet' : '—') : ago(replica.lastCommitAt, now),
-            replica.commitsAborted === null ? '—' : count(replica.commitsAborted),
+            replica.commitsFailed === null ? '—' : count(replica.commitsFailed),
             replica.startedAt === null ? '—' : span((now - replica.startedAt) / 1000),
           ]),
           [4, 6],

@@ -22,6 +22,7 @@ import { tpKey } from '../topology/kafka/client.js';
 import { RuntimeMetrics } from './metrics.js';
 import type { ConsumedRecord, ProducedRecord } from './produced-record.js';
 import { PartitionGroup } from './partition-group.js';
+import { missedAGeneration, type TakenUp } from './missed-generation.js';
 import { restoreStores } from './restore.js';
 import { StandbyTasks, standbyPartitions } from './standby-tasks.js';
 import { encodeMemberMetadata, parseMemberMetadata } from './member-metadata.js';
@@ -62,8 +63,7 @@ export class StreamsRuntime {
   private standbys: StandbyTasks | undefined;
   private standbyLoop: Promise<void> | undefined;
   private seenAssignment = -1;
-  /** The assignment last taken up: which consumer, which of its assignments, which generation. */
-  private takenUp: { consumer: GroupConsumer; version: number; generationId: number } | undefined;
+  private takenUp: TakenUp | undefined;
   // Intervals are measured on the monotonic clock (performance.now()): the wall clock can be stepped (NTP, an
   // operator), and an hour back would hold every interval commit and punctuation for that hour. Date.now() is for
   // what is about the time of day: the wall-clock punctuators, timestamps, metrics.
@@ -210,8 +210,7 @@ export class StreamsRuntime {
       this.log.warn({ err: error }, 'the last commit failed; its records are processed again by the next owner');
       this.abortAll();
     }
-    for (const task of this.tasks.values()) await task.close();
-    this.tasks.clear();
+    await this.closeAllTasks();
     await this.standbys?.close();
     for (const store of this.globalStores.values()) await store.close();
     await this.consumer?.close().catch(() => undefined);
@@ -594,8 +593,7 @@ export class StreamsRuntime {
       { partitions: [...this.tasks.keys()] },
       'the last commit may have succeeded although it failed; restoring every task from its changelog before going on',
     );
-    for (const task of this.tasks.values()) await task.close();
-    this.tasks.clear();
+    await this.closeAllTasks();
     this.commitInDoubt = false;
     this.seenAssignment = -1; // onAssignment creates and restores them again, then rewinds
     await this.onAssignment();
@@ -621,7 +619,15 @@ export class StreamsRuntime {
   private async onAssignment(): Promise<void> {
     if (this.uncommitted > 0) this.abortAll(); // read under the previous generation: cannot be committed now
     this.seenAssignment = this.consumer.assignmentVersion;
-    if (this.missedAGeneration()) await this.closeLostTasks();
+    const takenUp = { consumer: this.consumer, version: this.seenAssignment, generationId: this.consumer.assignment().generationId };
+    if (this.tasks.size > 0 && missedAGeneration(this.takenUp, takenUp)) {
+      this.log.warn(
+        { partitions: [...this.tasks.keys()], generation: this.takenUp?.generationId },
+        'this replica missed a generation of the group: its tasks may have run elsewhere meanwhile; restoring them from their changelogs',
+      );
+      await this.closeAllTasks();
+    }
+    this.takenUp = takenUp;
     const assigned = new Set(this.consumer.assignment().partitions.map((tp) => tp.partition));
     for (const [partition, task] of this.tasks) {
       if (assigned.has(partition)) continue;
@@ -666,33 +672,8 @@ export class StreamsRuntime {
     if (!rewound) await this.rewind(); // once per assignment
   }
 
-  /**
-   * Whether the group may have moved this replica's tasks and given them back since it last took an assignment up:
-   * a generation it did not take part in (out of the group for a while: its coordinator paused or moved, its session
-   * timed out), an assignment it did not see, or a consumer replaced (it left the group and joined again). Another
-   * member may have processed those tasks meanwhile and written their changelogs; stores kept open would lack those
-   * writes, and an order received twice would be taken for new (broker-pause.test.ts). Kafka Streams closes its
-   * tasks as lost in the same case.
-   */
-  private missedAGeneration(): boolean {
-    const now = {
-      consumer: this.consumer,
-      version: this.consumer.assignmentVersion,
-      generationId: this.consumer.assignment().generationId,
-    };
-    const before = this.takenUp;
-    this.takenUp = now;
-    if (!before || this.tasks.size === 0) return false;
-    if (before.consumer !== now.consumer) return true;
-    if (now.version === before.version) return false; // the same assignment taken up again (a restore retried)
-    return now.version !== before.version + 1 || now.generationId !== before.generationId + 1;
-  }
-
-  private async closeLostTasks(): Promise<void> {
-    this.log.warn(
-      { partitions: [...this.tasks.keys()], generation: this.takenUp?.generationId },
-      'this replica missed a generation of the group: its tasks may have run elsewhere meanwhile; restoring them from their changelogs',
-    );
+  /** Every open task closed (its store flushed and shut); the next assignment creates and restores them again. */
+  private async closeAllTasks(): Promise<void> {
     for (const task of this.tasks.values()) await task.close();
     this.tasks.clear();
   }

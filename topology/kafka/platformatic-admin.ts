@@ -136,9 +136,9 @@ export class PlatformaticAdmin implements AdminClient {
     const list = () =>
       this.admin.listOffsets({
         isolationLevel: committedOnly ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
-        topics: [...byTopic(partitions)].map(([name, list]) => ({
+        topics: [...byTopic(partitions)].map(([name, indexes]) => ({
           name,
-          partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp })),
+          partitions: indexes.map((partitionIndex) => ({ partitionIndex, timestamp })),
         })),
       });
     let listed: Awaited<ReturnType<typeof list>>;

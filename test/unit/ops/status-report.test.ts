@@ -253,5 +253,5 @@ t.test("a replica's failed commits: aborted and in doubt alike", async (t) => {
     ]),
     { ready: true },
   );
-  t.equal(view.commitsAborted, 5, 'a commit in doubt is one that failed, as far as the replica goes on');
+  t.equal(view.commitsFailed, 5, 'a commit in doubt is one that failed, as far as the replica goes on');
 });
