@@ -193,7 +193,8 @@ export class StreamsRuntime {
   }
 
   /**
-   * Commits what was processed, closes tasks and clients. Static members keep their group place. Safe at any
+   * Commits what was processed, closes tasks and clients, and leaves the group, static member or not: its tasks move
+   * at once (a static member that dies without stopping keeps its place for the session timeout). Safe at any
    * moment and more than once: a start or restore in flight finishes first, then everything closes once.
    */
   stop(): Promise<void> {
